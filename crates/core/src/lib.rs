@@ -1,0 +1,18 @@
+//! Latent Lab's pure-Rust core: the reference math every GPU kernel is checked against.
+//!
+//! Everything here is plain Rust with no GPU or browser dependency, generic over [`Real`] so that the
+//! same code is the `f64` oracle of the kernel tests and (later) the `f32` CPU engine. Each function in
+//! [`ops`] mirrors one WGSL kernel; its doc comment names the shader.
+
+pub mod activation;
+pub mod error;
+pub mod finite_diff;
+pub mod matrix;
+pub mod ops;
+pub mod real;
+pub mod rng;
+
+pub use activation::Activation;
+pub use error::CoreError;
+pub use matrix::Matrix;
+pub use real::Real;

@@ -1,0 +1,154 @@
+//! Recorded work: a [`Dispatch`] is everything one kernel launch needs, made once; a [`Schedule`]
+//! is a fixed list of them that a training step replays by recording commands only.
+
+use crate::context::GpuContext;
+use crate::error::GpuError;
+
+/// WebGPU's per-dimension workgroup-count limit.
+pub const MAX_WORKGROUPS_PER_DIM: u32 = 65_535;
+/// Width of the 1D element-wise kernels (`shaders/lib/indexing.wgsl`).
+pub const LINEAR_WORKGROUP: u32 = 256;
+
+/// Workgroup counts covering `len` elements with 256-wide workgroups, spread over x and y the way
+/// `flat_index` in `shaders/lib/indexing.wgsl` reads them back.
+pub fn linear_workgroups(len: usize) -> [u32; 3] {
+    let groups = (len as u64).div_ceil(u64::from(LINEAR_WORKGROUP)).max(1);
+    if groups <= u64::from(MAX_WORKGROUPS_PER_DIM) {
+        [groups as u32, 1, 1]
+    } else {
+        let y = groups.div_ceil(u64::from(MAX_WORKGROUPS_PER_DIM));
+        let x = groups.div_ceil(y);
+        [x as u32, y as u32, 1]
+    }
+}
+
+/// ceil(n / d) as a workgroup count.
+pub fn groups_for(n: usize, per_group: usize) -> u32 {
+    n.div_ceil(per_group).max(1) as u32
+}
+
+/// One kernel launch, fully prepared: replaying it allocates nothing.
+#[derive(Debug)]
+pub struct Dispatch {
+    pub(crate) label: String,
+    pub(crate) pipeline: wgpu::ComputePipeline,
+    pub(crate) bind_group: wgpu::BindGroup,
+    pub(crate) workgroups: [u32; 3],
+    /// The uniform block, so a knob change is one small write rather than a rebuild.
+    pub(crate) params: wgpu::Buffer,
+    pub(crate) _ledger: crate::tensor::LedgerEntry,
+}
+
+impl Drop for Dispatch {
+    fn drop(&mut self) {
+        self.params.destroy();
+    }
+}
+
+impl Dispatch {
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub fn workgroups(&self) -> [u32; 3] {
+        self.workgroups
+    }
+
+    /// Replaces the uniform block (between steps, e.g. when a slider moves). `T` must be the
+    /// params type the dispatch was built with.
+    pub fn update_params<T: bytemuck::Pod>(&self, ctx: &GpuContext, params: &T) -> Result<(), GpuError> {
+        let bytes = bytemuck::bytes_of(params);
+        if bytes.len() as u64 != self.params.size() {
+            return Err(GpuError::invalid(
+                "update_params",
+                format!("`{}` takes {} bytes of parameters, got {}", self.label, self.params.size(), bytes.len()),
+            ));
+        }
+        ctx.queue.write_buffer(&self.params, 0, bytes);
+        Ok(())
+    }
+
+    fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        let [x, y, z] = self.workgroups;
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.dispatch_workgroups(x, y, z);
+    }
+}
+
+/// A fixed sequence of dispatches: a training step, a forward pass, a benchmark loop.
+///
+/// WebGPU orders dispatches within one compute pass and makes each see the previous one's writes, so
+/// one pass per replay is enough.
+#[derive(Debug, Default)]
+pub struct Schedule {
+    label: String,
+    dispatches: Vec<Dispatch>,
+}
+
+impl Schedule {
+    pub fn new(label: impl Into<String>) -> Self {
+        Self { label: label.into(), dispatches: Vec::new() }
+    }
+
+    pub fn push(&mut self, dispatch: Dispatch) -> &mut Self {
+        self.dispatches.push(dispatch);
+        self
+    }
+
+    pub fn dispatches(&self) -> &[Dispatch] {
+        &self.dispatches
+    }
+
+    pub fn len(&self) -> usize {
+        self.dispatches.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dispatches.is_empty()
+    }
+
+    /// Records `repeats` replays into `encoder`, in one compute pass.
+    pub fn record(&self, encoder: &mut wgpu::CommandEncoder, repeats: usize) {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(&self.label),
+            timestamp_writes: None,
+        });
+        for _ in 0..repeats {
+            for dispatch in &self.dispatches {
+                dispatch.record(&mut pass);
+            }
+        }
+    }
+
+    /// Records and submits `repeats` replays as one command buffer. Returns without waiting.
+    pub fn submit(&self, ctx: &GpuContext, repeats: usize) -> Result<(), GpuError> {
+        ctx.check_alive()?;
+        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.label) });
+        self.record(&mut encoder, repeats);
+        ctx.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+}
+
+impl From<Dispatch> for Schedule {
+    fn from(dispatch: Dispatch) -> Self {
+        let mut schedule = Schedule::new(dispatch.label.clone());
+        schedule.push(dispatch);
+        schedule
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_workgroups_cover_and_respect_limits() {
+        for len in [1usize, 255, 256, 257, 16_776_960, 16_776_961, 100_000_000] {
+            let [x, y, z] = linear_workgroups(len);
+            assert!(x <= MAX_WORKGROUPS_PER_DIM && y <= MAX_WORKGROUPS_PER_DIM && z == 1);
+            assert!(u64::from(x) * u64::from(y) * 256 >= len as u64, "{len} not covered");
+        }
+    }
+}

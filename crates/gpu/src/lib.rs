@@ -1,0 +1,28 @@
+//! Latent Lab's GPU engine room: the hand-written WGSL kernel set driven through `wgpu`.
+//!
+//! - [`GpuContext`] finds an adapter (WebGPU in the browser, Vulkan/Metal/DX12 natively) and watches
+//!   for device loss and uncaptured errors.
+//! - [`Kernels`] compiles every shader of [`shaders::ALL`] into pipelines once.
+//! - Each op builder on [`Kernels`] (see [`ops`]) checks shapes and returns a [`Dispatch`]: pipeline,
+//!   bind group, uniform block and workgroup counts, all made up front.
+//! - A [`Schedule`] is a fixed list of dispatches; replaying it only records commands, so a training
+//!   step creates no buffer, bind group or uniform write, and reads nothing back.
+//! - [`readback`] brings results home asynchronously (map_async; the browser resolves it when
+//!   control returns to the event loop).
+
+pub mod context;
+pub mod dispatch;
+pub mod error;
+pub mod kernels;
+pub mod ops;
+pub mod params;
+pub mod readback;
+pub mod shaders;
+pub mod tensor;
+
+pub use context::{AdapterSummary, GpuContext};
+pub use dispatch::{Dispatch, Schedule};
+pub use error::GpuError;
+pub use kernels::{Kernels, MatmulVariant};
+pub use tensor::{ElementKind, GpuTensor};
+pub use wgpu;

@@ -1,0 +1,96 @@
+//! `loss_bce.wgsl`, `loss_gaussian.wgsl`, `loss_gan.wgsl`.
+
+use super::{dim, flag};
+use crate::dispatch::{groups_for, linear_workgroups, Dispatch};
+use crate::error::GpuError;
+use crate::kernels::Kernels;
+use crate::params::LossParams;
+use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
+
+/// The label a GAN loss pushes the discriminator's logits towards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GanLabel {
+    /// D on real data, and the non-saturating generator loss −log σ(D(G(z))).
+    Real,
+    /// D on generated data: −log(1 − σ(D(G(z)))).
+    Fake,
+}
+
+impl GanLabel {
+    pub fn value(self) -> f32 {
+        match self {
+            Self::Real => 1.0,
+            Self::Fake => 0.0,
+        }
+    }
+}
+
+fn loss_params(op: &'static str, x: &GpuTensor, accumulate: bool, scale: f32, aux: f32) -> Result<LossParams, GpuError> {
+    Ok(LossParams { rows: dim(op, x.rows())?, cols: dim(op, x.cols())?, accumulate: flag(accumulate), _pad0: 0, scale, aux, _pad1: [0; 2] })
+}
+
+impl Kernels {
+    /// per_row[i] = Σⱼ softplus(l) − t·l: Bernoulli NLL per sample.
+    pub fn bce_forward(&self, logits: &GpuTensor, targets: &GpuTensor, per_row: &GpuTensor) -> Result<Dispatch, GpuError> {
+        self.paired_forward("bce forward", &self.bce_forward, logits, targets, per_row, 0.0)
+    }
+
+    /// grad (+)= scale · (σ(l) − t).
+    pub fn bce_backward(&self, logits: &GpuTensor, targets: &GpuTensor, grad: &GpuTensor, scale: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+        self.paired_backward("bce backward", &self.bce_backward, logits, targets, grad, scale, 0.0, accumulate)
+    }
+
+    /// per_row[i] = ½·inv_var·Σⱼ (y − t)²: Gaussian NLL per sample (up to its constant).
+    pub fn gaussian_forward(&self, outputs: &GpuTensor, targets: &GpuTensor, per_row: &GpuTensor, inv_var: f32) -> Result<Dispatch, GpuError> {
+        self.paired_forward("gaussian forward", &self.gaussian_forward, outputs, targets, per_row, inv_var)
+    }
+
+    /// grad (+)= scale · inv_var · (y − t).
+    #[allow(clippy::too_many_arguments)]
+    pub fn gaussian_backward(&self, outputs: &GpuTensor, targets: &GpuTensor, grad: &GpuTensor, inv_var: f32, scale: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+        self.paired_backward("gaussian backward", &self.gaussian_backward, outputs, targets, grad, scale, inv_var, accumulate)
+    }
+
+    fn paired_forward(&self, op: &'static str, pipeline: &wgpu::ComputePipeline, x: &GpuTensor, targets: &GpuTensor, per_row: &GpuTensor, aux: f32) -> Result<Dispatch, GpuError> {
+        x.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
+        targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
+        per_row.expect_len(op, x.rows(), ElementKind::F32)?;
+        expect_distinct(op, per_row, &[x, targets])?;
+        let params = loss_params(op, x, false, 1.0, aux)?;
+        let buffers = [(0, x.buffer()), (1, targets.buffer()), (2, per_row.buffer())];
+        Ok(self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, [groups_for(x.rows(), 64), 1, 1]))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn paired_backward(&self, op: &'static str, pipeline: &wgpu::ComputePipeline, x: &GpuTensor, targets: &GpuTensor, grad: &GpuTensor, scale: f32, aux: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+        targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
+        grad.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
+        expect_distinct(op, grad, &[x, targets])?;
+        let params = loss_params(op, x, accumulate, scale, aux)?;
+        let buffers = [(0, x.buffer()), (1, targets.buffer()), (2, grad.buffer())];
+        Ok(self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, linear_workgroups(x.len())))
+    }
+
+    /// loss[i] = Σⱼ softplus(d) − label·d and correct[i] = #{j : D decided right}.
+    pub fn gan_forward(&self, logits: &GpuTensor, label: GanLabel, loss: &GpuTensor, correct: &GpuTensor) -> Result<Dispatch, GpuError> {
+        const OP: &str = "gan forward";
+        logits.expect(OP, logits.rows(), logits.cols(), ElementKind::F32)?;
+        loss.expect_len(OP, logits.rows(), ElementKind::F32)?;
+        correct.expect_len(OP, logits.rows(), ElementKind::F32)?;
+        expect_distinct(OP, loss, &[logits, correct])?;
+        expect_distinct(OP, correct, &[logits])?;
+        let params = loss_params(OP, logits, false, 1.0, label.value())?;
+        let buffers = [(0, logits.buffer()), (1, loss.buffer()), (2, correct.buffer())];
+        Ok(self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_forward, &buffers, &params, 3, [groups_for(logits.rows(), 64), 1, 1]))
+    }
+
+    /// grad (+)= scale · (σ(d) − label).
+    pub fn gan_backward(&self, logits: &GpuTensor, label: GanLabel, grad: &GpuTensor, scale: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+        const OP: &str = "gan backward";
+        grad.expect(OP, logits.rows(), logits.cols(), ElementKind::F32)?;
+        expect_distinct(OP, grad, &[logits])?;
+        let params = loss_params(OP, logits, accumulate, scale, label.value())?;
+        let buffers = [(0, logits.buffer()), (4, grad.buffer())];
+        Ok(self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_backward, &buffers, &params, 3, linear_workgroups(logits.len())))
+    }
+}

@@ -1,0 +1,120 @@
+//! `matmul*.wgsl`: the three products of backprop with a fused epilogue.
+
+use latent_core::ops::MatmulForm;
+use latent_core::Activation;
+
+use super::{dim, flag};
+use crate::dispatch::{groups_for, Dispatch};
+use crate::error::GpuError;
+use crate::kernels::{Kernels, MatmulVariant};
+use crate::params::MatmulParams;
+use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
+
+/// What happens to each dot product before it is stored (mirrors `latent_core::ops::Epilogue`).
+#[derive(Clone, Copy, Debug)]
+pub enum GpuEpilogue<'a> {
+    None,
+    /// act(acc + bias[col]); bias is 1×n.
+    BiasActivation { bias: &'a GpuTensor, activation: Activation },
+    /// acc · f'(y[row, col]); y is the m×n layer output.
+    ActivationGrad { output: &'a GpuTensor, activation: Activation },
+}
+
+/// A matmul: C (+)= epilogue(op(A)·op(B)).
+#[derive(Clone, Copy, Debug)]
+pub struct MatmulSpec<'a> {
+    pub form: MatmulForm,
+    pub epilogue: GpuEpilogue<'a>,
+    pub accumulate: bool,
+    /// `None` uses the adapter's preferred variant.
+    pub variant: Option<MatmulVariant>,
+}
+
+impl<'a> MatmulSpec<'a> {
+    pub fn new(form: MatmulForm) -> Self {
+        Self { form, epilogue: GpuEpilogue::None, accumulate: false, variant: None }
+    }
+    pub fn epilogue(mut self, epilogue: GpuEpilogue<'a>) -> Self {
+        self.epilogue = epilogue;
+        self
+    }
+    pub fn accumulate(mut self, accumulate: bool) -> Self {
+        self.accumulate = accumulate;
+        self
+    }
+    pub fn variant(mut self, variant: MatmulVariant) -> Self {
+        self.variant = Some(variant);
+        self
+    }
+}
+
+impl Kernels {
+    /// C (+)= epilogue(op(A)·op(B)). `c` must be m×n and distinct from every input.
+    pub fn matmul(&self, a: &GpuTensor, b: &GpuTensor, c: &GpuTensor, spec: MatmulSpec<'_>) -> Result<Dispatch, GpuError> {
+        const OP: &str = "matmul";
+        for t in [a, b, c] {
+            if t.kind() != ElementKind::F32 {
+                return Err(GpuError::invalid(OP, format!("{} is not f32", t.describe())));
+            }
+        }
+        let (m, k, n) = spec.form.dims(a.shape(), b.shape()).map_err(|_| {
+            GpuError::shape(OP, format!("A {} for {}", a.describe(), spec.form.name()), format!("B {}", b.describe()))
+        })?;
+        c.expect(OP, m, n, ElementKind::F32)?;
+        let (epilogue, activation, operand) = match spec.epilogue {
+            GpuEpilogue::None => (0, 0, a),
+            GpuEpilogue::BiasActivation { bias, activation } => {
+                bias.expect_len("matmul bias", n, ElementKind::F32)?;
+                (1, activation.code(), bias)
+            }
+            GpuEpilogue::ActivationGrad { output, activation } => {
+                output.expect("matmul activation output", m, n, ElementKind::F32)?;
+                (2, activation.code(), output)
+            }
+        };
+        expect_distinct(OP, c, &[a, b, operand])?;
+        let variant = spec.variant.unwrap_or(self.preferred_matmul());
+        let params = MatmulParams {
+            m: dim(OP, m)?,
+            n: dim(OP, n)?,
+            k: dim(OP, k)?,
+            epilogue,
+            activation,
+            accumulate: flag(spec.accumulate),
+            _pad: [0; 2],
+        };
+        let (cols_per_group, rows_per_group) = variant.block();
+        let workgroups = [groups_for(n, cols_per_group), groups_for(m, rows_per_group), 1];
+        if workgroups[0] > crate::dispatch::MAX_WORKGROUPS_PER_DIM || workgroups[1] > crate::dispatch::MAX_WORKGROUPS_PER_DIM {
+            return Err(GpuError::invalid(OP, format!("{m}×{n} output needs more workgroups than WebGPU allows")));
+        }
+        let label = format!("{}[{}] {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
+        let buffers = [(0, a.buffer()), (1, b.buffer()), (2, c.buffer()), (3, operand.buffer())];
+        Ok(self.dispatch(label, self.matmul_pipeline(variant, spec.form), &buffers, &params, 4, workgroups))
+    }
+
+    /// out (+)= f(x), element-wise (`activation.wgsl`, forward). Use it where the activation cannot
+    /// be fused into a matmul epilogue.
+    pub fn activation_forward(&self, x: &GpuTensor, out: &GpuTensor, activation: Activation, accumulate: bool) -> Result<Dispatch, GpuError> {
+        const OP: &str = "activation forward";
+        x.expect_len(OP, x.len(), ElementKind::F32)?;
+        out.expect(OP, x.rows(), x.cols(), ElementKind::F32)?;
+        expect_distinct(OP, out, &[x])?;
+        let params = crate::params::ElementwiseParams { len: dim(OP, x.len())?, activation: activation.code(), accumulate: flag(accumulate), _pad: 0 };
+        let label = format!("activation.forward[{}] {}", activation.name(), out.label());
+        let buffers = [(0, x.buffer()), (2, out.buffer())];
+        Ok(self.dispatch(label, &self.activation_forward, &buffers, &params, 3, crate::dispatch::linear_workgroups(x.len())))
+    }
+
+    /// out (+)= dy · f'(y), with y the forward output (`activation.wgsl`, backward).
+    pub fn activation_backward(&self, y: &GpuTensor, dy: &GpuTensor, out: &GpuTensor, activation: Activation, accumulate: bool) -> Result<Dispatch, GpuError> {
+        const OP: &str = "activation backward";
+        dy.expect(OP, y.rows(), y.cols(), ElementKind::F32)?;
+        out.expect(OP, y.rows(), y.cols(), ElementKind::F32)?;
+        expect_distinct(OP, out, &[y, dy])?;
+        let params = crate::params::ElementwiseParams { len: dim(OP, y.len())?, activation: activation.code(), accumulate: flag(accumulate), _pad: 0 };
+        let label = format!("activation.backward[{}] {}", activation.name(), out.label());
+        let buffers = [(0, y.buffer()), (1, dy.buffer()), (2, out.buffer())];
+        Ok(self.dispatch(label, &self.activation_backward, &buffers, &params, 3, crate::dispatch::linear_workgroups(y.len())))
+    }
+}

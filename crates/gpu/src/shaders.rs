@@ -1,0 +1,111 @@
+//! Every WGSL kernel, embedded at build time with its include-only fragments from `shaders/lib/`.
+//!
+//! File name = kernel name = pipeline label. This list is also what the naga validation test and the
+//! in-browser compile test walk, so a shader added here is checked everywhere.
+
+use std::mem::size_of;
+
+use crate::params;
+
+/// One kernel's full WGSL source (fragments first, then the kernel file).
+#[derive(Clone, Copy, Debug)]
+pub struct ShaderSource {
+    /// The file name without `.wgsl`; also the pipeline label prefix.
+    pub name: &'static str,
+    pub source: &'static str,
+    pub entry_points: &'static [&'static str],
+    /// The uniform struct's WGSL name and its Rust mirror's size, for the layout test.
+    pub uniform: (&'static str, usize),
+}
+
+macro_rules! shader {
+    ($name:literal, [$($lib:literal),*], $entries:expr, $uniform:literal, $mirror:ty) => {
+        ShaderSource {
+            name: $name,
+            source: concat!(
+                $(include_str!(concat!("../../../shaders/lib/", $lib, ".wgsl")), "\n",)*
+                include_str!(concat!("../../../shaders/", $name, ".wgsl"))
+            ),
+            entry_points: $entries,
+            uniform: ($uniform, size_of::<$mirror>()),
+        }
+    };
+}
+
+pub const MATMUL: ShaderSource =
+    shader!("matmul", ["activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub const MATMUL_TILED: ShaderSource =
+    shader!("matmul_tiled", ["activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub const MATMUL_NAIVE: ShaderSource =
+    shader!("matmul_naive", ["activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub const ACTIVATION: ShaderSource = shader!(
+    "activation",
+    ["activation", "indexing"],
+    &["forward", "backward"],
+    "ElementwiseParams",
+    params::ElementwiseParams
+);
+pub const REDUCE: ShaderSource =
+    shader!("reduce", [], &["column_sums", "sum_all"], "ReduceParams", params::ReduceParams);
+pub const LOSS_BCE: ShaderSource = shader!(
+    "loss_bce",
+    ["loss_params", "activation", "indexing"],
+    &["forward", "backward"],
+    "LossParams",
+    params::LossParams
+);
+pub const LOSS_GAUSSIAN: ShaderSource = shader!(
+    "loss_gaussian",
+    ["loss_params", "indexing"],
+    &["forward", "backward"],
+    "LossParams",
+    params::LossParams
+);
+pub const LOSS_GAN: ShaderSource = shader!(
+    "loss_gan",
+    ["loss_params", "activation", "indexing"],
+    &["forward", "backward"],
+    "LossParams",
+    params::LossParams
+);
+pub const KL: ShaderSource = shader!("kl", ["indexing"], &["forward", "backward"], "KlParams", params::KlParams);
+pub const REPARAM: ShaderSource = shader!(
+    "reparam",
+    ["rng", "indexing"],
+    &["forward", "backward"],
+    "ReparamParams",
+    params::ReparamParams
+);
+pub const DROPOUT: ShaderSource = shader!(
+    "dropout",
+    ["rng", "indexing"],
+    &["forward", "backward"],
+    "DropoutParams",
+    params::DropoutParams
+);
+pub const PENALTY: ShaderSource =
+    shader!("penalty", ["indexing"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
+pub const OPTIMIZER: ShaderSource =
+    shader!("optimizer", ["indexing"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
+pub const COUNTER: ShaderSource = shader!("counter", [], &["advance"], "CounterParams", params::CounterParams);
+pub const GATHER: ShaderSource =
+    shader!("gather", ["indexing"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
+
+/// Every kernel, in the order pipelines are built.
+pub const ALL: &[ShaderSource] = &[
+    MATMUL,
+    MATMUL_TILED,
+    MATMUL_NAIVE,
+    ACTIVATION,
+    REDUCE,
+    LOSS_BCE,
+    LOSS_GAUSSIAN,
+    LOSS_GAN,
+    KL,
+    REPARAM,
+    DROPOUT,
+    PENALTY,
+    OPTIMIZER,
+    COUNTER,
+    GATHER,
+];

@@ -1,0 +1,67 @@
+// gather.wgsl: builds a minibatch from a dataset that lives on the GPU, by an index buffer.
+// Row r of the batch is dataset row indices[(index_base + cursor·rows + r) mod index_len], where
+// cursor = counters[counter_index] when use_counter != 0 (so each replayed step takes the next
+// slice of a shuffled index list) and 0 otherwise.
+//   gather_u8:  out[r, c] = byte(data, src·cols + c) / 255   (pixels stored 4 per u32 word)
+//   gather_f32: out[r, c] = points[src·cols + c]
+// Bindings (group 0):
+//   0 data      storage, read        u8 pixels packed little-endian into array<u32> (gather_u8)
+//   1 indices   storage, read        array<u32> of dataset rows
+//   2 counters  storage, read        step counters
+//   3 out       storage, read_write  rows×cols f32
+//   4 params    uniform              GatherParams (mirrors latent_gpu::params::GatherParams)
+//   5 points    storage, read        f32 rows (gather_f32)
+// Workgroup size 256; dispatch linear_workgroups(rows·cols). Includes: lib/indexing.wgsl.
+
+struct GatherParams {
+    rows: u32,
+    cols: u32,
+    index_len: u32,
+    index_base: u32,
+    counter_index: u32,
+    use_counter: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> data: array<u32>;
+@group(0) @binding(1) var<storage, read> indices: array<u32>;
+@group(0) @binding(2) var<storage, read> counters: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> params: GatherParams;
+@group(0) @binding(5) var<storage, read> points: array<f32>;
+
+// The dataset row that batch row `r` reads. The host keeps index_len·rows below 2³² (no overflow).
+fn source_row(r: u32) -> u32 {
+    var cursor = 0u;
+    if (params.use_counter != 0u) {
+        cursor = counters[params.counter_index] % params.index_len;
+    }
+    let position = (params.index_base % params.index_len + cursor * params.rows + r) % params.index_len;
+    return indices[position];
+}
+
+@compute @workgroup_size(256)
+fn gather_u8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat_index(gid, groups);
+    if (e >= params.rows * params.cols) {
+        return;
+    }
+    let r = e / params.cols;
+    let c = e % params.cols;
+    let byte_index = source_row(r) * params.cols + c;
+    let word = data[byte_index / 4u];
+    let byte = (word >> ((byte_index % 4u) * 8u)) & 0xFFu;
+    out[e] = f32(byte) / 255.0;
+}
+
+@compute @workgroup_size(256)
+fn gather_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat_index(gid, groups);
+    if (e >= params.rows * params.cols) {
+        return;
+    }
+    let r = e / params.cols;
+    let c = e % params.cols;
+    out[e] = points[source_row(r) * params.cols + c];
+}

@@ -1,0 +1,68 @@
+// lib/matmul_common.wgsl (include-only): the interface shared by every matmul variant
+// (matmul.wgsl, matmul_tiled.wgsl, matmul_naive.wgsl): bindings, operand loads and the fused epilogue.
+//
+// Computes C (+)= epilogue(op(A)·op(B)) with op(A) m×k and op(B) k×n, all row-major f32.
+// Bindings (group 0):
+//   0 a        storage, read        A, stored m×k (or k×m when TRANS_A)
+//   1 b        storage, read        B, stored k×n (or n×k when TRANS_B)
+//   2 c        storage, read_write  C, m×n
+//   3 operand  storage, read        epilogue operand: bias (n) for BIAS_ACT, layer output y (m×n) for ACT_GRAD
+//   4 params   uniform              MatmulParams (mirrors latent_gpu::params::MatmulParams)
+// Overrides: TRANS_A, TRANS_B select the three forms backprop needs (A·B, Aᵀ·B, A·Bᵀ).
+
+struct MatmulParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    epilogue: u32,
+    activation: u32,
+    accumulate: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<storage, read> operand: array<f32>;
+@group(0) @binding(4) var<uniform> params: MatmulParams;
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+
+const EPILOGUE_NONE: u32 = 0u;
+const EPILOGUE_BIAS_ACT: u32 = 1u;
+const EPILOGUE_ACT_GRAD: u32 = 2u;
+
+fn load_a(row: u32, kk: u32) -> f32 {
+    if (TRANS_A) {
+        return a[kk * params.m + row];
+    }
+    return a[row * params.k + kk];
+}
+
+fn load_b(kk: u32, col: u32) -> f32 {
+    if (TRANS_B) {
+        return b[col * params.k + kk];
+    }
+    return b[kk * params.n + col];
+}
+
+// Applies the epilogue to one finished dot product and stores it; ignores out-of-range cells so
+// callers can compute whole blocks at matrix edges.
+fn store_c(row: u32, col: u32, acc: f32) {
+    if (row >= params.m || col >= params.n) {
+        return;
+    }
+    let index = row * params.n + col;
+    var value = acc;
+    if (params.epilogue == EPILOGUE_BIAS_ACT) {
+        value = activate(params.activation, acc + operand[col]);
+    } else if (params.epilogue == EPILOGUE_ACT_GRAD) {
+        value = acc * activation_derivative(params.activation, operand[index]);
+    }
+    if (params.accumulate != 0u) {
+        value += c[index];
+    }
+    c[index] = value;
+}

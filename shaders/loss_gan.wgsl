@@ -1,0 +1,50 @@
+// loss_gan.wgsl: GAN losses on discriminator logits d against a constant label (LossParams.aux):
+//   label 1: discriminator on real data, and the non-saturating generator loss −log σ(d);
+//   label 0: discriminator on fakes, −log(1 − σ(d)).
+//   forward:  loss[i] = Σⱼ softplus(d) − label·d;  correct[i] = #{j : (d > 0) == (label > ½)}
+//   backward: out[e] (+)= scale · (σ(d[e]) − label)
+// Includes: lib/loss_params.wgsl, lib/activation.wgsl (softplus, stable_sigmoid), lib/indexing.wgsl.
+// Bindings (group 0):
+//   0 logits   storage, read        rows×cols
+//   1 loss     storage, read_write  rows (forward only)
+//   2 correct  storage, read_write  rows (forward only): D accuracy numerator
+//   3 params   uniform              LossParams (mirrors latent_gpu::params::LossParams)
+//   4 out      storage, read_write  rows×cols gradient (backward only)
+// forward: workgroup 64, dispatch (ceil(rows / 64), 1, 1). backward: workgroup 256, linear_workgroups(rows·cols).
+
+@group(0) @binding(0) var<storage, read> logits: array<f32>;
+@group(0) @binding(1) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(2) var<storage, read_write> correct: array<f32>;
+@group(0) @binding(3) var<uniform> params: LossParams;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let row = gid.x;
+    if (row >= params.rows) {
+        return;
+    }
+    let says_real = params.aux > 0.5;
+    var total = 0.0;
+    var hits = 0.0;
+    for (var col = 0u; col < params.cols; col++) {
+        let d = logits[row * params.cols + col];
+        total += softplus(d) - params.aux * d;
+        hits += select(0.0, 1.0, (d > 0.0) == says_real);
+    }
+    loss[row] = total;
+    correct[row] = hits;
+}
+
+@compute @workgroup_size(256)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let e = flat_index(gid, groups);
+    if (e >= params.rows * params.cols) {
+        return;
+    }
+    var value = params.scale * (stable_sigmoid(logits[e]) - params.aux);
+    if (params.accumulate != 0u) {
+        value += out[e];
+    }
+    out[e] = value;
+}

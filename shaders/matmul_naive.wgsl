@@ -1,0 +1,18 @@
+// matmul_naive.wgsl: C (+)= epilogue(op(A)·op(B)), one output per invocation: the baseline the
+// benchmark compares the blocked and tiled variants against (and a third opinion in the tests).
+// Includes: lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-4 and MatmulParams are there).
+// Workgroup size: 16×16. Dispatch: (ceil(n / 16), ceil(m / 16), 1).
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let row = gid.y;
+    let col = gid.x;
+    if (row >= params.m || col >= params.n) {
+        return;
+    }
+    var acc = 0.0;
+    for (var kk = 0u; kk < params.k; kk++) {
+        acc = fma(load_a(row, kk), load_b(kk, col), acc);
+    }
+    store_c(row, col, acc);
+}

@@ -1,0 +1,70 @@
+// penalty.wgsl: L2 and L1 weight penalties over a slice of a flat parameter buffer.
+// mask[e] is 1 on weights and 0 on biases (or any per-parameter weight), so one dispatch covers
+// a whole network and the caller never builds per-tensor dispatches.
+//   gradient: grads[e] += mask[e]·(2·l2·w[e] + l1·sign(w[e]))     for e in [offset, offset + len)
+//   value:    out[out_index] = l2·Σ mask·w²;  out[out_index + 1] = l1·Σ mask·|w|   (fixed order)
+// Bindings (group 0):
+//   0 weights  storage, read        flat parameter buffer
+//   1 mask     storage, read        same length as weights
+//   2 grads    storage, read_write  flat gradient buffer (gradient)
+//   3 params   uniform              PenaltyParams (mirrors latent_gpu::params::PenaltyParams)
+//   4 out      storage, read_write  metrics buffer (value)
+// gradient: workgroup 256, dispatch linear_workgroups(len). value: workgroup 256, dispatch (1, 1, 1).
+// Includes: lib/indexing.wgsl.
+
+struct PenaltyParams {
+    offset: u32,
+    len: u32,
+    out_index: u32,
+    _pad0: u32,
+    l1: f32,
+    l2: f32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<storage, read> weights: array<f32>;
+@group(0) @binding(1) var<storage, read> mask: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grads: array<f32>;
+@group(0) @binding(3) var<uniform> params: PenaltyParams;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+var<workgroup> partial_sq: array<f32, 256>;
+var<workgroup> partial_abs: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn gradient(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let local = flat_index(gid, groups);
+    if (local >= params.len) {
+        return;
+    }
+    let e = params.offset + local;
+    let w = weights[e];
+    grads[e] += mask[e] * (2.0 * params.l2 * w + params.l1 * sign(w));
+}
+
+@compute @workgroup_size(256)
+fn value(@builtin(local_invocation_index) lane: u32) {
+    var sq = 0.0;
+    var ab = 0.0;
+    for (var local = lane; local < params.len; local += 256u) {
+        let e = params.offset + local;
+        let w = weights[e];
+        sq += mask[e] * w * w;
+        ab += mask[e] * abs(w);
+    }
+    partial_sq[lane] = sq;
+    partial_abs[lane] = ab;
+    workgroupBarrier();
+    for (var width = 128u; width > 0u; width >>= 1u) {
+        if (lane < width) {
+            partial_sq[lane] += partial_sq[lane + width];
+            partial_abs[lane] += partial_abs[lane + width];
+        }
+        workgroupBarrier();
+    }
+    if (lane == 0u) {
+        out[params.out_index] = params.l2 * partial_sq[0];
+        out[params.out_index + 1u] = params.l1 * partial_abs[0];
+    }
+}

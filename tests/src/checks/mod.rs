@@ -1,0 +1,47 @@
+//! The kernel checks. Each compares a kernel with the f64 CPU reference of `latent-core` under a
+//! stated [`Tolerance`](crate::harness::Tolerance), and each backward kernel also with central
+//! finite differences of the CPU forward.
+
+mod chains;
+mod errors;
+mod losses;
+mod matmul;
+mod pointwise;
+mod training;
+mod vae;
+
+pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
+pub use errors::{errors_are_values, kernels_compile};
+pub use losses::{loss_bce, loss_gan, loss_gaussian};
+pub use matmul::{matmul_epilogues, matmul_shapes};
+pub use pointwise::{activations, reductions};
+pub use training::{gather, optimizers, penalties};
+pub use vae::{dropout, kl, reparam};
+
+/// Calls `$m!(name, name, ...)` with every check, so each test binary lists all of them without
+/// repeating the list (a new check runs natively and in the browser at once).
+#[macro_export]
+macro_rules! for_each_check {
+    ($m:ident) => {
+        $m!(
+            kernels_compile,
+            matmul_shapes,
+            matmul_epilogues,
+            activations,
+            reductions,
+            loss_bce,
+            loss_gaussian,
+            loss_gan,
+            kl,
+            reparam,
+            dropout,
+            penalties,
+            optimizers,
+            gather,
+            chain_linear_activation_loss,
+            chain_encoder_reparam_kl,
+            determinism,
+            errors_are_values
+        );
+    };
+}

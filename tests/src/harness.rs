@@ -1,0 +1,155 @@
+//! The shared test harness: one context and kernel set, comparison with stated tolerances, and
+//! seeded random inputs.
+
+use latent_core::rng::SplitMix64;
+use latent_core::Matrix;
+use latent_gpu::{readback, Dispatch, GpuContext, GpuTensor, Kernels, Schedule};
+
+/// A GPU context with every kernel compiled.
+#[derive(Debug)]
+pub struct Harness {
+    pub ctx: GpuContext,
+    pub kernels: Kernels,
+}
+
+/// Result type of every check: the error is the whole failure report.
+pub type Check = Result<(), String>;
+
+impl Harness {
+    /// Opens the adapter and compiles every kernel; the error says which step failed.
+    pub async fn new() -> Result<Self, String> {
+        let ctx = GpuContext::new().await.map_err(|e| format!("GPU tests need a WebGPU/Vulkan adapter: {e}"))?;
+        let kernels = Kernels::new(&ctx).await.map_err(|e| format!("kernel set failed on {}: {e}", ctx.summary()))?;
+        Ok(Self { ctx, kernels })
+    }
+
+    pub fn upload(&self, label: &str, m: &Matrix<f64>) -> Result<GpuTensor, String> {
+        self.ctx.upload_f32(label, m.rows, m.cols, &m.to_f32()).map_err(|e| e.to_string())
+    }
+
+    pub fn zeros(&self, label: &str, rows: usize, cols: usize) -> Result<GpuTensor, String> {
+        self.ctx.zeros(label, rows, cols).map_err(|e| e.to_string())
+    }
+
+    pub fn counters(&self, values: &[u32]) -> Result<GpuTensor, String> {
+        self.ctx.upload_u32("counters", 1, values.len(), values).map_err(|e| e.to_string())
+    }
+
+    /// Submits dispatches in order (one replay) and fails on any uncaptured GPU error so far.
+    pub fn run(&self, dispatches: impl IntoIterator<Item = Result<Dispatch, latent_gpu::GpuError>>) -> Check {
+        let mut schedule = Schedule::new("check");
+        for dispatch in dispatches {
+            schedule.push(dispatch.map_err(|e| e.to_string())?);
+        }
+        schedule.submit(&self.ctx, 1).map_err(|e| e.to_string())?;
+        self.no_gpu_errors()
+    }
+
+    pub fn no_gpu_errors(&self) -> Check {
+        let errors = self.ctx.take_uncaptured_errors();
+        if errors.is_empty() { Ok(()) } else { Err(format!("GPU reported errors: {}", errors.join("; "))) }
+    }
+
+    pub async fn read(&self, tensor: &GpuTensor) -> Result<Vec<f32>, String> {
+        readback::read_f32(&self.ctx, tensor).await.map_err(|e| e.to_string())
+    }
+
+    pub async fn read_matrix(&self, tensor: &GpuTensor) -> Result<Matrix<f64>, String> {
+        let data = self.read(tensor).await?;
+        Matrix::from_f32(tensor.rows(), tensor.cols(), &data).ok_or_else(|| format!("{} read back wrong length", tensor.describe()))
+    }
+}
+
+/// How close a GPU value must be to its f64 reference: |gpu − ref| ≤ abs + rel·scale, where scale
+/// is |ref| unless a per-element scale is given (e.g. Σ|aᵢₖbₖⱼ| for a dot product).
+#[derive(Clone, Copy, Debug)]
+pub struct Tolerance {
+    pub abs: f64,
+    pub rel: f64,
+}
+
+impl Tolerance {
+    /// f32 arithmetic on well-scaled values: a few ulps of the inputs' magnitude.
+    pub const F32: Tolerance = Tolerance { abs: 1e-6, rel: 1e-5 };
+    /// Transcendentals (exp, log, tanh, cos) whose GPU precision WGSL leaves to the platform.
+    pub const TRANSCENDENTAL: Tolerance = Tolerance { abs: 1e-5, rel: 1e-4 };
+    /// GPU gradient against central finite differences of the f64 forward.
+    pub const FINITE_DIFF: Tolerance = Tolerance { abs: 1e-4, rel: 2e-3 };
+    /// Exact equality (integer-derived results).
+    pub const EXACT: Tolerance = Tolerance { abs: 0.0, rel: 0.0 };
+}
+
+/// Compares element-wise; the error names the worst element and how many failed.
+pub fn compare(what: &str, gpu: &[f32], reference: &[f64], scale: Option<&[f64]>, tol: Tolerance) -> Check {
+    if gpu.len() != reference.len() {
+        return Err(format!("{what}: GPU gave {} values, reference {}", gpu.len(), reference.len()));
+    }
+    let mut failures = 0usize;
+    let mut worst: Option<(usize, f64, f64)> = None;
+    for (i, (&g, &r)) in gpu.iter().zip(reference).enumerate() {
+        let g = f64::from(g);
+        let s = scale.map_or(r.abs(), |s| s[i]);
+        let allowed = tol.abs + tol.rel * s;
+        let err = (g - r).abs();
+        if !(err <= allowed) {
+            failures += 1;
+            let excess = if allowed > 0.0 { err / allowed } else { f64::INFINITY };
+            if worst.is_none_or(|(_, _, w)| excess > w) {
+                worst = Some((i, err, excess));
+            }
+        }
+    }
+    match worst {
+        None => Ok(()),
+        Some((i, err, _)) => Err(format!(
+            "{what}: {failures}/{} elements outside tolerance {tol:?}; worst at {i}: GPU {} vs reference {} (error {err:.3e})",
+            gpu.len(),
+            gpu[i],
+            reference[i]
+        )),
+    }
+}
+
+/// Gradient check: the GPU gradient against finite differences, scaled by the gradient's largest
+/// magnitude (so tiny components are judged against the whole vector, as in burn's gradient tests).
+pub fn compare_gradient(what: &str, gpu: &[f32], finite_diff: &[f64]) -> Check {
+    let norm = finite_diff.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-3);
+    let scale = vec![norm; finite_diff.len()];
+    compare(what, gpu, finite_diff, Some(&scale), Tolerance::FINITE_DIFF)
+}
+
+/// Seeded random inputs.
+pub struct Inputs(pub SplitMix64);
+
+impl Inputs {
+    pub fn new(seed: u64) -> Self {
+        Self(SplitMix64::new(seed))
+    }
+
+    /// Uniform in [lo, hi), rounded to f32 so the reference sees exactly what the GPU sees.
+    pub fn matrix(&mut self, rows: usize, cols: usize, lo: f64, hi: f64) -> Matrix<f64> {
+        let data = (0..rows * cols).map(|_| f64::from(self.0.range(lo, hi) as f32)).collect();
+        Matrix { rows, cols, data }
+    }
+
+    /// Like `matrix` but keeping |x| ≥ gap, away from activation kinks.
+    pub fn matrix_away_from_zero(&mut self, rows: usize, cols: usize, span: f64, gap: f64) -> Matrix<f64> {
+        let data = (0..rows * cols)
+            .map(|_| {
+                let magnitude = self.0.range(gap, span);
+                let sign = if self.0.next_u64() & 1 == 0 { 1.0 } else { -1.0 };
+                f64::from((sign * magnitude) as f32)
+            })
+            .collect();
+        Matrix { rows, cols, data }
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0.below(n)
+    }
+}
+
+/// Σ upstream ⊙ values: turns a vector-valued forward into the scalar finite differences need.
+pub fn dot(upstream: &[f64], values: &[f64]) -> f64 {
+    upstream.iter().zip(values).map(|(u, v)| u * v).sum()
+}
