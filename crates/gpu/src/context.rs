@@ -43,13 +43,37 @@ impl AdapterSummary {
             .collect::<Vec<_>>()
             .join(" ");
         Self {
-            name: if name.is_empty() { "unnamed adapter".into() } else { name },
+            name: if name.is_empty() { UNNAMED.into() } else { name },
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
             driver,
             is_software,
         }
     }
+}
+
+const UNNAMED: &str = "unnamed adapter";
+
+/// The browser's own words for its WebGPU adapter (`GPUAdapterInfo` vendor, architecture,
+/// description), which wgpu does not pass on. `None` if the browser says nothing.
+#[cfg(target_arch = "wasm32")]
+async fn browser_adapter_name() -> Option<String> {
+    use js_sys::{Function, Promise, Reflect};
+    use wasm_bindgen::{JsCast as _, JsValue};
+
+    let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null());
+    let navigator = get(&js_sys::global(), "navigator")?;
+    let gpu = get(&navigator, "gpu")?;
+    let request: Function = get(&gpu, "requestAdapter")?.dyn_into().ok()?;
+    let promise: Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
+    let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok().filter(|v| !v.is_null())?;
+    let info = get(&adapter, "info")?;
+    let parts: Vec<String> = ["vendor", "architecture", "description"]
+        .iter()
+        .filter_map(|key| get(&info, key).and_then(|v| v.as_string()))
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// Faults reported by wgpu callbacks, kept until someone asks.
@@ -91,7 +115,14 @@ impl GpuContext {
 
     /// Opens a device on a given adapter.
     pub async fn from_adapter(adapter: wgpu::Adapter) -> Result<Self, GpuError> {
-        let summary = AdapterSummary::from_info(&adapter.get_info());
+        #[allow(unused_mut)]
+        let mut summary = AdapterSummary::from_info(&adapter.get_info());
+        #[cfg(target_arch = "wasm32")]
+        if summary.name == UNNAMED {
+            if let Some(name) = browser_adapter_name().await {
+                summary.name = name;
+            }
+        }
         let granted = adapter.limits();
         let required_limits = wgpu::Limits {
             max_storage_buffer_binding_size: granted.max_storage_buffer_binding_size,
