@@ -1,1 +1,82 @@
-fn main() {}
+//! `latent`: Latent Lab's native command line. For now: adapter info and kernel benchmarks.
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand, ValueEnum};
+use latent_gpu::bench;
+use latent_gpu::{GpuContext, Kernels, MatmulVariant};
+
+#[derive(Parser)]
+#[command(name = "latent", version, about = "Latent Lab on the command line (native wgpu: Vulkan/Metal/DX12)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the GPU adapter wgpu picks and whether every kernel compiles on it.
+    Info,
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Matmul GFLOP/s for the products of one reference-VAE step, per kernel variant.
+    Matmul {
+        /// Variants to time (default: all three).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        variants: Vec<Variant>,
+        /// Minimum seconds per measurement.
+        #[arg(long, default_value_t = 0.5)]
+        min_seconds: f64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Variant {
+    Blocked,
+    Tiled,
+    Naive,
+}
+
+impl From<Variant> for MatmulVariant {
+    fn from(v: Variant) -> Self {
+        match v {
+            Variant::Blocked => MatmulVariant::Blocked,
+            Variant::Tiled => MatmulVariant::Tiled,
+            Variant::Naive => MatmulVariant::Naive,
+        }
+    }
+}
+
+async fn kernels() -> anyhow::Result<Kernels> {
+    let ctx = GpuContext::new().await.context("opening a GPU adapter (install a Vulkan driver; lavapipe works without a GPU)")?;
+    Kernels::new(&ctx).await.with_context(|| format!("compiling kernels on {}", ctx.summary()))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Info => {
+            let kernels = kernels().await?;
+            println!("adapter: {}", kernels.context().summary());
+            println!("kernels: {} shaders compiled; matmul variant {:?}", latent_gpu::shaders::ALL.len(), kernels.preferred_matmul());
+        }
+        Command::Bench(Bench::Matmul { variants, min_seconds }) => {
+            if !(min_seconds > 0.0 && min_seconds <= 60.0) {
+                bail!("--min-seconds must be in (0, 60], got {min_seconds}");
+            }
+            let variants: Vec<MatmulVariant> =
+                if variants.is_empty() { MatmulVariant::ALL.to_vec() } else { variants.into_iter().map(Into::into).collect() };
+            let kernels = kernels().await?;
+            println!("preferred variant on this adapter: {:?}", kernels.preferred_matmul());
+            print!("{}", bench::vae_step_table(&kernels, &variants, min_seconds).await?);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    pollster::block_on(run(Cli::parse()))
+}

@@ -10,6 +10,7 @@
 //! - [`readback`] brings results home asynchronously (map_async; the browser resolves it when
 //!   control returns to the event loop).
 
+pub mod bench;
 pub mod context;
 pub mod dispatch;
 pub mod error;

@@ -1,0 +1,115 @@
+//! Matmul throughput on the adapter at hand, shared by the native CLI (`latent bench matmul`), the
+//! browser benchmark (`scripts/bench browser`) and the playground page.
+//!
+//! Timing covers submitting `repeats` replays and a 4-byte readback that waits for them, so it is
+//! wall-clock GPU throughput as the app sees it; repeats double until a run lasts `min_seconds`,
+//! which amortises the readback.
+
+use latent_core::ops::MatmulForm;
+use latent_core::rng::SplitMix64;
+use web_time::Instant;
+
+use crate::error::GpuError;
+use crate::kernels::{Kernels, MatmulVariant};
+use crate::ops::MatmulSpec;
+use crate::readback::read_bytes;
+use crate::Schedule;
+
+/// A product a VAE step performs, as (m, k, n) of op(A)·op(B).
+#[derive(Clone, Copy, Debug)]
+pub struct MatmulCase {
+    pub what: &'static str,
+    pub form: MatmulForm,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+/// The products of one step of the reference VAE (784-400-20, batch 128).
+pub const VAE_STEP: [MatmulCase; 6] = [
+    MatmulCase { what: "encoder X·W₁", form: MatmulForm::Nn, m: 128, k: 784, n: 400 },
+    MatmulCase { what: "decoder H·W₄", form: MatmulForm::Nn, m: 128, k: 400, n: 784 },
+    MatmulCase { what: "grad W₁ = Xᵀ·dH", form: MatmulForm::Tn, m: 784, k: 128, n: 400 },
+    MatmulCase { what: "grad W₄ = Hᵀ·dY", form: MatmulForm::Tn, m: 400, k: 128, n: 784 },
+    MatmulCase { what: "grad H = dY·W₄ᵀ", form: MatmulForm::Nt, m: 128, k: 784, n: 400 },
+    MatmulCase { what: "encoder head H·W₂", form: MatmulForm::Nn, m: 128, k: 400, n: 40 },
+];
+
+/// One measured case.
+#[derive(Clone, Debug)]
+pub struct MatmulTiming {
+    pub case: MatmulCase,
+    pub variant: MatmulVariant,
+    pub repeats: usize,
+    pub seconds: f64,
+}
+
+impl MatmulTiming {
+    pub fn gflops(&self) -> f64 {
+        let flops = 2.0 * (self.case.m * self.case.k * self.case.n) as f64 * self.repeats as f64;
+        flops / self.seconds / 1e9
+    }
+}
+
+/// Times `case` with `variant` until one run of doubling repeats lasts at least `min_seconds`.
+pub async fn time_matmul(kernels: &Kernels, case: MatmulCase, variant: MatmulVariant, min_seconds: f64) -> Result<MatmulTiming, GpuError> {
+    let ctx = kernels.context();
+    let mut rng = SplitMix64::new(7);
+    let (a_shape, b_shape) = (
+        if case.form.trans_a() { (case.k, case.m) } else { (case.m, case.k) },
+        if case.form.trans_b() { (case.n, case.k) } else { (case.k, case.n) },
+    );
+    let a = ctx.upload_f32("bench a", a_shape.0, a_shape.1, &rng.vec_f32(a_shape.0 * a_shape.1, -1.0, 1.0))?;
+    let b = ctx.upload_f32("bench b", b_shape.0, b_shape.1, &rng.vec_f32(b_shape.0 * b_shape.1, -1.0, 1.0))?;
+    let c = ctx.zeros("bench c", case.m, case.n)?;
+    let schedule = Schedule::from(kernels.matmul(&a, &b, &c, MatmulSpec::new(case.form).variant(variant))?);
+    // Warm-up: first use compiles and uploads lazily on some drivers.
+    schedule.submit(ctx, 1)?;
+    read_bytes(ctx, c.buffer(), "bench sync", 4).await?;
+    let mut repeats = 1usize;
+    loop {
+        let start = Instant::now();
+        schedule.submit(ctx, repeats)?;
+        read_bytes(ctx, c.buffer(), "bench sync", 4).await?;
+        let seconds = start.elapsed().as_secs_f64();
+        if seconds >= min_seconds || repeats >= 1 << 16 {
+            return Ok(MatmulTiming { case, variant, repeats, seconds });
+        }
+        // Jump close to the target in one go once a run is long enough to measure.
+        let factor = if seconds > 0.01 { (min_seconds / seconds).ceil() as usize } else { 2 };
+        repeats *= factor.clamp(2, 64);
+    }
+}
+
+/// A plain-text table: one row per case, one GFLOP/s column per variant.
+pub fn format_table(adapter: &str, variants: &[MatmulVariant], timings: &[MatmulTiming]) -> String {
+    let mut out = format!("matmul GFLOP/s on {adapter}\n");
+    out.push_str(&format!("{:<20} {:<6} {:>16}", "product", "form", "m×k×n"));
+    for v in variants {
+        out.push_str(&format!(" {:>13}", v.name()));
+    }
+    out.push('\n');
+    for case in VAE_STEP {
+        out.push_str(&format!("{:<20} {:<6} {:>16}", case.what, case.form.name(), format!("{}×{}×{}", case.m, case.k, case.n)));
+        for v in variants {
+            let cell = timings
+                .iter()
+                .find(|t| t.variant == *v && t.case.what == case.what)
+                .map_or("-".to_owned(), |t| format!("{:.2}", t.gflops()));
+            out.push_str(&format!(" {cell:>13}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Runs every VAE-step case with every variant and returns the table.
+pub async fn vae_step_table(kernels: &Kernels, variants: &[MatmulVariant], min_seconds: f64) -> Result<String, GpuError> {
+    let mut timings = Vec::new();
+    for case in VAE_STEP {
+        for &variant in variants {
+            timings.push(time_matmul(kernels, case, variant, min_seconds).await?);
+        }
+    }
+    Ok(format_table(&kernels.context().summary().to_string(), variants, &timings))
+}

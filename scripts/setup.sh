@@ -1,0 +1,62 @@
+# Shared by scripts/test and scripts/serve: installs what is missing, nothing else.
+# Everything comes from the package registries (Debian, crates.io); no tool downloads a binary.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# ensure_apt PKG...: installs the Debian packages that are not installed yet.
+ensure_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        step "apt-get install ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+}
+
+ensure_wasm_target() {
+    rustup target list --installed | grep -qx wasm32-unknown-unknown || {
+        step "rustup target add wasm32-unknown-unknown"
+        rustup target add wasm32-unknown-unknown
+    }
+}
+
+# The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.
+locked_wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_wasm_bindgen_cli() {
+    local want
+    want="$(locked_wasm_bindgen_version)"
+    if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+        step "cargo install wasm-bindgen-cli $want (about 12 minutes on 2 cores)"
+        # Not --locked: the CLI's own lockfile does not build with this toolchain.
+        cargo install wasm-bindgen-cli --version "$want" --force
+    fi
+}
+
+ensure_trunk() {
+    if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
+        step "cargo install trunk ^0.21 (10-25 minutes on 2 cores)"
+        cargo install trunk --version '^0.21' --locked --force
+    fi
+}
+
+# Mesa prints an error per process without it; lavapipe does not need anything in it.
+ensure_runtime_dir() {
+    if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then
+        export XDG_RUNTIME_DIR="/tmp/xdg-runtime-$(id -u)"
+        mkdir -p -m 700 "$XDG_RUNTIME_DIR"
+    fi
+}
