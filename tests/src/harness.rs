@@ -91,7 +91,8 @@ pub fn compare(what: &str, gpu: &[f32], reference: &[f64], scale: Option<&[f64]>
         let s = scale.map_or(r.abs(), |s| s[i]);
         let allowed = tol.abs + tol.rel * s;
         let err = (g - r).abs();
-        if !(err <= allowed) {
+        // NaN fails: it is never within tolerance.
+        if err.is_nan() || err > allowed {
             failures += 1;
             let excess = if allowed > 0.0 { err / allowed } else { f64::INFINITY };
             if worst.is_none_or(|(_, _, w)| excess > w) {

@@ -61,7 +61,7 @@ type MapReceiver = futures_channel::oneshot::Receiver<Result<(), wgpu::BufferAsy
 
 fn start(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, size: u64) -> Result<(wgpu::Buffer, MapReceiver), GpuError> {
     ctx.check_alive()?;
-    if size == 0 || size > buffer.size() || size % 4 != 0 {
+    if size == 0 || size > buffer.size() || !size.is_multiple_of(4) {
         return Err(GpuError::Readback { label: label.to_owned(), message: format!("bad size {size} for a {}-byte buffer", buffer.size()) });
     }
     let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {

@@ -20,7 +20,7 @@ pub struct ReparamSpec {
 
 /// The latent size of h, or an error if h is not rows × (2·latent).
 fn latent_of(op: &'static str, h: &GpuTensor) -> Result<usize, GpuError> {
-    if h.kind() != ElementKind::F32 || h.cols() % 2 != 0 {
+    if h.kind() != ElementKind::F32 || !h.cols().is_multiple_of(2) {
         return Err(GpuError::shape(op, "rows×(2·latent) f32 [μ | logσ²]", h.describe()));
     }
     Ok(h.cols() / 2)
