@@ -119,6 +119,28 @@ pub fn compare_gradient(what: &str, gpu: &[f32], finite_diff: &[f64]) -> Check {
     compare(what, gpu, finite_diff, Some(&scale), Tolerance::FINITE_DIFF)
 }
 
+/// Lets callbacks run: natively by polling the device, in the browser by returning to the event
+/// loop once (a zero-delay timer), which is where WebGPU delivers its promises.
+pub async fn yield_to_event_loop(ctx: &GpuContext) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        ctx.device.poll(latent_gpu::wgpu::PollType::Poll).ok();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = ctx;
+        let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+            let global = js_sys::global();
+            if let Ok(set_timeout) = js_sys::Reflect::get(&global, &"setTimeout".into()) {
+                let set_timeout: js_sys::Function = set_timeout.into();
+                set_timeout.call2(&global, &resolve, &0.into()).ok();
+            }
+        });
+        wasm_bindgen_futures::JsFuture::from(promise).await.ok();
+    }
+}
+
 /// Seeded random inputs.
 pub struct Inputs(pub SplitMix64);
 

@@ -97,11 +97,20 @@ pub struct GpuContext {
 impl GpuContext {
     /// Finds the best adapter and opens a device with WebGPU's default limits, raised only for buffer
     /// sizes (to what the adapter allows) so large datasets fit where the hardware permits.
+    /// Natively, `WGPU_BACKEND` may narrow the backends tried.
     pub async fn new() -> Result<Self, GpuError> {
+        let backends = if cfg!(target_arch = "wasm32") {
+            wgpu::Backends::BROWSER_WEBGPU
+        } else {
+            wgpu::InstanceDescriptor::new_without_display_handle_from_env().backends
+        };
+        Self::with_backends(backends).await
+    }
+
+    /// Like [`GpuContext::new`], trying only `backends`.
+    pub async fn with_backends(backends: wgpu::Backends) -> Result<Self, GpuError> {
         let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-        if cfg!(target_arch = "wasm32") {
-            descriptor.backends = wgpu::Backends::BROWSER_WEBGPU;
-        }
+        descriptor.backends = backends;
         let instance = wgpu::Instance::new(descriptor);
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {

@@ -4,6 +4,7 @@
 
 mod chains;
 mod errors;
+mod faults;
 mod losses;
 mod matmul;
 mod pointwise;
@@ -12,6 +13,7 @@ mod vae;
 
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
 pub use errors::{errors_are_values, kernels_compile};
+pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
 pub use matmul::{matmul_epilogues, matmul_shapes};
 pub use pointwise::{activations, reductions};
@@ -41,7 +43,9 @@ macro_rules! for_each_check {
             chain_linear_activation_loss,
             chain_encoder_reparam_kl,
             determinism,
-            errors_are_values
+            errors_are_values,
+            no_adapter_is_an_error,
+            device_loss_is_reported
         );
     };
 }
