@@ -7,7 +7,8 @@
 //   1 out     storage, read_write  latent values (forward) or rows×(2·latent) gradient (backward)
 //   2 params  uniform              KlParams (mirrors latent_gpu::params::KlParams)
 // forward: workgroup 64, dispatch (ceil(latent / 64), 1, 1).
-// backward: workgroup 256, dispatch linear_workgroups(rows·latent). Includes: lib/indexing.wgsl.
+// backward: workgroup 256, dispatch linear_workgroups(rows·latent).
+// Includes: lib/indexing.wgsl, lib/posterior.wgsl.
 
 struct KlParams {
     rows: u32,
@@ -54,10 +55,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (e >= params.rows * params.latent) {
         return;
     }
-    let i = e / params.latent;
-    let d = e % params.latent;
-    let mu_at = i * 2u * params.latent + d;
-    let logvar_at = mu_at + params.latent;
-    write(mu_at, params.scale * h[mu_at]);
-    write(logvar_at, params.scale * 0.5 * (exp(h[logvar_at]) - 1.0));
+    let at = posterior_indices(e, params.latent);
+    write(at.x, params.scale * h[at.x]);
+    write(at.y, params.scale * 0.5 * (exp(h[at.y]) - 1.0));
 }

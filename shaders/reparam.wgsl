@@ -4,7 +4,7 @@
 // write. With sample = 0 it returns z = μ (evaluation) and ε = 0.
 //   forward:  z[i,d] = μ + exp(½·logσ²)·ε;  eps[i,d] = ε
 //   backward: dh[i,d] (+)= dz[i,d];  dh[i, latent+d] (+)= dz[i,d]·ε·½·exp(½·logσ²)
-// Includes: lib/rng.wgsl, lib/indexing.wgsl.
+// Includes: lib/rng.wgsl, lib/indexing.wgsl, lib/posterior.wgsl.
 // Bindings (group 0):
 //   0 h         storage, read        rows×(2·latent) = [μ | logσ²]
 //   1 z         storage, read_write  rows×latent (forward)
@@ -48,10 +48,9 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (e >= params.rows * params.latent) {
         return;
     }
-    let i = e / params.latent;
-    let d = e % params.latent;
-    let mu = h[i * 2u * params.latent + d];
-    let logvar = h[i * 2u * params.latent + params.latent + d];
+    let at = posterior_indices(e, params.latent);
+    let mu = h[at.x];
+    let logvar = h[at.y];
     var noise = 0.0;
     if (params.sample != 0u) {
         noise = rng_normal(vec2<u32>(params.seed, params.stream), e, counters[params.counter_index]);
@@ -66,11 +65,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (e >= params.rows * params.latent) {
         return;
     }
-    let i = e / params.latent;
-    let d = e % params.latent;
-    let mu_at = i * 2u * params.latent + d;
-    let logvar_at = mu_at + params.latent;
+    let at = posterior_indices(e, params.latent);
     let g = dz[e];
-    write_dh(mu_at, g);
-    write_dh(logvar_at, g * eps[e] * 0.5 * exp(0.5 * h[logvar_at]));
+    write_dh(at.x, g);
+    write_dh(at.y, g * eps[e] * 0.5 * exp(0.5 * h[at.y]));
 }

@@ -68,10 +68,10 @@ pub const LOSS_GAN: ShaderSource = shader!(
     "LossParams",
     params::LossParams
 );
-pub const KL: ShaderSource = shader!("kl", ["indexing"], &["forward", "backward"], "KlParams", params::KlParams);
+pub const KL: ShaderSource = shader!("kl", ["indexing", "posterior"], &["forward", "backward"], "KlParams", params::KlParams);
 pub const REPARAM: ShaderSource = shader!(
     "reparam",
-    ["rng", "indexing"],
+    ["rng", "indexing", "posterior"],
     &["forward", "backward"],
     "ReparamParams",
     params::ReparamParams
