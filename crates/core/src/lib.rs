@@ -5,6 +5,7 @@
 //! [`ops`] mirrors one WGSL kernel; its doc comment names the shader.
 
 pub mod activation;
+pub mod data;
 pub mod error;
 pub mod finite_diff;
 pub mod matrix;
