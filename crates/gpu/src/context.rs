@@ -260,14 +260,14 @@ impl GpuContext {
     /// Overwrites an f32 tensor between steps (inputs, knob-driven state); never inside a step.
     pub fn write_f32(&self, tensor: &GpuTensor, data: &[f32]) -> Result<(), GpuError> {
         tensor.expect_len("write", data.len(), ElementKind::F32)?;
-        self.queue.write_buffer(tensor.buffer(), 0, bytemuck::cast_slice(data));
+        self.queue.write_buffer(tensor.buffer(), tensor.offset(), bytemuck::cast_slice(data));
         Ok(())
     }
 
     /// Overwrites a u32 tensor between steps (counters, index lists).
     pub fn write_u32(&self, tensor: &GpuTensor, data: &[u32]) -> Result<(), GpuError> {
         tensor.expect_len("write", data.len(), ElementKind::U32)?;
-        self.queue.write_buffer(tensor.buffer(), 0, bytemuck::cast_slice(data));
+        self.queue.write_buffer(tensor.buffer(), tensor.offset(), bytemuck::cast_slice(data));
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use crate::context::GpuContext;
 use crate::dispatch::Dispatch;
 use crate::error::GpuError;
 use crate::shaders::{self, ShaderSource};
+use crate::tensor::GpuTensor;
 
 /// The three matmul kernels. Software adapters run `Blocked` fastest; GPUs run `Tiled` fastest;
 /// `Naive` is the benchmark's baseline.
@@ -238,12 +239,12 @@ impl Kernels {
     }
 
     /// Builds a [`Dispatch`]: a uniform block holding `params` at `params_binding`, and a bind group
-    /// over `buffers` (binding number, buffer) in the pipeline's own layout.
+    /// over `buffers` (binding number, tensor or view) in the pipeline's own layout.
     pub(crate) fn dispatch<T: bytemuck::Pod>(
         &self,
         label: String,
         pipeline: &wgpu::ComputePipeline,
-        buffers: &[(u32, &wgpu::Buffer)],
+        buffers: &[(u32, &GpuTensor)],
         params: &T,
         params_binding: u32,
         workgroups: [u32; 3],
@@ -256,7 +257,7 @@ impl Kernels {
         });
         let mut entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
             .iter()
-            .map(|&(binding, buffer)| wgpu::BindGroupEntry { binding, resource: buffer.as_entire_binding() })
+            .map(|&(binding, tensor)| wgpu::BindGroupEntry { binding, resource: tensor.binding() })
             .collect();
         entries.push(wgpu::BindGroupEntry { binding: params_binding, resource: params_buffer.as_entire_binding() });
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {

@@ -15,7 +15,7 @@ pub async fn read_f32(ctx: &GpuContext, tensor: &GpuTensor) -> Result<Vec<f32>, 
     if tensor.kind() != ElementKind::F32 {
         return Err(GpuError::invalid("read_f32", format!("{} is not f32", tensor.describe())));
     }
-    let bytes = read_bytes(ctx, tensor.buffer(), tensor.label(), tensor.len() as u64 * 4).await?;
+    let bytes = read_range(ctx, tensor.buffer(), tensor.label(), tensor.offset(), tensor.bytes()).await?;
     Ok(bytemuck::pod_collect_to_vec(&bytes))
 }
 
@@ -24,14 +24,19 @@ pub async fn read_u32(ctx: &GpuContext, tensor: &GpuTensor) -> Result<Vec<u32>, 
     if tensor.kind() != ElementKind::U32 {
         return Err(GpuError::invalid("read_u32", format!("{} is not u32", tensor.describe())));
     }
-    let bytes = read_bytes(ctx, tensor.buffer(), tensor.label(), tensor.len() as u64 * 4).await?;
+    let bytes = read_range(ctx, tensor.buffer(), tensor.label(), tensor.offset(), tensor.bytes()).await?;
     Ok(bytemuck::pod_collect_to_vec(&bytes))
 }
 
 /// Starts a readback of the first `size` bytes of `buffer` and returns the future of its contents.
 /// The copy is submitted immediately, after all work submitted before it.
 pub fn read_bytes(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, size: u64) -> impl Future<Output = Result<Vec<u8>, GpuError>> {
-    let started = start(ctx, buffer, label, size);
+    read_range(ctx, buffer, label, 0, size)
+}
+
+/// Like [`read_bytes`], from byte `offset` of `buffer`.
+pub fn read_range(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, offset: u64, size: u64) -> impl Future<Output = Result<Vec<u8>, GpuError>> {
+    let started = start(ctx, buffer, label, offset, size);
     let ctx = ctx.clone();
     let label = label.to_owned();
     async move {
@@ -59,9 +64,9 @@ pub fn read_bytes(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, size: u6
 
 type MapReceiver = futures_channel::oneshot::Receiver<Result<(), wgpu::BufferAsyncError>>;
 
-fn start(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, size: u64) -> Result<(wgpu::Buffer, MapReceiver), GpuError> {
+fn start(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, offset: u64, size: u64) -> Result<(wgpu::Buffer, MapReceiver), GpuError> {
     ctx.check_alive()?;
-    if size == 0 || size > buffer.size() || !size.is_multiple_of(4) {
+    if size == 0 || offset.saturating_add(size) > buffer.size() || !size.is_multiple_of(4) || !offset.is_multiple_of(4) {
         return Err(GpuError::Readback { label: label.to_owned(), message: format!("bad size {size} for a {}-byte buffer", buffer.size()) });
     }
     let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -71,7 +76,7 @@ fn start(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, size: u64) -> Res
         mapped_at_creation: false,
     });
     let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
-    encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+    encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, size);
     ctx.queue.submit([encoder.finish()]);
     let (sender, receiver) = futures_channel::oneshot::channel();
     staging.map_async(wgpu::MapMode::Read, .., move |result| {

@@ -60,17 +60,27 @@ impl Drop for LedgerEntry {
     }
 }
 
-/// A storage buffer holding a row-major `rows × cols` matrix (a vector is `1 × n`).
+/// WebGPU's guaranteed storage-binding offset alignment (`minStorageBufferOffsetAlignment`), in
+/// bytes: views start on such a boundary so they bind on every adapter.
+pub const VIEW_ALIGNMENT: u64 = 256;
+
+/// A storage buffer (or an aligned range of one) holding a row-major `rows × cols` matrix; a
+/// vector is `1 × n`.
 ///
-/// Dropping the tensor destroys its buffer at once rather than waiting for the last wgpu handle.
+/// A tensor made by [`GpuContext`](crate::GpuContext) owns its buffer and destroys it when dropped,
+/// rather than waiting for the last wgpu handle. A [`view`](GpuTensor::view) shares its parent's
+/// buffer (one layer's weights inside a model's flat parameter buffer) and must not outlive it.
 #[derive(Debug)]
 pub struct GpuTensor {
     buffer: wgpu::Buffer,
+    /// Start of this tensor in `buffer`, in bytes.
+    offset: u64,
     rows: usize,
     cols: usize,
     kind: ElementKind,
     label: String,
-    _ledger: LedgerEntry,
+    /// `Some` for the owner of the buffer, `None` for views.
+    ledger: Option<LedgerEntry>,
 }
 
 impl GpuTensor {
@@ -83,7 +93,44 @@ impl GpuTensor {
         ledger: Arc<AllocationLedger>,
     ) -> Self {
         let bytes = buffer.size();
-        Self { buffer, rows, cols, kind, label, _ledger: LedgerEntry::new(ledger, bytes) }
+        Self { buffer, offset: 0, rows, cols, kind, label, ledger: Some(LedgerEntry::new(ledger, bytes)) }
+    }
+
+    /// A `rows × cols` tensor starting `offset` elements into this one's storage. The offset must be a
+    /// multiple of 64 elements (256 bytes) and the view must fit.
+    pub fn view(&self, label: impl Into<String>, offset: usize, rows: usize, cols: usize) -> Result<GpuTensor, GpuError> {
+        let label = label.into();
+        if self.kind == ElementKind::U8Packed {
+            return Err(GpuError::invalid("view", format!("{} packs bytes; views need 4-byte elements", self.describe())));
+        }
+        let start = self.offset + offset as u64 * 4;
+        let fits = offset.checked_add(rows.saturating_mul(cols)).is_some_and(|end| end <= self.len());
+        if rows == 0 || cols == 0 || !fits {
+            return Err(GpuError::invalid("view", format!("`{label}` {rows}×{cols} at {offset} does not fit {}", self.describe())));
+        }
+        if start % VIEW_ALIGNMENT != 0 {
+            return Err(GpuError::invalid("view", format!("`{label}` starts at byte {start}, not a multiple of {VIEW_ALIGNMENT}")));
+        }
+        Ok(GpuTensor { buffer: self.buffer.clone(), offset: start, rows, cols, kind: self.kind, label, ledger: None })
+    }
+
+    /// How this tensor is bound: its byte range of the buffer.
+    pub fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.buffer,
+            offset: self.offset,
+            size: std::num::NonZeroU64::new(self.bytes()),
+        })
+    }
+
+    /// Bytes this tensor spans in its buffer.
+    pub fn bytes(&self) -> u64 {
+        self.kind.bytes_for(self.len() as u64)
+    }
+
+    /// Start of this tensor in [`buffer`](GpuTensor::buffer), in bytes.
+    pub fn offset(&self) -> u64 {
+        self.offset
     }
 
     pub fn buffer(&self) -> &wgpu::Buffer {
@@ -141,12 +188,15 @@ impl GpuTensor {
 
 impl Drop for GpuTensor {
     fn drop(&mut self) {
-        self.buffer.destroy();
+        if self.ledger.is_some() {
+            self.buffer.destroy();
+        }
     }
 }
 
-/// Fails if a written tensor is also bound as an input: WebGPU forbids a buffer that is both
-/// writable and read-only in one dispatch, and the result would be undefined anyway.
+/// Fails if a written tensor shares its buffer with an input: WebGPU forbids a buffer that is both
+/// writable and read-only in one dispatch (whole buffers, whatever the ranges), and an overlap
+/// would be undefined anyway.
 pub(crate) fn expect_distinct(op: &'static str, output: &GpuTensor, inputs: &[&GpuTensor]) -> Result<(), GpuError> {
     match inputs.iter().find(|input| input.buffer == output.buffer) {
         Some(input) => Err(GpuError::invalid(op, format!("output {} is also an input ({})", output.describe(), input.describe()))),

@@ -53,7 +53,7 @@ impl Kernels {
         expect_distinct(OP, y, &[x, mask])?;
         expect_distinct(OP, mask, &[x])?;
         let params = spec.params(dim(OP, x.len())?)?;
-        let buffers = [(0, x.buffer()), (1, y.buffer()), (2, mask.buffer()), (3, counters.buffer())];
+        let buffers = [(0, x), (1, y), (2, mask), (3, counters)];
         Ok(self.dispatch(format!("dropout.forward {}", y.label()), &self.dropout_forward, &buffers, &params, 4, linear_workgroups(x.len())))
     }
 
@@ -64,7 +64,7 @@ impl Kernels {
         dx.expect(OP, dy.rows(), dy.cols(), ElementKind::F32)?;
         expect_distinct(OP, dx, &[dy, mask])?;
         let params = DropoutParams { len: dim(OP, dy.len())?, accumulate: flag(accumulate), ..DropoutParams::default() };
-        let buffers = [(2, mask.buffer()), (5, dy.buffer()), (6, dx.buffer())];
+        let buffers = [(2, mask), (5, dy), (6, dx)];
         Ok(self.dispatch(format!("dropout.backward {}", dx.label()), &self.dropout_backward, &buffers, &params, 4, linear_workgroups(dy.len())))
     }
 }

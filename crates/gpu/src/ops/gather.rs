@@ -60,7 +60,7 @@ impl Kernels {
             use_counter: u32::from(spec.cursor_counter.is_some()),
             _pad: [0; 2],
         };
-        let buffers = [(data_binding, data.buffer()), (1, indices.buffer()), (2, counters.buffer()), (3, out.buffer())];
+        let buffers = [(data_binding, data), (1, indices), (2, counters), (3, out)];
         Ok(self.dispatch(format!("{op} {}", out.label()), pipeline, &buffers, &params, 4, linear_workgroups(out.len())))
     }
 }

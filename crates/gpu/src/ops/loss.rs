@@ -57,7 +57,7 @@ impl Kernels {
         per_row.expect_len(op, x.rows(), ElementKind::F32)?;
         expect_distinct(op, per_row, &[x, targets])?;
         let params = loss_params(op, x, false, 1.0, aux)?;
-        let buffers = [(0, x.buffer()), (1, targets.buffer()), (2, per_row.buffer())];
+        let buffers = [(0, x), (1, targets), (2, per_row)];
         Ok(self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, [groups_for(x.rows(), 64), 1, 1]))
     }
 
@@ -67,7 +67,7 @@ impl Kernels {
         grad.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         expect_distinct(op, grad, &[x, targets])?;
         let params = loss_params(op, x, accumulate, scale, aux)?;
-        let buffers = [(0, x.buffer()), (1, targets.buffer()), (2, grad.buffer())];
+        let buffers = [(0, x), (1, targets), (2, grad)];
         Ok(self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, linear_workgroups(x.len())))
     }
 
@@ -80,7 +80,7 @@ impl Kernels {
         expect_distinct(OP, loss, &[logits, correct])?;
         expect_distinct(OP, correct, &[logits])?;
         let params = loss_params(OP, logits, false, 1.0, label.value())?;
-        let buffers = [(0, logits.buffer()), (1, loss.buffer()), (2, correct.buffer())];
+        let buffers = [(0, logits), (1, loss), (2, correct)];
         Ok(self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_forward, &buffers, &params, 3, [groups_for(logits.rows(), 64), 1, 1]))
     }
 
@@ -90,7 +90,7 @@ impl Kernels {
         grad.expect(OP, logits.rows(), logits.cols(), ElementKind::F32)?;
         expect_distinct(OP, grad, &[logits])?;
         let params = loss_params(OP, logits, accumulate, scale, label.value())?;
-        let buffers = [(0, logits.buffer()), (4, grad.buffer())];
+        let buffers = [(0, logits), (4, grad)];
         Ok(self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_backward, &buffers, &params, 3, linear_workgroups(logits.len())))
     }
 }

@@ -89,7 +89,7 @@ impl Kernels {
             return Err(GpuError::invalid(OP, format!("{m}×{n} output needs more workgroups than WebGPU allows")));
         }
         let label = format!("{}[{}] {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
-        let buffers = [(0, a.buffer()), (1, b.buffer()), (2, c.buffer()), (3, operand.buffer())];
+        let buffers = [(0, a), (1, b), (2, c), (3, operand)];
         Ok(self.dispatch(label, self.matmul_pipeline(variant, spec.form), &buffers, &params, 4, workgroups))
     }
 
@@ -102,7 +102,7 @@ impl Kernels {
         expect_distinct(OP, out, &[x])?;
         let params = crate::params::ElementwiseParams { len: dim(OP, x.len())?, activation: activation.code(), accumulate: flag(accumulate), _pad: 0 };
         let label = format!("activation.forward[{}] {}", activation.name(), out.label());
-        let buffers = [(0, x.buffer()), (2, out.buffer())];
+        let buffers = [(0, x), (2, out)];
         Ok(self.dispatch(label, &self.activation_forward, &buffers, &params, 3, crate::dispatch::linear_workgroups(x.len())))
     }
 
@@ -114,7 +114,7 @@ impl Kernels {
         expect_distinct(OP, out, &[y, dy])?;
         let params = crate::params::ElementwiseParams { len: dim(OP, y.len())?, activation: activation.code(), accumulate: flag(accumulate), _pad: 0 };
         let label = format!("activation.backward[{}] {}", activation.name(), out.label());
-        let buffers = [(0, y.buffer()), (1, dy.buffer()), (2, out.buffer())];
+        let buffers = [(0, y), (1, dy), (2, out)];
         Ok(self.dispatch(label, &self.activation_backward, &buffers, &params, 3, crate::dispatch::linear_workgroups(y.len())))
     }
 }

@@ -72,7 +72,7 @@ impl Kernels {
         expect_distinct(OP, m, &[grads, v])?;
         expect_distinct(OP, v, &[grads])?;
         let params = adam_params(range, counter_index, cfg)?;
-        let buffers = [(0, weights.buffer()), (1, grads.buffer()), (2, m.buffer()), (3, v.buffer()), (4, counters.buffer())];
+        let buffers = [(0, weights), (1, grads), (2, m), (3, v), (4, counters)];
         Ok(self.dispatch(format!("optimizer.adam {}", weights.label()), &self.adam, &buffers, &params, 5, linear_workgroups(range.len)))
     }
 
@@ -87,7 +87,7 @@ impl Kernels {
         expect_distinct(OP, weights, &[grads, velocity])?;
         expect_distinct(OP, velocity, &[grads])?;
         let params = OptimizerParams { offset: dim(OP, range.offset)?, len: dim(OP, range.len)?, lr, momentum, ..OptimizerParams::default() };
-        let buffers = [(0, weights.buffer()), (1, grads.buffer()), (2, velocity.buffer())];
+        let buffers = [(0, weights), (1, grads), (2, velocity)];
         Ok(self.dispatch(format!("optimizer.sgd {}", weights.label()), &self.sgd, &buffers, &params, 5, linear_workgroups(range.len)))
     }
 
@@ -96,6 +96,6 @@ impl Kernels {
         const OP: &str = "advance counter";
         expect_counter(OP, counters, index)?;
         let params = CounterParams { index, amount, _pad: [0; 2] };
-        Ok(self.dispatch(format!("counter.advance {}[{index}]", counters.label()), &self.counter_advance, &[(0, counters.buffer())], &params, 1, [1, 1, 1]))
+        Ok(self.dispatch(format!("counter.advance {}[{index}]", counters.label()), &self.counter_advance, &[(0, counters)], &params, 1, [1, 1, 1]))
     }
 }

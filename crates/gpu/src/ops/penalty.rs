@@ -24,7 +24,7 @@ impl Kernels {
         let params = penalty_params(OP, weights, mask, range, l1, l2, 0)?;
         grads.expect_len(OP, weights.len(), ElementKind::F32)?;
         expect_distinct(OP, grads, &[weights, mask])?;
-        let buffers = [(0, weights.buffer()), (1, mask.buffer()), (2, grads.buffer())];
+        let buffers = [(0, weights), (1, mask), (2, grads)];
         Ok(self.dispatch(format!("penalty.gradient {}", grads.label()), &self.penalty_gradient, &buffers, &params, 3, linear_workgroups(range.len)))
     }
 
@@ -37,7 +37,7 @@ impl Kernels {
             return Err(GpuError::invalid(OP, format!("slots {out_index}, {} are outside {}", out_index + 1, out.describe())));
         }
         expect_distinct(OP, out, &[weights, mask])?;
-        let buffers = [(0, weights.buffer()), (1, mask.buffer()), (4, out.buffer())];
+        let buffers = [(0, weights), (1, mask), (4, out)];
         Ok(self.dispatch(format!("penalty.value {}", weights.label()), &self.penalty_value, &buffers, &params, 3, [1, 1, 1]))
     }
 }
