@@ -1,0 +1,108 @@
+//! A stack of dense layers over a [`ParamLayout`], with the CPU forward and backward passes whose
+//! order of operations the GPU schedule follows dispatch for dispatch.
+
+use super::layout::ParamLayout;
+use crate::activation::Activation;
+use crate::error::CoreError;
+use crate::matrix::Matrix;
+use crate::ops::matmul::{matmul, Epilogue, MatmulForm};
+use crate::ops::reduce::column_sums;
+use crate::real::Real;
+
+/// One dense layer: y = act(x·W + b), W stored input × output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dense {
+    pub input: usize,
+    pub output: usize,
+    pub activation: Activation,
+    /// Slot indices in the layout.
+    pub weight: usize,
+    pub bias: usize,
+}
+
+/// Dense layers applied in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mlp {
+    pub layers: Vec<Dense>,
+}
+
+fn slot_matrix<T: Real>(layout: &ParamLayout, params: &[T], slot: usize) -> Matrix<T> {
+    let s = &layout.slots[slot];
+    Matrix { rows: s.rows, cols: s.cols, data: params[s.range()].to_vec() }
+}
+
+impl Mlp {
+    /// Layers `widths[0] → widths[1] → …`, `hidden` activation between them and `output` on the last.
+    pub fn new(layout: &mut ParamLayout, name: &str, widths: &[usize], hidden: Activation, output: Activation) -> Self {
+        let layers = widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Dense {
+                input: w[0],
+                output: w[1],
+                activation: if i + 2 == widths.len() { output } else { hidden },
+                weight: layout.push(format!("{name}.{i}.weight"), w[0], w[1], true),
+                bias: layout.push(format!("{name}.{i}.bias"), 1, w[1], false),
+            })
+            .collect();
+        Self { layers }
+    }
+
+    pub fn input(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.input)
+    }
+
+    pub fn output(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.output)
+    }
+
+    /// Every layer's output, first to last.
+    pub fn forward<T: Real>(&self, layout: &ParamLayout, params: &[T], x: &Matrix<T>) -> Result<Vec<Matrix<T>>, CoreError> {
+        let mut outputs: Vec<Matrix<T>> = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let input = outputs.last().unwrap_or(x);
+            let w = slot_matrix(layout, params, layer.weight);
+            let b = &params[layout.slots[layer.bias].range()];
+            let mut out = Matrix::zeros(input.rows, layer.output);
+            matmul(input, &w, MatmulForm::Nn, Epilogue::BiasActivation { bias: b, activation: layer.activation }, false, &mut out)?;
+            outputs.push(out);
+        }
+        Ok(outputs)
+    }
+
+    /// Backpropagates `d_pre`, the gradient w.r.t. the last layer's pre-activation, writing weight and
+    /// bias gradients into `grads` (overwriting them). Returns the gradient w.r.t. `x` if asked.
+    pub fn backward<T: Real>(
+        &self,
+        layout: &ParamLayout,
+        params: &[T],
+        x: &Matrix<T>,
+        outputs: &[Matrix<T>],
+        d_pre: Matrix<T>,
+        grads: &mut [T],
+        input_grad: bool,
+    ) -> Result<Option<Matrix<T>>, CoreError> {
+        let mut d = d_pre;
+        for (l, layer) in self.layers.iter().enumerate().rev() {
+            let input = if l == 0 { x } else { &outputs[l - 1] };
+            let w_slot = &layout.slots[layer.weight];
+            let mut dw = Matrix::zeros(w_slot.rows, w_slot.cols);
+            matmul(input, &d, MatmulForm::Tn, Epilogue::None, false, &mut dw)?;
+            grads[w_slot.range()].copy_from_slice(&dw.data);
+            column_sums(&d, &mut grads[layout.slots[layer.bias].range()], false);
+            if l == 0 && !input_grad {
+                return Ok(None);
+            }
+            let w = slot_matrix(layout, params, layer.weight);
+            let mut d_input = Matrix::zeros(d.rows, layer.input);
+            let epilogue = if l == 0 {
+                Epilogue::None
+            } else {
+                Epilogue::ActivationGrad { output: &outputs[l - 1], activation: self.layers[l - 1].activation }
+            };
+            matmul(&d, &w, MatmulForm::Nt, epilogue, false, &mut d_input)?;
+            d = d_input;
+        }
+        Ok(Some(d))
+    }
+}

@@ -1,0 +1,10 @@
+//! Model architectures shared by the CPU twin and the GPU engine: where every parameter lives in a
+//! network's flat parameter vector, and the CPU (reference and fallback) training step.
+
+pub mod layout;
+pub mod mlp;
+pub mod vae;
+
+pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
+pub use mlp::{Dense, Mlp};
+pub use vae::{Likelihood, StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec};

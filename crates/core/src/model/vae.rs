@@ -1,0 +1,275 @@
+//! The VAE: encoder → (μ, logσ²) → reparameterization → decoder, loss = reconstruction + β·KL
+//! (+ weight penalties), and its CPU training step: the twin the GPU engine is checked against and
+//! the fallback engine where WebGPU is missing.
+
+use super::layout::ParamLayout;
+use super::mlp::Mlp;
+use crate::activation::Activation;
+use crate::error::CoreError;
+use crate::matrix::Matrix;
+use crate::ops::optimizer::{adam_step, AdamConfig};
+use crate::ops::{loss, penalty, vae as vae_ops};
+use crate::real::Real;
+use crate::rng::RngStream;
+
+/// RNG stream of the reparameterization noise (the GPU engine uses the same).
+pub const REPARAM_STREAM: u32 = 1;
+/// Largest width or latent size accepted: keeps hostile shapes from allocating gigabytes.
+pub const MAX_WIDTH: usize = 4096;
+/// Most hidden layers per network.
+pub const MAX_HIDDEN_LAYERS: usize = 8;
+
+/// How the decoder's output scores a data point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Likelihood {
+    /// Pixels in [0, 1]: decoder outputs logits, loss is binary cross-entropy.
+    Bernoulli,
+    /// 2D points: decoder outputs means, loss is ½·inv_var·‖y − x‖².
+    Gaussian { inv_var: f32 },
+}
+
+/// The shape of a VAE, as the user picks it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VaeSpec {
+    pub data_dim: usize,
+    /// Encoder widths; the decoder mirrors them.
+    pub hidden: Vec<usize>,
+    pub latent: usize,
+    pub activation: Activation,
+    pub likelihood: Likelihood,
+}
+
+impl VaeSpec {
+    /// The reference model of the tests and benchmarks: 784-400-20, ReLU, Bernoulli.
+    pub fn reference_mnist() -> Self {
+        Self { data_dim: 784, hidden: vec![400], latent: 20, activation: Activation::Relu, likelihood: Likelihood::Bernoulli }
+    }
+
+    /// Checks sizes and lays out the parameters.
+    pub fn build(&self) -> Result<VaeArch, CoreError> {
+        let bad = |message: String| Err(CoreError::InvalidArgument { op: "vae", message });
+        if self.data_dim == 0 || self.data_dim > MAX_WIDTH {
+            return bad(format!("data dimension {} is outside 1..={MAX_WIDTH}", self.data_dim));
+        }
+        if self.latent == 0 || self.latent > MAX_WIDTH / 2 {
+            return bad(format!("latent size {} is outside 1..={}", self.latent, MAX_WIDTH / 2));
+        }
+        if self.hidden.len() > MAX_HIDDEN_LAYERS || self.hidden.iter().any(|&w| w == 0 || w > MAX_WIDTH) {
+            return bad(format!("hidden layers {:?}: at most {MAX_HIDDEN_LAYERS}, each 1..={MAX_WIDTH} wide", self.hidden));
+        }
+        if let Likelihood::Gaussian { inv_var } = self.likelihood {
+            if !(inv_var.is_finite() && inv_var > 0.0) {
+                return bad(format!("Gaussian inverse variance {inv_var} must be finite and > 0"));
+            }
+        }
+        let mut layout = ParamLayout::default();
+        let mut enc_widths = vec![self.data_dim];
+        enc_widths.extend(&self.hidden);
+        enc_widths.push(2 * self.latent);
+        let encoder = Mlp::new(&mut layout, "encoder", &enc_widths, self.activation, Activation::Identity);
+        let mut dec_widths = vec![self.latent];
+        dec_widths.extend(self.hidden.iter().rev());
+        dec_widths.push(self.data_dim);
+        let decoder = Mlp::new(&mut layout, "decoder", &dec_widths, self.activation, Activation::Identity);
+        Ok(VaeArch { spec: self.clone(), layout, encoder, decoder })
+    }
+}
+
+/// A VAE's layers and parameter layout: the compiled form both engines run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VaeArch {
+    pub spec: VaeSpec,
+    pub layout: ParamLayout,
+    pub encoder: Mlp,
+    pub decoder: Mlp,
+}
+
+/// The knobs that change while training runs (no rebuild).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainKnobs {
+    pub beta: f32,
+    pub l1: f32,
+    pub l2: f32,
+    pub adam: AdamConfig,
+}
+
+impl Default for TrainKnobs {
+    fn default() -> Self {
+        Self { beta: 1.0, l1: 0.0, l2: 0.0, adam: AdamConfig::default() }
+    }
+}
+
+/// What one training step measured, all means over the batch.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepMetrics {
+    pub reconstruction: f64,
+    /// Unweighted KL (β is applied in `total`).
+    pub kl: f64,
+    pub kl_per_dim: Vec<f64>,
+    pub l2_term: f64,
+    pub l1_term: f64,
+}
+
+impl StepMetrics {
+    /// The loss the optimizer minimised: reconstruction + β·KL + penalties.
+    pub fn total(&self, beta: f32) -> f64 {
+        self.reconstruction + f64::from(beta) * self.kl + self.l2_term + self.l1_term
+    }
+
+    /// False once anything is NaN or infinite: the run diverged.
+    pub fn is_finite(&self) -> bool {
+        [self.reconstruction, self.kl, self.l2_term, self.l1_term].iter().all(|v| v.is_finite())
+    }
+}
+
+/// The VAE trained on the CPU, in `T` (f32 as the engine, f64 as an oracle).
+#[derive(Clone, Debug)]
+pub struct VaeCpu<T> {
+    pub arch: VaeArch,
+    pub params: Vec<T>,
+    grads: Vec<T>,
+    m: Vec<T>,
+    v: Vec<T>,
+    mask: Vec<T>,
+    /// Steps completed; numbers the noise like the GPU's step counter.
+    pub step: u32,
+    rng: RngStream,
+}
+
+impl<T: Real> VaeCpu<T> {
+    pub fn new(arch: VaeArch, init: &[f32], seed: u32) -> Result<Self, CoreError> {
+        if init.len() != arch.layout.len {
+            return Err(CoreError::ShapeMismatch { op: "vae parameters", expected: format!("{} values", arch.layout.len), got: format!("{} values", init.len()) });
+        }
+        let zeros = vec![T::zero(); init.len()];
+        Ok(Self {
+            params: init.iter().map(|&p| T::from_f64(f64::from(p))).collect(),
+            grads: zeros.clone(),
+            m: zeros.clone(),
+            v: zeros,
+            mask: arch.layout.penalty_mask(),
+            arch,
+            step: 0,
+            rng: RngStream::new(seed, REPARAM_STREAM),
+        })
+    }
+
+    /// One step of Adam on the batch `x` (rows = samples): forward, backward, penalties, update.
+    /// Metrics describe the parameters before the update.
+    pub fn train_step(&mut self, x: &Matrix<T>, knobs: TrainKnobs) -> Result<StepMetrics, CoreError> {
+        let metrics = self.compute_gradients(x, knobs)?;
+        self.step += 1;
+        adam_step(knobs.adam, self.step, &mut self.params, &self.grads, &mut self.m, &mut self.v);
+        Ok(metrics)
+    }
+
+    /// Gradients of the last [`compute_gradients`](Self::compute_gradients) (or step).
+    pub fn gradients(&self) -> &[T] {
+        &self.grads
+    }
+
+    /// Forward and backward at the current step's noise, leaving ∂loss/∂params in
+    /// [`gradients`](Self::gradients); parameters are untouched.
+    pub fn compute_gradients(&mut self, x: &Matrix<T>, knobs: TrainKnobs) -> Result<StepMetrics, CoreError> {
+        let arch = &self.arch;
+        let (batch, latent) = (x.rows, arch.spec.latent);
+        let scale = T::from_f64(1.0 / batch as f64);
+        let enc = arch.encoder.forward(&arch.layout, &self.params, x)?;
+        let h = enc.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "encoder has no layers".into() })?;
+        let eps: Matrix<T> = vae_ops::reparam_noise(self.rng, batch, latent, self.step);
+        let z = vae_ops::reparam_forward(h, &eps);
+        let dec = arch.decoder.forward(&arch.layout, &self.params, &z)?;
+        let out = dec.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder has no layers".into() })?;
+
+        let (per_row, d_out) = match arch.spec.likelihood {
+            Likelihood::Bernoulli => (loss::bce_with_logits_rows(out, x), loss::bce_with_logits_grad(out, x, scale)),
+            Likelihood::Gaussian { inv_var } => {
+                let iv = T::from_f64(f64::from(inv_var));
+                (loss::gaussian_rows(out, x, iv), loss::gaussian_grad(out, x, iv, scale))
+            }
+        };
+        let kl_per_dim = vae_ops::kl_per_dim(h, latent, scale);
+        let (l1, l2) = (T::from_f64(f64::from(knobs.l1)), T::from_f64(f64::from(knobs.l2)));
+        let (l2_term, l1_term) = penalty::values(&self.params, &self.mask, l1, l2);
+
+        let dz = arch.decoder.backward(&arch.layout, &self.params, &z, &dec, d_out, &mut self.grads, true)?;
+        let dz = dz.ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder returned no input gradient".into() })?;
+        let mut dh = Matrix::zeros(batch, 2 * latent);
+        vae_ops::reparam_backward(h, &eps, &dz, &mut dh, false);
+        vae_ops::kl_grad(h, latent, T::from_f64(f64::from(knobs.beta)) * scale, &mut dh, true);
+        arch.encoder.backward(&arch.layout, &self.params, x, &enc, dh, &mut self.grads, false)?;
+        penalty::add_gradient(&self.params, &self.mask, l1, l2, &mut self.grads);
+
+        Ok(StepMetrics {
+            reconstruction: per_row.iter().map(|v| v.to_f64()).sum::<f64>() * scale.to_f64(),
+            kl: kl_per_dim.iter().map(|v| v.to_f64()).sum(),
+            kl_per_dim: kl_per_dim.iter().map(|v| v.to_f64()).collect(),
+            l2_term: l2_term.to_f64(),
+            l1_term: l1_term.to_f64(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finite_diff;
+    use crate::rng::SplitMix64;
+
+    fn tiny(likelihood: Likelihood) -> (VaeCpu<f64>, Matrix<f64>) {
+        let spec = VaeSpec { data_dim: 6, hidden: vec![5], latent: 2, activation: Activation::Tanh, likelihood };
+        let arch = spec.build().unwrap_or_else(|e| panic!("{e}"));
+        let init = arch.layout.init(3);
+        let mut rng = SplitMix64::new(9);
+        let x = Matrix { rows: 4, cols: 6, data: (0..24).map(|_| rng.next_f64()).collect() };
+        (VaeCpu::new(arch, &init, 5).unwrap_or_else(|e| panic!("{e}")), x)
+    }
+
+    /// The whole VAE gradient (both networks, reparameterization, β·KL, L1 and L2) against finite
+    /// differences of the loss with the same noise.
+    #[test]
+    fn gradients_match_finite_differences() {
+        for likelihood in [Likelihood::Bernoulli, Likelihood::Gaussian { inv_var: 2.0 }] {
+            let (mut vae, x) = tiny(likelihood);
+            let knobs = TrainKnobs { beta: 1.7, l1: 0.01, l2: 0.03, ..TrainKnobs::default() };
+            vae.compute_gradients(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
+            let analytic = vae.gradients().to_vec();
+            let probe = vae.clone();
+            let fd = finite_diff::gradient(&vae.params, 1e-6, |p| {
+                let mut at = probe.clone();
+                at.params = p.to_vec();
+                at.compute_gradients(&x, knobs).map(|m| m.total(knobs.beta)).unwrap_or(f64::NAN)
+            });
+            let mask: Vec<f64> = vae.arch.layout.penalty_mask();
+            for (i, (a, f)) in analytic.iter().zip(&fd).enumerate() {
+                // L1's kink at 0: padding and biases are never penalized, weights are never exactly 0 here.
+                let tol = 1e-5 + 1e-4 * f.abs();
+                assert!((a - f).abs() <= tol || (mask[i] == 0.0 && a.abs() < 1e-12 && f.abs() < 1e-12), "{likelihood:?} param {i}: analytic {a} vs finite difference {f}");
+            }
+        }
+    }
+
+    #[test]
+    fn training_lowers_the_loss() {
+        let (mut vae, x) = tiny(Likelihood::Bernoulli);
+        let knobs = TrainKnobs { adam: AdamConfig { lr: 0.01, ..AdamConfig::default() }, ..TrainKnobs::default() };
+        let first = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+        let mut last = first;
+        for _ in 0..300 {
+            last = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+        }
+        assert!(last < first - 0.3, "loss went from {first} to {last}");
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused() {
+        let mut spec = VaeSpec::reference_mnist();
+        spec.hidden = vec![1_000_000_000];
+        assert!(spec.build().is_err());
+        spec.hidden = vec![10; 1000];
+        assert!(spec.build().is_err());
+        spec.hidden = vec![400];
+        spec.latent = 0;
+        assert!(spec.build().is_err());
+    }
+}
