@@ -20,10 +20,12 @@ pub mod params;
 pub mod readback;
 pub mod shaders;
 pub mod tensor;
+pub mod vae;
 
 pub use context::{AdapterSummary, GpuContext};
 pub use dispatch::{Dispatch, Schedule};
 pub use error::GpuError;
 pub use kernels::{Kernels, MatmulVariant};
 pub use tensor::{ElementKind, GpuTensor};
+pub use vae::{GpuDataset, GpuVae};
 pub use wgpu;

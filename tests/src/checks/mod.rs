@@ -7,6 +7,7 @@ mod errors;
 mod faults;
 mod losses;
 mod matmul;
+mod models;
 mod pointwise;
 mod training;
 mod vae;
@@ -16,6 +17,7 @@ pub use errors::{errors_are_values, kernels_compile};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
 pub use matmul::{matmul_epilogues, matmul_shapes};
+pub use models::{vae_matches_cpu_twin, vae_step_dispatch_count};
 pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
 pub use vae::{dropout, kl, reparam};
@@ -45,7 +47,9 @@ macro_rules! for_each_check {
             determinism,
             errors_are_values,
             no_adapter_is_an_error,
-            device_loss_is_reported
+            device_loss_is_reported,
+            vae_matches_cpu_twin,
+            vae_step_dispatch_count
         );
     };
 }

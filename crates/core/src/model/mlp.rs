@@ -72,6 +72,7 @@ impl Mlp {
 
     /// Backpropagates `d_pre`, the gradient w.r.t. the last layer's pre-activation, writing weight and
     /// bias gradients into `grads` (overwriting them). Returns the gradient w.r.t. `x` if asked.
+    #[allow(clippy::too_many_arguments)] // mirrors the GPU schedule's inputs one for one
     pub fn backward<T: Real>(
         &self,
         layout: &ParamLayout,

@@ -6,7 +6,7 @@ mod dropout;
 mod gather;
 mod loss;
 mod matmul;
-mod optimizer;
+pub mod optimizer;
 mod penalty;
 mod reduce;
 mod vae;

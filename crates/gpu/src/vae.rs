@@ -1,0 +1,263 @@
+//! The VAE compiled for the GPU: every buffer made once for the model's shape and one recorded
+//! training step that replays with no allocation, uniform write or readback.
+//!
+//! The step mirrors `latent_core::model::VaeCpu::train_step` dispatch for dispatch: gather the batch,
+//! encoder, reparameterization, decoder, losses and their sums into a metrics buffer, backward
+//! through decoder, reparameterization, KL and encoder, penalties, Adam, and finally the step counter.
+
+use latent_core::model::vae::REPARAM_STREAM;
+use latent_core::model::{Likelihood, Mlp, StepMetrics, TrainKnobs, VaeArch};
+use latent_core::ops::MatmulForm;
+
+use crate::context::GpuContext;
+use crate::dispatch::Schedule;
+use crate::error::GpuError;
+use crate::kernels::Kernels;
+use crate::ops::{optimizer::adam_params, GatherSpec, GpuEpilogue, MatmulSpec, ParamRange, ReparamSpec};
+use crate::params::{KlParams, PenaltyParams};
+use crate::readback::read_f32;
+use crate::tensor::{ElementKind, GpuTensor};
+
+/// Slots of the metrics buffer.
+const RECONSTRUCTION: usize = 0;
+const KL: usize = 1;
+const PENALTY: usize = 2; // L2 at 2, L1 at 3
+
+/// A dataset on the GPU and the order its rows are visited in.
+#[derive(Debug)]
+pub struct GpuDataset {
+    /// rows × data_dim: u8 pixels (packed) or f32 points.
+    pub data: GpuTensor,
+    /// Row indices visited in order, one batch per step, wrapping around.
+    pub indices: GpuTensor,
+}
+
+/// Per-layer buffers of one network.
+#[derive(Debug)]
+struct NetBuffers {
+    /// Each layer's output (batch × width).
+    outputs: Vec<GpuTensor>,
+    /// Gradient w.r.t. each layer's pre-activation (batch × width).
+    d_pre: Vec<GpuTensor>,
+    weights: Vec<GpuTensor>,
+    biases: Vec<GpuTensor>,
+    weight_grads: Vec<GpuTensor>,
+    bias_grads: Vec<GpuTensor>,
+}
+
+impl NetBuffers {
+    fn new(ctx: &GpuContext, arch: &VaeArch, net: &Mlp, name: &str, batch: usize, params: &GpuTensor, grads: &GpuTensor) -> Result<Self, GpuError> {
+        let mut b = Self { outputs: vec![], d_pre: vec![], weights: vec![], biases: vec![], weight_grads: vec![], bias_grads: vec![] };
+        for (i, layer) in net.layers.iter().enumerate() {
+            b.outputs.push(ctx.zeros(&format!("{name}.{i}.out"), batch, layer.output)?);
+            b.d_pre.push(ctx.zeros(&format!("{name}.{i}.d_pre"), batch, layer.output)?);
+            let (w, bias) = (&arch.layout.slots[layer.weight], &arch.layout.slots[layer.bias]);
+            b.weights.push(params.view(w.name.clone(), w.offset, w.rows, w.cols)?);
+            b.biases.push(params.view(bias.name.clone(), bias.offset, 1, bias.cols)?);
+            b.weight_grads.push(grads.view(format!("d{}", w.name), w.offset, w.rows, w.cols)?);
+            b.bias_grads.push(grads.view(format!("d{}", bias.name), bias.offset, 1, bias.cols)?);
+        }
+        Ok(b)
+    }
+
+    fn output(&self) -> Result<&GpuTensor, GpuError> {
+        self.outputs.last().ok_or_else(|| GpuError::invalid("vae", "a network has no layers"))
+    }
+
+    /// Forward dispatches: out_l = act(in_l · W_l + b_l).
+    fn forward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, s: &mut Schedule) -> Result<(), GpuError> {
+        for (i, layer) in net.layers.iter().enumerate() {
+            let x = if i == 0 { input } else { &self.outputs[i - 1] };
+            let epilogue = GpuEpilogue::BiasActivation { bias: &self.biases[i], activation: layer.activation };
+            s.push(k.matmul(x, &self.weights[i], &self.outputs[i], MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue))?);
+        }
+        Ok(())
+    }
+
+    /// Backward dispatches from d_pre of the last layer (already written); writes parameter
+    /// gradients and, if `input_grad` is given, the gradient w.r.t. the network's input.
+    fn backward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, s: &mut Schedule) -> Result<(), GpuError> {
+        for i in (0..net.layers.len()).rev() {
+            let x = if i == 0 { input } else { &self.outputs[i - 1] };
+            s.push(k.matmul(x, &self.d_pre[i], &self.weight_grads[i], MatmulSpec::new(MatmulForm::Tn))?);
+            s.push(k.column_sums(&self.d_pre[i], &self.bias_grads[i], 1.0, false)?);
+            if i > 0 {
+                let epilogue = GpuEpilogue::ActivationGrad { output: &self.outputs[i - 1], activation: net.layers[i - 1].activation };
+                s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue))?);
+            } else if let Some(dx) = input_grad {
+                s.push(k.matmul(&self.d_pre[0], &self.weights[0], dx, MatmulSpec::new(MatmulForm::Nt))?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Indices of the dispatches whose uniforms carry knobs.
+#[derive(Debug, Default)]
+struct KnobDispatches {
+    kl_backward: usize,
+    penalty_gradient: usize,
+    penalty_value: usize,
+    adam: usize,
+}
+
+/// A VAE living on the GPU.
+#[derive(Debug)]
+pub struct GpuVae {
+    arch: VaeArch,
+    ctx: GpuContext,
+    batch: usize,
+    params: GpuTensor,
+    counters: GpuTensor,
+    metrics: GpuTensor,
+    kl_per_dim: GpuTensor,
+    step: Schedule,
+    knob_dispatches: KnobDispatches,
+    // Held for the schedule's bind groups.
+    _buffers: Vec<GpuTensor>,
+    _nets: [NetBuffers; 2],
+    _dataset: GpuDataset,
+}
+
+impl GpuVae {
+    /// Allocates everything for `arch` at `batch` and records the training step.
+    pub fn new(kernels: &Kernels, arch: VaeArch, init: &[f32], dataset: GpuDataset, batch: usize, seed: u32, knobs: TrainKnobs) -> Result<Self, GpuError> {
+        let ctx = kernels.context().clone();
+        let (latent, dim) = (arch.spec.latent, arch.spec.data_dim);
+        if batch == 0 || batch > 4096 {
+            return Err(GpuError::invalid("vae", format!("batch size {batch} is outside 1..=4096")));
+        }
+        if dataset.data.cols() != dim {
+            return Err(GpuError::shape("vae dataset", format!("rows of {dim} values"), dataset.data.describe()));
+        }
+        let len = arch.layout.len;
+        let params = ctx.upload_f32("vae.params", 1, len, init)?;
+        let grads = ctx.zeros("vae.grads", 1, len)?;
+        let (m, v) = (ctx.zeros("vae.adam_m", 1, len)?, ctx.zeros("vae.adam_v", 1, len)?);
+        let mask = ctx.upload_f32("vae.penalty_mask", 1, len, &arch.layout.penalty_mask::<f32>())?;
+        let counters = ctx.upload_u32("vae.counters", 1, 1, &[0])?;
+        let x = ctx.zeros("vae.batch", batch, dim)?;
+        let (z, eps, dz) = (ctx.zeros("vae.z", batch, latent)?, ctx.zeros("vae.eps", batch, latent)?, ctx.zeros("vae.dz", batch, latent)?);
+        let per_row = ctx.zeros("vae.loss_per_sample", batch, 1)?;
+        let kl_per_dim = ctx.zeros("vae.kl_per_dim", 1, latent)?;
+        let metrics = ctx.zeros("vae.metrics", 1, 4)?;
+        let enc = NetBuffers::new(&ctx, &arch, &arch.encoder, "encoder", batch, &params, &grads)?;
+        let dec = NetBuffers::new(&ctx, &arch, &arch.decoder, "decoder", batch, &params, &grads)?;
+
+        let k = kernels;
+        let scale = 1.0 / batch as f32;
+        let mut s = Schedule::new("vae step");
+        let gather = GatherSpec { index_base: 0, cursor_counter: Some(0) };
+        s.push(match dataset.data.kind() {
+            ElementKind::U8Packed => k.gather_u8(&dataset.data, &dataset.indices, &counters, &x, gather)?,
+            _ => k.gather_f32(&dataset.data, &dataset.indices, &counters, &x, gather)?,
+        });
+        enc.forward(k, &arch.encoder, &x, &mut s)?;
+        let h = enc.output()?;
+        let dh = enc.d_pre.last().ok_or_else(|| GpuError::invalid("vae", "encoder has no layers"))?;
+        s.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: REPARAM_STREAM, counter_index: 0, sample: true })?);
+        dec.forward(k, &arch.decoder, &z, &mut s)?;
+        let out = dec.output()?;
+        let d_out = dec.d_pre.last().ok_or_else(|| GpuError::invalid("vae", "decoder has no layers"))?;
+        match arch.spec.likelihood {
+            Likelihood::Bernoulli => {
+                s.push(k.bce_forward(out, &x, &per_row)?);
+                s.push(k.sum_all(&per_row, &metrics, RECONSTRUCTION, scale, false)?);
+                s.push(k.bce_backward(out, &x, d_out, scale, false)?);
+            }
+            Likelihood::Gaussian { inv_var } => {
+                s.push(k.gaussian_forward(out, &x, &per_row, inv_var)?);
+                s.push(k.sum_all(&per_row, &metrics, RECONSTRUCTION, scale, false)?);
+                s.push(k.gaussian_backward(out, &x, d_out, inv_var, scale, false)?);
+            }
+        }
+        s.push(k.kl_forward(h, &kl_per_dim, scale)?);
+        s.push(k.sum_all(&kl_per_dim, &metrics, KL, 1.0, false)?);
+        let all = ParamRange::all(&params);
+        let mut knob_dispatches = KnobDispatches { penalty_value: s.len(), ..KnobDispatches::default() };
+        s.push(k.penalty_value(&params, &mask, &metrics, PENALTY, all, knobs.l1, knobs.l2)?);
+        dec.backward(k, &arch.decoder, &z, Some(&dz), &mut s)?;
+        s.push(k.reparam_backward(h, &eps, &dz, dh, false)?);
+        knob_dispatches.kl_backward = s.len();
+        s.push(k.kl_backward(h, dh, knobs.beta * scale, true)?);
+        enc.backward(k, &arch.encoder, &x, None, &mut s)?;
+        knob_dispatches.penalty_gradient = s.len();
+        s.push(k.penalty_gradient(&params, &mask, &grads, all, knobs.l1, knobs.l2)?);
+        knob_dispatches.adam = s.len();
+        s.push(k.adam(&params, &grads, &m, &v, &counters, 0, all, knobs.adam)?);
+        s.push(k.advance_counter(&counters, 0, 1)?);
+
+        Ok(Self {
+            arch,
+            ctx,
+            batch,
+            params,
+            counters,
+            metrics,
+            kl_per_dim,
+            step: s,
+            knob_dispatches,
+            _buffers: vec![grads, m, v, mask, x, z, eps, dz, per_row],
+            _nets: [enc, dec],
+            _dataset: dataset,
+        })
+    }
+
+    pub fn arch(&self) -> &VaeArch {
+        &self.arch
+    }
+
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The recorded training step (its length is the dispatch count per step).
+    pub fn step_schedule(&self) -> &Schedule {
+        &self.step
+    }
+
+    /// Submits `steps` training steps as one command buffer; returns without waiting.
+    pub fn train(&self, steps: usize) -> Result<(), GpuError> {
+        self.step.submit(&self.ctx, steps)
+    }
+
+    /// Changes β, L1, L2 and Adam's settings for the following steps (small uniform writes).
+    pub fn set_knobs(&self, knobs: TrainKnobs) -> Result<(), GpuError> {
+        let d = self.step.dispatches();
+        let scale = 1.0 / self.batch as f32;
+        let latent = u32::try_from(self.arch.spec.latent).unwrap_or(u32::MAX);
+        let rows = u32::try_from(self.batch).unwrap_or(u32::MAX);
+        d[self.knob_dispatches.kl_backward].update_params(&self.ctx, &KlParams { rows, latent, accumulate: 1, _pad0: 0, scale: knobs.beta * scale, _pad1: [0; 3] })?;
+        let len = u32::try_from(self.arch.layout.len).unwrap_or(u32::MAX);
+        let penalty = |out_index| PenaltyParams { offset: 0, len, out_index, _pad0: 0, l1: knobs.l1, l2: knobs.l2, _pad1: [0; 2] };
+        d[self.knob_dispatches.penalty_gradient].update_params(&self.ctx, &penalty(0))?;
+        d[self.knob_dispatches.penalty_value].update_params(&self.ctx, &penalty(PENALTY as u32))?;
+        let adam = adam_params(ParamRange::all(&self.params), 0, knobs.adam)?;
+        d[self.knob_dispatches.adam].update_params(&self.ctx, &adam)
+    }
+
+    /// The metrics of the most recent step (reads back asynchronously).
+    pub async fn metrics(&self) -> Result<StepMetrics, GpuError> {
+        let values = read_f32(&self.ctx, &self.metrics).await?;
+        let kl_per_dim = read_f32(&self.ctx, &self.kl_per_dim).await?;
+        let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
+        Ok(StepMetrics {
+            reconstruction: at(RECONSTRUCTION),
+            kl: at(KL),
+            kl_per_dim: kl_per_dim.iter().map(|&v| f64::from(v)).collect(),
+            l2_term: at(PENALTY),
+            l1_term: at(PENALTY + 1),
+        })
+    }
+
+    /// The current parameters (flat, in the layout's order).
+    pub async fn parameters(&self) -> Result<Vec<f32>, GpuError> {
+        read_f32(&self.ctx, &self.params).await
+    }
+
+    /// Steps completed, as the GPU counts them.
+    pub async fn steps_done(&self) -> Result<u32, GpuError> {
+        let counts = crate::readback::read_u32(&self.ctx, &self.counters).await?;
+        counts.first().copied().ok_or_else(|| GpuError::invalid("vae", "step counter is empty"))
+    }
+}
