@@ -108,7 +108,7 @@ impl GpuTensor {
         if rows == 0 || cols == 0 || !fits {
             return Err(GpuError::invalid("view", format!("`{label}` {rows}×{cols} at {offset} does not fit {}", self.describe())));
         }
-        if start % VIEW_ALIGNMENT != 0 {
+        if !start.is_multiple_of(VIEW_ALIGNMENT) {
             return Err(GpuError::invalid("view", format!("`{label}` starts at byte {start}, not a multiple of {VIEW_ALIGNMENT}")));
         }
         Ok(GpuTensor { buffer: self.buffer.clone(), offset: start, rows, cols, kind: self.kind, label, ledger: None })
