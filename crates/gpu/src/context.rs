@@ -264,6 +264,15 @@ impl GpuContext {
         Ok(())
     }
 
+    /// Overwrites `values.len()` elements of a u32 tensor from element `start` (one counter).
+    pub fn write_u32_at(&self, tensor: &GpuTensor, start: usize, values: &[u32]) -> Result<(), GpuError> {
+        if tensor.kind() != ElementKind::U32 || start.saturating_add(values.len()) > tensor.len() {
+            return Err(GpuError::invalid("write", format!("{} values at {start} do not fit {}", values.len(), tensor.describe())));
+        }
+        self.queue.write_buffer(tensor.buffer(), tensor.offset() + start as u64 * 4, bytemuck::cast_slice(values));
+        Ok(())
+    }
+
     /// Overwrites a u32 tensor between steps (counters, index lists).
     pub fn write_u32(&self, tensor: &GpuTensor, data: &[u32]) -> Result<(), GpuError> {
         tensor.expect_len("write", data.len(), ElementKind::U32)?;

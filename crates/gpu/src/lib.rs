@@ -27,5 +27,5 @@ pub use dispatch::{Dispatch, Schedule};
 pub use error::GpuError;
 pub use kernels::{Kernels, MatmulVariant};
 pub use tensor::{ElementKind, GpuTensor};
-pub use vae::{GpuDataset, GpuVae};
+pub use vae::{EvalMetrics, GpuDataset, GpuVae};
 pub use wgpu;

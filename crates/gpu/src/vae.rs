@@ -18,6 +18,14 @@ use crate::params::{KlParams, PenaltyParams};
 use crate::readback::read_f32;
 use crate::tensor::{ElementKind, GpuTensor};
 
+/// RNG stream of the held-out evaluation's noise (never the training stream).
+const EVAL_STREAM: u32 = 101;
+/// RNG stream of the fixed prior noise behind the sample grid.
+const PRIOR_STREAM: u32 = 102;
+/// Step counters: training steps, and the chunk cursor of an evaluation pass.
+const TRAIN_COUNTER: u32 = 0;
+const EVAL_COUNTER: u32 = 1;
+
 /// Slots of the metrics buffer.
 const RECONSTRUCTION: usize = 0;
 const KL: usize = 1;
@@ -30,6 +38,8 @@ pub struct GpuDataset {
     pub data: GpuTensor,
     /// Row indices visited in order, one batch per step, wrapping around.
     pub indices: GpuTensor,
+    /// Held-out rows for evaluation, reconstructions and latent views (at least one batch).
+    pub test_indices: GpuTensor,
 }
 
 /// Per-layer buffers of one network.
@@ -92,6 +102,47 @@ impl NetBuffers {
     }
 }
 
+/// Gathers a batch of rows picked by `indices` (bytes are scaled to [0, 1]).
+fn gather_rows(k: &Kernels, dataset: &GpuDataset, indices: &GpuTensor, counters: &GpuTensor, out: &GpuTensor, spec: GatherSpec) -> Result<crate::Dispatch, GpuError> {
+    match dataset.data.kind() {
+        ElementKind::U8Packed => k.gather_u8(&dataset.data, indices, counters, out, spec),
+        _ => k.gather_f32(&dataset.data, indices, counters, out, spec),
+    }
+}
+
+/// Per-sample negative log-likelihood of `x` under the decoder's output.
+fn reconstruction_rows(k: &Kernels, likelihood: Likelihood, out: &GpuTensor, x: &GpuTensor, per_row: &GpuTensor) -> Result<crate::Dispatch, GpuError> {
+    match likelihood {
+        Likelihood::Bernoulli => k.bce_forward(out, x, per_row),
+        Likelihood::Gaussian { inv_var } => k.gaussian_forward(out, x, per_row, inv_var),
+    }
+}
+
+/// The decoder output as data: σ(logits) for pixels, the mean itself for points.
+fn mean_of_likelihood(k: &Kernels, likelihood: Likelihood, out: &GpuTensor, dest: &GpuTensor) -> Result<crate::Dispatch, GpuError> {
+    let activation = match likelihood {
+        Likelihood::Bernoulli => latent_core::Activation::Sigmoid,
+        Likelihood::Gaussian { .. } => latent_core::Activation::Identity,
+    };
+    k.activation_forward(out, dest, activation, false)
+}
+
+/// Held-out loss of the current parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvalMetrics {
+    pub reconstruction: f64,
+    pub kl: f64,
+    /// Rows evaluated (whole batches of the held-out set).
+    pub rows: usize,
+}
+
+impl EvalMetrics {
+    /// Negative ELBO (β = 1), in nats per sample.
+    pub fn negative_elbo(&self) -> f64 {
+        self.reconstruction + self.kl
+    }
+}
+
 /// Indices of the dispatches whose uniforms carry knobs.
 #[derive(Debug, Default)]
 struct KnobDispatches {
@@ -112,6 +163,13 @@ pub struct GpuVae {
     metrics: GpuTensor,
     kl_per_dim: GpuTensor,
     step: Schedule,
+    evaluate: Schedule,
+    eval_chunks: usize,
+    eval_metrics: GpuTensor,
+    samples: Schedule,
+    samples_out: GpuTensor,
+    reconstruct: Schedule,
+    reconstruct_out: GpuTensor,
     knob_dispatches: KnobDispatches,
     // Held for the schedule's bind groups.
     _buffers: Vec<GpuTensor>,
@@ -135,7 +193,10 @@ impl GpuVae {
         let grads = ctx.zeros("vae.grads", 1, len)?;
         let (m, v) = (ctx.zeros("vae.adam_m", 1, len)?, ctx.zeros("vae.adam_v", 1, len)?);
         let mask = ctx.upload_f32("vae.penalty_mask", 1, len, &arch.layout.penalty_mask::<f32>())?;
-        let counters = ctx.upload_u32("vae.counters", 1, 1, &[0])?;
+        let counters = ctx.upload_u32("vae.counters", 1, 2, &[0, 0])?;
+        if dataset.test_indices.len() < batch {
+            return Err(GpuError::invalid("vae", format!("{} held-out rows are fewer than one batch of {batch}", dataset.test_indices.len())));
+        }
         let x = ctx.zeros("vae.batch", batch, dim)?;
         let (z, eps, dz) = (ctx.zeros("vae.z", batch, latent)?, ctx.zeros("vae.eps", batch, latent)?, ctx.zeros("vae.dz", batch, latent)?);
         let per_row = ctx.zeros("vae.loss_per_sample", batch, 1)?;
@@ -148,29 +209,20 @@ impl GpuVae {
         let scale = 1.0 / batch as f32;
         let mut s = Schedule::new("vae step");
         let gather = GatherSpec { index_base: 0, cursor_counter: Some(0) };
-        s.push(match dataset.data.kind() {
-            ElementKind::U8Packed => k.gather_u8(&dataset.data, &dataset.indices, &counters, &x, gather)?,
-            _ => k.gather_f32(&dataset.data, &dataset.indices, &counters, &x, gather)?,
-        });
+        s.push(gather_rows(k, &dataset, &dataset.indices, &counters, &x, gather)?);
         enc.forward(k, &arch.encoder, &x, &mut s)?;
         let h = enc.output()?;
         let dh = enc.d_pre.last().ok_or_else(|| GpuError::invalid("vae", "encoder has no layers"))?;
-        s.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: REPARAM_STREAM, counter_index: 0, sample: true })?);
+        s.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: REPARAM_STREAM, counter_index: TRAIN_COUNTER, sample: true })?);
         dec.forward(k, &arch.decoder, &z, &mut s)?;
         let out = dec.output()?;
         let d_out = dec.d_pre.last().ok_or_else(|| GpuError::invalid("vae", "decoder has no layers"))?;
-        match arch.spec.likelihood {
-            Likelihood::Bernoulli => {
-                s.push(k.bce_forward(out, &x, &per_row)?);
-                s.push(k.sum_all(&per_row, &metrics, RECONSTRUCTION, scale, false)?);
-                s.push(k.bce_backward(out, &x, d_out, scale, false)?);
-            }
-            Likelihood::Gaussian { inv_var } => {
-                s.push(k.gaussian_forward(out, &x, &per_row, inv_var)?);
-                s.push(k.sum_all(&per_row, &metrics, RECONSTRUCTION, scale, false)?);
-                s.push(k.gaussian_backward(out, &x, d_out, inv_var, scale, false)?);
-            }
-        }
+        s.push(reconstruction_rows(k, arch.spec.likelihood, out, &x, &per_row)?);
+        s.push(k.sum_all(&per_row, &metrics, RECONSTRUCTION, scale, false)?);
+        s.push(match arch.spec.likelihood {
+            Likelihood::Bernoulli => k.bce_backward(out, &x, d_out, scale, false)?,
+            Likelihood::Gaussian { inv_var } => k.gaussian_backward(out, &x, d_out, inv_var, scale, false)?,
+        });
         s.push(k.kl_forward(h, &kl_per_dim, scale)?);
         s.push(k.sum_all(&kl_per_dim, &metrics, KL, 1.0, false)?);
         let all = ParamRange::all(&params);
@@ -184,8 +236,42 @@ impl GpuVae {
         knob_dispatches.penalty_gradient = s.len();
         s.push(k.penalty_gradient(&params, &mask, &grads, all, knobs.l1, knobs.l2)?);
         knob_dispatches.adam = s.len();
-        s.push(k.adam(&params, &grads, &m, &v, &counters, 0, all, knobs.adam)?);
-        s.push(k.advance_counter(&counters, 0, 1)?);
+        s.push(k.adam(&params, &grads, &m, &v, &counters, TRAIN_COUNTER, all, knobs.adam)?);
+        s.push(k.advance_counter(&counters, TRAIN_COUNTER, 1)?);
+
+        // Held-out negative ELBO: whole batches of the test rows, noise from its own stream.
+        let eval_chunks = dataset.test_indices.len() / batch;
+        let eval_scale = 1.0 / (eval_chunks * batch) as f32;
+        let eval_metrics = ctx.zeros("vae.eval_metrics", 1, 2)?;
+        let eval_kl = ctx.zeros("vae.eval_kl_per_dim", 1, latent)?;
+        let mut e = Schedule::new("vae evaluate");
+        let chunked = GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) };
+        e.push(gather_rows(k, &dataset, &dataset.test_indices, &counters, &x, chunked)?);
+        enc.forward(k, &arch.encoder, &x, &mut e)?;
+        e.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: EVAL_STREAM, counter_index: EVAL_COUNTER, sample: true })?);
+        dec.forward(k, &arch.decoder, &z, &mut e)?;
+        e.push(reconstruction_rows(k, arch.spec.likelihood, out, &x, &per_row)?);
+        e.push(k.sum_all(&per_row, &eval_metrics, RECONSTRUCTION, eval_scale, true)?);
+        e.push(k.kl_forward(h, &eval_kl, eval_scale)?);
+        e.push(k.sum_all(&eval_kl, &eval_metrics, KL, 1.0, true)?);
+        e.push(k.advance_counter(&counters, EVAL_COUNTER, 1)?);
+
+        // Samples: the decoder on fixed prior noise, so a change of knobs shows as a change of images.
+        let prior = latent_core::ops::vae::reparam_noise::<f32>(latent_core::rng::RngStream::new(seed, PRIOR_STREAM), batch, latent, 0);
+        let z_prior = ctx.upload_f32("vae.z_prior", batch, latent, &prior.data)?;
+        let samples_out = ctx.zeros("vae.samples", batch, dim)?;
+        let mut sm = Schedule::new("vae samples");
+        dec.forward(k, &arch.decoder, &z_prior, &mut sm)?;
+        sm.push(mean_of_likelihood(k, arch.spec.likelihood, out, &samples_out)?);
+
+        // Reconstructions of the first held-out batch through z = μ.
+        let reconstruct_out = ctx.zeros("vae.reconstructions", batch, dim)?;
+        let mut r = Schedule::new("vae reconstruct");
+        r.push(gather_rows(k, &dataset, &dataset.test_indices, &counters, &x, GatherSpec { index_base: 0, cursor_counter: None })?);
+        enc.forward(k, &arch.encoder, &x, &mut r)?;
+        r.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: EVAL_STREAM, counter_index: EVAL_COUNTER, sample: false })?);
+        dec.forward(k, &arch.decoder, &z, &mut r)?;
+        r.push(mean_of_likelihood(k, arch.spec.likelihood, out, &reconstruct_out)?);
 
         Ok(Self {
             arch,
@@ -196,8 +282,15 @@ impl GpuVae {
             metrics,
             kl_per_dim,
             step: s,
+            evaluate: e,
+            eval_chunks,
+            eval_metrics,
+            samples: sm,
+            samples_out,
+            reconstruct: r,
+            reconstruct_out,
             knob_dispatches,
-            _buffers: vec![grads, m, v, mask, x, z, eps, dz, per_row],
+            _buffers: vec![grads, m, v, mask, x, z, eps, dz, per_row, eval_kl, z_prior],
             _nets: [enc, dec],
             _dataset: dataset,
         })
@@ -248,6 +341,28 @@ impl GpuVae {
             l2_term: at(PENALTY),
             l1_term: at(PENALTY + 1),
         })
+    }
+
+    /// Negative ELBO on the held-out rows (whole batches), one sample of z per row.
+    pub async fn evaluate(&self) -> Result<EvalMetrics, GpuError> {
+        self.ctx.write_f32(&self.eval_metrics, &[0.0, 0.0])?;
+        self.ctx.write_u32_at(&self.counters, EVAL_COUNTER as usize, &[0])?;
+        self.evaluate.submit(&self.ctx, self.eval_chunks)?;
+        let values = read_f32(&self.ctx, &self.eval_metrics).await?;
+        let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
+        Ok(EvalMetrics { reconstruction: at(RECONSTRUCTION), kl: at(KL), rows: self.eval_chunks * self.batch })
+    }
+
+    /// One decoded output per row of the fixed prior noise (batch × data_dim; pixels in [0, 1]).
+    pub async fn samples(&self) -> Result<Vec<f32>, GpuError> {
+        self.samples.submit(&self.ctx, 1)?;
+        read_f32(&self.ctx, &self.samples_out).await
+    }
+
+    /// The first held-out batch decoded through z = μ (batch × data_dim).
+    pub async fn reconstructions(&self) -> Result<Vec<f32>, GpuError> {
+        self.reconstruct.submit(&self.ctx, 1)?;
+        read_f32(&self.ctx, &self.reconstruct_out).await
     }
 
     /// The current parameters (flat, in the layout's order).

@@ -26,10 +26,12 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
     let dataset = GpuDataset {
         data: h.ctx.upload_u8("pixels", rows, dim, &bytes).map_err(|e| e.to_string())?,
         indices: h.ctx.upload_u32("indices", 1, rows, &indices).map_err(|e| e.to_string())?,
+        test_indices: h.ctx.upload_u32("test_indices", 1, 40, &(0..40).collect::<Vec<_>>()).map_err(|e| e.to_string())?,
     };
     let mut knobs = TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() } };
     let gpu = GpuVae::new(&h.kernels, arch.clone(), &init, dataset, batch, seed, knobs).map_err(|e| e.to_string())?;
     let mut cpu: VaeCpu<f32> = VaeCpu::new(arch, &init, seed).map_err(|e| e.to_string())?;
+    let before = gpu.evaluate().await.map_err(|e| e.to_string())?;
     let (mut first, mut last) = (0.0, 0.0);
     for step in 0..100u32 {
         if step == 50 {
@@ -64,7 +66,25 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
     if last.is_nan() || last >= first {
         return Err(format!("training did not lower the loss: {first} → {last}"));
     }
-    Ok(())
+    // Held-out evaluation: 2 whole batches of the 40 test rows, reproducible, and improved by training.
+    let after = gpu.evaluate().await.map_err(|e| e.to_string())?;
+    let again = gpu.evaluate().await.map_err(|e| e.to_string())?;
+    if after != again || after.rows != 32 {
+        return Err(format!("evaluation is not reproducible or covers the wrong rows: {after:?} vs {again:?}"));
+    }
+    if !(after.negative_elbo().is_finite() && after.negative_elbo() < before.negative_elbo()) {
+        return Err(format!("held-out −ELBO did not fall with training: {before:?} → {after:?}"));
+    }
+    if gpu.steps_done().await.map_err(|e| e.to_string())? != 100 {
+        return Err("evaluation disturbed the training step counter".into());
+    }
+    for (what, values) in [("samples", gpu.samples().await), ("reconstructions", gpu.reconstructions().await)] {
+        let values = values.map_err(|e| e.to_string())?;
+        if values.len() != batch * dim || !values.iter().all(|v| (0.0..=1.0).contains(v)) {
+            return Err(format!("{what}: {} values, expected {} pixels in [0, 1]", values.len(), batch * dim));
+        }
+    }
+    h.no_gpu_errors()
 }
 
 /// The reference VAE (784-400-20, batch 128) records one step in at most 30 dispatches.
@@ -75,6 +95,7 @@ pub async fn vae_step_dispatch_count(h: &Harness) -> Check {
     let dataset = GpuDataset {
         data: h.ctx.upload_u8("pixels", rows, 784, &vec![0u8; rows * 784]).map_err(|e| e.to_string())?,
         indices: h.ctx.upload_u32("indices", 1, rows, &(0..rows as u32).collect::<Vec<_>>()).map_err(|e| e.to_string())?,
+        test_indices: h.ctx.upload_u32("test_indices", 1, rows, &(0..rows as u32).collect::<Vec<_>>()).map_err(|e| e.to_string())?,
     };
     let gpu = GpuVae::new(&h.kernels, arch, &init, dataset, 128, 1, TrainKnobs::default()).map_err(|e| e.to_string())?;
     let count = gpu.step_schedule().len();
