@@ -1,4 +1,7 @@
-//! `latent`: Latent Lab's native command line. For now: adapter info and kernel benchmarks.
+//! `latent`: Latent Lab's native command line: training runs with figures, adapter info, benchmarks.
+
+mod figures;
+mod train;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -16,6 +19,8 @@ struct Cli {
 enum Command {
     /// Print the GPU adapter wgpu picks and whether every kernel compiles on it.
     Info,
+    /// Train a model and write metrics.csv, config.json and PNG figures to an output folder.
+    Train(train::TrainArgs),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(Bench),
@@ -63,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("adapter: {}", kernels.context().summary());
             println!("kernels: {} shaders compiled; matmul variant {:?}", latent_gpu::shaders::ALL.len(), kernels.preferred_matmul());
         }
+        Command::Train(args) => train::run(args).await?,
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {
             if !(min_seconds > 0.0 && min_seconds <= 60.0) {
                 bail!("--min-seconds must be in (0, 60], got {min_seconds}");

@@ -163,6 +163,37 @@ impl<T: Real> VaeCpu<T> {
         Ok(metrics)
     }
 
+    /// Held-out (reconstruction, KL) means over the rows of `x`, one z per row drawn from `noise` at
+    /// counter `chunk` (the GPU evaluation draws chunk by chunk the same way).
+    pub fn evaluate(&self, x: &Matrix<T>, noise: RngStream, chunk: u32) -> Result<(f64, f64), CoreError> {
+        let arch = &self.arch;
+        let (rows, latent) = (x.rows, arch.spec.latent);
+        let scale = T::from_f64(1.0 / rows as f64);
+        let enc = arch.encoder.forward(&arch.layout, &self.params, x)?;
+        let h = enc.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "encoder has no layers".into() })?;
+        let z = vae_ops::reparam_forward(h, &vae_ops::reparam_noise(noise, rows, latent, chunk));
+        let dec = arch.decoder.forward(&arch.layout, &self.params, &z)?;
+        let out = dec.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder has no layers".into() })?;
+        let per_row = match arch.spec.likelihood {
+            Likelihood::Bernoulli => loss::bce_with_logits_rows(out, x),
+            Likelihood::Gaussian { inv_var } => loss::gaussian_rows(out, x, T::from_f64(f64::from(inv_var))),
+        };
+        let recon = per_row.iter().map(|v| v.to_f64()).sum::<f64>() * scale.to_f64();
+        let kl = vae_ops::kl_per_dim(h, latent, scale).iter().map(|v| v.to_f64()).sum();
+        Ok((recon, kl))
+    }
+
+    /// Decoder outputs as data (σ of logits for pixels, means for points) for latent codes `z`.
+    pub fn decode(&self, z: &Matrix<T>) -> Result<Matrix<T>, CoreError> {
+        let arch = &self.arch;
+        let mut dec = arch.decoder.forward(&arch.layout, &self.params, z)?;
+        let mut out = dec.pop().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder has no layers".into() })?;
+        if arch.spec.likelihood == Likelihood::Bernoulli {
+            out.data.iter_mut().for_each(|v| *v = crate::activation::sigmoid(*v));
+        }
+        Ok(out)
+    }
+
     /// Gradients of the last [`compute_gradients`](Self::compute_gradients) (or step).
     pub fn gradients(&self) -> &[T] {
         &self.grads
