@@ -21,6 +21,9 @@ enum Command {
     Info,
     /// Train a model and write metrics.csv, config.json and PNG figures to an output folder.
     Train(train::TrainArgs),
+    /// Dataset helpers.
+    #[command(subcommand)]
+    Data(Data),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(Bench),
@@ -36,6 +39,24 @@ enum Bench {
         /// Minimum seconds per measurement.
         #[arg(long, default_value_t = 0.5)]
         min_seconds: f64,
+    },
+    /// Training steps per second of the reference VAE (784-400-20, batch 128) on MNIST, GPU engine
+    /// and CPU twin.
+    Train {
+        /// Steps timed per engine (after 5 warm-up steps).
+        #[arg(long, default_value_t = 50)]
+        steps: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum Data {
+    /// Print the MNIST split as JSON: `train` in the order `latent train` visits it, and `test`.
+    /// The reference scripts (scripts/reference/) read it so both frameworks see the same data.
+    MnistSplit {
+        /// Training-set size (class-balanced subset of the 8,000).
+        #[arg(long, default_value_t = 8000)]
+        train_size: usize,
     },
 }
 
@@ -69,6 +90,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("kernels: {} shaders compiled; matmul variant {:?}", latent_gpu::shaders::ALL.len(), kernels.preferred_matmul());
         }
         Command::Train(args) => train::run(args).await?,
+        Command::Data(Data::MnistSplit { train_size }) => println!("{}", train::mnist_split_json(train_size)?),
+        Command::Bench(Bench::Train { steps }) => train::bench(steps.clamp(1, 100_000)).await?,
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {
             if !(min_seconds > 0.0 && min_seconds <= 60.0) {
                 bail!("--min-seconds must be in (0, 60], got {min_seconds}");

@@ -119,13 +119,26 @@ struct RunData {
     test: Vec<u32>,
 }
 
+/// The project's MNIST split: (all digits, training indices in visiting order, test indices).
+fn mnist_split(train_size: Option<usize>) -> anyhow::Result<(Mnist, Vec<u32>, Vec<u32>)> {
+    let data = Mnist::parse(MNIST_ASSET)?;
+    let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
+    let train = split.train_subset(train_size.unwrap_or(split.train.len()), data.labels())?;
+    Ok((data, train, split.test))
+}
+
+/// `{"train": [...], "test": [...]}` for the reference scripts.
+pub fn mnist_split_json(train_size: usize) -> anyhow::Result<String> {
+    let (_, train, test) = mnist_split(Some(train_size))?;
+    let list = |v: &[u32]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    Ok(format!("{{\"train\": [{}], \"test\": [{}]}}", list(&train), list(&test)))
+}
+
 impl RunData {
     fn load(args: &TrainArgs) -> anyhow::Result<Self> {
         if args.dataset == "mnist" {
-            let data = Mnist::parse(MNIST_ASSET)?;
-            let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
-            let train = split.train_subset(args.train_size.unwrap_or(split.train.len()), data.labels())?;
-            return Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, train, test: split.test });
+            let (data, train, test) = mnist_split(args.train_size)?;
+            return Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, train, test });
         }
         let Some(dist) = Toy2d::from_key(&args.dataset) else {
             bail!("unknown dataset `{}`: use mnist, ring, grid, moons, spiral or gaussian", args.dataset);
@@ -346,3 +359,39 @@ fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize
     )
 }
 
+
+/// Prints steps/s of the reference VAE on the GPU engine and the CPU twin.
+pub async fn bench(steps: usize) -> anyhow::Result<()> {
+    let (data, train, test) = mnist_split(None)?;
+    let spec = VaeSpec::reference_mnist();
+    let arch = spec.build()?;
+    let init = arch.layout.init(1);
+    let knobs = TrainKnobs::default();
+    let ctx = latent_gpu::GpuContext::new().await.context("no GPU adapter")?;
+    let kernels = Kernels::new(&ctx).await?;
+    let dataset = GpuDataset {
+        data: ctx.upload_u8("mnist", data.len(), mnist::PIXELS, data.pixels())?,
+        indices: ctx.upload_u32("train", 1, train.len(), &train)?,
+        test_indices: ctx.upload_u32("test", 1, test.len(), &test)?,
+    };
+    let gpu = GpuVae::new(&kernels, arch.clone(), &init, dataset, 128, 1, knobs)?;
+    gpu.train(5)?;
+    gpu.steps_done().await?;
+    let start = web_time::Instant::now();
+    gpu.train(steps)?;
+    gpu.steps_done().await?;
+    let gpu_rate = steps as f64 / start.elapsed().as_secs_f64();
+    println!("reference VAE 784-400-20, batch 128, {} dispatches per step", gpu.step_schedule().len());
+    println!("GPU engine on {}: {gpu_rate:.2} steps/s", ctx.summary());
+
+    let run = RunData { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, train, test };
+    let mut cpu: VaeCpu<f32> = VaeCpu::new(arch, &init, 1)?;
+    let cpu_steps = steps.clamp(1, 10);
+    let start = web_time::Instant::now();
+    for _ in 0..cpu_steps {
+        let x = run.batch(&run.train, 0, cpu.step, 128);
+        cpu.train_step(&x, knobs)?;
+    }
+    println!("CPU twin (f32, one thread): {:.2} steps/s", cpu_steps as f64 / start.elapsed().as_secs_f64());
+    Ok(())
+}
