@@ -71,7 +71,8 @@ impl Mlp {
     }
 
     /// Backpropagates `d_pre`, the gradient w.r.t. the last layer's pre-activation, writing weight and
-    /// bias gradients into `grads` (overwriting them). Returns the gradient w.r.t. `x` if asked.
+    /// bias gradients into `grads` (added to them with `accumulate`, as a discriminator seeing real
+    /// and fake batches needs). Returns the gradient w.r.t. `x` if asked.
     #[allow(clippy::too_many_arguments)] // mirrors the GPU schedule's inputs one for one
     pub fn backward<T: Real>(
         &self,
@@ -82,15 +83,16 @@ impl Mlp {
         d_pre: Matrix<T>,
         grads: &mut [T],
         input_grad: bool,
+        accumulate: bool,
     ) -> Result<Option<Matrix<T>>, CoreError> {
         let mut d = d_pre;
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let input = if l == 0 { x } else { &outputs[l - 1] };
             let w_slot = &layout.slots[layer.weight];
-            let mut dw = Matrix::zeros(w_slot.rows, w_slot.cols);
-            matmul(input, &d, MatmulForm::Tn, Epilogue::None, false, &mut dw)?;
+            let mut dw = Matrix { rows: w_slot.rows, cols: w_slot.cols, data: grads[w_slot.range()].to_vec() };
+            matmul(input, &d, MatmulForm::Tn, Epilogue::None, accumulate, &mut dw)?;
             grads[w_slot.range()].copy_from_slice(&dw.data);
-            column_sums(&d, &mut grads[layout.slots[layer.bias].range()], false);
+            column_sums(&d, &mut grads[layout.slots[layer.bias].range()], accumulate);
             if l == 0 && !input_grad {
                 return Ok(None);
             }

@@ -1,10 +1,12 @@
 //! Model architectures shared by the CPU twin and the GPU engine: where every parameter lives in a
 //! network's flat parameter vector, and the CPU (reference and fallback) training step.
 
+pub mod gan;
 pub mod layout;
 pub mod mlp;
 pub mod vae;
 
+pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
 pub use mlp::{Dense, Mlp};
 pub use vae::{Likelihood, StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec};
