@@ -6,14 +6,14 @@
 //! through decoder, reparameterization, KL and encoder, penalties, Adam, and finally the step counter.
 
 use latent_core::model::vae::REPARAM_STREAM;
-use latent_core::model::{Likelihood, Mlp, StepMetrics, TrainKnobs, VaeArch};
-use latent_core::ops::MatmulForm;
+use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeArch};
 
 use crate::context::GpuContext;
 use crate::dispatch::Schedule;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
-use crate::ops::{optimizer::adam_params, GatherSpec, GpuEpilogue, MatmulSpec, ParamRange, ReparamSpec};
+use crate::net::NetBuffers;
+use crate::ops::{optimizer::adam_params, GatherSpec, ParamRange, ReparamSpec};
 use crate::params::{KlParams, PenaltyParams};
 use crate::readback::read_f32;
 use crate::tensor::{ElementKind, GpuTensor};
@@ -40,66 +40,6 @@ pub struct GpuDataset {
     pub indices: GpuTensor,
     /// Held-out rows for evaluation, reconstructions and latent views (at least one batch).
     pub test_indices: GpuTensor,
-}
-
-/// Per-layer buffers of one network.
-#[derive(Debug)]
-struct NetBuffers {
-    /// Each layer's output (batch × width).
-    outputs: Vec<GpuTensor>,
-    /// Gradient w.r.t. each layer's pre-activation (batch × width).
-    d_pre: Vec<GpuTensor>,
-    weights: Vec<GpuTensor>,
-    biases: Vec<GpuTensor>,
-    weight_grads: Vec<GpuTensor>,
-    bias_grads: Vec<GpuTensor>,
-}
-
-impl NetBuffers {
-    fn new(ctx: &GpuContext, arch: &VaeArch, net: &Mlp, name: &str, batch: usize, params: &GpuTensor, grads: &GpuTensor) -> Result<Self, GpuError> {
-        let mut b = Self { outputs: vec![], d_pre: vec![], weights: vec![], biases: vec![], weight_grads: vec![], bias_grads: vec![] };
-        for (i, layer) in net.layers.iter().enumerate() {
-            b.outputs.push(ctx.zeros(&format!("{name}.{i}.out"), batch, layer.output)?);
-            b.d_pre.push(ctx.zeros(&format!("{name}.{i}.d_pre"), batch, layer.output)?);
-            let (w, bias) = (&arch.layout.slots[layer.weight], &arch.layout.slots[layer.bias]);
-            b.weights.push(params.view(w.name.clone(), w.offset, w.rows, w.cols)?);
-            b.biases.push(params.view(bias.name.clone(), bias.offset, 1, bias.cols)?);
-            b.weight_grads.push(grads.view(format!("d{}", w.name), w.offset, w.rows, w.cols)?);
-            b.bias_grads.push(grads.view(format!("d{}", bias.name), bias.offset, 1, bias.cols)?);
-        }
-        Ok(b)
-    }
-
-    fn output(&self) -> Result<&GpuTensor, GpuError> {
-        self.outputs.last().ok_or_else(|| GpuError::invalid("vae", "a network has no layers"))
-    }
-
-    /// Forward dispatches: out_l = act(in_l · W_l + b_l).
-    fn forward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, s: &mut Schedule) -> Result<(), GpuError> {
-        for (i, layer) in net.layers.iter().enumerate() {
-            let x = if i == 0 { input } else { &self.outputs[i - 1] };
-            let epilogue = GpuEpilogue::BiasActivation { bias: &self.biases[i], activation: layer.activation };
-            s.push(k.matmul(x, &self.weights[i], &self.outputs[i], MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue))?);
-        }
-        Ok(())
-    }
-
-    /// Backward dispatches from d_pre of the last layer (already written); writes parameter
-    /// gradients and, if `input_grad` is given, the gradient w.r.t. the network's input.
-    fn backward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, s: &mut Schedule) -> Result<(), GpuError> {
-        for i in (0..net.layers.len()).rev() {
-            let x = if i == 0 { input } else { &self.outputs[i - 1] };
-            s.push(k.matmul(x, &self.d_pre[i], &self.weight_grads[i], MatmulSpec::new(MatmulForm::Tn))?);
-            s.push(k.column_sums(&self.d_pre[i], &self.bias_grads[i], 1.0, false)?);
-            if i > 0 {
-                let epilogue = GpuEpilogue::ActivationGrad { output: &self.outputs[i - 1], activation: net.layers[i - 1].activation };
-                s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue))?);
-            } else if let Some(dx) = input_grad {
-                s.push(k.matmul(&self.d_pre[0], &self.weights[0], dx, MatmulSpec::new(MatmulForm::Nt))?);
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Gathers a batch of rows picked by `indices` (bytes are scaled to [0, 1]).
@@ -202,8 +142,8 @@ impl GpuVae {
         let per_row = ctx.zeros("vae.loss_per_sample", batch, 1)?;
         let kl_per_dim = ctx.zeros("vae.kl_per_dim", 1, latent)?;
         let metrics = ctx.zeros("vae.metrics", 1, 4)?;
-        let enc = NetBuffers::new(&ctx, &arch, &arch.encoder, "encoder", batch, &params, &grads)?;
-        let dec = NetBuffers::new(&ctx, &arch, &arch.decoder, "decoder", batch, &params, &grads)?;
+        let enc = NetBuffers::new(&ctx, &arch.layout, &arch.encoder, "encoder", batch, &params, &grads)?;
+        let dec = NetBuffers::new(&ctx, &arch.layout, &arch.decoder, "decoder", batch, &params, &grads)?;
 
         let k = kernels;
         let scale = 1.0 / batch as f32;
@@ -212,11 +152,11 @@ impl GpuVae {
         s.push(gather_rows(k, &dataset, &dataset.indices, &counters, &x, gather)?);
         enc.forward(k, &arch.encoder, &x, &mut s)?;
         let h = enc.output()?;
-        let dh = enc.d_pre.last().ok_or_else(|| GpuError::invalid("vae", "encoder has no layers"))?;
+        let dh = enc.output_grad()?;
         s.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: REPARAM_STREAM, counter_index: TRAIN_COUNTER, sample: true })?);
         dec.forward(k, &arch.decoder, &z, &mut s)?;
         let out = dec.output()?;
-        let d_out = dec.d_pre.last().ok_or_else(|| GpuError::invalid("vae", "decoder has no layers"))?;
+        let d_out = dec.output_grad()?;
         s.push(reconstruction_rows(k, arch.spec.likelihood, out, &x, &per_row)?);
         s.push(k.sum_all(&per_row, &metrics, RECONSTRUCTION, scale, false)?);
         s.push(match arch.spec.likelihood {
@@ -228,11 +168,11 @@ impl GpuVae {
         let all = ParamRange::all(&params);
         let mut knob_dispatches = KnobDispatches { penalty_value: s.len(), ..KnobDispatches::default() };
         s.push(k.penalty_value(&params, &mask, &metrics, PENALTY, all, knobs.l1, knobs.l2)?);
-        dec.backward(k, &arch.decoder, &z, Some(&dz), &mut s)?;
+        dec.backward(k, &arch.decoder, &z, Some(&dz), false, &mut s)?;
         s.push(k.reparam_backward(h, &eps, &dz, dh, false)?);
         knob_dispatches.kl_backward = s.len();
         s.push(k.kl_backward(h, dh, knobs.beta * scale, true)?);
-        enc.backward(k, &arch.encoder, &x, None, &mut s)?;
+        enc.backward(k, &arch.encoder, &x, None, false, &mut s)?;
         knob_dispatches.penalty_gradient = s.len();
         s.push(k.penalty_gradient(&params, &mask, &grads, all, knobs.l1, knobs.l2)?);
         knob_dispatches.adam = s.len();

@@ -105,3 +105,70 @@ pub async fn vae_step_dispatch_count(h: &Harness) -> Check {
     }
     h.no_gpu_errors()
 }
+
+/// A small GAN on the ring, 40 rounds on both engines (D:G 2:1 for the first 20, 1:1 after a knob
+/// change): D and G losses agree within 1e-3 relative, accuracies within one sample.
+pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
+    use latent_core::data::toy2d::{self, Toy2d};
+    use latent_core::model::{GanCpu, GanKnobs, GanSpec};
+    use latent_core::ops::gather::gather_f32;
+    use latent_gpu::GpuGan;
+
+    let (rows, batch, seed) = (200usize, 25usize, 7u32);
+    let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows, 0.05, 3).map_err(|e| e.to_string())?.into_iter().flatten().collect();
+    let indices: Vec<u32> = (0..rows as u32).collect();
+    let spec = GanSpec { generator_hidden: vec![16], discriminator_hidden: vec![16], ..GanSpec::toy_2d() };
+    let arch = spec.build().map_err(|e| e.to_string())?;
+    let (g_init, d_init) = (arch.g_layout.init(1), arch.d_layout.init(2));
+    let dataset = GpuDataset {
+        data: h.ctx.upload_f32("ring", rows, 2, &points).map_err(|e| e.to_string())?,
+        indices: h.ctx.upload_u32("indices", 1, rows, &indices).map_err(|e| e.to_string())?,
+        test_indices: h.ctx.upload_u32("test_indices", 1, rows, &indices).map_err(|e| e.to_string())?,
+    };
+    let mut knobs = GanKnobs::default();
+    let gpu = GpuGan::new(&h.kernels, arch.clone(), &g_init, &d_init, dataset, batch, seed, knobs).map_err(|e| e.to_string())?;
+    let mut cpu: GanCpu<f32> = GanCpu::new(arch, &g_init, &d_init, seed).map_err(|e| e.to_string())?;
+    let mut d_steps_done = 0u32;
+    for round in 0..40 {
+        let ratio = if round < 20 { 2 } else { 1 };
+        if round == 20 {
+            knobs.l2_discriminator = 1e-3;
+            knobs.l2_generator = 1e-3;
+            knobs.adam_generator.lr = 2e-3;
+            gpu.set_knobs(knobs).map_err(|e| e.to_string())?;
+        }
+        let mut expected_d = Default::default();
+        for _ in 0..ratio {
+            let x = Matrix::from_vec(batch, 2, gather_f32::<f32>(&points, 2, &indices, 0, d_steps_done, batch)).ok_or("bad batch")?;
+            expected_d = cpu.discriminator_step(&x, knobs).map_err(|e| e.to_string())?;
+            d_steps_done += 1;
+        }
+        let (expected_g, _) = cpu.generator_step(batch, knobs).map_err(|e| e.to_string())?;
+        gpu.train(1, ratio).map_err(|e| e.to_string())?;
+        let got = gpu.metrics().await.map_err(|e| e.to_string())?;
+        for (name, a, b) in [
+            ("D loss on real", got.discriminator.loss_real, expected_d.loss_real),
+            ("D loss on fakes", got.discriminator.loss_fake, expected_d.loss_fake),
+            ("D L2 term", got.discriminator.l2_term, expected_d.l2_term),
+            ("G loss", got.generator_loss, expected_g),
+        ] {
+            if relative_gap(a, b) > 1e-3 {
+                return Err(format!("round {round}: GPU {name} {a} vs CPU {b}"));
+            }
+        }
+        for (name, a, b) in [("D accuracy on real", got.discriminator.accuracy_real, expected_d.accuracy_real), ("D accuracy on fakes", got.discriminator.accuracy_fake, expected_d.accuracy_fake)] {
+            if (a - b).abs() > 1.0 / batch as f64 + 1e-6 {
+                return Err(format!("round {round}: GPU {name} {a} vs CPU {b}"));
+            }
+        }
+    }
+    let (d_steps, g_steps) = gpu.steps_done().await.map_err(|e| e.to_string())?;
+    if (d_steps, g_steps) != (60, 40) {
+        return Err(format!("GPU counted {d_steps} D and {g_steps} G steps, expected 60 and 40"));
+    }
+    let samples = gpu.samples().await.map_err(|e| e.to_string())?;
+    if samples.len() != batch * 2 || !samples.iter().all(|v| v.is_finite()) {
+        return Err(format!("samples: {} values, expected {} finite", samples.len(), batch * 2));
+    }
+    h.no_gpu_errors()
+}

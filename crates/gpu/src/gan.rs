@@ -1,0 +1,268 @@
+//! The GAN compiled for the GPU: a recorded discriminator step and a recorded generator step over
+//! buffers made once, mirroring `latent_core::model::GanCpu` dispatch for dispatch.
+//!
+//! Noise comes from the reparameterization kernel with μ = 0, logσ² = 0 (so z = ε), keyed by the
+//! D or G step counter on the GPU; a run of any D:G ratio is a replay of the two schedules.
+
+use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM};
+use latent_core::model::{DiscriminatorMetrics, GanArch, GanKnobs};
+use latent_core::ops::optimizer::AdamConfig;
+
+use crate::context::GpuContext;
+use crate::dispatch::Schedule;
+use crate::error::GpuError;
+use crate::kernels::Kernels;
+use crate::net::NetBuffers;
+use crate::ops::{optimizer::adam_params, GanLabel, GatherSpec, ParamRange, ReparamSpec};
+use crate::params::PenaltyParams;
+use crate::readback::read_f32;
+use crate::tensor::GpuTensor;
+use crate::vae::GpuDataset;
+
+/// Step counters: discriminator steps, generator steps.
+const D_COUNTER: u32 = 0;
+const G_COUNTER: u32 = 1;
+/// RNG stream of the fixed prior noise behind the sample view.
+const PRIOR_STREAM: u32 = 102;
+
+/// Metrics buffer slots.
+const LOSS_REAL: usize = 0;
+const LOSS_FAKE: usize = 1;
+const ACC_REAL: usize = 2;
+const ACC_FAKE: usize = 3;
+const D_PENALTY: usize = 4; // L2 at 4, L1 at 5
+const G_LOSS: usize = 6;
+const G_PENALTY: usize = 8; // L2 at 8, L1 at 9
+const METRICS: usize = 10;
+
+/// What the last D and G steps measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GanMetrics {
+    pub discriminator: DiscriminatorMetrics,
+    pub generator_loss: f64,
+    pub generator_l2_term: f64,
+}
+
+/// One network's parameters, gradients and Adam moments, flat.
+#[derive(Debug)]
+struct NetParams {
+    params: GpuTensor,
+    grads: GpuTensor,
+    m: GpuTensor,
+    v: GpuTensor,
+    mask: GpuTensor,
+}
+
+impl NetParams {
+    fn new(ctx: &GpuContext, name: &str, layout: &latent_core::model::ParamLayout, init: &[f32]) -> Result<Self, GpuError> {
+        let len = layout.len;
+        Ok(Self {
+            params: ctx.upload_f32(&format!("{name}.params"), 1, len, init)?,
+            grads: ctx.zeros(&format!("{name}.grads"), 1, len)?,
+            m: ctx.zeros(&format!("{name}.adam_m"), 1, len)?,
+            v: ctx.zeros(&format!("{name}.adam_v"), 1, len)?,
+            mask: ctx.upload_f32(&format!("{name}.penalty_mask"), 1, len, &layout.penalty_mask::<f32>())?,
+        })
+    }
+
+    /// Penalty value, penalty gradient, Adam: returns the indices of (value, gradient, adam).
+    fn push_update(&self, k: &Kernels, s: &mut Schedule, metrics: &GpuTensor, slot: usize, counters: &GpuTensor, counter: u32, l2: f32, adam: AdamConfig) -> Result<[usize; 3], GpuError> {
+        let all = ParamRange::all(&self.params);
+        let value = s.len();
+        s.push(k.penalty_value(&self.params, &self.mask, metrics, slot, all, 0.0, l2)?);
+        let gradient = s.len();
+        s.push(k.penalty_gradient(&self.params, &self.mask, &self.grads, all, 0.0, l2)?);
+        let update = s.len();
+        s.push(k.adam(&self.params, &self.grads, &self.m, &self.v, counters, counter, all, adam)?);
+        Ok([value, gradient, update])
+    }
+}
+
+/// A GAN living on the GPU.
+#[derive(Debug)]
+pub struct GpuGan {
+    arch: GanArch,
+    ctx: GpuContext,
+    batch: usize,
+    generator: NetParams,
+    discriminator: NetParams,
+    counters: GpuTensor,
+    metrics: GpuTensor,
+    d_step: Schedule,
+    g_step: Schedule,
+    d_knobs: [usize; 3],
+    g_knobs: [usize; 3],
+    samples: Schedule,
+    samples_out_index: usize,
+    nets: [NetBuffers; 3],
+    _buffers: Vec<GpuTensor>,
+    _dataset: GpuDataset,
+}
+
+impl GpuGan {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(kernels: &Kernels, arch: GanArch, g_init: &[f32], d_init: &[f32], dataset: GpuDataset, batch: usize, seed: u32, knobs: GanKnobs) -> Result<Self, GpuError> {
+        let ctx = kernels.context().clone();
+        let k = kernels;
+        let (latent, dim) = (arch.spec.latent, arch.spec.data_dim);
+        if batch == 0 || batch > 4096 {
+            return Err(GpuError::invalid("gan", format!("batch size {batch} is outside 1..=4096")));
+        }
+        if dataset.data.cols() != dim {
+            return Err(GpuError::shape("gan dataset", format!("rows of {dim} values"), dataset.data.describe()));
+        }
+        let generator = NetParams::new(&ctx, "generator", &arch.g_layout, g_init)?;
+        let discriminator = NetParams::new(&ctx, "discriminator", &arch.d_layout, d_init)?;
+        let counters = ctx.upload_u32("gan.counters", 1, 2, &[0, 0])?;
+        let metrics = ctx.zeros("gan.metrics", 1, METRICS)?;
+        let g_net = NetBuffers::new(&ctx, &arch.g_layout, &arch.generator, "generator", batch, &generator.params, &generator.grads)?;
+        let d_real = NetBuffers::new(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.real", batch, &discriminator.params, &discriminator.grads)?;
+        let d_fake = NetBuffers::new(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.fake", batch, &discriminator.params, &discriminator.grads)?;
+        let x = ctx.zeros("gan.real_batch", batch, dim)?;
+        let zero_posterior = ctx.zeros("gan.zero_posterior", batch, 2 * latent)?;
+        let (z, eps) = (ctx.zeros("gan.z", batch, latent)?, ctx.zeros("gan.eps", batch, latent)?);
+        let (loss_rows, correct_rows) = (ctx.zeros("gan.loss_rows", batch, 1)?, ctx.zeros("gan.correct_rows", batch, 1)?);
+        let scale = 1.0 / batch as f32;
+        let noise = |stream, counter_index| ReparamSpec { seed, stream, counter_index, sample: true };
+
+        // Discriminator step.
+        let mut d = Schedule::new("gan discriminator step");
+        d.push(k.gather_f32(&dataset.data, &dataset.indices, &counters, &x, GatherSpec { index_base: 0, cursor_counter: Some(D_COUNTER) })?);
+        d.push(k.reparam_forward(&zero_posterior, &z, &eps, &counters, noise(D_NOISE_STREAM, D_COUNTER))?);
+        g_net.forward(k, &arch.generator, &z, &mut d)?;
+        let fake = g_net.output()?;
+        d_real.forward(k, &arch.discriminator, &x, &mut d)?;
+        d_fake.forward(k, &arch.discriminator, fake, &mut d)?;
+        for (net, label, loss_slot, acc_slot) in [(&d_real, GanLabel::Real, LOSS_REAL, ACC_REAL), (&d_fake, GanLabel::Fake, LOSS_FAKE, ACC_FAKE)] {
+            d.push(k.gan_forward(net.output()?, label, &loss_rows, &correct_rows)?);
+            d.push(k.sum_all(&loss_rows, &metrics, loss_slot, scale, false)?);
+            d.push(k.sum_all(&correct_rows, &metrics, acc_slot, scale, false)?);
+        }
+        d.push(k.gan_backward(d_real.output()?, GanLabel::Real, d_real.output_grad()?, scale, false)?);
+        d_real.backward(k, &arch.discriminator, &x, None, false, &mut d)?;
+        d.push(k.gan_backward(d_fake.output()?, GanLabel::Fake, d_fake.output_grad()?, scale, false)?);
+        d_fake.backward(k, &arch.discriminator, fake, None, true, &mut d)?;
+        let d_knobs = discriminator.push_update(k, &mut d, &metrics, D_PENALTY, &counters, D_COUNTER, knobs.l2_discriminator, knobs.adam_discriminator)?;
+        d.push(k.advance_counter(&counters, D_COUNTER, 1)?);
+
+        // Generator step: fresh z, non-saturating loss, gradients through a frozen D.
+        let mut g = Schedule::new("gan generator step");
+        g.push(k.reparam_forward(&zero_posterior, &z, &eps, &counters, noise(G_NOISE_STREAM, G_COUNTER))?);
+        g_net.forward(k, &arch.generator, &z, &mut g)?;
+        d_fake.forward(k, &arch.discriminator, fake, &mut g)?;
+        g.push(k.gan_forward(d_fake.output()?, GanLabel::Real, &loss_rows, &correct_rows)?);
+        g.push(k.sum_all(&loss_rows, &metrics, G_LOSS, scale, false)?);
+        g.push(k.gan_backward(d_fake.output()?, GanLabel::Real, d_fake.output_grad()?, scale, false)?);
+        d_fake.backward_input_only(k, &arch.discriminator, fake, g_net.output_grad()?, &mut g)?;
+        g_net.backward(k, &arch.generator, &z, None, false, &mut g)?;
+        let g_knobs = generator.push_update(k, &mut g, &metrics, G_PENALTY, &counters, G_COUNTER, knobs.l2_generator, knobs.adam_generator)?;
+        g.push(k.advance_counter(&counters, G_COUNTER, 1)?);
+
+        // Samples from fixed prior noise.
+        let prior = latent_core::ops::vae::reparam_noise::<f32>(latent_core::rng::RngStream::new(seed, PRIOR_STREAM), batch, latent, 0);
+        let z_prior = ctx.upload_f32("gan.z_prior", batch, latent, &prior.data)?;
+        let mut samples = Schedule::new("gan samples");
+        g_net.forward(k, &arch.generator, &z_prior, &mut samples)?;
+        let samples_out_index = arch.generator.layers.len().saturating_sub(1);
+
+        Ok(Self {
+            arch,
+            ctx,
+            batch,
+            generator,
+            discriminator,
+            counters,
+            metrics,
+            d_step: d,
+            g_step: g,
+            d_knobs,
+            g_knobs,
+            samples,
+            samples_out_index,
+            nets: [g_net, d_real, d_fake],
+            _buffers: vec![x, zero_posterior, z, eps, loss_rows, correct_rows, z_prior],
+            _dataset: dataset,
+        })
+    }
+
+    pub fn arch(&self) -> &GanArch {
+        &self.arch
+    }
+
+    /// Dispatches per (D step, G step).
+    pub fn dispatch_counts(&self) -> (usize, usize) {
+        (self.d_step.len(), self.g_step.len())
+    }
+
+    /// `rounds` rounds of `d_steps` discriminator steps then one generator step, one submission.
+    pub fn train(&self, rounds: usize, d_steps: usize) -> Result<(), GpuError> {
+        self.ctx.check_alive()?;
+        let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("gan rounds") });
+        for _ in 0..rounds {
+            self.d_step.record(&mut encoder, d_steps);
+            self.g_step.record(&mut encoder, 1);
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        Ok(())
+    }
+
+    /// Only discriminator steps (GAN Lab's "train D" button).
+    pub fn train_discriminator(&self, steps: usize) -> Result<(), GpuError> {
+        self.d_step.submit(&self.ctx, steps)
+    }
+
+    /// Only generator steps.
+    pub fn train_generator(&self, steps: usize) -> Result<(), GpuError> {
+        self.g_step.submit(&self.ctx, steps)
+    }
+
+    /// Changes λ_G, λ_D and both optimizers' settings for the following steps.
+    pub fn set_knobs(&self, knobs: GanKnobs) -> Result<(), GpuError> {
+        for (net, indices, slot, counter, l2, adam, schedule) in [
+            (&self.discriminator, self.d_knobs, D_PENALTY, D_COUNTER, knobs.l2_discriminator, knobs.adam_discriminator, &self.d_step),
+            (&self.generator, self.g_knobs, G_PENALTY, G_COUNTER, knobs.l2_generator, knobs.adam_generator, &self.g_step),
+        ] {
+            let len = u32::try_from(net.params.len()).unwrap_or(u32::MAX);
+            let penalty = |out_index: usize| PenaltyParams { offset: 0, len, out_index: out_index as u32, _pad0: 0, l1: 0.0, l2, _pad1: [0; 2] };
+            let d = schedule.dispatches();
+            d[indices[0]].update_params(&self.ctx, &penalty(slot))?;
+            d[indices[1]].update_params(&self.ctx, &penalty(0))?;
+            d[indices[2]].update_params(&self.ctx, &adam_params(ParamRange::all(&net.params), counter, adam)?)?;
+        }
+        Ok(())
+    }
+
+    /// Metrics of the latest D and G steps (asynchronous readback).
+    pub async fn metrics(&self) -> Result<GanMetrics, GpuError> {
+        let v = read_f32(&self.ctx, &self.metrics).await?;
+        let at = |i: usize| v.get(i).copied().map_or(f64::NAN, f64::from);
+        Ok(GanMetrics {
+            discriminator: DiscriminatorMetrics {
+                loss_real: at(LOSS_REAL),
+                loss_fake: at(LOSS_FAKE),
+                accuracy_real: at(ACC_REAL),
+                accuracy_fake: at(ACC_FAKE),
+                l2_term: at(D_PENALTY),
+            },
+            generator_loss: at(G_LOSS),
+            generator_l2_term: at(G_PENALTY),
+        })
+    }
+
+    /// G on the fixed prior noise: batch × data_dim.
+    pub async fn samples(&self) -> Result<Vec<f32>, GpuError> {
+        self.samples.submit(&self.ctx, 1)?;
+        let out = self.nets[0].outputs_at(self.samples_out_index)?;
+        read_f32(&self.ctx, out).await
+    }
+
+    /// (D steps, G steps) done, as the GPU counts them.
+    pub async fn steps_done(&self) -> Result<(u32, u32), GpuError> {
+        let c = crate::readback::read_u32(&self.ctx, &self.counters).await?;
+        Ok((c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)))
+    }
+
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+}

@@ -1,0 +1,96 @@
+//! One network's activations, gradients and parameter views on the GPU, and the dispatches of its
+//! forward and backward passes; shared by every model (VAE encoder and decoder, GAN G and D).
+
+use latent_core::model::{Mlp, ParamLayout};
+use latent_core::ops::MatmulForm;
+
+use crate::context::GpuContext;
+use crate::dispatch::Schedule;
+use crate::error::GpuError;
+use crate::kernels::Kernels;
+use crate::ops::{GpuEpilogue, MatmulSpec};
+use crate::tensor::GpuTensor;
+
+/// Per-layer buffers of one network.
+#[derive(Debug)]
+pub(crate) struct NetBuffers {
+    /// Each layer's output (batch × width).
+    outputs: Vec<GpuTensor>,
+    /// Gradient w.r.t. each layer's pre-activation (batch × width).
+    d_pre: Vec<GpuTensor>,
+    weights: Vec<GpuTensor>,
+    biases: Vec<GpuTensor>,
+    weight_grads: Vec<GpuTensor>,
+    bias_grads: Vec<GpuTensor>,
+}
+
+impl NetBuffers {
+    pub(crate) fn new(ctx: &GpuContext, layout: &ParamLayout, net: &Mlp, name: &str, batch: usize, params: &GpuTensor, grads: &GpuTensor) -> Result<Self, GpuError> {
+        let mut b = Self { outputs: vec![], d_pre: vec![], weights: vec![], biases: vec![], weight_grads: vec![], bias_grads: vec![] };
+        for (i, layer) in net.layers.iter().enumerate() {
+            b.outputs.push(ctx.zeros(&format!("{name}.{i}.out"), batch, layer.output)?);
+            b.d_pre.push(ctx.zeros(&format!("{name}.{i}.d_pre"), batch, layer.output)?);
+            let (w, bias) = (&layout.slots[layer.weight], &layout.slots[layer.bias]);
+            b.weights.push(params.view(w.name.clone(), w.offset, w.rows, w.cols)?);
+            b.biases.push(params.view(bias.name.clone(), bias.offset, 1, bias.cols)?);
+            b.weight_grads.push(grads.view(format!("d{}", w.name), w.offset, w.rows, w.cols)?);
+            b.bias_grads.push(grads.view(format!("d{}", bias.name), bias.offset, 1, bias.cols)?);
+        }
+        Ok(b)
+    }
+
+    /// Gradient buffer of the last layer's pre-activation: where a loss's backward writes.
+    pub(crate) fn output_grad(&self) -> Result<&GpuTensor, GpuError> {
+        self.d_pre.last().ok_or_else(|| GpuError::invalid("model", "a network has no layers"))
+    }
+
+    /// Output of layer `i`.
+    pub(crate) fn outputs_at(&self, i: usize) -> Result<&GpuTensor, GpuError> {
+        self.outputs.get(i).ok_or_else(|| GpuError::invalid("model", format!("no layer {i}")))
+    }
+
+    pub(crate) fn output(&self) -> Result<&GpuTensor, GpuError> {
+        self.outputs.last().ok_or_else(|| GpuError::invalid("vae", "a network has no layers"))
+    }
+
+    /// Forward dispatches: out_l = act(in_l · W_l + b_l).
+    pub(crate) fn forward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, s: &mut Schedule) -> Result<(), GpuError> {
+        for (i, layer) in net.layers.iter().enumerate() {
+            let x = if i == 0 { input } else { &self.outputs[i - 1] };
+            let epilogue = GpuEpilogue::BiasActivation { bias: &self.biases[i], activation: layer.activation };
+            s.push(k.matmul(x, &self.weights[i], &self.outputs[i], MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue))?);
+        }
+        Ok(())
+    }
+
+    /// Backward dispatches from d_pre of the last layer (already written); writes parameter
+    /// gradients (added to them with `accumulate`) and, if `input_grad` is given, the gradient
+    /// w.r.t. the network's input.
+    pub(crate) fn backward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, accumulate: bool, s: &mut Schedule) -> Result<(), GpuError> {
+        self.backward_with(k, net, input, input_grad, Some(accumulate), s)
+    }
+
+    /// Backward for the input gradient only (a frozen network that passes gradients through).
+    pub(crate) fn backward_input_only(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: &GpuTensor, s: &mut Schedule) -> Result<(), GpuError> {
+        self.backward_with(k, net, input, Some(input_grad), None, s)
+    }
+
+    /// `param_grads`: `Some(accumulate)` to write parameter gradients, `None` to skip them.
+    fn backward_with(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, param_grads: Option<bool>, s: &mut Schedule) -> Result<(), GpuError> {
+        for i in (0..net.layers.len()).rev() {
+            let x = if i == 0 { input } else { &self.outputs[i - 1] };
+            if let Some(accumulate) = param_grads {
+                s.push(k.matmul(x, &self.d_pre[i], &self.weight_grads[i], MatmulSpec::new(MatmulForm::Tn).accumulate(accumulate))?);
+                s.push(k.column_sums(&self.d_pre[i], &self.bias_grads[i], 1.0, accumulate)?);
+            }
+            if i > 0 {
+                let epilogue = GpuEpilogue::ActivationGrad { output: &self.outputs[i - 1], activation: net.layers[i - 1].activation };
+                s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue))?);
+            } else if let Some(dx) = input_grad {
+                s.push(k.matmul(&self.d_pre[0], &self.weights[0], dx, MatmulSpec::new(MatmulForm::Nt))?);
+            }
+        }
+        Ok(())
+    }
+}
+
