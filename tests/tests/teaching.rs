@@ -38,3 +38,49 @@ fn gan_covers_the_ring() {
     });
     assert!(covered >= 6, "the GAN covers only {covered} of 8 modes");
 }
+
+/// A VAE on the MNIST split (GPU engine) with the given β, trained for `steps`; returns its last
+/// step's metrics.
+async fn mnist_vae_metrics(beta: f32, steps: usize) -> Result<latent_core::model::StepMetrics, String> {
+    use latent_core::data::mnist::{self, Mnist};
+    use latent_core::model::{TrainKnobs, VaeSpec};
+    use latent_core::Activation;
+    use latent_gpu::GpuVae;
+
+    let data = Mnist::parse(include_bytes!("../../www/assets/mnist-10k.bin")).map_err(|e| e.to_string())?;
+    let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED).map_err(|e| e.to_string())?;
+    let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
+    let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
+    let up = |label: &str, v: &[u32]| ctx.upload_u32(label, 1, v.len(), v).map_err(|e| e.to_string());
+    let dataset = GpuDataset {
+        data: ctx.upload_u8("mnist", data.len(), mnist::PIXELS, data.pixels()).map_err(|e| e.to_string())?,
+        indices: up("train", &split.train)?,
+        test_indices: up("test", &split.test)?,
+    };
+    let spec = VaeSpec { hidden: vec![128], latent: 8, activation: Activation::Relu, ..VaeSpec::reference_mnist() };
+    let arch = spec.build().map_err(|e| e.to_string())?;
+    let init = arch.layout.init(3);
+    let knobs = TrainKnobs { beta, ..TrainKnobs::default() };
+    let vae = GpuVae::new(&kernels, arch, &init, dataset, 64, 3, knobs).map_err(|e| e.to_string())?;
+    for _ in 0..steps / 100 {
+        vae.train(100).map_err(|e| e.to_string())?;
+        vae.steps_done().await.map_err(|e| e.to_string())?;
+    }
+    vae.metrics().await.map_err(|e| e.to_string())
+}
+
+/// β = 0 lets the KL grow large (an autoencoder with noise); a large β drives most latent
+/// dimensions' KL to about 0 (posterior collapse), while β = 1 keeps most of them in use.
+#[test]
+fn beta_controls_kl_and_posterior_collapse() {
+    let steps = 400;
+    let runs: Vec<(f32, latent_core::model::StepMetrics)> = [0.0f32, 1.0, 20.0].iter().map(|&beta| (beta, block(mnist_vae_metrics(beta, steps)))).collect();
+    let collapsed = |m: &latent_core::model::StepMetrics| m.kl_per_dim.iter().filter(|&&kl| kl < 0.05).count();
+    for (beta, m) in &runs {
+        writeln!(std::io::stderr(), "β = {beta}: KL {:.2} nats, per dimension {:.3?}, collapsed {}/8", m.kl, m.kl_per_dim, collapsed(m)).ok();
+    }
+    let (free, standard, heavy) = (&runs[0].1, &runs[1].1, &runs[2].1);
+    assert!(free.kl > 2.0 * standard.kl, "β = 0 should let KL grow far above β = 1's ({:.2} vs {:.2})", free.kl, standard.kl);
+    assert!(collapsed(heavy) >= 6, "β = 20 should collapse most of the 8 dimensions, collapsed {}", collapsed(heavy));
+    assert!(collapsed(standard) <= 4, "β = 1 should keep most dimensions in use, collapsed {}", collapsed(standard));
+}
