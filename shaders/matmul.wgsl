@@ -2,7 +2,7 @@
 // Each invocation computes a 4×4 block of C straight from global memory, with no workgroup memory
 // and no barriers: the fastest shape on software adapters (lavapipe, SwiftShader), where an
 // invocation is a SIMD lane of a CPU core and barriers are expensive.
-// Includes: lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-4 and MatmulParams are there).
+// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Workgroup size: (WG_X, WG_Y) overrides, default 16×4 = 64 invocations.
 // Dispatch: (ceil(n / (4·WG_X)), ceil(m / (4·WG_Y)), 1).
 

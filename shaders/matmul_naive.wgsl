@@ -1,6 +1,6 @@
 // matmul_naive.wgsl: C (+)= epilogue(op(A)·op(B)), one output per invocation: the baseline the
 // benchmark compares the blocked and tiled variants against (and a third opinion in the tests).
-// Includes: lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-4 and MatmulParams are there).
+// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Workgroup size: 16×16. Dispatch: (ceil(n / 16), ceil(m / 16), 1).
 
 @compute @workgroup_size(16, 16)

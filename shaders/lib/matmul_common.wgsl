@@ -8,7 +8,13 @@
 //   2 c        storage, read_write  C, m×n
 //   3 operand  storage, read        epilogue operand: bias (n) for BIAS_ACT, layer output y (m×n) for ACT_GRAD
 //   4 params   uniform              MatmulParams (mirrors latent_gpu::params::MatmulParams)
+//   5 counters storage, read        GPU step counters (numbers the dropout mask)
 // Overrides: TRANS_A, TRANS_B select the three forms backprop needs (A·B, Aᵀ·B, A·Bᵀ).
+//
+// Fused inverted dropout (dropout_threshold > 0): BIAS_ACT multiplies each output by its mask
+// (0, or keep_scale = 1/(1 − p)), drawn from lib/rng.wgsl at (seed, stream) × (element, step); ACT_GRAD
+// redraws the same mask for the same element and step, so the backward pass needs no stored mask:
+// d_pre = acc · mask · f'(y / keep_scale), y being the stored (dropped) output. Threshold 0 = no dropout.
 
 struct MatmulParams {
     m: u32,
@@ -17,8 +23,14 @@ struct MatmulParams {
     epilogue: u32,
     activation: u32,
     accumulate: u32,
+    dropout_threshold: u32,
+    dropout_seed: u32,
+    dropout_stream: u32,
+    dropout_counter: u32,
+    keep_scale: f32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -26,6 +38,7 @@ struct MatmulParams {
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<storage, read> operand: array<f32>;
 @group(0) @binding(4) var<uniform> params: MatmulParams;
+@group(0) @binding(5) var<storage, read> counters: array<u32>;
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -48,6 +61,13 @@ fn load_b(kk: u32, col: u32) -> f32 {
     return b[kk * params.n + col];
 }
 
+// The dropout mask of output element `index` at the current step: 0 or keep_scale.
+fn dropout_factor(index: u32) -> f32 {
+    let key = vec2<u32>(params.dropout_seed, params.dropout_stream);
+    let draw = rng_bits24(key, index, counters[params.dropout_counter]);
+    return select(0.0, params.keep_scale, draw >= params.dropout_threshold);
+}
+
 // Applies the epilogue to one finished dot product and stores it; ignores out-of-range cells so
 // callers can compute whole blocks at matrix edges.
 fn store_c(row: u32, col: u32, acc: f32) {
@@ -58,8 +78,17 @@ fn store_c(row: u32, col: u32, acc: f32) {
     var value = acc;
     if (params.epilogue == EPILOGUE_BIAS_ACT) {
         value = activate(params.activation, acc + operand[col]);
+        if (params.dropout_threshold != 0u) {
+            value *= dropout_factor(index);
+        }
     } else if (params.epilogue == EPILOGUE_ACT_GRAD) {
-        value = acc * activation_derivative(params.activation, operand[index]);
+        var y = operand[index];
+        var factor = 1.0;
+        if (params.dropout_threshold != 0u) {
+            factor = dropout_factor(index);
+            y = y / params.keep_scale;
+        }
+        value = acc * factor * activation_derivative(params.activation, y);
     }
     if (params.accumulate != 0u) {
         value += c[index];

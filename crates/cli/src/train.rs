@@ -1,6 +1,6 @@
 //! `latent train`: one model, every knob a flag, figures and metrics in an output folder.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
@@ -290,7 +290,9 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
     let seed = fold_seed(args.seed);
     let progress = ProgressBar::new(steps as u64);
     progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {msg}  ({elapsed}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    let mut csv = String::from("step,reconstruction,kl,l2_term,l1_term,total,test_negative_elbo\n");
+    // Rows go to disk as they come, so a long run that is interrupted keeps its history.
+    let mut csv = std::io::BufWriter::new(std::fs::File::create(args.out.join("metrics.csv"))?);
+    writeln!(csv, "step,reconstruction,kl,l2_term,l1_term,total,test_negative_elbo")?;
     let mut done = 0;
     let mut failure = None;
     while done < steps {
@@ -299,6 +301,7 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
         done += chunk;
         let test = engine.evaluate(&data, args.batch, seed).await?;
         writeln!(csv, "{done},{},{},{},{},{},{test}", m.reconstruction, m.kl, m.l2_term, m.l1_term, m.total(args.beta))?;
+        csv.flush()?;
         progress.set_position(done as u64);
         progress.set_message(format!("loss {:.2}  test −ELBO {test:.2}", m.total(args.beta)));
         if !m.is_finite() || !test.is_finite() {
@@ -307,7 +310,7 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
     }
     progress.finish();
-    std::fs::write(args.out.join("metrics.csv"), csv)?;
+    drop(csv);
     write_figures(&engine, &data, &args, seed).await?;
     eprintln!("wrote {}", args.out.display());
     match failure {

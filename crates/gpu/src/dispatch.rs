@@ -36,6 +36,8 @@ pub struct Dispatch {
     pub(crate) workgroups: [u32; 3],
     /// The uniform block, so a knob change is one small write rather than a rebuild.
     pub(crate) params: wgpu::Buffer,
+    /// What the uniform block holds now, for read-modify-write knob changes.
+    pub(crate) params_bytes: std::sync::Mutex<Vec<u8>>,
     pub(crate) _ledger: crate::tensor::LedgerEntry,
 }
 
@@ -65,7 +67,14 @@ impl Dispatch {
             ));
         }
         ctx.queue.write_buffer(&self.params, 0, bytes);
+        *self.params_bytes.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = bytes.to_vec();
         Ok(())
+    }
+
+    /// The uniform block as `T` (the type it was built with), e.g. to change one field.
+    pub fn params<T: bytemuck::Pod>(&self) -> Option<T> {
+        let bytes = self.params_bytes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        bytemuck::try_pod_read_unaligned(&bytes).ok()
     }
 
     fn record(&self, pass: &mut wgpu::ComputePass<'_>) {

@@ -70,6 +70,9 @@ fn form_index(form: MatmulForm) -> usize {
 pub struct Kernels {
     pub(crate) ctx: GpuContext,
     preferred_matmul: MatmulVariant,
+    /// Bound where a kernel reads step counters but the caller has none (e.g. a matmul without
+    /// dropout): a single zero.
+    pub(crate) no_counters: GpuTensor,
     matmul: Vec<wgpu::ComputePipeline>,
     pub(crate) activation_forward: wgpu::ComputePipeline,
     pub(crate) activation_backward: wgpu::ComputePipeline,
@@ -193,6 +196,7 @@ impl Kernels {
         Ok(Self {
             ctx: ctx.clone(),
             preferred_matmul: MatmulVariant::for_adapter(ctx.summary().is_software),
+            no_counters: ctx.upload_u32("no counters", 1, 1, &[0])?,
             matmul,
             activation_forward,
             activation_backward,
@@ -266,6 +270,7 @@ impl Kernels {
             entries: &entries,
         });
         let ledger = self.ctx.ledger_entry(params_buffer.size());
-        Dispatch { label, pipeline: pipeline.clone(), bind_group, workgroups, params: params_buffer, _ledger: ledger }
+        let params_bytes = std::sync::Mutex::new(bytemuck::bytes_of(params).to_vec());
+        Dispatch { label, pipeline: pipeline.clone(), bind_group, workgroups, params: params_buffer, params_bytes, _ledger: ledger }
     }
 }

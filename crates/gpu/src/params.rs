@@ -13,7 +13,13 @@ pub struct MatmulParams {
     pub epilogue: u32,
     pub activation: u32,
     pub accumulate: u32,
-    pub _pad: [u32; 2],
+    /// 0: no dropout; else round(p·2²⁴).
+    pub dropout_threshold: u32,
+    pub dropout_seed: u32,
+    pub dropout_stream: u32,
+    pub dropout_counter: u32,
+    pub keep_scale: f32,
+    pub _pad: [u32; 3],
 }
 
 /// `ElementwiseParams` of `shaders/activation.wgsl`.

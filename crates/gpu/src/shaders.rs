@@ -33,11 +33,11 @@ macro_rules! shader {
 }
 
 pub const MATMUL: ShaderSource =
-    shader!("matmul", ["activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+    shader!("matmul", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
 pub const MATMUL_TILED: ShaderSource =
-    shader!("matmul_tiled", ["activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+    shader!("matmul_tiled", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
 pub const MATMUL_NAIVE: ShaderSource =
-    shader!("matmul_naive", ["activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+    shader!("matmul_naive", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
 pub const ACTIVATION: ShaderSource = shader!(
     "activation",
     ["activation", "indexing"],

@@ -89,3 +89,38 @@ fn gpu_epilogue_name(e: &GpuEpilogue<'_>) -> &'static str {
         GpuEpilogue::ActivationGrad { .. } => "act-grad",
     }
 }
+
+/// Fused dropout: the forward epilogue's mask equals the CPU's Threefry mask for the same (seed,
+/// stream, element, step), and the backward epilogue redraws exactly that mask.
+pub async fn matmul_fused_dropout(h: &Harness) -> Check {
+    use latent_core::ops::dropout as cpu_dropout;
+    use latent_core::rng::RngStream;
+    use latent_gpu::ops::DropoutSpec;
+
+    let mut inputs = Inputs::new(20);
+    let (m, k, n, step, p) = (33, 70, 45, 9u32, 0.3f32);
+    let (x, w, bias, upstream) = (inputs.matrix(m, k, -1.0, 1.0), inputs.matrix(k, n, -0.3, 0.3), inputs.matrix(1, n, -0.2, 0.2), inputs.matrix(m, n, -1.0, 1.0));
+    let w_next = inputs.matrix(n, n, -0.3, 0.3);
+    let rng = RngStream::new(5, 21);
+    let mask: Vec<f64> = cpu_dropout::mask(rng, m * n, p, step);
+    let counters = h.counters(&[0, step])?;
+    let spec = DropoutSpec { p, seed: rng.seed, stream: rng.stream, counter_index: 1 };
+    let (gx, gw, gb, gup, gwn) = (h.upload("x", &x)?, h.upload("w", &w)?, h.upload("bias", &bias)?, h.upload("upstream", &upstream)?, h.upload("w_next", &w_next)?);
+    for activation in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+        let (y, d_pre) = (h.zeros("y", m, n)?, h.zeros("d_pre", m, n)?);
+        let forward = MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &gb, activation }).dropout(spec, &counters);
+        // d_pre = (upstream · W_nextᵀ) ⊙ mask ⊙ f'(y), as the layer below a dropped layer computes it.
+        let backward = MatmulSpec::new(MatmulForm::Nt).epilogue(GpuEpilogue::ActivationGrad { output: &y, activation }).dropout(spec, &counters);
+        h.run([h.kernels.matmul(&gx, &gw, &y, forward), h.kernels.matmul(&gup, &gwn, &d_pre, backward)])?;
+        let mut plain = Matrix::zeros(m, n);
+        matmul(&x, &w, MatmulForm::Nn, Epilogue::BiasActivation { bias: &bias.data, activation }, false, &mut plain).map_err(|e| e.to_string())?;
+        let expected_y: Vec<f64> = plain.data.iter().zip(&mask).map(|(v, mk)| v * mk).collect();
+        compare(&format!("dropout forward {}", activation.name()), &h.read(&y).await?, &expected_y, None, Tolerance::TRANSCENDENTAL)?;
+        let mut through = Matrix::zeros(m, n);
+        matmul(&upstream, &w_next, MatmulForm::Nt, Epilogue::None, false, &mut through).map_err(|e| e.to_string())?;
+        let expected_d: Vec<f64> = through.data.iter().zip(&mask).zip(&plain.data).map(|((g, mk), yv)| g * mk * activation.derivative_from_output(*yv)).collect();
+        let bound: Vec<f64> = through.data.iter().map(|g| g.abs() * 2.0 + 1e-3).collect();
+        compare(&format!("dropout backward {}", activation.name()), &h.read(&d_pre).await?, &expected_d, Some(&bound), Tolerance::TRANSCENDENTAL)?;
+    }
+    Ok(())
+}

@@ -16,7 +16,7 @@ pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determi
 pub use errors::{errors_are_values, kernels_compile};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
-pub use matmul::{matmul_epilogues, matmul_shapes};
+pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_shapes};
 pub use models::{gan_matches_cpu_twin, vae_matches_cpu_twin, vae_step_dispatch_count};
 pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
@@ -31,6 +31,7 @@ macro_rules! for_each_check {
             kernels_compile,
             matmul_shapes,
             matmul_epilogues,
+            matmul_fused_dropout,
             activations,
             reductions,
             loss_bce,

@@ -3,7 +3,8 @@
 use latent_core::ops::MatmulForm;
 use latent_core::Activation;
 
-use super::{dim, flag};
+use super::vae::expect_counter;
+use super::{dim, flag, DropoutSpec};
 use crate::dispatch::{groups_for, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::{Kernels, MatmulVariant};
@@ -28,11 +29,18 @@ pub struct MatmulSpec<'a> {
     pub accumulate: bool,
     /// `None` uses the adapter's preferred variant.
     pub variant: Option<MatmulVariant>,
+    /// Fused inverted dropout of a layer's output (with `BiasActivation`) or its gradient (with
+    /// `ActivationGrad`), numbered by the given step counters.
+    pub dropout: Option<(DropoutSpec, &'a GpuTensor)>,
 }
 
 impl<'a> MatmulSpec<'a> {
     pub fn new(form: MatmulForm) -> Self {
-        Self { form, epilogue: GpuEpilogue::None, accumulate: false, variant: None }
+        Self { form, epilogue: GpuEpilogue::None, accumulate: false, variant: None, dropout: None }
+    }
+    pub fn dropout(mut self, spec: DropoutSpec, counters: &'a GpuTensor) -> Self {
+        self.dropout = Some((spec, counters));
+        self
     }
     pub fn epilogue(mut self, epilogue: GpuEpilogue<'a>) -> Self {
         self.epilogue = epilogue;
@@ -46,6 +54,18 @@ impl<'a> MatmulSpec<'a> {
         self.variant = Some(variant);
         self
     }
+}
+
+/// Writes `dropout` into a matmul's uniform block (also used to change p on a built dispatch;
+/// p = 0 switches dropout off).
+pub fn set_dropout(params: &mut MatmulParams, dropout: &DropoutSpec) -> Result<(), GpuError> {
+    let block = dropout.params(0)?;
+    params.dropout_threshold = block.threshold;
+    params.dropout_seed = block.seed;
+    params.dropout_stream = block.stream;
+    params.dropout_counter = block.counter_index;
+    params.keep_scale = block.keep_scale;
+    Ok(())
 }
 
 impl Kernels {
@@ -74,14 +94,26 @@ impl Kernels {
         };
         expect_distinct(OP, c, &[a, b, operand])?;
         let variant = spec.variant.unwrap_or(self.preferred_matmul());
-        let params = MatmulParams {
+        let mut params = MatmulParams {
             m: dim(OP, m)?,
             n: dim(OP, n)?,
             k: dim(OP, k)?,
             epilogue,
             activation,
             accumulate: flag(spec.accumulate),
-            _pad: [0; 2],
+            ..MatmulParams::default()
+        };
+        let counters = match spec.dropout {
+            Some((dropout, counters)) => {
+                if epilogue == 0 {
+                    return Err(GpuError::invalid(OP, "dropout needs a bias+activation or activation-gradient epilogue"));
+                }
+                expect_counter(OP, counters, dropout.counter_index)?;
+                expect_distinct(OP, c, &[counters])?;
+                set_dropout(&mut params, &dropout)?;
+                counters
+            }
+            None => &self.no_counters,
         };
         let (cols_per_group, rows_per_group) = variant.block();
         let workgroups = [groups_for(n, cols_per_group), groups_for(m, rows_per_group), 1];
@@ -89,7 +121,7 @@ impl Kernels {
             return Err(GpuError::invalid(OP, format!("{m}×{n} output needs more workgroups than WebGPU allows")));
         }
         let label = format!("{}[{}] {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
-        let buffers = [(0, a), (1, b), (2, c), (3, operand)];
+        let buffers = [(0, a), (1, b), (2, c), (3, operand), (5, counters)];
         Ok(self.dispatch(label, self.matmul_pipeline(variant, spec.form), &buffers, &params, 4, workgroups))
     }
 

@@ -14,7 +14,7 @@ mod vae;
 pub use dropout::DropoutSpec;
 pub use gather::GatherSpec;
 pub use loss::GanLabel;
-pub use matmul::{GpuEpilogue, MatmulSpec};
+pub use matmul::{set_dropout, GpuEpilogue, MatmulSpec};
 pub use optimizer::ParamRange;
 pub use vae::ReparamSpec;
 
