@@ -8,7 +8,7 @@ use crate::context::GpuContext;
 use crate::dispatch::Schedule;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
-use crate::ops::{GpuEpilogue, MatmulSpec};
+use crate::ops::{DropoutSpec, GpuEpilogue, MatmulSpec};
 use crate::tensor::GpuTensor;
 
 /// Per-layer buffers of one network.
@@ -55,28 +55,48 @@ impl NetBuffers {
 
     /// Forward dispatches: out_l = act(in_l · W_l + b_l).
     pub(crate) fn forward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, s: &mut Schedule) -> Result<(), GpuError> {
+        self.forward_with_dropout(k, net, input, None, s).map(|_| ())
+    }
+
+    /// Forward with fused dropout on the hidden layers (layer l on stream `spec.stream + l`).
+    /// Returns the schedule indices of the dispatches that carry dropout, for knob changes.
+    pub(crate) fn forward_with_dropout(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, dropout: Option<(DropoutSpec, &GpuTensor)>, s: &mut Schedule) -> Result<Vec<usize>, GpuError> {
+        let mut carrying = Vec::new();
         for (i, layer) in net.layers.iter().enumerate() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
             let epilogue = GpuEpilogue::BiasActivation { bias: &self.biases[i], activation: layer.activation };
-            s.push(k.matmul(x, &self.weights[i], &self.outputs[i], MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue))?);
+            let mut spec = MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue);
+            if let Some((base, counters)) = dropout.filter(|_| i + 1 < net.layers.len()) {
+                spec = spec.dropout(layer_stream(base, i), counters);
+                carrying.push(s.len());
+            }
+            s.push(k.matmul(x, &self.weights[i], &self.outputs[i], spec)?);
         }
-        Ok(())
+        Ok(carrying)
     }
 
     /// Backward dispatches from d_pre of the last layer (already written); writes parameter
     /// gradients (added to them with `accumulate`) and, if `input_grad` is given, the gradient
     /// w.r.t. the network's input.
     pub(crate) fn backward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, accumulate: bool, s: &mut Schedule) -> Result<(), GpuError> {
-        self.backward_with(k, net, input, input_grad, Some(accumulate), s)
+        self.backward_with(k, net, input, input_grad, Some(accumulate), None, s).map(|_| ())
+    }
+
+    /// Backward through the dropout of [`forward_with_dropout`](Self::forward_with_dropout) (same
+    /// spec); returns the indices of the dispatches that carry dropout.
+    pub(crate) fn backward_with_dropout(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, dropout: (DropoutSpec, &GpuTensor), s: &mut Schedule) -> Result<Vec<usize>, GpuError> {
+        self.backward_with(k, net, input, input_grad, Some(false), Some(dropout), s)
     }
 
     /// Backward for the input gradient only (a frozen network that passes gradients through).
     pub(crate) fn backward_input_only(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: &GpuTensor, s: &mut Schedule) -> Result<(), GpuError> {
-        self.backward_with(k, net, input, Some(input_grad), None, s)
+        self.backward_with(k, net, input, Some(input_grad), None, None, s).map(|_| ())
     }
 
     /// `param_grads`: `Some(accumulate)` to write parameter gradients, `None` to skip them.
-    fn backward_with(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, param_grads: Option<bool>, s: &mut Schedule) -> Result<(), GpuError> {
+    #[allow(clippy::too_many_arguments)]
+    fn backward_with(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, param_grads: Option<bool>, dropout: Option<(DropoutSpec, &GpuTensor)>, s: &mut Schedule) -> Result<Vec<usize>, GpuError> {
+        let mut carrying = Vec::new();
         for i in (0..net.layers.len()).rev() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
             if let Some(accumulate) = param_grads {
@@ -85,12 +105,22 @@ impl NetBuffers {
             }
             if i > 0 {
                 let epilogue = GpuEpilogue::ActivationGrad { output: &self.outputs[i - 1], activation: net.layers[i - 1].activation };
-                s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue))?);
+                let mut spec = MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue);
+                if let Some((base, counters)) = dropout {
+                    spec = spec.dropout(layer_stream(base, i - 1), counters);
+                    carrying.push(s.len());
+                }
+                s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], spec)?);
             } else if let Some(dx) = input_grad {
                 s.push(k.matmul(&self.d_pre[0], &self.weights[0], dx, MatmulSpec::new(MatmulForm::Nt))?);
             }
         }
-        Ok(())
+        Ok(carrying)
     }
 }
 
+
+/// Hidden layer `layer`'s dropout: the base spec on its own stream.
+pub(crate) fn layer_stream(base: DropoutSpec, layer: usize) -> DropoutSpec {
+    DropoutSpec { stream: base.stream + layer as u32, ..base }
+}

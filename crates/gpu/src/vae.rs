@@ -5,7 +5,7 @@
 //! encoder, reparameterization, decoder, losses and their sums into a metrics buffer, backward
 //! through decoder, reparameterization, KL and encoder, penalties, Adam, and finally the step counter.
 
-use latent_core::model::vae::REPARAM_STREAM;
+use latent_core::model::vae::{DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, REPARAM_STREAM};
 use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeArch};
 
 use crate::context::GpuContext;
@@ -13,7 +13,9 @@ use crate::dispatch::Schedule;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::net::NetBuffers;
-use crate::ops::{optimizer::adam_params, GatherSpec, ParamRange, ReparamSpec};
+use crate::net::layer_stream;
+use crate::ops::{optimizer::adam_params, set_dropout, DropoutSpec, GatherSpec, ParamRange, ReparamSpec};
+use crate::params::MatmulParams;
 use crate::params::{KlParams, PenaltyParams};
 use crate::readback::read_f32;
 use crate::tensor::{ElementKind, GpuTensor};
@@ -86,6 +88,8 @@ impl EvalMetrics {
 /// Indices of the dispatches whose uniforms carry knobs.
 #[derive(Debug, Default)]
 struct KnobDispatches {
+    /// Matmuls with fused dropout: (schedule index, the spec they were built with).
+    dropout: Vec<(usize, DropoutSpec)>,
     kl_backward: usize,
     penalty_gradient: usize,
     penalty_value: usize,
@@ -150,11 +154,21 @@ impl GpuVae {
         let mut s = Schedule::new("vae step");
         let gather = GatherSpec { index_base: 0, cursor_counter: Some(0) };
         s.push(gather_rows(k, &dataset, &dataset.indices, &counters, &x, gather)?);
-        enc.forward(k, &arch.encoder, &x, &mut s)?;
+        let dropout_at = |stream| DropoutSpec { p: knobs.dropout, seed, stream, counter_index: TRAIN_COUNTER };
+        let (enc_drop, dec_drop) = (dropout_at(ENCODER_DROPOUT_STREAM), dropout_at(DECODER_DROPOUT_STREAM));
+        let mut dropout_dispatches = Vec::new();
+        let mut remember = |indices: Vec<usize>, base: DropoutSpec, forward: bool, layers: usize| {
+            // Forward carries layers 0.., backward carries them in reverse from the top hidden layer.
+            for (n, index) in indices.into_iter().enumerate() {
+                let layer = if forward { n } else { layers.saturating_sub(2).saturating_sub(n) };
+                dropout_dispatches.push((index, layer_stream(base, layer)));
+            }
+        };
+        remember(enc.forward_with_dropout(k, &arch.encoder, &x, Some((enc_drop, &counters)), &mut s)?, enc_drop, true, arch.encoder.layers.len());
         let h = enc.output()?;
         let dh = enc.output_grad()?;
         s.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: REPARAM_STREAM, counter_index: TRAIN_COUNTER, sample: true })?);
-        dec.forward(k, &arch.decoder, &z, &mut s)?;
+        remember(dec.forward_with_dropout(k, &arch.decoder, &z, Some((dec_drop, &counters)), &mut s)?, dec_drop, true, arch.decoder.layers.len());
         let out = dec.output()?;
         let d_out = dec.output_grad()?;
         s.push(reconstruction_rows(k, arch.spec.likelihood, out, &x, &per_row)?);
@@ -168,11 +182,12 @@ impl GpuVae {
         let all = ParamRange::all(&params);
         let mut knob_dispatches = KnobDispatches { penalty_value: s.len(), ..KnobDispatches::default() };
         s.push(k.penalty_value(&params, &mask, &metrics, PENALTY, all, knobs.l1, knobs.l2)?);
-        dec.backward(k, &arch.decoder, &z, Some(&dz), false, &mut s)?;
+        remember(dec.backward_with_dropout(k, &arch.decoder, &z, Some(&dz), (dec_drop, &counters), &mut s)?, dec_drop, false, arch.decoder.layers.len());
         s.push(k.reparam_backward(h, &eps, &dz, dh, false)?);
         knob_dispatches.kl_backward = s.len();
         s.push(k.kl_backward(h, dh, knobs.beta * scale, true)?);
-        enc.backward(k, &arch.encoder, &x, None, false, &mut s)?;
+        remember(enc.backward_with_dropout(k, &arch.encoder, &x, None, (enc_drop, &counters), &mut s)?, enc_drop, false, arch.encoder.layers.len());
+        knob_dispatches.dropout = dropout_dispatches;
         knob_dispatches.penalty_gradient = s.len();
         s.push(k.penalty_gradient(&params, &mask, &grads, all, knobs.l1, knobs.l2)?);
         knob_dispatches.adam = s.len();
@@ -254,9 +269,15 @@ impl GpuVae {
         self.step.submit(&self.ctx, steps)
     }
 
-    /// Changes β, L1, L2 and Adam's settings for the following steps (small uniform writes).
+    /// Changes β, L1, L2, dropout and Adam's settings for the following steps (small uniform writes).
     pub fn set_knobs(&self, knobs: TrainKnobs) -> Result<(), GpuError> {
         let d = self.step.dispatches();
+        for (index, spec) in &self.knob_dispatches.dropout {
+            let dispatch = &d[*index];
+            let mut params: MatmulParams = dispatch.params().ok_or_else(|| GpuError::invalid("vae", "a dropout dispatch lost its parameters"))?;
+            set_dropout(&mut params, &DropoutSpec { p: knobs.dropout, ..*spec })?;
+            dispatch.update_params(&self.ctx, &params)?;
+        }
         let scale = 1.0 / self.batch as f32;
         let latent = u32::try_from(self.arch.spec.latent).unwrap_or(u32::MAX);
         let rows = u32::try_from(self.batch).unwrap_or(u32::MAX);

@@ -12,9 +12,9 @@ fn relative_gap(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-3)
 }
 
-/// 100 steps of a small VAE on both engines from the same seed and initial parameters: every
-/// loss term agrees within 1e-3 relative at every step, including after β, L1, L2 and the learning
-/// rate change at step 50 without a rebuild.
+/// 100 steps of a small VAE (two hidden layers per network, dropout on) on both engines from the
+/// same seed and initial parameters: every loss term agrees within 1e-3 relative at every step,
+/// including after β, L1, L2, dropout and the learning rate change at step 50 without a rebuild.
 pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
     let mut inputs = Inputs::new(17);
     let (rows, dim, batch, seed) = (96usize, 20usize, 16usize, 31u32);
@@ -28,14 +28,14 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
         indices: h.ctx.upload_u32("indices", 1, rows, &indices).map_err(|e| e.to_string())?,
         test_indices: h.ctx.upload_u32("test_indices", 1, 40, &(0..40).collect::<Vec<_>>()).map_err(|e| e.to_string())?,
     };
-    let mut knobs = TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() } };
+    let mut knobs = TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, dropout: 0.2, adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() } };
     let gpu = GpuVae::new(&h.kernels, arch.clone(), &init, dataset, batch, seed, knobs).map_err(|e| e.to_string())?;
     let mut cpu: VaeCpu<f32> = VaeCpu::new(arch, &init, seed).map_err(|e| e.to_string())?;
     let before = gpu.evaluate().await.map_err(|e| e.to_string())?;
     let (mut first, mut last) = (0.0, 0.0);
     for step in 0..100u32 {
         if step == 50 {
-            knobs = TrainKnobs { beta: 4.0, l1: 1e-3, l2: 1e-2, adam: AdamConfig { lr: 1e-3, ..AdamConfig::default() } };
+            knobs = TrainKnobs { beta: 4.0, l1: 1e-3, l2: 1e-2, dropout: 0.5, adam: AdamConfig { lr: 1e-3, ..AdamConfig::default() } };
             gpu.set_knobs(knobs).map_err(|e| e.to_string())?;
         }
         let x = Matrix::from_vec(batch, dim, gather_u8::<f32>(&bytes, dim, &indices, 0, step, batch))
@@ -53,10 +53,13 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
                 return Err(format!("step {step}: GPU {name} {a} vs CPU {b} (relative gap {:.2e})", relative_gap(a, b)));
             }
         }
+        // Loss fell over the first regime (the knob change at 50 changes what the loss means).
         if step == 0 {
             first = expected.total(knobs.beta);
         }
-        last = expected.total(knobs.beta);
+        if step == 49 {
+            last = expected.total(knobs.beta);
+        }
     }
     h.no_gpu_errors()?;
     let steps = gpu.steps_done().await.map_err(|e| e.to_string())?;

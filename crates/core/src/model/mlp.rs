@@ -20,6 +20,22 @@ pub struct Dense {
     pub bias: usize,
 }
 
+/// Inverted dropout on an MLP's hidden-layer outputs while training. Layer `l` draws its mask from
+/// stream `stream_base + l` at `step`, exactly as the GPU's fused matmul epilogue does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MlpDropout {
+    pub p: f32,
+    pub seed: u32,
+    pub stream_base: u32,
+    pub step: u32,
+}
+
+impl MlpDropout {
+    fn mask<T: Real>(&self, layer: usize, len: usize) -> Vec<T> {
+        crate::ops::dropout::mask(crate::rng::RngStream::new(self.seed, self.stream_base + layer as u32), len, self.p, self.step)
+    }
+}
+
 /// Dense layers applied in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mlp {
@@ -58,6 +74,12 @@ impl Mlp {
 
     /// Every layer's output, first to last.
     pub fn forward<T: Real>(&self, layout: &ParamLayout, params: &[T], x: &Matrix<T>) -> Result<Vec<Matrix<T>>, CoreError> {
+        self.forward_with_dropout(layout, params, x, None)
+    }
+
+    /// [`forward`](Self::forward) with dropout on the hidden layers' outputs (the stored outputs
+    /// are the dropped ones, as on the GPU).
+    pub fn forward_with_dropout<T: Real>(&self, layout: &ParamLayout, params: &[T], x: &Matrix<T>, dropout: Option<MlpDropout>) -> Result<Vec<Matrix<T>>, CoreError> {
         let mut outputs: Vec<Matrix<T>> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
             let input = outputs.last().unwrap_or(x);
@@ -65,6 +87,10 @@ impl Mlp {
             let b = &params[layout.slots[layer.bias].range()];
             let mut out = Matrix::zeros(input.rows, layer.output);
             matmul(input, &w, MatmulForm::Nn, Epilogue::BiasActivation { bias: b, activation: layer.activation }, false, &mut out)?;
+            if let Some(d) = dropout.filter(|d| d.p > 0.0 && outputs.len() + 1 < self.layers.len()) {
+                let mask: Vec<T> = d.mask(outputs.len(), out.data.len());
+                out.data.iter_mut().zip(&mask).for_each(|(v, m)| *v *= *m);
+            }
             outputs.push(out);
         }
         Ok(outputs)
@@ -85,6 +111,24 @@ impl Mlp {
         input_grad: bool,
         accumulate: bool,
     ) -> Result<Option<Matrix<T>>, CoreError> {
+        self.backward_with_dropout(layout, params, x, outputs, d_pre, grads, input_grad, accumulate, None)
+    }
+
+    /// [`backward`](Self::backward) through the dropout of [`forward_with_dropout`](Self::forward_with_dropout):
+    /// the gradient into a dropped hidden output is masked, and f' is taken at the undropped output.
+    #[allow(clippy::too_many_arguments)]
+    pub fn backward_with_dropout<T: Real>(
+        &self,
+        layout: &ParamLayout,
+        params: &[T],
+        x: &Matrix<T>,
+        outputs: &[Matrix<T>],
+        d_pre: Matrix<T>,
+        grads: &mut [T],
+        input_grad: bool,
+        accumulate: bool,
+        dropout: Option<MlpDropout>,
+    ) -> Result<Option<Matrix<T>>, CoreError> {
         let mut d = d_pre;
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let input = if l == 0 { x } else { &outputs[l - 1] };
@@ -98,12 +142,26 @@ impl Mlp {
             }
             let w = slot_matrix(layout, params, layer.weight);
             let mut d_input = Matrix::zeros(d.rows, layer.input);
-            let epilogue = if l == 0 {
-                Epilogue::None
-            } else {
-                Epilogue::ActivationGrad { output: &outputs[l - 1], activation: self.layers[l - 1].activation }
-            };
-            matmul(&d, &w, MatmulForm::Nt, epilogue, false, &mut d_input)?;
+            match dropout.filter(|drop| drop.p > 0.0 && l > 0) {
+                Some(drop) => {
+                    // d_pre = (d·Wᵀ) ⊙ mask ⊙ f'(y_dropped / keep_scale).
+                    matmul(&d, &w, MatmulForm::Nt, Epilogue::None, false, &mut d_input)?;
+                    let keep_scale = T::from_f64(1.0 / (1.0 - f64::from(drop.p)));
+                    let mask: Vec<T> = drop.mask(l - 1, d_input.data.len());
+                    let activation = self.layers[l - 1].activation;
+                    for ((g, &m), &y) in d_input.data.iter_mut().zip(&mask).zip(&outputs[l - 1].data) {
+                        *g = *g * m * activation.derivative_from_output(y / keep_scale);
+                    }
+                }
+                None => {
+                    let epilogue = if l == 0 {
+                        Epilogue::None
+                    } else {
+                        Epilogue::ActivationGrad { output: &outputs[l - 1], activation: self.layers[l - 1].activation }
+                    };
+                    matmul(&d, &w, MatmulForm::Nt, epilogue, false, &mut d_input)?;
+                }
+            }
             d = d_input;
         }
         Ok(Some(d))

@@ -8,5 +8,5 @@ pub mod vae;
 
 pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
-pub use mlp::{Dense, Mlp};
+pub use mlp::{Dense, Mlp, MlpDropout};
 pub use vae::{Likelihood, StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec};

@@ -3,7 +3,7 @@
 //! the fallback engine where WebGPU is missing.
 
 use super::layout::ParamLayout;
-use super::mlp::Mlp;
+use super::mlp::{Mlp, MlpDropout};
 use crate::activation::Activation;
 use crate::error::CoreError;
 use crate::matrix::Matrix;
@@ -14,6 +14,11 @@ use crate::rng::RngStream;
 
 /// RNG stream of the reparameterization noise (the GPU engine uses the same).
 pub const REPARAM_STREAM: u32 = 1;
+/// First dropout streams of the encoder's and decoder's hidden layers (one stream per layer).
+pub const ENCODER_DROPOUT_STREAM: u32 = 20;
+pub const DECODER_DROPOUT_STREAM: u32 = 40;
+/// Highest dropout probability a model accepts.
+pub const MAX_DROPOUT: f32 = 0.9;
 /// Largest width or latent size accepted: keeps hostile shapes from allocating gigabytes.
 pub const MAX_WIDTH: usize = 4096;
 /// Most hidden layers per network.
@@ -90,12 +95,14 @@ pub struct TrainKnobs {
     pub beta: f32,
     pub l1: f32,
     pub l2: f32,
+    /// Dropout probability on every hidden layer while training (0 = off).
+    pub dropout: f32,
     pub adam: AdamConfig,
 }
 
 impl Default for TrainKnobs {
     fn default() -> Self {
-        Self { beta: 1.0, l1: 0.0, l2: 0.0, adam: AdamConfig::default() }
+        Self { beta: 1.0, l1: 0.0, l2: 0.0, dropout: 0.0, adam: AdamConfig::default() }
     }
 }
 
@@ -205,11 +212,16 @@ impl<T: Real> VaeCpu<T> {
         let arch = &self.arch;
         let (batch, latent) = (x.rows, arch.spec.latent);
         let scale = T::from_f64(1.0 / batch as f64);
-        let enc = arch.encoder.forward(&arch.layout, &self.params, x)?;
+        if !(0.0..=MAX_DROPOUT).contains(&knobs.dropout) {
+            return Err(CoreError::InvalidArgument { op: "vae", message: format!("dropout {} is outside [0, {MAX_DROPOUT}]", knobs.dropout) });
+        }
+        let drop = |stream_base| Some(MlpDropout { p: knobs.dropout, seed: self.rng.seed, stream_base, step: self.step });
+        let (enc_drop, dec_drop) = (drop(ENCODER_DROPOUT_STREAM), drop(DECODER_DROPOUT_STREAM));
+        let enc = arch.encoder.forward_with_dropout(&arch.layout, &self.params, x, enc_drop)?;
         let h = enc.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "encoder has no layers".into() })?;
         let eps: Matrix<T> = vae_ops::reparam_noise(self.rng, batch, latent, self.step);
         let z = vae_ops::reparam_forward(h, &eps);
-        let dec = arch.decoder.forward(&arch.layout, &self.params, &z)?;
+        let dec = arch.decoder.forward_with_dropout(&arch.layout, &self.params, &z, dec_drop)?;
         let out = dec.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder has no layers".into() })?;
 
         let (per_row, d_out) = match arch.spec.likelihood {
@@ -223,12 +235,12 @@ impl<T: Real> VaeCpu<T> {
         let (l1, l2) = (T::from_f64(f64::from(knobs.l1)), T::from_f64(f64::from(knobs.l2)));
         let (l2_term, l1_term) = penalty::values(&self.params, &self.mask, l1, l2);
 
-        let dz = arch.decoder.backward(&arch.layout, &self.params, &z, &dec, d_out, &mut self.grads, true, false)?;
+        let dz = arch.decoder.backward_with_dropout(&arch.layout, &self.params, &z, &dec, d_out, &mut self.grads, true, false, dec_drop)?;
         let dz = dz.ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder returned no input gradient".into() })?;
         let mut dh = Matrix::zeros(batch, 2 * latent);
         vae_ops::reparam_backward(h, &eps, &dz, &mut dh, false);
         vae_ops::kl_grad(h, latent, T::from_f64(f64::from(knobs.beta)) * scale, &mut dh, true);
-        arch.encoder.backward(&arch.layout, &self.params, x, &enc, dh, &mut self.grads, false, false)?;
+        arch.encoder.backward_with_dropout(&arch.layout, &self.params, x, &enc, dh, &mut self.grads, false, false, enc_drop)?;
         penalty::add_gradient(&self.params, &self.mask, l1, l2, &mut self.grads);
 
         Ok(StepMetrics {
@@ -262,7 +274,7 @@ mod tests {
     fn gradients_match_finite_differences() {
         for likelihood in [Likelihood::Bernoulli, Likelihood::Gaussian { inv_var: 2.0 }] {
             let (mut vae, x) = tiny(likelihood);
-            let knobs = TrainKnobs { beta: 1.7, l1: 0.01, l2: 0.03, ..TrainKnobs::default() };
+            let knobs = TrainKnobs { beta: 1.7, l1: 0.01, l2: 0.03, dropout: 0.25, ..TrainKnobs::default() };
             vae.compute_gradients(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
             let analytic = vae.gradients().to_vec();
             let probe = vae.clone();
