@@ -80,6 +80,9 @@ pub struct TrainArgs {
     /// L2 weight penalty λ₂ (weights only).
     #[arg(long, default_value_t = 0.0)]
     l2: f32,
+    /// Dropout probability on every hidden layer while training (0 to 0.9).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f32,
     /// Hidden widths of the encoder, comma-separated (the decoder mirrors them).
     #[arg(long, value_delimiter = ',', default_value = "400")]
     hidden: Vec<usize>,
@@ -255,6 +258,9 @@ fn check_args(args: &TrainArgs) -> anyhow::Result<()> {
             bail!("{name} must be a finite number ≥ 0, got {v}");
         }
     }
+    if !(0.0..=latent_core::model::vae::MAX_DROPOUT).contains(&args.dropout) {
+        bail!("--dropout must be in [0, {}], got {}", latent_core::model::vae::MAX_DROPOUT, args.dropout);
+    }
     if !(args.lr.is_finite() && args.lr > 0.0 && args.lr <= 1.0) {
         bail!("--lr must be in (0, 1], got {}", args.lr);
     }
@@ -275,7 +281,7 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     let likelihood = if data.dim == 2 { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
     let spec = VaeSpec { data_dim: data.dim, hidden: args.hidden.clone(), latent: args.latent, activation: args.activation.into(), likelihood };
-    let knobs = TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() } };
+    let knobs = TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() } };
     let steps_per_epoch = data.train.len().div_ceil(args.batch);
     let steps = match (args.steps, args.epochs) {
         (Some(s), _) => s,
@@ -346,12 +352,13 @@ async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: 
 fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize) -> String {
     let hidden: Vec<String> = spec.hidden.iter().map(ToString::to_string).collect();
     format!(
-        "{{\n  \"model\": \"vae\",\n  \"dataset\": \"{}\",\n  \"train_rows\": {train_rows},\n  \"noise\": {},\n  \"beta\": {},\n  \"l1\": {},\n  \"l2\": {},\n  \"hidden\": [{}],\n  \"latent\": {},\n  \"activation\": \"{}\",\n  \"lr\": {},\n  \"batch\": {},\n  \"steps\": {steps},\n  \"seed\": {},\n  \"backend\": \"{:?}\"\n}}\n",
+        "{{\n  \"model\": \"vae\",\n  \"dataset\": \"{}\",\n  \"train_rows\": {train_rows},\n  \"noise\": {},\n  \"beta\": {},\n  \"l1\": {},\n  \"l2\": {},\n  \"dropout\": {},\n  \"hidden\": [{}],\n  \"latent\": {},\n  \"activation\": \"{}\",\n  \"lr\": {},\n  \"batch\": {},\n  \"steps\": {steps},\n  \"seed\": {},\n  \"backend\": \"{:?}\"\n}}\n",
         args.dataset.escape_default(),
         args.noise,
         args.beta,
         args.l1,
         args.l2,
+        args.dropout,
         hidden.join(", "),
         spec.latent,
         spec.activation.name(),

@@ -66,6 +66,7 @@ impl NetParams {
     }
 
     /// Penalty value, penalty gradient, Adam: returns the indices of (value, gradient, adam).
+    #[allow(clippy::too_many_arguments)]
     fn push_update(&self, k: &Kernels, s: &mut Schedule, metrics: &GpuTensor, slot: usize, counters: &GpuTensor, counter: u32, l2: f32, adam: AdamConfig) -> Result<[usize; 3], GpuError> {
         let all = ParamRange::all(&self.params);
         let value = s.len();

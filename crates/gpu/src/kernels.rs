@@ -71,7 +71,7 @@ pub struct Kernels {
     pub(crate) ctx: GpuContext,
     preferred_matmul: MatmulVariant,
     /// Bound where a kernel reads step counters but the caller has none (e.g. a matmul without
-    /// dropout): a single zero.
+    /// dropout): a single zero. Unowned, so models built from these kernels may outlive them.
     pub(crate) no_counters: GpuTensor,
     matmul: Vec<wgpu::ComputePipeline>,
     pub(crate) activation_forward: wgpu::ComputePipeline,
@@ -196,7 +196,17 @@ impl Kernels {
         Ok(Self {
             ctx: ctx.clone(),
             preferred_matmul: MatmulVariant::for_adapter(ctx.summary().is_software),
-            no_counters: ctx.upload_u32("no counters", 1, 1, &[0])?,
+            no_counters: GpuTensor::unowned(
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("no counters"),
+                    contents: bytemuck::bytes_of(&0u32),
+                    usage: wgpu::BufferUsages::STORAGE,
+                }),
+                1,
+                1,
+                crate::tensor::ElementKind::U32,
+                "no counters".into(),
+            ),
             matmul,
             activation_forward,
             activation_backward,

@@ -96,6 +96,12 @@ impl GpuTensor {
         Self { buffer, offset: 0, rows, cols, kind, label, ledger: Some(LedgerEntry::new(ledger, bytes)) }
     }
 
+    /// A tensor over a buffer that is never destroyed explicitly: wgpu frees it once the last bind
+    /// group using it is gone. For small constants that outlive their maker (see `Kernels`).
+    pub(crate) fn unowned(buffer: wgpu::Buffer, rows: usize, cols: usize, kind: ElementKind, label: String) -> Self {
+        Self { buffer, offset: 0, rows, cols, kind, label, ledger: None }
+    }
+
     /// A `rows × cols` tensor starting `offset` elements into this one's storage. The offset must be a
     /// multiple of 64 elements (256 bytes) and the view must fit.
     pub fn view(&self, label: impl Into<String>, offset: usize, rows: usize, cols: usize) -> Result<GpuTensor, GpuError> {

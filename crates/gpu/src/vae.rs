@@ -290,8 +290,13 @@ impl GpuVae {
         d[self.knob_dispatches.adam].update_params(&self.ctx, &adam)
     }
 
-    /// The metrics of the most recent step (reads back asynchronously).
+    /// The metrics of the most recent step (reads back asynchronously). Fails if the GPU reported
+    /// an error since the last call, so a broken submission never reads as a result.
     pub async fn metrics(&self) -> Result<StepMetrics, GpuError> {
+        let errors = self.ctx.take_uncaptured_errors();
+        if !errors.is_empty() {
+            return Err(GpuError::Validation { context: "vae step".into(), message: errors.join("; ") });
+        }
         let values = read_f32(&self.ctx, &self.metrics).await?;
         let kl_per_dim = read_f32(&self.ctx, &self.kl_per_dim).await?;
         let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);

@@ -17,7 +17,7 @@ pub use errors::{errors_are_values, kernels_compile};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
 pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_shapes};
-pub use models::{gan_matches_cpu_twin, vae_matches_cpu_twin, vae_step_dispatch_count};
+pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_cpu_twin, vae_step_dispatch_count};
 pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
 pub use vae::{dropout, kl, reparam};
@@ -51,7 +51,8 @@ macro_rules! for_each_check {
             device_loss_is_reported,
             vae_matches_cpu_twin,
             vae_step_dispatch_count,
-            gan_matches_cpu_twin
+            gan_matches_cpu_twin,
+            model_outlives_its_kernels
         );
     };
 }

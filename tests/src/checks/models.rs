@@ -175,3 +175,27 @@ pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
     }
     h.no_gpu_errors()
 }
+
+/// A model keeps working after the kernel set that built it is dropped (the app rebuilds kernels
+/// after a device loss while models may still be around; the CLI drops them right away).
+pub async fn model_outlives_its_kernels(h: &Harness) -> Check {
+    let kernels = latent_gpu::Kernels::new(&h.ctx).await.map_err(|e| e.to_string())?;
+    let spec = VaeSpec { data_dim: 8, hidden: vec![6], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Bernoulli };
+    let arch = spec.build().map_err(|e| e.to_string())?;
+    let init = arch.layout.init(1);
+    let rows: Vec<u32> = (0..16).collect();
+    let dataset = GpuDataset {
+        data: h.ctx.upload_u8("pixels", 16, 8, &[128u8; 128]).map_err(|e| e.to_string())?,
+        indices: h.ctx.upload_u32("indices", 1, 16, &rows).map_err(|e| e.to_string())?,
+        test_indices: h.ctx.upload_u32("test_indices", 1, 16, &rows).map_err(|e| e.to_string())?,
+    };
+    let knobs = TrainKnobs { dropout: 0.1, ..TrainKnobs::default() };
+    let vae = GpuVae::new(&kernels, arch, &init, dataset, 8, 1, knobs).map_err(|e| e.to_string())?;
+    drop(kernels);
+    vae.train(3).map_err(|e| e.to_string())?;
+    let metrics = vae.metrics().await.map_err(|e| e.to_string())?;
+    if !(metrics.is_finite() && metrics.reconstruction > 0.0) {
+        return Err(format!("after its kernels were dropped the model reads {metrics:?}"));
+    }
+    h.no_gpu_errors()
+}
