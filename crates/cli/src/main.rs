@@ -40,7 +40,7 @@ enum Bench {
         #[arg(long, default_value_t = 0.5)]
         min_seconds: f64,
     },
-    /// Training steps per second of the reference VAE (784-400-20, batch 128) on MNIST, GPU engine
+    /// Training speed of the reference VAE (784-400-20, batch 128) on MNIST and of the 2D GAN, GPU engine
     /// and CPU twin.
     Train {
         /// Steps timed per engine (after 5 warm-up steps).

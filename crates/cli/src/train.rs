@@ -370,7 +370,7 @@ fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize
 }
 
 
-/// Prints steps/s of the reference VAE on the GPU engine and the CPU twin.
+/// Prints steps/s of the reference VAE and rounds/s of the 2D GAN, GPU engine and CPU twin.
 pub async fn bench(steps: usize) -> anyhow::Result<()> {
     let (data, train, test) = mnist_split(None)?;
     let spec = VaeSpec::reference_mnist();
@@ -403,5 +403,40 @@ pub async fn bench(steps: usize) -> anyhow::Result<()> {
         cpu.train_step(&x, knobs)?;
     }
     println!("CPU twin (f32, one thread): {:.2} steps/s", cpu_steps as f64 / start.elapsed().as_secs_f64());
+    bench_gan(&kernels, steps).await
+}
+
+/// Prints rounds/s (one D step + one G step) of GAN Lab's kind of GAN (2-64-64-2 against
+/// 2-64-64-1, batch 128) on the ring, GPU engine and CPU twin.
+async fn bench_gan(kernels: &Kernels, rounds: usize) -> anyhow::Result<()> {
+    use latent_core::model::{GanCpu, GanKnobs, GanSpec};
+    let ctx = kernels.context();
+    let rows = 4096;
+    let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows, toy2d::DEFAULT_NOISE, 1)?.into_iter().flatten().collect();
+    let indices: Vec<u32> = (0..rows as u32).collect();
+    let arch = GanSpec::toy_2d().build()?;
+    let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
+    let dataset = GpuDataset {
+        data: ctx.upload_f32("ring", rows, 2, &points)?,
+        indices: ctx.upload_u32("train", 1, rows, &indices)?,
+        test_indices: ctx.upload_u32("test", 1, rows, &indices)?,
+    };
+    let gan = latent_gpu::GpuGan::new(kernels, arch.clone(), &g, &d, dataset, 128, 1, GanKnobs::default())?;
+    gan.train(5, 1)?;
+    gan.steps_done().await?;
+    let start = web_time::Instant::now();
+    gan.train(rounds, 1)?;
+    gan.steps_done().await?;
+    let (d_dispatches, g_dispatches) = gan.dispatch_counts();
+    println!("GAN 2-64-64 vs 64-64-1, batch 128: {d_dispatches} + {g_dispatches} dispatches per round (D step + G step)");
+    println!("GPU engine: {:.2} rounds/s", rounds as f64 / start.elapsed().as_secs_f64());
+    let mut cpu: GanCpu<f32> = GanCpu::new(arch, &g, &d, 1)?;
+    let start = web_time::Instant::now();
+    for round in 0..rounds as u32 {
+        let x = Matrix { rows: 128, cols: 2, data: gather_f32(&points, 2, &indices, 0, round, 128) };
+        cpu.discriminator_step(&x, GanKnobs::default())?;
+        cpu.generator_step(128, GanKnobs::default())?;
+    }
+    println!("CPU twin (f32, one thread): {:.2} rounds/s", rounds as f64 / start.elapsed().as_secs_f64());
     Ok(())
 }
