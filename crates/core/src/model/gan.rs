@@ -179,8 +179,8 @@ impl<T: Real> GanCpu<T> {
         let d = &self.arch.discriminator;
         let layout = &self.arch.d_layout;
         let state = &mut self.discriminator;
-        d.backward(layout, &state.params, x, &real_acts, loss::gan_grad(&real_logits, T::one(), scale), &mut state.grads, false, false)?;
-        d.backward(layout, &state.params, &fake, &fake_acts, loss::gan_grad(&fake_logits, T::zero(), scale), &mut state.grads, false, true)?;
+        d.backward(layout, &state.params, x, &real_acts, loss::gan_grad(&real_logits, T::one(), scale), &mut state.grads, false, false, None)?;
+        d.backward(layout, &state.params, &fake, &fake_acts, loss::gan_grad(&fake_logits, T::zero(), scale), &mut state.grads, false, true, None)?;
         let l2_term = state.penalize_and_update(knobs.l2_discriminator, knobs.adam_discriminator);
         Ok(DiscriminatorMetrics {
             loss_real: mean(&loss_real),
@@ -203,10 +203,10 @@ impl<T: Real> GanCpu<T> {
         let (g_loss, _) = loss::gan_rows(&logits, T::one());
         // D's parameter gradients are not wanted here; they go to a scratch buffer.
         let mut scratch = vec![T::zero(); self.arch.d_layout.len];
-        let d_fake = self.arch.discriminator.backward(&self.arch.d_layout, &self.discriminator.params, &fake, &d_acts, loss::gan_grad(&logits, T::one(), scale), &mut scratch, true, false)?;
+        let d_fake = self.arch.discriminator.backward(&self.arch.d_layout, &self.discriminator.params, &fake, &d_acts, loss::gan_grad(&logits, T::one(), scale), &mut scratch, true, false, None)?;
         let d_fake = d_fake.ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "no gradient reached G".into() })?;
         let state = &mut self.generator;
-        self.arch.generator.backward(&self.arch.g_layout, &state.params, &z, &g_acts, d_fake, &mut state.grads, false, false)?;
+        self.arch.generator.backward(&self.arch.g_layout, &state.params, &z, &g_acts, d_fake, &mut state.grads, false, false, None)?;
         let l2_term = state.penalize_and_update(knobs.l2_generator, knobs.adam_generator);
         Ok((mean(&g_loss), l2_term))
     }

@@ -98,26 +98,11 @@ impl Mlp {
 
     /// Backpropagates `d_pre`, the gradient w.r.t. the last layer's pre-activation, writing weight and
     /// bias gradients into `grads` (added to them with `accumulate`, as a discriminator seeing real
-    /// and fake batches needs). Returns the gradient w.r.t. `x` if asked.
+    /// and fake batches needs). Returns the gradient w.r.t. `x` if asked. With the `dropout` of
+    /// [`forward_with_dropout`](Self::forward_with_dropout), the gradient into a dropped hidden output
+    /// is masked and f' is taken at the undropped output.
     #[allow(clippy::too_many_arguments)] // mirrors the GPU schedule's inputs one for one
     pub fn backward<T: Real>(
-        &self,
-        layout: &ParamLayout,
-        params: &[T],
-        x: &Matrix<T>,
-        outputs: &[Matrix<T>],
-        d_pre: Matrix<T>,
-        grads: &mut [T],
-        input_grad: bool,
-        accumulate: bool,
-    ) -> Result<Option<Matrix<T>>, CoreError> {
-        self.backward_with_dropout(layout, params, x, outputs, d_pre, grads, input_grad, accumulate, None)
-    }
-
-    /// [`backward`](Self::backward) through the dropout of [`forward_with_dropout`](Self::forward_with_dropout):
-    /// the gradient into a dropped hidden output is masked, and f' is taken at the undropped output.
-    #[allow(clippy::too_many_arguments)]
-    pub fn backward_with_dropout<T: Real>(
         &self,
         layout: &ParamLayout,
         params: &[T],

@@ -235,12 +235,12 @@ impl<T: Real> VaeCpu<T> {
         let (l1, l2) = (T::from_f64(f64::from(knobs.l1)), T::from_f64(f64::from(knobs.l2)));
         let (l2_term, l1_term) = penalty::values(&self.params, &self.mask, l1, l2);
 
-        let dz = arch.decoder.backward_with_dropout(&arch.layout, &self.params, &z, &dec, d_out, &mut self.grads, true, false, dec_drop)?;
+        let dz = arch.decoder.backward(&arch.layout, &self.params, &z, &dec, d_out, &mut self.grads, true, false, dec_drop)?;
         let dz = dz.ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder returned no input gradient".into() })?;
         let mut dh = Matrix::zeros(batch, 2 * latent);
         vae_ops::reparam_backward(h, &eps, &dz, &mut dh, false);
         vae_ops::kl_grad(h, latent, T::from_f64(f64::from(knobs.beta)) * scale, &mut dh, true);
-        arch.encoder.backward_with_dropout(&arch.layout, &self.params, x, &enc, dh, &mut self.grads, false, false, enc_drop)?;
+        arch.encoder.backward(&arch.layout, &self.params, x, &enc, dh, &mut self.grads, false, false, enc_drop)?;
         penalty::add_gradient(&self.params, &self.mask, l1, l2, &mut self.grads);
 
         Ok(StepMetrics {
