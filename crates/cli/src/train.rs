@@ -21,9 +21,6 @@ use crate::figures;
 const MNIST_ASSET: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
 /// Observation noise σ of the Gaussian likelihood on 2D data (inverse variance 1/σ²).
 const POINT_SIGMA: f32 = 0.1;
-/// Noise streams shared with the GPU engine's evaluation and prior samples.
-const EVAL_STREAM: u32 = 101;
-const PRIOR_STREAM: u32 = 102;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ModelArg {
@@ -223,7 +220,7 @@ impl Engine {
                 let mut total = 0.0;
                 for chunk in 0..chunks as u32 {
                     let x = data.batch(&data.test, 0, chunk, batch);
-                    let (recon, kl) = vae.evaluate(&x, RngStream::new(seed, EVAL_STREAM), chunk)?;
+                    let (recon, kl) = vae.evaluate(&x, RngStream::new(seed, latent_core::model::vae::EVAL_STREAM), chunk)?;
                     total += recon + kl;
                 }
                 Ok(total / chunks.max(1) as f64)
@@ -237,7 +234,7 @@ impl Engine {
         match self {
             Engine::Gpu(vae) => Ok((vae.samples().await?, inputs, vae.reconstructions().await?)),
             Engine::Cpu(vae) => {
-                let prior = latent_core::ops::vae::reparam_noise(RngStream::new(seed, PRIOR_STREAM), batch, latent, 0);
+                let prior = latent_core::model::vae::prior_noise(seed, batch, latent);
                 let samples = vae.decode(&prior)?.data;
                 let x = Matrix { rows: batch, cols: data.dim, data: inputs.clone() };
                 let enc = vae.arch.encoder.forward(&vae.arch.layout, &vae.params, &x)?;

@@ -22,8 +22,6 @@ use crate::vae::GpuDataset;
 /// Step counters: discriminator steps, generator steps.
 const D_COUNTER: u32 = 0;
 const G_COUNTER: u32 = 1;
-/// RNG stream of the fixed prior noise behind the sample view.
-const PRIOR_STREAM: u32 = 102;
 
 /// Metrics buffer slots.
 const LOSS_REAL: usize = 0;
@@ -160,7 +158,7 @@ impl GpuGan {
         g.push(k.advance_counter(&counters, G_COUNTER, 1)?);
 
         // Samples from fixed prior noise.
-        let prior = latent_core::ops::vae::reparam_noise::<f32>(latent_core::rng::RngStream::new(seed, PRIOR_STREAM), batch, latent, 0);
+        let prior = latent_core::model::vae::prior_noise::<f32>(seed, batch, latent);
         let z_prior = ctx.upload_f32("gan.z_prior", batch, latent, &prior.data)?;
         let mut samples = Schedule::new("gan samples");
         g_net.forward(k, &arch.generator, &z_prior, &mut samples)?;

@@ -5,7 +5,7 @@
 //! encoder, reparameterization, decoder, losses and their sums into a metrics buffer, backward
 //! through decoder, reparameterization, KL and encoder, penalties, Adam, and finally the step counter.
 
-use latent_core::model::vae::{DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, REPARAM_STREAM};
+use latent_core::model::vae::{prior_noise, DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, EVAL_STREAM, REPARAM_STREAM};
 use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeArch};
 
 use crate::context::GpuContext;
@@ -20,10 +20,6 @@ use crate::params::{KlParams, PenaltyParams};
 use crate::readback::read_f32;
 use crate::tensor::{ElementKind, GpuTensor};
 
-/// RNG stream of the held-out evaluation's noise (never the training stream).
-const EVAL_STREAM: u32 = 101;
-/// RNG stream of the fixed prior noise behind the sample grid.
-const PRIOR_STREAM: u32 = 102;
 /// Step counters: training steps, and the chunk cursor of an evaluation pass.
 const TRAIN_COUNTER: u32 = 0;
 const EVAL_COUNTER: u32 = 1;
@@ -212,7 +208,7 @@ impl GpuVae {
         e.push(k.advance_counter(&counters, EVAL_COUNTER, 1)?);
 
         // Samples: the decoder on fixed prior noise, so a change of knobs shows as a change of images.
-        let prior = latent_core::ops::vae::reparam_noise::<f32>(latent_core::rng::RngStream::new(seed, PRIOR_STREAM), batch, latent, 0);
+        let prior = prior_noise::<f32>(seed, batch, latent);
         let z_prior = ctx.upload_f32("vae.z_prior", batch, latent, &prior.data)?;
         let samples_out = ctx.zeros("vae.samples", batch, dim)?;
         let mut sm = Schedule::new("vae samples");

@@ -14,6 +14,17 @@ use crate::rng::RngStream;
 
 /// RNG stream of the reparameterization noise (the GPU engine uses the same).
 pub const REPARAM_STREAM: u32 = 1;
+/// RNG stream of held-out evaluation noise (never the training stream), on every engine.
+pub const EVAL_STREAM: u32 = 101;
+/// RNG stream of the fixed prior noise behind sample views, on every engine.
+pub const PRIOR_STREAM: u32 = 102;
+
+/// The fixed prior codes (rows × latent, N(0, I)) that sample views decode, so a knob change shows
+/// as a change of the same images; identical on the CPU twin and the GPU engine.
+pub fn prior_noise<T: Real>(seed: u32, rows: usize, latent: usize) -> Matrix<T> {
+    vae_ops::reparam_noise(RngStream::new(seed, PRIOR_STREAM), rows, latent, 0)
+}
+
 /// First dropout streams of the encoder's and decoder's hidden layers (one stream per layer).
 pub const ENCODER_DROPOUT_STREAM: u32 = 20;
 pub const DECODER_DROPOUT_STREAM: u32 = 40;
