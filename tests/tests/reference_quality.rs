@@ -22,12 +22,7 @@ fn reference_vae_matches_jax_within_two_nats() {
         let train = split.train_subset(split.train.len(), data.labels()).map_err(|e| e.to_string())?;
         let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
         let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
-        let up = |label: &str, v: &[u32]| ctx.upload_u32(label, 1, v.len(), v).map_err(|e| e.to_string());
-        let dataset = GpuDataset {
-            data: ctx.upload_u8("mnist", data.len(), mnist::PIXELS, data.pixels()).map_err(|e| e.to_string())?,
-            indices: up("train", &train)?,
-            test_indices: up("test", &split.test)?,
-        };
+        let dataset = GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &train, &split.test).map_err(|e| e.to_string())?;
         let arch = VaeSpec::reference_mnist().build().map_err(|e| e.to_string())?;
         let init = arch.layout.init(1);
         let vae = GpuVae::new(&kernels, arch, &init, dataset, 128, 1, TrainKnobs::default()).map_err(|e| e.to_string())?;

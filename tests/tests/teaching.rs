@@ -20,8 +20,7 @@ fn gan_covers_the_ring() {
         let rows = 4096;
         let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows, toy2d::DEFAULT_NOISE, 1).map_err(|e| e.to_string())?.into_iter().flatten().collect();
         let indices: Vec<u32> = (0..rows as u32).collect();
-        let up = |label: &str, v: &[u32]| ctx.upload_u32(label, 1, v.len(), v).map_err(|e| e.to_string());
-        let dataset = GpuDataset { data: ctx.upload_f32("ring", rows, 2, &points).map_err(|e| e.to_string())?, indices: up("train", &indices)?, test_indices: up("test", &indices)? };
+        let dataset = GpuDataset::points(&ctx, 2, &points, &indices, &indices).map_err(|e| e.to_string())?;
         let arch = GanSpec::toy_2d().build().map_err(|e| e.to_string())?;
         let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
         let gan = GpuGan::new(&kernels, arch, &g, &d, dataset, 128, 1, GanKnobs::default()).map_err(|e| e.to_string())?;
@@ -51,12 +50,7 @@ async fn mnist_vae_metrics(beta: f32, steps: usize) -> Result<latent_core::model
     let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED).map_err(|e| e.to_string())?;
     let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
     let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
-    let up = |label: &str, v: &[u32]| ctx.upload_u32(label, 1, v.len(), v).map_err(|e| e.to_string());
-    let dataset = GpuDataset {
-        data: ctx.upload_u8("mnist", data.len(), mnist::PIXELS, data.pixels()).map_err(|e| e.to_string())?,
-        indices: up("train", &split.train)?,
-        test_indices: up("test", &split.test)?,
-    };
+    let dataset = GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &split.train, &split.test).map_err(|e| e.to_string())?;
     let spec = VaeSpec { hidden: vec![128], latent: 8, activation: Activation::Relu, ..VaeSpec::reference_mnist() };
     let arch = spec.build().map_err(|e| e.to_string())?;
     let init = arch.layout.init(3);

@@ -178,16 +178,10 @@ async fn build_engine(args: &TrainArgs, spec: &VaeSpec, data: &RunData, knobs: T
     let ctx = latent_gpu::GpuContext::new().await.context("no GPU adapter (try --backend cpu, or install a Vulkan driver such as lavapipe)")?;
     eprintln!("engine: {}", ctx.summary());
     let kernels = Kernels::new(&ctx).await?;
-    let rows = (data.train.len() + data.test.len()).max(1);
-    let tensor = match (&data.bytes, &data.points) {
-        (Some(bytes), _) => ctx.upload_u8("dataset", bytes.len() / data.dim, data.dim, bytes)?,
-        (_, Some(points)) => ctx.upload_f32("dataset", points.len() / data.dim, data.dim, points)?,
-        _ => bail!("no data for {rows} rows"),
-    };
-    let dataset = GpuDataset {
-        data: tensor,
-        indices: ctx.upload_u32("train_indices", 1, data.train.len(), &data.train)?,
-        test_indices: ctx.upload_u32("test_indices", 1, data.test.len(), &data.test)?,
+    let dataset = match (&data.bytes, &data.points) {
+        (Some(bytes), _) => GpuDataset::pixels(&ctx, data.dim, bytes, &data.train, &data.test)?,
+        (_, Some(points)) => GpuDataset::points(&ctx, data.dim, points, &data.train, &data.test)?,
+        _ => bail!("the run has no data"),
     };
     Ok(Engine::Gpu(Box::new(GpuVae::new(&kernels, arch, &init, dataset, args.batch, seed, knobs)?)))
 }
@@ -376,11 +370,7 @@ pub async fn bench(steps: usize) -> anyhow::Result<()> {
     let knobs = TrainKnobs::default();
     let ctx = latent_gpu::GpuContext::new().await.context("no GPU adapter")?;
     let kernels = Kernels::new(&ctx).await?;
-    let dataset = GpuDataset {
-        data: ctx.upload_u8("mnist", data.len(), mnist::PIXELS, data.pixels())?,
-        indices: ctx.upload_u32("train", 1, train.len(), &train)?,
-        test_indices: ctx.upload_u32("test", 1, test.len(), &test)?,
-    };
+    let dataset = GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &train, &test)?;
     let gpu = GpuVae::new(&kernels, arch.clone(), &init, dataset, 128, 1, knobs)?;
     gpu.train(5)?;
     gpu.steps_done().await?;
@@ -413,11 +403,7 @@ async fn bench_gan(kernels: &Kernels, rounds: usize) -> anyhow::Result<()> {
     let indices: Vec<u32> = (0..rows as u32).collect();
     let arch = GanSpec::toy_2d().build()?;
     let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
-    let dataset = GpuDataset {
-        data: ctx.upload_f32("ring", rows, 2, &points)?,
-        indices: ctx.upload_u32("train", 1, rows, &indices)?,
-        test_indices: ctx.upload_u32("test", 1, rows, &indices)?,
-    };
+    let dataset = GpuDataset::points(ctx, 2, &points, &indices, &indices)?;
     let gan = latent_gpu::GpuGan::new(kernels, arch.clone(), &g, &d, dataset, 128, 1, GanKnobs::default())?;
     gan.train(5, 1)?;
     gan.steps_done().await?;

@@ -40,6 +40,32 @@ pub struct GpuDataset {
     pub test_indices: GpuTensor,
 }
 
+impl GpuDataset {
+    /// Uploads byte rows (pixels, `cols` per row) with the training and held-out row lists.
+    pub fn pixels(ctx: &GpuContext, cols: usize, bytes: &[u8], train: &[u32], test: &[u32]) -> Result<Self, GpuError> {
+        let rows = whole_rows("pixels", bytes.len(), cols)?;
+        Self::with_indices(ctx, ctx.upload_u8("dataset", rows, cols, bytes)?, train, test)
+    }
+
+    /// Uploads f32 rows (2D points, `cols` per row) with the training and held-out row lists.
+    pub fn points(ctx: &GpuContext, cols: usize, points: &[f32], train: &[u32], test: &[u32]) -> Result<Self, GpuError> {
+        let rows = whole_rows("points", points.len(), cols)?;
+        Self::with_indices(ctx, ctx.upload_f32("dataset", rows, cols, points)?, train, test)
+    }
+
+    fn with_indices(ctx: &GpuContext, data: GpuTensor, train: &[u32], test: &[u32]) -> Result<Self, GpuError> {
+        let list = |label: &str, rows: &[u32]| ctx.upload_u32(label, 1, rows.len(), rows);
+        Ok(Self { data, indices: list("train_indices", train)?, test_indices: list("test_indices", test)? })
+    }
+}
+
+fn whole_rows(what: &'static str, len: usize, cols: usize) -> Result<usize, GpuError> {
+    if cols == 0 || !len.is_multiple_of(cols) {
+        return Err(GpuError::invalid("dataset", format!("{len} {what} values are not whole rows of {cols}")));
+    }
+    Ok(len / cols)
+}
+
 /// Gathers a batch of rows picked by `indices` (bytes are scaled to [0, 1]).
 fn gather_rows(k: &Kernels, dataset: &GpuDataset, indices: &GpuTensor, counters: &GpuTensor, out: &GpuTensor, spec: GatherSpec) -> Result<crate::Dispatch, GpuError> {
     match dataset.data.kind() {

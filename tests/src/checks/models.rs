@@ -23,11 +23,7 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
     let init = arch.layout.init(5);
     let bytes: Vec<u8> = (0..rows * dim).map(|_| inputs.below(256) as u8).collect();
     let indices: Vec<u32> = (0..rows as u32).map(|i| (i * 37 + 11) % rows as u32).collect();
-    let dataset = GpuDataset {
-        data: h.ctx.upload_u8("pixels", rows, dim, &bytes).map_err(|e| e.to_string())?,
-        indices: h.ctx.upload_u32("indices", 1, rows, &indices).map_err(|e| e.to_string())?,
-        test_indices: h.ctx.upload_u32("test_indices", 1, 40, &(0..40).collect::<Vec<_>>()).map_err(|e| e.to_string())?,
-    };
+    let dataset = GpuDataset::pixels(&h.ctx, dim, &bytes, &indices, &(0..40).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
     let mut knobs = TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, dropout: 0.2, adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() } };
     let gpu = GpuVae::new(&h.kernels, arch.clone(), &init, dataset, batch, seed, knobs).map_err(|e| e.to_string())?;
     let mut cpu: VaeCpu<f32> = VaeCpu::new(arch, &init, seed).map_err(|e| e.to_string())?;
@@ -95,11 +91,8 @@ pub async fn vae_step_dispatch_count(h: &Harness) -> Check {
     let arch = VaeSpec::reference_mnist().build().map_err(|e| e.to_string())?;
     let init = arch.layout.init(1);
     let rows = 128;
-    let dataset = GpuDataset {
-        data: h.ctx.upload_u8("pixels", rows, 784, &vec![0u8; rows * 784]).map_err(|e| e.to_string())?,
-        indices: h.ctx.upload_u32("indices", 1, rows, &(0..rows as u32).collect::<Vec<_>>()).map_err(|e| e.to_string())?,
-        test_indices: h.ctx.upload_u32("test_indices", 1, rows, &(0..rows as u32).collect::<Vec<_>>()).map_err(|e| e.to_string())?,
-    };
+    let all: Vec<u32> = (0..rows as u32).collect();
+    let dataset = GpuDataset::pixels(&h.ctx, 784, &vec![0u8; rows * 784], &all, &all).map_err(|e| e.to_string())?;
     let gpu = GpuVae::new(&h.kernels, arch, &init, dataset, 128, 1, TrainKnobs::default()).map_err(|e| e.to_string())?;
     let count = gpu.step_schedule().len();
     if count > 30 {
@@ -123,11 +116,7 @@ pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
     let spec = GanSpec { generator_hidden: vec![16], discriminator_hidden: vec![16], ..GanSpec::toy_2d() };
     let arch = spec.build().map_err(|e| e.to_string())?;
     let (g_init, d_init) = (arch.g_layout.init(1), arch.d_layout.init(2));
-    let dataset = GpuDataset {
-        data: h.ctx.upload_f32("ring", rows, 2, &points).map_err(|e| e.to_string())?,
-        indices: h.ctx.upload_u32("indices", 1, rows, &indices).map_err(|e| e.to_string())?,
-        test_indices: h.ctx.upload_u32("test_indices", 1, rows, &indices).map_err(|e| e.to_string())?,
-    };
+    let dataset = GpuDataset::points(&h.ctx, 2, &points, &indices, &indices).map_err(|e| e.to_string())?;
     let mut knobs = GanKnobs::default();
     let gpu = GpuGan::new(&h.kernels, arch.clone(), &g_init, &d_init, dataset, batch, seed, knobs).map_err(|e| e.to_string())?;
     let mut cpu: GanCpu<f32> = GanCpu::new(arch, &g_init, &d_init, seed).map_err(|e| e.to_string())?;
@@ -184,11 +173,7 @@ pub async fn model_outlives_its_kernels(h: &Harness) -> Check {
     let arch = spec.build().map_err(|e| e.to_string())?;
     let init = arch.layout.init(1);
     let rows: Vec<u32> = (0..16).collect();
-    let dataset = GpuDataset {
-        data: h.ctx.upload_u8("pixels", 16, 8, &[128u8; 128]).map_err(|e| e.to_string())?,
-        indices: h.ctx.upload_u32("indices", 1, 16, &rows).map_err(|e| e.to_string())?,
-        test_indices: h.ctx.upload_u32("test_indices", 1, 16, &rows).map_err(|e| e.to_string())?,
-    };
+    let dataset = GpuDataset::pixels(&h.ctx, 8, &[128u8; 128], &rows, &rows).map_err(|e| e.to_string())?;
     let knobs = TrainKnobs { dropout: 0.1, ..TrainKnobs::default() };
     let vae = GpuVae::new(&kernels, arch, &init, dataset, 8, 1, knobs).map_err(|e| e.to_string())?;
     drop(kernels);
