@@ -2,11 +2,14 @@
 //! network's flat parameter vector, and the CPU (reference and fallback) training step.
 
 pub mod gan;
+pub mod latent_views;
 pub mod layout;
 pub mod mlp;
+pub mod schedule;
 pub mod vae;
 
 pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
 pub use mlp::{Dense, Mlp, MlpDropout};
+pub use schedule::{BetaWarmup, EarlyStopping, StopDecision};
 pub use vae::{Likelihood, StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec};
