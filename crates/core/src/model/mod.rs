@@ -6,7 +6,7 @@ pub mod layout;
 pub mod mlp;
 pub mod vae;
 
-pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec};
+pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec, HeldOutMetrics};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
 pub use mlp::{Dense, Mlp, MlpDropout};
 pub use vae::{Likelihood, StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec};
