@@ -309,11 +309,8 @@ impl GpuGan {
     /// D's loss and accuracy on the held-out rows (whole batches; the rest are left out). Replays
     /// its own schedule; the D and G steps, their counters and their metrics are untouched.
     pub async fn evaluate(&self) -> Result<HeldOutMetrics, GpuError> {
-        self.ctx.write_f32(&self.eval_metrics, &[0.0, 0.0])?;
-        self.ctx.write_u32_at(&self.counters, EVAL_COUNTER as usize, &[0])?;
-        self.evaluate.submit(&self.ctx, self.eval_chunks)?;
-        let v = read_f32(&self.ctx, &self.eval_metrics).await?;
-        let at = |i: usize| v.get(i).copied().map_or(f64::NAN, f64::from);
+        let v = self.evaluate.sum_over_chunks(&self.ctx, self.eval_chunks, &self.eval_metrics, &self.counters, EVAL_COUNTER).await?;
+        let at = |i: usize| v.get(i).copied().unwrap_or(f64::NAN);
         Ok(HeldOutMetrics { loss_real: at(EVAL_LOSS), accuracy_real: at(EVAL_ACC), rows: self.eval_chunks * self.batch })
     }
 
