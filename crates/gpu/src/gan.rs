@@ -6,7 +6,8 @@
 //!
 //! Two read-only schedules show what D has learnt without touching training state: D's loss and
 //! accuracy over whole batches of the held-out rows (its own counter slot as the chunk cursor), and
-//! σ(D(p)) over up to [`MAP_POINTS`] caller-given points (the heat map), recorded once at that size.
+//! σ(D(p)) over up to [`MAP_POINTS`] caller-given points (the heat map), and G over as many
+//! caller-given codes (more samples than one batch), each recorded once at that size.
 
 use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM, MAP_POINTS};
 use latent_core::model::{DiscriminatorMetrics, GanArch, GanKnobs, HeldOutMetrics};
@@ -108,7 +109,9 @@ pub struct GpuGan {
     map: Schedule,
     map_points: GpuTensor,
     map_out: GpuTensor,
-    nets: [NetBuffers; 4],
+    generate: Schedule,
+    generate_codes: GpuTensor,
+    nets: [NetBuffers; 5],
     _buffers: Vec<GpuTensor>,
     _dataset: GpuDataset,
 }
@@ -209,6 +212,12 @@ impl GpuGan {
         d_map.forward(k, &arch.discriminator, &map_points, &mut map)?;
         map.push(k.activation_forward(d_map.output()?, &map_out, Activation::Sigmoid, false)?);
 
+        // G over a block of codes the caller fills, as many as the map has points.
+        let generate_codes = ctx.zeros("gan.generate_codes", MAP_POINTS, latent)?;
+        let g_block = NetBuffers::new(&ctx, &arch.g_layout, &arch.generator, "generator.block", MAP_POINTS, &generator.params, &generator.grads)?;
+        let mut generate = Schedule::new("gan generate");
+        g_block.forward(k, &arch.generator, &generate_codes, &mut generate)?;
+
         Ok(Self {
             arch,
             ctx,
@@ -229,7 +238,9 @@ impl GpuGan {
             map,
             map_points,
             map_out,
-            nets: [g_net, d_real, d_fake, d_map],
+            generate,
+            generate_codes,
+            nets: [g_net, d_real, d_fake, d_map, g_block],
             _buffers: vec![x, zero_posterior, z, eps, loss_rows, correct_rows, z_prior],
             _dataset: dataset,
         })
@@ -317,14 +328,26 @@ impl GpuGan {
     /// σ(D(p)) for each point `p` of `points` (rows of data_dim values, at most [`MAP_POINTS`] rows):
     /// D's belief that a point is real, for the heat map. Fills the recorded block, replays D on it.
     pub async fn discriminator_map(&self, points: &[f32]) -> Result<Vec<f32>, GpuError> {
-        let dim = self.arch.spec.data_dim;
-        let rows = points.len() / dim.max(1);
-        if points.is_empty() || rows * dim != points.len() || rows > MAP_POINTS {
-            return Err(GpuError::invalid("gan map", format!("{} values are not 1..={MAP_POINTS} rows of {dim}", points.len())));
+        self.replay_on_rows("gan map", &self.map, &self.map_points, &self.map_out, points).await
+    }
+
+    /// G(z) for each code `z` of `codes` (rows of `latent` values, at most [`MAP_POINTS`] rows):
+    /// more samples than [`samples`](Self::samples)' one batch, or G over a grid of codes.
+    pub async fn generate(&self, codes: &[f32]) -> Result<Vec<f32>, GpuError> {
+        self.replay_on_rows("gan generate", &self.generate, &self.generate_codes, self.nets[4].output()?, codes).await
+    }
+
+    /// Writes `values` (whole rows of `input`) to the start of `input`, replays `schedule`, and reads
+    /// the same rows of `output`: one fixed-size recording serves any number of rows up to its size.
+    async fn replay_on_rows(&self, op: &'static str, schedule: &Schedule, input: &GpuTensor, output: &GpuTensor, values: &[f32]) -> Result<Vec<f32>, GpuError> {
+        let cols = input.cols();
+        let rows = values.len() / cols.max(1);
+        if values.is_empty() || rows * cols != values.len() || rows > input.rows() {
+            return Err(GpuError::invalid(op, format!("{} values are not 1..={} rows of {cols}", values.len(), input.rows())));
         }
-        self.ctx.write_f32(&self.map_points.view("gan.map_points.used", 0, rows, dim)?, points)?;
-        self.map.submit(&self.ctx, 1)?;
-        read_f32(&self.ctx, &self.map_out.view("gan.map_probabilities.used", 0, rows, 1)?).await
+        self.ctx.write_f32(&input.view(format!("{}.used", input.label()), 0, rows, cols)?, values)?;
+        schedule.submit(&self.ctx, 1)?;
+        read_f32(&self.ctx, &output.view(format!("{}.used", output.label()), 0, rows, output.cols())?).await
     }
 
     /// (D steps, G steps) done, as the GPU counts them.

@@ -104,8 +104,8 @@ pub async fn vae_step_dispatch_count(h: &Harness) -> Check {
 
 /// A small GAN on the ring, 40 rounds on both engines (D:G 2:1 for the first 20, 1:1 after a knob
 /// change): D and G losses agree within 1e-3 relative, accuracies within one sample. D's held-out
-/// metrics (at round 20, where training then goes on matching, and at the end) and its heat map
-/// σ(D) on a 16×16 grid agree too; a pixel dataset and an oversized map are refused.
+/// metrics (at round 20, where training then goes on matching, and at the end), its heat map σ(D)
+/// on a 16×16 grid and G on 256 codes agree too; a pixel dataset and an oversized map are refused.
 pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
     use latent_core::data::toy2d::{self, Toy2d};
     use latent_core::model::gan::{map_grid, MAP_POINTS};
@@ -198,6 +198,14 @@ pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
         return Err(format!("heat map point {i} {:?}: GPU σ(D) {a} vs CPU {b}", grid[i]));
     }
     super::errors::expect_err("oversized map", gpu.discriminator_map(&vec![0.0; 2 * MAP_POINTS + 2]).await, &["rows of 2"])?;
+    // G on more codes than a batch (a grid of z here): the same points on both engines, within what
+    // 40 rounds of f32 training leave between their parameters.
+    let codes = Matrix::from_vec(grid.len(), 2, grid.iter().flatten().map(|v| v * 0.5).collect()).ok_or("bad codes")?;
+    let generated = gpu.generate(&codes.data).await.map_err(|e| e.to_string())?;
+    let expected = cpu.generate(&codes).map_err(|e| e.to_string())?.data;
+    if generated.len() != expected.len() || generated.iter().zip(&expected).any(|(a, b)| (a - b).abs() > 1e-3 * (1.0 + b.abs())) {
+        return Err(format!("G on {} codes: GPU and CPU differ (first values {:?} vs {:?})", grid.len(), &generated[..4.min(generated.len())], &expected[..4.min(expected.len())]));
+    }
     h.no_gpu_errors()
 }
 
