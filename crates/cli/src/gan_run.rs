@@ -27,6 +27,8 @@ const MODE_SHARE: f32 = 0.02;
 const MODE_SIGMAS: f32 = 3.0;
 /// Smallest coverage radius, so that noise-free data still counts near-misses as hits.
 const MIN_MODE_RADIUS: f32 = 0.1;
+/// Generated points in the figures and the mode count (from fixed prior noise, so runs compare).
+const SAMPLES: usize = 1024;
 /// Side of the PNG figures in pixels.
 const FIGURE_SIZE: usize = 512;
 
@@ -168,11 +170,12 @@ impl GanEngine {
         }
     }
 
-    /// G on the fixed prior noise (batch × 2).
-    async fn samples(&self, batch: usize, seed: u32) -> anyhow::Result<Vec<f32>> {
+    /// G on [`SAMPLES`] codes of the run's fixed prior noise (SAMPLES × 2).
+    async fn samples(&self, latent: usize, seed: u32) -> anyhow::Result<Vec<f32>> {
+        let codes = prior_noise(seed, SAMPLES, latent);
         match self {
-            Self::Gpu(gan) => Ok(gan.samples().await?),
-            Self::Cpu { gan, .. } => Ok(gan.generate(&prior_noise(seed, batch, gan.arch.spec.latent))?.data),
+            Self::Gpu(gan) => Ok(gan.generate(&codes.data).await?),
+            Self::Cpu { gan, .. } => Ok(gan.generate(&codes)?.data),
         }
     }
 
@@ -210,7 +213,7 @@ pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
     })
     .await?;
 
-    let generated = figures::as_points(&engine.samples(args.batch, fold_seed(args.seed)).await?);
+    let generated = figures::as_points(&engine.samples(run.spec.latent, fold_seed(args.seed)).await?);
     let real = data.points_2d();
     figures::real_vs_generated(&args.out.join("samples.png"), &real, &generated, FIGURE_SIZE)?;
     let grid = map_grid(MAP_SIDE, figures::VIEW);

@@ -25,7 +25,7 @@ pub const G_NOISE_STREAM: u32 = 12;
 
 /// Side of the discriminator heat map: the GPU engine records D over `MAP_SIDE²` points once.
 pub const MAP_SIDE: usize = 64;
-/// Points of the heat map (the most one GPU map call evaluates).
+/// Points of the heat map: also the most one GPU map or generate call evaluates.
 pub const MAP_POINTS: usize = MAP_SIDE * MAP_SIDE;
 
 /// The centres of a `side` × `side` grid of cells tiling [−half_extent, half_extent]², row by row from
