@@ -448,6 +448,18 @@ async fn bench_gan(kernels: &Kernels, rounds: usize) -> anyhow::Result<()> {
     let (d_dispatches, g_dispatches) = gan.dispatch_counts();
     println!("GAN 2-64-64 vs 64-64-1, batch 128: {d_dispatches} + {g_dispatches} dispatches per round (D step + G step)");
     println!("GPU engine: {:.2} rounds/s", rounds as f64 / start.elapsed().as_secs_f64());
+    let grid: Vec<f32> = latent_core::model::gan::map_grid(latent_core::model::gan::MAP_SIDE, figures::VIEW).into_iter().flatten().collect();
+    let timed = |start: web_time::Instant| start.elapsed().as_secs_f64() * 1e3;
+    let start = web_time::Instant::now();
+    let held_out = gan.evaluate().await?;
+    let evaluate_ms = timed(start);
+    let start = web_time::Instant::now();
+    gan.discriminator_map(&grid).await?;
+    let map_ms = timed(start);
+    let start = web_time::Instant::now();
+    gan.generate(&grid[..2 * 1024]).await?;
+    let generate_ms = timed(start);
+    println!("GPU views: held-out D over {} rows {evaluate_ms:.1} ms, σ(D) heat map over {} points {map_ms:.1} ms, G on 1024 codes {generate_ms:.1} ms", held_out.rows, grid.len() / 2);
     let mut cpu: GanCpu<f32> = GanCpu::new(arch, &g, &d, 1)?;
     let start = web_time::Instant::now();
     for round in 0..rounds as u32 {
