@@ -293,8 +293,10 @@ impl GpuGan {
         Ok(())
     }
 
-    /// Metrics of the latest D and G steps (asynchronous readback).
+    /// Metrics of the latest D and G steps (asynchronous readback). Fails if the GPU reported an
+    /// error since the last call, as [`GpuVae::metrics`](crate::GpuVae::metrics) does.
     pub async fn metrics(&self) -> Result<GanMetrics, GpuError> {
+        self.ctx.check_no_uncaptured_errors("gan step")?;
         let v = read_f32(&self.ctx, &self.metrics).await?;
         let at = |i: usize| v.get(i).copied().map_or(f64::NAN, f64::from);
         Ok(GanMetrics {

@@ -315,10 +315,7 @@ impl GpuVae {
     /// The metrics of the most recent step (reads back asynchronously). Fails if the GPU reported
     /// an error since the last call, so a broken submission never reads as a result.
     pub async fn metrics(&self) -> Result<StepMetrics, GpuError> {
-        let errors = self.ctx.take_uncaptured_errors();
-        if !errors.is_empty() {
-            return Err(GpuError::Validation { context: "vae step".into(), message: errors.join("; ") });
-        }
+        self.ctx.check_no_uncaptured_errors("vae step")?;
         let values = read_f32(&self.ctx, &self.metrics).await?;
         let kl_per_dim = read_f32(&self.ctx, &self.kl_per_dim).await?;
         let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
