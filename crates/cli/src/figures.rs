@@ -89,12 +89,15 @@ pub fn heat_map(path: &Path, probabilities: &[f32], side: usize, real: &[[f32; 2
     write_png(path, size, size, png::ColorType::Rgb, &pixels)
 }
 
-/// Purple (p = 0) through white (0.5) to green (1), light enough for points to stand out on it.
+/// Purple (p = 0) through white (0.5) to green (1), light enough for points to stand out on it. The
+/// distance from 0.5 is raised to a power below 1 so that the small leanings of a D near
+/// equilibrium still show.
 fn diverging(p: f32) -> [u8; 3] {
     const PURPLE: [f32; 3] = [175.0, 141.0, 195.0];
     const GREEN: [f32; 3] = [127.0, 191.0, 123.0];
     let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.5 };
     let (end, t) = if p < 0.5 { (PURPLE, 1.0 - 2.0 * p) } else { (GREEN, 2.0 * p - 1.0) };
+    let t = t.powf(0.6);
     end.map(|c| (255.0 + (c - 255.0) * t).round() as u8)
 }
 
