@@ -1,6 +1,8 @@
 //! `latent`: Latent Lab's native command line: training runs with figures, adapter info, benchmarks.
 
 mod figures;
+mod gan_run;
+mod run_output;
 mod train;
 
 use anyhow::{bail, Context as _};
@@ -20,7 +22,7 @@ enum Command {
     /// Print the GPU adapter wgpu picks and whether every kernel compiles on it.
     Info,
     /// Train a model and write metrics.csv, config.json and PNG figures to an output folder.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Dataset helpers.
     #[command(subcommand)]
     Data(Data),
@@ -89,7 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("adapter: {}", kernels.context().summary());
             println!("kernels: {} shaders compiled; matmul variant {:?}", latent_gpu::shaders::ALL.len(), kernels.preferred_matmul());
         }
-        Command::Train(args) => train::run(args).await?,
+        Command::Train(args) => train::run(*args).await?,
         Command::Data(Data::MnistSplit { train_size }) => println!("{}", train::mnist_split_json(train_size)?),
         Command::Bench(Bench::Train { steps }) => train::bench(steps.clamp(1, 100_000)).await?,
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {

@@ -1,11 +1,9 @@
 //! `latent train`: one model, every knob a flag, figures and metrics in an output folder.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 use latent_core::data::mnist::{self, Mnist};
 use latent_core::data::toy2d::{self, Toy2d};
 use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeCpu, VaeSpec};
@@ -16,6 +14,8 @@ use latent_core::{Activation, Matrix};
 use latent_gpu::{GpuDataset, GpuVae, Kernels};
 
 use crate::figures;
+use crate::gan_run::{self, GanArgs};
+use crate::run_output::{self, json_list, json_object, json_string, Row};
 
 /// The 10,000 MNIST digits shipped with the project (see www/assets/README.md).
 const MNIST_ASSET: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
@@ -23,20 +23,20 @@ const MNIST_ASSET: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
 const POINT_SIGMA: f32 = 0.1;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ModelArg {
+pub(crate) enum ModelArg {
     Vae,
     Gan,
     VaeGan,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum BackendArg {
+pub(crate) enum BackendArg {
     Gpu,
     Cpu,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ActivationArg {
+pub(crate) enum ActivationArg {
     Relu,
     LeakyRelu,
     Tanh,
@@ -58,65 +58,72 @@ impl From<ActivationArg> for Activation {
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "vae")]
-    model: ModelArg,
+    pub(crate) model: ModelArg,
     /// mnist, or a 2D distribution: ring, grid, moons, spiral, gaussian.
     #[arg(long, default_value = "mnist")]
-    dataset: String,
+    pub(crate) dataset: String,
     /// Training-set size (MNIST: 10..=8000, class-balanced; 2D: points drawn).
     #[arg(long)]
-    train_size: Option<usize>,
+    pub(crate) train_size: Option<usize>,
     /// Noise (standard deviation) of a 2D distribution.
     #[arg(long, default_value_t = toy2d::DEFAULT_NOISE)]
-    noise: f32,
+    pub(crate) noise: f32,
     /// KL weight β (0 allowed).
     #[arg(long, default_value_t = 1.0)]
-    beta: f32,
+    pub(crate) beta: f32,
     /// L1 weight penalty λ₁ (weights only).
     #[arg(long, default_value_t = 0.0)]
-    l1: f32,
+    pub(crate) l1: f32,
     /// L2 weight penalty λ₂ (weights only).
     #[arg(long, default_value_t = 0.0)]
-    l2: f32,
+    pub(crate) l2: f32,
     /// Dropout probability on every hidden layer while training (0 to 0.9).
     #[arg(long, default_value_t = 0.0)]
-    dropout: f32,
-    /// Hidden widths of the encoder, comma-separated (the decoder mirrors them).
-    #[arg(long, value_delimiter = ',', default_value = "400")]
-    hidden: Vec<usize>,
-    #[arg(long, default_value_t = 20)]
-    latent: usize,
-    #[arg(long, value_enum, default_value = "relu")]
-    activation: ActivationArg,
+    pub(crate) dropout: f32,
+    /// Hidden widths, comma-separated: the VAE's encoder (the decoder mirrors them; default 400),
+    /// or both GAN networks (default 64,64; see --g-hidden, --d-hidden).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) hidden: Option<Vec<usize>>,
+    /// Latent size (default: VAE 20, GAN 2).
+    #[arg(long)]
+    pub(crate) latent: Option<usize>,
+    /// Hidden-layer activation (default: VAE relu; GAN relu in G, leaky-relu in D).
+    #[arg(long, value_enum)]
+    pub(crate) activation: Option<ActivationArg>,
+    /// Adam learning rate (GAN: G's, and D's unless --lr-d).
     #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
+    pub(crate) lr: f32,
     #[arg(long, default_value_t = 128)]
-    batch: usize,
-    /// Training steps (default: one epoch).
+    pub(crate) batch: usize,
+    /// Training steps (default: one epoch); for the GAN, rounds of --d-steps D steps and one G
+    /// step (default 2000).
     #[arg(long, conflicts_with = "epochs")]
-    steps: Option<usize>,
+    pub(crate) steps: Option<usize>,
     /// Epochs over the training set.
     #[arg(long)]
-    epochs: Option<f64>,
+    pub(crate) epochs: Option<f64>,
     #[arg(long, default_value_t = 1)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Steps between metric rows (and held-out evaluations).
     #[arg(long, default_value_t = 50)]
-    eval_every: usize,
+    pub(crate) eval_every: usize,
     #[arg(long, value_enum, default_value = "gpu")]
-    backend: BackendArg,
+    pub(crate) backend: BackendArg,
     /// Output folder (created if missing).
     #[arg(long, default_value = "latent-run")]
-    out: PathBuf,
+    pub(crate) out: PathBuf,
+    #[command(flatten)]
+    pub(crate) gan: GanArgs,
 }
 
 /// The data of a run: all rows, which are for training and which are held out.
-struct RunData {
+pub(crate) struct RunData {
     /// Pixels (u8) or points (f32), one row per example.
-    bytes: Option<Vec<u8>>,
-    points: Option<Vec<f32>>,
-    dim: usize,
-    train: Vec<u32>,
-    test: Vec<u32>,
+    pub(crate) bytes: Option<Vec<u8>>,
+    pub(crate) points: Option<Vec<f32>>,
+    pub(crate) dim: usize,
+    pub(crate) train: Vec<u32>,
+    pub(crate) test: Vec<u32>,
 }
 
 /// The project's MNIST split: (all digits, training indices in visiting order, test indices).
@@ -135,7 +142,7 @@ pub fn mnist_split_json(train_size: usize) -> anyhow::Result<String> {
 }
 
 impl RunData {
-    fn load(args: &TrainArgs) -> anyhow::Result<Self> {
+    pub(crate) fn load(args: &TrainArgs) -> anyhow::Result<Self> {
         if args.dataset == "mnist" {
             let (data, train, test) = mnist_split(args.train_size)?;
             return Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, train, test });
@@ -152,7 +159,7 @@ impl RunData {
     }
 
     /// `rows` rows by the gather kernels' rule, as f32 (pixels scaled to [0, 1]).
-    fn batch(&self, indices: &[u32], base: u32, step: u32, rows: usize) -> Matrix<f32> {
+    pub(crate) fn batch(&self, indices: &[u32], base: u32, step: u32, rows: usize) -> Matrix<f32> {
         let data = match (&self.bytes, &self.points) {
             (Some(bytes), _) => gather_u8(bytes, self.dim, indices, base, step, rows),
             (_, Some(points)) => gather_f32(points, self.dim, indices, base, step, rows),
@@ -160,6 +167,27 @@ impl RunData {
         };
         Matrix { rows, cols: self.dim, data }
     }
+
+    /// The rows and both row lists on the GPU.
+    pub(crate) fn upload(&self, ctx: &latent_gpu::GpuContext) -> anyhow::Result<GpuDataset> {
+        Ok(match (&self.bytes, &self.points) {
+            (Some(bytes), _) => GpuDataset::pixels(ctx, self.dim, bytes, &self.train, &self.test)?,
+            (_, Some(points)) => GpuDataset::points(ctx, self.dim, points, &self.train, &self.test)?,
+            _ => bail!("the run has no data"),
+        })
+    }
+
+    /// The 2D points of a toy dataset (empty for pixels).
+    pub(crate) fn points_2d(&self) -> Vec<[f32; 2]> {
+        self.points.as_deref().map(figures::as_points).unwrap_or_default()
+    }
+}
+
+/// Opens the GPU and compiles every kernel, saying which adapter the run trains on.
+pub(crate) async fn open_gpu() -> anyhow::Result<Kernels> {
+    let ctx = latent_gpu::GpuContext::new().await.context("no GPU adapter (try --backend cpu, or install a Vulkan driver such as lavapipe)")?;
+    eprintln!("engine: {}", ctx.summary());
+    Ok(Kernels::new(&ctx).await?)
 }
 
 /// The engine a run trains on.
@@ -175,14 +203,8 @@ async fn build_engine(args: &TrainArgs, spec: &VaeSpec, data: &RunData, knobs: T
     if args.backend == BackendArg::Cpu {
         return Ok(Engine::Cpu(Box::new(VaeCpu::new(arch, &init, seed)?)));
     }
-    let ctx = latent_gpu::GpuContext::new().await.context("no GPU adapter (try --backend cpu, or install a Vulkan driver such as lavapipe)")?;
-    eprintln!("engine: {}", ctx.summary());
-    let kernels = Kernels::new(&ctx).await?;
-    let dataset = match (&data.bytes, &data.points) {
-        (Some(bytes), _) => GpuDataset::pixels(&ctx, data.dim, bytes, &data.train, &data.test)?,
-        (_, Some(points)) => GpuDataset::points(&ctx, data.dim, points, &data.train, &data.test)?,
-        _ => bail!("the run has no data"),
-    };
+    let kernels = open_gpu().await?;
+    let dataset = data.upload(kernels.context())?;
     Ok(Engine::Gpu(Box::new(GpuVae::new(&kernels, arch, &init, dataset, args.batch, seed, knobs)?)))
 }
 
@@ -241,8 +263,8 @@ impl Engine {
 }
 
 fn check_args(args: &TrainArgs) -> anyhow::Result<()> {
-    if !matches!(args.model, ModelArg::Vae) {
-        bail!("--model {:?} is not built yet; only the VAE trains so far", args.model);
+    if matches!(args.model, ModelArg::VaeGan) {
+        bail!("--model vae-gan is not built yet; --model vae and --model gan train");
     }
     for (name, v) in [("--beta", args.beta), ("--l1", args.l1), ("--l2", args.l2), ("--noise", args.noise)] {
         if !(v.is_finite() && v >= 0.0) {
@@ -264,60 +286,67 @@ fn check_args(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
-    check_args(&args)?;
-    let data = RunData::load(&args)?;
-    if data.test.len() < args.batch {
-        bail!("the held-out set ({} rows) is smaller than one batch ({})", data.test.len(), args.batch);
-    }
-    let likelihood = if data.dim == 2 { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
-    let spec = VaeSpec { data_dim: data.dim, hidden: args.hidden.clone(), latent: args.latent, activation: args.activation.into(), likelihood };
-    let knobs = TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() } };
-    let steps_per_epoch = data.train.len().div_ceil(args.batch);
-    let steps = match (args.steps, args.epochs) {
+/// The run's length: `--steps`, else `--epochs` of `steps_per_epoch`, else `default`.
+pub(crate) fn resolve_steps(args: &TrainArgs, steps_per_epoch: usize, default: usize) -> anyhow::Result<usize> {
+    Ok(match (args.steps, args.epochs) {
         (Some(s), _) => s,
         (None, Some(e)) if e.is_finite() && e > 0.0 => (e * steps_per_epoch as f64).ceil() as usize,
         (None, Some(e)) => bail!("--epochs must be > 0, got {e}"),
-        (None, None) => steps_per_epoch,
-    };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    std::fs::write(args.out.join("config.json"), config_json(&args, &spec, steps, data.train.len()))?;
+        (None, None) => default,
+    })
+}
 
-    let mut engine = build_engine(&args, &spec, &data, knobs).await?;
-    let seed = fold_seed(args.seed);
-    let progress = ProgressBar::new(steps as u64);
-    progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {msg}  ({elapsed}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    // Rows go to disk as they come, so a long run that is interrupted keeps its history.
-    let mut csv = std::io::BufWriter::new(std::fs::File::create(args.out.join("metrics.csv"))?);
-    writeln!(csv, "step,reconstruction,kl,l2_term,l1_term,total,test_negative_elbo")?;
-    let mut done = 0;
-    let mut failure = None;
-    while done < steps {
-        let chunk = args.eval_every.min(steps - done);
-        let m = engine.train(&data, chunk, args.batch, knobs).await?;
-        done += chunk;
-        let test = engine.evaluate(&data, args.batch, seed).await?;
-        writeln!(csv, "{done},{},{},{},{},{},{test}", m.reconstruction, m.kl, m.l2_term, m.l1_term, m.total(args.beta))?;
-        csv.flush()?;
-        progress.set_position(done as u64);
-        progress.set_message(format!("loss {:.2}  test −ELBO {test:.2}", m.total(args.beta)));
-        if !m.is_finite() || !test.is_finite() {
-            failure = Some(format!("training diverged by step {done} (the loss became NaN or infinite); lower --lr (now {})", args.lr));
-            break;
-        }
+/// Loads the run's data and checks that the held-out set has a whole batch.
+pub(crate) fn load_data(args: &TrainArgs) -> anyhow::Result<RunData> {
+    let data = RunData::load(args)?;
+    if data.test.len() < args.batch {
+        bail!("the held-out set ({} rows) is smaller than one batch ({})", data.test.len(), args.batch);
     }
-    progress.finish();
-    drop(csv);
-    write_figures(&engine, &data, &args, seed).await?;
-    eprintln!("wrote {}", args.out.display());
-    match failure {
-        Some(message) => bail!(message),
+    Ok(data)
+}
+
+/// Says where the run went, and fails with advice if it diverged.
+pub(crate) fn finish(out: &std::path::Path, diverged: Option<usize>, advice: &str) -> anyhow::Result<()> {
+    eprintln!("wrote {}", out.display());
+    match diverged {
+        Some(step) => bail!("training diverged by step {step} (a loss became NaN or infinite); {advice}"),
         None => Ok(()),
     }
 }
 
+pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
+    check_args(&args)?;
+    if matches!(args.model, ModelArg::Gan) {
+        return gan_run::run(&args).await;
+    }
+    let data = load_data(&args)?;
+    let likelihood = if data.dim == 2 { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
+    let hidden = args.hidden.clone().unwrap_or_else(|| vec![400]);
+    let spec = VaeSpec { data_dim: data.dim, hidden, latent: args.latent.unwrap_or(20), activation: args.activation.unwrap_or(ActivationArg::Relu).into(), likelihood };
+    let knobs = TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() } };
+    let steps_per_epoch = data.train.len().div_ceil(args.batch);
+    let steps = resolve_steps(&args, steps_per_epoch, steps_per_epoch)?;
+    run_output::prepare(&args.out, &config_json(&args, &spec, steps, data.train.len()))?;
+
+    let mut engine = build_engine(&args, &spec, &data, knobs).await?;
+    let seed = fold_seed(args.seed);
+    let header = "step,reconstruction,kl,l2_term,l1_term,total,test_negative_elbo";
+    let diverged = run_output::drive(&args.out, header, steps, args.eval_every, async |done, chunk| {
+        let m = engine.train(&data, chunk, args.batch, knobs).await?;
+        let test = engine.evaluate(&data, args.batch, seed).await?;
+        Ok(Row {
+            csv: format!("{done},{},{},{},{},{},{test}", m.reconstruction, m.kl, m.l2_term, m.l1_term, m.total(args.beta)),
+            message: format!("loss {:.2}  test −ELBO {test:.2}", m.total(args.beta)),
+            finite: m.is_finite() && test.is_finite(),
+        })
+    })
+    .await?;
+    write_figures(&engine, &data, &args, seed).await?;
+    finish(&args.out, diverged, &format!("lower --lr (now {})", args.lr))
+}
+
 async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: u32) -> anyhow::Result<()> {
-    let (samples, inputs, recons) = engine.figures(data, args.batch, args.latent, seed).await?;
+    let (samples, inputs, recons) = engine.figures(data, args.batch, args.latent.unwrap_or(20), seed).await?;
     let rows_of = |v: &[f32]| v.chunks(data.dim).map(<[f32]>::to_vec).collect::<Vec<_>>();
     if data.dim == mnist::PIXELS {
         let samples = rows_of(&samples);
@@ -332,32 +361,38 @@ async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: 
         }
         figures::digit_grid(&args.out.join("reconstructions.png"), &pairs, mnist::IMAGE_SIDE, 8, 3)?;
     } else {
-        let as_points = |v: &[f32]| v.chunks(2).map(|p| [p[0], p.get(1).copied().unwrap_or(0.0)]).collect::<Vec<_>>();
-        let real = data.points.as_deref().map(as_points).unwrap_or_default();
-        let generated = as_points(&samples);
-        figures::scatter(&args.out.join("samples.png"), &[(&real, [170, 170, 170]), (&generated, [59, 91, 219])], 512)?;
+        figures::real_vs_generated(&args.out.join("samples.png"), &data.points_2d(), &figures::as_points(&samples), 512)?;
     }
     Ok(())
 }
 
+/// The config fields every model's run shares.
+pub(crate) fn common_config(args: &TrainArgs, model: &str, steps: usize, train_rows: usize) -> Vec<(&'static str, String)> {
+    vec![
+        ("model", json_string(model)),
+        ("dataset", json_string(&args.dataset)),
+        ("train_rows", train_rows.to_string()),
+        ("noise", args.noise.to_string()),
+        ("lr", args.lr.to_string()),
+        ("batch", args.batch.to_string()),
+        ("steps", steps.to_string()),
+        ("seed", args.seed.to_string()),
+        ("backend", json_string(&format!("{:?}", args.backend))),
+    ]
+}
+
 fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize) -> String {
-    let hidden: Vec<String> = spec.hidden.iter().map(ToString::to_string).collect();
-    format!(
-        "{{\n  \"model\": \"vae\",\n  \"dataset\": \"{}\",\n  \"train_rows\": {train_rows},\n  \"noise\": {},\n  \"beta\": {},\n  \"l1\": {},\n  \"l2\": {},\n  \"dropout\": {},\n  \"hidden\": [{}],\n  \"latent\": {},\n  \"activation\": \"{}\",\n  \"lr\": {},\n  \"batch\": {},\n  \"steps\": {steps},\n  \"seed\": {},\n  \"backend\": \"{:?}\"\n}}\n",
-        args.dataset.escape_default(),
-        args.noise,
-        args.beta,
-        args.l1,
-        args.l2,
-        args.dropout,
-        hidden.join(", "),
-        spec.latent,
-        spec.activation.name(),
-        args.lr,
-        args.batch,
-        args.seed,
-        args.backend
-    )
+    let mut fields = common_config(args, "vae", steps, train_rows);
+    fields.extend([
+        ("beta", args.beta.to_string()),
+        ("l1", args.l1.to_string()),
+        ("l2", args.l2.to_string()),
+        ("dropout", args.dropout.to_string()),
+        ("hidden", json_list(&spec.hidden)),
+        ("latent", spec.latent.to_string()),
+        ("activation", json_string(spec.activation.name())),
+    ]);
+    json_object(&fields)
 }
 
 
@@ -413,6 +448,18 @@ async fn bench_gan(kernels: &Kernels, rounds: usize) -> anyhow::Result<()> {
     let (d_dispatches, g_dispatches) = gan.dispatch_counts();
     println!("GAN 2-64-64 vs 64-64-1, batch 128: {d_dispatches} + {g_dispatches} dispatches per round (D step + G step)");
     println!("GPU engine: {:.2} rounds/s", rounds as f64 / start.elapsed().as_secs_f64());
+    let grid: Vec<f32> = latent_core::model::gan::map_grid(latent_core::model::gan::MAP_SIDE, figures::VIEW).into_iter().flatten().collect();
+    let timed = |start: web_time::Instant| start.elapsed().as_secs_f64() * 1e3;
+    let start = web_time::Instant::now();
+    let held_out = gan.evaluate().await?;
+    let evaluate_ms = timed(start);
+    let start = web_time::Instant::now();
+    gan.discriminator_map(&grid).await?;
+    let map_ms = timed(start);
+    let start = web_time::Instant::now();
+    gan.generate(&grid[..2 * 1024]).await?;
+    let generate_ms = timed(start);
+    println!("GPU views: held-out D over {} rows {evaluate_ms:.1} ms, σ(D) heat map over {} points {map_ms:.1} ms, G on 1024 codes {generate_ms:.1} ms", held_out.rows, grid.len() / 2);
     let mut cpu: GanCpu<f32> = GanCpu::new(arch, &g, &d, 1)?;
     let start = web_time::Instant::now();
     for round in 0..rounds as u32 {

@@ -181,6 +181,16 @@ impl GpuContext {
         std::mem::take(&mut self.faults.lock().unwrap_or_else(PoisonError::into_inner).uncaptured)
     }
 
+    /// Fails with the errors wgpu reported outside any error scope since the last call, naming
+    /// `context`, so that a broken submission never reads back as a result.
+    pub fn check_no_uncaptured_errors(&self, context: &str) -> Result<(), GpuError> {
+        let errors = self.take_uncaptured_errors();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(GpuError::Validation { context: context.into(), message: errors.join("; ") })
+    }
+
     /// (live buffers, live bytes) of the tensors this context made.
     pub fn allocations(&self) -> (u64, u64) {
         self.ledger.snapshot()

@@ -3,6 +3,7 @@
 
 use crate::context::GpuContext;
 use crate::error::GpuError;
+use crate::tensor::GpuTensor;
 
 /// WebGPU's per-dimension workgroup-count limit.
 pub const MAX_WORKGROUPS_PER_DIM: u32 = 65_535;
@@ -137,6 +138,15 @@ impl Schedule {
         self.record(&mut encoder, repeats);
         ctx.queue.submit([encoder.finish()]);
         Ok(())
+    }
+
+    /// A pass over `chunks` chunks of a dataset whose replays accumulate into `sums` and advance
+    /// counter `cursor` (an evaluation): zeroes `sums`, rewinds the cursor, replays, reads `sums` back.
+    pub(crate) async fn sum_over_chunks(&self, ctx: &GpuContext, chunks: usize, sums: &GpuTensor, counters: &GpuTensor, cursor: u32) -> Result<Vec<f64>, GpuError> {
+        ctx.write_f32(sums, &vec![0.0; sums.len()])?;
+        ctx.write_u32_at(counters, cursor as usize, &[0])?;
+        self.submit(ctx, chunks)?;
+        Ok(crate::readback::read_f32(ctx, sums).await?.into_iter().map(f64::from).collect())
     }
 }
 

@@ -3,9 +3,15 @@
 //!
 //! Noise comes from the reparameterization kernel with μ = 0, logσ² = 0 (so z = ε), keyed by the
 //! D or G step counter on the GPU; a run of any D:G ratio is a replay of the two schedules.
+//!
+//! Two read-only schedules show what D has learnt without touching training state: D's loss and
+//! accuracy over whole batches of the held-out rows (its own counter slot as the chunk cursor), and
+//! σ(D(p)) over up to [`MAP_POINTS`] caller-given points (the heat map), and G over as many
+//! caller-given codes (more samples than one batch), each recorded once at that size.
 
-use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM};
-use latent_core::model::{DiscriminatorMetrics, GanArch, GanKnobs};
+use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM, MAP_POINTS};
+use latent_core::model::{DiscriminatorMetrics, GanArch, GanKnobs, HeldOutMetrics};
+use latent_core::Activation;
 use latent_core::ops::optimizer::AdamConfig;
 
 use crate::context::GpuContext;
@@ -16,12 +22,13 @@ use crate::net::NetBuffers;
 use crate::ops::{optimizer::adam_params, GanLabel, GatherSpec, ParamRange, ReparamSpec};
 use crate::params::PenaltyParams;
 use crate::readback::read_f32;
-use crate::tensor::GpuTensor;
+use crate::tensor::{ElementKind, GpuTensor};
 use crate::vae::GpuDataset;
 
-/// Step counters: discriminator steps, generator steps.
+/// Step counters: discriminator steps, generator steps, and the chunk cursor of an evaluation.
 const D_COUNTER: u32 = 0;
 const G_COUNTER: u32 = 1;
+const EVAL_COUNTER: u32 = 2;
 
 /// Metrics buffer slots.
 const LOSS_REAL: usize = 0;
@@ -32,6 +39,9 @@ const D_PENALTY: usize = 4; // L2 at 4, L1 at 5
 const G_LOSS: usize = 6;
 const G_PENALTY: usize = 8; // L2 at 8, L1 at 9
 const METRICS: usize = 10;
+/// Held-out metrics buffer slots.
+const EVAL_LOSS: usize = 0;
+const EVAL_ACC: usize = 1;
 
 /// What the last D and G steps measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -93,12 +103,23 @@ pub struct GpuGan {
     g_knobs: [usize; 3],
     samples: Schedule,
     samples_out_index: usize,
-    nets: [NetBuffers; 3],
+    evaluate: Schedule,
+    eval_chunks: usize,
+    eval_metrics: GpuTensor,
+    map: Schedule,
+    map_points: GpuTensor,
+    map_out: GpuTensor,
+    generate: Schedule,
+    generate_codes: GpuTensor,
+    nets: [NetBuffers; 5],
     _buffers: Vec<GpuTensor>,
     _dataset: GpuDataset,
 }
 
 impl GpuGan {
+    /// Allocates both networks for `arch` at `batch` and records the D step, the G step, the
+    /// samples, the held-out evaluation and the heat map. The dataset must hold f32 points; its
+    /// held-out list at least one batch.
     #[allow(clippy::too_many_arguments)]
     pub fn new(kernels: &Kernels, arch: GanArch, g_init: &[f32], d_init: &[f32], dataset: GpuDataset, batch: usize, seed: u32, knobs: GanKnobs) -> Result<Self, GpuError> {
         let ctx = kernels.context().clone();
@@ -107,12 +128,19 @@ impl GpuGan {
         if batch == 0 || batch > 4096 {
             return Err(GpuError::invalid("gan", format!("batch size {batch} is outside 1..=4096")));
         }
+        if dataset.data.kind() != ElementKind::F32 {
+            // A pixel GAN needs a sigmoid generator output, which this engine does not build yet.
+            return Err(GpuError::invalid("gan", format!("{} holds pixels; the GAN trains on f32 points (2D data) only", dataset.data.describe())));
+        }
         if dataset.data.cols() != dim {
             return Err(GpuError::shape("gan dataset", format!("rows of {dim} values"), dataset.data.describe()));
         }
+        if dataset.test_indices.len() < batch {
+            return Err(GpuError::invalid("gan", format!("{} held-out rows are fewer than one batch of {batch}", dataset.test_indices.len())));
+        }
         let generator = NetParams::new(&ctx, "generator", &arch.g_layout, g_init)?;
         let discriminator = NetParams::new(&ctx, "discriminator", &arch.d_layout, d_init)?;
-        let counters = ctx.upload_u32("gan.counters", 1, 2, &[0, 0])?;
+        let counters = ctx.upload_u32("gan.counters", 1, 3, &[0, 0, 0])?;
         let metrics = ctx.zeros("gan.metrics", 1, METRICS)?;
         let g_net = NetBuffers::new(&ctx, &arch.g_layout, &arch.generator, "generator", batch, &generator.params, &generator.grads)?;
         let d_real = NetBuffers::new(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.real", batch, &discriminator.params, &discriminator.grads)?;
@@ -164,6 +192,32 @@ impl GpuGan {
         g_net.forward(k, &arch.generator, &z_prior, &mut samples)?;
         let samples_out_index = arch.generator.layers.len().saturating_sub(1);
 
+        // Held-out real rows through D, whole batches, summed in a fixed order.
+        let eval_chunks = dataset.test_indices.len() / batch;
+        let eval_scale = 1.0 / (eval_chunks * batch) as f32;
+        let eval_metrics = ctx.zeros("gan.eval_metrics", 1, 2)?;
+        let mut e = Schedule::new("gan evaluate");
+        e.push(k.gather_f32(&dataset.data, &dataset.test_indices, &counters, &x, GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) })?);
+        d_real.forward(k, &arch.discriminator, &x, &mut e)?;
+        e.push(k.gan_forward(d_real.output()?, GanLabel::Real, &loss_rows, &correct_rows)?);
+        e.push(k.sum_all(&loss_rows, &eval_metrics, EVAL_LOSS, eval_scale, true)?);
+        e.push(k.sum_all(&correct_rows, &eval_metrics, EVAL_ACC, eval_scale, true)?);
+        e.push(k.advance_counter(&counters, EVAL_COUNTER, 1)?);
+
+        // Heat map: σ(D) over a fixed-size block of points the caller fills.
+        let map_points = ctx.zeros("gan.map_points", MAP_POINTS, dim)?;
+        let map_out = ctx.zeros("gan.map_probabilities", MAP_POINTS, 1)?;
+        let d_map = NetBuffers::new(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.map", MAP_POINTS, &discriminator.params, &discriminator.grads)?;
+        let mut map = Schedule::new("gan discriminator map");
+        d_map.forward(k, &arch.discriminator, &map_points, &mut map)?;
+        map.push(k.activation_forward(d_map.output()?, &map_out, Activation::Sigmoid, false)?);
+
+        // G over a block of codes the caller fills, as many as the map has points.
+        let generate_codes = ctx.zeros("gan.generate_codes", MAP_POINTS, latent)?;
+        let g_block = NetBuffers::new(&ctx, &arch.g_layout, &arch.generator, "generator.block", MAP_POINTS, &generator.params, &generator.grads)?;
+        let mut generate = Schedule::new("gan generate");
+        g_block.forward(k, &arch.generator, &generate_codes, &mut generate)?;
+
         Ok(Self {
             arch,
             ctx,
@@ -178,7 +232,15 @@ impl GpuGan {
             g_knobs,
             samples,
             samples_out_index,
-            nets: [g_net, d_real, d_fake],
+            evaluate: e,
+            eval_chunks,
+            eval_metrics,
+            map,
+            map_points,
+            map_out,
+            generate,
+            generate_codes,
+            nets: [g_net, d_real, d_fake, d_map, g_block],
             _buffers: vec![x, zero_posterior, z, eps, loss_rows, correct_rows, z_prior],
             _dataset: dataset,
         })
@@ -231,8 +293,10 @@ impl GpuGan {
         Ok(())
     }
 
-    /// Metrics of the latest D and G steps (asynchronous readback).
+    /// Metrics of the latest D and G steps (asynchronous readback). Fails if the GPU reported an
+    /// error since the last call, as [`GpuVae::metrics`](crate::GpuVae::metrics) does.
     pub async fn metrics(&self) -> Result<GanMetrics, GpuError> {
+        self.ctx.check_no_uncaptured_errors("gan step")?;
         let v = read_f32(&self.ctx, &self.metrics).await?;
         let at = |i: usize| v.get(i).copied().map_or(f64::NAN, f64::from);
         Ok(GanMetrics {
@@ -253,6 +317,39 @@ impl GpuGan {
         self.samples.submit(&self.ctx, 1)?;
         let out = self.nets[0].outputs_at(self.samples_out_index)?;
         read_f32(&self.ctx, out).await
+    }
+
+    /// D's loss and accuracy on the held-out rows (whole batches; the rest are left out). Replays
+    /// its own schedule; the D and G steps, their counters and their metrics are untouched.
+    pub async fn evaluate(&self) -> Result<HeldOutMetrics, GpuError> {
+        let v = self.evaluate.sum_over_chunks(&self.ctx, self.eval_chunks, &self.eval_metrics, &self.counters, EVAL_COUNTER).await?;
+        let at = |i: usize| v.get(i).copied().unwrap_or(f64::NAN);
+        Ok(HeldOutMetrics { loss_real: at(EVAL_LOSS), accuracy_real: at(EVAL_ACC), rows: self.eval_chunks * self.batch })
+    }
+
+    /// σ(D(p)) for each point `p` of `points` (rows of data_dim values, at most [`MAP_POINTS`] rows):
+    /// D's belief that a point is real, for the heat map. Fills the recorded block, replays D on it.
+    pub async fn discriminator_map(&self, points: &[f32]) -> Result<Vec<f32>, GpuError> {
+        self.replay_on_rows("gan map", &self.map, &self.map_points, &self.map_out, points).await
+    }
+
+    /// G(z) for each code `z` of `codes` (rows of `latent` values, at most [`MAP_POINTS`] rows):
+    /// more samples than [`samples`](Self::samples)' one batch, or G over a grid of codes.
+    pub async fn generate(&self, codes: &[f32]) -> Result<Vec<f32>, GpuError> {
+        self.replay_on_rows("gan generate", &self.generate, &self.generate_codes, self.nets[4].output()?, codes).await
+    }
+
+    /// Writes `values` (whole rows of `input`) to the start of `input`, replays `schedule`, and reads
+    /// the same rows of `output`: one fixed-size recording serves any number of rows up to its size.
+    async fn replay_on_rows(&self, op: &'static str, schedule: &Schedule, input: &GpuTensor, output: &GpuTensor, values: &[f32]) -> Result<Vec<f32>, GpuError> {
+        let cols = input.cols();
+        let rows = values.len() / cols.max(1);
+        if values.is_empty() || rows * cols != values.len() || rows > input.rows() {
+            return Err(GpuError::invalid(op, format!("{} values are not 1..={} rows of {cols}", values.len(), input.rows())));
+        }
+        self.ctx.write_f32(&input.view(format!("{}.used", input.label()), 0, rows, cols)?, values)?;
+        schedule.submit(&self.ctx, 1)?;
+        read_f32(&self.ctx, &output.view(format!("{}.used", output.label()), 0, rows, output.cols())?).await
     }
 
     /// (D steps, G steps) done, as the GPU counts them.

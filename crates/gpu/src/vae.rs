@@ -315,10 +315,7 @@ impl GpuVae {
     /// The metrics of the most recent step (reads back asynchronously). Fails if the GPU reported
     /// an error since the last call, so a broken submission never reads as a result.
     pub async fn metrics(&self) -> Result<StepMetrics, GpuError> {
-        let errors = self.ctx.take_uncaptured_errors();
-        if !errors.is_empty() {
-            return Err(GpuError::Validation { context: "vae step".into(), message: errors.join("; ") });
-        }
+        self.ctx.check_no_uncaptured_errors("vae step")?;
         let values = read_f32(&self.ctx, &self.metrics).await?;
         let kl_per_dim = read_f32(&self.ctx, &self.kl_per_dim).await?;
         let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
@@ -333,11 +330,8 @@ impl GpuVae {
 
     /// Negative ELBO on the held-out rows (whole batches), one sample of z per row.
     pub async fn evaluate(&self) -> Result<EvalMetrics, GpuError> {
-        self.ctx.write_f32(&self.eval_metrics, &[0.0, 0.0])?;
-        self.ctx.write_u32_at(&self.counters, EVAL_COUNTER as usize, &[0])?;
-        self.evaluate.submit(&self.ctx, self.eval_chunks)?;
-        let values = read_f32(&self.ctx, &self.eval_metrics).await?;
-        let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
+        let values = self.evaluate.sum_over_chunks(&self.ctx, self.eval_chunks, &self.eval_metrics, &self.counters, EVAL_COUNTER).await?;
+        let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
         Ok(EvalMetrics { reconstruction: at(RECONSTRUCTION), kl: at(KL), rows: self.eval_chunks * self.batch })
     }
 

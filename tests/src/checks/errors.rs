@@ -18,7 +18,7 @@ pub async fn kernels_compile(h: &Harness) -> Check {
     h.no_gpu_errors()
 }
 
-fn expect_err(what: &str, result: Result<impl std::fmt::Debug, GpuError>, needles: &[&str]) -> Check {
+pub(crate) fn expect_err(what: &str, result: Result<impl std::fmt::Debug, GpuError>, needles: &[&str]) -> Check {
     match result {
         Ok(value) => Err(format!("{what}: expected an error, got {value:?}")),
         Err(e) => {

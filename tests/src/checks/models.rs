@@ -103,27 +103,44 @@ pub async fn vae_step_dispatch_count(h: &Harness) -> Check {
 }
 
 /// A small GAN on the ring, 40 rounds on both engines (D:G 2:1 for the first 20, 1:1 after a knob
-/// change): D and G losses agree within 1e-3 relative, accuracies within one sample.
+/// change): D and G losses agree within 1e-3 relative, accuracies within one sample. D's held-out
+/// metrics (at round 20, where training then goes on matching, and at the end), its heat map σ(D)
+/// on a 16×16 grid and G on 256 codes agree too; a pixel dataset and an oversized map are refused.
 pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
     use latent_core::data::toy2d::{self, Toy2d};
+    use latent_core::model::gan::{map_grid, MAP_POINTS};
     use latent_core::model::{GanCpu, GanKnobs, GanSpec};
     use latent_core::ops::gather::gather_f32;
     use latent_gpu::GpuGan;
 
-    let (rows, batch, seed) = (200usize, 25usize, 7u32);
-    let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows, 0.05, 3).map_err(|e| e.to_string())?.into_iter().flatten().collect();
+    let (rows, held_out, batch, seed) = (200usize, 60usize, 25usize, 7u32);
+    let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows + held_out, 0.05, 3).map_err(|e| e.to_string())?.into_iter().flatten().collect();
     let indices: Vec<u32> = (0..rows as u32).collect();
+    let test: Vec<u32> = (rows as u32..(rows + held_out) as u32).collect();
     let spec = GanSpec { generator_hidden: vec![16], discriminator_hidden: vec![16], ..GanSpec::toy_2d() };
     let arch = spec.build().map_err(|e| e.to_string())?;
     let (g_init, d_init) = (arch.g_layout.init(1), arch.d_layout.init(2));
-    let dataset = GpuDataset::points(&h.ctx, 2, &points, &indices, &indices).map_err(|e| e.to_string())?;
+    let pixels = GpuDataset::pixels(&h.ctx, 2, &[0u8; 64], &indices[..32], &indices[..32]).map_err(|e| e.to_string())?;
+    let refused = GpuGan::new(&h.kernels, arch.clone(), &g_init, &d_init, pixels, batch, seed, GanKnobs::default());
+    super::errors::expect_err("GAN on pixels", refused.map(|_| ()), &["pixels", "points"])?;
+    let dataset = GpuDataset::points(&h.ctx, 2, &points, &indices, &test).map_err(|e| e.to_string())?;
     let mut knobs = GanKnobs::default();
     let gpu = GpuGan::new(&h.kernels, arch.clone(), &g_init, &d_init, dataset, batch, seed, knobs).map_err(|e| e.to_string())?;
     let mut cpu: GanCpu<f32> = GanCpu::new(arch, &g_init, &d_init, seed).map_err(|e| e.to_string())?;
+    // Whole batches of the held-out rows: 2 × 25 of the 60.
+    let x_test = Matrix::from_vec(50, 2, gather_f32::<f32>(&points, 2, &test, 0, 0, 50)).ok_or("bad held-out batch")?;
+    let held_out_agree = |when: &str, got: latent_core::model::HeldOutMetrics, expected: latent_core::model::HeldOutMetrics| -> Check {
+        if got.rows != 50 || relative_gap(got.loss_real, expected.loss_real) > 1e-3 || (got.accuracy_real - expected.accuracy_real).abs() > 1.0 / 50.0 + 1e-6 {
+            return Err(format!("{when}: GPU held-out {got:?} vs CPU {expected:?}"));
+        }
+        Ok(())
+    };
     let mut d_steps_done = 0u32;
     for round in 0..40 {
         let ratio = if round < 20 { 2 } else { 1 };
         if round == 20 {
+            let got = gpu.evaluate().await.map_err(|e| e.to_string())?;
+            held_out_agree("round 20", got, cpu.evaluate_discriminator(&x_test).map_err(|e| e.to_string())?)?;
             knobs.l2_discriminator = 1e-3;
             knobs.l2_generator = 1e-3;
             knobs.adam_generator.lr = 2e-3;
@@ -161,6 +178,33 @@ pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
     let samples = gpu.samples().await.map_err(|e| e.to_string())?;
     if samples.len() != batch * 2 || !samples.iter().all(|v| v.is_finite()) {
         return Err(format!("samples: {} values, expected {} finite", samples.len(), batch * 2));
+    }
+    let (got, again) = (gpu.evaluate().await.map_err(|e| e.to_string())?, gpu.evaluate().await.map_err(|e| e.to_string())?);
+    if got != again {
+        return Err(format!("held-out evaluation is not reproducible: {got:?} vs {again:?}"));
+    }
+    held_out_agree("after 40 rounds", got, cpu.evaluate_discriminator(&x_test).map_err(|e| e.to_string())?)?;
+    if gpu.steps_done().await.map_err(|e| e.to_string())? != (60, 40) {
+        return Err("evaluation disturbed the step counters".into());
+    }
+    let grid = map_grid(16, 3.0);
+    let flat: Vec<f32> = grid.iter().flatten().copied().collect();
+    let map = gpu.discriminator_map(&flat).await.map_err(|e| e.to_string())?;
+    let expected = cpu.discriminator_probabilities(&Matrix::from_vec(grid.len(), 2, flat).ok_or("bad grid")?).map_err(|e| e.to_string())?;
+    if map.len() != expected.len() {
+        return Err(format!("heat map: {} values for {} points", map.len(), expected.len()));
+    }
+    if let Some((i, (a, b))) = map.iter().zip(&expected).enumerate().find(|(_, (a, b))| (*a - *b).abs() > 1e-4) {
+        return Err(format!("heat map point {i} {:?}: GPU σ(D) {a} vs CPU {b}", grid[i]));
+    }
+    super::errors::expect_err("oversized map", gpu.discriminator_map(&vec![0.0; 2 * MAP_POINTS + 2]).await, &["rows of 2"])?;
+    // G on more codes than a batch (a grid of z here): the same points on both engines, within what
+    // 40 rounds of f32 training leave between their parameters.
+    let codes = Matrix::from_vec(grid.len(), 2, grid.iter().flatten().map(|v| v * 0.5).collect()).ok_or("bad codes")?;
+    let generated = gpu.generate(&codes.data).await.map_err(|e| e.to_string())?;
+    let expected = cpu.generate(&codes).map_err(|e| e.to_string())?.data;
+    if generated.len() != expected.len() || generated.iter().zip(&expected).any(|(a, b)| (a - b).abs() > 1e-3 * (1.0 + b.abs())) {
+        return Err(format!("G on {} codes: GPU and CPU differ (first values {:?} vs {:?})", grid.len(), &generated[..4.min(generated.len())], &expected[..4.min(expected.len())]));
     }
     h.no_gpu_errors()
 }

@@ -4,10 +4,14 @@
 //! One D step: real batch and G(z) through D; loss −log σ(D(x)) − log(1 − σ(D(G(z)))); update D.
 //! One G step: fresh z; loss −log σ(D(G(z))) (non-saturating); gradients flow through D into G;
 //! update G. The D:G ratio is how many D steps run per G step.
+//!
+//! Two read-only views tell a learner what D has learnt: its loss and accuracy on held-out real rows
+//! (a D that beats the training rows but not these has memorised them), and σ(D(p)) over a grid of
+//! points, GAN Lab's heat map of where D believes the data lies.
 
 use super::layout::ParamLayout;
 use super::mlp::Mlp;
-use crate::activation::Activation;
+use crate::activation::{sigmoid, Activation};
 use crate::error::CoreError;
 use crate::matrix::Matrix;
 use crate::ops::optimizer::{adam_step, AdamConfig};
@@ -18,6 +22,19 @@ use crate::rng::RngStream;
 /// Noise streams of the D and G steps (the GPU engine draws the same numbers).
 pub const D_NOISE_STREAM: u32 = 11;
 pub const G_NOISE_STREAM: u32 = 12;
+
+/// Side of the discriminator heat map: the GPU engine records D over `MAP_SIDE²` points once.
+pub const MAP_SIDE: usize = 64;
+/// Points of the heat map: also the most one GPU map or generate call evaluates.
+pub const MAP_POINTS: usize = MAP_SIDE * MAP_SIDE;
+
+/// The centres of a `side` × `side` grid of cells tiling [−half_extent, half_extent]², row by row from
+/// the top (y = +half_extent), so that point `row * side + col` is pixel (col, row) of an image.
+pub fn map_grid(side: usize, half_extent: f32) -> Vec<[f32; 2]> {
+    let cell = 2.0 * half_extent / side.max(1) as f32;
+    let centre = |i: usize| -half_extent + (i as f32 + 0.5) * cell;
+    (0..side).flat_map(|row| (0..side).map(move |col| [centre(col), -centre(row)])).collect()
+}
 
 /// The shape of a GAN.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,6 +116,16 @@ pub struct DiscriminatorMetrics {
     pub l2_term: f64,
 }
 
+/// D on held-out real rows, means over `rows`: a D that is right on the training rows but not on
+/// these has memorised them rather than learnt the distribution.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct HeldOutMetrics {
+    pub loss_real: f64,
+    /// Share of the held-out rows D called real.
+    pub accuracy_real: f64,
+    pub rows: usize,
+}
+
 /// One network's parameters and optimizer state.
 #[derive(Clone, Debug)]
 struct NetState<T> {
@@ -164,6 +191,21 @@ impl<T: Real> GanCpu<T> {
 
     fn discriminate(&self, x: &Matrix<T>) -> Result<Vec<Matrix<T>>, CoreError> {
         self.arch.discriminator.forward(&self.arch.d_layout, &self.discriminator.params, x)
+    }
+
+    fn logits(&self, x: &Matrix<T>) -> Result<Matrix<T>, CoreError> {
+        self.discriminate(x)?.pop().ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "discriminator has no layers".into() })
+    }
+
+    /// D's loss and accuracy on held-out real rows `x` (every row counts); changes nothing.
+    pub fn evaluate_discriminator(&self, x: &Matrix<T>) -> Result<HeldOutMetrics, CoreError> {
+        let (loss, hits) = loss::gan_rows(&self.logits(x)?, T::one());
+        Ok(HeldOutMetrics { loss_real: mean(&loss), accuracy_real: mean(&hits), rows: x.rows })
+    }
+
+    /// σ(D(x)) for each row of `x`: D's belief that the point is real (the heat map).
+    pub fn discriminator_probabilities(&self, x: &Matrix<T>) -> Result<Vec<T>, CoreError> {
+        Ok(self.logits(x)?.data.into_iter().map(sigmoid).collect())
     }
 
     /// One discriminator step on the real batch `x`.
@@ -264,5 +306,27 @@ mod tests {
             at.generator_step(6, knobs).map(|(loss, l2)| loss + l2).unwrap_or(f64::NAN)
         });
         assert_close(&gan.generator.grads, &fd, "G");
+    }
+
+    #[test]
+    fn held_out_metrics_and_map_read_d_without_changing_it() {
+        let (mut gan, x) = tiny();
+        let before = gan.clone();
+        let held_out = gan.evaluate_discriminator(&x).unwrap_or_else(|e| panic!("{e}"));
+        let probabilities = gan.discriminator_probabilities(&x).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(gan.discriminator.params, before.discriminator.params);
+        // The D step measures its real-row loss before it updates, so both must agree.
+        let step = gan.discriminator_step(&x, no_update()).unwrap_or_else(|e| panic!("{e}"));
+        assert!((held_out.loss_real - step.loss_real).abs() < 1e-12, "{held_out:?} vs {step:?}");
+        assert!((held_out.accuracy_real - step.accuracy_real).abs() < 1e-12);
+        assert_eq!(held_out.rows, 6);
+        let from_map = probabilities.iter().map(|p| -p.ln()).sum::<f64>() / 6.0;
+        assert!((from_map - held_out.loss_real).abs() < 1e-9, "σ(D) gives loss {from_map}, D gives {}", held_out.loss_real);
+    }
+
+    #[test]
+    fn map_grid_runs_row_by_row_from_the_top() {
+        assert_eq!(map_grid(2, 1.0), vec![[-0.5, 0.5], [0.5, 0.5], [-0.5, -0.5], [0.5, -0.5]]);
+        assert_eq!(map_grid(MAP_SIDE, 3.0).len(), MAP_POINTS);
     }
 }

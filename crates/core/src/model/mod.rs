@@ -8,7 +8,7 @@ pub mod mlp;
 pub mod schedule;
 pub mod vae;
 
-pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec};
+pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec, HeldOutMetrics};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
 pub use mlp::{Dense, Mlp, MlpDropout};
 pub use schedule::{BetaWarmup, EarlyStopping, StopDecision};

@@ -1,0 +1,68 @@
+//! What every training run shares, whatever the model: the output folder and its `config.json`, a
+//! progress bar, `metrics.csv` written row by row as training goes, and the stop on divergence.
+//! The VAE and GAN runs differ only in what one chunk of training does and measures.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// What one chunk of training measured.
+pub struct Row {
+    /// The CSV line, without its newline (it starts with the step count).
+    pub csv: String,
+    /// A short summary for the progress bar.
+    pub message: String,
+    /// Whether every value is finite; a run stops at the first row that is not.
+    pub finite: bool,
+}
+
+/// A flat JSON object of already-formatted values (numbers, or strings quoted by [`json_string`]).
+pub fn json_object(fields: &[(&str, String)]) -> String {
+    let body: Vec<String> = fields.iter().map(|(key, value)| format!("  \"{key}\": {value}")).collect();
+    format!("{{\n{}\n}}\n", body.join(",\n"))
+}
+
+/// A JSON string literal.
+pub fn json_string(s: &str) -> String {
+    format!("\"{}\"", s.escape_default())
+}
+
+/// A JSON array of numbers.
+pub fn json_list<T: ToString>(values: &[T]) -> String {
+    format!("[{}]", values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+}
+
+/// Creates the output folder and writes its `config.json`.
+pub fn prepare(out: &Path, config: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::write(out.join("config.json"), config).with_context(|| format!("writing {}", out.join("config.json").display()))
+}
+
+/// Trains `steps` in chunks of at most `every`: `chunk(done, n)` trains `n` more steps (so `done`
+/// are done after it) and measures them. Rows go to `out/metrics.csv` under `header` as they come,
+/// so an interrupted run keeps its history. Returns the step count at which a row was not finite.
+pub async fn drive(out: &Path, header: &str, steps: usize, every: usize, mut chunk: impl AsyncFnMut(usize, usize) -> anyhow::Result<Row>) -> anyhow::Result<Option<usize>> {
+    let path = out.join("metrics.csv");
+    let mut csv = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?);
+    writeln!(csv, "{header}")?;
+    let progress = ProgressBar::new(steps as u64);
+    progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {msg}  ({elapsed}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    let (mut done, mut diverged) = (0, None);
+    while done < steps {
+        let n = every.max(1).min(steps - done);
+        done += n;
+        let row = chunk(done, n).await?;
+        writeln!(csv, "{}", row.csv)?;
+        csv.flush()?;
+        progress.set_position(done as u64);
+        progress.set_message(row.message);
+        if !row.finite {
+            diverged = Some(done);
+            break;
+        }
+    }
+    progress.finish();
+    Ok(diverged)
+}
