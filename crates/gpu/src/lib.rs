@@ -30,5 +30,5 @@ pub use error::GpuError;
 pub use kernels::{Kernels, MatmulVariant};
 pub use tensor::{ElementKind, GpuTensor};
 pub use gan::{GanMetrics, GpuGan};
-pub use vae::{EvalMetrics, GpuDataset, GpuVae};
+pub use vae::{EvalMetrics, EvalSplit, GpuDataset, GpuVae, LatentCodes, MAX_DECODE_ROWS};
 pub use wgpu;

@@ -180,6 +180,19 @@ impl GpuTensor {
         Ok(())
     }
 
+    /// Records a copy of this whole tensor into `dst` from element `dst_start` on (a buffer copy,
+    /// not a dispatch: used to stack per-batch results and to snapshot parameters).
+    pub fn record_copy(&self, encoder: &mut wgpu::CommandEncoder, dst: &GpuTensor, dst_start: usize) -> Result<(), GpuError> {
+        if self.kind != dst.kind || self.kind == ElementKind::U8Packed {
+            return Err(GpuError::invalid("copy", format!("{} and {} must both hold 4-byte elements of one kind", self.describe(), dst.describe())));
+        }
+        if dst_start.checked_add(self.len()).is_none_or(|end| end > dst.len()) {
+            return Err(GpuError::invalid("copy", format!("{} does not fit {} at element {dst_start}", self.describe(), dst.describe())));
+        }
+        encoder.copy_buffer_to_buffer(&self.buffer, self.offset, &dst.buffer, dst.offset + dst_start as u64 * 4, self.bytes());
+        Ok(())
+    }
+
     /// Fails unless this tensor holds exactly `len` elements of `kind` (any row/column split).
     pub(crate) fn expect_len(&self, op: &'static str, len: usize, kind: ElementKind) -> Result<(), GpuError> {
         if self.kind != kind {

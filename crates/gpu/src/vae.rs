@@ -20,6 +20,11 @@ use crate::params::{KlParams, PenaltyParams};
 use crate::readback::read_f32;
 use crate::tensor::{ElementKind, GpuTensor};
 
+mod checkpoint;
+mod views;
+
+pub use views::{LatentCodes, MAX_DECODE_ROWS};
+
 /// Step counters: training steps, and the chunk cursor of an evaluation pass.
 const TRAIN_COUNTER: u32 = 0;
 const EVAL_COUNTER: u32 = 1;
@@ -91,7 +96,18 @@ fn mean_of_likelihood(k: &Kernels, likelihood: Likelihood, out: &GpuTensor, dest
     k.activation_forward(out, dest, activation, false)
 }
 
-/// Held-out loss of the current parameters.
+/// Which rows an evaluation pass scores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalSplit {
+    /// The held-out rows (whole batches of them).
+    Test,
+    /// The training rows, as many whole batches as the held-out pass uses (at least one): the
+    /// "train" line of a train-vs-test chart, scored exactly like the "test" line (no dropout,
+    /// the evaluation noise stream), so the gap between them is overfitting and nothing else.
+    Train,
+}
+
+/// Negative ELBO of the current parameters on one split.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EvalMetrics {
     pub reconstruction: f64,
@@ -104,6 +120,48 @@ impl EvalMetrics {
     /// Negative ELBO (β = 1), in nats per sample.
     pub fn negative_elbo(&self) -> f64 {
         self.reconstruction + self.kl
+    }
+}
+
+/// A recorded evaluation pass over whole batches of one index list.
+#[derive(Debug)]
+struct Evaluation {
+    schedule: Schedule,
+    chunks: usize,
+    /// (reconstruction, KL) means, accumulated chunk by chunk.
+    metrics: GpuTensor,
+}
+
+/// The buffers one evaluation pass reads and writes (shared by every pass: passes never overlap).
+struct EvalBuffers<'a> {
+    counters: &'a GpuTensor,
+    x: &'a GpuTensor,
+    z: &'a GpuTensor,
+    eps: &'a GpuTensor,
+    per_row: &'a GpuTensor,
+    kl_per_dim: &'a GpuTensor,
+}
+
+impl Evaluation {
+    /// Scores `chunks` whole batches of `indices` (noise from the evaluation stream, no dropout).
+    #[allow(clippy::too_many_arguments)]
+    fn record(k: &Kernels, name: &str, arch: &VaeArch, nets: [&NetBuffers; 2], dataset: &GpuDataset, indices: &GpuTensor, chunks: usize, b: &EvalBuffers<'_>, seed: u32) -> Result<Self, GpuError> {
+        let [enc, dec] = nets;
+        let batch = b.x.rows();
+        let scale = 1.0 / (chunks * batch) as f32;
+        let metrics = k.context().zeros(&format!("vae.{name}_metrics"), 1, 2)?;
+        let (h, out) = (enc.output()?, dec.output()?);
+        let mut e = Schedule::new(format!("vae evaluate {name}"));
+        e.push(gather_rows(k, dataset, indices, b.counters, b.x, GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) })?);
+        enc.forward(k, &arch.encoder, b.x, &mut e)?;
+        e.push(k.reparam_forward(h, b.z, b.eps, b.counters, ReparamSpec { seed, stream: EVAL_STREAM, counter_index: EVAL_COUNTER, sample: true })?);
+        dec.forward(k, &arch.decoder, b.z, &mut e)?;
+        e.push(reconstruction_rows(k, arch.spec.likelihood, out, b.x, b.per_row)?);
+        e.push(k.sum_all(b.per_row, &metrics, RECONSTRUCTION, scale, true)?);
+        e.push(k.kl_forward(h, b.kl_per_dim, scale)?);
+        e.push(k.sum_all(b.kl_per_dim, &metrics, KL, 1.0, true)?);
+        e.push(k.advance_counter(b.counters, EVAL_COUNTER, 1)?);
+        Ok(Self { schedule: e, chunks, metrics })
     }
 }
 
@@ -129,17 +187,19 @@ pub struct GpuVae {
     metrics: GpuTensor,
     kl_per_dim: GpuTensor,
     step: Schedule,
-    evaluate: Schedule,
-    eval_chunks: usize,
-    eval_metrics: GpuTensor,
+    eval_test: Evaluation,
+    eval_train: Evaluation,
     samples: Schedule,
     samples_out: GpuTensor,
     reconstruct: Schedule,
     reconstruct_out: GpuTensor,
     knob_dispatches: KnobDispatches,
+    views: views::ViewBuffers,
+    checkpoint: checkpoint::Checkpoint,
     // Held for the schedule's bind groups.
     _buffers: Vec<GpuTensor>,
-    _nets: [NetBuffers; 2],
+    /// Encoder and decoder activations (the views read the encoder's output layer).
+    nets: [NetBuffers; 2],
     _dataset: GpuDataset,
 }
 
@@ -216,22 +276,15 @@ impl GpuVae {
         s.push(k.adam(&params, &grads, &m, &v, &counters, TRAIN_COUNTER, all, knobs.adam)?);
         s.push(k.advance_counter(&counters, TRAIN_COUNTER, 1)?);
 
-        // Held-out negative ELBO: whole batches of the test rows, noise from its own stream.
+        // Held-out and training negative ELBO: whole batches, noise from the evaluation stream.
         let eval_chunks = dataset.test_indices.len() / batch;
-        let eval_scale = 1.0 / (eval_chunks * batch) as f32;
-        let eval_metrics = ctx.zeros("vae.eval_metrics", 1, 2)?;
+        let train_chunks = (dataset.indices.len() / batch).clamp(1, eval_chunks);
         let eval_kl = ctx.zeros("vae.eval_kl_per_dim", 1, latent)?;
-        let mut e = Schedule::new("vae evaluate");
-        let chunked = GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) };
-        e.push(gather_rows(k, &dataset, &dataset.test_indices, &counters, &x, chunked)?);
-        enc.forward(k, &arch.encoder, &x, &mut e)?;
-        e.push(k.reparam_forward(h, &z, &eps, &counters, ReparamSpec { seed, stream: EVAL_STREAM, counter_index: EVAL_COUNTER, sample: true })?);
-        dec.forward(k, &arch.decoder, &z, &mut e)?;
-        e.push(reconstruction_rows(k, arch.spec.likelihood, out, &x, &per_row)?);
-        e.push(k.sum_all(&per_row, &eval_metrics, RECONSTRUCTION, eval_scale, true)?);
-        e.push(k.kl_forward(h, &eval_kl, eval_scale)?);
-        e.push(k.sum_all(&eval_kl, &eval_metrics, KL, 1.0, true)?);
-        e.push(k.advance_counter(&counters, EVAL_COUNTER, 1)?);
+        let eval_buffers = EvalBuffers { counters: &counters, x: &x, z: &z, eps: &eps, per_row: &per_row, kl_per_dim: &eval_kl };
+        let eval_test = Evaluation::record(k, "test", &arch, [&enc, &dec], &dataset, &dataset.test_indices, eval_chunks, &eval_buffers, seed)?;
+        let eval_train = Evaluation::record(k, "train", &arch, [&enc, &dec], &dataset, &dataset.indices, train_chunks, &eval_buffers, seed)?;
+        let views = views::ViewBuffers::new(k, &arch, [&enc, &dec], &dataset, &counters, &x, eval_chunks)?;
+        let checkpoint = checkpoint::Checkpoint::new(&ctx, &params)?;
 
         // Samples: the decoder on fixed prior noise, so a change of knobs shows as a change of images.
         let prior = prior_noise::<f32>(seed, batch, latent);
@@ -259,16 +312,17 @@ impl GpuVae {
             metrics,
             kl_per_dim,
             step: s,
-            evaluate: e,
-            eval_chunks,
-            eval_metrics,
+            eval_test,
+            eval_train,
             samples: sm,
             samples_out,
             reconstruct: r,
             reconstruct_out,
             knob_dispatches,
+            views,
+            checkpoint,
             _buffers: vec![grads, m, v, mask, x, z, eps, dz, per_row, eval_kl, z_prior],
-            _nets: [enc, dec],
+            nets: [enc, dec],
             _dataset: dataset,
         })
     }
@@ -330,9 +384,18 @@ impl GpuVae {
 
     /// Negative ELBO on the held-out rows (whole batches), one sample of z per row.
     pub async fn evaluate(&self) -> Result<EvalMetrics, GpuError> {
-        let values = self.evaluate.sum_over_chunks(&self.ctx, self.eval_chunks, &self.eval_metrics, &self.counters, EVAL_COUNTER).await?;
+        self.evaluate_split(EvalSplit::Test).await
+    }
+
+    /// Negative ELBO on `split`, scored the same way for both splits (see [`EvalSplit`]).
+    pub async fn evaluate_split(&self, split: EvalSplit) -> Result<EvalMetrics, GpuError> {
+        let pass = match split {
+            EvalSplit::Test => &self.eval_test,
+            EvalSplit::Train => &self.eval_train,
+        };
+        let values = pass.schedule.sum_over_chunks(&self.ctx, pass.chunks, &pass.metrics, &self.counters, EVAL_COUNTER).await?;
         let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
-        Ok(EvalMetrics { reconstruction: at(RECONSTRUCTION), kl: at(KL), rows: self.eval_chunks * self.batch })
+        Ok(EvalMetrics { reconstruction: at(RECONSTRUCTION), kl: at(KL), rows: pass.chunks * self.batch })
     }
 
     /// One decoded output per row of the fixed prior noise (batch × data_dim; pixels in [0, 1]).

@@ -201,6 +201,16 @@ impl<T: Real> VaeCpu<T> {
         Ok((recon, kl))
     }
 
+    /// The posterior of each row of `x`: (μ, logσ²), each rows × latent.
+    pub fn encode(&self, x: &Matrix<T>) -> Result<(Matrix<T>, Matrix<T>), CoreError> {
+        let arch = &self.arch;
+        let (rows, latent) = (x.rows, arch.spec.latent);
+        let enc = arch.encoder.forward(&arch.layout, &self.params, x)?;
+        let h = enc.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "encoder has no layers".into() })?;
+        let column_block = |first: usize| Matrix { rows, cols: latent, data: (0..rows).flat_map(|i| (0..latent).map(move |d| h.at(i, first + d))).collect() };
+        Ok((column_block(0), column_block(latent)))
+    }
+
     /// Decoder outputs as data (σ of logits for pixels, means for points) for latent codes `z`.
     pub fn decode(&self, z: &Matrix<T>) -> Result<Matrix<T>, CoreError> {
         let arch = &self.arch;
