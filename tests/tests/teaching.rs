@@ -78,3 +78,59 @@ fn beta_controls_kl_and_posterior_collapse() {
     assert!(collapsed(heavy) >= 6, "β = 20 should collapse most of the 8 dimensions, collapsed {}", collapsed(heavy));
     assert!(collapsed(standard) <= 4, "β = 1 should keep most dimensions in use, collapsed {}", collapsed(standard));
 }
+
+/// Training and held-out negative ELBO of a small VAE (784-128-16, batch 50) trained on a
+/// class-balanced subset of `train_size` MNIST digits, every `every` steps: (step, train, test).
+/// The held-out side is the first 500 test digits, to keep each evaluation cheap on lavapipe.
+async fn train_test_curve(train_size: usize, knobs: latent_core::model::TrainKnobs, steps: usize, every: usize) -> Result<Vec<(usize, f64, f64)>, String> {
+    use latent_core::data::mnist::{self, Mnist};
+    use latent_core::model::VaeSpec;
+    use latent_gpu::{EvalSplit, GpuVae};
+
+    let data = Mnist::parse(include_bytes!("../../www/assets/mnist-10k.bin")).map_err(|e| e.to_string())?;
+    let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED).map_err(|e| e.to_string())?;
+    let train = split.train_subset(train_size, data.labels()).map_err(|e| e.to_string())?;
+    let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
+    let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
+    let dataset = GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &train, &split.test[..500]).map_err(|e| e.to_string())?;
+    let spec = VaeSpec { hidden: vec![128], latent: 16, ..VaeSpec::reference_mnist() };
+    let arch = spec.build().map_err(|e| e.to_string())?;
+    let init = arch.layout.init(4);
+    let vae = GpuVae::new(&kernels, arch, &init, dataset, 50, 4, knobs).map_err(|e| e.to_string())?;
+    let mut curve = Vec::new();
+    for done in (every..=steps).step_by(every) {
+        vae.train(every).map_err(|e| e.to_string())?;
+        let train = vae.evaluate_split(EvalSplit::Train).await.map_err(|e| e.to_string())?.negative_elbo();
+        let test = vae.evaluate_split(EvalSplit::Test).await.map_err(|e| e.to_string())?.negative_elbo();
+        curve.push((done, train, test));
+    }
+    Ok(curve)
+}
+
+/// With 200 training digits and no regularization the held-out loss turns and rises while the
+/// training loss keeps falling (overfitting); L2 and dropout each narrow the final train/test gap.
+#[test]
+fn small_training_set_overfits_and_regularization_narrows_the_gap() {
+    use latent_core::model::TrainKnobs;
+    use latent_core::ops::optimizer::AdamConfig;
+
+    let (steps, every) = (800, 100);
+    let plain = TrainKnobs { adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() }, ..TrainKnobs::default() };
+    let runs: Vec<(&str, Vec<(usize, f64, f64)>)> = [("none", plain), ("L2 2e-2", TrainKnobs { l2: 2e-2, ..plain }), ("dropout 0.5", TrainKnobs { dropout: 0.5, ..plain })]
+        .into_iter()
+        .map(|(name, knobs)| (name, block(train_test_curve(200, knobs, steps, every))))
+        .collect();
+    let gap = |curve: &[(usize, f64, f64)]| curve.last().map_or(f64::NAN, |&(_, train, test)| test - train);
+    for (name, curve) in &runs {
+        let points: Vec<String> = curve.iter().map(|(s, tr, te)| format!("{s}: {tr:.1}/{te:.1}")).collect();
+        writeln!(std::io::stderr(), "regularization {name}: train/test −ELBO {}; final gap {:.1} nats", points.join(", "), gap(curve)).ok();
+    }
+    let plain_curve = &runs[0].1;
+    let best = plain_curve.iter().copied().min_by(|a, b| a.2.total_cmp(&b.2)).unwrap_or((0, f64::NAN, f64::NAN));
+    let last = plain_curve.last().copied().unwrap_or((0, f64::NAN, f64::NAN));
+    assert!(last.2 > best.2 + 2.0, "held-out −ELBO should rise after its best ({:.1} at step {}) but ends at {:.1}", best.2, best.0, last.2);
+    assert!(last.1 < best.1 - 5.0, "training −ELBO should keep falling after the held-out best ({:.1} → {:.1})", best.1, last.1);
+    for (name, curve) in &runs[1..] {
+        assert!(gap(curve) < 0.85 * gap(plain_curve), "{name} should narrow the train/test gap: {:.1} vs {:.1} without", gap(curve), gap(plain_curve));
+    }
+}
