@@ -101,6 +101,31 @@ fn diverging(p: f32) -> [u8; 3] {
     end.map(|c| (255.0 + (c - 255.0) * t).round() as u8)
 }
 
+/// Ten distinguishable colours for digit classes (Tableau 10).
+const CLASS_COLOURS: [[u8; 3]; 10] = [
+    [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
+    [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [140, 130, 125],
+];
+
+/// Writes a scatter of latent codes coloured by class (classes beyond ten share the last colour),
+/// scaled so the farthest point sits just inside the frame, with light axes through the origin.
+pub fn class_scatter(path: &Path, points: &[[f32; 2]], labels: &[u8], size: usize) -> anyhow::Result<()> {
+    let reach = points.iter().flat_map(|p| [p[0].abs(), p[1].abs()]).filter(|v| v.is_finite()).fold(1e-3f32, f32::max);
+    let scale = 0.95 * VIEW / reach;
+    let mut pixels = vec![255u8; size * size * 3];
+    let mid = size / 2;
+    for i in 0..size {
+        for (x, y) in [(i, mid), (mid, i)] {
+            pixels[(y * size + x) * 3..(y * size + x) * 3 + 3].copy_from_slice(&[225, 225, 225]);
+        }
+    }
+    for (class, colour) in CLASS_COLOURS.iter().enumerate() {
+        let members: Vec<[f32; 2]> = points.iter().zip(labels).filter(|(_, &l)| usize::from(l).min(CLASS_COLOURS.len() - 1) == class).map(|(p, _)| [p[0] * scale, p[1] * scale]).collect();
+        draw_points(&mut pixels, size, &members, *colour, 3, None);
+    }
+    write_png(path, size, size, png::ColorType::Rgb, &pixels)
+}
+
 /// Real points as small grey dots, generated ones on top as larger blue dots framed in white, so
 /// that a few samples stand out among thousands of data points.
 fn draw_real_and_generated(pixels: &mut [u8], size: usize, real: &[[f32; 2]], generated: &[[f32; 2]]) {

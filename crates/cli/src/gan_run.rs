@@ -67,8 +67,8 @@ struct GanRun {
 impl GanRun {
     fn resolve(args: &TrainArgs, data: &RunData) -> anyhow::Result<Self> {
         let gan = &args.gan;
-        if args.beta != 1.0 || args.l1 != 0.0 || args.dropout != 0.0 {
-            bail!("--beta, --l1 and --dropout apply to the VAE only; the GAN has --l2-g and --l2-d");
+        if args.beta != 1.0 || args.l1 != 0.0 || args.dropout != 0.0 || args.beta_warmup != 0 || args.early_stopping != 0 {
+            bail!("--beta, --beta-warmup, --l1, --dropout and --early-stopping apply to the VAE only; the GAN has --l2-g and --l2-d");
         }
         let (lr_d, l2_g, l2_d) = (gan.lr_d.unwrap_or(args.lr), gan.l2_g.unwrap_or(args.l2), gan.l2_d.unwrap_or(args.l2));
         if !(lr_d.is_finite() && lr_d > 0.0 && lr_d <= 1.0) {
@@ -209,6 +209,7 @@ pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
             csv: std::iter::once(done.to_string()).chain(values.iter().map(ToString::to_string)).collect::<Vec<_>>().join(","),
             message: format!("D loss {:.3} (real {:.2}, fake {:.2} right; held-out {:.2})  G loss {:.3}", d.loss_real + d.loss_fake, d.accuracy_real, d.accuracy_fake, test.accuracy_real, m.generator_loss),
             finite: values.iter().all(|v| v.is_finite()),
+            stop: false,
         })
     })
     .await?;

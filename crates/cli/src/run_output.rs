@@ -16,6 +16,8 @@ pub struct Row {
     pub message: String,
     /// Whether every value is finite; a run stops at the first row that is not.
     pub finite: bool,
+    /// The run asks to end here (early stopping).
+    pub stop: bool,
 }
 
 /// A flat JSON object of already-formatted values (numbers, or strings quoted by [`json_string`]).
@@ -60,6 +62,9 @@ pub async fn drive(out: &Path, header: &str, steps: usize, every: usize, mut chu
         progress.set_message(row.message);
         if !row.finite {
             diverged = Some(done);
+            break;
+        }
+        if row.stop {
             break;
         }
     }

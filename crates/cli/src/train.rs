@@ -6,12 +6,12 @@ use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use latent_core::data::mnist::{self, Mnist};
 use latent_core::data::toy2d::{self, Toy2d};
-use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeCpu, VaeSpec};
+use latent_core::model::{latent_views, BetaWarmup, EarlyStopping, Likelihood, StepMetrics, StopDecision, TrainKnobs, VaeCpu, VaeSpec};
 use latent_core::ops::gather::{gather_f32, gather_u8};
 use latent_core::ops::optimizer::AdamConfig;
 use latent_core::rng::{fold_seed, RngStream};
 use latent_core::{Activation, Matrix};
-use latent_gpu::{GpuDataset, GpuVae, Kernels};
+use latent_gpu::{EvalSplit, GpuDataset, GpuVae, Kernels};
 
 use crate::figures;
 use crate::gan_run::{self, GanArgs};
@@ -19,6 +19,8 @@ use crate::run_output::{self, json_list, json_object, json_string, Row};
 
 /// The 10,000 MNIST digits shipped with the project (see www/assets/README.md).
 const MNIST_ASSET: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
+/// Increments of β's warm-up ramp (each a knob change between submissions).
+const WARMUP_LEVELS: u32 = 20;
 /// Observation noise σ of the Gaussian likelihood on 2D data (inverse variance 1/σ²).
 const POINT_SIGMA: f32 = 0.1;
 
@@ -107,6 +109,18 @@ pub struct TrainArgs {
     /// Steps between metric rows (and held-out evaluations).
     #[arg(long, default_value_t = 50)]
     pub(crate) eval_every: usize,
+    /// VAE β warm-up: β rises linearly from 0 to --beta over this many steps (0 = off).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) beta_warmup: u32,
+    /// VAE early stopping: stop after this many held-out evaluations without improvement (0 = off).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) early_stopping: u32,
+    /// Smallest fall of the held-out −ELBO (nats) that early stopping counts as an improvement.
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) min_delta: f64,
+    /// With early stopping, keep the last parameters instead of restoring the best ones.
+    #[arg(long)]
+    pub(crate) no_restore_best: bool,
     #[arg(long, value_enum, default_value = "gpu")]
     pub(crate) backend: BackendArg,
     /// Output folder (created if missing).
@@ -122,6 +136,8 @@ pub(crate) struct RunData {
     pub(crate) bytes: Option<Vec<u8>>,
     pub(crate) points: Option<Vec<f32>>,
     pub(crate) dim: usize,
+    /// Class of every row (MNIST digits), for colouring the latent scatter.
+    pub(crate) labels: Option<Vec<u8>>,
     pub(crate) train: Vec<u32>,
     pub(crate) test: Vec<u32>,
 }
@@ -145,7 +161,7 @@ impl RunData {
     pub(crate) fn load(args: &TrainArgs) -> anyhow::Result<Self> {
         if args.dataset == "mnist" {
             let (data, train, test) = mnist_split(args.train_size)?;
-            return Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, train, test });
+            return Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test });
         }
         let Some(dist) = Toy2d::from_key(&args.dataset) else {
             bail!("unknown dataset `{}`: use mnist, ring, grid, moons, spiral or gaussian", args.dataset);
@@ -155,7 +171,7 @@ impl RunData {
         let points = toy2d::sample(dist, n_train + n_test, args.noise, args.seed)?;
         let flat = points.iter().flat_map(|p| *p).collect();
         let total = u32::try_from(n_train + n_test)?;
-        Ok(Self { bytes: None, points: Some(flat), dim: 2, train: (0..n_train as u32).collect(), test: (n_train as u32..total).collect() })
+        Ok(Self { bytes: None, points: Some(flat), dim: 2, labels: None, train: (0..n_train as u32).collect(), test: (n_train as u32..total).collect() })
     }
 
     /// `rows` rows by the gather kernels' rule, as f32 (pixels scaled to [0, 1]).
@@ -227,19 +243,65 @@ impl Engine {
         }
     }
 
-    /// Held-out negative ELBO over whole batches of the test rows.
-    async fn evaluate(&self, data: &RunData, batch: usize, seed: u32) -> anyhow::Result<f64> {
+    /// Negative ELBO over whole batches of the held-out rows, or of as many training rows.
+    async fn evaluate(&self, data: &RunData, split: EvalSplit, batch: usize, seed: u32) -> anyhow::Result<f64> {
         match self {
-            Engine::Gpu(vae) => Ok(vae.evaluate().await?.negative_elbo()),
+            Engine::Gpu(vae) => Ok(vae.evaluate_split(split).await?.negative_elbo()),
             Engine::Cpu(vae) => {
-                let chunks = data.test.len() / batch;
+                let test_chunks = data.test.len() / batch;
+                let (rows, chunks) = match split {
+                    EvalSplit::Test => (&data.test, test_chunks),
+                    EvalSplit::Train => (&data.train, (data.train.len() / batch).clamp(1, test_chunks.max(1))),
+                };
                 let mut total = 0.0;
                 for chunk in 0..chunks as u32 {
-                    let x = data.batch(&data.test, 0, chunk, batch);
+                    let x = data.batch(rows, 0, chunk, batch);
                     let (recon, kl) = vae.evaluate(&x, RngStream::new(seed, latent_core::model::vae::EVAL_STREAM), chunk)?;
                     total += recon + kl;
                 }
                 Ok(total / chunks.max(1) as f64)
+            }
+        }
+    }
+
+    /// The GPU engine holds its knobs; the CPU twin takes them with each step.
+    fn set_knobs(&self, knobs: TrainKnobs) -> anyhow::Result<()> {
+        if let Engine::Gpu(vae) = self {
+            vae.set_knobs(knobs)?;
+        }
+        Ok(())
+    }
+
+    /// Early stopping's checkpoint: keeps (or, with `restore`, puts back) the parameters.
+    fn checkpoint(&mut self, saved: &mut Option<Vec<f32>>, restore: bool) -> anyhow::Result<()> {
+        match (self, restore) {
+            (Engine::Gpu(vae), false) => vae.save_best()?,
+            (Engine::Gpu(vae), true) => vae.restore_best()?,
+            (Engine::Cpu(vae), false) => *saved = Some(vae.params.clone()),
+            (Engine::Cpu(vae), true) => vae.params = saved.clone().context("no parameters were saved")?,
+        }
+        Ok(())
+    }
+
+    /// Posterior means of the held-out rows (rows × latent; GPU: whole batches of them).
+    async fn latent_means(&self, data: &RunData, batch: usize) -> anyhow::Result<Vec<f32>> {
+        match self {
+            Engine::Gpu(vae) => Ok(vae.latent_codes().await?.mean),
+            Engine::Cpu(vae) => {
+                let rows = data.test.len() / batch * batch;
+                let x = data.batch(&data.test, 0, 0, rows);
+                Ok(vae.encode(&x)?.0.data)
+            }
+        }
+    }
+
+    /// Decoder output as data for each row of `z` (rows × latent).
+    async fn decode(&self, z: &[f32], latent: usize) -> anyhow::Result<Vec<f32>> {
+        match self {
+            Engine::Gpu(vae) => Ok(vae.decode(z).await?),
+            Engine::Cpu(vae) => {
+                let z = Matrix::from_vec(z.len() / latent, latent, z.to_vec()).context("codes are not whole rows")?;
+                Ok(vae.decode(&z)?.data)
             }
         }
     }
@@ -253,9 +315,7 @@ impl Engine {
                 let prior = latent_core::model::vae::prior_noise(seed, batch, latent);
                 let samples = vae.decode(&prior)?.data;
                 let x = Matrix { rows: batch, cols: data.dim, data: inputs.clone() };
-                let enc = vae.arch.encoder.forward(&vae.arch.layout, &vae.params, &x)?;
-                let h = enc.last().context("encoder has no layers")?;
-                let mu = Matrix { rows: batch, cols: latent, data: (0..batch).flat_map(|i| (0..latent).map(move |d| (i, d))).map(|(i, d)| h.at(i, d)).collect() };
+                let (mu, _) = vae.encode(&x)?;
                 Ok((samples, inputs, vae.decode(&mu)?.data))
             }
         }
@@ -330,23 +390,95 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
 
     let mut engine = build_engine(&args, &spec, &data, knobs).await?;
     let seed = fold_seed(args.seed);
-    let header = "step,reconstruction,kl,l2_term,l1_term,total,test_negative_elbo";
+    let header = "step,beta,reconstruction,kl,l2_term,l1_term,total,train_negative_elbo,test_negative_elbo";
+    let warmup = BetaWarmup { target: args.beta, steps: args.beta_warmup };
+    let mut stopping = (args.early_stopping > 0).then(|| EarlyStopping::new(args.early_stopping, args.min_delta));
+    let mut saved = None;
+    let mut last_step = 0;
     let diverged = run_output::drive(&args.out, header, steps, args.eval_every, async |done, chunk| {
-        let m = engine.train(&data, chunk, args.batch, knobs).await?;
-        let test = engine.evaluate(&data, args.batch, seed).await?;
+        // β is held per submission; during warm-up a chunk is split at each of the ramp's increments.
+        let (mut at, mut m, mut beta) = (done - chunk, StepMetrics::default(), args.beta);
+        while at < done {
+            let n = (done - at).min(usize::try_from(warmup.chunk_from(at as u64, WARMUP_LEVELS)).unwrap_or(usize::MAX));
+            beta = warmup.beta_for_chunk(at as u64, WARMUP_LEVELS);
+            let knobs = TrainKnobs { beta, ..knobs };
+            engine.set_knobs(knobs)?;
+            m = engine.train(&data, n, args.batch, knobs).await?;
+            at += n;
+        }
+        last_step = done;
+        let train = engine.evaluate(&data, EvalSplit::Train, args.batch, seed).await?;
+        let test = engine.evaluate(&data, EvalSplit::Test, args.batch, seed).await?;
+        let finite = m.is_finite() && test.is_finite();
+        let stop = match stopping.as_mut().filter(|_| finite).map(|s| s.observe(done as u64, test)) {
+            Some(StopDecision::Improved) => {
+                engine.checkpoint(&mut saved, false)?;
+                false
+            }
+            Some(StopDecision::Stop) => true,
+            Some(StopDecision::Wait) | None => false,
+        };
         Ok(Row {
-            csv: format!("{done},{},{},{},{},{},{test}", m.reconstruction, m.kl, m.l2_term, m.l1_term, m.total(args.beta)),
-            message: format!("loss {:.2}  test −ELBO {test:.2}", m.total(args.beta)),
-            finite: m.is_finite() && test.is_finite(),
+            csv: format!("{done},{beta},{},{},{},{},{},{train},{test}", m.reconstruction, m.kl, m.l2_term, m.l1_term, m.total(beta)),
+            message: format!("loss {:.2}  −ELBO train {train:.2} test {test:.2}", m.total(beta)),
+            finite,
+            stop,
         })
     })
     .await?;
+    if let Some((best_step, best)) = stopping.as_ref().and_then(EarlyStopping::best) {
+        let restore = !args.no_restore_best;
+        if restore {
+            engine.checkpoint(&mut saved, true)?;
+        }
+        let verb = if last_step < steps { "stopped early" } else { "finished" };
+        eprintln!("{verb} at step {last_step}; best held-out −ELBO {best:.2} at step {best_step}{}", if restore { " (its parameters restored)" } else { "" });
+    }
     write_figures(&engine, &data, &args, seed).await?;
     finish(&args.out, diverged, &format!("lower --lr (now {})", args.lr))
 }
 
+/// Side of the decoded manifold grid and the extent of the codes it covers (±2.5 σ of the prior).
+const MANIFOLD_SIDE: usize = 16;
+const MANIFOLD_EXTENT: f32 = 2.5;
+/// Interpolation strips: pairs of held-out digits and steps between them.
+const INTERPOLATION_PAIRS: usize = 5;
+const INTERPOLATION_STEPS: usize = 10;
+
+/// The latent space: codes of held-out rows coloured by class (`latent.png`), and for images the
+/// decoder over a grid in the two most-varied dimensions (`manifold.png`) and along lines between
+/// digits of neighbouring classes (`interpolation.png`).
+async fn write_latent_figures(engine: &Engine, data: &RunData, args: &TrainArgs, latent: usize) -> anyhow::Result<()> {
+    let means = engine.latent_means(data, args.batch).await?;
+    let dims = latent_views::most_varied_dims(&means, latent);
+    let points: Vec<[f32; 2]> = means.chunks_exact(latent).map(|m| [m[dims.0], m[dims.1]]).collect();
+    let labels: Vec<u8> = match &data.labels {
+        Some(all) => data.test.iter().take(points.len()).map(|&i| all[i as usize]).collect(),
+        None => vec![0; points.len()],
+    };
+    figures::class_scatter(&args.out.join("latent.png"), &points, &labels, 512)?;
+    if data.dim != mnist::PIXELS {
+        return Ok(());
+    }
+    let grid = engine.decode(&latent_views::manifold_grid(latent, dims, MANIFOLD_SIDE, MANIFOLD_EXTENT), latent).await?;
+    let images: Vec<&[f32]> = grid.chunks_exact(data.dim).collect();
+    figures::digit_grid(&args.out.join("manifold.png"), &images, mnist::IMAGE_SIDE, MANIFOLD_SIDE, 2)?;
+    let mut codes = Vec::new();
+    for (a, b) in latent_views::class_pairs(&labels, INTERPOLATION_PAIRS) {
+        codes.extend(latent_views::interpolate(&means[a * latent..][..latent], &means[b * latent..][..latent], INTERPOLATION_STEPS));
+    }
+    if !codes.is_empty() {
+        let strip = engine.decode(&codes, latent).await?;
+        let images: Vec<&[f32]> = strip.chunks_exact(data.dim).collect();
+        figures::digit_grid(&args.out.join("interpolation.png"), &images, mnist::IMAGE_SIDE, INTERPOLATION_STEPS, 3)?;
+    }
+    Ok(())
+}
+
 async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: u32) -> anyhow::Result<()> {
-    let (samples, inputs, recons) = engine.figures(data, args.batch, args.latent.unwrap_or(20), seed).await?;
+    let latent = args.latent.unwrap_or(20);
+    write_latent_figures(engine, data, args, latent).await?;
+    let (samples, inputs, recons) = engine.figures(data, args.batch, latent, seed).await?;
     let rows_of = |v: &[f32]| v.chunks(data.dim).map(<[f32]>::to_vec).collect::<Vec<_>>();
     if data.dim == mnist::PIXELS {
         let samples = rows_of(&samples);
@@ -385,6 +517,10 @@ fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize
     let mut fields = common_config(args, "vae", steps, train_rows);
     fields.extend([
         ("beta", args.beta.to_string()),
+        ("beta_warmup_steps", args.beta_warmup.to_string()),
+        ("early_stopping_patience", args.early_stopping.to_string()),
+        ("early_stopping_min_delta", args.min_delta.to_string()),
+        ("restore_best", (args.early_stopping > 0 && !args.no_restore_best).to_string()),
         ("l1", args.l1.to_string()),
         ("l2", args.l2.to_string()),
         ("dropout", args.dropout.to_string()),
@@ -416,7 +552,7 @@ pub async fn bench(steps: usize) -> anyhow::Result<()> {
     println!("reference VAE 784-400-20, batch 128, {} dispatches per step", gpu.step_schedule().len());
     println!("GPU engine on {}: {gpu_rate:.2} steps/s", ctx.summary());
 
-    let run = RunData { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, train, test };
+    let run = RunData { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, labels: None, train, test };
     let mut cpu: VaeCpu<f32> = VaeCpu::new(arch, &init, 1)?;
     let cpu_steps = steps.clamp(1, 10);
     let start = web_time::Instant::now();
