@@ -5,8 +5,10 @@ pub mod gan;
 pub mod layout;
 pub mod mlp;
 pub mod vae;
+pub mod vae_gan;
 
 pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
 pub use mlp::{Dense, Mlp, MlpDropout};
 pub use vae::{Likelihood, StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec};
+pub use vae_gan::{VaeGanArch, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec};
