@@ -11,6 +11,7 @@ mod models;
 mod pointwise;
 mod training;
 mod vae;
+mod vae_gan;
 
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
 pub use errors::{errors_are_values, kernels_compile};
@@ -21,6 +22,7 @@ pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_c
 pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
 pub use vae::{dropout, kl, reparam};
+pub use vae_gan::vae_gan_matches_cpu_twin;
 
 /// Calls `$m!(name, name, ...)` with every check, so each test binary lists all of them without
 /// repeating the list (a new check runs natively and in the browser at once).
@@ -52,6 +54,7 @@ macro_rules! for_each_check {
             vae_matches_cpu_twin,
             vae_step_dispatch_count,
             gan_matches_cpu_twin,
+            vae_gan_matches_cpu_twin,
             model_outlives_its_kernels
         );
     };
