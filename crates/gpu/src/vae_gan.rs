@@ -48,6 +48,7 @@ impl GpuVaeGan {
     /// Allocates everything for `arch` at `batch` and records the D and VAE steps.
     #[allow(clippy::too_many_arguments)]
     pub fn new(kernels: &Kernels, arch: VaeGanArch, vae_init: &[f32], d_init: &[f32], dataset: GpuDataset, batch: usize, seed: u32, knobs: VaeGanKnobs) -> Result<Self, GpuError> {
+        knobs.check_gamma()?;
         let k = kernels;
         let vae = VaeCore::new(k, "vae_gan", arch.vae.clone(), vae_init, dataset, batch, seed)?;
         let ctx = vae.ctx.clone();
@@ -132,9 +133,7 @@ impl GpuVaeGan {
 
     /// Changes γ, the VAE's knobs and D's λ₂ and Adam for the following rounds (uniform writes).
     pub fn set_knobs(&self, knobs: VaeGanKnobs) -> Result<(), GpuError> {
-        if !(0.0..=latent_core::model::vae_gan::MAX_GAMMA).contains(&knobs.gamma) {
-            return Err(GpuError::invalid("vae-gan", format!("γ {} is outside [0, {}]", knobs.gamma, latent_core::model::vae_gan::MAX_GAMMA)));
-        }
+        knobs.check_gamma()?;
         let ctx = &self.vae.ctx;
         self.vae.set_knobs(&self.vae_step, &self.vae_knobs, knobs.vae)?;
         let gamma = &self.vae_step.dispatches()[self.gamma_dispatch];

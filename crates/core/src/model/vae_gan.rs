@@ -76,6 +76,17 @@ pub struct VaeGanKnobs {
     pub adam_discriminator: AdamConfig,
 }
 
+impl VaeGanKnobs {
+    /// Fails unless γ is in [0, [`MAX_GAMMA`]] (the VAE's own knobs are checked by its step).
+    pub fn check_gamma(&self) -> Result<(), CoreError> {
+        if (0.0..=MAX_GAMMA).contains(&self.gamma) {
+            Ok(())
+        } else {
+            Err(CoreError::InvalidArgument { op: "vae-gan", message: format!("γ {} is outside [0, {MAX_GAMMA}]", self.gamma) })
+        }
+    }
+}
+
 impl Default for VaeGanKnobs {
     fn default() -> Self {
         let gan = GanKnobs::default();
@@ -165,9 +176,7 @@ impl<T: Real> VaeGanCpu<T> {
     /// The VAE step's forward and backward, leaving ∂(VAE loss + γ·generator loss)/∂params in
     /// [`gradients`](Self::gradients); parameters are untouched.
     pub fn compute_vae_gradients(&mut self, x: &Matrix<T>, knobs: VaeGanKnobs) -> Result<(StepMetrics, f64), CoreError> {
-        if !(0.0..=MAX_GAMMA).contains(&knobs.gamma) {
-            return Err(CoreError::InvalidArgument { op: "vae-gan", message: format!("γ {} is outside [0, {MAX_GAMMA}]", knobs.gamma) });
-        }
+        knobs.check_gamma()?;
         let metrics = self.vae.compute_gradients(x, knobs.vae)?;
         let z = self.prior_codes(G_NOISE_STREAM, x.rows, self.vae.step);
         let (outputs, fake) = self.decode_mean(&z)?;
