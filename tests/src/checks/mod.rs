@@ -22,7 +22,7 @@ pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_c
 pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
 pub use vae::{dropout, kl, reparam};
-pub use vae_gan::vae_gan_matches_cpu_twin;
+pub use vae_gan::{vae_gan_at_gamma_zero_is_the_vae, vae_gan_matches_cpu_twin};
 
 /// Calls `$m!(name, name, ...)` with every check, so each test binary lists all of them without
 /// repeating the list (a new check runs natively and in the browser at once).
@@ -55,6 +55,7 @@ macro_rules! for_each_check {
             vae_step_dispatch_count,
             gan_matches_cpu_twin,
             vae_gan_matches_cpu_twin,
+            vae_gan_at_gamma_zero_is_the_vae,
             model_outlives_its_kernels
         );
     };

@@ -84,3 +84,34 @@ pub async fn vae_gan_matches_cpu_twin(h: &Harness) -> Check {
     }
     h.no_gpu_errors()
 }
+
+/// At γ = 0 the GPU VAE-GAN's encoder and decoder follow the plain GPU VAE bit for bit (same seed,
+/// data, initial parameters and knobs, dropout on), while its discriminator trains beside them.
+pub async fn vae_gan_at_gamma_zero_is_the_vae(h: &Harness) -> Check {
+    use latent_gpu::GpuVae;
+
+    let (rows, dim, batch, seed) = (48usize, 12usize, 8usize, 5u32);
+    let vae = VaeSpec { data_dim: dim, hidden: vec![10], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Bernoulli };
+    let arch = VaeGanSpec::new(vae, vec![6]).build().map_err(|e| e.to_string())?;
+    let (init, d_init) = (arch.vae.layout.init(2), arch.d_layout.init(3));
+    let bytes: Vec<u8> = (0..rows * dim).map(|i| (i * 53 % 256) as u8).collect();
+    let indices: Vec<u32> = (0..rows as u32).collect();
+    let dataset = || GpuDataset::pixels(&h.ctx, dim, &bytes, &indices, &indices[..16]).map_err(|e| e.to_string());
+    let knobs = VaeGanKnobs { vae: TrainKnobs { dropout: 0.3, l2: 1e-3, ..TrainKnobs::default() }, gamma: 0.0, ..VaeGanKnobs::default() };
+    let plain = GpuVae::new(&h.kernels, arch.vae.clone(), &init, dataset()?, batch, seed, knobs.vae).map_err(|e| e.to_string())?;
+    let model = GpuVaeGan::new(&h.kernels, arch, &init, &d_init, dataset()?, batch, seed, knobs).map_err(|e| e.to_string())?;
+    plain.train(10).map_err(|e| e.to_string())?;
+    model.train(10).map_err(|e| e.to_string())?;
+    let (expected, got) = (plain.metrics().await.map_err(|e| e.to_string())?, model.metrics().await.map_err(|e| e.to_string())?);
+    if got.vae != expected {
+        return Err(format!("after 10 rounds at γ = 0 the VAE-GAN's VAE metrics {:?} differ from the VAE's {expected:?}", got.vae));
+    }
+    let (expected, got) = (plain.parameters().await.map_err(|e| e.to_string())?, model.parameters().await.map_err(|e| e.to_string())?);
+    if let Some(i) = (0..expected.len()).find(|&i| expected[i].to_bits() != got.get(i).map_or(u32::MAX, |v| v.to_bits())) {
+        return Err(format!("parameter {i}: VAE-GAN at γ = 0 has {:?}, the VAE {}", got.get(i), expected[i]));
+    }
+    if !got.iter().any(|&p| p != 0.0) || init == got {
+        return Err("the parameters did not train".into());
+    }
+    h.no_gpu_errors()
+}
