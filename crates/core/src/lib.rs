@@ -9,6 +9,7 @@ pub mod data;
 pub mod error;
 pub mod finite_diff;
 pub mod matrix;
+pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod real;

@@ -23,6 +23,16 @@ pub enum GpuError {
     Readback { label: String, message: String },
 }
 
+/// The reference math's argument and shape errors, raised while building or configuring a model.
+impl From<latent_core::CoreError> for GpuError {
+    fn from(e: latent_core::CoreError) -> Self {
+        match e {
+            latent_core::CoreError::ShapeMismatch { op, expected, got } => Self::ShapeMismatch { op, expected, got },
+            latent_core::CoreError::InvalidArgument { op, message } => Self::InvalidArgument { op, message },
+        }
+    }
+}
+
 impl GpuError {
     pub(crate) fn shape(op: &'static str, expected: impl Into<String>, got: impl Into<String>) -> Self {
         Self::ShapeMismatch { op, expected: expected.into(), got: got.into() }

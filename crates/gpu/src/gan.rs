@@ -10,7 +10,7 @@
 //! caller-given codes (more samples than one batch), each recorded once at that size.
 
 use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM, MAP_POINTS};
-use latent_core::model::{DiscriminatorMetrics, GanArch, GanKnobs, HeldOutMetrics};
+use latent_core::model::{DiscriminatorMetrics, GanArch, GanKnobs, HeldOutMetrics, Mlp, ParamLayout};
 use latent_core::Activation;
 use latent_core::ops::optimizer::AdamConfig;
 
@@ -30,15 +30,15 @@ const D_COUNTER: u32 = 0;
 const G_COUNTER: u32 = 1;
 const EVAL_COUNTER: u32 = 2;
 
-/// Metrics buffer slots.
+/// Metrics buffer slots (the VAE-GAN uses the D and G-loss slots too).
 const LOSS_REAL: usize = 0;
 const LOSS_FAKE: usize = 1;
 const ACC_REAL: usize = 2;
 const ACC_FAKE: usize = 3;
-const D_PENALTY: usize = 4; // L2 at 4, L1 at 5
-const G_LOSS: usize = 6;
+pub(crate) const D_PENALTY: usize = 4; // L2 at 4, L1 at 5
+pub(crate) const G_LOSS: usize = 6;
 const G_PENALTY: usize = 8; // L2 at 8, L1 at 9
-const METRICS: usize = 10;
+pub(crate) const METRICS: usize = 10;
 /// Held-out metrics buffer slots.
 const EVAL_LOSS: usize = 0;
 const EVAL_ACC: usize = 1;
@@ -53,16 +53,16 @@ pub struct GanMetrics {
 
 /// One network's parameters, gradients and Adam moments, flat.
 #[derive(Debug)]
-struct NetParams {
-    params: GpuTensor,
-    grads: GpuTensor,
+pub(crate) struct NetParams {
+    pub(crate) params: GpuTensor,
+    pub(crate) grads: GpuTensor,
     m: GpuTensor,
     v: GpuTensor,
     mask: GpuTensor,
 }
 
 impl NetParams {
-    fn new(ctx: &GpuContext, name: &str, layout: &latent_core::model::ParamLayout, init: &[f32]) -> Result<Self, GpuError> {
+    pub(crate) fn new(ctx: &GpuContext, name: &str, layout: &latent_core::model::ParamLayout, init: &[f32]) -> Result<Self, GpuError> {
         let len = layout.len;
         Ok(Self {
             params: ctx.upload_f32(&format!("{name}.params"), 1, len, init)?,
@@ -75,7 +75,7 @@ impl NetParams {
 
     /// Penalty value, penalty gradient, Adam: returns the indices of (value, gradient, adam).
     #[allow(clippy::too_many_arguments)]
-    fn push_update(&self, k: &Kernels, s: &mut Schedule, metrics: &GpuTensor, slot: usize, counters: &GpuTensor, counter: u32, l2: f32, adam: AdamConfig) -> Result<[usize; 3], GpuError> {
+    pub(crate) fn push_update(&self, k: &Kernels, s: &mut Schedule, metrics: &GpuTensor, slot: usize, counters: &GpuTensor, counter: u32, l2: f32, adam: AdamConfig) -> Result<[usize; 3], GpuError> {
         let all = ParamRange::all(&self.params);
         let value = s.len();
         s.push(k.penalty_value(&self.params, &self.mask, metrics, slot, all, 0.0, l2)?);
@@ -85,6 +85,85 @@ impl NetParams {
         s.push(k.adam(&self.params, &self.grads, &self.m, &self.v, counters, counter, all, adam)?);
         Ok([value, gradient, update])
     }
+
+    /// Writes λ₂ and Adam's settings into the dispatches [`push_update`](Self::push_update) recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn set_knobs(&self, ctx: &GpuContext, schedule: &Schedule, indices: [usize; 3], slot: usize, counter: u32, l2: f32, adam: AdamConfig) -> Result<(), GpuError> {
+        let len = u32::try_from(self.params.len()).unwrap_or(u32::MAX);
+        let penalty = |out_index: usize| PenaltyParams { offset: 0, len, out_index: out_index as u32, _pad0: 0, l1: 0.0, l2, _pad1: [0; 2] };
+        let d = schedule.dispatches();
+        d[indices[0]].update_params(ctx, &penalty(slot))?;
+        d[indices[1]].update_params(ctx, &penalty(0))?;
+        d[indices[2]].update_params(ctx, &adam_params(ParamRange::all(&self.params), counter, adam)?)
+    }
+}
+
+/// D's two passes, on the real batch and on fakes, and the per-sample rows its losses go through:
+/// shared by every model whose samples D judges (the GAN's generator, the VAE-GAN's decoder).
+#[derive(Debug)]
+pub(crate) struct DiscriminatorPasses {
+    real: NetBuffers,
+    fake: NetBuffers,
+    loss_rows: GpuTensor,
+    correct_rows: GpuTensor,
+}
+
+impl DiscriminatorPasses {
+    pub(crate) fn new(ctx: &GpuContext, layout: &ParamLayout, net: &Mlp, discriminator: &NetParams, batch: usize) -> Result<Self, GpuError> {
+        Ok(Self {
+            real: NetBuffers::new(ctx, layout, net, "discriminator.real", batch, &discriminator.params, &discriminator.grads)?,
+            fake: NetBuffers::new(ctx, layout, net, "discriminator.fake", batch, &discriminator.params, &discriminator.grads)?,
+            loss_rows: ctx.zeros("discriminator.loss_rows", batch, 1)?,
+            correct_rows: ctx.zeros("discriminator.correct_rows", batch, 1)?,
+        })
+    }
+
+    /// D on `x` (real) and `fake`: losses and accuracies (means, `scale` = 1/batch) into the D slots
+    /// of `metrics`, then D's parameter gradients, real written and fake accumulated.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_discriminator_gradients(&self, k: &Kernels, net: &Mlp, x: &GpuTensor, fake: &GpuTensor, metrics: &GpuTensor, scale: f32, s: &mut Schedule) -> Result<(), GpuError> {
+        self.real.forward(k, net, x, s)?;
+        self.fake.forward(k, net, fake, s)?;
+        for (pass, label, loss_slot, acc_slot) in [(&self.real, GanLabel::Real, LOSS_REAL, ACC_REAL), (&self.fake, GanLabel::Fake, LOSS_FAKE, ACC_FAKE)] {
+            s.push(k.gan_forward(pass.output()?, label, &self.loss_rows, &self.correct_rows)?);
+            s.push(k.sum_all(&self.loss_rows, metrics, loss_slot, scale, false)?);
+            s.push(k.sum_all(&self.correct_rows, metrics, acc_slot, scale, false)?);
+        }
+        s.push(k.gan_backward(self.real.output()?, GanLabel::Real, self.real.output_grad()?, scale, false)?);
+        self.real.backward(k, net, x, None, false, s)?;
+        s.push(k.gan_backward(self.fake.output()?, GanLabel::Fake, self.fake.output_grad()?, scale, false)?);
+        self.fake.backward(k, net, fake, None, true, s)
+    }
+
+    /// D on held-out real rows `x`: loss and accuracy means (`scale` = 1/rows evaluated) added to
+    /// slots EVAL_LOSS and EVAL_ACC of `sums`, chunk after chunk; no gradient.
+    pub(crate) fn push_held_out(&self, k: &Kernels, net: &Mlp, x: &GpuTensor, sums: &GpuTensor, scale: f32, s: &mut Schedule) -> Result<(), GpuError> {
+        self.real.forward(k, net, x, s)?;
+        s.push(k.gan_forward(self.real.output()?, GanLabel::Real, &self.loss_rows, &self.correct_rows)?);
+        s.push(k.sum_all(&self.loss_rows, sums, EVAL_LOSS, scale, true)?);
+        s.push(k.sum_all(&self.correct_rows, sums, EVAL_ACC, scale, true)?);
+        Ok(())
+    }
+
+    /// The non-saturating generator loss −log σ(D(fake)) through a frozen D: its mean into
+    /// metrics[G_LOSS] and `grad_scale` · ∂loss/∂fake into `fake_grad`. Returns the index of the
+    /// dispatch that carries `grad_scale`, for knob changes.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn push_generator_signal(&self, k: &Kernels, net: &Mlp, fake: &GpuTensor, fake_grad: &GpuTensor, metrics: &GpuTensor, scale: f32, grad_scale: f32, s: &mut Schedule) -> Result<usize, GpuError> {
+        self.fake.forward(k, net, fake, s)?;
+        s.push(k.gan_forward(self.fake.output()?, GanLabel::Real, &self.loss_rows, &self.correct_rows)?);
+        s.push(k.sum_all(&self.loss_rows, metrics, G_LOSS, scale, false)?);
+        let carrying = s.len();
+        s.push(k.gan_backward(self.fake.output()?, GanLabel::Real, self.fake.output_grad()?, grad_scale, false)?);
+        self.fake.backward_input_only(k, net, fake, fake_grad, s)?;
+        Ok(carrying)
+    }
+}
+
+/// The D slots of a metrics buffer read back.
+pub(crate) fn discriminator_metrics(values: &[f32]) -> DiscriminatorMetrics {
+    let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
+    DiscriminatorMetrics { loss_real: at(LOSS_REAL), loss_fake: at(LOSS_FAKE), accuracy_real: at(ACC_REAL), accuracy_fake: at(ACC_FAKE), l2_term: at(D_PENALTY) }
 }
 
 /// A GAN living on the GPU.
@@ -111,7 +190,10 @@ pub struct GpuGan {
     map_out: GpuTensor,
     generate: Schedule,
     generate_codes: GpuTensor,
-    nets: [NetBuffers; 5],
+    g_net: NetBuffers,
+    /// D over the heat map's points, G over a block of codes.
+    view_nets: [NetBuffers; 2],
+    _passes: DiscriminatorPasses,
     _buffers: Vec<GpuTensor>,
     _dataset: GpuDataset,
 }
@@ -143,12 +225,10 @@ impl GpuGan {
         let counters = ctx.upload_u32("gan.counters", 1, 3, &[0, 0, 0])?;
         let metrics = ctx.zeros("gan.metrics", 1, METRICS)?;
         let g_net = NetBuffers::new(&ctx, &arch.g_layout, &arch.generator, "generator", batch, &generator.params, &generator.grads)?;
-        let d_real = NetBuffers::new(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.real", batch, &discriminator.params, &discriminator.grads)?;
-        let d_fake = NetBuffers::new(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.fake", batch, &discriminator.params, &discriminator.grads)?;
+        let passes = DiscriminatorPasses::new(&ctx, &arch.d_layout, &arch.discriminator, &discriminator, batch)?;
         let x = ctx.zeros("gan.real_batch", batch, dim)?;
         let zero_posterior = ctx.zeros("gan.zero_posterior", batch, 2 * latent)?;
         let (z, eps) = (ctx.zeros("gan.z", batch, latent)?, ctx.zeros("gan.eps", batch, latent)?);
-        let (loss_rows, correct_rows) = (ctx.zeros("gan.loss_rows", batch, 1)?, ctx.zeros("gan.correct_rows", batch, 1)?);
         let scale = 1.0 / batch as f32;
         let noise = |stream, counter_index| ReparamSpec { seed, stream, counter_index, sample: true };
 
@@ -158,17 +238,7 @@ impl GpuGan {
         d.push(k.reparam_forward(&zero_posterior, &z, &eps, &counters, noise(D_NOISE_STREAM, D_COUNTER))?);
         g_net.forward(k, &arch.generator, &z, &mut d)?;
         let fake = g_net.output()?;
-        d_real.forward(k, &arch.discriminator, &x, &mut d)?;
-        d_fake.forward(k, &arch.discriminator, fake, &mut d)?;
-        for (net, label, loss_slot, acc_slot) in [(&d_real, GanLabel::Real, LOSS_REAL, ACC_REAL), (&d_fake, GanLabel::Fake, LOSS_FAKE, ACC_FAKE)] {
-            d.push(k.gan_forward(net.output()?, label, &loss_rows, &correct_rows)?);
-            d.push(k.sum_all(&loss_rows, &metrics, loss_slot, scale, false)?);
-            d.push(k.sum_all(&correct_rows, &metrics, acc_slot, scale, false)?);
-        }
-        d.push(k.gan_backward(d_real.output()?, GanLabel::Real, d_real.output_grad()?, scale, false)?);
-        d_real.backward(k, &arch.discriminator, &x, None, false, &mut d)?;
-        d.push(k.gan_backward(d_fake.output()?, GanLabel::Fake, d_fake.output_grad()?, scale, false)?);
-        d_fake.backward(k, &arch.discriminator, fake, None, true, &mut d)?;
+        passes.push_discriminator_gradients(k, &arch.discriminator, &x, fake, &metrics, scale, &mut d)?;
         let d_knobs = discriminator.push_update(k, &mut d, &metrics, D_PENALTY, &counters, D_COUNTER, knobs.l2_discriminator, knobs.adam_discriminator)?;
         d.push(k.advance_counter(&counters, D_COUNTER, 1)?);
 
@@ -176,11 +246,7 @@ impl GpuGan {
         let mut g = Schedule::new("gan generator step");
         g.push(k.reparam_forward(&zero_posterior, &z, &eps, &counters, noise(G_NOISE_STREAM, G_COUNTER))?);
         g_net.forward(k, &arch.generator, &z, &mut g)?;
-        d_fake.forward(k, &arch.discriminator, fake, &mut g)?;
-        g.push(k.gan_forward(d_fake.output()?, GanLabel::Real, &loss_rows, &correct_rows)?);
-        g.push(k.sum_all(&loss_rows, &metrics, G_LOSS, scale, false)?);
-        g.push(k.gan_backward(d_fake.output()?, GanLabel::Real, d_fake.output_grad()?, scale, false)?);
-        d_fake.backward_input_only(k, &arch.discriminator, fake, g_net.output_grad()?, &mut g)?;
+        passes.push_generator_signal(k, &arch.discriminator, fake, g_net.output_grad()?, &metrics, scale, scale, &mut g)?;
         g_net.backward(k, &arch.generator, &z, None, false, &mut g)?;
         let g_knobs = generator.push_update(k, &mut g, &metrics, G_PENALTY, &counters, G_COUNTER, knobs.l2_generator, knobs.adam_generator)?;
         g.push(k.advance_counter(&counters, G_COUNTER, 1)?);
@@ -198,10 +264,7 @@ impl GpuGan {
         let eval_metrics = ctx.zeros("gan.eval_metrics", 1, 2)?;
         let mut e = Schedule::new("gan evaluate");
         e.push(k.gather_f32(&dataset.data, &dataset.test_indices, &counters, &x, GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) })?);
-        d_real.forward(k, &arch.discriminator, &x, &mut e)?;
-        e.push(k.gan_forward(d_real.output()?, GanLabel::Real, &loss_rows, &correct_rows)?);
-        e.push(k.sum_all(&loss_rows, &eval_metrics, EVAL_LOSS, eval_scale, true)?);
-        e.push(k.sum_all(&correct_rows, &eval_metrics, EVAL_ACC, eval_scale, true)?);
+        passes.push_held_out(k, &arch.discriminator, &x, &eval_metrics, eval_scale, &mut e)?;
         e.push(k.advance_counter(&counters, EVAL_COUNTER, 1)?);
 
         // Heat map: σ(D) over a fixed-size block of points the caller fills.
@@ -240,8 +303,10 @@ impl GpuGan {
             map_out,
             generate,
             generate_codes,
-            nets: [g_net, d_real, d_fake, d_map, g_block],
-            _buffers: vec![x, zero_posterior, z, eps, loss_rows, correct_rows, z_prior],
+            g_net,
+            view_nets: [d_map, g_block],
+            _passes: passes,
+            _buffers: vec![x, zero_posterior, z, eps, z_prior],
             _dataset: dataset,
         })
     }
@@ -283,12 +348,7 @@ impl GpuGan {
             (&self.discriminator, self.d_knobs, D_PENALTY, D_COUNTER, knobs.l2_discriminator, knobs.adam_discriminator, &self.d_step),
             (&self.generator, self.g_knobs, G_PENALTY, G_COUNTER, knobs.l2_generator, knobs.adam_generator, &self.g_step),
         ] {
-            let len = u32::try_from(net.params.len()).unwrap_or(u32::MAX);
-            let penalty = |out_index: usize| PenaltyParams { offset: 0, len, out_index: out_index as u32, _pad0: 0, l1: 0.0, l2, _pad1: [0; 2] };
-            let d = schedule.dispatches();
-            d[indices[0]].update_params(&self.ctx, &penalty(slot))?;
-            d[indices[1]].update_params(&self.ctx, &penalty(0))?;
-            d[indices[2]].update_params(&self.ctx, &adam_params(ParamRange::all(&net.params), counter, adam)?)?;
+            net.set_knobs(&self.ctx, schedule, indices, slot, counter, l2, adam)?;
         }
         Ok(())
     }
@@ -300,13 +360,7 @@ impl GpuGan {
         let v = read_f32(&self.ctx, &self.metrics).await?;
         let at = |i: usize| v.get(i).copied().map_or(f64::NAN, f64::from);
         Ok(GanMetrics {
-            discriminator: DiscriminatorMetrics {
-                loss_real: at(LOSS_REAL),
-                loss_fake: at(LOSS_FAKE),
-                accuracy_real: at(ACC_REAL),
-                accuracy_fake: at(ACC_FAKE),
-                l2_term: at(D_PENALTY),
-            },
+            discriminator: discriminator_metrics(&v),
             generator_loss: at(G_LOSS),
             generator_l2_term: at(G_PENALTY),
         })
@@ -315,7 +369,7 @@ impl GpuGan {
     /// G on the fixed prior noise: batch × data_dim.
     pub async fn samples(&self) -> Result<Vec<f32>, GpuError> {
         self.samples.submit(&self.ctx, 1)?;
-        let out = self.nets[0].outputs_at(self.samples_out_index)?;
+        let out = self.g_net.outputs_at(self.samples_out_index)?;
         read_f32(&self.ctx, out).await
     }
 
@@ -336,7 +390,7 @@ impl GpuGan {
     /// G(z) for each code `z` of `codes` (rows of `latent` values, at most [`MAP_POINTS`] rows):
     /// more samples than [`samples`](Self::samples)' one batch, or G over a grid of codes.
     pub async fn generate(&self, codes: &[f32]) -> Result<Vec<f32>, GpuError> {
-        self.replay_on_rows("gan generate", &self.generate, &self.generate_codes, self.nets[4].output()?, codes).await
+        self.replay_on_rows("gan generate", &self.generate, &self.generate_codes, self.view_nets[1].output()?, codes).await
     }
 
     /// Writes `values` (whole rows of `input`) to the start of `input`, replays `schedule`, and reads

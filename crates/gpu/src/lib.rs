@@ -23,6 +23,7 @@ pub mod readback;
 pub mod shaders;
 pub mod tensor;
 pub mod vae;
+pub mod vae_gan;
 
 pub use context::{AdapterSummary, GpuContext};
 pub use dispatch::{Dispatch, Schedule};
@@ -31,4 +32,5 @@ pub use kernels::{Kernels, MatmulVariant};
 pub use tensor::{ElementKind, GpuTensor};
 pub use gan::{GanMetrics, GpuGan};
 pub use vae::{EvalMetrics, EvalSplit, GpuDataset, GpuVae, LatentCodes, MAX_DECODE_ROWS};
+pub use vae_gan::GpuVaeGan;
 pub use wgpu;

@@ -12,6 +12,7 @@ mod pointwise;
 mod training;
 mod vae;
 mod vae_views;
+mod vae_gan;
 
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
 pub use errors::{errors_are_values, kernels_compile};
@@ -23,6 +24,7 @@ pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
 pub use vae::{dropout, kl, reparam};
 pub use vae_views::vae_views_match_cpu_twin;
+pub use vae_gan::{vae_gan_at_gamma_zero_is_the_vae, vae_gan_matches_cpu_twin};
 
 /// Calls `$m!(name, name, ...)` with every check, so each test binary lists all of them without
 /// repeating the list (a new check runs natively and in the browser at once).
@@ -55,6 +57,8 @@ macro_rules! for_each_check {
             vae_step_dispatch_count,
             gan_matches_cpu_twin,
             vae_views_match_cpu_twin,
+            vae_gan_matches_cpu_twin,
+            vae_gan_at_gamma_zero_is_the_vae,
             model_outlives_its_kernels
         );
     };

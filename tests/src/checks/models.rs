@@ -8,7 +8,7 @@ use latent_gpu::{GpuDataset, GpuVae};
 
 use crate::harness::{Check, Harness, Inputs};
 
-fn relative_gap(a: f64, b: f64) -> f64 {
+pub(super) fn relative_gap(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-3)
 }
 

@@ -128,17 +128,17 @@ pub struct HeldOutMetrics {
 
 /// One network's parameters and optimizer state.
 #[derive(Clone, Debug)]
-struct NetState<T> {
-    params: Vec<T>,
-    grads: Vec<T>,
+pub(crate) struct NetState<T> {
+    pub(crate) params: Vec<T>,
+    pub(crate) grads: Vec<T>,
     m: Vec<T>,
     v: Vec<T>,
     mask: Vec<T>,
-    steps: u32,
+    pub(crate) steps: u32,
 }
 
 impl<T: Real> NetState<T> {
-    fn new(layout: &ParamLayout, init: &[f32]) -> Result<Self, CoreError> {
+    pub(crate) fn new(layout: &ParamLayout, init: &[f32]) -> Result<Self, CoreError> {
         if init.len() != layout.len {
             return Err(CoreError::ShapeMismatch { op: "gan parameters", expected: format!("{} values", layout.len), got: format!("{} values", init.len()) });
         }
@@ -155,6 +155,43 @@ impl<T: Real> NetState<T> {
         adam_step(adam, self.steps, &mut self.params, &self.grads, &mut self.m, &mut self.v);
         l2_term.to_f64()
     }
+}
+
+fn last_layer<T: Real>(acts: &[Matrix<T>]) -> Result<&Matrix<T>, CoreError> {
+    acts.last().ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "discriminator has no layers".into() })
+}
+
+/// D's half of a discriminator step once the fakes exist (any model whose samples D judges: the
+/// GAN's generator, the VAE-GAN's decoder): losses on `x` (real) and `fake`, gradients (real, then
+/// fake accumulated), λ₂ and one Adam step.
+pub(crate) fn discriminator_update<T: Real>(d: &Mlp, layout: &ParamLayout, state: &mut NetState<T>, x: &Matrix<T>, fake: &Matrix<T>, l2: f32, adam: AdamConfig) -> Result<DiscriminatorMetrics, CoreError> {
+    let scale = T::from_f64(1.0 / x.rows as f64);
+    let (real_acts, fake_acts) = (d.forward(layout, &state.params, x)?, d.forward(layout, &state.params, fake)?);
+    let (real_logits, fake_logits) = (last_layer(&real_acts)?, last_layer(&fake_acts)?);
+    let (loss_real, hits_real) = loss::gan_rows(real_logits, T::one());
+    let (loss_fake, hits_fake) = loss::gan_rows(fake_logits, T::zero());
+    d.backward(layout, &state.params, x, &real_acts, loss::gan_grad(real_logits, T::one(), scale), &mut state.grads, false, false, None)?;
+    d.backward(layout, &state.params, fake, &fake_acts, loss::gan_grad(fake_logits, T::zero(), scale), &mut state.grads, false, true, None)?;
+    let l2_term = state.penalize_and_update(l2, adam);
+    Ok(DiscriminatorMetrics {
+        loss_real: mean(&loss_real),
+        loss_fake: mean(&loss_fake),
+        accuracy_real: mean(&hits_real),
+        accuracy_fake: mean(&hits_fake),
+        l2_term,
+    })
+}
+
+/// The non-saturating generator loss −log σ(D(fake)) through a frozen D: the per-row losses and
+/// scale · ∂loss/∂fake (D's own parameter gradients go to a scratch buffer and are dropped).
+pub(crate) fn generator_signal<T: Real>(d: &Mlp, layout: &ParamLayout, params: &[T], fake: &Matrix<T>, scale: T) -> Result<(Vec<T>, Matrix<T>), CoreError> {
+    let acts = d.forward(layout, params, fake)?;
+    let logits = last_layer(&acts)?;
+    let (loss_rows, _) = loss::gan_rows(logits, T::one());
+    let mut scratch = vec![T::zero(); layout.len];
+    let d_fake = d.backward(layout, params, fake, &acts, loss::gan_grad(logits, T::one(), scale), &mut scratch, true, false, None)?;
+    let d_fake = d_fake.ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "no gradient reached the generator".into() })?;
+    Ok((loss_rows, d_fake))
 }
 
 fn mean<T: Real>(v: &[T]) -> f64 {
@@ -210,27 +247,8 @@ impl<T: Real> GanCpu<T> {
 
     /// One discriminator step on the real batch `x`.
     pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: GanKnobs) -> Result<DiscriminatorMetrics, CoreError> {
-        let batch = x.rows;
-        let scale = T::from_f64(1.0 / batch as f64);
-        let fake = self.generate(&self.noise(D_NOISE_STREAM, batch, self.discriminator.steps))?;
-        let (real_acts, fake_acts) = (self.discriminate(x)?, self.discriminate(&fake)?);
-        let last = |acts: &[Matrix<T>]| acts.last().cloned().ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "discriminator has no layers".into() });
-        let (real_logits, fake_logits) = (last(&real_acts)?, last(&fake_acts)?);
-        let (loss_real, hits_real) = loss::gan_rows(&real_logits, T::one());
-        let (loss_fake, hits_fake) = loss::gan_rows(&fake_logits, T::zero());
-        let d = &self.arch.discriminator;
-        let layout = &self.arch.d_layout;
-        let state = &mut self.discriminator;
-        d.backward(layout, &state.params, x, &real_acts, loss::gan_grad(&real_logits, T::one(), scale), &mut state.grads, false, false, None)?;
-        d.backward(layout, &state.params, &fake, &fake_acts, loss::gan_grad(&fake_logits, T::zero(), scale), &mut state.grads, false, true, None)?;
-        let l2_term = state.penalize_and_update(knobs.l2_discriminator, knobs.adam_discriminator);
-        Ok(DiscriminatorMetrics {
-            loss_real: mean(&loss_real),
-            loss_fake: mean(&loss_fake),
-            accuracy_real: mean(&hits_real),
-            accuracy_fake: mean(&hits_fake),
-            l2_term,
-        })
+        let fake = self.generate(&self.noise(D_NOISE_STREAM, x.rows, self.discriminator.steps))?;
+        discriminator_update(&self.arch.discriminator, &self.arch.d_layout, &mut self.discriminator, x, &fake, knobs.l2_discriminator, knobs.adam_discriminator)
     }
 
     /// One generator step (non-saturating loss) on a fresh batch of `batch` codes; returns
@@ -240,13 +258,7 @@ impl<T: Real> GanCpu<T> {
         let z = self.noise(G_NOISE_STREAM, batch, self.generator.steps);
         let g_acts = self.arch.generator.forward(&self.arch.g_layout, &self.generator.params, &z)?;
         let fake = g_acts.last().cloned().ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "generator has no layers".into() })?;
-        let d_acts = self.discriminate(&fake)?;
-        let logits = d_acts.last().cloned().ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "discriminator has no layers".into() })?;
-        let (g_loss, _) = loss::gan_rows(&logits, T::one());
-        // D's parameter gradients are not wanted here; they go to a scratch buffer.
-        let mut scratch = vec![T::zero(); self.arch.d_layout.len];
-        let d_fake = self.arch.discriminator.backward(&self.arch.d_layout, &self.discriminator.params, &fake, &d_acts, loss::gan_grad(&logits, T::one(), scale), &mut scratch, true, false, None)?;
-        let d_fake = d_fake.ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "no gradient reached G".into() })?;
+        let (g_loss, d_fake) = generator_signal(&self.arch.discriminator, &self.arch.d_layout, &self.discriminator.params, &fake, scale)?;
         let state = &mut self.generator;
         self.arch.generator.backward(&self.arch.g_layout, &state.params, &z, &g_acts, d_fake, &mut state.grads, false, false, None)?;
         let l2_term = state.penalize_and_update(knobs.l2_generator, knobs.adam_generator);

@@ -44,6 +44,16 @@ pub enum Likelihood {
     Gaussian { inv_var: f32 },
 }
 
+impl Likelihood {
+    /// The map from decoder output to data (its mean): σ for pixel logits, the identity for points.
+    pub fn mean_activation(self) -> Activation {
+        match self {
+            Self::Bernoulli => Activation::Sigmoid,
+            Self::Gaussian { .. } => Activation::Identity,
+        }
+    }
+}
+
 /// The shape of a VAE, as the user picks it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VaeSpec {
@@ -176,9 +186,15 @@ impl<T: Real> VaeCpu<T> {
     /// Metrics describe the parameters before the update.
     pub fn train_step(&mut self, x: &Matrix<T>, knobs: TrainKnobs) -> Result<StepMetrics, CoreError> {
         let metrics = self.compute_gradients(x, knobs)?;
-        self.step += 1;
-        adam_step(knobs.adam, self.step, &mut self.params, &self.grads, &mut self.m, &mut self.v);
+        self.apply_gradients(knobs.adam);
         Ok(metrics)
+    }
+
+    /// One Adam step with the current [`gradients`](Self::gradients), counting a step: the update
+    /// half of [`train_step`](Self::train_step), for models that add terms to the VAE's gradients.
+    pub fn apply_gradients(&mut self, adam: AdamConfig) {
+        self.step += 1;
+        adam_step(adam, self.step, &mut self.params, &self.grads, &mut self.m, &mut self.v);
     }
 
     /// Held-out (reconstruction, KL) means over the rows of `x`, one z per row drawn from `noise` at
@@ -216,15 +232,21 @@ impl<T: Real> VaeCpu<T> {
         let arch = &self.arch;
         let mut dec = arch.decoder.forward(&arch.layout, &self.params, z)?;
         let mut out = dec.pop().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder has no layers".into() })?;
-        if arch.spec.likelihood == Likelihood::Bernoulli {
-            out.data.iter_mut().for_each(|v| *v = crate::activation::sigmoid(*v));
-        }
+        let mean = arch.spec.likelihood.mean_activation();
+        out.data.iter_mut().for_each(|v| *v = mean.apply(*v));
         Ok(out)
     }
 
     /// Gradients of the last [`compute_gradients`](Self::compute_gradients) (or step).
     pub fn gradients(&self) -> &[T] {
         &self.grads
+    }
+
+    /// Adds the gradient of an extra loss on the decoder's output for codes `z` to the gradients
+    /// (`outputs` from a dropout-free decoder forward on `z`, `d_out` w.r.t. its last
+    /// pre-activation): how a model adds its own terms before [`apply_gradients`](Self::apply_gradients).
+    pub(crate) fn accumulate_decoder_gradient(&mut self, z: &Matrix<T>, outputs: &[Matrix<T>], d_out: Matrix<T>) -> Result<(), CoreError> {
+        self.arch.decoder.backward(&self.arch.layout, &self.params, z, outputs, d_out, &mut self.grads, false, true, None).map(|_| ())
     }
 
     /// Forward and backward at the current step's noise, leaving ∂loss/∂params in

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::GpuVae;
+use super::VaeCore;
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::tensor::GpuTensor;
@@ -16,8 +16,8 @@ pub(super) struct Checkpoint {
 }
 
 impl Checkpoint {
-    pub(super) fn new(ctx: &GpuContext, params: &GpuTensor) -> Result<Self, GpuError> {
-        Ok(Self { saved: ctx.zeros("vae.best_params", params.rows(), params.cols())?, filled: AtomicBool::new(false) })
+    pub(super) fn new(ctx: &GpuContext, label: &str, params: &GpuTensor) -> Result<Self, GpuError> {
+        Ok(Self { saved: ctx.zeros(label, params.rows(), params.cols())?, filled: AtomicBool::new(false) })
     }
 }
 
@@ -29,9 +29,9 @@ fn copy(ctx: &GpuContext, label: &str, from: &GpuTensor, to: &GpuTensor) -> Resu
     Ok(())
 }
 
-impl GpuVae {
+impl VaeCore {
     /// Keeps a copy of the current parameters (early stopping saw a new best held-out loss).
-    pub fn save_best(&self) -> Result<(), GpuError> {
+    pub(crate) fn save_best(&self) -> Result<(), GpuError> {
         copy(&self.ctx, "vae save best", &self.params, &self.checkpoint.saved)?;
         self.checkpoint.filled.store(true, Ordering::Relaxed);
         Ok(())
@@ -39,7 +39,7 @@ impl GpuVae {
 
     /// Puts the parameters of the last [`save_best`](Self::save_best) back; the optimizer state and
     /// step counter carry on. Fails if nothing was saved.
-    pub fn restore_best(&self) -> Result<(), GpuError> {
+    pub(crate) fn restore_best(&self) -> Result<(), GpuError> {
         if !self.checkpoint.filled.load(Ordering::Relaxed) {
             return Err(GpuError::invalid("vae restore best", "no parameters were saved yet"));
         }

@@ -7,7 +7,7 @@
 
 use latent_core::model::VaeArch;
 
-use super::{gather_rows, mean_of_likelihood, GpuDataset, GpuVae, EVAL_COUNTER};
+use super::{gather_rows, mean_of_likelihood, GpuDataset, VaeCore, EVAL_COUNTER};
 use crate::dispatch::Schedule;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
@@ -16,7 +16,7 @@ use crate::ops::GatherSpec;
 use crate::readback::{read_f32, read_range};
 use crate::tensor::GpuTensor;
 
-/// Most codes one [`GpuVae::decode`] call takes (a 32×32 manifold grid).
+/// Most codes one `decode` call takes (a 32×32 manifold grid).
 pub const MAX_DECODE_ROWS: usize = 1024;
 
 /// Latent codes of the held-out rows, in the order of the dataset's `test_indices`.
@@ -44,35 +44,36 @@ pub(super) struct ViewBuffers {
 }
 
 impl ViewBuffers {
-    pub(super) fn new(k: &Kernels, arch: &VaeArch, nets: [&NetBuffers; 2], dataset: &GpuDataset, counters: &GpuTensor, x: &GpuTensor, chunks: usize) -> Result<Self, GpuError> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(k: &Kernels, name: &str, arch: &VaeArch, nets: [&NetBuffers; 2], dataset: &GpuDataset, counters: &GpuTensor, x: &GpuTensor, chunks: usize) -> Result<Self, GpuError> {
         let ctx = k.context();
         let [enc, dec] = nets;
         let (batch, latent, dim) = (x.rows(), arch.spec.latent, arch.spec.data_dim);
-        let mut encode = Schedule::new("vae latent codes");
+        let mut encode = Schedule::new(format!("{name} latent codes"));
         encode.push(gather_rows(k, dataset, &dataset.test_indices, counters, x, GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) })?);
         enc.forward(k, &arch.encoder, x, &mut encode)?;
         encode.push(k.advance_counter(counters, EVAL_COUNTER, 1)?);
-        let codes = ctx.zeros("vae.latent_codes", chunks.max(1) * batch, 2 * latent)?;
+        let codes = ctx.zeros(&format!("{name}.latent_codes"), chunks.max(1) * batch, 2 * latent)?;
 
-        let decode_in = ctx.zeros("vae.decode_in", batch, latent)?;
-        let decode_scratch = ctx.zeros("vae.decode_scratch", batch, dim)?;
-        let decode_out = ctx.zeros("vae.decode_out", MAX_DECODE_ROWS.div_ceil(batch) * batch, dim)?;
-        let mut decode = Schedule::new("vae decode");
+        let decode_in = ctx.zeros(&format!("{name}.decode_in"), batch, latent)?;
+        let decode_scratch = ctx.zeros(&format!("{name}.decode_scratch"), batch, dim)?;
+        let decode_out = ctx.zeros(&format!("{name}.decode_out"), MAX_DECODE_ROWS.div_ceil(batch) * batch, dim)?;
+        let mut decode = Schedule::new(format!("{name} decode"));
         dec.forward(k, &arch.decoder, &decode_in, &mut decode)?;
         decode.push(mean_of_likelihood(k, arch.spec.likelihood, dec.output()?, &decode_scratch)?);
         Ok(Self { encode, encode_chunks: chunks, codes, decode, decode_in, decode_scratch, decode_out })
     }
 }
 
-impl GpuVae {
+impl VaeCore {
     /// The posterior (μ, logσ²) of every held-out row in whole batches: the latent scatter's points
     /// (colour them by the labels of `test_indices`, in order).
-    pub async fn latent_codes(&self) -> Result<LatentCodes, GpuError> {
+    pub(crate) async fn latent_codes(&self) -> Result<LatentCodes, GpuError> {
         let v = &self.views;
         let (batch, latent) = (self.batch, self.arch.spec.latent);
         self.ctx.check_alive()?;
         self.ctx.write_u32_at(&self.counters, EVAL_COUNTER as usize, &[0])?;
-        let encoder_out = self.nets[0].output()?;
+        let encoder_out = self.enc.output()?;
         let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vae latent codes") });
         for chunk in 0..v.encode_chunks {
             v.encode.record(&mut encoder, 1);
@@ -91,7 +92,7 @@ impl GpuVae {
 
     /// The decoder's output as data (pixels in [0, 1], or points) for each row of `z` (rows × latent,
     /// at most [`MAX_DECODE_ROWS`] rows, finite values).
-    pub async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, GpuError> {
+    pub(crate) async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, GpuError> {
         let v = &self.views;
         let (batch, latent, dim) = (self.batch, self.arch.spec.latent, self.arch.spec.data_dim);
         if z.is_empty() || !z.len().is_multiple_of(latent) || z.len() / latent > MAX_DECODE_ROWS {
