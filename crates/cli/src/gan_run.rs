@@ -38,22 +38,22 @@ const FIGURE_SIZE: usize = 512;
 pub struct GanArgs {
     /// Generator hidden widths, comma-separated (default: --hidden, else 64,64).
     #[arg(long, value_delimiter = ',')]
-    g_hidden: Option<Vec<usize>>,
+    pub(crate) g_hidden: Option<Vec<usize>>,
     /// Discriminator hidden widths, comma-separated (default: --hidden, else 64,64).
     #[arg(long, value_delimiter = ',')]
-    d_hidden: Option<Vec<usize>>,
+    pub(crate) d_hidden: Option<Vec<usize>>,
     /// Discriminator learning rate (default: --lr).
     #[arg(long)]
-    lr_d: Option<f32>,
+    pub(crate) lr_d: Option<f32>,
     /// Discriminator steps per generator step (the D:G ratio).
     #[arg(long, default_value_t = 1)]
-    d_steps: usize,
+    pub(crate) d_steps: usize,
     /// L2 penalty λ_G on the generator's weights (default: --l2).
     #[arg(long)]
-    l2_g: Option<f32>,
+    pub(crate) l2_g: Option<f32>,
     /// L2 penalty λ_D on the discriminator's weights (default: --l2).
     #[arg(long)]
-    l2_d: Option<f32>,
+    pub(crate) l2_d: Option<f32>,
 }
 
 /// The GAN a run trains: its shape, knobs and length, every default resolved.
@@ -67,8 +67,8 @@ struct GanRun {
 impl GanRun {
     fn resolve(args: &TrainArgs, data: &RunData) -> anyhow::Result<Self> {
         let gan = &args.gan;
-        if args.beta != 1.0 || args.l1 != 0.0 || args.dropout != 0.0 || args.beta_warmup != 0 || args.early_stopping != 0 {
-            bail!("--beta, --beta-warmup, --l1, --dropout and --early-stopping apply to the VAE only; the GAN has --l2-g and --l2-d");
+        if args.beta != 1.0 || args.l1 != 0.0 || args.dropout != 0.0 || args.beta_warmup != 0 || args.early_stopping != 0 || args.gamma.is_some() {
+            bail!("--beta, --beta-warmup, --l1, --dropout, --early-stopping and --gamma apply to the VAE and VAE-GAN only; the GAN has --l2-g and --l2-d");
         }
         let (lr_d, l2_g, l2_d) = (gan.lr_d.unwrap_or(args.lr), gan.l2_g.unwrap_or(args.l2), gan.l2_d.unwrap_or(args.l2));
         if !(lr_d.is_finite() && lr_d > 0.0 && lr_d <= 1.0) {

@@ -6,14 +6,15 @@ use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use latent_core::data::mnist::{self, Mnist};
 use latent_core::data::toy2d::{self, Toy2d};
-use latent_core::model::{latent_views, BetaWarmup, EarlyStopping, Likelihood, StepMetrics, StopDecision, TrainKnobs, VaeCpu, VaeSpec};
+use latent_core::model::{latent_views, BetaWarmup, EarlyStopping, Likelihood, StopDecision, TrainKnobs, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec};
 use latent_core::ops::gather::{gather_f32, gather_u8};
 use latent_core::ops::optimizer::AdamConfig;
-use latent_core::rng::{fold_seed, RngStream};
+use latent_core::rng::fold_seed;
 use latent_core::{Activation, Matrix};
-use latent_gpu::{EvalSplit, GpuDataset, GpuVae, Kernels};
+use latent_gpu::{EvalSplit, GpuDataset, GpuVae, GpuVaeGan, Kernels};
 
 use crate::figures;
+use crate::vae_engine::Engine;
 use crate::gan_run::{self, GanArgs};
 use crate::run_output::{self, json_list, json_object, json_string, Row};
 
@@ -121,6 +122,10 @@ pub struct TrainArgs {
     /// With early stopping, keep the last parameters instead of restoring the best ones.
     #[arg(long)]
     pub(crate) no_restore_best: bool,
+    /// VAE-GAN: weight γ of the adversarial loss on the decoder (default 1; 0 = the plain VAE).
+    /// The discriminator takes --d-hidden (default: --hidden), --lr-d and --l2-d.
+    #[arg(long)]
+    pub(crate) gamma: Option<f32>,
     #[arg(long, value_enum, default_value = "gpu")]
     pub(crate) backend: BackendArg,
     /// Output folder (created if missing).
@@ -206,125 +211,47 @@ pub(crate) async fn open_gpu() -> anyhow::Result<Kernels> {
     Ok(Kernels::new(&ctx).await?)
 }
 
-/// The engine a run trains on.
-enum Engine {
-    Gpu(Box<GpuVae>),
-    Cpu(Box<VaeCpu<f32>>),
+/// The VAE-GAN's extra knobs from the flags: γ, and D's L2 and Adam (D's learning rate defaults
+/// to --lr, with the GAN's β₁ = 0.5).
+fn vae_gan_knobs(args: &TrainArgs, vae: TrainKnobs) -> VaeGanKnobs {
+    let defaults = VaeGanKnobs::default();
+    VaeGanKnobs {
+        vae,
+        gamma: args.gamma.unwrap_or(if matches!(args.model, ModelArg::VaeGan) { defaults.gamma } else { 0.0 }),
+        l2_discriminator: args.gan.l2_d.unwrap_or(args.l2),
+        adam_discriminator: AdamConfig { lr: args.gan.lr_d.unwrap_or(args.lr), ..defaults.adam_discriminator },
+    }
 }
 
-async fn build_engine(args: &TrainArgs, spec: &VaeSpec, data: &RunData, knobs: TrainKnobs) -> anyhow::Result<Engine> {
-    let arch = spec.build()?;
-    let init = arch.layout.init(args.seed);
+async fn build_engine(args: &TrainArgs, spec: &VaeSpec, data: &RunData, knobs: VaeGanKnobs) -> anyhow::Result<Engine> {
     let seed = fold_seed(args.seed);
+    let vae_gan = matches!(args.model, ModelArg::VaeGan).then(|| VaeGanSpec::new(spec.clone(), args.gan.d_hidden.clone().unwrap_or_else(|| spec.hidden.clone())));
+    let Some(vae_gan) = vae_gan else {
+        let arch = spec.build()?;
+        let init = arch.layout.init(args.seed);
+        if args.backend == BackendArg::Cpu {
+            return Ok(Engine::Cpu(Box::new(VaeCpu::new(arch, &init, seed)?)));
+        }
+        let kernels = open_gpu().await?;
+        let dataset = data.upload(kernels.context())?;
+        return Ok(Engine::Gpu(Box::new(GpuVae::new(&kernels, arch, &init, dataset, args.batch, seed, knobs.vae)?)));
+    };
+    let arch = vae_gan.build()?;
+    let (vae_init, d_init) = (arch.vae.layout.init(args.seed), arch.d_layout.init(args.seed.wrapping_add(1)));
     if args.backend == BackendArg::Cpu {
-        return Ok(Engine::Cpu(Box::new(VaeCpu::new(arch, &init, seed)?)));
+        return Ok(Engine::CpuVaeGan(Box::new(VaeGanCpu::new(arch, &vae_init, &d_init, seed)?)));
     }
     let kernels = open_gpu().await?;
     let dataset = data.upload(kernels.context())?;
-    Ok(Engine::Gpu(Box::new(GpuVae::new(&kernels, arch, &init, dataset, args.batch, seed, knobs)?)))
-}
-
-impl Engine {
-    /// Trains `steps` steps; returns the last step's metrics.
-    async fn train(&mut self, data: &RunData, steps: usize, batch: usize, knobs: TrainKnobs) -> anyhow::Result<StepMetrics> {
-        match self {
-            Engine::Gpu(vae) => {
-                vae.train(steps)?;
-                Ok(vae.metrics().await?)
-            }
-            Engine::Cpu(vae) => {
-                let mut last = StepMetrics::default();
-                for _ in 0..steps {
-                    let x = data.batch(&data.train, 0, vae.step, batch);
-                    last = vae.train_step(&x, knobs)?;
-                }
-                Ok(last)
-            }
-        }
-    }
-
-    /// Negative ELBO over whole batches of the held-out rows, or of as many training rows.
-    async fn evaluate(&self, data: &RunData, split: EvalSplit, batch: usize, seed: u32) -> anyhow::Result<f64> {
-        match self {
-            Engine::Gpu(vae) => Ok(vae.evaluate_split(split).await?.negative_elbo()),
-            Engine::Cpu(vae) => {
-                let test_chunks = data.test.len() / batch;
-                let (rows, chunks) = match split {
-                    EvalSplit::Test => (&data.test, test_chunks),
-                    EvalSplit::Train => (&data.train, (data.train.len() / batch).clamp(1, test_chunks.max(1))),
-                };
-                let mut total = 0.0;
-                for chunk in 0..chunks as u32 {
-                    let x = data.batch(rows, 0, chunk, batch);
-                    let (recon, kl) = vae.evaluate(&x, RngStream::new(seed, latent_core::model::vae::EVAL_STREAM), chunk)?;
-                    total += recon + kl;
-                }
-                Ok(total / chunks.max(1) as f64)
-            }
-        }
-    }
-
-    /// The GPU engine holds its knobs; the CPU twin takes them with each step.
-    fn set_knobs(&self, knobs: TrainKnobs) -> anyhow::Result<()> {
-        if let Engine::Gpu(vae) = self {
-            vae.set_knobs(knobs)?;
-        }
-        Ok(())
-    }
-
-    /// Early stopping's checkpoint: keeps (or, with `restore`, puts back) the parameters.
-    fn checkpoint(&mut self, saved: &mut Option<Vec<f32>>, restore: bool) -> anyhow::Result<()> {
-        match (self, restore) {
-            (Engine::Gpu(vae), false) => vae.save_best()?,
-            (Engine::Gpu(vae), true) => vae.restore_best()?,
-            (Engine::Cpu(vae), false) => *saved = Some(vae.params.clone()),
-            (Engine::Cpu(vae), true) => vae.params = saved.clone().context("no parameters were saved")?,
-        }
-        Ok(())
-    }
-
-    /// Posterior means of the held-out rows (rows × latent; GPU: whole batches of them).
-    async fn latent_means(&self, data: &RunData, batch: usize) -> anyhow::Result<Vec<f32>> {
-        match self {
-            Engine::Gpu(vae) => Ok(vae.latent_codes().await?.mean),
-            Engine::Cpu(vae) => {
-                let rows = data.test.len() / batch * batch;
-                let x = data.batch(&data.test, 0, 0, rows);
-                Ok(vae.encode(&x)?.0.data)
-            }
-        }
-    }
-
-    /// Decoder output as data for each row of `z` (rows × latent).
-    async fn decode(&self, z: &[f32], latent: usize) -> anyhow::Result<Vec<f32>> {
-        match self {
-            Engine::Gpu(vae) => Ok(vae.decode(z).await?),
-            Engine::Cpu(vae) => {
-                let z = Matrix::from_vec(z.len() / latent, latent, z.to_vec()).context("codes are not whole rows")?;
-                Ok(vae.decode(&z)?.data)
-            }
-        }
-    }
-
-    /// (samples from the fixed prior noise, first held-out batch, its reconstructions).
-    async fn figures(&self, data: &RunData, batch: usize, latent: usize, seed: u32) -> anyhow::Result<(Vec<f32>, Vec<f32>, Vec<f32>)> {
-        let inputs = data.batch(&data.test, 0, 0, batch).data;
-        match self {
-            Engine::Gpu(vae) => Ok((vae.samples().await?, inputs, vae.reconstructions().await?)),
-            Engine::Cpu(vae) => {
-                let prior = latent_core::model::vae::prior_noise(seed, batch, latent);
-                let samples = vae.decode(&prior)?.data;
-                let x = Matrix { rows: batch, cols: data.dim, data: inputs.clone() };
-                let (mu, _) = vae.encode(&x)?;
-                Ok((samples, inputs, vae.decode(&mu)?.data))
-            }
-        }
-    }
+    Ok(Engine::GpuVaeGan(Box::new(GpuVaeGan::new(&kernels, arch, &vae_init, &d_init, dataset, args.batch, seed, knobs)?)))
 }
 
 fn check_args(args: &TrainArgs) -> anyhow::Result<()> {
-    if matches!(args.model, ModelArg::VaeGan) {
-        bail!("--model vae-gan is not built yet; --model vae and --model gan train");
+    if let Some(gamma) = args.gamma.filter(|g| !(0.0..=latent_core::model::vae_gan::MAX_GAMMA).contains(g)) {
+        bail!("--gamma must be in [0, {}], got {gamma}", latent_core::model::vae_gan::MAX_GAMMA);
+    }
+    if args.gamma.is_some() && !matches!(args.model, ModelArg::VaeGan) {
+        bail!("--gamma is the VAE-GAN's adversarial weight; add --model vae-gan");
     }
     for (name, v) in [("--beta", args.beta), ("--l1", args.l1), ("--l2", args.l2), ("--noise", args.noise)] {
         if !(v.is_finite() && v >= 0.0) {
@@ -383,27 +310,30 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
     let likelihood = if data.dim == 2 { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![400]);
     let spec = VaeSpec { data_dim: data.dim, hidden, latent: args.latent.unwrap_or(20), activation: args.activation.unwrap_or(ActivationArg::Relu).into(), likelihood };
-    let knobs = TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() } };
+    let knobs = vae_gan_knobs(&args, TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() } });
     let steps_per_epoch = data.train.len().div_ceil(args.batch);
     let steps = resolve_steps(&args, steps_per_epoch, steps_per_epoch)?;
     run_output::prepare(&args.out, &config_json(&args, &spec, steps, data.train.len()))?;
 
     let mut engine = build_engine(&args, &spec, &data, knobs).await?;
     let seed = fold_seed(args.seed);
-    let header = "step,beta,reconstruction,kl,l2_term,l1_term,total,train_negative_elbo,test_negative_elbo";
+    let adversarial = matches!(args.model, ModelArg::VaeGan);
+    let mut header = String::from("step,beta,reconstruction,kl,l2_term,l1_term,total,train_negative_elbo,test_negative_elbo");
+    if adversarial {
+        header.push_str(",generator_loss,d_loss_real,d_loss_fake,d_acc_real,d_acc_fake");
+    }
     let warmup = BetaWarmup { target: args.beta, steps: args.beta_warmup };
     let mut stopping = (args.early_stopping > 0).then(|| EarlyStopping::new(args.early_stopping, args.min_delta));
     let mut saved = None;
     let mut last_step = 0;
-    let diverged = run_output::drive(&args.out, header, steps, args.eval_every, async |done, chunk| {
+    let diverged = run_output::drive(&args.out, &header, steps, args.eval_every, async |done, chunk| {
         // β is held per submission; during warm-up a chunk is split at each of the ramp's increments.
-        let (mut at, mut m, mut beta) = (done - chunk, StepMetrics::default(), args.beta);
+        let (mut at, mut m, mut now) = (done - chunk, VaeGanMetrics::default(), knobs);
         while at < done {
             let n = (done - at).min(usize::try_from(warmup.chunk_from(at as u64, WARMUP_LEVELS)).unwrap_or(usize::MAX));
-            beta = warmup.beta_for_chunk(at as u64, WARMUP_LEVELS);
-            let knobs = TrainKnobs { beta, ..knobs };
-            engine.set_knobs(knobs)?;
-            m = engine.train(&data, n, args.batch, knobs).await?;
+            now.vae.beta = warmup.beta_for_chunk(at as u64, WARMUP_LEVELS);
+            engine.set_knobs(now)?;
+            m = engine.train(&data, n, args.batch, now).await?;
             at += n;
         }
         last_step = done;
@@ -418,9 +348,15 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
             Some(StopDecision::Stop) => true,
             Some(StopDecision::Wait) | None => false,
         };
+        let v = &m.vae;
+        let mut csv = format!("{done},{},{},{},{},{},{},{train},{test}", now.vae.beta, v.reconstruction, v.kl, v.l2_term, v.l1_term, m.total(now));
+        if adversarial {
+            let d = &m.discriminator;
+            csv.push_str(&format!(",{},{},{},{},{}", m.generator_loss, d.loss_real, d.loss_fake, d.accuracy_real, d.accuracy_fake));
+        }
         Ok(Row {
-            csv: format!("{done},{beta},{},{},{},{},{},{train},{test}", m.reconstruction, m.kl, m.l2_term, m.l1_term, m.total(beta)),
-            message: format!("loss {:.2}  −ELBO train {train:.2} test {test:.2}", m.total(beta)),
+            csv,
+            message: format!("loss {:.2}  −ELBO train {train:.2} test {test:.2}", m.total(now)),
             finite,
             stop,
         })
@@ -514,7 +450,8 @@ pub(crate) fn common_config(args: &TrainArgs, model: &str, steps: usize, train_r
 }
 
 fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize) -> String {
-    let mut fields = common_config(args, "vae", steps, train_rows);
+    let model = if matches!(args.model, ModelArg::VaeGan) { "vae-gan" } else { "vae" };
+    let mut fields = common_config(args, model, steps, train_rows);
     fields.extend([
         ("beta", args.beta.to_string()),
         ("beta_warmup_steps", args.beta_warmup.to_string()),
@@ -528,6 +465,15 @@ fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize
         ("latent", spec.latent.to_string()),
         ("activation", json_string(spec.activation.name())),
     ]);
+    if matches!(args.model, ModelArg::VaeGan) {
+        let knobs = vae_gan_knobs(args, TrainKnobs::default());
+        fields.extend([
+            ("gamma", knobs.gamma.to_string()),
+            ("d_hidden", json_list(args.gan.d_hidden.as_ref().unwrap_or(&spec.hidden))),
+            ("lr_d", knobs.adam_discriminator.lr.to_string()),
+            ("l2_d", knobs.l2_discriminator.to_string()),
+        ]);
+    }
     json_object(&fields)
 }
 

@@ -19,7 +19,7 @@ use crate::ops::{GatherSpec, ReparamSpec};
 use crate::params::LossParams;
 use crate::readback::{read_f32, read_u32};
 use crate::tensor::GpuTensor;
-use crate::vae::{gather_rows, mean_of_likelihood, EvalMetrics, EvalSplit, GpuDataset, KnobDispatches, VaeCore, TRAIN_COUNTER};
+use crate::vae::{gather_rows, mean_of_likelihood, EvalMetrics, EvalSplit, GpuDataset, KnobDispatches, LatentCodes, VaeCore, TRAIN_COUNTER};
 
 /// The D step's counter, in its own buffer (the VAE's counters are the VAE step and evaluation).
 const D_COUNTER: u32 = 0;
@@ -158,6 +158,26 @@ impl GpuVaeGan {
     /// Negative ELBO on `split`, as [`GpuVae::evaluate_split`](crate::GpuVae::evaluate_split).
     pub async fn evaluate_split(&self, split: EvalSplit) -> Result<EvalMetrics, GpuError> {
         self.vae.evaluate(split).await
+    }
+
+    /// The posterior of every held-out row, as [`GpuVae::latent_codes`](crate::GpuVae::latent_codes).
+    pub async fn latent_codes(&self) -> Result<LatentCodes, GpuError> {
+        self.vae.latent_codes().await
+    }
+
+    /// The decoder's output for caller-given codes, as [`GpuVae::decode`](crate::GpuVae::decode).
+    pub async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, GpuError> {
+        self.vae.decode(z).await
+    }
+
+    /// Keeps a copy of the encoder's and decoder's parameters (early stopping's best).
+    pub fn save_best(&self) -> Result<(), GpuError> {
+        self.vae.save_best()
+    }
+
+    /// Puts the parameters of the last [`save_best`](Self::save_best) back (D is left as it is).
+    pub fn restore_best(&self) -> Result<(), GpuError> {
+        self.vae.restore_best()
     }
 
     /// The decoder's mean on the fixed prior noise (`latent_core::model::vae::prior_noise`):

@@ -138,6 +138,11 @@ impl<T: Real> VaeGanCpu<T> {
         &self.vae
     }
 
+    /// The encoder and decoder, mutably: for restoring a checkpoint of their parameters.
+    pub fn vae_mut(&mut self) -> &mut VaeCpu<T> {
+        &mut self.vae
+    }
+
     pub fn discriminator_params(&self) -> &[T] {
         &self.discriminator.params
     }
