@@ -370,7 +370,7 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
         let verb = if last_step < steps { "stopped early" } else { "finished" };
         eprintln!("{verb} at step {last_step}; best held-out −ELBO {best:.2} at step {best_step}{}", if restore { " (its parameters restored)" } else { "" });
     }
-    write_figures(&engine, &data, &args, seed).await?;
+    write_figures(&engine, &data, &args, seed, diverged.is_none()).await?;
     finish(&args.out, diverged, &format!("lower --lr (now {})", args.lr))
 }
 
@@ -411,9 +411,13 @@ async fn write_latent_figures(engine: &Engine, data: &RunData, args: &TrainArgs,
     Ok(())
 }
 
-async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: u32) -> anyhow::Result<()> {
+/// The run's PNGs. After a divergence the latent codes are not finite: only the sample and
+/// reconstruction figures are written then, showing what the model had become.
+async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: u32, finite: bool) -> anyhow::Result<()> {
     let latent = args.latent.unwrap_or(20);
-    write_latent_figures(engine, data, args, latent).await?;
+    if finite {
+        write_latent_figures(engine, data, args, latent).await?;
+    }
     let (samples, inputs, recons) = engine.figures(data, args.batch, latent, seed).await?;
     let rows_of = |v: &[f32]| v.chunks(data.dim).map(<[f32]>::to_vec).collect::<Vec<_>>();
     if data.dim == mnist::PIXELS {
