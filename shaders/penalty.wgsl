@@ -2,7 +2,8 @@
 // mask[e] is 1 on weights and 0 on biases (or any per-parameter weight), so one dispatch covers
 // a whole network and the caller never builds per-tensor dispatches.
 //   gradient: grads[e] += mask[e]·(2·l2·w[e] + l1·sign(w[e]))     for e in [offset, offset + len)
-//   value:    out[out_index] = l2·Σ mask·w²;  out[out_index + 1] = l1·Σ mask·|w|   (fixed order)
+//   value:    out[out_index] (+)= l2·Σ mask·w²;  out[out_index + 1] (+)= l1·Σ mask·|w|   (fixed order;
+//             added to the slots when accumulate != 0, so a metrics buffer sums over steps)
 // Bindings (group 0):
 //   0 weights  storage, read        flat parameter buffer
 //   1 mask     storage, read        same length as weights
@@ -16,7 +17,7 @@ struct PenaltyParams {
     offset: u32,
     len: u32,
     out_index: u32,
-    _pad0: u32,
+    accumulate: u32,
     l1: f32,
     l2: f32,
     _pad1: u32,
@@ -64,7 +65,11 @@ fn value(@builtin(local_invocation_index) lane: u32) {
         workgroupBarrier();
     }
     if (lane == 0u) {
-        out[params.out_index] = params.l2 * partial_sq[0];
-        out[params.out_index + 1u] = params.l1 * partial_abs[0];
+        var before = vec2<f32>(0.0, 0.0);
+        if (params.accumulate != 0u) {
+            before = vec2<f32>(out[params.out_index], out[params.out_index + 1u]);
+        }
+        out[params.out_index] = before.x + params.l2 * partial_sq[0];
+        out[params.out_index + 1u] = before.y + params.l1 * partial_abs[0];
     }
 }

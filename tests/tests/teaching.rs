@@ -38,8 +38,8 @@ fn gan_covers_the_ring() {
     assert!(covered >= 6, "the GAN covers only {covered} of 8 modes");
 }
 
-/// A VAE on the MNIST split (GPU engine) with the given β, trained for `steps`; returns its last
-/// step's metrics.
+/// A VAE on the MNIST split (GPU engine) with the given β, trained for `steps`; returns the mean
+/// metrics of its last 100 steps.
 async fn mnist_vae_metrics(beta: f32, steps: usize) -> Result<latent_core::model::StepMetrics, String> {
     use latent_core::data::mnist::{self, Mnist};
     use latent_core::model::{TrainKnobs, VaeSpec};
@@ -57,8 +57,9 @@ async fn mnist_vae_metrics(beta: f32, steps: usize) -> Result<latent_core::model
     let knobs = TrainKnobs { beta, ..TrainKnobs::default() };
     let vae = GpuVae::new(&kernels, arch, &init, dataset, 64, 3, knobs).map_err(|e| e.to_string())?;
     for _ in 0..steps / 100 {
+        // Metrics are means since the last read: read (and so reset) them before the last 100.
+        vae.metrics().await.ok();
         vae.train(100).map_err(|e| e.to_string())?;
-        vae.steps_done().await.map_err(|e| e.to_string())?;
     }
     vae.metrics().await.map_err(|e| e.to_string())
 }
@@ -82,7 +83,10 @@ fn beta_controls_kl_and_posterior_collapse() {
 /// Training and held-out negative ELBO of a small VAE (784-128-16, batch 50) trained on a
 /// class-balanced subset of `train_size` MNIST digits, every `every` steps: (step, train, test).
 /// The held-out side is the first 500 test digits, to keep each evaluation cheap on lavapipe.
-async fn train_test_curve(train_size: usize, knobs: latent_core::model::TrainKnobs, steps: usize, every: usize) -> Result<Vec<(usize, f64, f64)>, String> {
+/// (step, training −ELBO, held-out −ELBO) at each evaluation of a run.
+type Curve = Vec<(usize, f64, f64)>;
+
+async fn train_test_curve(train_size: usize, knobs: latent_core::model::TrainKnobs, steps: usize, every: usize) -> Result<Curve, String> {
     use latent_core::data::mnist::{self, Mnist};
     use latent_core::model::VaeSpec;
     use latent_gpu::{EvalSplit, GpuVae};
@@ -116,7 +120,7 @@ fn small_training_set_overfits_and_regularization_narrows_the_gap() {
 
     let (steps, every) = (800, 100);
     let plain = TrainKnobs { adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() }, ..TrainKnobs::default() };
-    let runs: Vec<(&str, Vec<(usize, f64, f64)>)> = [("none", plain), ("L2 2e-2", TrainKnobs { l2: 2e-2, ..plain }), ("dropout 0.5", TrainKnobs { dropout: 0.5, ..plain })]
+    let runs: Vec<(&str, Curve)> = [("none", plain), ("L2 2e-2", TrainKnobs { l2: 2e-2, ..plain }), ("dropout 0.5", TrainKnobs { dropout: 0.5, ..plain })]
         .into_iter()
         .map(|(name, knobs)| (name, block(train_test_curve(200, knobs, steps, every))))
         .collect();

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use latent_core::model::vae::{prior_noise, EVAL_STREAM};
-use latent_core::model::{VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics};
+use latent_core::model::{StepMetrics, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics};
 use latent_core::rng::RngStream;
 use latent_core::Matrix;
 use latent_gpu::{EvalSplit, GpuVae, GpuVaeGan};
@@ -29,8 +29,9 @@ impl Engine {
         }
     }
 
-    /// Trains `steps` steps (VAE-GAN: rounds of one D step and one VAE step); returns the last
-    /// one's metrics (a plain VAE reports no discriminator and a zero generator loss).
+    /// Trains `steps` steps (VAE-GAN: rounds of one D step and one VAE step); returns the VAE
+    /// terms as means over them, D's and the generator loss of the last (a plain VAE reports no
+    /// discriminator and a zero generator loss), as every engine does.
     pub(crate) async fn train(&mut self, data: &RunData, steps: usize, batch: usize, knobs: VaeGanKnobs) -> anyhow::Result<VaeGanMetrics> {
         let plain = |vae| VaeGanMetrics { vae, ..VaeGanMetrics::default() };
         let mut last = VaeGanMetrics::default();
@@ -44,16 +45,21 @@ impl Engine {
                 last = model.metrics().await?;
             }
             Engine::Cpu(vae) => {
+                let mut each = Vec::with_capacity(steps);
                 for _ in 0..steps {
                     let x = data.batch(&data.train, 0, vae.step, batch);
-                    last = plain(vae.train_step(&x, knobs.vae)?);
+                    each.push(vae.train_step(&x, knobs.vae)?);
                 }
+                last = plain(StepMetrics::mean(&each));
             }
             Engine::CpuVaeGan(model) => {
+                let mut each = Vec::with_capacity(steps);
                 for _ in 0..steps {
                     let x = data.batch(&data.train, 0, model.vae().step, batch);
                     last = model.train_round(&x, knobs)?;
+                    each.push(last.vae.clone());
                 }
+                last.vae = StepMetrics::mean(&each);
             }
         }
         Ok(last)

@@ -78,7 +78,7 @@ impl NetParams {
     pub(crate) fn push_update(&self, k: &Kernels, s: &mut Schedule, metrics: &GpuTensor, slot: usize, counters: &GpuTensor, counter: u32, l2: f32, adam: AdamConfig) -> Result<[usize; 3], GpuError> {
         let all = ParamRange::all(&self.params);
         let value = s.len();
-        s.push(k.penalty_value(&self.params, &self.mask, metrics, slot, all, 0.0, l2)?);
+        s.push(k.penalty_value(&self.params, &self.mask, metrics, slot, all, 0.0, l2, false)?);
         let gradient = s.len();
         s.push(k.penalty_gradient(&self.params, &self.mask, &self.grads, all, 0.0, l2)?);
         let update = s.len();
@@ -90,7 +90,7 @@ impl NetParams {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn set_knobs(&self, ctx: &GpuContext, schedule: &Schedule, indices: [usize; 3], slot: usize, counter: u32, l2: f32, adam: AdamConfig) -> Result<(), GpuError> {
         let len = u32::try_from(self.params.len()).unwrap_or(u32::MAX);
-        let penalty = |out_index: usize| PenaltyParams { offset: 0, len, out_index: out_index as u32, _pad0: 0, l1: 0.0, l2, _pad1: [0; 2] };
+        let penalty = |out_index: usize| PenaltyParams { offset: 0, len, out_index: out_index as u32, accumulate: 0, l1: 0.0, l2, _pad1: [0; 2] };
         let d = schedule.dispatches();
         d[indices[0]].update_params(ctx, &penalty(slot))?;
         d[indices[1]].update_params(ctx, &penalty(0))?;

@@ -104,7 +104,8 @@ pub struct PenaltyParams {
     pub offset: u32,
     pub len: u32,
     pub out_index: u32,
-    pub _pad0: u32,
+    /// Value dispatch only: 1 adds to the output slots instead of overwriting them.
+    pub accumulate: u32,
     pub l1: f32,
     pub l2: f32,
     pub _pad1: [u32; 2],

@@ -26,6 +26,7 @@ use crate::readback::read_f32;
 use crate::tensor::{ElementKind, GpuTensor};
 
 mod checkpoint;
+mod step_metrics;
 mod views;
 
 pub use views::{LatentCodes, MAX_DECODE_ROWS};
@@ -191,8 +192,9 @@ pub(crate) struct VaeCore {
     v: GpuTensor,
     mask: GpuTensor,
     pub(crate) counters: GpuTensor,
-    metrics: GpuTensor,
+    /// This step's KL per latent dimension (scratch: the step adds it into `metrics.kl_sums`).
     kl_per_dim: GpuTensor,
+    metrics: step_metrics::MetricSums,
     /// The training batch (gathered by the step).
     pub(crate) x: GpuTensor,
     z: GpuTensor,
@@ -241,7 +243,7 @@ impl VaeCore {
         let (z, eps, dz) = (ctx.zeros(&label("z"), batch, latent)?, ctx.zeros(&label("eps"), batch, latent)?, ctx.zeros(&label("dz"), batch, latent)?);
         let per_row = ctx.zeros(&label("loss_per_sample"), batch, 1)?;
         let kl_per_dim = ctx.zeros(&label("kl_per_dim"), 1, latent)?;
-        let metrics = ctx.zeros(&label("metrics"), 1, 4)?;
+        let metrics = step_metrics::MetricSums::new(&ctx, name, latent)?;
         let enc = NetBuffers::new(&ctx, &arch.layout, &arch.encoder, "encoder", batch, &params, &grads)?;
         let dec = NetBuffers::new(&ctx, &arch.layout, &arch.decoder, "decoder", batch, &params, &grads)?;
         let k = kernels;
@@ -333,16 +335,17 @@ impl VaeCore {
         let out = dec.output()?;
         let d_out = dec.output_grad()?;
         s.push(reconstruction_rows(k, arch.spec.likelihood, out, x, per_row)?);
-        s.push(k.sum_all(per_row, metrics, RECONSTRUCTION, scale, false)?);
+        s.push(k.sum_all(per_row, &metrics.sums, RECONSTRUCTION, scale, true)?);
         s.push(match arch.spec.likelihood {
             Likelihood::Bernoulli => k.bce_backward(out, x, d_out, scale, false)?,
             Likelihood::Gaussian { inv_var } => k.gaussian_backward(out, x, d_out, inv_var, scale, false)?,
         });
         s.push(k.kl_forward(h, &self.kl_per_dim, scale)?);
-        s.push(k.sum_all(&self.kl_per_dim, metrics, KL, 1.0, false)?);
+        s.push(k.sum_all(&self.kl_per_dim, &metrics.sums, KL, 1.0, true)?);
+        s.push(k.column_sums(&self.kl_per_dim, &metrics.kl_sums, 1.0, true)?);
         let all = ParamRange::all(&self.params);
         let mut knob_dispatches = KnobDispatches { penalty_value: s.len(), ..KnobDispatches::default() };
-        s.push(k.penalty_value(&self.params, &self.mask, metrics, PENALTY, all, knobs.l1, knobs.l2)?);
+        s.push(k.penalty_value(&self.params, &self.mask, &metrics.sums, PENALTY, all, knobs.l1, knobs.l2, true)?);
         remember(dec.backward_with_dropout(k, &arch.decoder, z, Some(dz), (dec_drop, counters), s)?, dec_drop, false, arch.decoder.layers.len());
         s.push(k.reparam_backward(h, eps, dz, dh, false)?);
         knob_dispatches.kl_backward = s.len();
@@ -376,27 +379,24 @@ impl VaeCore {
         let rows = u32::try_from(self.batch).unwrap_or(u32::MAX);
         d[knob_dispatches.kl_backward].update_params(&self.ctx, &KlParams { rows, latent, accumulate: 1, _pad0: 0, scale: knobs.beta * scale, _pad1: [0; 3] })?;
         let len = u32::try_from(self.arch.layout.len).unwrap_or(u32::MAX);
-        let penalty = |out_index| PenaltyParams { offset: 0, len, out_index, _pad0: 0, l1: knobs.l1, l2: knobs.l2, _pad1: [0; 2] };
-        d[knob_dispatches.penalty_gradient].update_params(&self.ctx, &penalty(0))?;
-        d[knob_dispatches.penalty_value].update_params(&self.ctx, &penalty(PENALTY as u32))?;
+        let penalty = |out_index, accumulate| PenaltyParams { offset: 0, len, out_index, accumulate, l1: knobs.l1, l2: knobs.l2, _pad1: [0; 2] };
+        d[knob_dispatches.penalty_gradient].update_params(&self.ctx, &penalty(0, 0))?;
+        d[knob_dispatches.penalty_value].update_params(&self.ctx, &penalty(PENALTY as u32, 1))?;
         let adam = adam_params(ParamRange::all(&self.params), TRAIN_COUNTER, knobs.adam)?;
         d[knob_dispatches.adam].update_params(&self.ctx, &adam)
     }
 
-    /// The metrics of the most recent step (reads back asynchronously). Fails if the GPU reported
-    /// an error since the last call, so a broken submission never reads as a result.
+    /// Training metrics, each the mean over the steps since the last call (asynchronous readback;
+    /// with no step since, the last result again). Fails if the GPU reported an error since the
+    /// last call, so a broken submission never reads as a result.
     pub(crate) async fn metrics(&self, context: &str) -> Result<StepMetrics, GpuError> {
         self.ctx.check_no_uncaptured_errors(context)?;
-        let values = read_f32(&self.ctx, &self.metrics).await?;
-        let kl_per_dim = read_f32(&self.ctx, &self.kl_per_dim).await?;
-        let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
-        Ok(StepMetrics {
-            reconstruction: at(RECONSTRUCTION),
-            kl: at(KL),
-            kl_per_dim: kl_per_dim.iter().map(|&v| f64::from(v)).collect(),
-            l2_term: at(PENALTY),
-            l1_term: at(PENALTY + 1),
-        })
+        self.metrics.read(&self.ctx).await
+    }
+
+    /// Counts steps a model submitted, for the means of [`metrics`](Self::metrics).
+    pub(crate) fn note_steps(&self, steps: usize) {
+        self.metrics.note_steps(steps);
     }
 
     /// Negative ELBO on the held-out rows (whole batches), one sample of z per row.
@@ -462,7 +462,9 @@ impl GpuVae {
 
     /// Submits `steps` training steps as one command buffer; returns without waiting.
     pub fn train(&self, steps: usize) -> Result<(), GpuError> {
-        self.step.submit(&self.core.ctx, steps)
+        self.step.submit(&self.core.ctx, steps)?;
+        self.core.note_steps(steps);
+        Ok(())
     }
 
     /// Changes β, L1, L2, dropout and Adam's settings for the following steps (small uniform writes).
@@ -470,8 +472,9 @@ impl GpuVae {
         self.core.set_knobs(&self.step, &self.knob_dispatches, knobs)
     }
 
-    /// The metrics of the most recent step (reads back asynchronously). Fails if the GPU reported
-    /// an error since the last call, so a broken submission never reads as a result.
+    /// Reconstruction, KL (total and per dimension) and penalty terms, each the mean over the
+    /// steps trained since the previous call (summed on the GPU; read back asynchronously). Fails
+    /// if the GPU reported an error since the last call, so a broken step never reads as a result.
     pub async fn metrics(&self) -> Result<StepMetrics, GpuError> {
         self.core.metrics("vae step").await
     }

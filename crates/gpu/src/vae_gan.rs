@@ -128,6 +128,7 @@ impl GpuVaeGan {
             self.vae_step.record(&mut encoder, 1);
         }
         ctx.queue.submit([encoder.finish()]);
+        self.vae.note_steps(rounds);
         Ok(())
     }
 
@@ -142,7 +143,9 @@ impl GpuVaeGan {
         self.discriminator.set_knobs(ctx, &self.d_step, self.d_knobs, D_PENALTY, D_COUNTER, knobs.l2_discriminator, knobs.adam_discriminator)
     }
 
-    /// Metrics of the latest round (asynchronous readback); fails if the GPU reported an error.
+    /// The VAE terms as means over the rounds since the last call (as
+    /// [`GpuVae::metrics`](crate::GpuVae::metrics)); D's terms and the generator loss of the latest
+    /// round. Asynchronous readback; fails if the GPU reported an error.
     pub async fn metrics(&self) -> Result<VaeGanMetrics, GpuError> {
         let vae: StepMetrics = self.vae.metrics("vae_gan round").await?;
         let values = read_f32(&self.vae.ctx, &self.gan_metrics).await?;

@@ -24,7 +24,7 @@ pub async fn penalties(h: &Harness) -> Check {
     let range = ParamRange { offset: 100, len: 4000 };
     h.run([
         h.kernels.penalty_gradient(&gw, &gmask, &gg, range, l1 as f32, l2 as f32),
-        h.kernels.penalty_value(&gw, &gmask, &metrics, 1, range, l1 as f32, l2 as f32),
+        h.kernels.penalty_value(&gw, &gmask, &metrics, 1, range, l1 as f32, l2 as f32, false),
     ])?;
     let slice = 100..4100;
     let mut expected = grads.data.clone();
@@ -33,6 +33,10 @@ pub async fn penalties(h: &Harness) -> Check {
     compare("penalty gradient", &g_gpu, &expected, None, Tolerance::F32)?;
     let (v2, v1) = penalty::values(&w.data[slice.clone()], &mask[slice.clone()], l1, l2);
     compare("penalty values", &h.read(&metrics).await?, &[0.0, v2, v1, 0.0], Some(&[1.0, v2 * 10.0, v1 * 10.0, 1.0]), Tolerance::F32)?;
+    // Accumulating: two more passes add to what is there (a metrics buffer summing over steps).
+    let value = || h.kernels.penalty_value(&gw, &gmask, &metrics, 1, range, l1 as f32, l2 as f32, true);
+    h.run([value(), value()])?;
+    compare("accumulated penalty values", &h.read(&metrics).await?, &[0.0, 3.0 * v2, 3.0 * v1, 0.0], Some(&[1.0, v2 * 30.0, v1 * 30.0, 1.0]), Tolerance::F32)?;
     // d(penalty)/dw by finite differences over a few parameters of the slice.
     let probe: Vec<f64> = w.data[100..160].to_vec();
     let fd = finite_diff::gradient(&probe, 1e-6, |ws| {

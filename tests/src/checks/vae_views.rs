@@ -1,8 +1,9 @@
 //! The GPU VAE's on-demand outputs against its CPU twin: latent codes of held-out rows, decoding of
-//! arbitrary codes, the training-split evaluation, and early stopping's save/restore of parameters.
+//! arbitrary codes, the training-split evaluation, early stopping's save/restore of parameters,
+//! and training metrics as means over the steps since the last read.
 
 use latent_core::model::vae::EVAL_STREAM;
-use latent_core::model::{Likelihood, TrainKnobs, VaeCpu, VaeSpec};
+use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeCpu, VaeSpec};
 use latent_core::ops::gather::gather_u8;
 use latent_core::rng::RngStream;
 use latent_core::{Activation, Matrix};
@@ -37,7 +38,28 @@ pub async fn vae_views_match_cpu_twin(h: &Harness) -> Check {
     if gpu.restore_best().is_ok() {
         return Err("restore_best before any save_best should fail".into());
     }
+    if gpu.metrics().await.is_ok() {
+        return Err("metrics before any step should fail".into());
+    }
     gpu.train(5).map_err(|e| e.to_string())?;
+
+    // Metrics of a run of steps are their means: the CPU twin's five steps, averaged.
+    let mut twin: VaeCpu<f32> = VaeCpu::new(arch.clone(), &arch.layout.init(2), seed).map_err(|e| e.to_string())?;
+    let mut each = Vec::new();
+    for step in 0..5 {
+        let x = Matrix::from_vec(batch, dim, gather_u8::<f32>(&bytes, dim, &train, 0, step, batch)).ok_or("bad batch")?;
+        each.push(twin.train_step(&x, TrainKnobs::default()).map_err(|e| e.to_string())?);
+    }
+    let expected = StepMetrics::mean(&each);
+    let got = gpu.metrics().await.map_err(|e| e.to_string())?;
+    let pairs = [(got.reconstruction, expected.reconstruction), (got.kl, expected.kl), (got.l2_term, expected.l2_term)];
+    let per_dim = got.kl_per_dim.iter().copied().zip(expected.kl_per_dim.iter().copied());
+    if let Some((a, b)) = pairs.into_iter().chain(per_dim).find(|(a, b)| (a - b).abs() > 1e-3 * b.abs().max(1e-3)) {
+        return Err(format!("metrics over 5 steps: GPU {got:?} vs CPU mean {expected:?} ({a} vs {b})"));
+    }
+    if gpu.metrics().await.map_err(|e| e.to_string())? != got {
+        return Err("metrics with no step since the last read should repeat it".into());
+    }
     let params = gpu.parameters().await.map_err(|e| e.to_string())?;
     let cpu: VaeCpu<f32> = VaeCpu::new(arch, &params, seed).map_err(|e| e.to_string())?;
 

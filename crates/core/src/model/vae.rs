@@ -148,6 +148,20 @@ impl StepMetrics {
     pub fn is_finite(&self) -> bool {
         [self.reconstruction, self.kl, self.l2_term, self.l1_term].iter().all(|v| v.is_finite())
     }
+
+    /// The mean of several steps' metrics: what the GPU engine reports for a run of steps.
+    pub fn mean(steps: &[StepMetrics]) -> StepMetrics {
+        let n = steps.len().max(1) as f64;
+        let dims = steps.first().map_or(0, |m| m.kl_per_dim.len());
+        let avg = |f: fn(&StepMetrics) -> f64| steps.iter().map(f).sum::<f64>() / n;
+        StepMetrics {
+            reconstruction: avg(|m| m.reconstruction),
+            kl: avg(|m| m.kl),
+            kl_per_dim: (0..dims).map(|d| steps.iter().map(|m| m.kl_per_dim.get(d).copied().unwrap_or(f64::NAN)).sum::<f64>() / n).collect(),
+            l2_term: avg(|m| m.l2_term),
+            l1_term: avg(|m| m.l1_term),
+        }
+    }
 }
 
 /// The VAE trained on the CPU, in `T` (f32 as the engine, f64 as an oracle).
