@@ -511,7 +511,35 @@ pub async fn bench(steps: usize) -> anyhow::Result<()> {
         cpu.train_step(&x, knobs)?;
     }
     println!("CPU twin (f32, one thread): {:.2} steps/s", cpu_steps as f64 / start.elapsed().as_secs_f64());
+    bench_vae_gan(&kernels, &run, steps).await?;
     bench_gan(&kernels, steps).await
+}
+
+/// Prints rounds/s (one D step + one VAE step with the adversarial term) of the reference VAE with
+/// a 784-400-1 discriminator, batch 128, GPU engine and CPU twin.
+async fn bench_vae_gan(kernels: &Kernels, run: &RunData, rounds: usize) -> anyhow::Result<()> {
+    let arch = VaeGanSpec::new(VaeSpec::reference_mnist(), vec![400]).build()?;
+    let (vae_init, d_init) = (arch.vae.layout.init(1), arch.d_layout.init(2));
+    let knobs = VaeGanKnobs::default();
+    let dataset = run.upload(kernels.context())?;
+    let gpu = GpuVaeGan::new(kernels, arch.clone(), &vae_init, &d_init, dataset, 128, 1, knobs)?;
+    gpu.train(3)?;
+    gpu.steps_done().await?;
+    let start = web_time::Instant::now();
+    gpu.train(rounds)?;
+    gpu.steps_done().await?;
+    let (d_dispatches, vae_dispatches) = gpu.dispatch_counts();
+    println!("VAE-GAN (reference VAE + D 784-400-1), batch 128: {d_dispatches} + {vae_dispatches} dispatches per round (D step + VAE step)");
+    println!("GPU engine: {:.2} rounds/s", rounds as f64 / start.elapsed().as_secs_f64());
+    let mut cpu: VaeGanCpu<f32> = VaeGanCpu::new(arch, &vae_init, &d_init, 1)?;
+    let cpu_rounds = rounds.clamp(1, 5);
+    let start = web_time::Instant::now();
+    for _ in 0..cpu_rounds {
+        let x = run.batch(&run.train, 0, cpu.vae().step, 128);
+        cpu.train_round(&x, knobs)?;
+    }
+    println!("CPU twin (f32, one thread): {:.2} rounds/s", cpu_rounds as f64 / start.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Prints rounds/s (one D step + one G step) of GAN Lab's kind of GAN (2-64-64-2 against
