@@ -16,7 +16,7 @@ use latent_gpu::{GanMetrics, GpuGan};
 
 use crate::figures;
 use crate::run_output::{self, json_list, json_object, json_string, Row};
-use crate::train::{self, BackendArg, RunData, TrainArgs};
+use crate::train::{self, BackendArg, OptimizerArg, RunData, TrainArgs};
 
 /// Rounds when neither --steps nor --epochs is given: what the default GAN needs to cover the ring.
 const DEFAULT_ROUNDS: usize = 2000;
@@ -67,8 +67,8 @@ struct GanRun {
 impl GanRun {
     fn resolve(args: &TrainArgs, data: &RunData) -> anyhow::Result<Self> {
         let gan = &args.gan;
-        if args.beta != 1.0 || args.l1 != 0.0 || args.dropout != 0.0 || args.beta_warmup != 0 || args.early_stopping != 0 || args.gamma.is_some() {
-            bail!("--beta, --beta-warmup, --l1, --dropout, --early-stopping and --gamma apply to the VAE and VAE-GAN only; the GAN has --l2-g and --l2-d");
+        if args.beta != 1.0 || args.l1 != 0.0 || args.dropout != 0.0 || args.beta_warmup != 0 || args.early_stopping != 0 || args.gamma.is_some() || args.optimizer != OptimizerArg::Adam {
+            bail!("--beta, --beta-warmup, --l1, --dropout, --early-stopping, --gamma and --optimizer apply to the VAE and VAE-GAN only; the GAN has --l2-g and --l2-d");
         }
         let (lr_d, l2_g, l2_d) = (gan.lr_d.unwrap_or(args.lr), gan.l2_g.unwrap_or(args.l2), gan.l2_d.unwrap_or(args.l2));
         if !(lr_d.is_finite() && lr_d > 0.0 && lr_d <= 1.0) {

@@ -8,7 +8,7 @@ use latent_core::data::mnist::{self, Mnist};
 use latent_core::data::toy2d::{self, Toy2d};
 use latent_core::model::{latent_views, BetaWarmup, EarlyStopping, Likelihood, StopDecision, TrainKnobs, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec};
 use latent_core::ops::gather::{gather_f32, gather_u8};
-use latent_core::ops::optimizer::AdamConfig;
+use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 use latent_core::rng::fold_seed;
 use latent_core::{Activation, Matrix};
 use latent_gpu::{EvalSplit, GpuDataset, GpuVae, GpuVaeGan, Kernels};
@@ -36,6 +36,12 @@ pub(crate) enum ModelArg {
 pub(crate) enum BackendArg {
     Gpu,
     Cpu,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum OptimizerArg {
+    Adam,
+    Sgd,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -96,6 +102,12 @@ pub struct TrainArgs {
     /// Adam learning rate (GAN: G's, and D's unless --lr-d).
     #[arg(long, default_value_t = 1e-3)]
     pub(crate) lr: f32,
+    /// VAE and VAE-GAN: the encoder's and decoder's optimizer (the GAN uses Adam).
+    #[arg(long, value_enum, default_value = "adam")]
+    pub(crate) optimizer: OptimizerArg,
+    /// SGD's momentum μ in [0, 1) (0 = plain SGD).
+    #[arg(long, default_value_t = 0.9)]
+    pub(crate) momentum: f32,
     #[arg(long, default_value_t = 128)]
     pub(crate) batch: usize,
     /// Training steps (default: one epoch); for the GAN, rounds of --d-steps D steps and one G
@@ -264,6 +276,9 @@ fn check_args(args: &TrainArgs) -> anyhow::Result<()> {
     if !(args.lr.is_finite() && args.lr > 0.0 && args.lr <= 1.0) {
         bail!("--lr must be in (0, 1], got {}", args.lr);
     }
+    if !(0.0..1.0).contains(&args.momentum) {
+        bail!("--momentum must be in [0, 1), got {}", args.momentum);
+    }
     if args.batch == 0 || args.batch > 4096 {
         bail!("--batch must be in 1..=4096, got {}", args.batch);
     }
@@ -310,7 +325,8 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
     let likelihood = if data.dim == 2 { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![400]);
     let spec = VaeSpec { data_dim: data.dim, hidden, latent: args.latent.unwrap_or(20), activation: args.activation.unwrap_or(ActivationArg::Relu).into(), likelihood };
-    let knobs = vae_gan_knobs(&args, TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() } });
+    let sgd = (args.optimizer == OptimizerArg::Sgd).then_some(SgdConfig { lr: args.lr, momentum: args.momentum });
+    let knobs = vae_gan_knobs(&args, TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() }, sgd });
     let steps_per_epoch = data.train.len().div_ceil(args.batch);
     let steps = resolve_steps(&args, steps_per_epoch, steps_per_epoch)?;
     run_output::prepare(&args.out, &config_json(&args, &spec, steps, data.train.len()))?;
@@ -465,6 +481,8 @@ fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize
         ("l1", args.l1.to_string()),
         ("l2", args.l2.to_string()),
         ("dropout", args.dropout.to_string()),
+        ("optimizer", json_string(if args.optimizer == OptimizerArg::Sgd { "sgd" } else { "adam" })),
+        ("momentum", args.momentum.to_string()),
         ("hidden", json_list(&spec.hidden)),
         ("latent", spec.latent.to_string()),
         ("activation", json_string(spec.activation.name())),

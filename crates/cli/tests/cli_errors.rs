@@ -48,6 +48,8 @@ fn bad_flags_get_a_message_naming_them() {
         (&["train", "--beta", "NaN"], "--beta"),
         (&["train", "--batch", "0"], "--batch"),
         (&["train", "--gamma", "1"], "--gamma"),
+        (&["train", "--optimizer", "sgd", "--momentum", "1"], "--momentum"),
+        (&["train", "--model", "gan", "--dataset", "ring", "--optimizer", "sgd"], "--optimizer"),
         (&["train", "--model", "gan", "--dataset", "mnist"], "2D datasets"),
         (&["train", "--dataset", "galaxy"], "unknown dataset"),
         (&["train", "--hidden", "1000000000", "--steps", "1", "--backend", "cpu"], "hidden layers"),

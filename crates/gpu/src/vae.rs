@@ -11,7 +11,6 @@
 
 use latent_core::model::vae::{prior_noise, DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, EVAL_STREAM, REPARAM_STREAM};
 use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeArch};
-use latent_core::ops::optimizer::AdamConfig;
 
 use crate::context::GpuContext;
 use crate::dispatch::Schedule;
@@ -19,7 +18,7 @@ use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::net::NetBuffers;
 use crate::net::layer_stream;
-use crate::ops::{optimizer::adam_params, set_dropout, DropoutSpec, GatherSpec, ParamRange, ReparamSpec};
+use crate::ops::{optimizer::{adam_params, sgd_params}, set_dropout, DropoutSpec, GatherSpec, ParamRange, ReparamSpec};
 use crate::params::MatmulParams;
 use crate::params::{KlParams, PenaltyParams};
 use crate::readback::read_f32;
@@ -176,6 +175,7 @@ pub(crate) struct KnobDispatches {
     penalty_gradient: usize,
     penalty_value: usize,
     adam: usize,
+    sgd: usize,
 }
 
 /// A VAE's buffers on the GPU and every schedule but the training step, which models record with
@@ -190,6 +190,8 @@ pub(crate) struct VaeCore {
     pub(crate) grads: GpuTensor,
     m: GpuTensor,
     v: GpuTensor,
+    /// SGD's momentum buffer.
+    velocity: GpuTensor,
     mask: GpuTensor,
     pub(crate) counters: GpuTensor,
     /// This step's KL per latent dimension (scratch: the step adds it into `metrics.kl_sums`).
@@ -237,6 +239,7 @@ impl VaeCore {
         let params = ctx.upload_f32(&label("params"), 1, len, init)?;
         let grads = ctx.zeros(&label("grads"), 1, len)?;
         let (m, v) = (ctx.zeros(&label("adam_m"), 1, len)?, ctx.zeros(&label("adam_v"), 1, len)?);
+        let velocity = ctx.zeros(&label("sgd_velocity"), 1, len)?;
         let mask = ctx.upload_f32(&label("penalty_mask"), 1, len, &arch.layout.penalty_mask::<f32>())?;
         let counters = ctx.upload_u32(&label("counters"), 1, 2, &[0, 0])?;
         let x = ctx.zeros(&label("batch"), batch, dim)?;
@@ -285,6 +288,7 @@ impl VaeCore {
             grads,
             m,
             v,
+            velocity,
             mask,
             counters,
             metrics,
@@ -357,15 +361,21 @@ impl VaeCore {
         Ok(knob_dispatches)
     }
 
-    /// The second half of a training step: Adam with the gradient buffer, then the step counter.
-    pub(crate) fn push_update(&self, k: &Kernels, s: &mut Schedule, adam: AdamConfig, knob_dispatches: &mut KnobDispatches) -> Result<(), GpuError> {
+    /// The second half of a training step: Adam and SGD with the gradient buffer (one of them at
+    /// learning rate 0, see [`TrainKnobs::updates`]), then the step counter.
+    pub(crate) fn push_update(&self, k: &Kernels, s: &mut Schedule, knobs: TrainKnobs, knob_dispatches: &mut KnobDispatches) -> Result<(), GpuError> {
+        let (adam, sgd) = knobs.updates();
+        let all = ParamRange::all(&self.params);
         knob_dispatches.adam = s.len();
-        s.push(k.adam(&self.params, &self.grads, &self.m, &self.v, &self.counters, TRAIN_COUNTER, ParamRange::all(&self.params), adam)?);
+        s.push(k.adam(&self.params, &self.grads, &self.m, &self.v, &self.counters, TRAIN_COUNTER, all, adam)?);
+        knob_dispatches.sgd = s.len();
+        s.push(k.sgd(&self.params, &self.grads, &self.velocity, all, sgd.lr, sgd.momentum)?);
         s.push(k.advance_counter(&self.counters, TRAIN_COUNTER, 1)?);
         Ok(())
     }
 
-    /// Writes β, L1, L2, dropout and Adam's settings into the dispatches of `step` that carry them.
+    /// Writes β, L1, L2, dropout and the optimizers' settings into the dispatches of `step` that
+    /// carry them.
     pub(crate) fn set_knobs(&self, step: &Schedule, knob_dispatches: &KnobDispatches, knobs: TrainKnobs) -> Result<(), GpuError> {
         let d = step.dispatches();
         for (index, spec) in &knob_dispatches.dropout {
@@ -382,8 +392,10 @@ impl VaeCore {
         let penalty = |out_index, accumulate| PenaltyParams { offset: 0, len, out_index, accumulate, l1: knobs.l1, l2: knobs.l2, _pad1: [0; 2] };
         d[knob_dispatches.penalty_gradient].update_params(&self.ctx, &penalty(0, 0))?;
         d[knob_dispatches.penalty_value].update_params(&self.ctx, &penalty(PENALTY as u32, 1))?;
-        let adam = adam_params(ParamRange::all(&self.params), TRAIN_COUNTER, knobs.adam)?;
-        d[knob_dispatches.adam].update_params(&self.ctx, &adam)
+        let (adam, sgd) = knobs.updates();
+        let all = ParamRange::all(&self.params);
+        d[knob_dispatches.adam].update_params(&self.ctx, &adam_params(all, TRAIN_COUNTER, adam)?)?;
+        d[knob_dispatches.sgd].update_params(&self.ctx, &sgd_params(all, sgd.lr, sgd.momentum)?)
     }
 
     /// Training metrics, each the mean over the steps since the last call (asynchronous readback;
@@ -443,7 +455,7 @@ impl GpuVae {
         let core = VaeCore::new(kernels, "vae", arch, init, dataset, batch, seed)?;
         let mut step = Schedule::new("vae step");
         let mut knob_dispatches = core.push_gradients(kernels, &mut step, knobs)?;
-        core.push_update(kernels, &mut step, knobs.adam, &mut knob_dispatches)?;
+        core.push_update(kernels, &mut step, knobs, &mut knob_dispatches)?;
         Ok(Self { core, step, knob_dispatches })
     }
 
@@ -467,7 +479,8 @@ impl GpuVae {
         Ok(())
     }
 
-    /// Changes β, L1, L2, dropout and Adam's settings for the following steps (small uniform writes).
+    /// Changes β, L1, L2, dropout and the optimizer (Adam or SGD, and their settings) for the
+    /// following steps (small uniform writes).
     pub fn set_knobs(&self, knobs: TrainKnobs) -> Result<(), GpuError> {
         self.core.set_knobs(&self.step, &self.knob_dispatches, knobs)
     }

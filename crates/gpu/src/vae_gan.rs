@@ -87,7 +87,7 @@ impl GpuVaeGan {
         let gamma_dispatch = passes.push_generator_signal(k, &arch.discriminator, &fake, &fake_grad, &gan_metrics, scale, knobs.gamma * scale, &mut s)?;
         s.push(k.activation_backward(&fake, &fake_grad, prior_dec.output_grad()?, likelihood.mean_activation(), false)?);
         prior_dec.backward(k, decoder, &z_prior, None, true, &mut s)?;
-        vae.push_update(k, &mut s, knobs.vae.adam, &mut vae_knobs)?;
+        vae.push_update(k, &mut s, knobs.vae, &mut vae_knobs)?;
 
         Ok(Self {
             arch,

@@ -2,7 +2,7 @@
 
 use latent_core::model::{Likelihood, TrainKnobs, VaeCpu, VaeSpec};
 use latent_core::ops::gather::gather_u8;
-use latent_core::ops::optimizer::AdamConfig;
+use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 use latent_core::{Activation, Matrix};
 use latent_gpu::{GpuDataset, GpuVae};
 
@@ -14,7 +14,8 @@ pub(super) fn relative_gap(a: f64, b: f64) -> f64 {
 
 /// 100 steps of a small VAE (two hidden layers per network, dropout on) on both engines from the
 /// same seed and initial parameters: every loss term agrees within 1e-3 relative at every step,
-/// including after β, L1, L2, dropout and the learning rate change at step 50 without a rebuild.
+/// including after β, L1, L2, dropout and the learning rate change at step 50 and the switch from
+/// Adam to SGD with momentum at step 75, without a rebuild.
 pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
     let mut inputs = Inputs::new(17);
     let (rows, dim, batch, seed) = (96usize, 20usize, 16usize, 31u32);
@@ -24,14 +25,19 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
     let bytes: Vec<u8> = (0..rows * dim).map(|_| inputs.below(256) as u8).collect();
     let indices: Vec<u32> = (0..rows as u32).map(|i| (i * 37 + 11) % rows as u32).collect();
     let dataset = GpuDataset::pixels(&h.ctx, dim, &bytes, &indices, &(0..40).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
-    let mut knobs = TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, dropout: 0.2, adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() } };
+    let mut knobs = TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, dropout: 0.2, adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() }, sgd: None };
     let gpu = GpuVae::new(&h.kernels, arch.clone(), &init, dataset, batch, seed, knobs).map_err(|e| e.to_string())?;
     let mut cpu: VaeCpu<f32> = VaeCpu::new(arch, &init, seed).map_err(|e| e.to_string())?;
     let before = gpu.evaluate().await.map_err(|e| e.to_string())?;
     let (mut first, mut last) = (0.0, 0.0);
     for step in 0..100u32 {
         if step == 50 {
-            knobs = TrainKnobs { beta: 4.0, l1: 1e-3, l2: 1e-2, dropout: 0.5, adam: AdamConfig { lr: 1e-3, ..AdamConfig::default() } };
+            knobs = TrainKnobs { beta: 4.0, l1: 1e-3, l2: 1e-2, dropout: 0.5, adam: AdamConfig { lr: 1e-3, ..AdamConfig::default() }, sgd: None };
+            gpu.set_knobs(knobs).map_err(|e| e.to_string())?;
+        }
+        if step == 75 {
+            // The optimizer itself is a knob: SGD with momentum from here on, no rebuild.
+            knobs.sgd = Some(SgdConfig { lr: 0.02, momentum: 0.9 });
             gpu.set_knobs(knobs).map_err(|e| e.to_string())?;
         }
         let x = Matrix::from_vec(batch, dim, gather_u8::<f32>(&bytes, dim, &indices, 0, step, batch))
@@ -86,7 +92,8 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
     h.no_gpu_errors()
 }
 
-/// The reference VAE (784-400-20, batch 128) records one step in at most 30 dispatches.
+/// The reference VAE (784-400-20, batch 128) records one step in at most 30 dispatches (gather,
+/// forward, losses and their sums, backward, penalties, Adam and SGD, the step counter).
 pub async fn vae_step_dispatch_count(h: &Harness) -> Check {
     let arch = VaeSpec::reference_mnist().build().map_err(|e| e.to_string())?;
     let init = arch.layout.init(1);

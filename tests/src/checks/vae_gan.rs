@@ -24,7 +24,7 @@ pub async fn vae_gan_matches_cpu_twin(h: &Harness) -> Check {
     let dataset = GpuDataset::pixels(&h.ctx, dim, &bytes, &indices, &(0..32).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
     let adam = |lr| AdamConfig { lr, ..AdamConfig::default() };
     let mut knobs = VaeGanKnobs {
-        vae: TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, dropout: 0.2, adam: adam(3e-3) },
+        vae: TrainKnobs { beta: 1.0, l1: 1e-4, l2: 1e-3, dropout: 0.2, adam: adam(3e-3), sgd: None },
         gamma: 0.5,
         l2_discriminator: 1e-3,
         adam_discriminator: AdamConfig { lr: 2e-3, beta1: 0.5, ..AdamConfig::default() },
@@ -33,7 +33,7 @@ pub async fn vae_gan_matches_cpu_twin(h: &Harness) -> Check {
     let mut cpu: VaeGanCpu<f32> = VaeGanCpu::new(arch, &init, &d_init, seed).map_err(|e| e.to_string())?;
     for round in 0..rounds {
         if round == 15 {
-            knobs.vae = TrainKnobs { beta: 3.0, l1: 1e-3, l2: 1e-2, dropout: 0.4, adam: adam(1e-3) };
+            knobs.vae = TrainKnobs { beta: 3.0, l1: 1e-3, l2: 1e-2, dropout: 0.4, adam: adam(1e-3), sgd: None };
             knobs.gamma = 2.0;
             knobs.l2_discriminator = 1e-2;
             knobs.adam_discriminator.lr = 1e-3;

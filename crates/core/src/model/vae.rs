@@ -7,7 +7,7 @@ use super::mlp::{Mlp, MlpDropout};
 use crate::activation::Activation;
 use crate::error::CoreError;
 use crate::matrix::Matrix;
-use crate::ops::optimizer::{adam_step, AdamConfig};
+use crate::ops::optimizer::{adam_step, sgd_step, AdamConfig, SgdConfig};
 use crate::ops::{loss, penalty, vae as vae_ops};
 use crate::real::Real;
 use crate::rng::RngStream;
@@ -119,11 +119,25 @@ pub struct TrainKnobs {
     /// Dropout probability on every hidden layer while training (0 = off).
     pub dropout: f32,
     pub adam: AdamConfig,
+    /// `Some`: the encoder and decoder learn by SGD with momentum instead of Adam.
+    pub sgd: Option<SgdConfig>,
 }
 
 impl Default for TrainKnobs {
     fn default() -> Self {
-        Self { beta: 1.0, l1: 0.0, l2: 0.0, dropout: 0.0, adam: AdamConfig::default() }
+        Self { beta: 1.0, l1: 0.0, l2: 0.0, dropout: 0.0, adam: AdamConfig::default(), sgd: None }
+    }
+}
+
+impl TrainKnobs {
+    /// The two updates every step runs, Adam then SGD: the chosen one with its settings, the other
+    /// at learning rate 0. So switching optimizers mid-run is a knob change, not a rebuild, and
+    /// Adam's moments (or SGD's velocity, at momentum 0) keep tracking the gradients meanwhile.
+    pub fn updates(&self) -> (AdamConfig, SgdConfig) {
+        match self.sgd {
+            Some(sgd) => (AdamConfig { lr: 0.0, ..self.adam }, sgd),
+            None => (self.adam, SgdConfig { lr: 0.0, momentum: 0.0 }),
+        }
     }
 }
 
@@ -172,6 +186,7 @@ pub struct VaeCpu<T> {
     grads: Vec<T>,
     m: Vec<T>,
     v: Vec<T>,
+    velocity: Vec<T>,
     mask: Vec<T>,
     /// Steps completed; numbers the noise like the GPU's step counter.
     pub step: u32,
@@ -188,7 +203,8 @@ impl<T: Real> VaeCpu<T> {
             params: init.iter().map(|&p| T::from_f64(f64::from(p))).collect(),
             grads: zeros.clone(),
             m: zeros.clone(),
-            v: zeros,
+            v: zeros.clone(),
+            velocity: zeros,
             mask: arch.layout.penalty_mask(),
             arch,
             step: 0,
@@ -200,15 +216,18 @@ impl<T: Real> VaeCpu<T> {
     /// Metrics describe the parameters before the update.
     pub fn train_step(&mut self, x: &Matrix<T>, knobs: TrainKnobs) -> Result<StepMetrics, CoreError> {
         let metrics = self.compute_gradients(x, knobs)?;
-        self.apply_gradients(knobs.adam);
+        self.apply_gradients(knobs);
         Ok(metrics)
     }
 
-    /// One Adam step with the current [`gradients`](Self::gradients), counting a step: the update
-    /// half of [`train_step`](Self::train_step), for models that add terms to the VAE's gradients.
-    pub fn apply_gradients(&mut self, adam: AdamConfig) {
+    /// The optimizer step with the current [`gradients`](Self::gradients), counting a step: the
+    /// update half of [`train_step`](Self::train_step), for models that add terms to the VAE's
+    /// gradients. Runs both updates of [`TrainKnobs::updates`], as the GPU engine does.
+    pub fn apply_gradients(&mut self, knobs: TrainKnobs) {
         self.step += 1;
+        let (adam, sgd) = knobs.updates();
         adam_step(adam, self.step, &mut self.params, &self.grads, &mut self.m, &mut self.v);
+        sgd_step(sgd.lr, sgd.momentum, &mut self.params, &self.grads, &mut self.velocity);
     }
 
     /// Held-out (reconstruction, KL) means over the rows of `x`, one z per row drawn from `noise` at
@@ -271,6 +290,9 @@ impl<T: Real> VaeCpu<T> {
         let scale = T::from_f64(1.0 / batch as f64);
         if !(0.0..=MAX_DROPOUT).contains(&knobs.dropout) {
             return Err(CoreError::InvalidArgument { op: "vae", message: format!("dropout {} is outside [0, {MAX_DROPOUT}]", knobs.dropout) });
+        }
+        if let Some(sgd) = knobs.sgd.filter(|s| !(s.lr.is_finite() && s.lr >= 0.0 && (0.0..1.0).contains(&s.momentum))) {
+            return Err(CoreError::InvalidArgument { op: "vae", message: format!("SGD needs a finite learning rate ≥ 0 and momentum in [0, 1), got {} and {}", sgd.lr, sgd.momentum) });
         }
         let drop = |stream_base| Some(MlpDropout { p: knobs.dropout, seed: self.rng.seed, stream_base, step: self.step });
         let (enc_drop, dec_drop) = (drop(ENCODER_DROPOUT_STREAM), drop(DECODER_DROPOUT_STREAM));
@@ -359,6 +381,20 @@ mod tests {
             last = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
         }
         assert!(last < first - 0.3, "loss went from {first} to {last}");
+    }
+
+    #[test]
+    fn sgd_with_momentum_trains_and_bad_settings_are_refused() {
+        let (mut vae, x) = tiny(Likelihood::Bernoulli);
+        let knobs = TrainKnobs { sgd: Some(SgdConfig { lr: 0.05, momentum: 0.9 }), ..TrainKnobs::default() };
+        let first = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+        let mut last = first;
+        for _ in 0..300 {
+            last = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+        }
+        assert!(last < first - 0.3, "loss went from {first} to {last}");
+        let bad = TrainKnobs { sgd: Some(SgdConfig { lr: 0.05, momentum: 1.0 }), ..TrainKnobs::default() };
+        assert!(vae.train_step(&x, bad).is_err());
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl<T: Real> VaeGanCpu<T> {
     /// One VAE step with the adversarial term; returns the VAE's metrics and the generator loss.
     pub fn vae_step(&mut self, x: &Matrix<T>, knobs: VaeGanKnobs) -> Result<(StepMetrics, f64), CoreError> {
         let metrics = self.compute_vae_gradients(x, knobs)?;
-        self.vae.apply_gradients(knobs.vae.adam);
+        self.vae.apply_gradients(knobs.vae);
         Ok(metrics)
     }
 
@@ -227,7 +227,7 @@ mod tests {
     }
 
     fn knobs(gamma: f32) -> VaeGanKnobs {
-        let vae = TrainKnobs { beta: 1.3, l1: 0.01, l2: 0.03, dropout: 0.25, adam: AdamConfig { lr: 0.01, ..AdamConfig::default() } };
+        let vae = TrainKnobs { beta: 1.3, l1: 0.01, l2: 0.03, dropout: 0.25, adam: AdamConfig { lr: 0.01, ..AdamConfig::default() }, sgd: None };
         VaeGanKnobs { vae, gamma, l2_discriminator: 0.02, adam_discriminator: AdamConfig { lr: 0.01, ..AdamConfig::default() } }
     }
 
@@ -283,7 +283,7 @@ mod tests {
             let got = model.train_round(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
             let expected = plain.compute_gradients(&x, knobs.vae).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(model.gradients(), plain.gradients(), "round {round}: gradients differ");
-            plain.apply_gradients(knobs.vae.adam);
+            plain.apply_gradients(knobs.vae);
             assert_eq!(got.vae, expected, "round {round}: metrics differ");
             assert_eq!(model.vae().params, plain.params, "round {round}: parameters differ");
         }

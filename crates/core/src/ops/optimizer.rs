@@ -17,6 +17,14 @@ impl Default for AdamConfig {
     }
 }
 
+/// Settings of SGD with (heavy-ball) momentum.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdConfig {
+    pub lr: f32,
+    /// μ in [0, 1); 0 is plain SGD.
+    pub momentum: f32,
+}
+
 /// One bias-corrected Adam step; `t` counts from 1.
 pub fn adam_step<T: Real>(cfg: AdamConfig, t: u32, params: &mut [T], grads: &[T], m: &mut [T], v: &mut [T]) {
     let b1 = T::from_f64(f64::from(cfg.beta1));

@@ -58,6 +58,16 @@ pub fn adam_params(range: ParamRange, counter_index: u32, cfg: AdamConfig) -> Re
     })
 }
 
+/// The uniform block of an SGD update (also used to change its settings on a built dispatch).
+pub fn sgd_params(range: ParamRange, lr: f32, momentum: f32) -> Result<OptimizerParams, GpuError> {
+    const OP: &str = "sgd";
+    check_hyper(OP, &[("learning rate", lr), ("momentum", momentum)])?;
+    if momentum >= 1.0 {
+        return Err(GpuError::invalid(OP, format!("momentum must be < 1, got {momentum}")));
+    }
+    Ok(OptimizerParams { offset: dim(OP, range.offset)?, len: dim(OP, range.len)?, lr, momentum, ..OptimizerParams::default() })
+}
+
 impl Kernels {
     /// One bias-corrected Adam step over `range`; t = counters[counter_index] + 1.
     #[allow(clippy::too_many_arguments)]
@@ -80,13 +90,12 @@ impl Kernels {
     pub fn sgd(&self, weights: &GpuTensor, grads: &GpuTensor, velocity: &GpuTensor, range: ParamRange, lr: f32, momentum: f32) -> Result<Dispatch, GpuError> {
         const OP: &str = "sgd";
         range.check(OP, weights)?;
-        check_hyper(OP, &[("learning rate", lr), ("momentum", momentum)])?;
         for t in [grads, velocity] {
             t.expect_len(OP, weights.len(), ElementKind::F32)?;
         }
         expect_distinct(OP, weights, &[grads, velocity])?;
         expect_distinct(OP, velocity, &[grads])?;
-        let params = OptimizerParams { offset: dim(OP, range.offset)?, len: dim(OP, range.len)?, lr, momentum, ..OptimizerParams::default() };
+        let params = sgd_params(range, lr, momentum)?;
         let buffers = [(0, weights), (1, grads), (2, velocity)];
         Ok(self.dispatch(format!("optimizer.sgd {}", weights.label()), &self.sgd, &buffers, &params, 5, linear_workgroups(range.len)))
     }
