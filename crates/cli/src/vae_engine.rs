@@ -3,7 +3,7 @@
 //! VAE's questions through its encoder and decoder.
 
 use anyhow::Context as _;
-use latent_core::model::vae::{prior_noise, EVAL_STREAM};
+use latent_core::model::vae::{eval_chunks, prior_noise, EVAL_STREAM};
 use latent_core::model::{StepMetrics, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics};
 use latent_core::rng::RngStream;
 use latent_core::Matrix;
@@ -73,10 +73,10 @@ impl Engine {
             Engine::Cpu(_) | Engine::CpuVaeGan(_) => {}
         }
         let vae = self.cpu_vae().context("a CPU engine has a VAE")?;
-        let test_chunks = data.test.len() / batch;
+        let (test_chunks, train_chunks) = eval_chunks(data.train.len(), data.test.len(), batch);
         let (rows, chunks) = match split {
             EvalSplit::Test => (&data.test, test_chunks),
-            EvalSplit::Train => (&data.train, (data.train.len() / batch).clamp(1, test_chunks.max(1))),
+            EvalSplit::Train => (&data.train, train_chunks),
         };
         let mut total = 0.0;
         for chunk in 0..chunks as u32 {

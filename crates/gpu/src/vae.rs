@@ -9,7 +9,7 @@
 //! the step in two halves (gradients, then update) so a model that adds terms to the VAE's
 //! gradients (the VAE-GAN) records its own dispatches in between.
 
-use latent_core::model::vae::{prior_noise, DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, EVAL_STREAM, REPARAM_STREAM};
+use latent_core::model::vae::{eval_chunks, prior_noise, DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, EVAL_STREAM, REPARAM_STREAM};
 use latent_core::model::{Likelihood, StepMetrics, TrainKnobs, VaeArch};
 
 use crate::context::GpuContext;
@@ -253,8 +253,7 @@ impl VaeCore {
         let (h, out) = (enc.output()?, dec.output()?);
 
         // Held-out and training negative ELBO: whole batches, noise from the evaluation stream.
-        let eval_chunks = dataset.test_indices.len() / batch;
-        let train_chunks = (dataset.indices.len() / batch).clamp(1, eval_chunks);
+        let (eval_chunks, train_chunks) = eval_chunks(dataset.indices.len(), dataset.test_indices.len(), batch);
         let eval_kl = ctx.zeros(&label("eval_kl_per_dim"), 1, latent)?;
         let eval_buffers = EvalBuffers { counters: &counters, x: &x, z: &z, eps: &eps, per_row: &per_row, kl_per_dim: &eval_kl };
         let eval_test = Evaluation::record(k, &label("test"), &arch, [&enc, &dec], &dataset, &dataset.test_indices, eval_chunks, &eval_buffers, seed)?;

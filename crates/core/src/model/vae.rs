@@ -16,6 +16,14 @@ use crate::rng::RngStream;
 pub const REPARAM_STREAM: u32 = 1;
 /// RNG stream of held-out evaluation noise (never the training stream), on every engine.
 pub const EVAL_STREAM: u32 = 101;
+/// Whole batches an evaluation scores: (held-out, training). The training split gets as many as
+/// the held-out one (at least one, wrapping round a set smaller than a batch), so the two lines
+/// of a train-vs-test chart average over the same number of rows; every engine follows this rule.
+pub fn eval_chunks(train_rows: usize, test_rows: usize, batch: usize) -> (usize, usize) {
+    let test = test_rows / batch.max(1);
+    (test, (train_rows / batch.max(1)).clamp(1, test.max(1)))
+}
+
 /// RNG stream of the fixed prior noise behind sample views, on every engine.
 pub const PRIOR_STREAM: u32 = 102;
 
@@ -395,6 +403,13 @@ mod tests {
         assert!(last < first - 0.3, "loss went from {first} to {last}");
         let bad = TrainKnobs { sgd: Some(SgdConfig { lr: 0.05, momentum: 1.0 }), ..TrainKnobs::default() };
         assert!(vae.train_step(&x, bad).is_err());
+    }
+
+    #[test]
+    fn both_splits_score_the_same_number_of_batches() {
+        assert_eq!(eval_chunks(8000, 2000, 128), (15, 15));
+        assert_eq!(eval_chunks(200, 500, 50), (10, 4));
+        assert_eq!(eval_chunks(30, 500, 50), (10, 1), "a training set under one batch still gets one");
     }
 
     #[test]
