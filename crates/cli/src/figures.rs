@@ -35,11 +35,6 @@ const REAL: [u8; 3] = [150, 150, 150];
 /// Generated points in 2D figures.
 const GENERATED: [u8; 3] = [37, 76, 209];
 
-/// Rows of two values as points.
-pub fn as_points(flat: &[f32]) -> Vec<[f32; 2]> {
-    flat.chunks(2).map(|p| [p[0], p.get(1).copied().unwrap_or(0.0)]).collect()
-}
-
 /// Writes real points in grey under generated points in blue over the view [−3, 3]², on white
 /// with light axes through the origin, `size` pixels square.
 pub fn real_vs_generated(path: &Path, real: &[[f32; 2]], generated: &[[f32; 2]], size: usize) -> anyhow::Result<()> {

@@ -7,16 +7,13 @@ use anyhow::bail;
 use clap::Args;
 use latent_core::data::toy2d::{self, Toy2d};
 use latent_core::model::gan::{map_grid, MAP_SIDE};
-use latent_core::model::vae::prior_noise;
-use latent_core::model::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec, HeldOutMetrics};
+use latent_core::model::{GanKnobs, GanSpec};
 use latent_core::ops::optimizer::AdamConfig;
-use latent_core::rng::fold_seed;
-use latent_core::Matrix;
-use latent_gpu::{GanMetrics, GpuGan};
 
 use crate::figures;
 use crate::run_output::{self, json_list, json_object, json_string, Row};
-use crate::train::{self, BackendArg, OptimizerArg, RunData, TrainArgs};
+use crate::train::{self, BackendArg, OptimizerArg, TrainArgs};
+use latent_session::{GanEngine, RunData};
 
 /// Rounds when neither --steps nor --epochs is given: what the default GAN needs to cover the ring.
 const DEFAULT_ROUNDS: usize = 2000;
@@ -119,76 +116,6 @@ impl GanRun {
     }
 }
 
-/// The engine a GAN run trains on.
-enum GanEngine {
-    Gpu(Box<GpuGan>),
-    /// The CPU twin and how many D steps it has taken (its minibatch cursor).
-    Cpu { gan: Box<GanCpu<f32>>, d_steps_done: u32 },
-}
-
-impl GanEngine {
-    async fn build(args: &TrainArgs, arch: GanArch, data: &RunData, knobs: GanKnobs) -> anyhow::Result<Self> {
-        let (g_init, d_init) = (arch.g_layout.init(args.seed), arch.d_layout.init(args.seed.wrapping_add(1)));
-        let seed = fold_seed(args.seed);
-        if args.backend == BackendArg::Cpu {
-            return Ok(Self::Cpu { gan: Box::new(GanCpu::new(arch, &g_init, &d_init, seed)?), d_steps_done: 0 });
-        }
-        let kernels = train::open_gpu().await?;
-        let dataset = data.upload(kernels.context())?;
-        Ok(Self::Gpu(Box::new(GpuGan::new(&kernels, arch, &g_init, &d_init, dataset, args.batch, seed, knobs)?)))
-    }
-
-    /// `rounds` rounds of `d_steps` D steps and one G step; returns the last steps' metrics.
-    async fn train(&mut self, data: &RunData, rounds: usize, d_steps: usize, batch: usize, knobs: GanKnobs) -> anyhow::Result<GanMetrics> {
-        match self {
-            Self::Gpu(gan) => {
-                gan.train(rounds, d_steps)?;
-                Ok(gan.metrics().await?)
-            }
-            Self::Cpu { gan, d_steps_done } => {
-                let (mut discriminator, mut generator) = (DiscriminatorMetrics::default(), (0.0, 0.0));
-                for _ in 0..rounds {
-                    for _ in 0..d_steps {
-                        discriminator = gan.discriminator_step(&data.batch(&data.train, 0, *d_steps_done, batch), knobs)?;
-                        *d_steps_done += 1;
-                    }
-                    generator = gan.generator_step(batch, knobs)?;
-                }
-                Ok(GanMetrics { discriminator, generator_loss: generator.0, generator_l2_term: generator.1 })
-            }
-        }
-    }
-
-    /// D on whole batches of the held-out rows.
-    async fn evaluate(&self, data: &RunData, batch: usize) -> anyhow::Result<HeldOutMetrics> {
-        match self {
-            Self::Gpu(gan) => Ok(gan.evaluate().await?),
-            Self::Cpu { gan, .. } => {
-                let rows = data.test.len() / batch * batch;
-                Ok(gan.evaluate_discriminator(&data.batch(&data.test, 0, 0, rows))?)
-            }
-        }
-    }
-
-    /// G on [`SAMPLES`] codes of the run's fixed prior noise (SAMPLES × 2).
-    async fn samples(&self, latent: usize, seed: u32) -> anyhow::Result<Vec<f32>> {
-        let codes = prior_noise(seed, SAMPLES, latent);
-        match self {
-            Self::Gpu(gan) => Ok(gan.generate(&codes.data).await?),
-            Self::Cpu { gan, .. } => Ok(gan.generate(&codes)?.data),
-        }
-    }
-
-    /// σ(D(p)) for each point.
-    async fn map(&self, points: &[[f32; 2]]) -> anyhow::Result<Vec<f32>> {
-        let flat: Vec<f32> = points.iter().flatten().copied().collect();
-        match self {
-            Self::Gpu(gan) => Ok(gan.discriminator_map(&flat).await?),
-            Self::Cpu { gan, .. } => Ok(gan.discriminator_probabilities(&Matrix { rows: points.len(), cols: 2, data: flat })?),
-        }
-    }
-}
-
 /// `latent train --model gan`.
 pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let Some(dist) = Toy2d::from_key(&args.dataset) else {
@@ -198,7 +125,11 @@ pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let run = GanRun::resolve(args, &data)?;
     let arch = run.spec.build()?;
     run_output::prepare(&args.out, &run.config_json(args, data.train.len()))?;
-    let mut engine = GanEngine::build(args, arch, &data, run.knobs).await?;
+    let kernels = match args.backend {
+        BackendArg::Cpu => None,
+        BackendArg::Gpu => Some(train::open_gpu().await?),
+    };
+    let mut engine = GanEngine::build(kernels.as_ref(), arch, &data, args.batch, args.seed, run.knobs)?;
     let header = "step,d_loss_real,d_loss_fake,d_acc_real,d_acc_fake,d_loss_test_real,d_acc_test_real,g_loss,d_l2_term,g_l2_term";
     let diverged = run_output::drive(&args.out, header, run.rounds, args.eval_every, async |done, rounds| {
         let m = engine.train(&data, rounds, run.d_steps, args.batch, run.knobs).await?;
@@ -214,7 +145,7 @@ pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
     })
     .await?;
 
-    let generated = figures::as_points(&engine.samples(run.spec.latent, fold_seed(args.seed)).await?);
+    let generated = latent_session::as_points(&engine.samples(SAMPLES, args.seed).await?);
     let real = data.points_2d();
     figures::real_vs_generated(&args.out.join("samples.png"), &real, &generated, FIGURE_SIZE)?;
     let grid = map_grid(MAP_SIDE, figures::VIEW);

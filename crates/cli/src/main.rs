@@ -4,7 +4,6 @@ mod figures;
 mod gan_run;
 mod run_output;
 mod train;
-mod vae_engine;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};

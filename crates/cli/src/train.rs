@@ -7,14 +7,14 @@ use clap::{Args, ValueEnum};
 use latent_core::data::mnist::{self, Mnist};
 use latent_core::data::toy2d::{self, Toy2d};
 use latent_core::model::{latent_views, BetaWarmup, EarlyStopping, Likelihood, StopDecision, TrainKnobs, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec};
-use latent_core::ops::gather::{gather_f32, gather_u8};
+use latent_core::ops::gather::gather_f32;
 use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 use latent_core::rng::fold_seed;
 use latent_core::{Activation, Matrix};
 use latent_gpu::{EvalSplit, GpuDataset, GpuVae, GpuVaeGan, Kernels};
+use latent_session::{RunData, VaeEngine};
 
 use crate::figures;
-use crate::vae_engine::Engine;
 use crate::gan_run::{self, GanArgs};
 use crate::run_output::{self, json_list, json_object, json_string, Row};
 
@@ -147,18 +147,6 @@ pub struct TrainArgs {
     pub(crate) gan: GanArgs,
 }
 
-/// The data of a run: all rows, which are for training and which are held out.
-pub(crate) struct RunData {
-    /// Pixels (u8) or points (f32), one row per example.
-    pub(crate) bytes: Option<Vec<u8>>,
-    pub(crate) points: Option<Vec<f32>>,
-    pub(crate) dim: usize,
-    /// Class of every row (MNIST digits), for colouring the latent scatter.
-    pub(crate) labels: Option<Vec<u8>>,
-    pub(crate) train: Vec<u32>,
-    pub(crate) test: Vec<u32>,
-}
-
 /// The project's MNIST split: (all digits, training indices in visiting order, test indices).
 fn mnist_split(train_size: Option<usize>) -> anyhow::Result<(Mnist, Vec<u32>, Vec<u32>)> {
     let data = Mnist::parse(MNIST_ASSET)?;
@@ -174,46 +162,15 @@ pub fn mnist_split_json(train_size: usize) -> anyhow::Result<String> {
     Ok(format!("{{\"train\": [{}], \"test\": [{}]}}", list(&train), list(&test)))
 }
 
-impl RunData {
-    pub(crate) fn load(args: &TrainArgs) -> anyhow::Result<Self> {
-        if args.dataset == "mnist" {
-            let (data, train, test) = mnist_split(args.train_size)?;
-            return Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test });
-        }
-        let Some(dist) = Toy2d::from_key(&args.dataset) else {
-            bail!("unknown dataset `{}`: use mnist, ring, grid, moons, spiral or gaussian", args.dataset);
-        };
-        let n_train = args.train_size.unwrap_or(2000);
-        let n_test = 1000;
-        let points = toy2d::sample(dist, n_train + n_test, args.noise, args.seed)?;
-        let flat = points.iter().flat_map(|p| *p).collect();
-        let total = u32::try_from(n_train + n_test)?;
-        Ok(Self { bytes: None, points: Some(flat), dim: 2, labels: None, train: (0..n_train as u32).collect(), test: (n_train as u32..total).collect() })
+/// The run's rows: MNIST (the shipped asset) or a 2D distribution.
+fn load_run_data(args: &TrainArgs) -> anyhow::Result<RunData> {
+    if args.dataset == "mnist" {
+        return Ok(RunData::mnist(MNIST_ASSET, args.train_size)?);
     }
-
-    /// `rows` rows by the gather kernels' rule, as f32 (pixels scaled to [0, 1]).
-    pub(crate) fn batch(&self, indices: &[u32], base: u32, step: u32, rows: usize) -> Matrix<f32> {
-        let data = match (&self.bytes, &self.points) {
-            (Some(bytes), _) => gather_u8(bytes, self.dim, indices, base, step, rows),
-            (_, Some(points)) => gather_f32(points, self.dim, indices, base, step, rows),
-            _ => vec![0.0; rows * self.dim],
-        };
-        Matrix { rows, cols: self.dim, data }
-    }
-
-    /// The rows and both row lists on the GPU.
-    pub(crate) fn upload(&self, ctx: &latent_gpu::GpuContext) -> anyhow::Result<GpuDataset> {
-        Ok(match (&self.bytes, &self.points) {
-            (Some(bytes), _) => GpuDataset::pixels(ctx, self.dim, bytes, &self.train, &self.test)?,
-            (_, Some(points)) => GpuDataset::points(ctx, self.dim, points, &self.train, &self.test)?,
-            _ => bail!("the run has no data"),
-        })
-    }
-
-    /// The 2D points of a toy dataset (empty for pixels).
-    pub(crate) fn points_2d(&self) -> Vec<[f32; 2]> {
-        self.points.as_deref().map(figures::as_points).unwrap_or_default()
-    }
+    let Some(dist) = Toy2d::from_key(&args.dataset) else {
+        bail!("unknown dataset `{}`: use mnist, ring, grid, moons, spiral or gaussian", args.dataset);
+    };
+    Ok(RunData::toy(dist, args.train_size.unwrap_or(2000), args.noise, args.seed)?)
 }
 
 /// Opens the GPU and compiles every kernel, saying which adapter the run trains on.
@@ -235,27 +192,13 @@ fn vae_gan_knobs(args: &TrainArgs, vae: TrainKnobs) -> VaeGanKnobs {
     }
 }
 
-async fn build_engine(args: &TrainArgs, spec: &VaeSpec, data: &RunData, knobs: VaeGanKnobs) -> anyhow::Result<Engine> {
-    let seed = fold_seed(args.seed);
-    let vae_gan = matches!(args.model, ModelArg::VaeGan).then(|| VaeGanSpec::new(spec.clone(), args.gan.d_hidden.clone().unwrap_or_else(|| spec.hidden.clone())));
-    let Some(vae_gan) = vae_gan else {
-        let arch = spec.build()?;
-        let init = arch.layout.init(args.seed);
-        if args.backend == BackendArg::Cpu {
-            return Ok(Engine::Cpu(Box::new(VaeCpu::new(arch, &init, seed)?)));
-        }
-        let kernels = open_gpu().await?;
-        let dataset = data.upload(kernels.context())?;
-        return Ok(Engine::Gpu(Box::new(GpuVae::new(&kernels, arch, &init, dataset, args.batch, seed, knobs.vae)?)));
+async fn build_engine(args: &TrainArgs, spec: &VaeSpec, data: &RunData, knobs: VaeGanKnobs) -> anyhow::Result<VaeEngine> {
+    let d_hidden = matches!(args.model, ModelArg::VaeGan).then(|| args.gan.d_hidden.clone().unwrap_or_else(|| spec.hidden.clone()));
+    let kernels = match args.backend {
+        BackendArg::Cpu => None,
+        BackendArg::Gpu => Some(open_gpu().await?),
     };
-    let arch = vae_gan.build()?;
-    let (vae_init, d_init) = (arch.vae.layout.init(args.seed), arch.d_layout.init(args.seed.wrapping_add(1)));
-    if args.backend == BackendArg::Cpu {
-        return Ok(Engine::CpuVaeGan(Box::new(VaeGanCpu::new(arch, &vae_init, &d_init, seed)?)));
-    }
-    let kernels = open_gpu().await?;
-    let dataset = data.upload(kernels.context())?;
-    Ok(Engine::GpuVaeGan(Box::new(GpuVaeGan::new(&kernels, arch, &vae_init, &d_init, dataset, args.batch, seed, knobs)?)))
+    Ok(VaeEngine::build(kernels.as_ref(), spec, d_hidden, data, args.batch, args.seed, knobs)?)
 }
 
 fn check_args(args: &TrainArgs) -> anyhow::Result<()> {
@@ -300,7 +243,7 @@ pub(crate) fn resolve_steps(args: &TrainArgs, steps_per_epoch: usize, default: u
 
 /// Loads the run's data and checks that the held-out set has a whole batch.
 pub(crate) fn load_data(args: &TrainArgs) -> anyhow::Result<RunData> {
-    let data = RunData::load(args)?;
+    let data = load_run_data(args)?;
     if data.test.len() < args.batch {
         bail!("the held-out set ({} rows) is smaller than one batch ({})", data.test.len(), args.batch);
     }
@@ -400,14 +343,11 @@ const INTERPOLATION_STEPS: usize = 10;
 /// The latent space: codes of held-out rows coloured by class (`latent.png`), and for images the
 /// decoder over a grid in the two most-varied dimensions (`manifold.png`) and along lines between
 /// digits of neighbouring classes (`interpolation.png`).
-async fn write_latent_figures(engine: &Engine, data: &RunData, args: &TrainArgs, latent: usize) -> anyhow::Result<()> {
+async fn write_latent_figures(engine: &VaeEngine, data: &RunData, args: &TrainArgs, latent: usize) -> anyhow::Result<()> {
     let means = engine.latent_means(data, args.batch).await?;
     let dims = latent_views::most_varied_dims(&means, latent);
     let points: Vec<[f32; 2]> = means.chunks_exact(latent).map(|m| [m[dims.0], m[dims.1]]).collect();
-    let labels: Vec<u8> = match &data.labels {
-        Some(all) => data.test.iter().take(points.len()).map(|&i| all[i as usize]).collect(),
-        None => vec![0; points.len()],
-    };
+    let labels = data.test_labels(points.len());
     figures::class_scatter(&args.out.join("latent.png"), &points, &labels, 512)?;
     if data.dim != mnist::PIXELS {
         return Ok(());
@@ -429,7 +369,7 @@ async fn write_latent_figures(engine: &Engine, data: &RunData, args: &TrainArgs,
 
 /// The run's PNGs. After a divergence the latent codes are not finite: only the sample and
 /// reconstruction figures are written then, showing what the model had become.
-async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: u32, finite: bool) -> anyhow::Result<()> {
+async fn write_figures(engine: &VaeEngine, data: &RunData, args: &TrainArgs, seed: u32, finite: bool) -> anyhow::Result<()> {
     let latent = args.latent.unwrap_or(20);
     if finite {
         write_latent_figures(engine, data, args, latent).await?;
@@ -449,7 +389,7 @@ async fn write_figures(engine: &Engine, data: &RunData, args: &TrainArgs, seed: 
         }
         figures::digit_grid(&args.out.join("reconstructions.png"), &pairs, mnist::IMAGE_SIDE, 8, 3)?;
     } else {
-        figures::real_vs_generated(&args.out.join("samples.png"), &data.points_2d(), &figures::as_points(&samples), 512)?;
+        figures::real_vs_generated(&args.out.join("samples.png"), &data.points_2d(), &latent_session::as_points(&samples), 512)?;
     }
     Ok(())
 }

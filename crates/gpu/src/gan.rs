@@ -406,6 +406,11 @@ impl GpuGan {
         read_f32(&self.ctx, &output.view(format!("{}.used", output.label()), 0, rows, output.cols())?).await
     }
 
+    /// The generator's parameters (flat, in `arch.g_layout`'s order), for weight views.
+    pub async fn generator_parameters(&self) -> Result<Vec<f32>, GpuError> {
+        read_f32(&self.ctx, &self.generator.params).await
+    }
+
     /// (D steps, G steps) done, as the GPU counts them.
     pub async fn steps_done(&self) -> Result<(u32, u32), GpuError> {
         let c = crate::readback::read_u32(&self.ctx, &self.counters).await?;

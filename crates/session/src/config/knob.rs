@@ -1,0 +1,190 @@
+//! The sliders: each knob's range, scale (log scales keep 0 at their left end), label and the one
+//! line with its formula that the page shows beside it. The URL parser clamps to the same ranges.
+
+use super::LabConfig;
+
+/// How slider positions map to values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scale {
+    /// `steps + 1` positions evenly from `min` to `max`.
+    Linear { min: f32, max: f32, steps: u32 },
+    /// Position 0 is 0 when `zero`; the others run geometrically from `min` to `max`.
+    Log { min: f32, max: f32, steps: u32, zero: bool },
+    /// Powers of two from `min` to `max`.
+    PowersOfTwo { min: u32, max: u32 },
+}
+
+impl Scale {
+    /// Smallest and largest value.
+    pub fn bounds(self) -> (f32, f32) {
+        match self {
+            Scale::Linear { min, max, .. } => (min, max),
+            Scale::Log { min, max, zero, .. } => (if zero { 0.0 } else { min }, max),
+            Scale::PowersOfTwo { min, max } => (min as f32, max as f32),
+        }
+    }
+
+    /// The slider's largest position (its smallest is 0).
+    pub fn positions(self) -> u32 {
+        match self {
+            Scale::Linear { steps, .. } => steps,
+            Scale::Log { steps, zero, .. } => steps + u32::from(zero),
+            Scale::PowersOfTwo { min, max } => max.ilog2() - min.ilog2(),
+        }
+    }
+
+    pub fn value_at(self, position: u32) -> f32 {
+        let p = position.min(self.positions());
+        match self {
+            Scale::Linear { min, max, steps } => min + (max - min) * p as f32 / steps.max(1) as f32,
+            Scale::Log { zero: true, .. } if p == 0 => 0.0,
+            Scale::Log { min, max, steps, zero } => {
+                let i = p - u32::from(zero);
+                (min.ln() + (max.ln() - min.ln()) * i as f32 / steps.max(1) as f32).exp()
+            }
+            Scale::PowersOfTwo { min, .. } => (min << p) as f32,
+        }
+    }
+
+    /// The position whose value is nearest `value` (on a log scale, nearest in ratio).
+    pub fn position_of(self, value: f32) -> u32 {
+        let distance = |p: u32| {
+            let v = self.value_at(p);
+            match self {
+                Scale::Linear { .. } => (v - value).abs(),
+                _ if v <= 0.0 || value <= 0.0 => if v == value { 0.0 } else { f32::INFINITY },
+                _ => (v.ln() - value.ln()).abs(),
+            }
+        };
+        (0..=self.positions()).min_by(|&a, &b| distance(a).total_cmp(&distance(b))).unwrap_or(0)
+    }
+}
+
+/// A control that acts on the running model without a rebuild (batch size excepted: it rebuilds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Knob {
+    Beta,
+    L2,
+    L1,
+    Dropout,
+    Lr,
+    Batch,
+    DSteps,
+    Gamma,
+}
+
+impl Knob {
+    pub const ALL: [Knob; 8] = [Knob::Beta, Knob::L2, Knob::L1, Knob::Dropout, Knob::Lr, Knob::Batch, Knob::DSteps, Knob::Gamma];
+
+    /// URL key and element id suffix; never change one, or shared links break.
+    pub fn key(self) -> &'static str {
+        match self {
+            Knob::Beta => "beta",
+            Knob::L2 => "l2",
+            Knob::L1 => "l1",
+            Knob::Dropout => "dropout",
+            Knob::Lr => "lr",
+            Knob::Batch => "batch",
+            Knob::DSteps => "dsteps",
+            Knob::Gamma => "gamma",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Knob::Beta => "KL weight β",
+            Knob::L2 => "L2 strength λ₂",
+            Knob::L1 => "L1 strength λ₁",
+            Knob::Dropout => "Dropout p",
+            Knob::Lr => "Learning rate η",
+            Knob::Batch => "Batch size",
+            Knob::DSteps => "D steps per G step",
+            Knob::Gamma => "Adversarial weight γ",
+        }
+    }
+
+    /// One line: what the knob does, with its formula.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Knob::Beta => "loss = reconstruction + β·KL(q(z|x) ‖ N(0, I)). High β pulls codes to the prior: blurrier samples, and unused dimensions collapse to KL 0.",
+            Knob::L2 => "adds λ₂·Σw² to the loss: every weight decays toward 0, which fights overfitting.",
+            Knob::L1 => "adds λ₁·Σ|w|: pushes weights to exactly 0, making the network sparse.",
+            Knob::Dropout => "while training, each hidden unit is zeroed with probability p (survivors scaled by 1/(1−p)).",
+            Knob::Lr => "Adam's step size: w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes.",
+            Knob::Batch => "rows per step: gradients average over B rows. Changing it rebuilds the model.",
+            Knob::DSteps => "the discriminator takes k steps for every generator step.",
+            Knob::Gamma => "decoder loss += γ·(−log D(G(z))): the decoder also tries to fool a discriminator, for sharper samples.",
+        }
+    }
+
+    pub fn scale(self) -> Scale {
+        match self {
+            Knob::Beta => Scale::Log { min: 0.01, max: 100.0, steps: 40, zero: true },
+            Knob::L2 => Scale::Log { min: 1e-5, max: 1e-1, steps: 40, zero: true },
+            Knob::L1 => Scale::Log { min: 1e-6, max: 1e-2, steps: 40, zero: true },
+            Knob::Dropout => Scale::Linear { min: 0.0, max: 0.9, steps: 18 },
+            Knob::Lr => Scale::Log { min: 1e-4, max: 1e-1, steps: 30, zero: false },
+            Knob::Batch => Scale::PowersOfTwo { min: 1, max: 512 },
+            Knob::DSteps => Scale::Linear { min: 1.0, max: 10.0, steps: 9 },
+            Knob::Gamma => Scale::Log { min: 0.01, max: 100.0, steps: 40, zero: true },
+        }
+    }
+
+    /// Whether the knob means anything for `config`'s model.
+    pub fn applies_to(self, config: &LabConfig) -> bool {
+        match self {
+            Knob::Beta | Knob::L1 | Knob::Dropout => config.model.has_encoder(),
+            Knob::DSteps => matches!(config.model, super::ModelKind::Gan),
+            Knob::Gamma => matches!(config.model, super::ModelKind::VaeGan),
+            Knob::L2 | Knob::Lr | Knob::Batch => true,
+        }
+    }
+
+    pub fn get(self, config: &LabConfig) -> f32 {
+        match self {
+            Knob::Beta => config.beta,
+            Knob::L2 => config.l2,
+            Knob::L1 => config.l1,
+            Knob::Dropout => config.dropout,
+            Knob::Lr => config.lr,
+            Knob::Batch => config.batch as f32,
+            Knob::DSteps => config.d_steps as f32,
+            Knob::Gamma => config.gamma,
+        }
+    }
+
+    /// Sets the knob, clamped to its range (integers rounded).
+    pub fn set(self, config: &mut LabConfig, value: f32) {
+        let (lo, hi) = self.scale().bounds();
+        let v = if value.is_nan() { lo } else { value.clamp(lo, hi) };
+        match self {
+            Knob::Beta => config.beta = v,
+            Knob::L2 => config.l2 = v,
+            Knob::L1 => config.l1 = v,
+            Knob::Dropout => config.dropout = v,
+            Knob::Lr => config.lr = v,
+            Knob::Batch => config.batch = self.scale().value_at(self.scale().position_of(v)) as usize,
+            Knob::DSteps => config.d_steps = v.round() as usize,
+            Knob::Gamma => config.gamma = v,
+        }
+    }
+
+    /// The value as the page prints it: short, and exact for what the URL holds.
+    pub fn format(self, value: f32) -> String {
+        match self {
+            Knob::Batch | Knob::DSteps => format!("{}", value.round() as i64),
+            _ if value == 0.0 => "0".into(),
+            _ if value.abs() < 1e-3 => format!("{value:.0e}"),
+            _ => format!("{}", round_sig(value, 3)),
+        }
+    }
+}
+
+/// `value` rounded to `digits` significant digits (so a log slider shows 0.00316, not 0.0031622776).
+pub fn round_sig(value: f32, digits: i32) -> f32 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let magnitude = 10f64.powi(digits - 1 - (value.abs() as f64).log10().floor() as i32);
+    ((value as f64 * magnitude).round() / magnitude) as f32
+}

@@ -1,0 +1,262 @@
+//! `LabConfig` ↔ URL query. Parsing never fails: every problem becomes a note and a safe value.
+//! Input is bounded before anything is allocated from it (a query longer than [`MAX_QUERY`] is cut,
+//! lists stop at their limit), so a hostile link cannot make the page build a huge model.
+
+use latent_core::data::toy2d;
+
+use super::{Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
+
+/// Longest query read; the rest is ignored with a note.
+pub const MAX_QUERY: usize = 4096;
+/// Most entries in the hide and lock lists.
+const MAX_CONTROL_LIST: usize = 32;
+/// Shape controls a lesson may hide or lock, besides the knobs.
+pub const SHAPE_CONTROLS: [&str; 9] = ["model", "data", "train", "noise", "seed", "hidden", "activation", "latent", "engine"];
+/// Everything else a lesson may hide.
+pub const OTHER_CONTROLS: [&str; 3] = ["early", "share", "export"];
+
+impl LabConfig {
+    /// The config a query (with or without its leading `?`) describes, and a note for everything
+    /// in it that was ignored, replaced or clamped.
+    pub fn from_query(query: &str) -> (LabConfig, Vec<String>) {
+        let mut notes = Vec::new();
+        let mut query = query.strip_prefix('?').unwrap_or(query);
+        if query.len() > MAX_QUERY {
+            let cut = (0..=MAX_QUERY).rev().find(|&i| query.is_char_boundary(i)).unwrap_or(0);
+            query = &query[..cut];
+            notes.push(format!("the link is longer than {MAX_QUERY} characters; the rest was ignored"));
+        }
+        let pairs: Vec<(String, String)> = query.split('&').filter(|p| !p.is_empty()).map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        }).collect();
+        let get = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+
+        let model = match get("model") {
+            None => ModelKind::Vae,
+            Some(v) => ModelKind::from_key(v).unwrap_or_else(|| {
+                notes.push(format!("unknown model `{}`; using the VAE", shorten(v)));
+                ModelKind::Vae
+            }),
+        };
+        let default_data = if matches!(model, ModelKind::Gan) { Dataset::Toy(toy2d::Toy2d::Ring8) } else { Dataset::Mnist };
+        let dataset = match get("data") {
+            None => default_data,
+            Some(v) => Dataset::from_key(v).unwrap_or_else(|| {
+                notes.push(format!("unknown dataset `{}`; using {}", shorten(v), default_data.name()));
+                default_data
+            }),
+        };
+        let mut c = LabConfig::defaults_for(model, dataset);
+        c.notes_from_check(&mut notes);
+
+        let (lo, hi) = c.dataset.train_range();
+        if let Some(v) = number(&mut notes, "train", get("train")) {
+            c.train_size = clamp_note(&mut notes, "train", v, lo as f64, hi as f64).round() as usize;
+        }
+        if let Some(v) = number(&mut notes, "noise", get("noise")) {
+            c.noise = clamp_note(&mut notes, "noise", v, 0.0, f64::from(toy2d::MAX_NOISE)) as f32;
+        }
+        if let Some(v) = number(&mut notes, "seed", get("seed")) {
+            c.seed = clamp_note(&mut notes, "seed", v, 0.0, f64::from(u32::MAX)).round() as u64;
+        }
+        if let Some(v) = get("hidden") {
+            c.hidden = parse_hidden(&mut notes, v).unwrap_or(c.hidden);
+        }
+        if let Some(v) = get("activation") {
+            match ACTIVATIONS.into_iter().find(|a| a.name() == v) {
+                Some(a) => c.activation = a,
+                None => notes.push(format!("unknown activation `{}`; using {}", shorten(v), c.activation.name())),
+            }
+        }
+        if let Some(v) = number(&mut notes, "latent", get("latent")) {
+            c.latent = clamp_note(&mut notes, "latent", v, 1.0, MAX_LATENT as f64).round() as usize;
+        }
+        for knob in Knob::ALL {
+            if let Some(v) = number(&mut notes, knob.key(), get(knob.key())) {
+                let (lo, hi) = knob.scale().bounds();
+                knob.set(&mut c, clamp_note(&mut notes, knob.key(), v, f64::from(lo), f64::from(hi)) as f32);
+            }
+        }
+        c.early_stopping = flag(&mut notes, "early", get("early"));
+        c.embed = flag(&mut notes, "embed", get("embed"));
+        c.autoplay = flag(&mut notes, "autoplay", get("autoplay"));
+        if let Some(v) = get("engine") {
+            match EnginePref::from_key(v) {
+                Some(e) => c.engine = e,
+                None => notes.push(format!("unknown engine `{}`; choosing automatically", shorten(v))),
+            }
+        }
+        c.hide = control_list(&mut notes, "hide", get("hide"));
+        c.lock = control_list(&mut notes, "lock", get("lock"));
+
+        let known: Vec<&str> = KNOWN_KEYS.iter().copied().chain(Knob::ALL.iter().map(|k| k.key())).collect();
+        for (k, _) in pairs.iter().filter(|(k, _)| !known.contains(&k.as_str())).take(5) {
+            notes.push(format!("ignored unknown setting `{}`", shorten(k)));
+        }
+        (c, notes)
+    }
+
+    fn notes_from_check(&mut self, notes: &mut Vec<String>) {
+        if let Some(note) = self.check_model_fits_data() {
+            notes.push(note);
+        }
+    }
+
+    /// The query that restores this config (no leading `?`): every control and the seed.
+    pub fn to_query(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = vec![
+            ("model", self.model.key().into()),
+            ("data", self.dataset.key().into()),
+            ("train", self.train_size.to_string()),
+        ];
+        if self.dataset.is_2d() {
+            pairs.push(("noise", Knob::format_plain(self.noise)));
+        }
+        pairs.extend([
+            ("seed", self.seed.to_string()),
+            ("hidden", self.hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
+            ("activation", self.activation.name().into()),
+            ("latent", self.latent.to_string()),
+        ]);
+        for knob in Knob::ALL.into_iter().filter(|k| k.applies_to(self)) {
+            pairs.push((knob.key(), Knob::format_plain(knob.get(self))));
+        }
+        if self.early_stopping {
+            pairs.push(("early", "1".into()));
+        }
+        if self.engine != EnginePref::Auto {
+            pairs.push(("engine", self.engine.key().into()));
+        }
+        for (key, on) in [("embed", self.embed), ("autoplay", self.autoplay)] {
+            if on {
+                pairs.push((key, "1".into()));
+            }
+        }
+        for (key, list) in [("hide", &self.hide), ("lock", &self.lock)] {
+            if !list.is_empty() {
+                pairs.push((key, list.join(",")));
+            }
+        }
+        pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+    }
+}
+
+impl Knob {
+    /// A number as the URL holds it: the shortest text that reads back to the same f32.
+    pub fn format_plain(value: f32) -> String {
+        format!("{value}")
+    }
+}
+
+const KNOWN_KEYS: [&str; 15] = ["model", "data", "train", "noise", "seed", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench"];
+
+/// A number, or a note and `None`.
+fn number(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Option<f64> {
+    let v = value?;
+    match v.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() => Some(x),
+        _ => {
+            notes.push(format!("`{key}={}` is not a number; ignored", shorten(v)));
+            None
+        }
+    }
+}
+
+fn clamp_note(notes: &mut Vec<String>, key: &str, v: f64, lo: f64, hi: f64) -> f64 {
+    let clamped = v.clamp(lo, hi);
+    if clamped != v {
+        notes.push(format!("`{key}={v}` is outside [{lo}, {hi}]; clamped to {clamped}"));
+    }
+    clamped
+}
+
+fn flag(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> bool {
+    match value {
+        None | Some("0" | "false" | "off") => false,
+        Some("" | "1" | "true" | "on") => true,
+        Some(v) => {
+            notes.push(format!("`{key}={}` is not 0 or 1; ignored", shorten(v)));
+            false
+        }
+    }
+}
+
+/// Hidden widths: at most [`MAX_LAYERS`] numbers in 1..=[`MAX_WIDTH`]; `None` when nothing usable.
+fn parse_hidden(notes: &mut Vec<String>, value: &str) -> Option<Vec<usize>> {
+    let mut widths = Vec::new();
+    let mut parts = value.split(',').filter(|s| !s.trim().is_empty());
+    for part in parts.by_ref().take(MAX_LAYERS) {
+        match part.trim().parse::<f64>() {
+            Ok(w) if w.is_finite() => widths.push(clamp_note(notes, "hidden", w.round(), 1.0, MAX_WIDTH as f64) as usize),
+            _ => {
+                notes.push(format!("hidden width `{}` is not a number; using the default layers", shorten(part)));
+                return None;
+            }
+        }
+    }
+    if parts.next().is_some() {
+        notes.push(format!("at most {MAX_LAYERS} hidden layers; the rest were dropped"));
+    }
+    if widths.is_empty() {
+        notes.push("`hidden` lists no layer; using the default layers".into());
+        return None;
+    }
+    Some(widths)
+}
+
+/// The hide or lock list: known control keys only.
+fn control_list(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Vec<String> {
+    let Some(value) = value else { return Vec::new() };
+    let mut list: Vec<String> = Vec::new();
+    for name in value.split(',').filter(|s| !s.is_empty()).take(MAX_CONTROL_LIST) {
+        let known = Knob::ALL.iter().any(|k| k.key() == name) || SHAPE_CONTROLS.contains(&name) || OTHER_CONTROLS.contains(&name);
+        if !known {
+            notes.push(format!("`{key}` names no control `{}`; ignored", shorten(name)));
+        } else if !list.iter().any(|n| n == name) {
+            list.push(name.to_string());
+        }
+    }
+    list
+}
+
+/// At most 40 characters of user text in a note.
+fn shorten(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().nth(40).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Percent-decoding (and `+` as space); invalid escapes stay as written.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes everything but unreserved characters and the comma (lists stay readable).
+fn encode(s: &str) -> String {
+    s.bytes().map(|b| match b {
+        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => (b as char).to_string(),
+        _ => format!("%{b:02X}"),
+    }).collect()
+}

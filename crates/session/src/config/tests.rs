@@ -1,0 +1,95 @@
+use super::*;
+
+#[test]
+fn default_config_round_trips_through_its_query() {
+    for model in ModelKind::ALL {
+        for dataset in Dataset::all() {
+            let mut config = LabConfig::defaults_for(model, dataset);
+            config.check_model_fits_data();
+            let (back, notes) = LabConfig::from_query(&config.to_query());
+            assert_eq!(back, config, "{}", config.to_query());
+            assert!(notes.is_empty(), "{notes:?}");
+        }
+    }
+}
+
+#[test]
+fn every_control_survives_the_url() {
+    let query = "model=vae-gan&data=mnist&train=500&seed=7&hidden=64,32&activation=tanh&latent=4&beta=4&l2=0.001&l1=0.0001&dropout=0.25&lr=0.003&batch=32&gamma=2.5&early=1&engine=cpu&embed=1&autoplay=1&hide=l1,seed&lock=beta";
+    let (config, notes) = LabConfig::from_query(query);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!((config.model, config.dataset, config.train_size, config.seed), (ModelKind::VaeGan, Dataset::Mnist, 500, 7));
+    assert_eq!((config.hidden.clone(), config.activation, config.latent, config.batch), (vec![64, 32], Activation::Tanh, 4, 32));
+    assert_eq!((config.beta, config.l2, config.l1, config.dropout, config.lr, config.gamma), (4.0, 0.001, 0.0001, 0.25, 0.003, 2.5));
+    assert!(config.early_stopping && config.embed && config.autoplay);
+    assert_eq!((config.engine, config.hide.clone(), config.lock.clone()), (EnginePref::Cpu, vec!["l1".to_string(), "seed".into()], vec!["beta".to_string()]));
+    let (again, notes) = LabConfig::from_query(&config.to_query());
+    assert_eq!(again, config);
+    assert!(notes.is_empty());
+}
+
+#[test]
+fn bad_values_are_noted_and_replaced() {
+    let (config, notes) = LabConfig::from_query("?beta=abc&lr=5&hidden=1000000000,3&latent=-2&model=unicorn&colour=red&batch=0&dropout=NaN");
+    let defaults = LabConfig::default();
+    assert_eq!(config.beta, defaults.beta, "a bad number keeps the default");
+    assert_eq!(config.lr, 0.1, "clamped to the slider's maximum");
+    assert_eq!(config.hidden, vec![MAX_WIDTH, 3]);
+    assert_eq!(config.latent, 1);
+    assert_eq!(config.model, ModelKind::Vae);
+    assert_eq!(config.batch, 1);
+    assert_eq!(config.dropout, defaults.dropout);
+    for needle in ["beta=abc", "lr=5", "hidden=1000000000", "latent=-2", "unicorn", "colour", "batch=0", "dropout=NaN"] {
+        assert!(notes.iter().any(|n| n.contains(needle)), "no note mentions {needle}: {notes:?}");
+    }
+}
+
+#[test]
+fn hostile_sizes_are_refused_before_allocation() {
+    let layers = vec!["8"; 1_000_000].join(",");
+    let (config, notes) = LabConfig::from_query(&format!("hidden={layers}"));
+    assert_eq!(config.hidden, vec![8; MAX_LAYERS]);
+    assert!(notes.iter().any(|n| n.contains("longer than")) && notes.iter().any(|n| n.contains("at most")));
+    let (config, _) = LabConfig::from_query("hidden=8,8,8,8,8,8,8,8,8&train=1e12");
+    assert_eq!(config.hidden.len(), MAX_LAYERS);
+    assert_eq!(config.train_size, MNIST_TRAIN.1);
+}
+
+#[test]
+fn the_gan_never_trains_on_digits() {
+    let (config, notes) = LabConfig::from_query("model=gan&data=mnist");
+    assert_eq!(config.dataset, Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8));
+    assert!(notes.iter().any(|n| n.contains("2D")));
+}
+
+#[test]
+fn log_sliders_start_at_zero_and_reach_their_maximum() {
+    for knob in Knob::ALL {
+        let scale = knob.scale();
+        let (lo, hi) = scale.bounds();
+        assert!((scale.value_at(0) - lo).abs() <= lo * 1e-5, "{knob:?}");
+        assert!((scale.value_at(scale.positions()) - hi).abs() <= hi * 1e-5, "{knob:?}");
+        for p in 0..=scale.positions() {
+            assert_eq!(scale.position_of(scale.value_at(p)), p, "{knob:?} position {p}");
+        }
+    }
+    assert_eq!(Knob::Batch.scale().value_at(3), 8.0);
+}
+
+#[test]
+fn percent_encoding_round_trips_lists() {
+    let mut config = LabConfig::default();
+    config.hide = vec!["beta".into(), "model".into()];
+    let query = config.to_query();
+    assert!(query.contains("hide=beta,model"), "{query}");
+    let (back, _) = LabConfig::from_query(&query.replace("hide=beta,model", "hide=beta%2Cmodel"));
+    assert_eq!(back.hide, config.hide);
+}
+
+#[test]
+fn knob_text_is_short() {
+    assert_eq!(Knob::Beta.format(0.0), "0");
+    assert_eq!(Knob::Beta.format(Knob::Beta.scale().value_at(6)), "0.0316");
+    assert_eq!(Knob::Batch.format(64.0), "64");
+    assert_eq!(Knob::L1.format(1e-5), "1e-5");
+}

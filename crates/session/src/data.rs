@@ -1,0 +1,100 @@
+//! The data of a run: every row (MNIST pixels or 2D points), which rows train and which are held
+//! out, and the labels that colour the latent scatter. Both engines read batches by the gather
+//! kernels' rule, so the CPU twin sees exactly the rows the GPU sees.
+
+use latent_core::data::mnist::{self, Mnist};
+use latent_core::data::toy2d::{self, Toy2d};
+use latent_core::data::DataError;
+use latent_core::ops::gather::{gather_f32, gather_u8};
+use latent_core::Matrix;
+use latent_gpu::{GpuContext, GpuDataset};
+
+use crate::SessionError;
+
+/// Held-out points of a 2D dataset.
+pub const TOY_TEST_POINTS: usize = 1000;
+
+/// The rows of a run and how they split.
+#[derive(Clone, Debug)]
+pub struct RunData {
+    /// Pixels (u8) or points (f32), one row per example.
+    pub bytes: Option<Vec<u8>>,
+    pub points: Option<Vec<f32>>,
+    pub dim: usize,
+    /// Class of every row (MNIST digits), for colouring the latent scatter.
+    pub labels: Option<Vec<u8>>,
+    pub train: Vec<u32>,
+    pub test: Vec<u32>,
+}
+
+impl RunData {
+    /// The project's MNIST split of `asset` (the bytes of `www/assets/mnist-10k.bin`), with a
+    /// class-balanced training subset of `train_size` digits (all of them when `None`).
+    pub fn mnist(asset: &[u8], train_size: Option<usize>) -> Result<Self, SessionError> {
+        let data = Mnist::parse(asset)?;
+        let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
+        let train = split.train_subset(train_size.unwrap_or(split.train.len()), data.labels())?;
+        Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test: split.test })
+    }
+
+    /// `train_size` training points and [`TOY_TEST_POINTS`] held-out points of a 2D distribution.
+    pub fn toy(dist: Toy2d, train_size: usize, noise: f32, seed: u64) -> Result<Self, SessionError> {
+        let points = toy2d::sample(dist, train_size + TOY_TEST_POINTS, noise, seed)?;
+        Self::from_points(&points, train_size)
+    }
+
+    /// Points the user drew or uploaded: the first `train` of them train, the rest are held out.
+    pub fn from_points(points: &[[f32; 2]], train: usize) -> Result<Self, SessionError> {
+        let total = u32::try_from(points.len()).map_err(|_| DataError::Rejected(format!("{} points are too many", points.len())))?;
+        let split = u32::try_from(train.min(points.len())).unwrap_or(total);
+        Ok(Self { bytes: None, points: Some(points.iter().flatten().copied().collect()), dim: 2, labels: None, train: (0..split).collect(), test: (split..total).collect() })
+    }
+
+    /// `rows` rows by the gather kernels' rule, as f32 (pixels scaled to [0, 1]).
+    pub fn batch(&self, indices: &[u32], base: u32, step: u32, rows: usize) -> Matrix<f32> {
+        let data = match (&self.bytes, &self.points) {
+            (Some(bytes), _) => gather_u8(bytes, self.dim, indices, base, step, rows),
+            (_, Some(points)) => gather_f32(points, self.dim, indices, base, step, rows),
+            _ => vec![0.0; rows * self.dim],
+        };
+        Matrix { rows, cols: self.dim, data }
+    }
+
+    /// The rows and both row lists on the GPU.
+    pub fn upload(&self, ctx: &GpuContext) -> Result<GpuDataset, SessionError> {
+        Ok(match (&self.bytes, &self.points) {
+            (Some(bytes), _) => GpuDataset::pixels(ctx, self.dim, bytes, &self.train, &self.test)?,
+            (_, Some(points)) => GpuDataset::points(ctx, self.dim, points, &self.train, &self.test)?,
+            _ => return Err(SessionError::Invalid("the run has no data".into())),
+        })
+    }
+
+    /// The 2D points of a toy dataset (empty for pixels).
+    pub fn points_2d(&self) -> Vec<[f32; 2]> {
+        self.points.as_deref().map(as_points).unwrap_or_default()
+    }
+
+    /// Labels of the first `n` held-out rows (zeros when the data has none).
+    pub fn test_labels(&self, n: usize) -> Vec<u8> {
+        match &self.labels {
+            Some(all) => self.test.iter().take(n).map(|&i| all[i as usize]).collect(),
+            None => vec![0; n.min(self.test.len())],
+        }
+    }
+
+    /// Fails unless the held-out set has at least one whole batch (evaluations score whole batches).
+    pub fn check_batch(&self, batch: usize) -> Result<(), SessionError> {
+        if self.test.len() < batch {
+            return Err(SessionError::Invalid(format!("the held-out set ({} rows) is smaller than one batch ({batch})", self.test.len())));
+        }
+        if self.train.is_empty() {
+            return Err(SessionError::Invalid("the training set is empty".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Flat (x, y) pairs as points.
+pub fn as_points(flat: &[f32]) -> Vec<[f32; 2]> {
+    flat.chunks_exact(2).map(|p| [p[0], p[1]]).collect()
+}
