@@ -1,7 +1,12 @@
-//! Latent Lab's browser playground (Leptos CSR). For now it opens WebGPU, compiles the kernel set
-//! and benchmarks it on the visitor's GPU; the training views build on this engine.
+//! Latent Lab's browser playground (Leptos CSR): a VAE, GAN or VAE-GAN trains live on the visitor's
+//! GPU through WebGPU (or on the CPU engine where there is none), every knob acts on the running
+//! model, and the whole state lives in the URL.
 
-mod engine;
+mod browser;
+mod driver;
+mod gpu;
+mod run;
+mod state;
 mod views;
 
 fn main() {

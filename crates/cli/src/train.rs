@@ -165,7 +165,7 @@ pub fn mnist_split_json(train_size: usize) -> anyhow::Result<String> {
 /// The run's rows: MNIST (the shipped asset) or a 2D distribution.
 fn load_run_data(args: &TrainArgs) -> anyhow::Result<RunData> {
     if args.dataset == "mnist" {
-        return Ok(RunData::mnist(MNIST_ASSET, args.train_size)?);
+        return Ok(RunData::mnist(MNIST_ASSET, args.train_size, mnist::DEFAULT_TEST_COUNT)?);
     }
     let Some(dist) = Toy2d::from_key(&args.dataset) else {
         bail!("unknown dataset `{}`: use mnist, ring, grid, moons, spiral or gaussian", args.dataset);

@@ -10,10 +10,10 @@ use latent_core::model::{GanKnobs, GanSpec, Likelihood, TrainKnobs, VaeGanKnobs,
 use latent_core::ops::optimizer::AdamConfig;
 use latent_core::Activation;
 
-mod knob;
+pub mod knob;
 mod query;
 
-pub use knob::{Knob, Scale};
+pub use knob::{round_sig, Knob, Scale};
 
 /// Observation noise σ of the Gaussian likelihood on 2D data (inverse variance 1/σ²).
 pub const POINT_SIGMA: f32 = 0.1;

@@ -29,12 +29,14 @@ pub struct RunData {
 
 impl RunData {
     /// The project's MNIST split of `asset` (the bytes of `www/assets/mnist-10k.bin`), with a
-    /// class-balanced training subset of `train_size` digits (all of them when `None`).
-    pub fn mnist(asset: &[u8], train_size: Option<usize>) -> Result<Self, SessionError> {
+    /// class-balanced training subset of `train_size` digits (all of them when `None`), and the
+    /// first `test_rows` of the project's held-out digits (at most [`mnist::DEFAULT_TEST_COUNT`]).
+    pub fn mnist(asset: &[u8], train_size: Option<usize>, test_rows: usize) -> Result<Self, SessionError> {
         let data = Mnist::parse(asset)?;
         let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
         let train = split.train_subset(train_size.unwrap_or(split.train.len()), data.labels())?;
-        Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test: split.test })
+        let test = split.test.iter().take(test_rows).copied().collect();
+        Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test })
     }
 
     /// `train_size` training points and [`TOY_TEST_POINTS`] held-out points of a 2D distribution.

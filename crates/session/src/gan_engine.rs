@@ -56,6 +56,32 @@ impl GanEngine {
         }
     }
 
+    /// One D step alone (GAN Lab's "step the discriminator"); returns D's metrics.
+    pub async fn step_discriminator(&mut self, data: &RunData, batch: usize, knobs: GanKnobs) -> Result<DiscriminatorMetrics, SessionError> {
+        match self {
+            Self::Gpu(gan) => {
+                gan.train_discriminator(1)?;
+                Ok(gan.metrics().await?.discriminator)
+            }
+            Self::Cpu { gan, d_steps_done } => {
+                let m = gan.discriminator_step(&data.batch(&data.train, 0, *d_steps_done, batch), knobs)?;
+                *d_steps_done += 1;
+                Ok(m)
+            }
+        }
+    }
+
+    /// One G step alone; returns the generator's loss.
+    pub async fn step_generator(&mut self, batch: usize, knobs: GanKnobs) -> Result<f64, SessionError> {
+        match self {
+            Self::Gpu(gan) => {
+                gan.train_generator(1)?;
+                Ok(gan.metrics().await?.generator_loss)
+            }
+            Self::Cpu { gan, .. } => Ok(gan.generator_step(batch, knobs)?.0),
+        }
+    }
+
     /// The GPU engine's knobs for the following steps (the CPU twin takes them per step).
     pub fn set_knobs(&self, knobs: GanKnobs) -> Result<(), SessionError> {
         if let Self::Gpu(gan) = self {

@@ -1,0 +1,93 @@
+//! The few browser services the page needs, as small async-friendly functions: animation frames,
+//! fetching an asset, the URL, the clipboard and downloads. Failures come back as text to show.
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn window() -> Result<web_sys::Window, String> {
+    web_sys::window().ok_or_else(|| "no browser window".to_string())
+}
+
+fn js_text(e: JsValue) -> String {
+    e.as_string().or_else(|| js_sys::Error::from(e.clone()).message().as_string()).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Resolves at the next animation frame. A hidden tab gets none, so a loop awaiting this pauses
+/// by itself there and resumes when the tab is shown again.
+pub async fn next_frame() {
+    let Ok(window) = window() else { return };
+    let promise = Promise::new(&mut |resolve, _reject| {
+        window.request_animation_frame(&resolve).ok();
+    });
+    JsFuture::from(promise).await.ok();
+}
+
+/// The bytes of a same-origin asset (relative URLs keep the site working under any path).
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let response = JsFuture::from(window()?.fetch_with_str(url)).await.map_err(js_text)?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "fetch gave no response".to_string())?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(js_text)?).await.map_err(js_text)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// The page's query string (with its `?`).
+pub fn query() -> String {
+    window().ok().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// Replaces the query without a reload or a history entry, so the address bar always holds a
+/// link to the current state.
+pub fn replace_query(query: &str) {
+    let Ok(window) = window() else { return };
+    let path = window.location().pathname().unwrap_or_default();
+    window.history().ok().map(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}?{query}"))));
+}
+
+/// The page's address (for links and iframe snippets).
+pub fn page_url() -> String {
+    window().ok().and_then(|w| w.location().href().ok()).unwrap_or_default()
+}
+
+/// Copies text to the clipboard (it may be refused, e.g. in an iframe without permission).
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let clipboard = window()?.navigator().clipboard();
+    JsFuture::from(clipboard.write_text(text)).await.map(|_| ()).map_err(js_text)
+}
+
+/// Offers `bytes` as a file download named `name`; nothing leaves the browser.
+pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let array = Uint8Array::from(bytes);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(js_text)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_text)?;
+    save_url(name, &url);
+    web_sys::Url::revoke_object_url(&url).ok();
+    Ok(())
+}
+
+/// Offers a canvas's picture as a PNG download.
+pub fn download_canvas(name: &str, canvas: &web_sys::HtmlCanvasElement) -> Result<(), String> {
+    let url = canvas.to_data_url_with_type("image/png").map_err(js_text)?;
+    save_url(name, &url);
+    Ok(())
+}
+
+fn save_url(name: &str, url: &str) {
+    let Some(document) = window().ok().and_then(|w| w.document()) else { return };
+    let Ok(anchor) = document.create_element("a") else { return };
+    let Ok(anchor) = anchor.dyn_into::<web_sys::HtmlAnchorElement>() else { return };
+    anchor.set_href(url);
+    anchor.set_download(name);
+    anchor.click();
+}
+
+/// Milliseconds since the page started (monotonic).
+pub fn now_ms() -> f64 {
+    window().ok().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}

@@ -1,0 +1,248 @@
+//! The one task that owns the run. Each animation frame it applies what changed (a new shape
+//! rebuilds the model; a knob goes to the running model), trains as many steps as fit the frame
+//! budget, reads the metrics back asynchronously, and now and then scores both splits and refreshes
+//! the pictures. The page never blocks: every readback awaits, and control returns to the browser
+//! each frame. A hidden tab gets no frames, so training pauses there by itself.
+
+use std::rc::Rc;
+
+use latent_gpu::{GpuError, Kernels};
+use latent_session::config::{Dataset, EnginePref, LabConfig};
+use latent_session::SessionError;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::browser;
+use crate::gpu::{self, EngineInfo};
+use crate::run::Run;
+use crate::state::{Command, Lab, Notice, Phase};
+
+/// Time a frame's training aims at (ms); the rest of the frame stays with the page.
+const FRAME_BUDGET_MS: f64 = 25.0;
+/// Most steps in one frame.
+const MAX_STEPS_PER_FRAME: usize = 200;
+/// How often the two splits are scored and the pictures refreshed while training (ms), on the GPU
+/// and on the CPU engine (where a readout costs the page's own thread).
+const EVAL_EVERY_MS: (f64, f64) = (1000.0, 2500.0);
+const VIEWS_EVERY_MS: (f64, f64) = (700.0, 2000.0);
+
+pub fn start(lab: Lab) {
+    spawn_local(drive(lab));
+}
+
+/// The engine the page opened, and the preference it was opened for.
+struct Engine {
+    kernels: Option<Rc<Kernels>>,
+    pref: EnginePref,
+}
+
+async fn drive(lab: Lab) {
+    let mut engine = open_engine(&lab).await;
+    let mut mnist: Option<Vec<u8>> = None;
+    let mut run: Option<Run> = None;
+    // The shape that last failed to build: not retried until the config changes.
+    let mut failed: Option<LabConfig> = None;
+    let mut steps_per_frame = 1usize;
+    let (mut last_eval, mut last_views) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let mut views_stale = true;
+    loop {
+        browser::next_frame().await;
+        let config = lab.config.get_untracked();
+        let commands = lab.take_commands();
+        let reset = commands.contains(&Command::Reset);
+        if config.engine != engine.pref {
+            run = None;
+            engine = open_engine(&lab).await;
+        }
+        let shape_changed = run.as_ref().is_none_or(|r| r.config.shape() != config.shape());
+        if (shape_changed || reset) && (failed.as_ref() != Some(&config) || reset) {
+            run = None; // the old model's buffers go before the new ones are made
+            lab.history.set(Vec::new());
+            lab.best_step.set(None);
+            lab.step.set(0);
+            lab.phase.set(Phase::Starting);
+            if matches!(config.dataset, Dataset::Mnist) && mnist.is_none() {
+                match browser::fetch_bytes("assets/mnist-10k.bin").await {
+                    Ok(bytes) => mnist = Some(bytes),
+                    Err(e) => {
+                        fail(&lab, &format!("Could not load the MNIST digits ({e}). Try a 2D dataset, or reload the page."));
+                        failed = Some(config);
+                        continue;
+                    }
+                }
+            }
+            match Run::build(&config, engine.kernels.as_ref(), mnist.as_deref()) {
+                Ok(built) => {
+                    run = Some(built);
+                    failed = None;
+                    lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Ready });
+                    views_stale = true;
+                    steps_per_frame = 1;
+                }
+                Err(e) => {
+                    fail(&lab, &format!("This model cannot be built: {e}"));
+                    failed = Some(config);
+                    continue;
+                }
+            }
+        }
+        let Some(current) = run.as_mut() else { continue };
+        if current.config != config {
+            if let Err(e) = current.set_knobs(&config) {
+                handle_error(&lab, &mut run, &mut engine, e).await;
+                continue;
+            }
+            views_stale |= !lab.playing.get_untracked();
+        }
+        let mut trained = None;
+        for command in &commands {
+            let part = match command {
+                Command::StepDiscriminator => Some(true),
+                Command::StepGenerator => Some(false),
+                Command::Pair(a, b) => {
+                    current.set_pair((*a, *b));
+                    views_stale = true;
+                    None
+                }
+                Command::Export => {
+                    match current.export(&lab.history.get_untracked()).await {
+                        Ok(json) => {
+                            if let Err(e) = browser::download("latent-lab-run.json", "application/json", json.as_bytes()) {
+                                lab.notice.set(Some(Notice::Problem(format!("The export could not be saved: {e}"))));
+                            }
+                        }
+                        Err(e) => lab.notice.set(Some(Notice::Problem(format!("The export failed: {e}")))),
+                    }
+                    None
+                }
+                Command::Step | Command::Reset => None,
+            };
+            if let Some(discriminator) = part {
+                match current.step_gan_part(discriminator).await {
+                    Ok(point) => {
+                        trained = point;
+                        views_stale = true;
+                    }
+                    Err(e) => {
+                        handle_error(&lab, &mut run, &mut engine, e).await;
+                        break;
+                    }
+                }
+            }
+        }
+        let Some(current) = run.as_mut() else { continue };
+        let single = commands.contains(&Command::Step);
+        let playing = lab.playing.get_untracked() && lab.phase.get_untracked() != Phase::Diverged;
+        let cpu = engine.kernels.is_none();
+        let (eval_every, views_every) = if cpu { (EVAL_EVERY_MS.1, VIEWS_EVERY_MS.1) } else { (EVAL_EVERY_MS.0, VIEWS_EVERY_MS.0) };
+        if playing || single {
+            let steps = if single { 1 } else { steps_per_frame };
+            let started = browser::now_ms();
+            match current.train(steps).await {
+                Ok(point) => {
+                    let elapsed = (browser::now_ms() - started).max(0.1);
+                    if !single {
+                        let rate = steps as f64 / elapsed * 1000.0;
+                        lab.steps_per_second.update(|r| *r = if *r == 0.0 { rate } else { 0.8 * *r + 0.2 * rate });
+                        let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed;
+                        steps_per_frame = (ideal.min(steps as f64 * 2.0).floor() as usize).clamp(1, MAX_STEPS_PER_FRAME);
+                    }
+                    trained = Some(point);
+                }
+                Err(e) => {
+                    handle_error(&lab, &mut run, &mut engine, e).await;
+                    continue;
+                }
+            }
+        }
+        let Some(current) = run.as_mut() else { continue };
+        if let Some(mut point) = trained {
+            let now = browser::now_ms();
+            if !point.is_finite() {
+                diverged(&lab, &config);
+                lab.push_history(point);
+                views_stale = true;
+            } else {
+                if single || now - last_eval >= eval_every || lab.history.with_untracked(Vec::is_empty) {
+                    last_eval = now;
+                    match current.evaluate(&mut point).await {
+                        Ok(Some(stopped)) => {
+                            lab.playing.set(false);
+                            lab.phase.set(Phase::Paused);
+                            lab.notice.set(Some(Notice::Info(stopped)));
+                            views_stale = true;
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            handle_error(&lab, &mut run, &mut engine, e).await;
+                            continue;
+                        }
+                    }
+                    lab.best_step.set(current.best_step());
+                }
+                lab.push_history(point);
+                views_stale |= single || now - last_views >= views_every;
+            }
+            lab.step.set(current.step);
+            if playing && lab.phase.get_untracked() != Phase::Diverged && lab.playing.get_untracked() {
+                lab.phase.set(Phase::Training);
+            }
+        } else if !playing && lab.phase.get_untracked() == Phase::Training {
+            lab.phase.set(Phase::Paused);
+        }
+        if views_stale {
+            let Some(current) = run.as_ref() else { continue };
+            match current.views().await {
+                Ok(views) => lab.views.set(views),
+                Err(e) => {
+                    handle_error(&lab, &mut run, &mut engine, e).await;
+                    continue;
+                }
+            }
+            views_stale = false;
+            last_views = browser::now_ms();
+        }
+    }
+}
+
+/// Opens the engine the config asks for, reporting it; on the CPU fallback the default shapes
+/// shrink to what a CPU trains live.
+async fn open_engine(lab: &Lab) -> Engine {
+    lab.engine.set(EngineInfo::Starting);
+    let pref = lab.config.get_untracked().engine;
+    let (kernels, info) = gpu::open(pref).await;
+    if matches!(info, EngineInfo::Cpu { reason: Some(_) }) {
+        lab.config.update(LabConfig::shrink_for_cpu);
+    }
+    lab.engine.set(info);
+    Engine { kernels, pref }
+}
+
+fn fail(lab: &Lab, message: &str) {
+    lab.playing.set(false);
+    lab.phase.set(Phase::Error);
+    lab.notice.set(Some(Notice::Problem(message.to_string())));
+}
+
+fn diverged(lab: &Lab, config: &LabConfig) {
+    lab.playing.set(false);
+    lab.phase.set(Phase::Diverged);
+    lab.notice.set(Some(Notice::Problem(format!(
+        "Training diverged: a loss became NaN or infinite (learning rate η = {}). Training is paused and your settings are kept: lower the learning rate, then press Reset.",
+        config.lr
+    ))));
+}
+
+/// A failed engine call: a lost GPU is reopened and the model rebuilt (settings kept); anything
+/// else pauses with the message.
+async fn handle_error(lab: &Lab, run: &mut Option<Run>, engine: &mut Engine, error: SessionError) {
+    *run = None;
+    lab.playing.set(false);
+    if matches!(error, SessionError::Gpu(GpuError::DeviceLost(_))) {
+        *engine = open_engine(lab).await;
+        lab.notice.set(Some(Notice::Problem(format!("{error} The model was rebuilt with your settings; press play to train again."))));
+        return;
+    }
+    log::error!("{error}");
+    fail(lab, &error.to_string());
+}

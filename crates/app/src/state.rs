@@ -1,0 +1,123 @@
+//! The page's state: one `LabConfig` signal (every control; it is also the URL) and the signals the
+//! driver fills (engine, phase, history, views). All are `Copy` handles, passed to components.
+
+use leptos::prelude::*;
+use latent_session::config::LabConfig;
+
+use crate::gpu::EngineInfo;
+use crate::run::{Point, Views};
+
+/// Where the run is; the page reports it as `data-state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Starting,
+    Ready,
+    Training,
+    Paused,
+    Diverged,
+    Error,
+}
+
+impl Phase {
+    pub fn key(self) -> &'static str {
+        match self {
+            Phase::Starting => "starting",
+            Phase::Ready => "ready",
+            Phase::Training => "training",
+            Phase::Paused => "paused",
+            Phase::Diverged => "diverged",
+            Phase::Error => "error",
+        }
+    }
+}
+
+/// What the user asked for that the driver acts on at its next frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Step,
+    StepDiscriminator,
+    StepGenerator,
+    Reset,
+    /// Interpolate between these two held-out rows.
+    Pair(usize, usize),
+    /// Download the run (settings, history, weights) as a file.
+    Export,
+}
+
+/// A message shown above the views.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    Info(String),
+    Problem(String),
+}
+
+/// Most history rows kept; beyond it every other old row is dropped, so a lecture-long run keeps
+/// its whole curve at a coarser grain and bounded memory.
+const MAX_HISTORY: usize = 1500;
+
+#[derive(Clone, Copy)]
+pub struct Lab {
+    pub config: RwSignal<LabConfig>,
+    /// Notes from reading the URL (ignored or clamped values).
+    pub url_notes: RwSignal<Vec<String>>,
+    pub engine: RwSignal<EngineInfo>,
+    pub phase: RwSignal<Phase>,
+    pub playing: RwSignal<bool>,
+    pub notice: RwSignal<Option<Notice>>,
+    pub step: RwSignal<u64>,
+    pub steps_per_second: RwSignal<f64>,
+    pub history: RwSignal<Vec<Point>>,
+    pub best_step: RwSignal<Option<u64>>,
+    pub views: RwSignal<Views>,
+    pub log_scale: RwSignal<bool>,
+    commands: StoredValue<Vec<Command>>,
+}
+
+impl Lab {
+    pub fn new(config: LabConfig, url_notes: Vec<String>) -> Self {
+        let playing = config.autoplay;
+        Self {
+            config: RwSignal::new(config),
+            url_notes: RwSignal::new(url_notes),
+            engine: RwSignal::new(EngineInfo::Starting),
+            phase: RwSignal::new(Phase::Starting),
+            playing: RwSignal::new(playing),
+            notice: RwSignal::new(None),
+            step: RwSignal::new(0),
+            steps_per_second: RwSignal::new(0.0),
+            history: RwSignal::new(Vec::new()),
+            best_step: RwSignal::new(None),
+            views: RwSignal::new(Views::default()),
+            log_scale: RwSignal::new(false),
+            commands: StoredValue::new(Vec::new()),
+        }
+    }
+
+    pub fn send(&self, command: Command) {
+        self.commands.update_value(|c| c.push(command));
+    }
+
+    pub fn take_commands(&self) -> Vec<Command> {
+        let mut taken = Vec::new();
+        self.commands.update_value(|c| std::mem::swap(c, &mut taken));
+        taken
+    }
+
+    pub fn push_history(&self, point: Point) {
+        self.history.update(|h| {
+            if h.len() >= MAX_HISTORY {
+                let mut i = 0;
+                h.retain(|_| {
+                    i += 1;
+                    i % 2 == 0 || i > MAX_HISTORY / 2
+                });
+            }
+            h.push(point);
+        });
+    }
+
+    /// The latest history row.
+    pub fn latest(&self) -> Option<Point> {
+        self.history.with(|h| h.last().cloned())
+    }
+}

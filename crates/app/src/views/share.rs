@@ -1,0 +1,74 @@
+//! Sharing and teaching: the link to this exact state, an iframe snippet for lesson pages (with
+//! the controls the lesson hides or locks), and the run's export as a file.
+
+use latent_session::config::{Knob, LabConfig};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::browser;
+use crate::state::{Command, Lab};
+
+#[component]
+pub fn Share(lab: Lab) -> impl IntoView {
+    let copied = RwSignal::new(None::<String>);
+    let copy = move |_| {
+        let url = browser::page_url();
+        spawn_local(async move {
+            copied.set(Some(match browser::copy_text(&url).await {
+                Ok(()) => "Link copied.".into(),
+                Err(_) => format!("Copy this link: {url}"),
+            }));
+        });
+    };
+    let snippet = move || {
+        let mut config = lab.config.get();
+        config.embed = true;
+        let base = browser::page_url();
+        let base = base.split(['?', '#']).next().unwrap_or_default().to_string();
+        format!("<iframe src=\"{base}?{}\" width=\"100%\" height=\"720\" style=\"border:0\" title=\"Latent Lab\" loading=\"lazy\"></iframe>", html_escape(&config.to_query()))
+    };
+    let toggle = move |list: fn(&mut LabConfig) -> &mut Vec<String>, key: &'static str, on: bool| {
+        lab.config.update(|c| {
+            let l = list(c);
+            l.retain(|k| k != key);
+            if on {
+                l.push(key.to_string());
+            }
+        });
+    };
+    let lesson_rows = move || Knob::ALL.iter().map(|k| k.key()).chain(["model", "data", "hidden", "latent", "seed"]).map(|key| view! {
+        <tr>
+            <td>{key}</td>
+            <td><input type="checkbox" aria-label=format!("hide {key}") prop:checked=move || lab.config.with(|c| c.hidden_control(key))
+                on:change=move |ev| toggle(|c| &mut c.hide, key, event_target_checked(&ev)) /></td>
+            <td><input type="checkbox" aria-label=format!("lock {key}") prop:checked=move || lab.config.with(|c| c.locked_control(key))
+                on:change=move |ev| toggle(|c| &mut c.lock, key, event_target_checked(&ev)) /></td>
+        </tr>
+    }).collect_view();
+    view! {
+        <Show when=move || !lab.config.with(|c| c.hidden_control("share"))>
+            <section class="view" id="share-view">
+                <h2>"Share and embed"</h2>
+                <p>
+                    <button id="copy-link" on:click=copy>"Copy link"</button>" "
+                    <button id="export-run" on:click=move |_| lab.send(Command::Export)>"Export run"</button>
+                    " "<span class="hint" role="status">{move || copied.get()}</span>
+                </p>
+                <p class="hint">"The link holds every setting and the seed: whoever opens it gets this experiment. The export is a JSON file with the settings, the metric history and the weights; nothing is uploaded."</p>
+                <details>
+                    <summary>"Embed in a lesson"</summary>
+                    <p class="hint">"Paste this into your course page. Tick controls to hide or lock for the lesson; the snippet follows."</p>
+                    <textarea id="embed-snippet" readonly rows="4">{snippet}</textarea>
+                    <table class="lesson">
+                        <thead><tr><th>"control"</th><th>"hide"</th><th>"lock"</th></tr></thead>
+                        <tbody>{lesson_rows}</tbody>
+                    </table>
+                </details>
+            </section>
+        </Show>
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
+}

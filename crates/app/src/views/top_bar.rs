@@ -1,0 +1,56 @@
+//! Play, pause, single steps and reset; the step and epoch counters, speed, and the engine. Also
+//! `#lab-status`, the machine-readable summary the browser tests read.
+
+use latent_session::config::ModelKind;
+use leptos::prelude::*;
+
+use crate::state::{Command, Lab, Phase};
+
+#[component]
+pub fn TopBar(lab: Lab) -> impl IntoView {
+    let is_gan = move || lab.config.with(|c| matches!(c.model, ModelKind::Gan));
+    let busy = move || matches!(lab.phase.get(), Phase::Starting);
+    let toggle = move |_| {
+        if lab.phase.get_untracked() == Phase::Diverged {
+            return;
+        }
+        lab.playing.update(|p| *p = !*p);
+        lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Paused });
+    };
+    let epoch = move || {
+        let c = lab.config.get();
+        lab.step.get() as f64 * c.batch as f64 / c.train_size.max(1) as f64
+    };
+    let latest = move || lab.latest();
+    view! {
+        <div class="top-bar" role="toolbar" aria-label="Training">
+            <button id="play" class="primary" on:click=toggle disabled=move || busy() || lab.phase.get() == Phase::Diverged
+                aria-label=move || if lab.playing.get() { "Pause" } else { "Play" }>
+                {move || if lab.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
+            </button>
+            <button id="step" on:click=move |_| lab.send(Command::Step) disabled=busy title="Train one step">"Step"</button>
+            {move || is_gan().then(|| view! {
+                <button id="step-d" on:click=move |_| lab.send(Command::StepDiscriminator) title="One discriminator step only">"Step D"</button>
+                <button id="step-g" on:click=move |_| lab.send(Command::StepGenerator) title="One generator step only">"Step G"</button>
+            })}
+            <button id="reset" on:click=move |_| { lab.notice.set(None); lab.send(Command::Reset); } title="New weights, same settings">"↺ Reset"</button>
+            <div class="counters" aria-live="off">
+                <span>"step "<b>{move || lab.step.get()}</b></span>
+                <span>"epoch "<b>{move || format!("{:.1}", epoch())}</b></span>
+                <span><b>{move || format!("{:.1}", lab.steps_per_second.get())}</b>" steps/s"</span>
+                <span class="engine" title=move || lab.engine.get().label()>{move || lab.engine.get().label()}</span>
+            </div>
+            <output id="lab-status" hidden
+                data-state=move || lab.phase.get().key()
+                data-engine=move || lab.engine.get().key()
+                data-model=move || lab.config.with(|c| c.model.key())
+                data-step=move || lab.step.get()
+                data-loss=move || latest().map(|p| p.total.to_string()).unwrap_or_default()
+                data-kl=move || latest().filter(|_| !is_gan()).map(|p| p.kl.to_string()).unwrap_or_default()
+                data-test-loss=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.test)).map(|v| v.to_string()).unwrap_or_default()
+                data-d-accuracy=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.d_accuracy)).map(|v| v.to_string()).unwrap_or_default()
+                data-modes=move || lab.views.with(|v| v.modes.map(|(m, _)| m.to_string())).unwrap_or_default()
+            ></output>
+        </div>
+    }
+}
