@@ -21,10 +21,14 @@ use crate::state::{Command, Lab, Notice, Phase};
 const FRAME_BUDGET_MS: f64 = 25.0;
 /// Most steps in one frame.
 const MAX_STEPS_PER_FRAME: usize = 200;
-/// How often the two splits are scored and the pictures refreshed while training (ms), on the GPU
-/// and on the CPU engine (where a readout costs the page's own thread).
-const EVAL_EVERY_MS: (f64, f64) = (1000.0, 2500.0);
-const VIEWS_EVERY_MS: (f64, f64) = (700.0, 2000.0);
+/// Least time between scorings of the two splits, and between picture refreshes, while training
+/// (ms). Each also waits [`READOUT_SHARE`] times what it last cost, so on a slow adapter (a software
+/// one, or the CPU engine) readouts never take more than about a fifth of the time.
+const EVAL_EVERY_MS: f64 = 1000.0;
+const VIEWS_EVERY_MS: f64 = 700.0;
+const READOUT_SHARE: f64 = 4.0;
+/// Window over which steps/s is measured (ms): training and readouts together, as the user sees it.
+const RATE_WINDOW_MS: f64 = 2000.0;
 
 pub fn start(lab: Lab) {
     spawn_local(drive(lab));
@@ -43,7 +47,9 @@ async fn drive(lab: Lab) {
     // The shape that last failed to build: not retried until the config changes.
     let mut failed: Option<LabConfig> = None;
     let mut steps_per_frame = 1usize;
-    let (mut last_eval, mut last_views) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    // When the next scoring and picture refresh are due (ms), and where the rate window started.
+    let (mut next_eval, mut next_views) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let mut rate_from = (0.0, 0u64);
     let mut views_stale = true;
     loop {
         browser::next_frame().await;
@@ -133,8 +139,6 @@ async fn drive(lab: Lab) {
         let Some(current) = run.as_mut() else { continue };
         let single = commands.contains(&Command::Step);
         let playing = lab.playing.get_untracked() && lab.phase.get_untracked() != Phase::Diverged;
-        let cpu = engine.kernels.is_none();
-        let (eval_every, views_every) = if cpu { (EVAL_EVERY_MS.1, VIEWS_EVERY_MS.1) } else { (EVAL_EVERY_MS.0, VIEWS_EVERY_MS.0) };
         if playing || single {
             let steps = if single { 1 } else { steps_per_frame };
             let started = browser::now_ms();
@@ -142,8 +146,6 @@ async fn drive(lab: Lab) {
                 Ok(point) => {
                     let elapsed = (browser::now_ms() - started).max(0.1);
                     if !single {
-                        let rate = steps as f64 / elapsed * 1000.0;
-                        lab.steps_per_second.update(|r| *r = if *r == 0.0 { rate } else { 0.8 * *r + 0.2 * rate });
                         let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed;
                         steps_per_frame = (ideal.min(steps as f64 * 2.0).floor() as usize).clamp(1, MAX_STEPS_PER_FRAME);
                     }
@@ -163,9 +165,11 @@ async fn drive(lab: Lab) {
                 lab.push_history(point);
                 views_stale = true;
             } else {
-                if single || now - last_eval >= eval_every || lab.history.with_untracked(Vec::is_empty) {
-                    last_eval = now;
-                    match current.evaluate(&mut point).await {
+                if single || now >= next_eval || lab.history.with_untracked(Vec::is_empty) {
+                    let result = current.evaluate(&mut point).await;
+                    let done = browser::now_ms();
+                    next_eval = done + EVAL_EVERY_MS.max(READOUT_SHARE * (done - now));
+                    match result {
                         Ok(Some(stopped)) => {
                             lab.playing.set(false);
                             lab.phase.set(Phase::Paused);
@@ -181,9 +185,16 @@ async fn drive(lab: Lab) {
                     lab.best_step.set(current.best_step());
                 }
                 lab.push_history(point);
-                views_stale |= single || now - last_views >= views_every;
+                views_stale |= single || now >= next_views;
             }
             lab.step.set(current.step);
+            let now = browser::now_ms();
+            if current.step < rate_from.1 || now - rate_from.0 > 2.0 * RATE_WINDOW_MS {
+                rate_from = (now, current.step);
+            } else if now - rate_from.0 >= RATE_WINDOW_MS {
+                lab.steps_per_second.set((current.step - rate_from.1) as f64 * 1000.0 / (now - rate_from.0));
+                rate_from = (now, current.step);
+            }
             if playing && lab.phase.get_untracked() != Phase::Diverged && lab.playing.get_untracked() {
                 lab.phase.set(Phase::Training);
             }
@@ -192,7 +203,11 @@ async fn drive(lab: Lab) {
         }
         if views_stale {
             let Some(current) = run.as_ref() else { continue };
-            match current.views().await {
+            let started = browser::now_ms();
+            let result = current.views().await;
+            let done = browser::now_ms();
+            next_views = done + VIEWS_EVERY_MS.max(READOUT_SHARE * (done - started));
+            match result {
                 Ok(views) => lab.views.set(views),
                 Err(e) => {
                     handle_error(&lab, &mut run, &mut engine, e).await;
@@ -200,7 +215,6 @@ async fn drive(lab: Lab) {
                 }
             }
             views_stale = false;
-            last_views = browser::now_ms();
         }
     }
 }

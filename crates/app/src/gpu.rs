@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use latent_gpu::{GpuContext, Kernels};
+use latent_gpu::{GpuContext, GpuError, Kernels};
 use latent_session::config::EnginePref;
 
 /// Which engine trains, and why; the page shows this.
@@ -42,7 +42,15 @@ pub async fn open(pref: EnginePref) -> (Option<Rc<Kernels>>, EngineInfo) {
     }
     let ctx = match GpuContext::new().await {
         Ok(ctx) => ctx,
-        Err(e) => return (None, EngineInfo::Cpu { reason: Some(format!("WebGPU is not available in this browser ({e}).")) }),
+        Err(e) => {
+            // The adapter search's full text is for developers; the banner says what it means.
+            log::info!("no WebGPU: {e}");
+            let reason = match e {
+                GpuError::NoAdapter(_) => "WebGPU is not available in this browser (or it is turned off), so the model trains on the CPU.".to_string(),
+                other => format!("WebGPU could not start ({other})."),
+            };
+            return (None, EngineInfo::Cpu { reason: Some(reason) });
+        }
     };
     let summary = ctx.summary().clone();
     if summary.is_software && pref == EnginePref::Auto {

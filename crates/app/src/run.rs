@@ -120,6 +120,7 @@ impl Run {
         let data = match config.dataset {
             Dataset::Mnist => RunData::mnist(mnist.ok_or_else(|| SessionError::Invalid("the MNIST digits are not loaded".into()))?, Some(config.train_size), TEST_DIGITS)?,
             Dataset::Toy(dist) => RunData::toy(dist, config.train_size, config.noise, config.seed)?,
+            Dataset::Drawn => RunData::drawn(&config.drawn, config.train_size, config.noise, config.seed)?,
         };
         data.check_batch(config.batch)?;
         let kernels = kernels.map(Rc::as_ref);

@@ -11,7 +11,7 @@ use latent_core::ops::optimizer::AdamConfig;
 use latent_core::Activation;
 
 pub mod knob;
-mod query;
+pub mod query;
 
 pub use knob::{round_sig, Knob, Scale};
 
@@ -69,22 +69,28 @@ impl ModelKind {
     }
 }
 
+/// Most points a user draws (each travels in the URL).
+pub const MAX_DRAWN: usize = 200;
+
 /// What the model learns from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dataset {
     Mnist,
     Toy(Toy2d),
+    /// Points the user drew, each the centre of a Gaussian of the noise σ.
+    Drawn,
 }
 
 impl Dataset {
     pub fn all() -> impl Iterator<Item = Dataset> {
-        std::iter::once(Self::Mnist).chain(Toy2d::ALL.into_iter().map(Self::Toy))
+        std::iter::once(Self::Mnist).chain(Toy2d::ALL.into_iter().map(Self::Toy)).chain([Self::Drawn])
     }
 
     pub fn key(self) -> &'static str {
         match self {
             Self::Mnist => "mnist",
             Self::Toy(dist) => dist.key(),
+            Self::Drawn => "drawn",
         }
     }
 
@@ -92,6 +98,7 @@ impl Dataset {
         match self {
             Self::Mnist => "MNIST digits",
             Self::Toy(dist) => dist.name(),
+            Self::Drawn => "your own points (draw them)",
         }
     }
 
@@ -100,23 +107,17 @@ impl Dataset {
     }
 
     pub fn is_2d(self) -> bool {
-        matches!(self, Self::Toy(_))
+        !matches!(self, Self::Mnist)
     }
 
     /// Values per row.
     pub fn dim(self) -> usize {
-        match self {
-            Self::Mnist => mnist::PIXELS,
-            Self::Toy(_) => 2,
-        }
+        if self.is_2d() { 2 } else { mnist::PIXELS }
     }
 
     /// (least, most) training rows.
     pub fn train_range(self) -> (usize, usize) {
-        match self {
-            Self::Mnist => MNIST_TRAIN,
-            Self::Toy(_) => TOY_TRAIN,
-        }
+        if self.is_2d() { TOY_TRAIN } else { MNIST_TRAIN }
     }
 }
 
@@ -158,6 +159,8 @@ pub struct LabConfig {
     /// Noise σ of a 2D distribution.
     pub noise: f32,
     pub seed: u64,
+    /// The user's points ([`Dataset::Drawn`]), at most [`MAX_DRAWN`], within the 2D view.
+    pub drawn: Vec<[f32; 2]>,
     /// Hidden widths: the VAE's encoder (the decoder mirrors them), or both GAN networks and the
     /// VAE-GAN's discriminator.
     pub hidden: Vec<usize>,
@@ -192,6 +195,7 @@ pub struct Shape {
     pub train_size: usize,
     pub noise_bits: u32,
     pub seed: u64,
+    pub drawn_bits: Vec<[u32; 2]>,
     pub hidden: Vec<usize>,
     pub activation: Activation,
     pub latent: usize,
@@ -214,8 +218,9 @@ impl LabConfig {
             model,
             dataset,
             train_size: 2000,
-            noise: toy2d::DEFAULT_NOISE,
+            noise: if dataset == Dataset::Drawn { 0.15 } else { toy2d::DEFAULT_NOISE },
             seed: 1,
+            drawn: Vec::new(),
             hidden: if gan_like { vec![64, 64] } else { vec![256] },
             activation: Activation::Relu,
             latent: if gan_like { 2 } else { 8 },
@@ -255,6 +260,7 @@ impl LabConfig {
             train_size: self.train_size,
             noise_bits: self.noise.to_bits(),
             seed: self.seed,
+            drawn_bits: self.drawn.iter().map(|p| [p[0].to_bits(), p[1].to_bits()]).collect(),
             hidden: self.hidden.clone(),
             activation: self.activation,
             latent: self.latent,

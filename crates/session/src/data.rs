@@ -45,6 +45,12 @@ impl RunData {
         Self::from_points(&points, train_size)
     }
 
+    /// `train_size` training and [`TOY_TEST_POINTS`] held-out points around the user's drawn points.
+    pub fn drawn(drawn: &[[f32; 2]], train_size: usize, noise: f32, seed: u64) -> Result<Self, SessionError> {
+        let points = toy2d::sample_around(drawn, train_size + TOY_TEST_POINTS, noise, seed)?;
+        Self::from_points(&points, train_size)
+    }
+
     /// Points the user drew or uploaded: the first `train` of them train, the rest are held out.
     pub fn from_points(points: &[[f32; 2]], train: usize) -> Result<Self, SessionError> {
         let total = u32::try_from(points.len()).map_err(|_| DataError::Rejected(format!("{} points are too many", points.len())))?;

@@ -6,7 +6,9 @@
 use latent_core::data::mnist::IMAGE_SIDE;
 use latent_core::model::gan::MAP_SIDE;
 use latent_session::as_points;
-use latent_session::config::ModelKind;
+use latent_core::data::toy2d::VIEW_HALF_EXTENT;
+use latent_session::config::query::round2;
+use latent_session::config::{Dataset, ModelKind, MAX_DRAWN};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
@@ -156,22 +158,52 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
     }
 }
 
-/// Real against generated points on the 2D plane, over σ(D) for the GAN.
+/// Real against generated points on the 2D plane, over σ(D) for the GAN. On the drawn dataset the
+/// plane is also where the user draws: click, tap or drag to add points.
 #[component]
 fn PlaneView(lab: Lab) -> impl IntoView {
     let node = NodeRef::<Canvas>::new();
-    Effect::new(move |_| lab.views.with(|v| {
-        if v.dim != 2 {
+    let drawing = move || lab.config.with(|c| c.dataset == Dataset::Drawn);
+    Effect::new(move |_| {
+        let drawn = lab.config.with(|c| (c.dataset == Dataset::Drawn).then(|| c.drawn.clone()));
+        lab.views.with(|v| {
+            let Some(c) = node.get() else { return };
+            let generated = if v.dim == 2 { as_points(&v.samples) } else { Vec::new() };
+            let heat: &[f32] = if v.dim == 2 { &v.heat } else { &[] };
+            match &drawn {
+                Some(points) => canvas::draw_plane(&c, heat, MAP_SIDE, points, &generated, PLANE_SIZE),
+                None if v.dim == 2 => canvas::draw_plane(&c, heat, MAP_SIDE, &v.real, &generated, PLANE_SIZE),
+                None => {}
+            }
+        });
+    });
+    // The last point added while dragging, so a drag adds points a little apart, not hundreds.
+    let last = StoredValue::new(None::<[f32; 2]>);
+    let add = move |ev: &web_sys::MouseEvent, dragging: bool| {
+        let Some(c) = node.get() else { return };
+        if !drawing() {
             return;
         }
-        if let Some(c) = node.get() {
-            canvas::draw_plane(&c, &v.heat, MAP_SIDE, &v.real, &as_points(&v.samples), PLANE_SIZE);
+        let size = f64::from(c.client_width().max(1));
+        let reach = f64::from(VIEW_HALF_EXTENT);
+        let x = (f64::from(ev.offset_x()) / size * 2.0 - 1.0) * reach;
+        let y = (1.0 - f64::from(ev.offset_y()) / size * 2.0) * reach;
+        let p = [round2(x as f32), round2(y as f32)];
+        if dragging && last.get_value().is_some_and(|q| (q[0] - p[0]).hypot(q[1] - p[1]) < 0.25) {
+            return;
         }
-    }));
+        last.set_value(Some(p));
+        lab.config.update(|c| {
+            if c.drawn.len() < MAX_DRAWN {
+                c.drawn.push(p);
+            }
+        });
+    };
     let modes = move || lab.views.with(|v| v.modes.map(|(m, of)| format!("Modes covered: {m} of {of}. ")));
-    let hint = move || match lab.config.with(|c| c.model) {
-        ModelKind::Gan => "Grey: real points; blue: the generator's. Background: the discriminator's belief σ(D) that a point is real (red = real, blue = fake). If all blue points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
-        _ => "Grey: real points; blue: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
+    let hint = move || match (drawing(), lab.config.with(|c| c.model)) {
+        (true, _) => "Click, tap or drag on the plane to add points (at least 8; the noise σ spreads each into a little cloud). The model rebuilds as you draw.",
+        (false, ModelKind::Gan) => "Grey: real points; blue: the generator's. Background: the discriminator's belief σ(D) that a point is real (red = real, blue = fake). If all blue points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
+        (false, _) => "Grey: real points; blue: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
     };
     let save = move |_| {
         if let Some(c) = node.get() {
@@ -180,8 +212,15 @@ fn PlaneView(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="plane-view">
-            <h2>"Data and model"<button class="link download" on:click=save title="Download as PNG">"PNG"</button></h2>
-            <canvas node_ref=node class="picture square" id="plane"></canvas>
+            <h2>"Data and model"
+                {move || drawing().then(|| view! {
+                    <button class="link" id="clear-points" on:click=move |_| lab.config.update(|c| c.drawn.clear())>"Clear points"</button>
+                })}
+                <button class="link download" on:click=save title="Download as PNG">"PNG"</button>
+            </h2>
+            <canvas node_ref=node class="picture square" class:drawing=drawing id="plane"
+                on:pointerdown=move |ev| { last.set_value(None); add(&ev, false); }
+                on:pointermove=move |ev| if ev.buttons() == 1 { add(&ev, true); }></canvas>
             <p class="hint">{modes}{hint}</p>
         </section>
     }

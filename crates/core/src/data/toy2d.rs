@@ -196,6 +196,20 @@ pub fn sample(dist: Toy2d, count: usize, noise: f32, seed: u64) -> Result<Vec<[f
     Ok(points)
 }
 
+/// `count` points around the user's own points: each a drawn point chosen uniformly plus N(0, noise² I),
+/// so a handful of clicks becomes a distribution with as many training and held-out rows as asked.
+/// The drawn points must pass [`validate_user_points`]; `count` and `noise` are checked as in [`sample`].
+pub fn sample_around(drawn: &[[f32; 2]], count: usize, noise: f32, seed: u64) -> Result<Vec<[f32; 2]>, DataError> {
+    validate_user_points(drawn)?;
+    if count == 0 || count > MAX_POINTS {
+        return Err(DataError::Rejected(format!("cannot draw {count} points: the number of points must be between 1 and {MAX_POINTS}")));
+    }
+    if !(0.0..=MAX_NOISE).contains(&noise) {
+        return Err(DataError::Rejected(format!("noise {noise} is not allowed: it must be between 0 and {MAX_NOISE}")));
+    }
+    Ok(sample_mixture(drawn, count, f64::from(noise), &mut SplitMix64::new(seed)))
+}
+
 /// Each point: a mode chosen uniformly, plus isotropic noise. Built from the f32 mode list itself so
 /// that with zero noise a point equals its mode bit for bit.
 fn sample_mixture(modes: &[[f32; 2]], count: usize, noise: f64, rng: &mut SplitMix64) -> Vec<[f32; 2]> {
@@ -324,6 +338,22 @@ pub fn modes_covered(samples: &[[f32; 2]], modes: &[[f32; 2]], radius: f32, min_
     }
     let total = samples.len() as f64;
     hits.iter().filter(|&&hit| hit > 0 && hit as f64 / total >= f64::from(min_share)).count()
+}
+
+#[cfg(test)]
+mod drawn_tests {
+    use super::*;
+
+    #[test]
+    fn drawn_points_become_a_mixture() {
+        let drawn = [[0.0, 0.0], [1.0, 1.0], [-1.0, 2.0], [2.0, -1.0], [0.5, 0.5], [-2.0, -2.0], [1.5, 0.0], [0.0, 1.5]];
+        let points = sample_around(&drawn, 500, 0.0, 3).unwrap();
+        assert_eq!(points.len(), 500);
+        assert!(points.iter().all(|p| drawn.contains(p)), "zero noise lands exactly on drawn points");
+        assert!(drawn.iter().all(|d| points.contains(d)), "every drawn point is used");
+        assert!(sample_around(&drawn[..3], 10, 0.1, 1).is_err(), "too few points are refused with a message");
+        assert!(sample_around(&[[1.0, 1.0]; 10], 10, 0.1, 1).is_err(), "degenerate sets are refused");
+    }
 }
 
 #[cfg(test)]

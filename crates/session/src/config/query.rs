@@ -4,7 +4,7 @@
 
 use latent_core::data::toy2d;
 
-use super::{Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
+use super::{Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
 
 /// Longest query read; the rest is ignored with a note.
 pub const MAX_QUERY: usize = 4096;
@@ -60,6 +60,9 @@ impl LabConfig {
         if let Some(v) = number(&mut notes, "seed", get("seed")) {
             c.seed = clamp_note(&mut notes, "seed", v, 0.0, f64::from(u32::MAX)).round() as u64;
         }
+        if let Some(v) = get("pts").filter(|_| c.dataset == Dataset::Drawn) {
+            c.drawn = parse_points(&mut notes, v);
+        }
         if let Some(v) = get("hidden") {
             c.hidden = parse_hidden(&mut notes, v).unwrap_or(c.hidden);
         }
@@ -113,6 +116,9 @@ impl LabConfig {
         if self.dataset.is_2d() {
             pairs.push(("noise", Knob::format_plain(self.noise)));
         }
+        if self.dataset == Dataset::Drawn {
+            pairs.push(("pts", self.drawn.iter().map(|p| format!("{}:{}", round2(p[0]), round2(p[1]))).collect::<Vec<_>>().join(",")));
+        }
         pairs.extend([
             ("seed", self.seed.to_string()),
             ("hidden", self.hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
@@ -149,7 +155,34 @@ impl Knob {
     }
 }
 
-const KNOWN_KEYS: [&str; 15] = ["model", "data", "train", "noise", "seed", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench"];
+const KNOWN_KEYS: [&str; 16] = ["model", "data", "train", "noise", "seed", "pts", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench"];
+
+/// A drawn coordinate as the URL holds it: two decimals (a hundredth of the view's unit).
+pub fn round2(v: f32) -> f32 {
+    (v * 100.0).round() / 100.0
+}
+
+/// Drawn points `x:y,x:y,…`: at most [`MAX_DRAWN`], each within the 2D view; bad ones are dropped.
+fn parse_points(notes: &mut Vec<String>, value: &str) -> Vec<[f32; 2]> {
+    let reach = toy2d::VIEW_HALF_EXTENT;
+    let mut points = Vec::new();
+    let mut dropped = 0usize;
+    let mut entries = value.split(',').filter(|s| !s.is_empty());
+    for entry in entries.by_ref().take(MAX_DRAWN) {
+        let parsed = entry.split_once(':').and_then(|(x, y)| Some([x.trim().parse::<f32>().ok()?, y.trim().parse::<f32>().ok()?]));
+        match parsed {
+            Some([x, y]) if x.is_finite() && y.is_finite() && x.abs() <= reach && y.abs() <= reach => points.push([round2(x), round2(y)]),
+            _ => dropped += 1,
+        }
+    }
+    if entries.next().is_some() {
+        notes.push(format!("at most {MAX_DRAWN} drawn points; the rest were dropped"));
+    }
+    if dropped > 0 {
+        notes.push(format!("{dropped} drawn point(s) were not `x:y` within ±{reach}; dropped"));
+    }
+    points
+}
 
 /// A number, or a note and `None`.
 fn number(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Option<f64> {

@@ -93,3 +93,18 @@ fn knob_text_is_short() {
     assert_eq!(Knob::Batch.format(64.0), "64");
     assert_eq!(Knob::L1.format(1e-5), "1e-5");
 }
+
+#[test]
+fn drawn_points_travel_in_the_url() {
+    let (config, notes) = LabConfig::from_query("data=drawn&pts=0:0,1.234:-2,9:9,abc,0.5:0.5");
+    assert_eq!(config.dataset, Dataset::Drawn);
+    assert_eq!(config.drawn, vec![[0.0, 0.0], [1.23, -2.0], [0.5, 0.5]]);
+    assert!(notes.iter().any(|n| n.contains("2 drawn point")), "{notes:?}");
+    let (back, notes) = LabConfig::from_query(&config.to_query());
+    assert_eq!(back, config);
+    assert!(notes.is_empty());
+    let many = vec!["1:1"; 5000].join(",");
+    let (config, notes) = LabConfig::from_query(&format!("data=drawn&pts={many}"));
+    assert!(config.drawn.len() <= MAX_DRAWN);
+    assert!(!notes.is_empty());
+}
