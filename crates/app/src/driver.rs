@@ -8,13 +8,13 @@ use std::rc::Rc;
 
 use latent_gpu::{GpuError, Kernels};
 use latent_session::config::{Dataset, EnginePref, LabConfig};
-use latent_session::SessionError;
+use latent_session::{RunFile, SessionError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
-use crate::run::Run;
+use crate::run::{Point, Run};
 use crate::state::{Command, Lab, Notice, Phase};
 
 /// Time a frame's training aims at (ms); the rest of the frame stays with the page.
@@ -77,8 +77,18 @@ async fn drive(lab: Lab) {
                     }
                 }
             }
-            match Run::build(&config, engine.kernels.as_ref(), mnist.as_deref()) {
-                Ok(built) => {
+            // A run file the user opened: its weights, if it is for this shape.
+            let import = lab.pending_import.try_update_value(Option::take).flatten();
+            let import = import.filter(|file| LabConfig::from_query(&file.query).0.shape() == config.shape());
+            let weights = import.as_ref().map(RunFile::weights);
+            match Run::build(&config, engine.kernels.as_ref(), mnist.as_deref(), weights.as_deref()) {
+                Ok(mut built) => {
+                    if let Some(file) = import {
+                        built.step = file.step;
+                        lab.history.set(file.history_rows().map(Point::from_row).collect());
+                        lab.step.set(file.step);
+                        lab.notice.set(Some(Notice::Info(format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step))));
+                    }
                     run = Some(built);
                     failed = None;
                     lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Ready });
@@ -112,8 +122,8 @@ async fn drive(lab: Lab) {
                 }
                 Command::Export => {
                     match current.export(&lab.history.get_untracked()).await {
-                        Ok(json) => {
-                            if let Err(e) = browser::download("latent-lab-run.json", "application/json", json.as_bytes()) {
+                        Ok(file) => {
+                            if let Err(e) = browser::download("latent-lab-run.json", "application/json", file.to_json().as_bytes()) {
                                 lab.notice.set(Some(Notice::Problem(format!("The export could not be saved: {e}"))));
                             }
                         }

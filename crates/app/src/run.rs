@@ -11,7 +11,7 @@ use latent_core::model::latent_views;
 use latent_core::model::{EarlyStopping, ParamLayout, StopDecision};
 use latent_gpu::{EvalSplit, Kernels};
 use latent_session::config::{Dataset, LabConfig, ModelKind};
-use latent_session::{as_points, GanEngine, RunData, SessionError, VaeEngine};
+use latent_session::{as_points, GanEngine, RunData, RunFile, SessionError, VaeEngine};
 
 /// Held-out digits the page scores and plots (fewer than the CLI's, so an evaluation stays short).
 pub const TEST_DIGITS: usize = 1000;
@@ -53,6 +53,28 @@ pub struct Point {
 }
 
 impl Point {
+    /// The row a run file stores (its columns are `latent_session::run_file::HISTORY_COLUMNS`).
+    pub fn to_row(&self) -> [f64; 10] {
+        let option = |v: Option<f64>| v.unwrap_or(f64::NAN);
+        [self.step as f64, self.reconstruction, self.kl, self.penalty, self.total, option(self.train), option(self.test), self.d_loss, self.g_loss, option(self.d_accuracy)]
+    }
+
+    pub fn from_row(row: [f64; 10]) -> Self {
+        let option = |v: f64| v.is_finite().then_some(v);
+        Self {
+            step: if row[0].is_finite() { row[0].max(0.0) as u64 } else { 0 },
+            reconstruction: row[1],
+            kl: row[2],
+            penalty: row[3],
+            total: row[4],
+            train: option(row[5]),
+            test: option(row[6]),
+            d_loss: row[7],
+            g_loss: row[8],
+            d_accuracy: option(row[9]),
+        }
+    }
+
     pub fn is_finite(&self) -> bool {
         [self.reconstruction, self.kl, self.penalty, self.total, self.d_loss, self.g_loss].iter().all(|v| v.is_finite())
     }
@@ -115,8 +137,9 @@ pub struct Run {
 }
 
 impl Run {
-    /// Builds `config`'s model on the GPU (`kernels`) or the CPU. `mnist` is the digits asset.
-    pub fn build(config: &LabConfig, kernels: Option<&Rc<Kernels>>, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
+    /// Builds `config`'s model on the GPU (`kernels`) or the CPU, from `weights` (a saved run's) or
+    /// from the seed. `mnist` is the digits asset.
+    pub fn build(config: &LabConfig, kernels: Option<&Rc<Kernels>>, mnist: Option<&[u8]>, weights: Option<&[f32]>) -> Result<Self, SessionError> {
         let data = match config.dataset {
             Dataset::Mnist => RunData::mnist(mnist.ok_or_else(|| SessionError::Invalid("the MNIST digits are not loaded".into()))?, Some(config.train_size), TEST_DIGITS)?,
             Dataset::Toy(dist) => RunData::toy(dist, config.train_size, config.noise, config.seed)?,
@@ -125,10 +148,10 @@ impl Run {
         data.check_batch(config.batch)?;
         let kernels = kernels.map(Rc::as_ref);
         let model = match config.model {
-            ModelKind::Gan => Model::Gan(GanEngine::build(kernels, config.gan_spec().build()?, &data, config.batch, config.seed, config.gan_knobs())?),
+            ModelKind::Gan => Model::Gan(GanEngine::build(kernels, config.gan_spec().build()?, &data, config.batch, config.seed, config.gan_knobs(), weights)?),
             ModelKind::Vae | ModelKind::VaeGan => {
                 let d_hidden = matches!(config.model, ModelKind::VaeGan).then(|| config.hidden.clone());
-                Model::Vae(VaeEngine::build(kernels, &config.vae_spec(), d_hidden, &data, config.batch, config.seed, config.vae_gan_knobs())?)
+                Model::Vae(VaeEngine::build(kernels, &config.vae_spec(), d_hidden, &data, config.batch, config.seed, config.vae_gan_knobs(), weights)?)
             }
         };
         let labels = data.test_labels(data.test.len());
@@ -267,23 +290,13 @@ impl Run {
         engine.decode(&codes.data, latent).await
     }
 
-    /// The run as a JSON document: its settings (as the URL query), metric history and weights.
-    pub async fn export(&self, history: &[Point]) -> Result<String, SessionError> {
-        let (layout_len, params) = match &self.model {
-            Model::Vae(engine) => (engine.arch().layout.len, engine.parameters().await?),
-            Model::Gan(engine) => (engine.arch().g_layout.len, engine.generator_parameters().await?),
+    /// The run as a file: its settings, metric history and weights.
+    pub async fn export(&self, history: &[Point]) -> Result<RunFile, SessionError> {
+        let params = match &self.model {
+            Model::Vae(engine) => engine.parameters().await?,
+            Model::Gan(engine) => engine.generator_parameters().await?,
         };
-        let number = |v: f64| if v.is_finite() { v.to_string() } else { "null".into() };
-        let option = |v: Option<f64>| v.map_or("null".into(), number);
-        let rows: Vec<String> = history.iter().map(|p| format!(
-            "[{},{},{},{},{},{},{},{},{},{}]",
-            p.step, number(p.reconstruction), number(p.kl), number(p.penalty), number(p.total), option(p.train), option(p.test), number(p.d_loss), number(p.g_loss), option(p.d_accuracy)
-        )).collect();
-        let weights: Vec<String> = params.iter().map(|&w| number(f64::from(w))).collect();
-        Ok(format!(
-            "{{\"format\":\"latent-lab-run/1\",\"query\":\"{}\",\"step\":{},\"history_columns\":[\"step\",\"reconstruction\",\"kl\",\"penalty\",\"total\",\"train_neg_elbo\",\"test_neg_elbo\",\"d_loss\",\"g_loss\",\"d_accuracy\"],\"history\":[{}],\"parameter_count\":{layout_len},\"parameters\":[{}]}}",
-            self.config.to_query(), self.step, rows.join(","), weights.join(",")
-        ))
+        Ok(RunFile::new(&self.config, self.step, history.iter().map(Point::to_row).collect(), &params))
     }
 
     /// Held-out row indices of the latent scatter's points (for picking interpolation ends).

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use latent_session::config::LabConfig;
+use latent_session::RunFile;
 
 use crate::gpu::EngineInfo;
 use crate::run::{Point, Views};
@@ -71,6 +72,8 @@ pub struct Lab {
     pub views: RwSignal<Views>,
     pub log_scale: RwSignal<bool>,
     commands: StoredValue<Vec<Command>>,
+    /// A run file read by the user, waiting for the driver to rebuild its model from it.
+    pub pending_import: StoredValue<Option<RunFile>>,
 }
 
 impl Lab {
@@ -90,7 +93,17 @@ impl Lab {
             views: RwSignal::new(Views::default()),
             log_scale: RwSignal::new(false),
             commands: StoredValue::new(Vec::new()),
+            pending_import: StoredValue::new(None),
         }
+    }
+
+    /// Play or pause (a diverged run stays paused until it is reset).
+    pub fn toggle_play(&self) {
+        if self.phase.get_untracked() == Phase::Diverged {
+            return;
+        }
+        self.playing.update(|p| *p = !*p);
+        self.phase.set(if self.playing.get_untracked() { Phase::Training } else { Phase::Paused });
     }
 
     pub fn send(&self, command: Command) {

@@ -129,7 +129,7 @@ pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
         BackendArg::Cpu => None,
         BackendArg::Gpu => Some(train::open_gpu().await?),
     };
-    let mut engine = GanEngine::build(kernels.as_ref(), arch, &data, args.batch, args.seed, run.knobs)?;
+    let mut engine = GanEngine::build(kernels.as_ref(), arch, &data, args.batch, args.seed, run.knobs, None)?;
     let header = "step,d_loss_real,d_loss_fake,d_acc_real,d_acc_fake,d_loss_test_real,d_acc_test_real,g_loss,d_l2_term,g_l2_term";
     let diverged = run_output::drive(&args.out, header, run.rounds, args.eval_every, async |done, rounds| {
         let m = engine.train(&data, rounds, run.d_steps, args.batch, run.knobs).await?;

@@ -198,7 +198,7 @@ async fn build_engine(args: &TrainArgs, spec: &VaeSpec, data: &RunData, knobs: V
         BackendArg::Cpu => None,
         BackendArg::Gpu => Some(open_gpu().await?),
     };
-    Ok(VaeEngine::build(kernels.as_ref(), spec, d_hidden, data, args.batch, args.seed, knobs)?)
+    Ok(VaeEngine::build(kernels.as_ref(), spec, d_hidden, data, args.batch, args.seed, knobs, None)?)
 }
 
 fn check_args(args: &TrainArgs) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ use latent_core::rng::fold_seed;
 use latent_core::Matrix;
 use latent_gpu::{GanMetrics, GpuGan, Kernels};
 
+use crate::vae_engine::initial;
 use crate::{RunData, SessionError};
 
 /// A GAN on the GPU or on the CPU.
@@ -17,9 +18,10 @@ pub enum GanEngine {
 }
 
 impl GanEngine {
-    /// A GAN of `arch` initialised from `seed`: on the GPU when `kernels` are given, else the CPU twin.
-    pub fn build(kernels: Option<&Kernels>, arch: GanArch, data: &RunData, batch: usize, seed: u64, knobs: GanKnobs) -> Result<Self, SessionError> {
-        let (g_init, d_init) = (arch.g_layout.init(seed), arch.d_layout.init(seed.wrapping_add(1)));
+    /// A GAN of `arch` initialised from `seed` (or its generator from `weights`): on the GPU when
+    /// `kernels` are given, else the CPU twin.
+    pub fn build(kernels: Option<&Kernels>, arch: GanArch, data: &RunData, batch: usize, seed: u64, knobs: GanKnobs, weights: Option<&[f32]>) -> Result<Self, SessionError> {
+        let (g_init, d_init) = (initial(&arch.g_layout, seed, weights)?, arch.d_layout.init(seed.wrapping_add(1)));
         let rng_seed = fold_seed(seed);
         Ok(match kernels {
             None => Self::Cpu { gan: Box::new(GanCpu::new(arch, &g_init, &d_init, rng_seed)?), d_steps_done: 0 },

@@ -3,7 +3,7 @@
 //! VAE's questions through its encoder and decoder.
 
 use latent_core::model::vae::{eval_chunks, prior_noise, EVAL_STREAM};
-use latent_core::model::{StepMetrics, VaeArch, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec};
+use latent_core::model::{ParamLayout, StepMetrics, VaeArch, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec};
 use latent_core::rng::RngStream;
 use latent_core::Matrix;
 use latent_core::rng::fold_seed;
@@ -21,19 +21,21 @@ pub enum VaeEngine {
 
 impl VaeEngine {
     /// A VAE of `spec`, or with `discriminator_hidden` a VAE-GAN whose D has those widths,
-    /// initialised from `seed`; on the GPU when `kernels` are given, else as the CPU twin.
-    pub fn build(kernels: Option<&Kernels>, spec: &VaeSpec, discriminator_hidden: Option<Vec<usize>>, data: &RunData, batch: usize, seed: u64, knobs: VaeGanKnobs) -> Result<Self, SessionError> {
+    /// initialised from `seed` (or the encoder and decoder from `weights`, e.g. a saved run's); on
+    /// the GPU when `kernels` are given, else as the CPU twin.
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(kernels: Option<&Kernels>, spec: &VaeSpec, discriminator_hidden: Option<Vec<usize>>, data: &RunData, batch: usize, seed: u64, knobs: VaeGanKnobs, weights: Option<&[f32]>) -> Result<Self, SessionError> {
         let rng_seed = fold_seed(seed);
         let Some(d_hidden) = discriminator_hidden else {
             let arch = spec.build()?;
-            let init = arch.layout.init(seed);
+            let init = initial(&arch.layout, seed, weights)?;
             return Ok(match kernels {
                 None => Self::Cpu(Box::new(VaeCpu::new(arch, &init, rng_seed)?)),
                 Some(kernels) => Self::Gpu(Box::new(GpuVae::new(kernels, arch, &init, data.upload(kernels.context())?, batch, rng_seed, knobs.vae)?)),
             });
         };
         let arch = VaeGanSpec::new(spec.clone(), d_hidden).build()?;
-        let (vae_init, d_init) = (arch.vae.layout.init(seed), arch.d_layout.init(seed.wrapping_add(1)));
+        let (vae_init, d_init) = (initial(&arch.vae.layout, seed, weights)?, arch.d_layout.init(seed.wrapping_add(1)));
         Ok(match kernels {
             None => Self::CpuVaeGan(Box::new(VaeGanCpu::new(arch, &vae_init, &d_init, rng_seed)?)),
             Some(kernels) => Self::GpuVaeGan(Box::new(GpuVaeGan::new(kernels, arch, &vae_init, &d_init, data.upload(kernels.context())?, batch, rng_seed, knobs)?)),
@@ -193,6 +195,15 @@ impl VaeEngine {
         let x = Matrix { rows: batch, cols: data.dim, data: inputs.clone() };
         let (mu, _) = vae.encode(&x)?;
         Ok((samples, inputs, vae.decode(&mu)?.data))
+    }
+}
+
+/// The starting weights: `weights` when given (they must fit `layout`), else drawn from `seed`.
+pub(crate) fn initial(layout: &ParamLayout, seed: u64, weights: Option<&[f32]>) -> Result<Vec<f32>, SessionError> {
+    match weights {
+        None => Ok(layout.init(seed)),
+        Some(w) if w.len() == layout.len => Ok(w.to_vec()),
+        Some(w) => Err(SessionError::Invalid(format!("the saved weights ({} values) do not fit this model ({} parameters)", w.len(), layout.len))),
     }
 }
 

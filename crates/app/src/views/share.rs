@@ -2,11 +2,13 @@
 //! the controls the lesson hides or locks), and the run's export as a file.
 
 use latent_session::config::{Knob, LabConfig};
+use latent_session::{run_file, RunFile};
+use wasm_bindgen::JsCast as _;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
-use crate::state::{Command, Lab};
+use crate::state::{Command, Lab, Notice};
 
 #[component]
 pub fn Share(lab: Lab) -> impl IntoView {
@@ -51,10 +53,17 @@ pub fn Share(lab: Lab) -> impl IntoView {
                 <h2>"Share and embed"</h2>
                 <p>
                     <button id="copy-link" on:click=copy>"Copy link"</button>" "
-                    <button id="export-run" on:click=move |_| lab.send(Command::Export)>"Export run"</button>
+                    <button id="export-run" on:click=move |_| lab.send(Command::Export)>"Export run"</button>" "
+                    <label class="button-like">"Import run…"
+                        <input type="file" id="import-run" accept=".json,application/json" class="visually-hidden"
+                            on:change=move |ev| {
+                                let Some(file) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0)) else { return };
+                                spawn_local(import(lab, file));
+                            } />
+                    </label>
                     " "<span class="hint" role="status">{move || copied.get()}</span>
                 </p>
-                <p class="hint">"The link holds every setting and the seed: whoever opens it gets this experiment. The export is a JSON file with the settings, the metric history and the weights; nothing is uploaded."</p>
+                <p class="hint">"The link holds every setting and the seed: whoever opens it gets this experiment. The export is a JSON file with the settings, the metric history and the weights (the VAE's encoder and decoder, or the GAN's generator); importing it rebuilds that model and carries on. Nothing is uploaded."</p>
                 <details>
                     <summary>"Embed in a lesson"</summary>
                     <p class="hint">"Paste this into your course page. Tick controls to hide or lock for the lesson; the snippet follows."</p>
@@ -66,6 +75,31 @@ pub fn Share(lab: Lab) -> impl IntoView {
                 </details>
             </section>
         </Show>
+    }
+}
+
+/// Reads a run file the user chose; its settings go through the URL's validated path.
+async fn import(lab: Lab, file: web_sys::File) {
+    if file.size() > run_file::MAX_BYTES as f64 {
+        lab.notice.set(Some(Notice::Problem(format!("This run file is {:.0} MB; at most {} MB are read.", file.size() / 1e6, run_file::MAX_BYTES >> 20))));
+        return;
+    }
+    let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+        Ok(text) => text.as_string().unwrap_or_default(),
+        Err(_) => {
+            lab.notice.set(Some(Notice::Problem("The file could not be read.".into())));
+            return;
+        }
+    };
+    match RunFile::parse(&text) {
+        Ok((run, config, notes)) => {
+            lab.url_notes.set(notes);
+            lab.playing.set(false);
+            lab.pending_import.set_value(Some(run));
+            lab.config.set(config);
+            lab.send(Command::Reset);
+        }
+        Err(e) => lab.notice.set(Some(Notice::Problem(e.to_string()))),
     }
 }
 

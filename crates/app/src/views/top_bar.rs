@@ -3,6 +3,7 @@
 
 use latent_session::config::ModelKind;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast as _;
 
 use crate::state::{Command, Lab, Phase};
 
@@ -10,13 +11,23 @@ use crate::state::{Command, Lab, Phase};
 pub fn TopBar(lab: Lab) -> impl IntoView {
     let is_gan = move || lab.config.with(|c| matches!(c.model, ModelKind::Gan));
     let busy = move || matches!(lab.phase.get(), Phase::Starting);
-    let toggle = move |_| {
-        if lab.phase.get_untracked() == Phase::Diverged {
+    let toggle = move |_| lab.toggle_play();
+    // Space plays and pauses, S steps, unless the user is typing in a field.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        let typing = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
-        lab.playing.update(|p| *p = !*p);
-        lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Paused });
-    };
+        match ev.key().as_str() {
+            " " => {
+                ev.prevent_default();
+                lab.toggle_play();
+            }
+            "s" => lab.send(Command::Step),
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
     let epoch = move || {
         let c = lab.config.get();
         lab.step.get() as f64 * c.batch as f64 / c.train_size.max(1) as f64
@@ -24,11 +35,11 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
     let latest = move || lab.latest();
     view! {
         <div class="top-bar" role="toolbar" aria-label="Training">
-            <button id="play" class="primary" on:click=toggle disabled=move || busy() || lab.phase.get() == Phase::Diverged
+            <button id="play" class="primary" on:click=toggle title="Play or pause (space bar)" disabled=move || busy() || lab.phase.get() == Phase::Diverged
                 aria-label=move || if lab.playing.get() { "Pause" } else { "Play" }>
                 {move || if lab.playing.get() { "❚❚ Pause" } else { "▶ Play" }}
             </button>
-            <button id="step" on:click=move |_| lab.send(Command::Step) disabled=busy title="Train one step">"Step"</button>
+            <button id="step" on:click=move |_| lab.send(Command::Step) disabled=busy title="Train one step (key S)">"Step"</button>
             {move || is_gan().then(|| view! {
                 <button id="step-d" on:click=move |_| lab.send(Command::StepDiscriminator) title="One discriminator step only">"Step D"</button>
                 <button id="step-g" on:click=move |_| lab.send(Command::StepGenerator) title="One generator step only">"Step G"</button>
