@@ -2,6 +2,7 @@
 //! GPU through WebGPU (or on the CPU engine where there is none), every knob acts on the running
 //! model, and the whole state lives in the URL.
 
+mod bench;
 mod browser;
 mod driver;
 mod gpu;

@@ -159,6 +159,14 @@ impl Run {
         Ok(Self { config: config.clone(), data, model, step: 0, stopping: None, saved: None, pair, kl_per_dim: Vec::new() })
     }
 
+    /// Compute passes per training step (GAN: per round), on the GPU engine.
+    pub fn dispatches_per_step(&self) -> Option<usize> {
+        match &self.model {
+            Model::Vae(engine) => engine.dispatches_per_step(),
+            Model::Gan(engine) => engine.dispatches_per_round(),
+        }
+    }
+
     /// Takes the knobs of `config` (its shape must be this run's).
     pub fn set_knobs(&mut self, config: &LabConfig) -> Result<(), SessionError> {
         self.config = config.clone();

@@ -185,7 +185,12 @@ pub struct LabConfig {
     /// Controls a lesson hides, and controls it shows but locks (by [`Knob`] key or shape key).
     pub hide: Vec<String>,
     pub lock: Vec<String>,
+    /// Benchmark mode: train the fixed reference configuration for this many steps and report.
+    pub bench: Option<usize>,
 }
+
+/// Most steps a benchmark runs.
+pub const MAX_BENCH_STEPS: usize = 5000;
 
 /// The fields that define the model's shape and data: a change rebuilds the model.
 #[derive(Clone, Debug, PartialEq)]
@@ -238,7 +243,22 @@ impl LabConfig {
             autoplay: false,
             hide: Vec::new(),
             lock: Vec::new(),
+            bench: None,
         }
+    }
+
+    /// The fixed configuration a benchmark trains: the reference VAE (784-400-20, ReLU, Bernoulli,
+    /// Adam 10⁻³, batch 128, the 8,000 training digits), or for `model=gan` GAN Lab's kind of GAN
+    /// (2-64-64-2 against 2-64-64-1, batch 128, on the ring). Only the engine choice is kept.
+    pub fn benchmark(&self) -> LabConfig {
+        let mut c = Self::defaults_for(if self.model == ModelKind::Gan { ModelKind::Gan } else { ModelKind::Vae }, if self.model == ModelKind::Gan { Dataset::Toy(Toy2d::Ring8) } else { Dataset::Mnist });
+        if c.model == ModelKind::Vae {
+            (c.hidden, c.latent, c.train_size) = (vec![400], 20, MNIST_TRAIN.1);
+        }
+        c.batch = 128;
+        c.engine = self.engine;
+        c.bench = self.bench;
+        c
     }
 
     /// Smaller shapes for the CPU engine, applied when the page falls back to it and the URL did

