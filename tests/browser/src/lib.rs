@@ -1,0 +1,23 @@
+//! End-to-end tests of the built web app: the static site that `trunk build` writes to `dist/` is
+//! served by a small server of our own, opened in headless Chromium through chromedriver, and checked
+//! against the DOM contract the app promises (see [`lab`]).
+//!
+//! This crate sits apart from `latent-tests` so it needs no wgpu, Leptos or wasm toolchain: it tests
+//! the artefact a user downloads, as a browser sees it. Errors are `anyhow` throughout: this is test
+//! code, and every error ends as a test failure whose message must say what went wrong and what to do.
+
+pub mod browser;
+pub mod harness;
+pub mod lab;
+pub mod log;
+pub mod paths;
+pub mod server;
+pub mod session;
+pub mod wait;
+mod wire;
+
+pub use browser::{Chromedriver, Gpu};
+pub use harness::Scenario;
+pub use server::{Served, StaticServer};
+pub use session::{Element, Session};
+pub use wait::Poll;

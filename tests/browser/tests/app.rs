@@ -1,0 +1,205 @@
+//! The app's end-to-end scenarios: the built site (`$LATENT_DIST`, default `<repo>/dist`, from
+//! `trunk build --release`) in headless Chromium, checked only through the DOM contract in
+//! `latent_browser_tests::lab`.
+//!
+//! Each scenario is its own `#[test]` so failures are reported by name and one can be run alone
+//! (`cargo test -p latent-browser-tests --test app gan_on_ring`); they still run one at a time, because
+//! `Scenario` holds a process-wide lock (Chromium on SwiftShader fills a 2-core machine by itself).
+//! Screenshots land in `<repo>/target/app-screenshots/`; a timed-out wait adds `<scenario>-timeout.png`.
+//! Step counts are chosen so each scenario fits its 3-minute budget on SwiftShader (about 1 GFLOP/s):
+//! the default MNIST VAE (784-256-8) ran at about 0.6 steps/s there on a 2-core machine, the ring GAN
+//! several times faster.
+
+use std::time::Instant;
+
+use anyhow::{ensure, Context as _, Result};
+use latent_browser_tests::lab::{self, Knob, LabStatus};
+use latent_browser_tests::{paths, Gpu, Poll, Scenario};
+use serde_json::Value;
+
+/// MNIST VAE steps after which the loss must have fallen by at least `LOSS_DROP`.
+const TRAIN_STEPS: u64 = 60;
+const LOSS_DROP: f64 = 0.10;
+/// Steps with β = 0 before the KL is read, and steps at maximum β before it is read again.
+const FREE_STEPS: u64 = 30;
+const PENALISED_STEPS: u64 = 60;
+/// GAN steps on the ring.
+const GAN_STEPS: u64 = 300;
+
+/// A browser of the given kind on the built site; timed-out waits report `#lab-status`.
+fn start(name: &str, gpu: Gpu) -> Result<Scenario> {
+    let site = paths::dist_dir()?;
+    let scenario = Scenario::start(name, &site, gpu)?;
+    lab::watch(&scenario.session);
+    Ok(scenario)
+}
+
+/// Ready or training, with the engine chosen.
+fn wait_ready(scenario: &Scenario) -> Result<LabStatus> {
+    lab::wait_for(
+        &scenario.session,
+        Poll::SCENARIO,
+        "(d.state === 'ready' || d.state === 'training') && d.engine && d.engine !== 'starting'",
+    )
+}
+
+fn finite(value: Option<f64>, what: &str, status: &LabStatus) -> Result<f64> {
+    value.filter(|x| x.is_finite()).with_context(|| format!("{what} is not a finite number: {status:?}"))
+}
+
+fn has_header(scenario: &Scenario) -> Result<bool> {
+    Ok(scenario.session.eval("document.querySelector('header.site-header') !== null")? == Value::Bool(true))
+}
+
+#[test]
+fn loads_with_webgpu() -> Result<()> {
+    let s = start("loads_with_webgpu", Gpu::WebGpu)?;
+    s.open("/?engine=webgpu")?;
+    let status = wait_ready(&s)?;
+    ensure!(status.engine == "webgpu", "engine is {:?}, expected webgpu: {status:?}", status.engine);
+    ensure!(has_header(&s)?, "the normal page has no header.site-header");
+    let errors = s.session.severe_errors()?;
+    ensure!(errors.is_empty(), "console errors on load:\n{}", list(&errors));
+    s.session.screenshot("desktop")?;
+    Ok(())
+}
+
+#[test]
+fn play_trains_and_loss_falls() -> Result<()> {
+    let started = Instant::now();
+    let s = start("play_trains_and_loss_falls", Gpu::WebGpu)?;
+    s.open("/?engine=webgpu&model=vae&data=mnist&autoplay=1")?;
+    let first = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) > 0 && isFinite(num(d.loss))")?;
+    ensure!(first.engine == "webgpu", "engine {:?}: {first:?}", first.engine);
+    let first_loss = finite(first.loss, "the first loss", &first)?;
+    println!("first readout after {:.0} s: {first:?}", started.elapsed().as_secs_f64());
+
+    let condition = format!("num(d.step) >= {TRAIN_STEPS} && isFinite(num(d.loss))");
+    let trained = lab::wait_for(&s.session, Poll::SCENARIO, &condition)?;
+    let loss = finite(trained.loss, "the loss", &trained)?;
+    println!("after {:.0} s: {trained:?}", started.elapsed().as_secs_f64());
+    s.session.screenshot("vae-mnist-trained")?;
+    ensure!(
+        loss <= (1.0 - LOSS_DROP) * first_loss,
+        "loss {first_loss} at step {:?} → {loss} at step {:?}: fell less than {:.0}%",
+        first.step,
+        trained.step,
+        LOSS_DROP * 100.0
+    );
+    Ok(())
+}
+
+#[test]
+fn beta_slider_changes_kl() -> Result<()> {
+    let started = Instant::now();
+    let s = start("beta_slider_changes_kl", Gpu::WebGpu)?;
+    s.open("/?engine=webgpu&model=vae&data=mnist&beta=0&autoplay=1")?;
+    let condition = format!("num(d.step) >= {FREE_STEPS} && num(d.kl) > 0");
+    let free = lab::wait_for(&s.session, Poll::SCENARIO, &condition)?;
+    let free_kl = finite(free.kl, "the KL at β = 0", &free)?;
+    println!("β = 0 after {:.0} s: {free:?}", started.elapsed().as_secs_f64());
+
+    let beta = lab::set_knob(&s.session, "knob-beta", Knob::Max)?;
+    let moved_at = lab::status(&s.session)?.step.unwrap_or(0);
+    let condition = format!("num(d.step) >= {} && isFinite(num(d.kl))", moved_at + PENALISED_STEPS);
+    let penalised = lab::wait_for(&s.session, Poll::SCENARIO, &condition)?;
+    let kl = finite(penalised.kl, "the KL at maximum β", &penalised)?;
+    println!("knob-beta at {beta} (max) after {:.0} s: {penalised:?}", started.elapsed().as_secs_f64());
+    s.session.screenshot("beta-max")?;
+    ensure!(
+        kl < free_kl / 2.0,
+        "KL {free_kl} at β = 0 (step {:?}) → {kl} with knob-beta at its max {beta} (step {:?}): not below half",
+        free.step,
+        penalised.step
+    );
+    Ok(())
+}
+
+#[test]
+fn url_state_round_trips() -> Result<()> {
+    const STATE: [(&str, &str); 7] = [
+        ("model", "vae"),
+        ("beta", "4"),
+        ("lr", "0.003"),
+        ("hidden", "64,32"),
+        ("latent", "4"),
+        ("seed", "7"),
+        ("batch", "32"),
+    ];
+    let s = start("url_state_round_trips", Gpu::WebGpu)?;
+    let query: Vec<String> = STATE.iter().map(|(key, value)| format!("{key}={value}")).collect();
+    s.open(&format!("/?{}", query.join("&")))?;
+    wait_ready(&s)?;
+
+    let params = lab::query_params(&s.session)?;
+    for (key, sent) in STATE {
+        let kept = params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        ensure!(kept.is_some_and(|kept| same_value(sent, kept)), "{key}={sent} came back as {kept:?} in {params:?}");
+    }
+    let label = s.session.eval(
+        "(() => { const k = document.querySelector('#knob-beta'); const box = k && k.closest('label, .knob');
+                  return box ? box.textContent : null; })()",
+    )?;
+    ensure!(label.as_str().is_some_and(|text| text.contains('4')), "β knob's text does not show 4: {label}");
+    Ok(())
+}
+
+/// Equal as numbers when both are (`0.003` vs `3e-3`), else as text.
+fn same_value(sent: &str, kept: &str) -> bool {
+    match (sent.parse::<f64>(), kept.parse::<f64>()) {
+        (Ok(a), Ok(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()),
+        _ => sent == kept,
+    }
+}
+
+#[test]
+fn embed_mode_hides_header() -> Result<()> {
+    let s = start("embed_mode_hides_header", Gpu::WebGpu)?;
+    s.open("/?embed=1&engine=webgpu")?;
+    wait_ready(&s)?;
+    s.session.screenshot("embed")?;
+    ensure!(!has_header(&s)?, "header.site-header is shown with embed=1");
+    Ok(())
+}
+
+#[test]
+fn gan_on_ring_trains() -> Result<()> {
+    let s = start("gan_on_ring_trains", Gpu::WebGpu)?;
+    s.open("/?engine=webgpu&model=gan&data=ring&autoplay=1")?;
+    let condition = format!("num(d.step) >= {GAN_STEPS} && isFinite(num(d.loss))");
+    let trained = lab::wait_for(&s.session, Poll::SCENARIO, &condition)?;
+    s.session.screenshot("gan-ring")?;
+    ensure!(trained.model == "gan" && trained.engine == "webgpu", "{trained:?}");
+    println!("GAN on the ring after {:?} steps: {trained:?}", trained.step);
+    Ok(())
+}
+
+#[test]
+fn fallback_without_webgpu() -> Result<()> {
+    let s = start("fallback_without_webgpu", Gpu::NoWebGpu)?;
+    s.open("/?autoplay=1")?;
+    let ready = wait_ready(&s)?;
+    ensure!(ready.engine == "cpu", "engine {:?} without WebGPU: {ready:?}", ready.engine);
+    ensure!(lab::is_visible(&s.session, "#fallback-banner")?, "#fallback-banner is not visible");
+    let from = lab::status(&s.session)?.step.unwrap_or(0);
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
+    s.session.screenshot("fallback")?;
+    Ok(())
+}
+
+#[test]
+fn phone_viewport_renders() -> Result<()> {
+    let s = start("phone_viewport_renders", Gpu::WebGpu)?;
+    s.session.set_window_size(390, 844)?;
+    s.open("/?engine=webgpu")?;
+    wait_ready(&s)?;
+    s.session.screenshot("phone")?;
+    let widths = s.session.eval("[document.documentElement.scrollWidth, window.innerWidth]")?;
+    let (scroll, inner) = (widths[0].as_f64().unwrap_or(f64::NAN), widths[1].as_f64().unwrap_or(f64::NAN));
+    ensure!(scroll <= inner + 1.0, "the page scrolls sideways on a phone: scrollWidth {scroll} > innerWidth {inner}");
+    Ok(())
+}
+
+fn list(entries: &[latent_browser_tests::log::LogEntry]) -> String {
+    entries.iter().map(|e| format!("  {e}\n")).collect()
+}
