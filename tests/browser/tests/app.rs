@@ -86,6 +86,19 @@ fn play_trains_and_loss_falls() -> Result<()> {
         trained.step,
         LOSS_DROP * 100.0
     );
+    only_own_files_requested(&s)
+}
+
+/// After a page has trained: every request it made went to our server, for a file of the site, and
+/// was answered (user data never leaves the browser; nothing is fetched from elsewhere).
+fn only_own_files_requested(s: &Scenario) -> Result<()> {
+    let foreign = s.session.eval("performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(location.origin + '/'))")?;
+    ensure!(foreign.as_array().is_some_and(Vec::is_empty), "requests outside the page's origin: {foreign}");
+    let site = paths::dist_dir()?;
+    for served in s.server.requests() {
+        let file = site.join(served.path.trim_start_matches('/'));
+        ensure!(served.status == 200 && (served.path == "/" || file.is_file()), "the page requested {served:?}, which is not a file of the site");
+    }
     Ok(())
 }
 
@@ -184,7 +197,7 @@ fn fallback_without_webgpu() -> Result<()> {
     let from = lab::status(&s.session)?.step.unwrap_or(0);
     lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
     s.session.screenshot("fallback")?;
-    Ok(())
+    only_own_files_requested(&s)
 }
 
 #[test]
