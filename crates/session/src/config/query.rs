@@ -55,7 +55,11 @@ impl LabConfig {
             c.train_size = clamp_note(&mut notes, "train", v, lo as f64, hi as f64).round() as usize;
         }
         if let Some(v) = number(&mut notes, "noise", get("noise")) {
-            c.noise = clamp_note(&mut notes, "noise", v, 0.0, f64::from(toy2d::MAX_NOISE)) as f32;
+            if c.dataset.is_2d() {
+                c.noise = clamp_note(&mut notes, "noise", v, 0.0, f64::from(toy2d::MAX_NOISE)) as f32;
+            } else {
+                notes.push(format!("`noise` applies to 2D data, not {}; ignored", c.dataset.name()));
+            }
         }
         if let Some(v) = number(&mut notes, "seed", get("seed")) {
             c.seed = clamp_note(&mut notes, "seed", v, 0.0, f64::from(u32::MAX)).round() as u64;
@@ -77,8 +81,18 @@ impl LabConfig {
         }
         for knob in Knob::ALL {
             if let Some(v) = number(&mut notes, knob.key(), get(knob.key())) {
+                if !knob.applies_to(&c) {
+                    notes.push(format!("`{}` does not apply to the {}; ignored", knob.key(), c.model.name()));
+                    continue;
+                }
+                // Compared as f32, the knob's own type: `l1=0.01` is exactly the f32 maximum.
                 let (lo, hi) = knob.scale().bounds();
-                knob.set(&mut c, clamp_note(&mut notes, knob.key(), v, f64::from(lo), f64::from(hi)) as f32);
+                let v = v as f32;
+                let clamped = if v.is_finite() { v.clamp(lo, hi) } else { hi };
+                if clamped != v {
+                    notes.push(format!("`{}={v}` is outside [{lo}, {hi}]; clamped to {clamped}", knob.key()));
+                }
+                knob.set(&mut c, clamped);
             }
         }
         c.early_stopping = flag(&mut notes, "early", get("early"));

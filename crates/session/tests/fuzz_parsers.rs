@@ -1,0 +1,123 @@
+//! Fuzzing the two parsers that read untrusted input: the URL query (`LabConfig::from_query`) and
+//! run files (`RunFile::parse`). Whatever the input, neither may panic, and whatever they accept
+//! must be a config the page can build safely: every size and knob within its limits, and a query
+//! that reads back to the same config without a note.
+//!
+//! `PROPTEST_CASES=100000 cargo test -p latent-session --release --test fuzz_parsers -- --nocapture`
+//! runs a longer campaign; each property prints how many inputs it tried.
+
+use latent_session::config::query::MAX_QUERY;
+use latent_session::config::{Knob, LabConfig, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
+use latent_session::RunFile;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+const KEYS: [&str; 26] = [
+    "model", "data", "train", "noise", "seed", "pts", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench",
+    "beta", "l2", "l1", "dropout", "lr", "batch", "dsteps", "gamma", "unknown", "",
+];
+
+/// Values that hit the edges: huge, negative, non-finite, empty, lists, escapes, other keys' values.
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<f64>().prop_map(|v| v.to_string()),
+        any::<i64>().prop_map(|v| v.to_string()),
+        Just("NaN".to_string()),
+        Just("inf".to_string()),
+        Just("1e309".to_string()),
+        Just("-0".to_string()),
+        Just(String::new()),
+        "[0-9,]{0,40}",
+        "[0-9:.,-]{0,60}",
+        "(vae|gan|vae-gan|mnist|ring|drawn|relu|tanh|auto|webgpu|cpu|beta|l1|seed|model)",
+        "%[0-9A-Fa-f]{0,2}[a-z%]{0,6}",
+        ".{0,30}",
+    ]
+}
+
+fn query() -> impl Strategy<Value = String> {
+    let pair = (prop::sample::select(&KEYS[..]), value()).prop_map(|(k, v)| format!("{k}={v}"));
+    prop_oneof![
+        prop::collection::vec(pair, 0..24).prop_map(|pairs| pairs.join("&")),
+        ".{0,200}",
+        prop::collection::vec("[&=,:%0-9a-z]{0,8}", 0..50).prop_map(|parts| parts.concat()),
+    ]
+}
+
+/// Everything a parsed config must satisfy before the page builds anything from it.
+fn check_bounds(config: &LabConfig) -> Result<(), TestCaseError> {
+    prop_assert!((1..=MAX_LAYERS).contains(&config.hidden.len()), "layers {:?}", config.hidden);
+    prop_assert!(config.hidden.iter().all(|w| (1..=MAX_WIDTH).contains(w)), "widths {:?}", config.hidden);
+    prop_assert!((1..=MAX_LATENT).contains(&config.latent));
+    let (lo, hi) = config.dataset.train_range();
+    prop_assert!((lo..=hi).contains(&config.train_size));
+    prop_assert!(config.noise.is_finite() && (0.0..=1.0).contains(&config.noise));
+    prop_assert!(config.drawn.len() <= MAX_DRAWN && config.drawn.iter().flatten().all(|v| v.is_finite() && v.abs() <= 3.0));
+    prop_assert!(config.bench.is_none_or(|n| (1..=MAX_BENCH_STEPS).contains(&n)));
+    for knob in Knob::ALL {
+        let (lo, hi) = knob.scale().bounds();
+        let v = knob.get(config);
+        prop_assert!(v.is_finite() && v >= lo && v <= hi, "{knob:?} = {v}");
+    }
+    prop_assert!(config.hide.len() <= 32 && config.lock.len() <= 32);
+    let (again, notes) = LabConfig::from_query(&config.to_query());
+    prop_assert_eq!(&again, config);
+    prop_assert!(notes.is_empty(), "{:?}", notes);
+    Ok(())
+}
+
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[test]
+fn url_queries_never_panic_and_stay_in_bounds() {
+    let cases = cases(3000);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&query(), |q| {
+            let (config, notes) = LabConfig::from_query(&q);
+            prop_assert!(notes.len() <= 64, "{} notes", notes.len());
+            check_bounds(&config)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!("URL parser: {cases} generated queries, none panicked, every config within bounds");
+    let long = "hidden=".to_string() + &"9".repeat(10 * MAX_QUERY);
+    check_bounds(&LabConfig::from_query(&long).0).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Run files: valid files with their fields replaced by hostile ones, and arbitrary text.
+fn run_file_text() -> impl Strategy<Value = String> {
+    let valid = RunFile::new(&LabConfig::default(), 3, vec![[1.0; 10]], &[0.5, -0.5]).to_json();
+    prop_oneof![
+        ".{0,300}",
+        (query(), any::<u64>(), prop::collection::vec(prop::collection::vec(prop::option::of(any::<f64>()), 0..12), 0..5), prop::collection::vec(prop::option::of(any::<f32>()), 0..20))
+            .prop_map(|(query, step, history, parameters)| {
+                let file = RunFile { format: latent_session::run_file::FORMAT.into(), query, step, history_columns: Vec::new(), history, parameters };
+                file.to_json()
+            }),
+        (0..valid.len(), ".{0,10}").prop_map(move |(at, junk)| {
+            let at = (0..=at).rev().find(|&i| valid.is_char_boundary(i)).unwrap_or(0);
+            format!("{}{junk}{}", &valid[..at], &valid[at..])
+        }),
+    ]
+}
+
+#[test]
+fn run_files_never_panic_and_stay_in_bounds() {
+    let cases = cases(3000);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let accepted = std::cell::Cell::new(0u32);
+    runner
+        .run(&run_file_text(), |text| {
+            if let Ok((file, config, _)) = RunFile::parse(&text) {
+                accepted.set(accepted.get() + 1);
+                prop_assert!(file.parameters.iter().all(|w| w.is_some_and(f32::is_finite)));
+                prop_assert!(file.history.iter().all(|row| row.len() == 10));
+                check_bounds(&config)?;
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!("run-file parser: {cases} generated files, none panicked; {} were accepted, each within bounds", accepted.get());
+}
