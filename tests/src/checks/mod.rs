@@ -3,6 +3,7 @@
 //! finite differences of the CPU forward.
 
 mod chains;
+mod churn;
 mod errors;
 mod faults;
 mod losses;
@@ -15,6 +16,7 @@ mod vae_views;
 mod vae_gan;
 
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
+pub use churn::model_churn_leaves_nothing;
 pub use errors::{errors_are_values, kernels_compile};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
@@ -59,7 +61,8 @@ macro_rules! for_each_check {
             vae_views_match_cpu_twin,
             vae_gan_matches_cpu_twin,
             vae_gan_at_gamma_zero_is_the_vae,
-            model_outlives_its_kernels
+            model_outlives_its_kernels,
+            model_churn_leaves_nothing
         );
     };
 }
