@@ -25,6 +25,8 @@ const FREE_STEPS: u64 = 30;
 const PENALISED_STEPS: u64 = 60;
 /// GAN steps on the ring.
 const GAN_STEPS: u64 = 300;
+/// Steps the page trains under the shipped Content-Security-Policy.
+const CSP_STEPS: u64 = 50;
 
 /// A browser of the given kind on the built site; timed-out waits report `#lab-status`.
 fn start(name: &str, gpu: Gpu) -> Result<Scenario> {
@@ -215,4 +217,25 @@ fn phone_viewport_renders() -> Result<()> {
 
 fn list(entries: &[latent_browser_tests::log::LogEntry]) -> String {
     entries.iter().map(|e| format!("  {e}\n")).collect()
+}
+
+/// The Content-Security-Policy the site ships in `_headers` (one source for hosts and this test).
+fn shipped_csp() -> Result<String> {
+    let headers = std::fs::read_to_string(paths::dist_dir()?.join("_headers")).context("dist/_headers (from www/_headers)")?;
+    headers.lines().find_map(|l| l.trim().strip_prefix("Content-Security-Policy:")).map(|v| v.trim().to_string()).context("_headers has no Content-Security-Policy line")
+}
+
+#[test]
+fn runs_under_the_shipped_csp() -> Result<()> {
+    let csp = shipped_csp()?;
+    ensure!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "the shipped policy relaxes scripts: {csp}");
+    let server = latent_browser_tests::StaticServer::with_headers(paths::dist_dir()?, vec![("Content-Security-Policy".into(), csp.clone())])?;
+    let s = Scenario::with_server("runs_under_the_shipped_csp", server, Gpu::WebGpu)?;
+    lab::watch(&s.session);
+    s.open("/?engine=webgpu&model=gan&data=ring&autoplay=1")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {CSP_STEPS} && isFinite(num(d.loss))"))?;
+    s.session.screenshot("csp")?;
+    let errors = s.session.severe_errors()?;
+    ensure!(errors.is_empty(), "console errors under `{csp}`:\n{}", list(&errors));
+    only_own_files_requested(&s)
 }
