@@ -1,10 +1,10 @@
 //! Latent Lab against TensorFlow.js, side by side in headless Chromium: the same model, batch and
-//! optimizer, timed by the same protocol (see `bench/tfjs/vae.js` and the app's `bench.rs`).
+//! optimizer, timed by the same protocol (see `tests/browser/tfjs/vae.js` and the app's `bench.rs`).
 //!
 //! Why a binary and not a test: it prints figures and asserts nothing, and one comparison takes many
 //! minutes on a software adapter. `scripts/bench-vs-tfjs` installs the TF.js packages and runs it.
 //!
-//! Method: the built app (`dist/`) and the TF.js page (`bench/tfjs/`, with its node_modules) are
+//! Method: the built app (`dist/`) and the TF.js page (`tests/browser/tfjs/`, with its node_modules) are
 //! served by two local servers. Every configuration runs once per round, in the same order each
 //! round, so slow drift in machine load spreads over all of them instead of landing on one; each run
 //! gets a fresh browser, so compilation and warm-up are paid (and measured) every time. The table
@@ -27,7 +27,7 @@ Trains the same model with Latent Lab (WebGPU and CPU engines) and TensorFlow.js
 cpu, wasm backends) in headless Chromium, R rounds of every configuration, N timed steps each,
 and prints every run's JSON and a table of medians. Defaults: 3 rounds, 20 steps, the VAE.
 --only keeps the configurations whose label contains TEXT (e.g. \"TF.js\", \"wasm\").
-Needs the built app in dist/ (`trunk build --release`) and `npm ci` in bench/tfjs.";
+Needs the built app in dist/ (`trunk build --release`) and `npm ci` in tests/browser/tfjs.";
 
 /// Which page trains the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,9 +89,9 @@ fn parse_args() -> Result<Args> {
     Ok(args)
 }
 
-/// `bench/tfjs/`, checked to hold the installed TF.js packages.
+/// `tests/browser/tfjs/`, checked to hold the installed TF.js packages.
 fn tfjs_dir() -> Result<PathBuf> {
-    let dir = paths::repo_root().join("bench").join("tfjs");
+    let dir = paths::repo_root().join("tests").join("browser").join("tfjs");
     if !dir.join("node_modules/@tensorflow/tfjs/dist/tf.min.js").is_file() {
         bail!("TF.js is not installed in {}: run `npm ci` there (scripts/bench-vs-tfjs does)", dir.display());
     }
