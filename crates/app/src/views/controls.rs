@@ -20,10 +20,8 @@ fn set_param(lab: Lab, key: &str, value: &str) {
 /// Switches model or dataset: that pair's defaults, keeping the seed, engine and lesson settings.
 fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
     let old = lab.config.get_untracked();
-    let mut config = LabConfig::defaults_for(model, dataset);
+    let mut config = LabConfig { seed: old.seed, engine: old.engine, embed: old.embed, hide: old.hide, lock: old.lock, ..LabConfig::defaults_for(model, dataset) };
     let moved = config.check_model_fits_data();
-    config = LabConfig { seed: old.seed, engine: old.engine, embed: old.embed, hide: old.hide, lock: old.lock, ..LabConfig::defaults_for(model, config.dataset) };
-    config.check_model_fits_data();
     if lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) })) {
         config.shrink_for_cpu();
     }

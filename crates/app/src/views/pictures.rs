@@ -32,19 +32,25 @@ pub fn Pictures(lab: Lab) -> impl IntoView {
     }
 }
 
-/// A titled view around one canvas, with its explanation and a PNG download.
+/// Downloads a view's canvas as `latent-lab-NAME.png`.
 #[component]
-fn CanvasView(id: &'static str, title: &'static str, hint: &'static str, canvas: NodeRef<Canvas>, #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
+fn PngButton(canvas: NodeRef<Canvas>, name: &'static str) -> impl IntoView {
     let save = move |_| {
         if let Some(c) = canvas.get() {
-            if let Err(e) = browser::download_canvas(&format!("latent-lab-{id}.png"), &c) {
+            if let Err(e) = browser::download_canvas(&format!("latent-lab-{name}.png"), &c) {
                 log::warn!("PNG download failed: {e}");
             }
         }
     };
+    view! { <button class="link download" on:click=save title="Download as PNG">"PNG"</button> }
+}
+
+/// A titled view around one canvas, with its explanation and a PNG download.
+#[component]
+fn CanvasView(id: &'static str, title: &'static str, hint: &'static str, canvas: NodeRef<Canvas>, #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
     view! {
         <section class="view" id=format!("{id}-view")>
-            <h2>{title}<button class="link download" on:click=save title="Download as PNG">"PNG"</button></h2>
+            <h2>{title}<PngButton canvas=canvas name=id /></h2>
             <canvas node_ref=canvas class=format!("picture {class}") id=id></canvas>
             {children()}
             <p class="hint">{hint}</p>
@@ -142,14 +148,9 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
             <span class="legend-item"><i style:background=*colour></i>{digit}</span>
         }).collect_view()
     });
-    let save = move |_| {
-        if let Some(c) = node.get() {
-            browser::download_canvas("latent-lab-latent.png", &c).ok();
-        }
-    };
     view! {
         <section class="view" id="latent-view">
-            <h2>"Latent space"<button class="link download" on:click=save title="Download as PNG">"PNG"</button></h2>
+            <h2>"Latent space"<PngButton canvas=node name="latent" /></h2>
             <canvas node_ref=node class="picture square" id="latent" on:click=pick></canvas>
             <div class="legend">{legend}</div>
             <p class="hint">{dims}". Posterior means μ(x) of held-out examples. With β = 0 the codes spread freely; as β grows they crowd into N(0, I). "
@@ -205,18 +206,13 @@ fn PlaneView(lab: Lab) -> impl IntoView {
         (false, ModelKind::Gan) => "Grey: real points; blue: the generator's. Background: the discriminator's belief σ(D) that a point is real (red = real, blue = fake). If all blue points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
         (false, _) => "Grey: real points; blue: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
     };
-    let save = move |_| {
-        if let Some(c) = node.get() {
-            browser::download_canvas("latent-lab-data.png", &c).ok();
-        }
-    };
     view! {
         <section class="view" id="plane-view">
             <h2>"Data and model"
                 {move || drawing().then(|| view! {
                     <button class="link" id="clear-points" on:click=move |_| lab.config.update(|c| c.drawn.clear())>"Clear points"</button>
                 })}
-                <button class="link download" on:click=save title="Download as PNG">"PNG"</button>
+                <PngButton canvas=node name="data" />
             </h2>
             <canvas node_ref=node class="picture square" class:drawing=drawing id="plane"
                 on:pointerdown=move |ev| { last.set_value(None); add(&ev, false); }
