@@ -53,12 +53,7 @@ pub fn reach_of(points: &[[f32; 2]]) -> f32 {
 
 /// The latent scatter: `points` coloured by `labels`, the two chosen ones ringed.
 pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u8], chosen: (usize, usize), size: u32) {
-    canvas.set_width(size);
-    canvas.set_height(size);
-    let Some(ctx) = context(canvas) else { return };
-    let s = f64::from(size);
-    ctx.set_fill_style_str("#ffffff");
-    ctx.fill_rect(0.0, 0.0, s, s);
+    let Some((ctx, s)) = blank_square(canvas, size) else { return };
     axes(&ctx, s);
     let reach = reach_of(points);
     for (i, p) in points.iter().enumerate() {
@@ -90,12 +85,7 @@ pub fn nearest_point(points: &[[f32; 2]], x: f64, y: f64, size: f64) -> Option<u
 /// The 2D data plane over [−3, 3]²: σ(D) as a heat map (red = D says real, blue = fake) when
 /// given, real points in grey and generated points in dark blue.
 pub fn draw_plane(canvas: &HtmlCanvasElement, heat: &[f32], heat_side: usize, real: &[[f32; 2]], generated: &[[f32; 2]], size: u32) {
-    canvas.set_width(size);
-    canvas.set_height(size);
-    let Some(ctx) = context(canvas) else { return };
-    let s = f64::from(size);
-    ctx.set_fill_style_str("#ffffff");
-    ctx.fill_rect(0.0, 0.0, s, s);
+    let Some((ctx, s)) = blank_square(canvas, size) else { return };
     if heat.len() == heat_side * heat_side && heat_side > 0 {
         let cell = s / heat_side as f64;
         // map_grid runs row by row from the top-left corner, as the canvas does.
@@ -116,6 +106,17 @@ pub fn draw_plane(canvas: &HtmlCanvasElement, heat: &[f32], heat_side: usize, re
             ctx.fill_rect(x - r, y - r, 2.0 * r, 2.0 * r);
         }
     }
+}
+
+/// Sizes the canvas to a `size`-pixel square painted white; its context and side in pixels.
+fn blank_square(canvas: &HtmlCanvasElement, size: u32) -> Option<(CanvasRenderingContext2d, f64)> {
+    canvas.set_width(size);
+    canvas.set_height(size);
+    let ctx = context(canvas)?;
+    let s = f64::from(size);
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(0.0, 0.0, s, s);
+    Some((ctx, s))
 }
 
 fn axes(ctx: &CanvasRenderingContext2d, s: f64) {
