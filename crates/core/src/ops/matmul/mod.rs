@@ -5,6 +5,8 @@ use crate::error::CoreError;
 use crate::matrix::Matrix;
 use crate::real::Real;
 
+mod blocked;
+
 /// Which operands are transposed: the three products backprop needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MatmulForm {
@@ -75,14 +77,9 @@ pub fn matmul<T: Real>(
         Epilogue::ActivationGrad { output, .. } => super::check_shape("matmul activation output", (m, n), output.shape())?,
         Epilogue::None => {}
     }
-    for i in 0..m {
-        for j in 0..n {
-            let mut acc = T::zero();
-            for p in 0..k {
-                let av = if form.trans_a() { a.at(p, i) } else { a.at(i, p) };
-                let bv = if form.trans_b() { b.at(j, p) } else { b.at(p, j) };
-                acc += av * bv;
-            }
+    let product = blocked::product(a, b, form, (m, k, n));
+    for (i, (row, c_row)) in product.chunks_exact(n.max(1)).zip(c.data.chunks_exact_mut(n.max(1))).enumerate() {
+        for (j, (&acc, out)) in row.iter().zip(c_row).enumerate() {
             let value = match epilogue {
                 Epilogue::None => acc,
                 Epilogue::BiasActivation { bias, activation } => activation.apply(acc + bias[j]),
@@ -90,7 +87,7 @@ pub fn matmul<T: Real>(
                     acc * activation.derivative_from_output(output.at(i, j))
                 }
             };
-            super::store(c.at_mut(i, j), value, accumulate);
+            super::store(out, value, accumulate);
         }
     }
     Ok(())
@@ -103,4 +100,64 @@ pub fn abs_product_scale<T: Real>(a: &Matrix<T>, b: &Matrix<T>, form: MatmulForm
     let mut out = Matrix::zeros(m, n);
     matmul(&abs(a), &abs(b), form, Epilogue::None, false, &mut out)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    /// The textbook dot loop the blocked product must reproduce bit for bit.
+    fn dot_loop(a: &Matrix<f32>, b: &Matrix<f32>, form: MatmulForm) -> Vec<f32> {
+        let (m, k, n) = form.dims(a.shape(), b.shape()).expect("shapes agree");
+        let mut out = Vec::with_capacity(m * n);
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = 0.0f32;
+                for p in 0..k {
+                    let av = if form.trans_a() { a.at(p, i) } else { a.at(i, p) };
+                    let bv = if form.trans_b() { b.at(j, p) } else { b.at(p, j) };
+                    acc += av * bv;
+                }
+                out.push(acc);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn blocked_product_is_bit_identical_to_the_dot_loop() {
+        let mut rng = SplitMix64::new(3);
+        // Shapes around the block sizes (4 rows, 8 columns), empty ones, and the reference VAE's.
+        let shapes = [(1, 1, 1), (3, 5, 7), (4, 8, 8), (5, 9, 17), (13, 1, 9), (0, 3, 4), (4, 0, 8), (6, 3, 0), (128, 784, 40)];
+        for form in MatmulForm::ALL {
+            for &(m, k, n) in &shapes {
+                let a_shape = if form.trans_a() { (k, m) } else { (m, k) };
+                let b_shape = if form.trans_b() { (n, k) } else { (k, n) };
+                let a = Matrix::from_vec(a_shape.0, a_shape.1, rng.vec_f32(m * k, -2.0, 2.0)).expect("sized");
+                let b = Matrix::from_vec(b_shape.0, b_shape.1, rng.vec_f32(k * n, -2.0, 2.0)).expect("sized");
+                let mut c = Matrix::zeros(m, n);
+                matmul(&a, &b, form, Epilogue::None, false, &mut c).expect("shapes agree");
+                let expected = dot_loop(&a, &b, form);
+                let same = c.data.iter().zip(&expected).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{} {m}×{k}×{n}: blocked product differs from the dot loop", form.name());
+            }
+        }
+    }
+
+    #[test]
+    fn epilogues_and_accumulation_apply_per_output() {
+        let a = Matrix::from_vec(2, 3, vec![1.0f32, -2.0, 0.5, 3.0, 1.0, -1.0]).expect("sized");
+        let b = Matrix::from_vec(3, 2, vec![1.0f32, 0.0, 0.0, 1.0, 2.0, -4.0]).expect("sized");
+        // A·B = [[2, -4], [1, 5]].
+        let bias = [1.0f32, 1.0];
+        let mut c = Matrix::zeros(2, 2);
+        matmul(&a, &b, MatmulForm::Nn, Epilogue::BiasActivation { bias: &bias, activation: Activation::Relu }, false, &mut c).expect("shapes agree");
+        assert_eq!(c.data, vec![3.0, 0.0, 2.0, 6.0]);
+        matmul(&a, &b, MatmulForm::Nn, Epilogue::None, true, &mut c).expect("shapes agree");
+        assert_eq!(c.data, vec![5.0, -4.0, 3.0, 11.0]);
+        let y = Matrix::from_vec(2, 2, vec![1.0f32, 0.0, 2.0, 3.0]).expect("sized");
+        matmul(&a, &b, MatmulForm::Nn, Epilogue::ActivationGrad { output: &y, activation: Activation::Relu }, false, &mut c).expect("shapes agree");
+        assert_eq!(c.data, vec![2.0, 0.0, 1.0, 5.0]);
+    }
 }
