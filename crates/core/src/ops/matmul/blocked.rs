@@ -21,6 +21,11 @@ const ROWS: usize = 4;
 const COLS: usize = 8;
 
 /// op(A)·op(B) for a product of dimensions (m, k, n), as a row-major m×n buffer.
+///
+/// In the browser the loops need wasm SIMD to vectorise, which every browser with WebGPU has
+/// (Chrome 91+, Firefox 89+, Safari 16.4+); enabling it on this one function (the helpers inline
+/// into it) keeps the rest of the module, and every other crate's build flags, untouched.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub(super) fn product<T: Real>(a: &Matrix<T>, b: &Matrix<T>, form: MatmulForm, (m, k, n): (usize, usize, usize)) -> Vec<T> {
     // Rows of op(B) must be contiguous: A·Bᵀ transposes B once (k·n moves against m·k·n multiply-adds).
     let b_rows: Cow<'_, [T]> = if form.trans_b() { Cow::Owned(transposed(b)) } else { Cow::Borrowed(&b.data) };
@@ -58,6 +63,7 @@ fn pack_panel<T: Real>(a: &Matrix<T>, form: MatmulForm, first_row: usize, rows: 
 }
 
 /// `out` (`rows` rows of n) = panel · B, block by block of `COLS` columns, then the leftover columns.
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn row_block<T: Real>(panel: &[T], b_rows: &[T], (k, n): (usize, usize), rows: usize, out: &mut [T]) {
     let blocked = n - n % COLS;
     for first_col in (0..blocked).step_by(COLS) {
