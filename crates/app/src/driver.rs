@@ -14,7 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
-use crate::run::{Point, Run};
+use crate::run::{Checkpoint, Point, Run};
 use crate::state::{Command, Lab, Notice, Phase};
 
 /// Time a frame's training aims at (ms); the rest of the frame stays with the page.
@@ -27,6 +27,11 @@ const MAX_STEPS_PER_FRAME: usize = 200;
 const EVAL_EVERY_MS: f64 = 1000.0;
 const VIEWS_EVERY_MS: f64 = 700.0;
 const READOUT_SHARE: f64 = 4.0;
+/// Least time between checkpoints of the weights (ms): a diverged run is restored, and a lost
+/// device rebuilt, from the last one. Also at least [`READOUT_SHARE`] times what the last one cost.
+const CHECKPOINT_EVERY_MS: f64 = 5000.0;
+/// Frames to wait for the browser to report a lost device after a GPU call failed.
+const LOSS_REPORT_FRAMES: usize = 30;
 /// Window over which steps/s is measured (ms): training and readouts together, as the user sees it.
 const RATE_WINDOW_MS: f64 = 2000.0;
 
@@ -51,11 +56,19 @@ async fn drive(lab: Lab) {
     let (mut next_eval, mut next_views) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     let mut rate_from = (0.0, 0u64);
     let mut views_stale = true;
+    let mut saved = Saved::default();
     loop {
         browser::next_frame().await;
         let config = lab.config.get_untracked();
         let commands = lab.take_commands();
         let reset = commands.contains(&Command::Reset);
+        if commands.contains(&Command::Restore) && !reset {
+            if let Some(last) = saved.last.clone() {
+                lab.notice.set(Some(Notice::Info(format!("Restored the last good checkpoint, step {}, with your current settings. Press play to train on.", last.step))));
+                saved.resume = Some(last);
+                run = None;
+            }
+        }
         if config.engine != engine.pref {
             run = None;
             engine = open_engine(&lab).await;
@@ -63,7 +76,12 @@ async fn drive(lab: Lab) {
         let shape_changed = run.as_ref().is_none_or(|r| r.config.shape() != config.shape());
         if (shape_changed || reset) && (failed.as_ref() != Some(&config) || reset) {
             run = None; // the old model's buffers go before the new ones are made
-            lab.history.set(Vec::new());
+            let resume = saved.resume.take().filter(|_| !reset && !shape_changed_since_checkpoint(&saved, &config));
+            if resume.is_none() {
+                saved = Saved::default();
+                lab.checkpoint_step.set(None);
+                lab.history.set(Vec::new());
+            }
             lab.best_step.set(None);
             lab.step.set(0);
             lab.phase.set(Phase::Starting);
@@ -80,9 +98,15 @@ async fn drive(lab: Lab) {
             // A run file the user opened: its weights, if it is for this shape.
             let import = lab.pending_import.try_update_value(Option::take).flatten();
             let import = import.filter(|file| LabConfig::from_query(&file.query).0.shape() == config.shape());
-            let weights = import.as_ref().map(RunFile::weights);
+            let weights = import.as_ref().map(RunFile::weights).or_else(|| resume.as_ref().map(|r| r.weights.clone()));
             match Run::build(&config, engine.kernels.as_ref(), mnist.as_deref(), weights.as_deref()) {
                 Ok(mut built) => {
+                    saved.shape = Some(config.clone());
+                    if let Some(resume) = resume.filter(|_| import.is_none()) {
+                        built.step = resume.step;
+                        lab.history.update(|h| h.retain(|p| p.step <= resume.step));
+                        lab.step.set(resume.step);
+                    }
                     if let Some(file) = import {
                         built.step = file.step;
                         lab.history.set(file.history_rows().map(Point::from_row).collect());
@@ -105,7 +129,7 @@ async fn drive(lab: Lab) {
         let Some(current) = run.as_mut() else { continue };
         if current.config != config {
             if let Err(e) = current.set_knobs(&config) {
-                handle_error(&lab, &mut run, &mut engine, e).await;
+                handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
                 continue;
             }
             views_stale |= !lab.playing.get_untracked();
@@ -131,7 +155,7 @@ async fn drive(lab: Lab) {
                     }
                     None
                 }
-                Command::Step | Command::Reset => None,
+                Command::Step | Command::Reset | Command::Restore => None,
             };
             if let Some(discriminator) = part {
                 match current.step_gan_part(discriminator).await {
@@ -140,7 +164,7 @@ async fn drive(lab: Lab) {
                         views_stale = true;
                     }
                     Err(e) => {
-                        handle_error(&lab, &mut run, &mut engine, e).await;
+                        handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
                         break;
                     }
                 }
@@ -162,7 +186,7 @@ async fn drive(lab: Lab) {
                     trained = Some(point);
                 }
                 Err(e) => {
-                    handle_error(&lab, &mut run, &mut engine, e).await;
+                    handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
                     continue;
                 }
             }
@@ -170,8 +194,11 @@ async fn drive(lab: Lab) {
         let Some(current) = run.as_mut() else { continue };
         if let Some(mut point) = trained {
             let now = browser::now_ms();
+            if crate::faults::take_divergence() {
+                point.total = f64::NAN;
+            }
             if !point.is_finite() {
-                diverged(&lab, &config);
+                diverged(&lab, &config, &saved);
                 lab.push_history(point);
                 views_stale = true;
             } else {
@@ -188,11 +215,29 @@ async fn drive(lab: Lab) {
                         }
                         Ok(None) => {}
                         Err(e) => {
-                            handle_error(&lab, &mut run, &mut engine, e).await;
+                            handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
                             continue;
                         }
                     }
                     lab.best_step.set(current.best_step());
+                    // Weights that score NaN on either split are finite but already ruined.
+                    let scored = [point.train, point.test].iter().flatten().all(|v| v.is_finite());
+                    if scored && browser::now_ms() >= saved.next_due {
+                        let started = browser::now_ms();
+                        match current.checkpoint().await {
+                            Ok(Some(checkpoint)) => {
+                                lab.checkpoint_step.set(Some(checkpoint.step));
+                                saved.last = Some(checkpoint);
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
+                                continue;
+                            }
+                        }
+                        let done = browser::now_ms();
+                        saved.next_due = done + CHECKPOINT_EVERY_MS.max(READOUT_SHARE * (done - started));
+                    }
                 }
                 lab.push_history(point);
                 views_stale |= single || now >= next_views;
@@ -220,7 +265,7 @@ async fn drive(lab: Lab) {
             match result {
                 Ok(views) => lab.views.set(views),
                 Err(e) => {
-                    handle_error(&lab, &mut run, &mut engine, e).await;
+                    handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
                     continue;
                 }
             }
@@ -248,25 +293,71 @@ fn fail(lab: &Lab, message: &str) {
     lab.notice.set(Some(Notice::Problem(message.to_string())));
 }
 
-fn diverged(lab: &Lab, config: &LabConfig) {
+fn diverged(lab: &Lab, config: &LabConfig, saved: &Saved) {
     lab.playing.set(false);
     lab.phase.set(Phase::Diverged);
+    let way_back = match &saved.last {
+        Some(last) => format!("then press Restore to go back to step {} (the last good checkpoint), or Reset to start again", last.step),
+        None => "then press Reset".to_string(),
+    };
     lab.notice.set(Some(Notice::Problem(format!(
-        "Training diverged: a loss became NaN or infinite (learning rate η = {}). Training is paused and your settings are kept: lower the learning rate, then press Reset.",
+        "Training diverged: a loss became NaN or infinite (learning rate η = {}). Training is paused and your settings are kept: lower the learning rate, {way_back}.",
         config.lr
     ))));
 }
 
-/// A failed engine call: a lost GPU is reopened and the model rebuilt (settings kept); anything
-/// else pauses with the message.
-async fn handle_error(lab: &Lab, run: &mut Option<Run>, engine: &mut Engine, error: SessionError) {
+/// Checkpoints of the current run, kept by the driver in page memory.
+#[derive(Default)]
+struct Saved {
+    /// The last checkpoint whose weights were all finite.
+    last: Option<Checkpoint>,
+    /// A checkpoint the next rebuild starts from (a restore, or recovery from a lost device).
+    resume: Option<Checkpoint>,
+    /// When the next checkpoint is due (ms).
+    next_due: f64,
+    /// The config the checkpoints' model was built for.
+    shape: Option<LabConfig>,
+}
+
+/// Whether `config` asks for a model the saved checkpoints no longer fit.
+fn shape_changed_since_checkpoint(saved: &Saved, config: &LabConfig) -> bool {
+    saved.shape.as_ref().is_none_or(|shape| shape.shape() != config.shape())
+}
+
+/// A failed engine call. A lost GPU (reported by the error itself, or by the browser within a few
+/// frames of a failed call) is reopened and the model rebuilt from the last good checkpoint with
+/// the settings kept; anything else pauses with the message.
+async fn handle_error(lab: &Lab, run: &mut Option<Run>, engine: &mut Engine, saved: &mut Saved, error: SessionError) {
     *run = None;
     lab.playing.set(false);
-    if matches!(error, SessionError::Gpu(GpuError::DeviceLost(_))) {
+    let lost = match &error {
+        SessionError::Gpu(GpuError::DeviceLost(reason)) => Some(reason.clone()),
+        SessionError::Gpu(_) => device_lost(engine).await,
+        _ => None,
+    };
+    if let Some(reason) = lost {
+        log::warn!("GPU device lost: {reason}; {error}");
         *engine = open_engine(lab).await;
-        lab.notice.set(Some(Notice::Problem(format!("{error} The model was rebuilt with your settings; press play to train again."))));
+        saved.resume = saved.last.clone();
+        let from = match &saved.resume {
+            Some(last) => format!("from step {} (its last checkpoint)", last.step),
+            None => "from new weights".to_string(),
+        };
+        lab.notice.set(Some(Notice::Problem(format!("The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."))));
         return;
     }
     log::error!("{error}");
     fail(lab, &error.to_string());
+}
+
+/// The reason the engine's device was lost, if the browser reports a loss within a few frames.
+async fn device_lost(engine: &Engine) -> Option<String> {
+    let kernels = engine.kernels.as_ref()?;
+    for _ in 0..LOSS_REPORT_FRAMES {
+        if let Err(GpuError::DeviceLost(reason)) = kernels.context().check_alive() {
+            return Some(reason);
+        }
+        browser::next_frame().await;
+    }
+    None
 }

@@ -57,7 +57,11 @@ pub async fn open(pref: EnginePref) -> (Option<Rc<Kernels>>, EngineInfo) {
         return (None, EngineInfo::Cpu { reason: Some(format!("The only WebGPU adapter here is a software one ({summary}), which emulates a GPU on the CPU; the CPU engine is used instead. Add engine=webgpu to the link to use it anyway.")) });
     }
     match Kernels::new(&ctx).await {
-        Ok(kernels) => (Some(Rc::new(kernels)), EngineInfo::WebGpu { adapter: summary.to_string(), software: summary.is_software }),
+        Ok(kernels) => {
+            let kernels = Rc::new(kernels);
+            crate::faults::watch_kernels(&kernels);
+            (Some(kernels), EngineInfo::WebGpu { adapter: summary.to_string(), software: summary.is_software })
+        }
         Err(e) => (None, EngineInfo::Cpu { reason: Some(format!("The GPU could not compile Latent Lab's kernels: {e}")) }),
     }
 }

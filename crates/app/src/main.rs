@@ -5,6 +5,7 @@
 mod bench;
 mod browser;
 mod driver;
+mod faults;
 mod gpu;
 mod run;
 mod state;

@@ -33,6 +33,13 @@ const MODE_SHARE: f32 = 0.02;
 /// Bins of each weight histogram.
 pub const HISTOGRAM_BINS: usize = 40;
 
+/// The weights of a run at a step where they were all finite, kept in page memory.
+#[derive(Clone, Debug)]
+pub struct Checkpoint {
+    pub step: u64,
+    pub weights: Vec<f32>,
+}
+
 /// One row of the metric history.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Point {
@@ -300,11 +307,25 @@ impl Run {
 
     /// The run as a file: its settings, metric history and weights.
     pub async fn export(&self, history: &[Point]) -> Result<RunFile, SessionError> {
-        let params = match &self.model {
-            Model::Vae(engine) => engine.parameters().await?,
-            Model::Gan(engine) => engine.generator_parameters().await?,
-        };
+        let params = self.saved_parameters().await?;
         Ok(RunFile::new(&self.config, self.step, history.iter().map(Point::to_row).collect(), &params))
+    }
+
+    /// The weights as they are now, if every one is finite: a point a diverged or lost run can be
+    /// rebuilt from. (A step can return a finite loss and still leave a NaN in the weights, so the
+    /// weights themselves are checked.)
+    pub async fn checkpoint(&self) -> Result<Option<Checkpoint>, SessionError> {
+        let weights = self.saved_parameters().await?;
+        Ok(weights.iter().all(|w| w.is_finite()).then_some(Checkpoint { step: self.step, weights }))
+    }
+
+    /// What a run file and a checkpoint keep: the VAE's encoder and decoder, or the GAN's generator
+    /// (a discriminator is retrained from scratch when the run is rebuilt).
+    async fn saved_parameters(&self) -> Result<Vec<f32>, SessionError> {
+        match &self.model {
+            Model::Vae(engine) => engine.parameters().await,
+            Model::Gan(engine) => engine.generator_parameters().await,
+        }
     }
 
     /// Held-out row indices of the latent scatter's points (for picking interpolation ends).

@@ -39,6 +39,8 @@ pub enum Command {
     StepDiscriminator,
     StepGenerator,
     Reset,
+    /// Rebuild the model from the last good checkpoint (after a divergence), settings kept.
+    Restore,
     /// Interpolate between these two held-out rows.
     Pair(usize, usize),
     /// Download the run (settings, history, weights) as a file.
@@ -69,6 +71,8 @@ pub struct Lab {
     pub steps_per_second: RwSignal<f64>,
     pub history: RwSignal<Vec<Point>>,
     pub best_step: RwSignal<Option<u64>>,
+    /// Step of the last good checkpoint the run can be restored to.
+    pub checkpoint_step: RwSignal<Option<u64>>,
     pub views: RwSignal<Views>,
     pub log_scale: RwSignal<bool>,
     commands: StoredValue<Vec<Command>>,
@@ -90,6 +94,7 @@ impl Lab {
             steps_per_second: RwSignal::new(0.0),
             history: RwSignal::new(Vec::new()),
             best_step: RwSignal::new(None),
+            checkpoint_step: RwSignal::new(None),
             views: RwSignal::new(Views::default()),
             log_scale: RwSignal::new(false),
             commands: StoredValue::new(Vec::new()),

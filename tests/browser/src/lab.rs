@@ -3,7 +3,8 @@
 //! Scenarios speak only through these helpers, so when the contract changes one file changes. The
 //! contract: `#lab-status` carries `data-state` (starting, ready, training, paused, diverged, error),
 //! `data-engine` (starting, webgpu, cpu), `data-model`, `data-step`, `data-loss`, `data-kl`,
-//! `data-test-loss`, `data-d-accuracy`, `data-modes`; knobs are `<input type=range id=knob-*>`.
+//! `data-test-loss`, `data-d-accuracy`, `data-modes`, `data-checkpoint` (step of the last good
+//! checkpoint, empty when there is none); knobs are `<input type=range id=knob-*>`.
 
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
@@ -27,6 +28,7 @@ pub struct LabStatus {
     pub test_loss: Option<f64>,
     pub d_accuracy: Option<f64>,
     pub modes: Option<u64>,
+    pub checkpoint: Option<u64>,
 }
 
 impl LabStatus {
@@ -48,6 +50,7 @@ impl LabStatus {
             test_loss: float("testLoss"),
             d_accuracy: float("dAccuracy"),
             modes: count("modes"),
+            checkpoint: count("checkpoint"),
         })
     }
 }
@@ -66,13 +69,23 @@ pub fn watch(session: &Session) {
 /// (the readout's `dataset`) with `num(x)` (a number, `NaN` when empty). Fails at once when the app
 /// reports `error` or `diverged`: no condition of a healthy run can come true after that.
 pub fn wait_for(session: &Session, poll: Poll, condition: &str) -> Result<LabStatus> {
+    wait_failing_on(session, poll, condition, "d.state === 'error' || d.state === 'diverged'")
+}
+
+/// As [`wait_for`], for scenarios that drive a run into divergence on purpose: fails at once only
+/// when the app reports `error`.
+pub fn wait_through_divergence(session: &Session, poll: Poll, condition: &str) -> Result<LabStatus> {
+    wait_failing_on(session, poll, condition, "d.state === 'error'")
+}
+
+fn wait_failing_on(session: &Session, poll: Poll, condition: &str, failed: &str) -> Result<LabStatus> {
     let probe = format!(
         "(() => {{
             const s = document.querySelector('#lab-status');
             if (!s) return false;
             const d = s.dataset;
             const num = (x) => (x === undefined || x === null || String(x).trim() === '') ? NaN : Number(x);
-            if (d.state === 'error' || d.state === 'diverged') {{
+            if ({failed}) {{
                 const alert = document.querySelector('[role=alert]');
                 return {{ fail: 'the app reports ' + d.state + ': ' + JSON.stringify(Object.assign({{}}, d))
                     + (alert ? ' — ' + alert.innerText : '') }};

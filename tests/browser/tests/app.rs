@@ -239,3 +239,118 @@ fn runs_under_the_shipped_csp() -> Result<()> {
     ensure!(errors.is_empty(), "console errors under `{csp}`:\n{}", list(&errors));
     only_own_files_requested(&s)
 }
+
+/// The console never reports a Rust panic (the app's panic hook logs `panicked at`).
+fn no_panic(s: &Scenario) -> Result<()> {
+    let panics: Vec<_> = s.session.browser_log()?.into_iter().filter(|e| e.message.contains("panicked")).collect();
+    ensure!(panics.is_empty(), "the app panicked:\n{}", list(&panics));
+    Ok(())
+}
+
+/// Steps trained at the slider extremes before the page is checked.
+const EXTREME_STEPS: u64 = 20;
+
+#[test]
+fn slider_extremes_are_survived() -> Result<()> {
+    let s = start("slider_extremes_are_survived", Gpu::WebGpu)?;
+    // The smallest latent space and batch, every penalty and dropout at its maximum.
+    s.open("/?model=vae&data=mnist&latent=1&autoplay=1")?;
+    wait_ready(&s)?;
+    let mut moved = Vec::new();
+    for (knob, to) in [("knob-batch", Knob::Min), ("knob-beta", Knob::Max), ("knob-l2", Knob::Max), ("knob-l1", Knob::Max), ("knob-dropout", Knob::Max)] {
+        moved.push(format!("{knob}={}", lab::set_knob(&s.session, knob, to)?));
+    }
+    let from = lab::status(&s.session)?.step.unwrap_or(0);
+    let trained = lab::wait_through_divergence(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} || d.state === 'diverged'", from + EXTREME_STEPS))?;
+    println!("{}: {trained:?}", moved.join(" "));
+    // Then the learning rate at its maximum on top.
+    lab::set_knob(&s.session, "knob-lr", Knob::Max)?;
+    let from = lab::status(&s.session)?.step.unwrap_or(0);
+    let last = lab::wait_through_divergence(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} || d.state === 'diverged'", from + EXTREME_STEPS))?;
+    println!("and knob-lr at its max: {last:?}");
+    s.session.screenshot("extremes")?;
+    ensure!(last.state == "diverged" || last.loss.is_some_and(f64::is_finite), "neither training on with a finite loss nor paused as diverged: {last:?}");
+    if last.state == "diverged" {
+        ensure!(lab::is_visible(&s.session, "#notice")?, "diverged without an explanation");
+    }
+    no_panic(&s)
+}
+
+/// The notice shown now, as the user reads it.
+fn notice(s: &Scenario) -> Result<String> {
+    Ok(s.session.eval("document.querySelector('#notice')?.innerText ?? ''")?.as_str().unwrap_or_default().to_string())
+}
+
+fn query_value(s: &Scenario, key: &str) -> Result<Option<String>> {
+    Ok(lab::query_params(&s.session)?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v))
+}
+
+#[test]
+fn diverged_run_pauses_and_resets() -> Result<()> {
+    let s = start("diverged_run_pauses_and_resets", Gpu::WebGpu)?;
+    // The reference VAE started at the maximum learning rate turns NaN within a few steps.
+    s.open("/?model=vae&data=mnist&hidden=400&latent=20&batch=128&lr=0.1&autoplay=1")?;
+    let diverged = lab::wait_through_divergence(&s.session, Poll::SCENARIO, "d.state === 'diverged'")?;
+    let text = notice(&s)?;
+    println!("diverged: {diverged:?}\n{text}");
+    ensure!(text.contains("diverged") && text.contains("learning rate"), "the notice does not explain the divergence: {text}");
+    s.session.click_css("#reset")?;
+    let reset = lab::wait_through_divergence(&s.session, Poll::SCENARIO, "d.state === 'ready' && num(d.step) === 0")?;
+    println!("reset: {reset:?}");
+    ensure!(query_value(&s, "lr")?.as_deref() == Some("0.1") && query_value(&s, "hidden")?.as_deref() == Some("400"), "settings lost by the reset: {:?}", lab::query_params(&s.session)?);
+    no_panic(&s)
+}
+
+#[test]
+fn diverged_run_restores_last_checkpoint() -> Result<()> {
+    let s = start("diverged_run_restores_last_checkpoint", Gpu::WebGpu)?;
+    s.open("/?model=vae&data=mnist&hidden=400&latent=20&batch=128&lr=0.01&autoplay=1")?;
+    let saved = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.checkpoint) >= 20")?;
+    println!("checkpointed: {saved:?}");
+    // A warmed-up model rarely diverges on cue (Adam rides out even the maximum rate), so the NaN
+    // comes from the fault-injection hook; everything after it is the real path.
+    s.session.eval("window.wasmBindings.simulateDivergence()")?;
+    let diverged = lab::wait_through_divergence(&s.session, Poll::SCENARIO, "d.state === 'diverged'")?;
+    let checkpoint = diverged.checkpoint.context("diverged with no checkpoint")?;
+    let text = notice(&s)?;
+    println!("diverged: {diverged:?}\n{text}");
+    ensure!(text.contains(&format!("step {checkpoint}")), "the notice does not offer the way back to step {checkpoint}: {text}");
+    let lr_before = query_value(&s, "lr")?;
+    s.session.click_css("#restore")?;
+    let restored = lab::wait_through_divergence(&s.session, Poll::SCENARIO, &format!("d.state === 'ready' && num(d.step) === {checkpoint}"))?;
+    println!("restored: {restored:?}");
+    s.session.screenshot("restored")?;
+    finite(restored.loss, "the loss shown after the restore", &restored)?;
+    ensure!(query_value(&s, "lr")? == lr_before && lr_before.is_some(), "settings changed by the restore: lr {lr_before:?} → {:?}", query_value(&s, "lr")?);
+    s.session.click_css("#play")?;
+    let resumed = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", checkpoint + 10))?;
+    println!("resumed: {resumed:?}");
+    ensure!(resumed.loss < saved.loss.map(|l| l * 1.5), "the restored run trains from scratch, not from step {checkpoint}: {saved:?} → {resumed:?}");
+    no_panic(&s)
+}
+
+#[test]
+fn lost_device_rebuilds_from_checkpoint() -> Result<()> {
+    let s = start("lost_device_rebuilds_from_checkpoint", Gpu::WebGpu)?;
+    s.open("/?engine=webgpu&model=gan&data=ring&autoplay=1")?;
+    let saved = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.checkpoint) > 0 && num(d.step) > num(d.checkpoint)")?;
+    println!("before the loss: {saved:?}");
+    let destroyed = s.session.eval("window.wasmBindings.simulateDeviceLoss()")?;
+    ensure!(destroyed == Value::Bool(true), "simulateDeviceLoss() found no device: {destroyed}");
+    let rebuilt = lab::wait_for(
+        &s.session,
+        Poll::SCENARIO,
+        "d.state === 'ready' && d.engine === 'webgpu' && num(d.step) > 0 && num(d.step) === num(d.checkpoint) \
+         && (document.querySelector('#notice')?.innerText ?? '').includes('device was lost')",
+    )?;
+    let notice = s.session.eval("document.querySelector('#notice').innerText")?;
+    println!("rebuilt: {rebuilt:?}\n{notice}");
+    ensure!(rebuilt.step >= saved.checkpoint, "rebuilt from before the checkpoint seen earlier ({saved:?}): {rebuilt:?}");
+    let query = lab::query_params(&s.session)?;
+    ensure!(query.iter().any(|(k, v)| k == "model" && v == "gan"), "settings lost: {query:?}");
+    s.session.click_css("#play")?;
+    let resumed = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", rebuilt.step.unwrap_or(0) + 30))?;
+    println!("trains on after the loss: {resumed:?}");
+    s.session.screenshot("device-lost")?;
+    no_panic(&s)
+}

@@ -11,7 +11,7 @@ mod top_bar;
 use latent_session::config::LabConfig;
 use leptos::prelude::*;
 
-use crate::state::{Lab, Notice};
+use crate::state::{Command, Lab, Notice, Phase};
 use crate::{browser, driver};
 
 #[component]
@@ -99,6 +99,13 @@ fn Notices(lab: Lab) -> impl IntoView {
             </div>
         })
     };
+    // A diverged run can go back to its last good checkpoint.
+    let restore = move || {
+        let step = lab.checkpoint_step.get().filter(|_| lab.phase.get() == Phase::Diverged)?;
+        Some(view! {
+            <button id="restore" class="link" on:click=move |_| lab.send(Command::Restore)>{format!("Restore step {step}")}</button>
+        })
+    };
     let notice = move || lab.notice.get().map(|n| {
         let (class, text) = match n {
             Notice::Info(t) => ("banner info", t),
@@ -107,6 +114,7 @@ fn Notices(lab: Lab) -> impl IntoView {
         view! {
             <div class=class role="alert" id="notice">
                 {text}
+                {restore}
                 <button class="link" on:click=move |_| lab.notice.set(None)>"Dismiss"</button>
             </div>
         }

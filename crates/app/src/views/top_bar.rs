@@ -61,6 +61,7 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
                 data-test-loss=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.test)).map(|v| v.to_string()).unwrap_or_default()
                 data-d-accuracy=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.d_accuracy)).map(|v| v.to_string()).unwrap_or_default()
                 data-modes=move || lab.views.with(|v| v.modes.map(|(m, _)| m.to_string())).unwrap_or_default()
+                data-checkpoint=move || lab.checkpoint_step.get().map(|s| s.to_string()).unwrap_or_default()
             ></output>
         </div>
     }
