@@ -91,3 +91,12 @@ fn save_url(name: &str, url: &str) {
 pub fn now_ms() -> f64 {
     window().ok().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
+
+/// Bytes of this module's WebAssembly memory (it only grows: a leak shows as steady growth).
+pub fn wasm_memory_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|memory| memory.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |buffer| u64::from(buffer.byte_length()))
+}

@@ -15,7 +15,7 @@ use leptos::task::spawn_local;
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
 use crate::run::{Checkpoint, Point, Run};
-use crate::state::{Command, Lab, Notice, Phase};
+use crate::state::{Command, Lab, MemoryUse, Notice, Phase};
 
 /// Time a frame's training aims at (ms); the rest of the frame stays with the page.
 const FRAME_BUDGET_MS: f64 = 25.0;
@@ -249,6 +249,8 @@ async fn drive(lab: Lab) {
             } else if now - rate_from.0 >= RATE_WINDOW_MS {
                 lab.steps_per_second.set((current.step - rate_from.1) as f64 * 1000.0 / (now - rate_from.0));
                 rate_from = (now, current.step);
+                let (gpu_buffers, gpu_bytes) = engine.kernels.as_ref().map_or((0, 0), |k| k.context().allocations());
+                lab.memory.set(MemoryUse { gpu_buffers, gpu_bytes, wasm_bytes: browser::wasm_memory_bytes() });
             }
             if playing && lab.phase.get_untracked() != Phase::Diverged && lab.playing.get_untracked() {
                 lab.phase.set(Phase::Training);

@@ -47,6 +47,16 @@ pub enum Command {
     Export,
 }
 
+/// What the session holds in memory, for the long-run benchmark (`#lab-status`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MemoryUse {
+    /// Live GPU buffers and their bytes by the engine's ledger (zero on the CPU engine).
+    pub gpu_buffers: u64,
+    pub gpu_bytes: u64,
+    /// The WebAssembly memory's size.
+    pub wasm_bytes: u64,
+}
+
 /// A message shown above the views.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notice {
@@ -69,6 +79,8 @@ pub struct Lab {
     pub notice: RwSignal<Option<Notice>>,
     pub step: RwSignal<u64>,
     pub steps_per_second: RwSignal<f64>,
+    /// Refreshed with steps/s.
+    pub memory: RwSignal<MemoryUse>,
     pub history: RwSignal<Vec<Point>>,
     pub best_step: RwSignal<Option<u64>>,
     /// Step of the last good checkpoint the run can be restored to.
@@ -92,6 +104,7 @@ impl Lab {
             notice: RwSignal::new(None),
             step: RwSignal::new(0),
             steps_per_second: RwSignal::new(0.0),
+            memory: RwSignal::new(MemoryUse::default()),
             history: RwSignal::new(Vec::new()),
             best_step: RwSignal::new(None),
             checkpoint_step: RwSignal::new(None),

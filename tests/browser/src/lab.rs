@@ -4,7 +4,8 @@
 //! contract: `#lab-status` carries `data-state` (starting, ready, training, paused, diverged, error),
 //! `data-engine` (starting, webgpu, cpu), `data-model`, `data-step`, `data-loss`, `data-kl`,
 //! `data-test-loss`, `data-d-accuracy`, `data-modes`, `data-checkpoint` (step of the last good
-//! checkpoint, empty when there is none); knobs are `<input type=range id=knob-*>`.
+//! checkpoint, empty when there is none), `data-steps-per-second`, `data-gpu-buffers`,
+//! `data-gpu-bytes`, `data-wasm-bytes`; knobs are `<input type=range id=knob-*>`.
 
 use anyhow::{bail, Context as _, Result};
 use serde_json::{json, Value};
@@ -29,6 +30,10 @@ pub struct LabStatus {
     pub d_accuracy: Option<f64>,
     pub modes: Option<u64>,
     pub checkpoint: Option<u64>,
+    pub steps_per_second: Option<f64>,
+    pub gpu_buffers: Option<u64>,
+    pub gpu_bytes: Option<u64>,
+    pub wasm_bytes: Option<u64>,
 }
 
 impl LabStatus {
@@ -51,6 +56,10 @@ impl LabStatus {
             d_accuracy: float("dAccuracy"),
             modes: count("modes"),
             checkpoint: count("checkpoint"),
+            steps_per_second: float("stepsPerSecond"),
+            gpu_buffers: count("gpuBuffers"),
+            gpu_bytes: count("gpuBytes"),
+            wasm_bytes: count("wasmBytes"),
         })
     }
 }

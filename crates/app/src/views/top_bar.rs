@@ -61,6 +61,10 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
                 data-test-loss=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.test)).map(|v| v.to_string()).unwrap_or_default()
                 data-d-accuracy=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.d_accuracy)).map(|v| v.to_string()).unwrap_or_default()
                 data-modes=move || lab.views.with(|v| v.modes.map(|(m, _)| m.to_string())).unwrap_or_default()
+                data-gpu-buffers=move || lab.memory.get().gpu_buffers
+                data-gpu-bytes=move || lab.memory.get().gpu_bytes
+                data-wasm-bytes=move || lab.memory.get().wasm_bytes
+                data-steps-per-second=move || lab.steps_per_second.get()
                 data-checkpoint=move || lab.checkpoint_step.get().map(|s| s.to_string()).unwrap_or_default()
             ></output>
         </div>
