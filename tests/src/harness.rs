@@ -20,6 +20,8 @@ impl Harness {
     pub async fn new() -> Result<Self, String> {
         let ctx = GpuContext::new().await.map_err(|e| format!("GPU tests need a WebGPU/Vulkan adapter: {e}"))?;
         let kernels = Kernels::new(&ctx).await.map_err(|e| format!("kernel set failed on {}: {e}", ctx.summary()))?;
+        // The checks compare every matmul variant, not only the adapter's.
+        kernels.prepare_all_matmuls().await.map_err(|e| format!("matmul variants failed on {}: {e}", ctx.summary()))?;
         Ok(Self { ctx, kernels })
     }
 

@@ -53,6 +53,7 @@ impl MatmulTiming {
 
 /// Times `case` with `variant` until one run of doubling repeats lasts at least `min_seconds`.
 pub async fn time_matmul(kernels: &Kernels, case: MatmulCase, variant: MatmulVariant, min_seconds: f64) -> Result<MatmulTiming, GpuError> {
+    kernels.prepare_matmul(variant).await?;
     let ctx = kernels.context();
     let mut rng = SplitMix64::new(7);
     let (a_shape, b_shape) = (

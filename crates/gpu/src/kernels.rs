@@ -1,5 +1,7 @@
 //! Every pipeline, compiled once per device, and the helper that turns bindings into a [`Dispatch`].
 
+use std::sync::OnceLock;
+
 use latent_core::ops::MatmulForm;
 use wgpu::util::DeviceExt as _;
 
@@ -73,7 +75,11 @@ pub struct Kernels {
     /// Bound where a kernel reads step counters but the caller has none (e.g. a matmul without
     /// dropout): a single zero. Unowned, so models built from these kernels may outlive them.
     pub(crate) no_counters: GpuTensor,
-    matmul: Vec<wgpu::ComputePipeline>,
+    /// Per variant, its pipelines for the three forms. Only the adapter's variant is compiled up
+    /// front (a model uses one); the others on request, for benchmarks and tests. The matmul
+    /// shaders are the largest, and on a software adapter every pipeline is a JIT compile, so this
+    /// takes six of 33 pipelines off the page's time to first step.
+    matmul: [OnceLock<[wgpu::ComputePipeline; 3]>; 3],
     pub(crate) activation_forward: wgpu::ComputePipeline,
     pub(crate) activation_backward: wgpu::ComputePipeline,
     pub(crate) column_sums: wgpu::ComputePipeline,
@@ -150,6 +156,18 @@ async fn pipeline(
     }
 }
 
+/// One matmul variant's pipelines for the three forms (indexed by `form_index`).
+async fn matmul_pipelines(device: &wgpu::Device, variant: MatmulVariant) -> Result<[wgpu::ComputePipeline; 3], GpuError> {
+    let shader = variant.shader();
+    let module = compile(device, &shader).await?;
+    let mut built = Vec::with_capacity(3);
+    for form in MatmulForm::ALL {
+        let constants = [("TRANS_A", if form.trans_a() { 1.0 } else { 0.0 }), ("TRANS_B", if form.trans_b() { 1.0 } else { 0.0 })];
+        built.push(pipeline(device, &module, &shader, "main", &constants).await?);
+    }
+    built.try_into().map_err(|_| GpuError::invalid("matmul pipelines", "form count changed while building"))
+}
+
 /// Compiles `shader` and builds its pipelines for `entries`, in order.
 async fn pipelines<const N: usize>(
     device: &wgpu::Device,
@@ -165,22 +183,13 @@ async fn pipelines<const N: usize>(
 }
 
 impl Kernels {
-    /// Compiles every kernel for `ctx`'s device. Fails with the compiler's message if any shader is
+    /// Compiles every kernel for `ctx`'s device (of the matmul variants, the adapter's). Fails with the compiler's message if any shader is
     /// rejected (the browser's WGSL compiler is stricter than naga).
     pub async fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
         let device = &ctx.device;
-        let mut matmul = Vec::with_capacity(9);
-        for variant in MatmulVariant::ALL {
-            let shader = variant.shader();
-            let module = compile(device, &shader).await?;
-            for form in MatmulForm::ALL {
-                let constants = [
-                    ("TRANS_A", if form.trans_a() { 1.0 } else { 0.0 }),
-                    ("TRANS_B", if form.trans_b() { 1.0 } else { 0.0 }),
-                ];
-                matmul.push(pipeline(device, &module, &shader, "main", &constants).await?);
-            }
-        }
+        let preferred_matmul = MatmulVariant::for_adapter(ctx.summary().is_software);
+        let matmul: [OnceLock<[wgpu::ComputePipeline; 3]>; 3] = Default::default();
+        matmul[preferred_matmul.index()].set(matmul_pipelines(device, preferred_matmul).await?).ok();
         let [activation_forward, activation_backward] = pipelines(device, shaders::ACTIVATION, ["forward", "backward"]).await?;
         let [column_sums, sum_all] = pipelines(device, shaders::REDUCE, ["column_sums", "sum_all"]).await?;
         let [bce_forward, bce_backward] = pipelines(device, shaders::LOSS_BCE, ["forward", "backward"]).await?;
@@ -195,7 +204,7 @@ impl Kernels {
         let [gather_u8, gather_f32] = pipelines(device, shaders::GATHER, ["gather_u8", "gather_f32"]).await?;
         Ok(Self {
             ctx: ctx.clone(),
-            preferred_matmul: MatmulVariant::for_adapter(ctx.summary().is_software),
+            preferred_matmul,
             no_counters: GpuTensor::unowned(
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("no counters"),
@@ -243,13 +252,34 @@ impl Kernels {
         self.preferred_matmul
     }
 
-    /// Overrides the adapter-based choice (benchmarks, tests, or a measured better variant).
+    /// Overrides the adapter-based choice (benchmarks, tests, or a measured better variant); the
+    /// variant must have been compiled with [`Self::prepare_matmul`].
     pub fn set_preferred_matmul(&mut self, variant: MatmulVariant) {
         self.preferred_matmul = variant;
     }
 
-    pub(crate) fn matmul_pipeline(&self, variant: MatmulVariant, form: MatmulForm) -> &wgpu::ComputePipeline {
-        &self.matmul[variant.index() * 3 + form_index(form)]
+    /// Compiles `variant`'s pipelines if they are not yet (the adapter's own variant always is).
+    pub async fn prepare_matmul(&self, variant: MatmulVariant) -> Result<(), GpuError> {
+        let slot = &self.matmul[variant.index()];
+        if slot.get().is_none() {
+            slot.set(matmul_pipelines(&self.ctx.device, variant).await?).ok();
+        }
+        Ok(())
+    }
+
+    /// Compiles every matmul variant (benchmarks and tests compare them).
+    pub async fn prepare_all_matmuls(&self) -> Result<(), GpuError> {
+        for variant in MatmulVariant::ALL {
+            self.prepare_matmul(variant).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn matmul_pipeline(&self, variant: MatmulVariant, form: MatmulForm) -> Result<&wgpu::ComputePipeline, GpuError> {
+        let pipelines = self.matmul[variant.index()].get().ok_or_else(|| {
+            GpuError::invalid("matmul", format!("the {} kernel is not compiled on this device: call Kernels::prepare_matmul first", variant.name()))
+        })?;
+        Ok(&pipelines[form_index(form)])
     }
 
     /// Builds a [`Dispatch`]: a uniform block holding `params` at `params_binding`, and a bind group

@@ -122,7 +122,7 @@ impl Kernels {
         }
         let label = format!("{}[{}] {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
         let buffers = [(0, a), (1, b), (2, c), (3, operand), (5, counters)];
-        Ok(self.dispatch(label, self.matmul_pipeline(variant, spec.form), &buffers, &params, 4, workgroups))
+        Ok(self.dispatch(label, self.matmul_pipeline(variant, spec.form)?, &buffers, &params, 4, workgroups))
     }
 
     /// out (+)= f(x), element-wise (`activation.wgsl`, forward). Use it where the activation cannot
