@@ -7,6 +7,7 @@ mod browser;
 mod driver;
 mod faults;
 mod gpu;
+mod lesson_api;
 mod run;
 mod state;
 mod views;

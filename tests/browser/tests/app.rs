@@ -354,3 +354,39 @@ fn lost_device_rebuilds_from_checkpoint() -> Result<()> {
     s.session.screenshot("device-lost")?;
     no_panic(&s)
 }
+
+/// Posts `message` to the page as an embedding page would and returns the lesson API's reply.
+fn lesson_message(s: &Scenario, message: Value) -> Result<Value> {
+    s.session.execute_async(
+        "const [message, done] = arguments;
+         const listener = (e) => { if (e.data && e.data.latentLabReply) { window.removeEventListener('message', listener); done(e.data); } };
+         window.addEventListener('message', listener);
+         window.postMessage(message, '*');",
+        &[message],
+    )
+}
+
+#[test]
+fn lesson_api_drives_the_page() -> Result<()> {
+    let s = start("lesson_api_drives_the_page", Gpu::WebGpu)?;
+    s.open("/?model=vae&data=ring")?;
+    wait_ready(&s)?;
+    // Settings through the validated path: β applied, the hostile width clamped with a note.
+    let set = lesson_message(&s, serde_json::json!({ "latentLab": 1, "action": "set", "query": "beta=4&hidden=99999" }))?;
+    println!("set: {set}");
+    ensure!(set["ok"] == Value::Bool(true) && set["message"].as_str().is_some_and(|m| m.contains("hidden")), "{set}");
+    ensure!(query_value(&s, "beta")?.as_deref() == Some("4"), "beta not applied: {:?}", lab::query_params(&s.session)?);
+    ensure!(query_value(&s, "hidden")?.is_some_and(|h| h != "99999"), "hidden not clamped: {:?}", lab::query_params(&s.session)?);
+    // Malformed requests are answered with the reason and change nothing.
+    for bad in [serde_json::json!({ "latentLab": 1, "action": "fly" }), serde_json::json!({ "latentLab": 2, "action": "play" }), serde_json::json!({ "latentLab": 1, "action": "set" })] {
+        let reply = lesson_message(&s, bad.clone())?;
+        ensure!(reply["ok"] == Value::Bool(false) && reply["message"].as_str().is_some_and(|m| !m.is_empty()), "{bad} → {reply}");
+    }
+    let play = lesson_message(&s, serde_json::json!({ "latentLab": 1, "action": "play" }))?;
+    ensure!(play["ok"] == Value::Bool(true), "{play}");
+    let trained = lab::wait_for(&s.session, Poll::SCENARIO, "d.state === 'training' && num(d.step) >= 20")?;
+    let status = lesson_message(&s, serde_json::json!({ "latentLab": 1, "action": "status" }))?;
+    println!("status: {status}");
+    ensure!(status["step"].as_f64().is_some_and(|step| step >= 20.0) && status["state"] == "training", "{trained:?} → {status}");
+    no_panic(&s)
+}

@@ -25,6 +25,7 @@ pub fn App() -> impl IntoView {
     // The address bar always holds a link to the current state.
     Effect::new(move |_| browser::replace_query(&lab.config.with(LabConfig::to_query)));
     driver::start(lab);
+    crate::lesson_api::listen(lab);
     view! {
         {(!embed).then(|| view! {
             <header class="site-header">
