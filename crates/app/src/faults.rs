@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 thread_local! {
     /// The engine the driver holds (not owned here: dropping the engine is not delayed).
-    static OPEN_KERNELS: RefCell<Weak<Kernels>> = RefCell::new(Weak::new());
+    static OPEN_KERNELS: RefCell<Weak<Kernels>> = const { RefCell::new(Weak::new()) };
     /// Whether the next training step's loss is to be reported as NaN.
     static DIVERGE_NEXT: Cell<bool> = const { Cell::new(false) };
 }
