@@ -100,3 +100,19 @@ pub fn wasm_memory_bytes() -> u64 {
         .and_then(|memory| memory.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
         .map_or(0, |buffer| u64::from(buffer.byte_length()))
 }
+
+/// The text of a file the user chose, refused with a message above `max_bytes`.
+pub async fn read_text_file(file: &web_sys::File, max_bytes: usize) -> Result<String, String> {
+    if file.size() > max_bytes as f64 {
+        return Err(format!("This file is {:.1} MB; at most {} MB are read.", file.size() / 1e6, max_bytes >> 20));
+    }
+    match JsFuture::from(file.text()).await {
+        Ok(text) => Ok(text.as_string().unwrap_or_default()),
+        Err(_) => Err("The file could not be read.".into()),
+    }
+}
+
+/// The file chosen in the `<input type=file>` an event came from.
+pub fn chosen_file(ev: &web_sys::Event) -> Option<web_sys::File> {
+    ev.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?.files()?.get(0)
+}

@@ -7,6 +7,7 @@ pub mod config;
 mod data;
 mod error;
 mod gan_engine;
+pub mod points_file;
 pub mod run_file;
 mod vae_engine;
 

@@ -121,3 +121,34 @@ fn run_files_never_panic_and_stay_in_bounds() {
         .unwrap_or_else(|e| panic!("{e}"));
     println!("run-file parser: {cases} generated files, none panicked; {} were accepted, each within bounds", accepted.get());
 }
+
+/// Uploaded point files: lines of numbers in any units and separators, with junk mixed in.
+fn points_text() -> impl Strategy<Value = String> {
+    let number = prop_oneof![any::<f32>().prop_map(|v| v.to_string()), (-1e6f64..1e6).prop_map(|v| v.to_string()), "[-+]?[0-9]{0,3}\\.?[0-9]{0,3}(e[-+]?[0-9]{1,3})?", ".{0,6}"];
+    let line = (number.clone(), "[,; \t]{1,2}", number).prop_map(|(x, sep, y)| format!("{x}{sep}{y}"));
+    prop_oneof![".{0,300}", prop::collection::vec(line, 0..400).prop_map(|lines| lines.join("\n"))]
+}
+
+#[test]
+fn point_files_never_panic_and_stay_in_the_plane() {
+    use latent_core::data::toy2d::VIEW_HALF_EXTENT;
+    use latent_session::points_file::points_from_text;
+    let cases = cases(3000);
+    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let accepted = std::cell::Cell::new(0u32);
+    runner
+        .run(&points_text(), |text| {
+            if let Ok((points, _)) = points_from_text(&text) {
+                accepted.set(accepted.get() + 1);
+                prop_assert!(points.len() <= latent_session::config::MAX_DRAWN);
+                prop_assert!(points.iter().flatten().all(|v| v.is_finite() && v.abs() <= VIEW_HALF_EXTENT), "{points:?}");
+                // The points go into the link and must come back from it unchanged.
+                let query = format!("data=drawn&pts={}", points.iter().map(|p| format!("{}:{}", p[0], p[1])).collect::<Vec<_>>().join(","));
+                let (config, notes) = LabConfig::from_query(&query);
+                prop_assert_eq!(&config.drawn, &points, "{:?}", notes);
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!("point-file parser: {cases} generated files, none panicked; {} were accepted, each within the plane", accepted.get());
+}

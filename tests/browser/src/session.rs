@@ -126,6 +126,13 @@ impl Session {
         self.click(&element).with_context(|| format!("clicking {css}"))
     }
 
+    /// Types `text` into an element; on an `<input type=file>` the text is a file's path, which
+    /// chooses that file as a user would (WebDriver's file upload).
+    pub fn send_keys(&self, element: &Element, text: &str) -> Result<()> {
+        self.post(&format!("/element/{}/value", element.id), &json!({ "text": text }))?;
+        Ok(())
+    }
+
     /// Resizes the browser window (headless: the viewport) to `width`×`height` CSS pixels.
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
         self.post("/window/rect", &json!({ "width": width, "height": height }))

@@ -390,3 +390,39 @@ fn lesson_api_drives_the_page() -> Result<()> {
     ensure!(status["step"].as_f64().is_some_and(|step| step >= 20.0) && status["state"] == "training", "{trained:?} → {status}");
     no_panic(&s)
 }
+
+#[test]
+fn uploaded_points_become_the_drawn_data() -> Result<()> {
+    let s = start("uploaded_points_become_the_drawn_data", Gpu::WebGpu)?;
+    s.open("/?model=vae&data=drawn")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, "d.engine && d.engine !== 'starting'").ok();
+    let dir = paths::repo_root().join("target/app-uploads");
+    std::fs::create_dir_all(&dir)?;
+    // 500 points of a ring in metres, with a header: read, thinned to the 200 a link holds, rescaled.
+    let ring: String = (0..500).map(|i| {
+        let a = i as f64 / 500.0 * std::f64::consts::TAU;
+        format!("{:.3},{:.3}\n", 120.0 + 80.0 * a.cos(), -40.0 + 80.0 * a.sin())
+    }).collect();
+    let good = dir.join("ring.csv");
+    std::fs::write(&good, format!("x,y\n{ring}"))?;
+    let input = s.session.find("#load-points")?;
+    s.session.send_keys(&input, &good.to_string_lossy())?;
+    lab::wait_through_divergence(&s.session, Poll::SCENARIO, "(document.querySelector('#notice')?.innerText ?? '').includes('Loaded 200 points')")?;
+    let pts = query_value(&s, "pts")?.unwrap_or_default();
+    ensure!(pts.split(',').count() == 200, "the link holds {} points, expected 200", pts.split(',').count());
+    println!("loaded: {}", notice(&s)?);
+    lab::wait_ready(&s.session)?;
+    // All points in one spot: refused with the reason, the loaded points kept.
+    let degenerate = dir.join("spot.csv");
+    std::fs::write(&degenerate, "3,3\n".repeat(40))?;
+    let input = s.session.find("#load-points")?;
+    s.session.send_keys(&input, &degenerate.to_string_lossy())?;
+    lab::wait_through_divergence(&s.session, Poll::SCENARIO, "(document.querySelector('#notice')?.innerText ?? '').includes('cannot be used')")?;
+    let text = notice(&s)?;
+    println!("refused: {text}");
+    ensure!(text.contains("same place"), "{text}");
+    ensure!(query_value(&s, "pts")?.unwrap_or_default() == pts, "a refused file changed the points");
+    s.session.screenshot("uploaded-points")?;
+    only_own_files_requested(&s)?;
+    no_panic(&s)
+}

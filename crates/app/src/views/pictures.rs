@@ -5,7 +5,7 @@
 
 use latent_core::data::mnist::IMAGE_SIDE;
 use latent_core::model::gan::MAP_SIDE;
-use latent_session::as_points;
+use latent_session::{as_points, points_file};
 use latent_core::data::toy2d::VIEW_HALF_EXTENT;
 use latent_session::config::query::round2;
 use latent_session::config::{Dataset, ModelKind, MAX_DRAWN};
@@ -14,7 +14,7 @@ use leptos::prelude::*;
 
 use super::canvas::{self, CLASS_COLOURS};
 use crate::run::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
-use crate::state::{Command, Lab};
+use crate::state::{Command, Lab, Notice};
 use crate::browser;
 
 const PLANE_SIZE: u32 = 360;
@@ -211,6 +211,10 @@ fn PlaneView(lab: Lab) -> impl IntoView {
             <h2>"Data and model"
                 {move || drawing().then(|| view! {
                     <button class="link" id="clear-points" on:click=move |_| lab.config.update(|c| c.drawn.clear())>"Clear points"</button>
+                    <label class="link" title="A text file of x,y lines (CSV, TSV or spaces), in any units: it is centred and scaled to the plane">"Load points…"
+                        <input type="file" id="load-points" accept=".csv,.tsv,.txt,text/csv,text/plain" class="visually-hidden"
+                            on:change=move |ev| if let Some(file) = browser::chosen_file(&ev) { leptos::task::spawn_local(load_points(lab, file)); } />
+                    </label>
                 })}
                 <PngButton canvas=node name="data" />
             </h2>
@@ -219,5 +223,19 @@ fn PlaneView(lab: Lab) -> impl IntoView {
                 on:pointermove=move |ev| if ev.buttons() == 1 { add(&ev, true); }></canvas>
             <p class="hint">{modes}{hint}</p>
         </section>
+    }
+}
+
+/// Reads a points file the user chose into the drawn dataset (it never leaves the browser).
+async fn load_points(lab: Lab, file: web_sys::File) {
+    let read = browser::read_text_file(&file, points_file::MAX_BYTES).await.and_then(|text| points_file::points_from_text(&text).map_err(|e| e.to_string()));
+    match read {
+        Ok((points, notes)) => {
+            let count = points.len();
+            lab.config.update(|c| c.drawn = points);
+            let adjusted = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
+            lab.notice.set(Some(Notice::Info(format!("Loaded {count} points{adjusted}."))));
+        }
+        Err(e) => lab.notice.set(Some(Notice::Problem(format!("Those points cannot be used: {e}")))),
     }
 }

@@ -3,7 +3,6 @@
 
 use latent_session::config::{Knob, LabConfig};
 use latent_session::{run_file, RunFile};
-use wasm_bindgen::JsCast as _;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -57,8 +56,9 @@ pub fn Share(lab: Lab) -> impl IntoView {
                     <label class="button-like">"Import run…"
                         <input type="file" id="import-run" accept=".json,application/json" class="visually-hidden"
                             on:change=move |ev| {
-                                let Some(file) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0)) else { return };
-                                spawn_local(import(lab, file));
+                                if let Some(file) = browser::chosen_file(&ev) {
+                                    spawn_local(import(lab, file));
+                                }
                             } />
                     </label>
                     " "<span class="hint" role="status">{move || copied.get()}</span>
@@ -80,14 +80,10 @@ pub fn Share(lab: Lab) -> impl IntoView {
 
 /// Reads a run file the user chose; its settings go through the URL's validated path.
 async fn import(lab: Lab, file: web_sys::File) {
-    if file.size() > run_file::MAX_BYTES as f64 {
-        lab.notice.set(Some(Notice::Problem(format!("This run file is {:.0} MB; at most {} MB are read.", file.size() / 1e6, run_file::MAX_BYTES >> 20))));
-        return;
-    }
-    let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-        Ok(text) => text.as_string().unwrap_or_default(),
-        Err(_) => {
-            lab.notice.set(Some(Notice::Problem("The file could not be read.".into())));
+    let text = match browser::read_text_file(&file, run_file::MAX_BYTES).await {
+        Ok(text) => text,
+        Err(e) => {
+            lab.notice.set(Some(Notice::Problem(e)));
             return;
         }
     };
