@@ -333,7 +333,8 @@ fn diverged_run_restores_last_checkpoint() -> Result<()> {
 fn lost_device_rebuilds_from_checkpoint() -> Result<()> {
     let s = start("lost_device_rebuilds_from_checkpoint", Gpu::WebGpu)?;
     s.open("/?engine=webgpu&model=gan&data=ring&autoplay=1")?;
-    let saved = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.checkpoint) > 0 && num(d.step) > num(d.checkpoint)")?;
+    // Past the first checkpoint (step 1) and into a later one, with steps trained beyond it.
+    let saved = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.checkpoint) >= 20 && num(d.step) > num(d.checkpoint)")?;
     println!("before the loss: {saved:?}");
     let destroyed = s.session.eval("window.wasmBindings.simulateDeviceLoss()")?;
     ensure!(destroyed == Value::Bool(true), "simulateDeviceLoss() found no device: {destroyed}");
@@ -391,6 +392,15 @@ fn lesson_api_drives_the_page() -> Result<()> {
     no_panic(&s)
 }
 
+/// Chooses `file` in the "Load points…" input, as a user would, and waits for a notice containing `expected`.
+fn choose_points_file(s: &Scenario, file: &std::path::Path, expected: &str) -> Result<()> {
+    let input = s.session.find("#load-points")?;
+    s.session.send_keys(&input, &file.to_string_lossy())?;
+    let condition = format!("(document.querySelector('#notice')?.innerText ?? '').includes({})", serde_json::json!(expected));
+    lab::wait_through_divergence(&s.session, Poll::SCENARIO, &condition)?;
+    Ok(())
+}
+
 #[test]
 fn uploaded_points_become_the_drawn_data() -> Result<()> {
     let s = start("uploaded_points_become_the_drawn_data", Gpu::WebGpu)?;
@@ -405,9 +415,7 @@ fn uploaded_points_become_the_drawn_data() -> Result<()> {
     }).collect();
     let good = dir.join("ring.csv");
     std::fs::write(&good, format!("x,y\n{ring}"))?;
-    let input = s.session.find("#load-points")?;
-    s.session.send_keys(&input, &good.to_string_lossy())?;
-    lab::wait_through_divergence(&s.session, Poll::SCENARIO, "(document.querySelector('#notice')?.innerText ?? '').includes('Loaded 200 points')")?;
+    choose_points_file(&s, &good, "Loaded 200 points")?;
     let pts = query_value(&s, "pts")?.unwrap_or_default();
     ensure!(pts.split(',').count() == 200, "the link holds {} points, expected 200", pts.split(',').count());
     println!("loaded: {}", notice(&s)?);
@@ -415,9 +423,7 @@ fn uploaded_points_become_the_drawn_data() -> Result<()> {
     // All points in one spot: refused with the reason, the loaded points kept.
     let degenerate = dir.join("spot.csv");
     std::fs::write(&degenerate, "3,3\n".repeat(40))?;
-    let input = s.session.find("#load-points")?;
-    s.session.send_keys(&input, &degenerate.to_string_lossy())?;
-    lab::wait_through_divergence(&s.session, Poll::SCENARIO, "(document.querySelector('#notice')?.innerText ?? '').includes('cannot be used')")?;
+    choose_points_file(&s, &degenerate, "cannot be used")?;
     let text = notice(&s)?;
     println!("refused: {text}");
     ensure!(text.contains("same place"), "{text}");
