@@ -98,8 +98,9 @@ async fn drive(lab: Lab) {
             // A run file the user opened: its weights, if it is for this shape.
             let import = lab.pending_import.try_update_value(Option::take).flatten();
             let import = import.filter(|file| LabConfig::from_query(&file.query).0.shape() == config.shape());
-            let weights = import.as_ref().map(RunFile::weights).or_else(|| resume.as_ref().map(|r| r.weights.clone()));
-            match Run::build(&config, engine.kernels.as_ref(), mnist.as_deref(), weights.as_deref()) {
+            let imported = import.as_ref().map(RunFile::weights);
+            let weights = imported.as_deref().or(resume.as_ref().map(|r| r.weights.as_slice()));
+            match Run::build(&config, engine.kernels.as_ref(), mnist.as_deref(), weights) {
                 Ok(mut built) => {
                     saved.shape = Some(config.clone());
                     if let Some(resume) = resume.filter(|_| import.is_none()) {

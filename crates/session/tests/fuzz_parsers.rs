@@ -70,10 +70,15 @@ fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// A runner for `cases` inputs that leaves no regression files behind.
+fn runner(cases: u32) -> TestRunner {
+    TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() })
+}
+
 #[test]
 fn url_queries_never_panic_and_stay_in_bounds() {
     let cases = cases(3000);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let mut runner = runner(cases);
     runner
         .run(&query(), |q| {
             let (config, notes) = LabConfig::from_query(&q);
@@ -106,7 +111,7 @@ fn run_file_text() -> impl Strategy<Value = String> {
 #[test]
 fn run_files_never_panic_and_stay_in_bounds() {
     let cases = cases(3000);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let mut runner = runner(cases);
     let accepted = std::cell::Cell::new(0u32);
     runner
         .run(&run_file_text(), |text| {
@@ -134,7 +139,7 @@ fn point_files_never_panic_and_stay_in_the_plane() {
     use latent_core::data::toy2d::VIEW_HALF_EXTENT;
     use latent_session::points_file::points_from_text;
     let cases = cases(3000);
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    let mut runner = runner(cases);
     let accepted = std::cell::Cell::new(0u32);
     runner
         .run(&points_text(), |text| {
