@@ -1,5 +1,6 @@
 // lib/matmul_common.wgsl (include-only): the interface shared by every matmul variant
-// (matmul.wgsl, matmul_tiled.wgsl, matmul_naive.wgsl): bindings, operand loads and the fused epilogue.
+// (matmul.wgsl, matmul_tiled.wgsl, matmul_subgroup.wgsl, matmul_naive.wgsl): bindings, operand loads
+// and the fused epilogue.
 //
 // Computes C (+)= epilogue(op(A)·op(B)) with op(A) m×k and op(B) k×n, all row-major f32.
 // Bindings (group 0):
@@ -9,9 +10,11 @@
 //   3 operand  storage, read        epilogue operand: bias (n) for BIAS_ACT, layer output y (m×n) for ACT_GRAD
 //   4 params   uniform              MatmulParams (mirrors latent_gpu::params::MatmulParams)
 //   5 counters storage, read        GPU step counters (numbers the dropout mask)
-// Overrides: TRANS_A, TRANS_B select the three forms backprop needs (A·B, Aᵀ·B, A·Bᵀ).
+// Overrides: TRANS_A, TRANS_B select the three forms backprop needs (A·B, Aᵀ·B, A·Bᵀ); EPILOGUE,
+// ACTIVATION and DROPOUT specialise the epilogue (latent_gpu's matmul_pipelines.rs builds one pipeline
+// per combination a model uses).
 //
-// Fused inverted dropout (dropout_threshold > 0): BIAS_ACT multiplies each output by its mask
+// Fused inverted dropout (DROPOUT and dropout_threshold > 0): BIAS_ACT multiplies each output by its mask
 // (0, or keep_scale = 1/(1 − p)), drawn from lib/rng.wgsl at (seed, stream) × (element, step); ACT_GRAD
 // redraws the same mask for the same element and step, so the backward pass needs no stored mask:
 // d_pre = acc · mask · f'(y / keep_scale), y being the stored (dropped) output. Threshold 0 = no dropout.
@@ -20,8 +23,6 @@ struct MatmulParams {
     m: u32,
     n: u32,
     k: u32,
-    epilogue: u32,
-    activation: u32,
     accumulate: u32,
     dropout_threshold: u32,
     dropout_seed: u32,
@@ -42,6 +43,12 @@ struct MatmulParams {
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+// The epilogue is specialised per pipeline, not read from params: software adapters run both sides
+// of every branch they cannot prove uniform, so a run-time choice made every matmul pay for all the
+// epilogues (see latent_gpu's matmul_pipelines.rs). DROPOUT: the rate may be non-zero.
+override EPILOGUE: u32 = 0u;
+override ACTIVATION: u32 = 0u;
+override DROPOUT: bool = false;
 
 const EPILOGUE_NONE: u32 = 0u;
 const EPILOGUE_BIAS_ACT: u32 = 1u;
@@ -76,19 +83,19 @@ fn store_c(row: u32, col: u32, acc: f32) {
     }
     let index = row * params.n + col;
     var value = acc;
-    if (params.epilogue == EPILOGUE_BIAS_ACT) {
-        value = activate(params.activation, acc + operand[col]);
-        if (params.dropout_threshold != 0u) {
+    if (EPILOGUE == EPILOGUE_BIAS_ACT) {
+        value = activate(ACTIVATION, acc + operand[col]);
+        if (DROPOUT && params.dropout_threshold != 0u) {
             value *= dropout_factor(index);
         }
-    } else if (params.epilogue == EPILOGUE_ACT_GRAD) {
+    } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
         var y = operand[index];
         var factor = 1.0;
-        if (params.dropout_threshold != 0u) {
+        if (DROPOUT && params.dropout_threshold != 0u) {
             factor = dropout_factor(index);
             y = y / params.keep_scale;
         }
-        value = acc * factor * activation_derivative(params.activation, y);
+        value = acc * factor * activation_derivative(ACTIVATION, y);
     }
     if (params.accumulate != 0u) {
         value += c[index];

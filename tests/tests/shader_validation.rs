@@ -10,7 +10,14 @@ fn check(shader: &ShaderSource) -> Vec<String> {
         Ok(module) => module,
         Err(e) => return vec![format!("{}: parse error:\n{}", shader.name, e.emit_to_string(shader.source))],
     };
-    let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+    // A shader gets the subgroup capability only if it declares it needs subgroups (the device
+    // feature it then requires).
+    let capabilities = if shader.subgroups { naga::valid::Capabilities::SUBGROUP } else { naga::valid::Capabilities::empty() };
+    let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities);
+    if shader.subgroups {
+        validator.subgroup_stages(naga::valid::ShaderStages::COMPUTE);
+        validator.subgroup_operations(naga::valid::SubgroupOperationSet::BASIC | naga::valid::SubgroupOperationSet::BALLOT | naga::valid::SubgroupOperationSet::SHUFFLE);
+    }
     if let Err(e) = validator.validate(&module) {
         problems.push(format!("{}: validation error:\n{}", shader.name, e.emit_to_string(shader.source)));
     }

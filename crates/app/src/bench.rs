@@ -2,8 +2,14 @@
 //! the page would choose (or the one `engine=` names) and reports steps/s, dispatches per step,
 //! time from page load to the first finished step, and the adapter, as JSON in the page
 //! (`#bench-result`) and the console, for the harness that compares us with TensorFlow.js.
+//! `?bench=matmul` instead times the WebGPU matmul kernel the adapter gets (or with `engine=cpu`
+//! the CPU engine's) on every product of a reference-VAE step, by latent_gpu's timing protocol.
 
-use latent_session::config::{Dataset, LabConfig};
+use latent_core::ops::{matmul as cpu_matmul, Epilogue};
+use latent_core::rng::SplitMix64;
+use latent_core::Matrix;
+use latent_gpu::bench::{next_repeats, time_matmul, MatmulCase, VAE_STEP};
+use latent_session::config::{Bench, Dataset, EnginePref, LabConfig};
 
 use crate::gpu::{self, EngineInfo};
 use crate::run::Run;
@@ -14,10 +20,91 @@ const STEPS_PER_READBACK: usize = 10;
 /// Steps trained (and not timed) after the first, so the timed steps see a warm engine.
 const WARMUP_STEPS: usize = 3;
 
-/// Runs the benchmark; the JSON report or the reason it failed.
+/// Seconds each matmul measurement lasts at least (repeats double until it does).
+const MATMUL_MIN_SECONDS: f64 = 0.5;
+
+/// Runs the benchmark the configuration asks for; the JSON report or the reason it failed.
 pub async fn run(config: LabConfig) -> Result<String, String> {
+    match config.bench {
+        Some(Bench::Matmul) if config.engine == EnginePref::Cpu => cpu_matmul_report(),
+        Some(Bench::Matmul) => matmul().await,
+        Some(Bench::Train { steps }) => train(config, steps).await,
+        None => train(config, 50).await,
+    }
+}
+
+/// `bench=matmul`: GFLOP/s of the adapter's matmul variant on each product of a VAE step.
+async fn matmul() -> Result<String, String> {
+    let (kernels, info) = gpu::open(EnginePref::WebGpu).await;
+    let kernels = match (kernels, info) {
+        (Some(kernels), _) => kernels,
+        (None, EngineInfo::Cpu { reason }) => return Err(reason.unwrap_or_else(|| "WebGPU is not available".into())),
+        (None, _) => return Err("WebGPU is not available".into()),
+    };
+    let variant = kernels.preferred_matmul();
+    let mut shapes = Vec::new();
+    for case in VAE_STEP {
+        let timing = time_matmul(&kernels, case, variant, MATMUL_MIN_SECONDS).await.map_err(|e| e.to_string())?;
+        shapes.push(shape_json(&case, timing.repeats, timing.seconds));
+    }
+    Ok(matmul_json("webgpu", &kernels.context().summary().to_string(), variant.name(), &shapes))
+}
+
+/// `bench=matmul&engine=cpu`: the CPU engine's matmul (register-blocked, wasm SIMD) on the same
+/// products, timed the same way.
+fn cpu_matmul_report() -> Result<String, String> {
+    let mut rng = SplitMix64::new(7);
+    let mut shapes = Vec::new();
+    for case in VAE_STEP {
+        let ((ar, ac), (br, bc)) = case.stored_shapes();
+        let random = |rng: &mut SplitMix64, rows, cols| Matrix::from_vec(rows, cols, rng.vec_f32(rows * cols, -1.0, 1.0));
+        let (Some(a), Some(b)) = (random(&mut rng, ar, ac), random(&mut rng, br, bc)) else {
+            return Err(format!("could not build the {} operands", case.what));
+        };
+        let mut c = Matrix::zeros(case.m, case.n);
+        let mut product = || cpu_matmul(&a, &b, case.form, Epilogue::None, false, &mut c).map_err(|e| e.to_string());
+        product()?;
+        let mut repeats = 1;
+        loop {
+            let start = browser::now_ms();
+            for _ in 0..repeats {
+                product()?;
+            }
+            let seconds = (browser::now_ms() - start) / 1000.0;
+            match next_repeats(repeats, seconds, MATMUL_MIN_SECONDS) {
+                Some(next) => repeats = next,
+                None => {
+                    shapes.push(shape_json(&case, repeats, seconds));
+                    break;
+                }
+            }
+        }
+    }
+    Ok(matmul_json("cpu", "CPU engine (wasm, one thread)", "blocked 4×8 (wasm SIMD)", &shapes))
+}
+
+fn shape_json(case: &MatmulCase, repeats: usize, seconds: f64) -> String {
+    format!(
+        "{{\"what\":\"{}\",\"form\":\"{}\",\"m\":{},\"k\":{},\"n\":{},\"repeats\":{repeats},\"seconds\":{seconds:.4},\"gflops\":{:.3}}}",
+        case.what,
+        case.form.name(),
+        case.m,
+        case.k,
+        case.n,
+        case.gflops(repeats, seconds),
+    )
+}
+
+fn matmul_json(engine: &str, adapter: &str, kernel: &str, shapes: &[String]) -> String {
+    format!(
+        "{{\"benchmark\":\"latent-lab-matmul\",\"engine\":\"{engine}\",\"adapter\":\"{}\",\"kernel\":\"{kernel}\",\"min_seconds\":{MATMUL_MIN_SECONDS},\"shapes\":[{}]}}",
+        adapter.replace('"', "'"),
+        shapes.join(","),
+    )
+}
+
+async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let config = config.benchmark();
-    let steps = config.bench.unwrap_or(50);
     let (kernels, info) = gpu::open(config.engine).await;
     let mnist = match config.dataset {
         Dataset::Mnist => Some(browser::fetch_bytes("assets/mnist-10k.bin").await?),

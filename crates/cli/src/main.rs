@@ -35,7 +35,7 @@ enum Command {
 enum Bench {
     /// Matmul GFLOP/s for the products of one reference-VAE step, per kernel variant.
     Matmul {
-        /// Variants to time (default: all three).
+        /// Variants to time (default: every one this adapter runs).
         #[arg(long, value_enum, value_delimiter = ',')]
         variants: Vec<Variant>,
         /// Minimum seconds per measurement.
@@ -66,6 +66,7 @@ enum Data {
 enum Variant {
     Blocked,
     Tiled,
+    Subgroup,
     Naive,
 }
 
@@ -74,6 +75,7 @@ impl From<Variant> for MatmulVariant {
         match v {
             Variant::Blocked => MatmulVariant::Blocked,
             Variant::Tiled => MatmulVariant::Tiled,
+            Variant::Subgroup => MatmulVariant::Subgroup,
             Variant::Naive => MatmulVariant::Naive,
         }
     }
@@ -89,6 +91,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info => {
             let kernels = kernels().await?;
             println!("adapter: {}", kernels.context().summary());
+            match kernels.context().subgroup_size() {
+                Some(size) => println!("subgroups: {size} invocations"),
+                None => println!("subgroups: none usable"),
+            }
             println!("kernels: {} shaders compiled; matmul variant {:?}", latent_gpu::shaders::ALL.len(), kernels.preferred_matmul());
         }
         Command::Train(args) => train::run(*args).await?,
@@ -98,9 +104,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !(min_seconds > 0.0 && min_seconds <= 60.0) {
                 bail!("--min-seconds must be in (0, 60], got {min_seconds}");
             }
-            let variants: Vec<MatmulVariant> =
-                if variants.is_empty() { MatmulVariant::ALL.to_vec() } else { variants.into_iter().map(Into::into).collect() };
             let kernels = kernels().await?;
+            let variants: Vec<MatmulVariant> =
+                if variants.is_empty() { kernels.available_matmuls() } else { variants.into_iter().map(Into::into).collect() };
             println!("preferred variant on this adapter: {:?}", kernels.preferred_matmul());
             print!("{}", bench::vae_step_table(&kernels, &variants, min_seconds).await?);
         }

@@ -46,20 +46,44 @@ pub struct MatmulTiming {
 
 impl MatmulTiming {
     pub fn gflops(&self) -> f64 {
-        let flops = 2.0 * (self.case.m * self.case.k * self.case.n) as f64 * self.repeats as f64;
-        flops / self.seconds / 1e9
+        self.case.gflops(self.repeats, self.seconds)
     }
 }
+
+impl MatmulCase {
+    /// The stored shapes of A and B, (rows, cols) each (a transposed operand is stored transposed).
+    pub fn stored_shapes(&self) -> ((usize, usize), (usize, usize)) {
+        (
+            if self.form.trans_a() { (self.k, self.m) } else { (self.m, self.k) },
+            if self.form.trans_b() { (self.n, self.k) } else { (self.k, self.n) },
+        )
+    }
+
+    /// GFLOP/s of `repeats` products in `seconds`.
+    pub fn gflops(&self, repeats: usize, seconds: f64) -> f64 {
+        2.0 * (self.m * self.k * self.n) as f64 * repeats as f64 / seconds / 1e9
+    }
+}
+
+/// The timing protocol's next step: `None` once a run of `repeats` products lasting `seconds` is
+/// long enough (at least `min_seconds`, or the repeats cap), else the repeats to try next: doubled,
+/// or, once a run is long enough to extrapolate from, close to the target in one jump.
+pub fn next_repeats(repeats: usize, seconds: f64, min_seconds: f64) -> Option<usize> {
+    if seconds >= min_seconds || repeats >= MAX_REPEATS {
+        return None;
+    }
+    let factor = if seconds > 0.01 { (min_seconds / seconds).ceil() as usize } else { 2 };
+    Some((repeats * factor.clamp(2, 64)).min(MAX_REPEATS))
+}
+
+const MAX_REPEATS: usize = 1 << 16;
 
 /// Times `case` with `variant` until one run of doubling repeats lasts at least `min_seconds`.
 pub async fn time_matmul(kernels: &Kernels, case: MatmulCase, variant: MatmulVariant, min_seconds: f64) -> Result<MatmulTiming, GpuError> {
     kernels.prepare_matmul(variant).await?;
     let ctx = kernels.context();
     let mut rng = SplitMix64::new(7);
-    let (a_shape, b_shape) = (
-        if case.form.trans_a() { (case.k, case.m) } else { (case.m, case.k) },
-        if case.form.trans_b() { (case.n, case.k) } else { (case.k, case.n) },
-    );
+    let (a_shape, b_shape) = case.stored_shapes();
     let a = ctx.upload_f32("bench a", a_shape.0, a_shape.1, &rng.vec_f32(a_shape.0 * a_shape.1, -1.0, 1.0))?;
     let b = ctx.upload_f32("bench b", b_shape.0, b_shape.1, &rng.vec_f32(b_shape.0 * b_shape.1, -1.0, 1.0))?;
     let c = ctx.zeros("bench c", case.m, case.n)?;
@@ -73,12 +97,10 @@ pub async fn time_matmul(kernels: &Kernels, case: MatmulCase, variant: MatmulVar
         schedule.submit(ctx, repeats)?;
         read_bytes(ctx, c.buffer(), "bench sync", 4).await?;
         let seconds = start.elapsed().as_secs_f64();
-        if seconds >= min_seconds || repeats >= 1 << 16 {
-            return Ok(MatmulTiming { case, variant, repeats, seconds });
+        match next_repeats(repeats, seconds, min_seconds) {
+            Some(next) => repeats = next,
+            None => return Ok(MatmulTiming { case, variant, repeats, seconds }),
         }
-        // Jump close to the target in one go once a run is long enough to measure.
-        let factor = if seconds > 0.01 { (min_seconds / seconds).ceil() as usize } else { 2 };
-        repeats *= factor.clamp(2, 64);
     }
 }
 

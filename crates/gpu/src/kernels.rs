@@ -1,71 +1,14 @@
 //! Every pipeline, compiled once per device, and the helper that turns bindings into a [`Dispatch`].
 
-use std::sync::OnceLock;
-
-use latent_core::ops::MatmulForm;
 use wgpu::util::DeviceExt as _;
 
 use crate::context::GpuContext;
 use crate::dispatch::Dispatch;
 use crate::error::GpuError;
+pub use crate::matmul_pipelines::MatmulVariant;
+use crate::matmul_pipelines::{MatmulKey, MatmulPipelines};
 use crate::shaders::{self, ShaderSource};
 use crate::tensor::GpuTensor;
-
-/// The three matmul kernels. Software adapters run `Blocked` fastest; GPUs run `Tiled` fastest;
-/// `Naive` is the benchmark's baseline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MatmulVariant {
-    Blocked,
-    Tiled,
-    Naive,
-}
-
-impl MatmulVariant {
-    pub const ALL: [MatmulVariant; 3] = [Self::Blocked, Self::Tiled, Self::Naive];
-
-    pub fn name(self) -> &'static str {
-        self.shader().name
-    }
-
-    fn shader(self) -> ShaderSource {
-        match self {
-            Self::Blocked => shaders::MATMUL,
-            Self::Tiled => shaders::MATMUL_TILED,
-            Self::Naive => shaders::MATMUL_NAIVE,
-        }
-    }
-
-    fn index(self) -> usize {
-        match self {
-            Self::Blocked => 0,
-            Self::Tiled => 1,
-            Self::Naive => 2,
-        }
-    }
-
-    /// Outputs per workgroup as (columns, rows).
-    pub(crate) fn block(self) -> (usize, usize) {
-        match self {
-            Self::Blocked => (64, 16),
-            Self::Tiled => (64, 64),
-            Self::Naive => (16, 16),
-        }
-    }
-
-    /// The variant for an adapter: software adapters are CPUs, where barriers cost more than the
-    /// memory reuse they buy.
-    pub fn for_adapter(is_software: bool) -> Self {
-        if is_software { Self::Blocked } else { Self::Tiled }
-    }
-}
-
-fn form_index(form: MatmulForm) -> usize {
-    match form {
-        MatmulForm::Nn => 0,
-        MatmulForm::Tn => 1,
-        MatmulForm::Nt => 2,
-    }
-}
 
 /// All compute pipelines of the kernel set, built once per device.
 #[derive(Debug)]
@@ -75,11 +18,10 @@ pub struct Kernels {
     /// Bound where a kernel reads step counters but the caller has none (e.g. a matmul without
     /// dropout): a single zero. Unowned, so models built from these kernels may outlive them.
     pub(crate) no_counters: GpuTensor,
-    /// Per variant, its pipelines for the three forms. Only the adapter's variant is compiled up
-    /// front (a model uses one); the others on request, for benchmarks and tests. The matmul
-    /// shaders are the largest, and on a software adapter every pipeline is a JIT compile, so this
-    /// takes six of 33 pipelines off the page's time to first step.
-    matmul: [OnceLock<[wgpu::ComputePipeline; 3]>; 3],
+    /// Only the adapter's variant is compiled up front (a model uses one); the others on request,
+    /// for benchmarks and tests. The matmul shaders are the largest, and on a software adapter every
+    /// pipeline is a JIT compile, so this keeps them off the page's time to first step.
+    matmul: MatmulPipelines,
     pub(crate) activation_forward: wgpu::ComputePipeline,
     pub(crate) activation_backward: wgpu::ComputePipeline,
     pub(crate) column_sums: wgpu::ComputePipeline,
@@ -107,11 +49,11 @@ pub struct Kernels {
 
 /// Compiles one shader module, turning the compiler's messages (naga natively, the browser's own
 /// compiler on the web) into an error that quotes them.
-async fn compile(device: &wgpu::Device, shader: &ShaderSource) -> Result<wgpu::ShaderModule, GpuError> {
+pub(crate) async fn compile(device: &wgpu::Device, shader: &ShaderSource) -> Result<wgpu::ShaderModule, GpuError> {
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(shader.name),
-        source: wgpu::ShaderSource::Wgsl(shader.source.into()),
+        source: wgpu::ShaderSource::Wgsl(if cfg!(target_arch = "wasm32") { shader.for_browser() } else { shader.source.into() }),
     });
     let info = module.get_compilation_info().await;
     let scoped = scope.pop().await;
@@ -133,18 +75,19 @@ async fn compile(device: &wgpu::Device, shader: &ShaderSource) -> Result<wgpu::S
     Ok(module)
 }
 
-async fn pipeline(
+pub(crate) async fn pipeline_with_layout(
     device: &wgpu::Device,
     module: &wgpu::ShaderModule,
     shader: &ShaderSource,
     entry: &str,
     constants: &[(&str, f64)],
+    layout: Option<&wgpu::PipelineLayout>,
 ) -> Result<wgpu::ComputePipeline, GpuError> {
     let label = format!("{}.{entry}", shader.name);
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
     let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
         label: Some(&label),
-        layout: None,
+        layout,
         module,
         entry_point: Some(entry),
         compilation_options: wgpu::PipelineCompilationOptions { constants, zero_initialize_workgroup_memory: true },
@@ -156,18 +99,6 @@ async fn pipeline(
     }
 }
 
-/// One matmul variant's pipelines for the three forms (indexed by `form_index`).
-async fn matmul_pipelines(device: &wgpu::Device, variant: MatmulVariant) -> Result<[wgpu::ComputePipeline; 3], GpuError> {
-    let shader = variant.shader();
-    let module = compile(device, &shader).await?;
-    let mut built = Vec::with_capacity(3);
-    for form in MatmulForm::ALL {
-        let constants = [("TRANS_A", if form.trans_a() { 1.0 } else { 0.0 }), ("TRANS_B", if form.trans_b() { 1.0 } else { 0.0 })];
-        built.push(pipeline(device, &module, &shader, "main", &constants).await?);
-    }
-    built.try_into().map_err(|_| GpuError::invalid("matmul pipelines", "form count changed while building"))
-}
-
 /// Compiles `shader` and builds its pipelines for `entries`, in order.
 async fn pipelines<const N: usize>(
     device: &wgpu::Device,
@@ -177,7 +108,7 @@ async fn pipelines<const N: usize>(
     let module = compile(device, &shader).await?;
     let mut built = Vec::with_capacity(N);
     for entry in entries {
-        built.push(pipeline(device, &module, &shader, entry, &[]).await?);
+        built.push(pipeline_with_layout(device, &module, &shader, entry, &[], None).await?);
     }
     built.try_into().map_err(|_| GpuError::invalid("pipelines", "entry count changed while building"))
 }
@@ -187,9 +118,9 @@ impl Kernels {
     /// rejected (the browser's WGSL compiler is stricter than naga).
     pub async fn new(ctx: &GpuContext) -> Result<Self, GpuError> {
         let device = &ctx.device;
-        let preferred_matmul = MatmulVariant::for_adapter(ctx.summary().is_software);
-        let matmul: [OnceLock<[wgpu::ComputePipeline; 3]>; 3] = Default::default();
-        matmul[preferred_matmul.index()].set(matmul_pipelines(device, preferred_matmul).await?).ok();
+        let preferred_matmul = MatmulVariant::for_adapter(ctx.summary().is_software, ctx.subgroup_size());
+        let matmul = MatmulPipelines::new(device);
+        matmul.prepare(ctx, preferred_matmul).await?;
         let [activation_forward, activation_backward] = pipelines(device, shaders::ACTIVATION, ["forward", "backward"]).await?;
         let [column_sums, sum_all] = pipelines(device, shaders::REDUCE, ["column_sums", "sum_all"]).await?;
         let [bce_forward, bce_backward] = pipelines(device, shaders::LOSS_BCE, ["forward", "backward"]).await?;
@@ -260,26 +191,30 @@ impl Kernels {
 
     /// Compiles `variant`'s pipelines if they are not yet (the adapter's own variant always is).
     pub async fn prepare_matmul(&self, variant: MatmulVariant) -> Result<(), GpuError> {
-        let slot = &self.matmul[variant.index()];
-        if slot.get().is_none() {
-            slot.set(matmul_pipelines(&self.ctx.device, variant).await?).ok();
-        }
-        Ok(())
+        self.matmul.prepare(&self.ctx, variant).await
     }
 
-    /// Compiles every matmul variant (benchmarks and tests compare them).
+    /// The matmul variants this device can run (`Subgroup` needs subgroups).
+    pub fn available_matmuls(&self) -> Vec<MatmulVariant> {
+        MatmulVariant::ALL.into_iter().filter(|v| v.runs_with(self.ctx.subgroup_size())).collect()
+    }
+
+    /// Compiles every matmul variant this device can run (benchmarks and tests compare them).
     pub async fn prepare_all_matmuls(&self) -> Result<(), GpuError> {
-        for variant in MatmulVariant::ALL {
+        for variant in self.available_matmuls() {
             self.prepare_matmul(variant).await?;
         }
         Ok(())
     }
 
-    pub(crate) fn matmul_pipeline(&self, variant: MatmulVariant, form: MatmulForm) -> Result<&wgpu::ComputePipeline, GpuError> {
-        let pipelines = self.matmul[variant.index()].get().ok_or_else(|| {
-            GpuError::invalid("matmul", format!("the {} kernel is not compiled on this device: call Kernels::prepare_matmul first", variant.name()))
-        })?;
-        Ok(&pipelines[form_index(form)])
+    /// Outputs per workgroup of `variant` on this device, as (columns, rows).
+    pub(crate) fn matmul_block(&self, variant: MatmulVariant) -> (usize, usize) {
+        variant.block(self.ctx.subgroup_size().unwrap_or(0))
+    }
+
+    /// The matmul pipeline specialised for `key` (built on first use).
+    pub(crate) fn matmul_pipeline(&self, key: MatmulKey) -> Result<wgpu::ComputePipeline, GpuError> {
+        self.matmul.get(&self.ctx, key)
     }
 
     /// Builds a [`Dispatch`]: a uniform block holding `params` at `params_binding`, and a bind group

@@ -11,11 +11,14 @@
 //!   control returns to the event loop).
 
 pub mod bench;
+#[cfg(target_arch = "wasm32")]
+mod browser_subgroups;
 pub mod context;
 pub mod dispatch;
 pub mod error;
 pub mod gan;
 pub mod kernels;
+mod matmul_pipelines;
 mod net;
 pub mod ops;
 pub mod params;

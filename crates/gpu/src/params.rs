@@ -10,8 +10,6 @@ pub struct MatmulParams {
     pub m: u32,
     pub n: u32,
     pub k: u32,
-    pub epilogue: u32,
-    pub activation: u32,
     pub accumulate: u32,
     /// 0: no dropout; else round(p·2²⁴).
     pub dropout_threshold: u32,

@@ -16,6 +16,21 @@ pub struct ShaderSource {
     pub entry_points: &'static [&'static str],
     /// The uniform struct's WGSL name and its Rust mirror's size, for the layout test.
     pub uniform: (&'static str, usize),
+    /// Uses subgroup built-ins: the device needs the subgroups feature, and browsers need the
+    /// `enable subgroups;` directive, which naga rejects (so the file leaves it out and
+    /// [`ShaderSource::for_browser`] adds it).
+    pub subgroups: bool,
+}
+
+impl ShaderSource {
+    /// The source as the browser's WGSL compiler wants it.
+    pub fn for_browser(&self) -> std::borrow::Cow<'static, str> {
+        if self.subgroups {
+            format!("enable subgroups;\n{}", self.source).into()
+        } else {
+            self.source.into()
+        }
+    }
 }
 
 macro_rules! shader {
@@ -28,6 +43,7 @@ macro_rules! shader {
             ),
             entry_points: $entries,
             uniform: ($uniform, size_of::<$mirror>()),
+            subgroups: false,
         }
     };
 }
@@ -36,6 +52,10 @@ pub const MATMUL: ShaderSource =
     shader!("matmul", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
 pub const MATMUL_TILED: ShaderSource =
     shader!("matmul_tiled", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub const MATMUL_SUBGROUP: ShaderSource = ShaderSource {
+    subgroups: true,
+    ..shader!("matmul_subgroup", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams)
+};
 pub const MATMUL_NAIVE: ShaderSource =
     shader!("matmul_naive", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
 pub const ACTIVATION: ShaderSource = shader!(
@@ -95,6 +115,7 @@ pub const GATHER: ShaderSource =
 pub const ALL: &[ShaderSource] = &[
     MATMUL,
     MATMUL_TILED,
+    MATMUL_SUBGROUP,
     MATMUL_NAIVE,
     ACTIVATION,
     REDUCE,

@@ -185,8 +185,17 @@ pub struct LabConfig {
     /// Controls a lesson hides, and controls it shows but locks (by [`Knob`] key or shape key).
     pub hide: Vec<String>,
     pub lock: Vec<String>,
-    /// Benchmark mode: train the fixed reference configuration for this many steps and report.
-    pub bench: Option<usize>,
+    /// Benchmark mode: report figures instead of showing the playground.
+    pub bench: Option<Bench>,
+}
+
+/// What a benchmark page (`?bench=`) measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bench {
+    /// `bench=N`: train the fixed reference configuration for N steps.
+    Train { steps: usize },
+    /// `bench=matmul`: time the matmul kernel on every product of a reference-VAE step.
+    Matmul,
 }
 
 /// Most steps a benchmark runs.

@@ -7,7 +7,7 @@
 //! runs a longer campaign; each property prints how many inputs it tried.
 
 use latent_session::config::query::MAX_QUERY;
-use latent_session::config::{Knob, LabConfig, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
+use latent_session::config::{Bench, Knob, LabConfig, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
 use latent_session::RunFile;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -53,7 +53,11 @@ fn check_bounds(config: &LabConfig) -> Result<(), TestCaseError> {
     prop_assert!((lo..=hi).contains(&config.train_size));
     prop_assert!(config.noise.is_finite() && (0.0..=1.0).contains(&config.noise));
     prop_assert!(config.drawn.len() <= MAX_DRAWN && config.drawn.iter().flatten().all(|v| v.is_finite() && v.abs() <= 3.0));
-    prop_assert!(config.bench.is_none_or(|n| (1..=MAX_BENCH_STEPS).contains(&n)));
+    let bench_in_range = config.bench.is_none_or(|b| match b {
+        Bench::Train { steps } => (1..=MAX_BENCH_STEPS).contains(&steps),
+        Bench::Matmul => true,
+    });
+    prop_assert!(bench_in_range);
     for knob in Knob::ALL {
         let (lo, hi) = knob.scale().bounds();
         let v = knob.get(config);

@@ -12,7 +12,8 @@
 //                       speed) and at the end; steps/s = N / their wall time
 //
 // and writes the same JSON object into #bench-result (data-state "done" or "error") for the
-// WebDriver harness (tests/browser/src/bin/bench_vs_tfjs.rs) to collect.
+// WebDriver harness (tests/browser/src/bin/bench_vs_tfjs.rs) to collect. Backend start-up and the
+// report are shared with matmul.js, in backend.js.
 //
 // Query: backend=webgpu|webgl|cpu|wasm (default webgl), steps=N (default 50), model=vae|gan.
 //
@@ -32,42 +33,11 @@ const BATCH = 128;
 /// step does the same arithmetic on any input), so the VAE sees random binary pixels, not MNIST,
 /// and the page needs no dataset download.
 const DATA_BATCHES = 8;
-const NODE_MODULES = 'node_modules/@tensorflow/';
 
 const params = new URLSearchParams(location.search);
 const backend = params.get('backend') || 'webgl';
 const steps = Math.max(1, parseInt(params.get('steps') || '50', 10) || 50);
 const modelKind = params.get('model') === 'gan' ? 'gan' : 'vae';
-
-const status = (text) => { document.getElementById('bench-status').textContent = text; };
-
-/// Adds a backend that the core bundle lacks, by loading its UMD bundle from node_modules.
-function loadScript(src) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = src;
-    script.onload = resolve;
-    script.onerror = () => reject(new Error(`could not load ${src}`));
-    document.head.appendChild(script);
-  });
-}
-
-async function startBackend(name) {
-  if (name === 'webgpu') {
-    await loadScript(`${NODE_MODULES}tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js`);
-  } else if (name === 'wasm') {
-    await loadScript(`${NODE_MODULES}tfjs-backend-wasm/dist/tf-backend-wasm.min.js`);
-    // The .wasm binaries sit beside the bundle; without COOP/COEP headers the page is not
-    // cross-origin isolated, so the backend picks its single-threaded (SIMD) build, like our CPU engine.
-    tf.wasm.setWasmPaths(`${NODE_MODULES}tfjs-backend-wasm/dist/`);
-  } else if (name !== 'webgl' && name !== 'cpu') {
-    throw new Error(`unknown backend "${name}" (webgpu, webgl, cpu or wasm)`);
-  }
-  if (!(await tf.setBackend(name))) {
-    throw new Error(`TF.js could not start its ${name} backend (see the console)`);
-  }
-  await tf.ready();
-}
 
 /// A seeded generator (mulberry32), so both models start from the same weights and data every run.
 function rng(seed) {
@@ -196,29 +166,6 @@ async function train(model, n) {
   return value;
 }
 
-/// What ran the model: the WebGPU adapter or WebGL renderer, and whether it is a CPU in disguise.
-async function describeBackend(name) {
-  const software = (text) => /swiftshader|llvmpipe|lavapipe|software|basic render/i.test(text);
-  if (name === 'webgpu') {
-    const adapter = await navigator.gpu.requestAdapter();
-    const info = (adapter && adapter.info) || {};
-    const text = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
-    return { adapter: text || 'unknown WebGPU adapter', software: Boolean(info.isFallbackAdapter) || software(text) };
-  }
-  if (name === 'webgl') {
-    const gl = tf.backend().gpgpu.gl;
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    const text = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-    return { adapter: `WebGL ${tf.env().get('WEBGL_VERSION')}: ${text}`, software: software(text) };
-  }
-  if (name === 'wasm') {
-    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-    return { adapter: `TF.js wasm backend (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : 'one thread'})`, software: false };
-  }
-  return { adapter: 'TF.js cpu backend (JavaScript, one thread)', software: false };
-}
-
 /// Kernels one step launches, from tf.profile (run after the timing, so it costs the timing nothing).
 /// A kernel is not quite a dispatch (reshapes launch nothing; some ops launch several), hence its own name.
 async function kernelsPerStep(model) {
@@ -232,17 +179,17 @@ async function kernelsPerStep(model) {
 }
 
 async function main() {
-  status(`starting the ${backend} backend…`);
+  showStatus(`starting the ${backend} backend…`);
   await startBackend(backend);
   const builtAt = performance.now();
   const model = modelKind === 'gan' ? buildGan() : buildVae();
-  status('first step…');
+  showStatus('first step…');
   await train(model, 1);
   const firstStepMs = performance.now();
-  status('warming up…');
+  showStatus('warming up…');
   await train(model, WARMUP_STEPS);
   const tensorsBefore = tf.memory().numTensors;
-  status(`timing ${steps} steps…`);
+  showStatus(`timing ${steps} steps…`);
   const started = performance.now();
   let done = 0;
   let loss = NaN;
@@ -274,19 +221,4 @@ async function main() {
   };
 }
 
-main().then(
-  (report) => {
-    const out = document.getElementById('bench-result');
-    out.textContent = JSON.stringify(report);
-    out.dataset.state = 'done';
-    status('done');
-    console.log(JSON.stringify(report));
-  },
-  (error) => {
-    const out = document.getElementById('bench-result');
-    out.textContent = String((error && error.stack) || error);
-    out.dataset.state = 'error';
-    status('failed');
-    console.error(error);
-  },
-);
+publish(main());

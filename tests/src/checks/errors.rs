@@ -11,7 +11,7 @@ use crate::harness::{Check, Harness};
 /// Reaching this point means every shader compiled on this adapter (the harness builds them all).
 pub async fn kernels_compile(h: &Harness) -> Check {
     let summary = h.ctx.summary();
-    let expected = MatmulVariant::for_adapter(summary.is_software);
+    let expected = MatmulVariant::for_adapter(summary.is_software, h.ctx.subgroup_size());
     if h.kernels.preferred_matmul() != expected {
         return Err(format!("{summary} should prefer {expected:?}, prefers {:?}", h.kernels.preferred_matmul()));
     }

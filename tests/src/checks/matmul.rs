@@ -3,7 +3,6 @@
 use latent_core::ops::matmul::{abs_product_scale, matmul, Epilogue, MatmulForm};
 use latent_core::{Activation, Matrix};
 use latent_gpu::ops::{GpuEpilogue, MatmulSpec};
-use latent_gpu::MatmulVariant;
 
 use crate::harness::{compare, Check, Harness, Inputs, Tolerance};
 
@@ -34,7 +33,7 @@ pub async fn matmul_shapes(h: &Harness) -> Check {
             matmul(&a, &b, form, Epilogue::None, false, &mut expected).map_err(|e| e.to_string())?;
             let scale = abs_product_scale(&a, &b, form).map_err(|e| e.to_string())?;
             let (ga, gb) = (h.upload("a", &a)?, h.upload("b", &b)?);
-            for variant in MatmulVariant::ALL {
+            for variant in h.kernels.available_matmuls() {
                 let c = h.zeros("c", m, n)?;
                 h.run([h.kernels.matmul(&ga, &gb, &c, MatmulSpec::new(form).variant(variant))])?;
                 let what = format!("{} {} m={m} k={k} n={n}", variant.name(), form.name());
@@ -57,7 +56,7 @@ pub async fn matmul_epilogues(h: &Harness) -> Check {
         let prior = inputs.matrix(m, n, -1.0, 1.0);
         let scale = abs_product_scale(&a, &b, form).map_err(|e| e.to_string())?;
         let (ga, gb, gbias, gy) = (h.upload("a", &a)?, h.upload("b", &b)?, h.upload("bias", &bias)?, h.upload("y", &y)?);
-        for variant in MatmulVariant::ALL {
+        for variant in h.kernels.available_matmuls() {
             for activation in Activation::ALL {
                 for accumulate in [false, true] {
                     let cases = [

@@ -71,7 +71,7 @@ fn BenchPage(config: LabConfig) -> impl IntoView {
     view! {
         <main class="lab">
             <h1>"Latent Lab benchmark"</h1>
-            <p class="hint">"Training the reference configuration; the report appears below and in the console."</p>
+            <p class="hint">"Measuring (the reference model's training, or with bench=matmul its matrix products); the report appears below and in the console."</p>
             <pre id="bench-result" data-state=move || match result.get() { None => "running", Some(Ok(_)) => "done", Some(Err(_)) => "error" }>
                 {move || match result.get() { None => "running…".to_string(), Some(Ok(json)) => json, Some(Err(e)) => format!("failed: {e}") }}
             </pre>

@@ -8,6 +8,7 @@ use super::{dim, flag, DropoutSpec};
 use crate::dispatch::{groups_for, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::{Kernels, MatmulVariant};
+use crate::matmul_pipelines::MatmulKey;
 use crate::params::MatmulParams;
 use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
 
@@ -98,8 +99,6 @@ impl Kernels {
             m: dim(OP, m)?,
             n: dim(OP, n)?,
             k: dim(OP, k)?,
-            epilogue,
-            activation,
             accumulate: flag(spec.accumulate),
             ..MatmulParams::default()
         };
@@ -115,14 +114,15 @@ impl Kernels {
             }
             None => &self.no_counters,
         };
-        let (cols_per_group, rows_per_group) = variant.block();
+        let (cols_per_group, rows_per_group) = self.matmul_block(variant);
         let workgroups = [groups_for(n, cols_per_group), groups_for(m, rows_per_group), 1];
         if workgroups[0] > crate::dispatch::MAX_WORKGROUPS_PER_DIM || workgroups[1] > crate::dispatch::MAX_WORKGROUPS_PER_DIM {
             return Err(GpuError::invalid(OP, format!("{m}×{n} output needs more workgroups than WebGPU allows")));
         }
         let label = format!("{}[{}] {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
         let buffers = [(0, a), (1, b), (2, c), (3, operand), (5, counters)];
-        Ok(self.dispatch(label, self.matmul_pipeline(variant, spec.form)?, &buffers, &params, 4, workgroups))
+        let key = MatmulKey { variant, form: spec.form, epilogue, activation, dropout: spec.dropout.is_some() };
+        Ok(self.dispatch(label, &self.matmul_pipeline(key)?, &buffers, &params, 4, workgroups))
     }
 
     /// out (+)= f(x), element-wise (`activation.wgsl`, forward). Use it where the activation cannot

@@ -4,7 +4,7 @@
 
 use latent_core::data::toy2d;
 
-use super::{Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
+use super::{Bench, Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
 
 /// Longest query read; the rest is ignored with a note.
 pub const MAX_QUERY: usize = 4096;
@@ -104,8 +104,13 @@ impl LabConfig {
                 None => notes.push(format!("unknown engine `{}`; choosing automatically", shorten(v))),
             }
         }
-        if let Some(v) = number(&mut notes, "bench", get("bench")) {
-            c.bench = Some(clamp_note(&mut notes, "bench", v.round(), 1.0, MAX_BENCH_STEPS as f64) as usize);
+        match get("bench") {
+            Some(v) if v.trim() == "matmul" => c.bench = Some(Bench::Matmul),
+            v => {
+                if let Some(v) = number(&mut notes, "bench", v) {
+                    c.bench = Some(Bench::Train { steps: clamp_note(&mut notes, "bench", v.round(), 1.0, MAX_BENCH_STEPS as f64) as usize });
+                }
+            }
         }
         c.hide = control_list(&mut notes, "hide", get("hide"));
         c.lock = control_list(&mut notes, "lock", get("lock"));
@@ -156,8 +161,10 @@ impl LabConfig {
                 pairs.push((key, "1".into()));
             }
         }
-        if let Some(steps) = self.bench {
-            pairs.push(("bench", steps.to_string()));
+        match self.bench {
+            Some(Bench::Train { steps }) => pairs.push(("bench", steps.to_string())),
+            Some(Bench::Matmul) => pairs.push(("bench", "matmul".into())),
+            None => {}
         }
         for (key, list) in [("hide", &self.hide), ("lock", &self.lock)] {
             if !list.is_empty() {

@@ -22,7 +22,7 @@ fn every_control_survives_the_url() {
     assert_eq!((config.hidden.clone(), config.activation, config.latent, config.batch), (vec![64, 32], Activation::Tanh, 4, 32));
     assert_eq!((config.beta, config.l2, config.l1, config.dropout, config.lr, config.gamma), (4.0, 0.001, 0.0001, 0.25, 0.003, 2.5));
     assert!(config.early_stopping && config.embed && config.autoplay);
-    assert_eq!(config.bench, Some(50));
+    assert_eq!(config.bench, Some(Bench::Train { steps: 50 }));
     assert_eq!((config.engine, config.hide.clone(), config.lock.clone()), (EnginePref::Cpu, vec!["l1".to_string(), "seed".into()], vec!["beta".to_string()]));
     let (again, notes) = LabConfig::from_query(&config.to_query());
     assert_eq!(again, config);
@@ -108,4 +108,18 @@ fn drawn_points_travel_in_the_url() {
     let (config, notes) = LabConfig::from_query(&format!("data=drawn&pts={many}"));
     assert!(config.drawn.len() <= MAX_DRAWN);
     assert!(!notes.is_empty());
+}
+
+#[test]
+fn bench_takes_steps_or_matmul() {
+    let (config, notes) = LabConfig::from_query("bench=matmul");
+    assert_eq!(config.bench, Some(Bench::Matmul));
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(config.to_query().contains("bench=matmul"), "{}", config.to_query());
+    let (config, notes) = LabConfig::from_query("bench=999999");
+    assert_eq!(config.bench, Some(Bench::Train { steps: MAX_BENCH_STEPS }));
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let (config, notes) = LabConfig::from_query("bench=gemm");
+    assert_eq!(config.bench, None);
+    assert!(notes.iter().any(|n| n.contains("bench")), "{notes:?}");
 }

@@ -1,5 +1,8 @@
 //! Latent Lab against TensorFlow.js, side by side in headless Chromium: the same model, batch and
 //! optimizer, timed by the same protocol (see `tests/browser/tfjs/vae.js` and the app's `bench.rs`).
+//! With `--model matmul`, the single products of a VAE step instead: our matmul kernels
+//! (`?bench=matmul`, WebGPU and CPU engine) against `tf.matMul` on every backend
+//! (`tests/browser/tfjs/matmul.js`).
 //!
 //! Why a binary and not a test: it prints figures and asserts nothing, and one comparison takes many
 //! minutes on a software adapter. `scripts/bench-vs-tfjs` installs the TF.js packages and runs it.
@@ -21,11 +24,13 @@ use serde_json::{json, Value};
 
 use latent_browser_tests::{paths, Chromedriver, Gpu, Poll, StaticServer};
 
-const USAGE: &str = "usage: bench_vs_tfjs [--rounds R] [--steps N] [--model vae|gan] [--only TEXT]
+const USAGE: &str = "usage: bench_vs_tfjs [--rounds R] [--steps N] [--model vae|gan|matmul] [--only TEXT]
 
 Trains the same model with Latent Lab (WebGPU and CPU engines) and TensorFlow.js (webgpu, webgl,
 cpu, wasm backends) in headless Chromium, R rounds of every configuration, N timed steps each,
 and prints every run's JSON and a table of medians. Defaults: 3 rounds, 20 steps, the VAE.
+--model matmul times the products of one VAE step instead: our WebGPU and CPU-engine kernels against
+tf.matMul (GFLOP/s per product, each measurement at least 0.5 s; --steps does not apply).
 --only keeps the configurations whose label contains TEXT (e.g. \"TF.js\", \"wasm\").
 Needs the built app in dist/ (`trunk build --release`) and `npm ci` in tests/browser/tfjs.";
 
@@ -83,8 +88,8 @@ fn parse_args() -> Result<Args> {
     if args.rounds == 0 || args.steps == 0 {
         bail!("--rounds and --steps must be at least 1");
     }
-    if args.model != "vae" && args.model != "gan" {
-        bail!("--model is vae or gan, not {}", args.model);
+    if !["vae", "gan", "matmul"].contains(&args.model.as_str()) {
+        bail!("--model is vae, gan or matmul, not {}", args.model);
     }
     Ok(args)
 }
@@ -108,6 +113,8 @@ impl Sites {
     fn url(&self, config: Config, args: &Args) -> String {
         let (steps, model) = (args.steps, &args.model);
         match config.side {
+            Side::Ours if model == "matmul" => self.ours.url(&format!("/?bench=matmul&engine={}", config.engine)),
+            Side::Tfjs if model == "matmul" => self.tfjs.url(&format!("/matmul.html?backend={}", config.engine)),
             Side::Ours => {
                 let model = if model == "gan" { "&model=gan" } else { "" };
                 self.ours.url(&format!("/?bench={steps}&engine={}{model}", config.engine))
@@ -239,6 +246,42 @@ fn print_table(args: &Args, summaries: &[(Config, Summary)], rounds: usize) {
     line("ours CPU engine vs TF.js wasm".into(), ours_cpu, get(Side::Tfjs, "wasm"));
 }
 
+/// Per product (rows) and configuration (columns): the median GFLOP/s over the rounds, and ours
+/// against the best TF.js backend.
+fn print_matmul_table(configs: &[Config], reports: &[Vec<Value>], rounds: usize) {
+    let shapes = |report: &Value| report.get("shapes").and_then(Value::as_array).cloned().unwrap_or_default();
+    // Product names in the order the first report lists them.
+    let Some(names): Option<Vec<String>> = reports.iter().flatten().next().map(|r| {
+        shapes(r).iter().filter_map(|s| s.get("what").and_then(Value::as_str).map(String::from)).collect()
+    }) else {
+        println!("no configuration reported any product");
+        return;
+    };
+    let gflops = |runs: &[Value], name: &str| {
+        let mut values: Vec<f64> = runs
+            .iter()
+            .flat_map(&shapes)
+            .filter(|s| s.get("what").and_then(Value::as_str) == Some(name))
+            .filter_map(|s| s.get("gflops").and_then(Value::as_f64))
+            .collect();
+        median(&mut values)
+    };
+    println!();
+    println!("## matmul GFLOP/s per product of a reference-VAE step — median of {rounds} round(s)");
+    println!();
+    let labels: Vec<&str> = configs.iter().map(|c| c.label).collect();
+    println!("| product | {} | ours ÷ best TF.js |", labels.join(" | "));
+    println!("| --- |{} ---: |", " ---: |".repeat(labels.len()));
+    for name in &names {
+        let row: Vec<Option<f64>> = reports.iter().map(|runs| gflops(runs, name)).collect();
+        let side_best = |side: Side| {
+            configs.iter().zip(&row).filter(|(c, _)| c.side == side).filter_map(|(_, v)| *v).max_by(f64::total_cmp)
+        };
+        let cells: Vec<String> = row.iter().map(|v| fmt(*v, 2)).collect();
+        println!("| {name} | {} | {} |", cells.join(" | "), ratio(side_best(Side::Ours), side_best(Side::Tfjs)));
+    }
+}
+
 fn main() -> Result<()> {
     let args = parse_args()?;
     let sites = Sites { ours: StaticServer::start(paths::dist_dir()?)?, tfjs: StaticServer::start(tfjs_dir()?)? };
@@ -265,6 +308,10 @@ fn main() -> Result<()> {
                 }
             }
         }
+    }
+    if args.model == "matmul" {
+        print_matmul_table(&configs, &reports, args.rounds);
+        return Ok(());
     }
     let summaries: Vec<(Config, Summary)> = configs.iter().zip(&reports).map(|(c, r)| (*c, summarize(r))).collect();
     print_table(&args, &summaries, args.rounds);
