@@ -189,7 +189,8 @@ impl Kernels {
         self.preferred_matmul = variant;
     }
 
-    /// Compiles `variant`'s pipelines if they are not yet (the adapter's own variant always is).
+    /// Compiles `variant`'s shader module if it is not yet (the adapter's own variant always is); its
+    /// pipelines are built per epilogue specialisation on first use.
     pub async fn prepare_matmul(&self, variant: MatmulVariant) -> Result<(), GpuError> {
         self.matmul.prepare(&self.ctx, variant).await
     }
