@@ -54,11 +54,11 @@ async fn matmul() -> Result<String, String> {
 /// products, timed the same way.
 fn cpu_matmul_report() -> Result<String, String> {
     let mut rng = SplitMix64::new(7);
+    let mut random = |rows, cols| Matrix::from_vec(rows, cols, rng.vec_f32(rows * cols, -1.0, 1.0));
     let mut shapes = Vec::new();
     for case in VAE_STEP {
         let ((ar, ac), (br, bc)) = case.stored_shapes();
-        let random = |rng: &mut SplitMix64, rows, cols| Matrix::from_vec(rows, cols, rng.vec_f32(rows * cols, -1.0, 1.0));
-        let (Some(a), Some(b)) = (random(&mut rng, ar, ac), random(&mut rng, br, bc)) else {
+        let (Some(a), Some(b)) = (random(ar, ac), random(br, bc)) else {
             return Err(format!("could not build the {} operands", case.what));
         };
         let mut c = Matrix::zeros(case.m, case.n);

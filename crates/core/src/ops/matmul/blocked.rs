@@ -32,33 +32,30 @@ const COLS: usize = 8;
 /// into it) keeps the rest of the module, and every other crate's build flags, untouched.
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub(super) fn product<T: Real>(a: &Matrix<T>, b: &Matrix<T>, form: MatmulForm, (m, k, n): (usize, usize, usize)) -> Vec<T> {
+    if m == 0 || k == 0 || n == 0 {
+        return vec![T::zero(); m * n];
+    }
     // Rows of op(B) must be contiguous: A·Bᵀ transposes B once (k·n moves against m·k·n multiply-adds).
     let b_rows: Cow<'_, [T]> = if form.trans_b() { Cow::Owned(transposed(b)) } else { Cow::Borrowed(&b.data) };
-    let mut out = vec![T::zero(); m * n];
-    let row_blocks = m.div_ceil(ROWS);
-    let mut a_panels = vec![T::zero(); row_blocks * ROWS * k];
-    for (block, panel) in a_panels.chunks_exact_mut(ROWS * k.max(1)).enumerate().take(row_blocks) {
+    let mut a_panels = vec![T::zero(); m.div_ceil(ROWS) * ROWS * k];
+    for (block, panel) in a_panels.chunks_exact_mut(ROWS * k).enumerate() {
         let first_row = block * ROWS;
         pack_panel(a, form, first_row, ROWS.min(m - first_row), k, panel);
     }
+    // Row block by row block: its A panel and its rows of the output (the last block may be short).
+    let mut out = vec![T::zero(); m * n];
     let blocked = n - n % COLS;
     let mut b_panel = vec![T::zero(); k * COLS];
     for first_col in (0..blocked).step_by(COLS) {
         for (p, strip) in b_panel.chunks_exact_mut(COLS).enumerate() {
             strip.copy_from_slice(&b_rows[p * n + first_col..p * n + first_col + COLS]);
         }
-        for block in 0..row_blocks {
-            let first_row = block * ROWS;
-            let rows = ROWS.min(m - first_row);
-            let panel = &a_panels[block * ROWS * k..(block + 1) * ROWS * k];
-            column_block(panel, &b_panel, k, rows, first_col, n, &mut out[first_row * n..(first_row + rows) * n]);
+        for (panel, out_rows) in a_panels.chunks_exact(ROWS * k).zip(out.chunks_mut(ROWS * n)) {
+            column_block(panel, &b_panel, k, out_rows.len() / n, first_col, n, out_rows);
         }
     }
-    for block in 0..row_blocks {
-        let first_row = block * ROWS;
-        let rows = ROWS.min(m - first_row);
-        let panel = &a_panels[block * ROWS * k..(block + 1) * ROWS * k];
-        leftover_columns(panel, &b_rows, (k, n), rows, blocked, &mut out[first_row * n..(first_row + rows) * n]);
+    for (panel, out_rows) in a_panels.chunks_exact(ROWS * k).zip(out.chunks_mut(ROWS * n)) {
+        leftover_columns(panel, &b_rows, (k, n), out_rows.len() / n, blocked, out_rows);
     }
     out
 }
