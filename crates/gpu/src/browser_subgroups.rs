@@ -34,18 +34,10 @@ export function lastDeviceHasSubgroups() {
 }
 "#)]
 extern "C" {
+    /// Makes every later device request include `subgroups` where the adapter offers it.
     #[wasm_bindgen(js_name = installSubgroupRequest)]
-    fn install_subgroup_request();
+    pub(crate) fn request_subgroups_from_now_on();
+    /// Whether the device the last request returned has subgroups.
     #[wasm_bindgen(js_name = lastDeviceHasSubgroups)]
-    fn last_device_has_subgroups() -> bool;
-}
-
-/// Makes every later device request include `subgroups` where the adapter offers it.
-pub(crate) fn request_subgroups_from_now_on() {
-    install_subgroup_request();
-}
-
-/// Whether the device the last request returned has subgroups.
-pub(crate) fn last_device_has_subgroups_enabled() -> bool {
-    last_device_has_subgroups()
+    pub(crate) fn last_device_has_subgroups() -> bool;
 }

@@ -158,7 +158,7 @@ impl GpuContext {
             .await
             .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
         #[cfg(target_arch = "wasm32")]
-        let has_subgroups = crate::browser_subgroups::last_device_has_subgroups_enabled();
+        let has_subgroups = crate::browser_subgroups::last_device_has_subgroups();
         #[cfg(not(target_arch = "wasm32"))]
         let has_subgroups = device.features().contains(wgpu::Features::SUBGROUP);
         let info = adapter.get_info();

@@ -18,6 +18,47 @@ pub async fn kernels_compile(h: &Harness) -> Check {
     h.no_gpu_errors()
 }
 
+/// Where the adapter offers subgroups of 4 or more invocations, the context must have asked for them
+/// and report a size, and the subgroup matmul must be available. In the browser this is what the
+/// `requestDevice` wrapper is for (wgpu 30 cannot ask for the feature there), so the offer is read
+/// from the browser's own adapter, not from wgpu.
+pub async fn subgroups_are_used_where_offered(h: &Harness) -> Check {
+    let offered = adapter_offers_subgroups(h).await;
+    let available = h.kernels.available_matmuls().contains(&MatmulVariant::Subgroup);
+    match (offered, h.ctx.subgroup_size(), available) {
+        (true, Some(size), true) if size >= 4 => Ok(()),
+        (false, None, false) => Ok(()),
+        (offered, size, available) => Err(format!(
+            "{}: adapter offers subgroups of 4+: {offered}; context subgroup size {size:?}; subgroup matmul available: {available}",
+            h.ctx.summary()
+        )),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn adapter_offers_subgroups(h: &Harness) -> bool {
+    let info = h.ctx.adapter.get_info();
+    h.ctx.adapter.features().contains(latent_gpu::wgpu::Features::SUBGROUP) && info.subgroup_min_size >= 4
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn adapter_offers_subgroups(_h: &Harness) -> bool {
+    use js_sys::{Function, Promise, Reflect};
+    use wasm_bindgen::{JsCast as _, JsValue};
+
+    let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null());
+    let Some(gpu) = get(&js_sys::global(), "navigator").and_then(|n| get(&n, "gpu")) else { return false };
+    let Some(request) = get(&gpu, "requestAdapter").and_then(|f| f.dyn_into::<Function>().ok()) else { return false };
+    let Some(promise) = request.call0(&gpu).ok().and_then(|p| p.dyn_into::<Promise>().ok()) else { return false };
+    let Some(adapter) = wasm_bindgen_futures::JsFuture::from(promise).await.ok().filter(|a| !a.is_null()) else { return false };
+    let has = get(&adapter, "features")
+        .and_then(|f| get(&f, "has").and_then(|has| has.dyn_into::<Function>().ok()).map(|has| (f, has)))
+        .and_then(|(f, has)| has.call1(&f, &JsValue::from_str("subgroups")).ok())
+        .is_some_and(|v| v.is_truthy());
+    let min_size = get(&adapter, "info").and_then(|i| get(&i, "subgroupMinSize")).and_then(|v| v.as_f64()).unwrap_or(0.0);
+    has && min_size >= 4.0
+}
+
 pub(crate) fn expect_err(what: &str, result: Result<impl std::fmt::Debug, GpuError>, needles: &[&str]) -> Check {
     match result {
         Ok(value) => Err(format!("{what}: expected an error, got {value:?}")),

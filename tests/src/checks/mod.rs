@@ -17,7 +17,7 @@ mod vae_gan;
 
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
 pub use churn::model_churn_leaves_nothing;
-pub use errors::{errors_are_values, kernels_compile};
+pub use errors::{errors_are_values, kernels_compile, subgroups_are_used_where_offered};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
 pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_shapes};
@@ -35,6 +35,7 @@ macro_rules! for_each_check {
     ($m:ident) => {
         $m!(
             kernels_compile,
+            subgroups_are_used_where_offered,
             matmul_shapes,
             matmul_epilogues,
             matmul_fused_dropout,
