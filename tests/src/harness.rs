@@ -49,7 +49,11 @@ impl Harness {
 
     pub fn no_gpu_errors(&self) -> Check {
         let errors = self.ctx.take_uncaptured_errors();
-        if errors.is_empty() { Ok(()) } else { Err(format!("GPU reported errors: {}", errors.join("; "))) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("GPU reported errors: {}", errors.join("; ")))
+        }
     }
 
     pub async fn read(&self, tensor: &GpuTensor) -> Result<Vec<f32>, String> {

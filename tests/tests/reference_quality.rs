@@ -31,7 +31,13 @@ fn reference_vae_matches_jax_within_two_nats() {
             vae.steps_done().await.map_err(|e| e.to_string())?; // let the queue drain between chunks
         }
         let eval = vae.evaluate().await.map_err(|e| e.to_string())?;
-        writeln!(std::io::stderr(), "reference VAE after {STEPS} steps on {}: test −ELBO {:.3} nats (JAX: {JAX_TEST_NEGATIVE_ELBO})", ctx.summary(), eval.negative_elbo()).ok();
+        writeln!(
+            std::io::stderr(),
+            "reference VAE after {STEPS} steps on {}: test −ELBO {:.3} nats (JAX: {JAX_TEST_NEGATIVE_ELBO})",
+            ctx.summary(),
+            eval.negative_elbo()
+        )
+        .ok();
         Ok::<f64, String>(eval.negative_elbo())
     });
     let ours = result.unwrap_or_else(|e| panic!("{e}"));

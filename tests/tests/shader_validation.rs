@@ -16,7 +16,9 @@ fn check(shader: &ShaderSource) -> Vec<String> {
     let mut validator = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), capabilities);
     if shader.subgroups {
         validator.subgroup_stages(naga::valid::ShaderStages::COMPUTE);
-        validator.subgroup_operations(naga::valid::SubgroupOperationSet::BASIC | naga::valid::SubgroupOperationSet::BALLOT | naga::valid::SubgroupOperationSet::SHUFFLE);
+        validator.subgroup_operations(
+            naga::valid::SubgroupOperationSet::BASIC | naga::valid::SubgroupOperationSet::BALLOT | naga::valid::SubgroupOperationSet::SHUFFLE,
+        );
     }
     if let Err(e) = validator.validate(&module) {
         problems.push(format!("{}: validation error:\n{}", shader.name, e.emit_to_string(shader.source)));

@@ -194,5 +194,10 @@ fn vae_gan_samples_are_sharper_than_the_vae() {
     )
     .ok();
     assert!(gan_energy >= 1.5 * vae_energy, "VAE-GAN samples are not sharper: gradient energy {gan_energy:.4} vs the VAE's {vae_energy:.4}");
-    assert!(gan_eval.reconstruction <= 1.1 * vae_eval.reconstruction, "VAE-GAN reconstruction {:.1} is far worse than the VAE's {:.1}", gan_eval.reconstruction, vae_eval.reconstruction);
+    assert!(
+        gan_eval.reconstruction <= 1.1 * vae_eval.reconstruction,
+        "VAE-GAN reconstruction {:.1} is far worse than the VAE's {:.1}",
+        gan_eval.reconstruction,
+        vae_eval.reconstruction
+    );
 }

@@ -83,7 +83,10 @@ fn configure_cubecl_cache() -> anyhow::Result<(PathBuf, bool)> {
     let target = exe.parent().and_then(Path::parent).ok_or_else(|| anyhow!("the binary {exe:?} is not inside a target dir"))?;
     let dir = target.join("cubecl-environment");
     let warm = std::fs::read_dir(&dir).map(|mut entries| entries.next().is_some()).unwrap_or(false);
-    let config = CubeClRuntimeConfig { environment: EnvironmentConfig { path: CacheConfig::Directory(dir.clone()), ..EnvironmentConfig::default() }, ..CubeClRuntimeConfig::default() };
+    let config = CubeClRuntimeConfig {
+        environment: EnvironmentConfig { path: CacheConfig::Directory(dir.clone()), ..EnvironmentConfig::default() },
+        ..CubeClRuntimeConfig::default()
+    };
     // CUBECL_* variables still apply, as they would to any burn program.
     if !CubeClRuntimeConfig::try_set(config.override_from_env()) {
         return Err(anyhow!("cubecl's configuration was read before the bench could set its cache dir"));

@@ -30,7 +30,11 @@ impl Reference {
         let arch = VaeSpec::reference_mnist().build()?;
         let init = arch.layout.init(u64::from(SEED));
         let data = RunData::mnist(MNIST_ASSET, None, mnist::DEFAULT_TEST_COUNT)?;
-        anyhow::ensure!(arch.layout.parameter_count() == PARAMETERS, "the reference VAE has {} parameters, expected {PARAMETERS}", arch.layout.parameter_count());
+        anyhow::ensure!(
+            arch.layout.parameter_count() == PARAMETERS,
+            "the reference VAE has {} parameters, expected {PARAMETERS}",
+            arch.layout.parameter_count()
+        );
         Ok(Self { arch, init, data })
     }
 

@@ -11,9 +11,9 @@ use latent_core::Matrix;
 use latent_gpu::bench::{next_repeats, time_matmul, MatmulCase, VAE_STEP};
 use latent_session::config::{Bench, Dataset, EnginePref, LabConfig};
 
+use crate::browser;
 use crate::gpu::{self, EngineInfo};
 use crate::run::Run;
-use crate::browser;
 
 /// Steps submitted per readback: the live page reads back about this often at speed.
 const STEPS_PER_READBACK: usize = 10;

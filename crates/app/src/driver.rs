@@ -64,7 +64,10 @@ async fn drive(lab: Lab) {
         let reset = commands.contains(&Command::Reset);
         if commands.contains(&Command::Restore) && !reset {
             if let Some(last) = saved.last.clone() {
-                lab.notice.set(Some(Notice::Info(format!("Restored the last good checkpoint, step {}, with your current settings. Press play to train on.", last.step))));
+                lab.notice.set(Some(Notice::Info(format!(
+                    "Restored the last good checkpoint, step {}, with your current settings. Press play to train on.",
+                    last.step
+                ))));
                 saved.resume = Some(last);
                 run = None;
             }
@@ -112,7 +115,8 @@ async fn drive(lab: Lab) {
                         built.step = file.step;
                         lab.history.set(file.history_rows().map(Point::from_row).collect());
                         lab.step.set(file.step);
-                        lab.notice.set(Some(Notice::Info(format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step))));
+                        lab.notice
+                            .set(Some(Notice::Info(format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step))));
                     }
                     run = Some(built);
                     failed = None;
@@ -346,7 +350,9 @@ async fn handle_error(lab: &Lab, run: &mut Option<Run>, engine: &mut Engine, sav
             Some(last) => format!("from step {} (its last checkpoint)", last.step),
             None => "from new weights".to_string(),
         };
-        lab.notice.set(Some(Notice::Problem(format!("The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."))));
+        lab.notice.set(Some(Notice::Problem(format!(
+            "The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
+        ))));
         return;
     }
     log::error!("{error}");

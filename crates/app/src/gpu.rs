@@ -10,9 +10,14 @@ use latent_session::config::EnginePref;
 #[derive(Clone, Debug, PartialEq)]
 pub enum EngineInfo {
     Starting,
-    WebGpu { adapter: String, software: bool },
+    WebGpu {
+        adapter: String,
+        software: bool,
+    },
     /// The CPU engine, and the reason the GPU is not used (`None`: the user chose it).
-    Cpu { reason: Option<String> },
+    Cpu {
+        reason: Option<String>,
+    },
 }
 
 impl EngineInfo {

@@ -103,7 +103,11 @@ fn apply(lab: Lab, request: Request) -> String {
             let merged = format!("{}&{}", lab.config.with_untracked(LabConfig::to_query), query.trim_start_matches('?'));
             let (config, notes) = LabConfig::from_query(&merged);
             lab.config.set(config);
-            if notes.is_empty() { "settings applied".into() } else { format!("settings applied; adjusted: {}", notes.join("; ")) }
+            if notes.is_empty() {
+                "settings applied".into()
+            } else {
+                format!("settings applied; adjusted: {}", notes.join("; "))
+            }
         }
         Request::Play if lab.phase.get_untracked() == Phase::Diverged => "the run diverged: restore or reset it first".into(),
         Request::Play | Request::Pause => {
@@ -111,7 +115,11 @@ fn apply(lab: Lab, request: Request) -> String {
             if lab.playing.get_untracked() != play {
                 lab.toggle_play();
             }
-            if play { "playing".into() } else { "paused".into() }
+            if play {
+                "playing".into()
+            } else {
+                "paused".into()
+            }
         }
         Request::Step => {
             lab.send(Command::Step);

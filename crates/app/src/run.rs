@@ -63,7 +63,18 @@ impl Point {
     /// The row a run file stores (its columns are `latent_session::run_file::HISTORY_COLUMNS`).
     pub fn to_row(&self) -> [f64; 10] {
         let option = |v: Option<f64>| v.unwrap_or(f64::NAN);
-        [self.step as f64, self.reconstruction, self.kl, self.penalty, self.total, option(self.train), option(self.test), self.d_loss, self.g_loss, option(self.d_accuracy)]
+        [
+            self.step as f64,
+            self.reconstruction,
+            self.kl,
+            self.penalty,
+            self.total,
+            option(self.train),
+            option(self.test),
+            self.d_loss,
+            self.g_loss,
+            option(self.d_accuracy),
+        ]
     }
 
     pub fn from_row(row: [f64; 10]) -> Self {
@@ -148,7 +159,9 @@ impl Run {
     /// from the seed. `mnist` is the digits asset.
     pub fn build(config: &LabConfig, kernels: Option<&Rc<Kernels>>, mnist: Option<&[u8]>, weights: Option<&[f32]>) -> Result<Self, SessionError> {
         let data = match config.dataset {
-            Dataset::Mnist => RunData::mnist(mnist.ok_or_else(|| SessionError::Invalid("the MNIST digits are not loaded".into()))?, Some(config.train_size), TEST_DIGITS)?,
+            Dataset::Mnist => {
+                RunData::mnist(mnist.ok_or_else(|| SessionError::Invalid("the MNIST digits are not loaded".into()))?, Some(config.train_size), TEST_DIGITS)?
+            }
             Dataset::Toy(dist) => RunData::toy(dist, config.train_size, config.noise, config.seed)?,
             Dataset::Drawn => RunData::drawn(&config.drawn, config.train_size, config.noise, config.seed)?,
         };
@@ -196,12 +209,26 @@ impl Run {
                 let v = &m.vae;
                 let d = &m.discriminator;
                 self.kl_per_dim.clone_from(&v.kl_per_dim);
-                Point { reconstruction: v.reconstruction, kl: v.kl, penalty: v.l2_term + v.l1_term, total: m.total(knobs), d_loss: d.loss_real + d.loss_fake, g_loss: m.generator_loss, ..Point::default() }
+                Point {
+                    reconstruction: v.reconstruction,
+                    kl: v.kl,
+                    penalty: v.l2_term + v.l1_term,
+                    total: m.total(knobs),
+                    d_loss: d.loss_real + d.loss_fake,
+                    g_loss: m.generator_loss,
+                    ..Point::default()
+                }
             }
             Model::Gan(engine) => {
                 let m = engine.train(&self.data, steps, c.d_steps, c.batch, c.gan_knobs()).await?;
                 let d = &m.discriminator;
-                Point { penalty: d.l2_term + m.generator_l2_term, total: d.loss_real + d.loss_fake + m.generator_loss, d_loss: d.loss_real + d.loss_fake, g_loss: m.generator_loss, ..Point::default() }
+                Point {
+                    penalty: d.l2_term + m.generator_l2_term,
+                    total: d.loss_real + d.loss_fake + m.generator_loss,
+                    d_loss: d.loss_real + d.loss_fake,
+                    g_loss: m.generator_loss,
+                    ..Point::default()
+                }
             }
         };
         self.step += steps as u64;
@@ -263,7 +290,8 @@ impl Run {
     /// Reads back everything the picture views draw.
     pub async fn views(&self) -> Result<Views, SessionError> {
         let dim = self.data.dim;
-        let mut views = Views { dim, kl_per_dim: self.kl_per_dim.clone(), real: self.data.points_2d().into_iter().take(POINTS_2D).collect(), ..Views::default() };
+        let mut views =
+            Views { dim, kl_per_dim: self.kl_per_dim.clone(), real: self.data.points_2d().into_iter().take(POINTS_2D).collect(), ..Views::default() };
         match &self.model {
             Model::Gan(engine) => {
                 views.samples = engine.samples(POINTS_2D, self.config.seed).await?;
@@ -343,15 +371,20 @@ fn modes(dist: Toy2d, noise: f32, samples: &[f32]) -> Option<(usize, usize)> {
 
 /// One histogram per weight matrix (biases left out: penalties act on weights only).
 fn histograms(layout: &ParamLayout, params: &[f32]) -> Vec<Histogram> {
-    layout.slots.iter().filter(|s| s.is_weight).filter_map(|slot| {
-        let w = params.get(slot.range())?;
-        let reach = w.iter().filter(|v| v.is_finite()).fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
-        let mut counts = vec![0u32; HISTOGRAM_BINS];
-        for v in w.iter().filter(|v| v.is_finite()) {
-            let bin = (((v / reach) + 1.0) * 0.5 * HISTOGRAM_BINS as f32).floor() as usize;
-            counts[bin.min(HISTOGRAM_BINS - 1)] += 1;
-        }
-        let near_zero = w.iter().filter(|v| v.abs() < 1e-3).count() as f32 / w.len().max(1) as f32;
-        Some(Histogram { name: slot.name.clone(), reach, counts, near_zero })
-    }).collect()
+    layout
+        .slots
+        .iter()
+        .filter(|s| s.is_weight)
+        .filter_map(|slot| {
+            let w = params.get(slot.range())?;
+            let reach = w.iter().filter(|v| v.is_finite()).fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
+            let mut counts = vec![0u32; HISTOGRAM_BINS];
+            for v in w.iter().filter(|v| v.is_finite()) {
+                let bin = (((v / reach) + 1.0) * 0.5 * HISTOGRAM_BINS as f32).floor() as usize;
+                counts[bin.min(HISTOGRAM_BINS - 1)] += 1;
+            }
+            let near_zero = w.iter().filter(|v| v.abs() < 1e-3).count() as f32 / w.len().max(1) as f32;
+            Some(Histogram { name: slot.name.clone(), reach, counts, near_zero })
+        })
+        .collect()
 }

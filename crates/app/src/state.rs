@@ -1,9 +1,9 @@
 //! The page's state: one `LabConfig` signal (every control; it is also the URL) and the signals the
 //! driver fills (engine, phase, history, views). All are `Copy` handles, passed to components.
 
-use leptos::prelude::*;
 use latent_session::config::LabConfig;
 use latent_session::RunFile;
+use leptos::prelude::*;
 
 use crate::gpu::EngineInfo;
 use crate::run::{Point, Views};

@@ -98,8 +98,16 @@ fn diverging(p: f32) -> [u8; 3] {
 
 /// Ten distinguishable colours for digit classes (Tableau 10).
 const CLASS_COLOURS: [[u8; 3]; 10] = [
-    [78, 121, 167], [242, 142, 43], [225, 87, 89], [118, 183, 178], [89, 161, 79],
-    [237, 201, 72], [176, 122, 161], [255, 157, 167], [156, 117, 95], [140, 130, 125],
+    [78, 121, 167],
+    [242, 142, 43],
+    [225, 87, 89],
+    [118, 183, 178],
+    [89, 161, 79],
+    [237, 201, 72],
+    [176, 122, 161],
+    [255, 157, 167],
+    [156, 117, 95],
+    [140, 130, 125],
 ];
 
 /// Writes a scatter of latent codes coloured by class (classes beyond ten share the last colour),
@@ -115,7 +123,12 @@ pub fn class_scatter(path: &Path, points: &[[f32; 2]], labels: &[u8], size: usiz
         }
     }
     for (class, colour) in CLASS_COLOURS.iter().enumerate() {
-        let members: Vec<[f32; 2]> = points.iter().zip(labels).filter(|(_, &l)| usize::from(l).min(CLASS_COLOURS.len() - 1) == class).map(|(p, _)| [p[0] * scale, p[1] * scale]).collect();
+        let members: Vec<[f32; 2]> = points
+            .iter()
+            .zip(labels)
+            .filter(|(_, &l)| usize::from(l).min(CLASS_COLOURS.len() - 1) == class)
+            .map(|(p, _)| [p[0] * scale, p[1] * scale])
+            .collect();
         draw_points(&mut pixels, size, &members, *colour, 3, None);
     }
     write_png(path, size, size, png::ColorType::Rgb, &pixels)

@@ -64,7 +64,14 @@ struct GanRun {
 impl GanRun {
     fn resolve(args: &TrainArgs, data: &RunData) -> anyhow::Result<Self> {
         let gan = &args.gan;
-        if args.beta != 1.0 || args.l1 != 0.0 || args.dropout != 0.0 || args.beta_warmup != 0 || args.early_stopping != 0 || args.gamma.is_some() || args.optimizer != OptimizerArg::Adam {
+        if args.beta != 1.0
+            || args.l1 != 0.0
+            || args.dropout != 0.0
+            || args.beta_warmup != 0
+            || args.early_stopping != 0
+            || args.gamma.is_some()
+            || args.optimizer != OptimizerArg::Adam
+        {
             bail!("--beta, --beta-warmup, --l1, --dropout, --early-stopping, --gamma and --optimizer apply to the VAE and VAE-GAN only; the GAN has --l2-g and --l2-d");
         }
         let (lr_d, l2_g, l2_d) = (gan.lr_d.unwrap_or(args.lr), gan.l2_g.unwrap_or(args.l2), gan.l2_d.unwrap_or(args.l2));
@@ -119,7 +126,10 @@ impl GanRun {
 /// `latent train --model gan`.
 pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let Some(dist) = Toy2d::from_key(&args.dataset) else {
-        bail!("--model gan trains on the 2D datasets (ring, grid, moons, spiral, gaussian), not `{}`; for MNIST use --model vae or --model vae-gan", args.dataset);
+        bail!(
+            "--model gan trains on the 2D datasets (ring, grid, moons, spiral, gaussian), not `{}`; for MNIST use --model vae or --model vae-gan",
+            args.dataset
+        );
     };
     let data = train::load_data(args)?;
     let run = GanRun::resolve(args, &data)?;
@@ -135,10 +145,18 @@ pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
         let m = engine.train(&data, rounds, run.d_steps, args.batch, run.knobs).await?;
         let test = engine.evaluate(&data, args.batch).await?;
         let d = m.discriminator;
-        let values = [d.loss_real, d.loss_fake, d.accuracy_real, d.accuracy_fake, test.loss_real, test.accuracy_real, m.generator_loss, d.l2_term, m.generator_l2_term];
+        let values =
+            [d.loss_real, d.loss_fake, d.accuracy_real, d.accuracy_fake, test.loss_real, test.accuracy_real, m.generator_loss, d.l2_term, m.generator_l2_term];
         Ok(Row {
             csv: std::iter::once(done.to_string()).chain(values.iter().map(ToString::to_string)).collect::<Vec<_>>().join(","),
-            message: format!("D loss {:.3} (real {:.2}, fake {:.2} right; held-out {:.2})  G loss {:.3}", d.loss_real + d.loss_fake, d.accuracy_real, d.accuracy_fake, test.accuracy_real, m.generator_loss),
+            message: format!(
+                "D loss {:.3} (real {:.2}, fake {:.2} right; held-out {:.2})  G loss {:.3}",
+                d.loss_real + d.loss_fake,
+                d.accuracy_real,
+                d.accuracy_fake,
+                test.accuracy_real,
+                m.generator_loss
+            ),
             finite: values.iter().all(|v| v.is_finite()),
             stop: false,
         })
@@ -154,7 +172,12 @@ pub async fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(modes) = dist.modes() {
         let radius = (MODE_SIGMAS * args.noise).max(MIN_MODE_RADIUS);
         let covered = toy2d::modes_covered(&generated, &modes, radius, MODE_SHARE);
-        println!("modes covered: {covered}/{} (a mode counts when ≥ {:.0}% of the {} samples lie within {radius:.2} of it)", modes.len(), MODE_SHARE * 100.0, generated.len());
+        println!(
+            "modes covered: {covered}/{} (a mode counts when ≥ {:.0}% of the {} samples lie within {radius:.2} of it)",
+            modes.len(),
+            MODE_SHARE * 100.0,
+            generated.len()
+        );
     }
     train::finish(&args.out, diverged, &format!("lower --lr (now {}) or --lr-d, or raise --l2-d", args.lr))
 }

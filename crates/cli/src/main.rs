@@ -105,8 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("--min-seconds must be in (0, 60], got {min_seconds}");
             }
             let kernels = kernels().await?;
-            let variants: Vec<MatmulVariant> =
-                if variants.is_empty() { kernels.available_matmuls() } else { variants.into_iter().map(Into::into).collect() };
+            let variants: Vec<MatmulVariant> = if variants.is_empty() { kernels.available_matmuls() } else { variants.into_iter().map(Into::into).collect() };
             println!("preferred variant on this adapter: {:?}", kernels.preferred_matmul());
             print!("{}", bench::vae_step_table(&kernels, &variants, min_seconds).await?);
         }

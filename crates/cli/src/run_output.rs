@@ -45,12 +45,19 @@ pub fn prepare(out: &Path, config: &str) -> anyhow::Result<()> {
 /// Trains `steps` in chunks of at most `every`: `chunk(done, n)` trains `n` more steps (so `done`
 /// are done after it) and measures them. Rows go to `out/metrics.csv` under `header` as they come,
 /// so an interrupted run keeps its history. Returns the step count at which a row was not finite.
-pub async fn drive(out: &Path, header: &str, steps: usize, every: usize, mut chunk: impl AsyncFnMut(usize, usize) -> anyhow::Result<Row>) -> anyhow::Result<Option<usize>> {
+pub async fn drive(
+    out: &Path,
+    header: &str,
+    steps: usize,
+    every: usize,
+    mut chunk: impl AsyncFnMut(usize, usize) -> anyhow::Result<Row>,
+) -> anyhow::Result<Option<usize>> {
     let path = out.join("metrics.csv");
     let mut csv = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?);
     writeln!(csv, "{header}")?;
     let progress = ProgressBar::new(steps as u64);
-    progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {msg}  ({elapsed}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    progress
+        .set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {msg}  ({elapsed}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
     let (mut done, mut diverged) = (0, None);
     while done < steps {
         let n = every.max(1).min(steps - done);

@@ -6,7 +6,9 @@ use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use latent_core::data::mnist::{self, Mnist};
 use latent_core::data::toy2d::{self, Toy2d};
-use latent_core::model::{latent_views, BetaWarmup, EarlyStopping, Likelihood, StopDecision, TrainKnobs, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec};
+use latent_core::model::{
+    latent_views, BetaWarmup, EarlyStopping, Likelihood, StopDecision, TrainKnobs, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec,
+};
 use latent_core::ops::gather::gather_f32;
 use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 use latent_core::rng::fold_seed;
@@ -267,9 +269,18 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
     let data = load_data(&args)?;
     let likelihood = if data.dim == 2 { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
     let hidden = args.hidden.clone().unwrap_or_else(|| vec![400]);
-    let spec = VaeSpec { data_dim: data.dim, hidden, latent: args.latent.unwrap_or(20), activation: args.activation.unwrap_or(ActivationArg::Relu).into(), likelihood };
+    let spec = VaeSpec {
+        data_dim: data.dim,
+        hidden,
+        latent: args.latent.unwrap_or(20),
+        activation: args.activation.unwrap_or(ActivationArg::Relu).into(),
+        likelihood,
+    };
     let sgd = (args.optimizer == OptimizerArg::Sgd).then_some(SgdConfig { lr: args.lr, momentum: args.momentum });
-    let knobs = vae_gan_knobs(&args, TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() }, sgd });
+    let knobs = vae_gan_knobs(
+        &args,
+        TrainKnobs { beta: args.beta, l1: args.l1, l2: args.l2, dropout: args.dropout, adam: AdamConfig { lr: args.lr, ..AdamConfig::default() }, sgd },
+    );
     let steps_per_epoch = data.train.len().div_ceil(args.batch);
     let steps = resolve_steps(&args, steps_per_epoch, steps_per_epoch)?;
     run_output::prepare(&args.out, &config_json(&args, &spec, steps, data.train.len()))?;
@@ -313,12 +324,7 @@ pub async fn run(args: TrainArgs) -> anyhow::Result<()> {
             let d = &m.discriminator;
             csv.push_str(&format!(",{},{},{},{},{}", m.generator_loss, d.loss_real, d.loss_fake, d.accuracy_real, d.accuracy_fake));
         }
-        Ok(Row {
-            csv,
-            message: format!("loss {:.2}  −ELBO train {train:.2} test {test:.2}", m.total(now)),
-            finite,
-            stop,
-        })
+        Ok(Row { csv, message: format!("loss {:.2}  −ELBO train {train:.2} test {test:.2}", m.total(now)), finite, stop })
     })
     .await?;
     if let Some((best_step, best)) = stopping.as_ref().and_then(EarlyStopping::best) {
@@ -439,7 +445,6 @@ fn config_json(args: &TrainArgs, spec: &VaeSpec, steps: usize, train_rows: usize
     json_object(&fields)
 }
 
-
 /// Prints steps/s of the reference VAE and rounds/s of the 2D GAN, GPU engine and CPU twin.
 pub async fn bench(steps: usize) -> anyhow::Result<()> {
     let (data, train, test) = mnist_split(None)?;
@@ -531,7 +536,11 @@ async fn bench_gan(kernels: &Kernels, rounds: usize) -> anyhow::Result<()> {
     let start = web_time::Instant::now();
     gan.generate(&grid[..2 * 1024]).await?;
     let generate_ms = timed(start);
-    println!("GPU views: held-out D over {} rows {evaluate_ms:.1} ms, σ(D) heat map over {} points {map_ms:.1} ms, G on 1024 codes {generate_ms:.1} ms", held_out.rows, grid.len() / 2);
+    println!(
+        "GPU views: held-out D over {} rows {evaluate_ms:.1} ms, σ(D) heat map over {} points {map_ms:.1} ms, G on 1024 codes {generate_ms:.1} ms",
+        held_out.rows,
+        grid.len() / 2
+    );
     let mut cpu: GanCpu<f32> = GanCpu::new(arch, &g, &d, 1)?;
     let start = web_time::Instant::now();
     for round in 0..rounds as u32 {

@@ -26,14 +26,34 @@ fn a_diverging_run_is_reported_and_keeps_its_files() {
     for backend in ["gpu", "cpu"] {
         let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diverging-{backend}"));
         let output = latent(&[
-            "train", "--dataset", "mnist", "--hidden", "32", "--latent", "2", "--batch", "50", "--steps", "100",
-            "--eval-every", "10", "--lr", "1", "--backend", backend, "--out", out.to_str().unwrap_or("diverging"),
+            "train",
+            "--dataset",
+            "mnist",
+            "--hidden",
+            "32",
+            "--latent",
+            "2",
+            "--batch",
+            "50",
+            "--steps",
+            "100",
+            "--eval-every",
+            "10",
+            "--lr",
+            "1",
+            "--backend",
+            backend,
+            "--out",
+            out.to_str().unwrap_or("diverging"),
         ]);
         let message = stderr(&output);
         assert!(!output.status.success(), "{backend}: a diverged run must fail; stderr: {message}");
         assert!(message.contains("training diverged by step") && message.contains("lower --lr"), "{backend}: stderr: {message}");
         let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap_or_default();
-        assert!(metrics.lines().last().is_some_and(|row| row.contains("NaN") || row.contains("inf")), "{backend}: metrics.csv should end on the non-finite row:\n{metrics}");
+        assert!(
+            metrics.lines().last().is_some_and(|row| row.contains("NaN") || row.contains("inf")),
+            "{backend}: metrics.csv should end on the non-finite row:\n{metrics}"
+        );
         for file in ["config.json", "samples.png", "reconstructions.png"] {
             assert!(out.join(file).exists(), "{backend}: {file} missing after divergence");
         }

@@ -19,8 +19,7 @@ pub enum Activation {
 }
 
 impl Activation {
-    pub const ALL: [Activation; 5] =
-        [Self::Identity, Self::Relu, Self::LeakyRelu, Self::Tanh, Self::Sigmoid];
+    pub const ALL: [Activation; 5] = [Self::Identity, Self::Relu, Self::LeakyRelu, Self::Tanh, Self::Sigmoid];
 
     /// The code shared with `shaders/lib/activation.wgsl`.
     pub fn code(self) -> u32 {
@@ -49,7 +48,11 @@ impl Activation {
             Self::Identity => x,
             Self::Relu => x.max(T::zero()),
             Self::LeakyRelu => {
-                if x > T::zero() { x } else { x * T::from_f64(LEAKY_SLOPE) }
+                if x > T::zero() {
+                    x
+                } else {
+                    x * T::from_f64(LEAKY_SLOPE)
+                }
             }
             Self::Tanh => x.tanh(),
             Self::Sigmoid => sigmoid(x),
@@ -61,10 +64,18 @@ impl Activation {
         match self {
             Self::Identity => T::one(),
             Self::Relu => {
-                if y > T::zero() { T::one() } else { T::zero() }
+                if y > T::zero() {
+                    T::one()
+                } else {
+                    T::zero()
+                }
             }
             Self::LeakyRelu => {
-                if y > T::zero() { T::one() } else { T::from_f64(LEAKY_SLOPE) }
+                if y > T::zero() {
+                    T::one()
+                } else {
+                    T::from_f64(LEAKY_SLOPE)
+                }
             }
             Self::Tanh => T::one() - y * y,
             Self::Sigmoid => y * (T::one() - y),

@@ -8,7 +8,10 @@ use crate::error::CoreError;
 pub fn gradient_energy(pixels: &[f32], width: usize, height: usize) -> Result<f64, CoreError> {
     let size = width * height;
     if width < 2 || height < 2 || pixels.is_empty() || !pixels.len().is_multiple_of(size) {
-        return Err(CoreError::InvalidArgument { op: "gradient energy", message: format!("{} pixels are not whole {width}×{height} images (at least 2×2)", pixels.len()) });
+        return Err(CoreError::InvalidArgument {
+            op: "gradient energy",
+            message: format!("{} pixels are not whole {width}×{height} images (at least 2×2)", pixels.len()),
+        });
     }
     let (mut sum, mut pairs) = (0.0f64, 0usize);
     for image in pixels.chunks_exact(size) {

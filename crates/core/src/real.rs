@@ -38,7 +38,11 @@ pub trait Real:
         Self::from_f64(1.0)
     }
     fn max(self, other: Self) -> Self {
-        if self > other { self } else { other }
+        if self > other {
+            self
+        } else {
+            other
+        }
     }
     fn signum_or_zero(self) -> Self {
         if self > Self::zero() {

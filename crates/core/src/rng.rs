@@ -22,9 +22,7 @@ pub fn threefry2x32(key: [u32; 2], counter: [u32; 2]) -> [u32; 2] {
         if round % 4 == 3 {
             let injection = round / 4 + 1;
             x0 = x0.wrapping_add(schedule[injection % 3]);
-            x1 = x1
-                .wrapping_add(schedule[(injection + 1) % 3])
-                .wrapping_add(injection as u32);
+            x1 = x1.wrapping_add(schedule[(injection + 1) % 3]).wrapping_add(injection as u32);
         }
     }
     [x0, x1]
@@ -113,7 +111,11 @@ impl SplitMix64 {
 
     /// Uniform integer in [0, n).
     pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next_u64() % n }
+        if n == 0 {
+            0
+        } else {
+            self.next_u64() % n
+        }
     }
 
     /// `len` values uniform in [lo, hi), as f32.
@@ -130,14 +132,8 @@ mod tests {
     #[test]
     fn threefry_known_answers() {
         assert_eq!(threefry2x32([0, 0], [0, 0]), [0x6b20_0159, 0x99ba_4efe]);
-        assert_eq!(
-            threefry2x32([u32::MAX, u32::MAX], [u32::MAX, u32::MAX]),
-            [0x1cb9_96fc, 0xbb00_2be7]
-        );
-        assert_eq!(
-            threefry2x32([0x1319_8a2e, 0x0370_7344], [0x243f_6a88, 0x85a3_08d3]),
-            [0xc492_3a9c, 0x483d_f7a0]
-        );
+        assert_eq!(threefry2x32([u32::MAX, u32::MAX], [u32::MAX, u32::MAX]), [0x1cb9_96fc, 0xbb00_2be7]);
+        assert_eq!(threefry2x32([0x1319_8a2e, 0x0370_7344], [0x243f_6a88, 0x85a3_08d3]), [0xc492_3a9c, 0x483d_f7a0]);
     }
 
     #[test]

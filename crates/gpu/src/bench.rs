@@ -53,10 +53,7 @@ impl MatmulTiming {
 impl MatmulCase {
     /// The stored shapes of A and B, (rows, cols) each (a transposed operand is stored transposed).
     pub fn stored_shapes(&self) -> ((usize, usize), (usize, usize)) {
-        (
-            if self.form.trans_a() { (self.k, self.m) } else { (self.m, self.k) },
-            if self.form.trans_b() { (self.n, self.k) } else { (self.k, self.n) },
-        )
+        (if self.form.trans_a() { (self.k, self.m) } else { (self.m, self.k) }, if self.form.trans_b() { (self.n, self.k) } else { (self.k, self.n) })
     }
 
     /// GFLOP/s of `repeats` products in `seconds`.
@@ -115,10 +112,7 @@ pub fn format_table(adapter: &str, variants: &[MatmulVariant], timings: &[Matmul
     for case in VAE_STEP {
         out.push_str(&format!("{:<20} {:<6} {:>16}", case.what, case.form.name(), format!("{}×{}×{}", case.m, case.k, case.n)));
         for v in variants {
-            let cell = timings
-                .iter()
-                .find(|t| t.variant == *v && t.case.what == case.what)
-                .map_or("-".to_owned(), |t| format!("{:.2}", t.gflops()));
+            let cell = timings.iter().find(|t| t.variant == *v && t.case.what == case.what).map_or("-".to_owned(), |t| format!("{:.2}", t.gflops()));
             out.push_str(&format!(" {cell:>13}"));
         }
         out.push('\n');

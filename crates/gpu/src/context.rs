@@ -35,13 +35,9 @@ impl AdapterSummary {
     fn from_info(info: &wgpu::AdapterInfo) -> Self {
         let name = info.name.clone();
         let lowered = name.to_lowercase();
-        let is_software = info.device_type == wgpu::DeviceType::Cpu
-            || ["llvmpipe", "lavapipe", "swiftshader", "warp", "software"].iter().any(|s| lowered.contains(s));
-        let driver = [info.driver.as_str(), info.driver_info.as_str()]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let is_software =
+            info.device_type == wgpu::DeviceType::Cpu || ["llvmpipe", "lavapipe", "swiftshader", "warp", "software"].iter().any(|s| lowered.contains(s));
+        let driver = [info.driver.as_str(), info.driver_info.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");
         Self {
             name: if name.is_empty() { UNNAMED.into() } else { name },
             backend: format!("{:?}", info.backend),
@@ -73,11 +69,8 @@ async fn browser_adapter_name() -> Option<String> {
     let promise: Promise = request.call0(&gpu).ok()?.dyn_into().ok()?;
     let adapter = wasm_bindgen_futures::JsFuture::from(promise).await.ok().filter(|v| !v.is_null())?;
     let info = get(&adapter, "info")?;
-    let parts: Vec<String> = ["vendor", "architecture", "description"]
-        .iter()
-        .filter_map(|key| get(&info, key).and_then(|v| v.as_string()))
-        .filter(|s| !s.is_empty())
-        .collect();
+    let parts: Vec<String> =
+        ["vendor", "architecture", "description"].iter().filter_map(|key| get(&info, key).and_then(|v| v.as_string())).filter(|s| !s.is_empty()).collect();
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
@@ -119,10 +112,7 @@ impl GpuContext {
         descriptor.backends = backends;
         let instance = wgpu::Instance::new(descriptor);
         let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::HighPerformance,
-                ..Default::default()
-            })
+            .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
             .await
             .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         Self::from_adapter(adapter).await
@@ -149,12 +139,7 @@ impl GpuContext {
         #[cfg(target_arch = "wasm32")]
         crate::browser_subgroups::request_subgroups_from_now_on();
         let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("latent-lab"),
-                required_limits,
-                required_features,
-                ..Default::default()
-            })
+            .request_device(&wgpu::DeviceDescriptor { label: Some("latent-lab"), required_limits, required_features, ..Default::default() })
             .await
             .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
         #[cfg(target_arch = "wasm32")]
@@ -162,8 +147,8 @@ impl GpuContext {
         #[cfg(not(target_arch = "wasm32"))]
         let has_subgroups = device.features().contains(wgpu::Features::SUBGROUP);
         let info = adapter.get_info();
-        let subgroup_size = (has_subgroups && info.subgroup_min_size >= MIN_SUBGROUP_SIZE)
-            .then(|| info.subgroup_max_size.clamp(MIN_SUBGROUP_SIZE, MAX_SUBGROUP_WORKGROUP));
+        let subgroup_size =
+            (has_subgroups && info.subgroup_min_size >= MIN_SUBGROUP_SIZE).then(|| info.subgroup_max_size.clamp(MIN_SUBGROUP_SIZE, MAX_SUBGROUP_WORKGROUP));
 
         let faults = Arc::new(Mutex::new(Faults::default()));
         let on_lost = Arc::clone(&faults);
@@ -239,23 +224,19 @@ impl GpuContext {
     }
 
     fn make_tensor(&self, label: &str, rows: usize, cols: usize, kind: ElementKind, contents: Option<&[u8]>) -> Result<GpuTensor, GpuError> {
-        let len = rows.checked_mul(cols).filter(|&n| n > 0).ok_or_else(|| {
-            GpuError::invalid("tensor", format!("`{label}` has an empty or overflowing shape {rows}×{cols}"))
-        })?;
+        let len = rows
+            .checked_mul(cols)
+            .filter(|&n| n > 0)
+            .ok_or_else(|| GpuError::invalid("tensor", format!("`{label}` has an empty or overflowing shape {rows}×{cols}")))?;
         let bytes = kind.bytes_for(len as u64);
         self.check_size(label, bytes)?;
         let buffer = match contents {
-            Some(data) => self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: data,
-                usage: Self::storage_usage(),
-            }),
-            None => self.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: bytes,
-                usage: Self::storage_usage(),
-                mapped_at_creation: false,
-            }),
+            Some(data) => {
+                self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: data, usage: Self::storage_usage() })
+            }
+            None => {
+                self.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size: bytes, usage: Self::storage_usage(), mapped_at_creation: false })
+            }
         };
         Ok(GpuTensor::new(buffer, rows, cols, kind, label.to_owned(), Arc::clone(&self.ledger)))
     }

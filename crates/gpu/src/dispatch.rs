@@ -62,10 +62,7 @@ impl Dispatch {
     pub fn update_params<T: bytemuck::Pod>(&self, ctx: &GpuContext, params: &T) -> Result<(), GpuError> {
         let bytes = bytemuck::bytes_of(params);
         if bytes.len() as u64 != self.params.size() {
-            return Err(GpuError::invalid(
-                "update_params",
-                format!("`{}` takes {} bytes of parameters, got {}", self.label, self.params.size(), bytes.len()),
-            ));
+            return Err(GpuError::invalid("update_params", format!("`{}` takes {} bytes of parameters, got {}", self.label, self.params.size(), bytes.len())));
         }
         ctx.queue.write_buffer(&self.params, 0, bytes);
         *self.params_bytes.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = bytes.to_vec();
@@ -120,10 +117,7 @@ impl Schedule {
 
     /// Records `repeats` replays into `encoder`, in one compute pass.
     pub fn record(&self, encoder: &mut wgpu::CommandEncoder, repeats: usize) {
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(&self.label),
-            timestamp_writes: None,
-        });
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.label), timestamp_writes: None });
         for _ in 0..repeats {
             for dispatch in &self.dispatches {
                 dispatch.record(&mut pass);
@@ -142,7 +136,14 @@ impl Schedule {
 
     /// A pass over `chunks` chunks of a dataset whose replays accumulate into `sums` and advance
     /// counter `cursor` (an evaluation): zeroes `sums`, rewinds the cursor, replays, reads `sums` back.
-    pub(crate) async fn sum_over_chunks(&self, ctx: &GpuContext, chunks: usize, sums: &GpuTensor, counters: &GpuTensor, cursor: u32) -> Result<Vec<f64>, GpuError> {
+    pub(crate) async fn sum_over_chunks(
+        &self,
+        ctx: &GpuContext,
+        chunks: usize,
+        sums: &GpuTensor,
+        counters: &GpuTensor,
+        cursor: u32,
+    ) -> Result<Vec<f64>, GpuError> {
         ctx.write_f32(sums, &vec![0.0; sums.len()])?;
         ctx.write_u32_at(counters, cursor as usize, &[0])?;
         self.submit(ctx, chunks)?;

@@ -11,8 +11,8 @@
 
 use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM, MAP_POINTS};
 use latent_core::model::{DiscriminatorMetrics, GanArch, GanKnobs, HeldOutMetrics, Mlp, ParamLayout};
-use latent_core::Activation;
 use latent_core::ops::optimizer::AdamConfig;
+use latent_core::Activation;
 
 use crate::context::GpuContext;
 use crate::dispatch::Schedule;
@@ -75,7 +75,17 @@ impl NetParams {
 
     /// Penalty value, penalty gradient, Adam: returns the indices of (value, gradient, adam).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push_update(&self, k: &Kernels, s: &mut Schedule, metrics: &GpuTensor, slot: usize, counters: &GpuTensor, counter: u32, l2: f32, adam: AdamConfig) -> Result<[usize; 3], GpuError> {
+    pub(crate) fn push_update(
+        &self,
+        k: &Kernels,
+        s: &mut Schedule,
+        metrics: &GpuTensor,
+        slot: usize,
+        counters: &GpuTensor,
+        counter: u32,
+        l2: f32,
+        adam: AdamConfig,
+    ) -> Result<[usize; 3], GpuError> {
         let all = ParamRange::all(&self.params);
         let value = s.len();
         s.push(k.penalty_value(&self.params, &self.mask, metrics, slot, all, 0.0, l2, false)?);
@@ -88,7 +98,16 @@ impl NetParams {
 
     /// Writes λ₂ and Adam's settings into the dispatches [`push_update`](Self::push_update) recorded.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn set_knobs(&self, ctx: &GpuContext, schedule: &Schedule, indices: [usize; 3], slot: usize, counter: u32, l2: f32, adam: AdamConfig) -> Result<(), GpuError> {
+    pub(crate) fn set_knobs(
+        &self,
+        ctx: &GpuContext,
+        schedule: &Schedule,
+        indices: [usize; 3],
+        slot: usize,
+        counter: u32,
+        l2: f32,
+        adam: AdamConfig,
+    ) -> Result<(), GpuError> {
         let len = u32::try_from(self.params.len()).unwrap_or(u32::MAX);
         let penalty = |out_index: usize| PenaltyParams { offset: 0, len, out_index: out_index as u32, accumulate: 0, l1: 0.0, l2, _pad1: [0; 2] };
         let d = schedule.dispatches();
@@ -121,7 +140,16 @@ impl DiscriminatorPasses {
     /// D on `x` (real) and `fake`: losses and accuracies (means, `scale` = 1/batch) into the D slots
     /// of `metrics`, then D's parameter gradients, real written and fake accumulated.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push_discriminator_gradients(&self, k: &Kernels, net: &Mlp, x: &GpuTensor, fake: &GpuTensor, metrics: &GpuTensor, scale: f32, s: &mut Schedule) -> Result<(), GpuError> {
+    pub(crate) fn push_discriminator_gradients(
+        &self,
+        k: &Kernels,
+        net: &Mlp,
+        x: &GpuTensor,
+        fake: &GpuTensor,
+        metrics: &GpuTensor,
+        scale: f32,
+        s: &mut Schedule,
+    ) -> Result<(), GpuError> {
         self.real.forward(k, net, x, s)?;
         self.fake.forward(k, net, fake, s)?;
         for (pass, label, loss_slot, acc_slot) in [(&self.real, GanLabel::Real, LOSS_REAL, ACC_REAL), (&self.fake, GanLabel::Fake, LOSS_FAKE, ACC_FAKE)] {
@@ -149,7 +177,17 @@ impl DiscriminatorPasses {
     /// metrics[G_LOSS] and `grad_scale` · ∂loss/∂fake into `fake_grad`. Returns the index of the
     /// dispatch that carries `grad_scale`, for knob changes.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push_generator_signal(&self, k: &Kernels, net: &Mlp, fake: &GpuTensor, fake_grad: &GpuTensor, metrics: &GpuTensor, scale: f32, grad_scale: f32, s: &mut Schedule) -> Result<usize, GpuError> {
+    pub(crate) fn push_generator_signal(
+        &self,
+        k: &Kernels,
+        net: &Mlp,
+        fake: &GpuTensor,
+        fake_grad: &GpuTensor,
+        metrics: &GpuTensor,
+        scale: f32,
+        grad_scale: f32,
+        s: &mut Schedule,
+    ) -> Result<usize, GpuError> {
         self.fake.forward(k, net, fake, s)?;
         s.push(k.gan_forward(self.fake.output()?, GanLabel::Real, &self.loss_rows, &self.correct_rows)?);
         s.push(k.sum_all(&self.loss_rows, metrics, G_LOSS, scale, false)?);
@@ -163,7 +201,13 @@ impl DiscriminatorPasses {
 /// The D slots of a metrics buffer read back.
 pub(crate) fn discriminator_metrics(values: &[f32]) -> DiscriminatorMetrics {
     let at = |i: usize| values.get(i).copied().map_or(f64::NAN, f64::from);
-    DiscriminatorMetrics { loss_real: at(LOSS_REAL), loss_fake: at(LOSS_FAKE), accuracy_real: at(ACC_REAL), accuracy_fake: at(ACC_FAKE), l2_term: at(D_PENALTY) }
+    DiscriminatorMetrics {
+        loss_real: at(LOSS_REAL),
+        loss_fake: at(LOSS_FAKE),
+        accuracy_real: at(ACC_REAL),
+        accuracy_fake: at(ACC_FAKE),
+        l2_term: at(D_PENALTY),
+    }
 }
 
 /// A GAN living on the GPU.
@@ -203,7 +247,16 @@ impl GpuGan {
     /// samples, the held-out evaluation and the heat map. The dataset must hold f32 points; its
     /// held-out list at least one batch.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(kernels: &Kernels, arch: GanArch, g_init: &[f32], d_init: &[f32], dataset: GpuDataset, batch: usize, seed: u32, knobs: GanKnobs) -> Result<Self, GpuError> {
+    pub fn new(
+        kernels: &Kernels,
+        arch: GanArch,
+        g_init: &[f32],
+        d_init: &[f32],
+        dataset: GpuDataset,
+        batch: usize,
+        seed: u32,
+        knobs: GanKnobs,
+    ) -> Result<Self, GpuError> {
         let ctx = kernels.context().clone();
         let k = kernels;
         let (latent, dim) = (arch.spec.latent, arch.spec.data_dim);
@@ -359,11 +412,7 @@ impl GpuGan {
         self.ctx.check_no_uncaptured_errors("gan step")?;
         let v = read_f32(&self.ctx, &self.metrics).await?;
         let at = |i: usize| v.get(i).copied().map_or(f64::NAN, f64::from);
-        Ok(GanMetrics {
-            discriminator: discriminator_metrics(&v),
-            generator_loss: at(G_LOSS),
-            generator_l2_term: at(G_PENALTY),
-        })
+        Ok(GanMetrics { discriminator: discriminator_metrics(&v), generator_loss: at(G_LOSS), generator_l2_term: at(G_PENALTY) })
     }
 
     /// G on the fixed prior noise: batch × data_dim.

@@ -100,11 +100,7 @@ pub(crate) async fn pipeline_with_layout(
 }
 
 /// Compiles `shader` and builds its pipelines for `entries`, in order.
-async fn pipelines<const N: usize>(
-    device: &wgpu::Device,
-    shader: ShaderSource,
-    entries: [&str; N],
-) -> Result<[wgpu::ComputePipeline; N], GpuError> {
+async fn pipelines<const N: usize>(device: &wgpu::Device, shader: ShaderSource, entries: [&str; N]) -> Result<[wgpu::ComputePipeline; N], GpuError> {
     let module = compile(device, &shader).await?;
     let mut built = Vec::with_capacity(N);
     for entry in entries {
@@ -235,16 +231,11 @@ impl Kernels {
             contents: bytemuck::bytes_of(params),
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
         });
-        let mut entries: Vec<wgpu::BindGroupEntry<'_>> = buffers
-            .iter()
-            .map(|&(binding, tensor)| wgpu::BindGroupEntry { binding, resource: tensor.binding() })
-            .collect();
+        let mut entries: Vec<wgpu::BindGroupEntry<'_>> =
+            buffers.iter().map(|&(binding, tensor)| wgpu::BindGroupEntry { binding, resource: tensor.binding() }).collect();
         entries.push(wgpu::BindGroupEntry { binding: params_binding, resource: params_buffer.as_entire_binding() });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(&label),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &entries,
-        });
+        let bind_group =
+            device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&label), layout: &pipeline.get_bind_group_layout(0), entries: &entries });
         let ledger = self.ctx.ledger_entry(params_buffer.size());
         let params_bytes = std::sync::Mutex::new(bytemuck::bytes_of(params).to_vec());
         Dispatch { label, pipeline: pipeline.clone(), bind_group, workgroups, params: params_buffer, params_bytes, _ledger: ledger }

@@ -125,11 +125,8 @@ impl MatmulPipelines {
             storage(5, true),
         ];
         let group = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("matmul bindings"), entries: &entries });
-        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("matmul"),
-            bind_group_layouts: &[Some(&group)],
-            immediate_size: 0,
-        });
+        let layout =
+            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("matmul"), bind_group_layouts: &[Some(&group)], immediate_size: 0 });
         Self { layout, modules: Default::default(), pipelines: Mutex::default() }
     }
 

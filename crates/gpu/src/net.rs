@@ -25,7 +25,15 @@ pub(crate) struct NetBuffers {
 }
 
 impl NetBuffers {
-    pub(crate) fn new(ctx: &GpuContext, layout: &ParamLayout, net: &Mlp, name: &str, batch: usize, params: &GpuTensor, grads: &GpuTensor) -> Result<Self, GpuError> {
+    pub(crate) fn new(
+        ctx: &GpuContext,
+        layout: &ParamLayout,
+        net: &Mlp,
+        name: &str,
+        batch: usize,
+        params: &GpuTensor,
+        grads: &GpuTensor,
+    ) -> Result<Self, GpuError> {
         let mut b = Self { outputs: vec![], d_pre: vec![], weights: vec![], biases: vec![], weight_grads: vec![], bias_grads: vec![] };
         for (i, layer) in net.layers.iter().enumerate() {
             b.outputs.push(ctx.zeros(&format!("{name}.{i}.out"), batch, layer.output)?);
@@ -60,7 +68,14 @@ impl NetBuffers {
 
     /// Forward with fused dropout on the hidden layers (layer l on stream `spec.stream + l`).
     /// Returns the schedule indices of the dispatches that carry dropout, for knob changes.
-    pub(crate) fn forward_with_dropout(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, dropout: Option<(DropoutSpec, &GpuTensor)>, s: &mut Schedule) -> Result<Vec<usize>, GpuError> {
+    pub(crate) fn forward_with_dropout(
+        &self,
+        k: &Kernels,
+        net: &Mlp,
+        input: &GpuTensor,
+        dropout: Option<(DropoutSpec, &GpuTensor)>,
+        s: &mut Schedule,
+    ) -> Result<Vec<usize>, GpuError> {
         let mut carrying = Vec::new();
         for (i, layer) in net.layers.iter().enumerate() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
@@ -78,13 +93,29 @@ impl NetBuffers {
     /// Backward dispatches from d_pre of the last layer (already written); writes parameter
     /// gradients (added to them with `accumulate`) and, if `input_grad` is given, the gradient
     /// w.r.t. the network's input.
-    pub(crate) fn backward(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, accumulate: bool, s: &mut Schedule) -> Result<(), GpuError> {
+    pub(crate) fn backward(
+        &self,
+        k: &Kernels,
+        net: &Mlp,
+        input: &GpuTensor,
+        input_grad: Option<&GpuTensor>,
+        accumulate: bool,
+        s: &mut Schedule,
+    ) -> Result<(), GpuError> {
         self.backward_with(k, net, input, input_grad, Some(accumulate), None, s).map(|_| ())
     }
 
     /// Backward through the dropout of [`forward_with_dropout`](Self::forward_with_dropout) (same
     /// spec); returns the indices of the dispatches that carry dropout.
-    pub(crate) fn backward_with_dropout(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, dropout: (DropoutSpec, &GpuTensor), s: &mut Schedule) -> Result<Vec<usize>, GpuError> {
+    pub(crate) fn backward_with_dropout(
+        &self,
+        k: &Kernels,
+        net: &Mlp,
+        input: &GpuTensor,
+        input_grad: Option<&GpuTensor>,
+        dropout: (DropoutSpec, &GpuTensor),
+        s: &mut Schedule,
+    ) -> Result<Vec<usize>, GpuError> {
         self.backward_with(k, net, input, input_grad, Some(false), Some(dropout), s)
     }
 
@@ -95,7 +126,16 @@ impl NetBuffers {
 
     /// `param_grads`: `Some(accumulate)` to write parameter gradients, `None` to skip them.
     #[allow(clippy::too_many_arguments)]
-    fn backward_with(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: Option<&GpuTensor>, param_grads: Option<bool>, dropout: Option<(DropoutSpec, &GpuTensor)>, s: &mut Schedule) -> Result<Vec<usize>, GpuError> {
+    fn backward_with(
+        &self,
+        k: &Kernels,
+        net: &Mlp,
+        input: &GpuTensor,
+        input_grad: Option<&GpuTensor>,
+        param_grads: Option<bool>,
+        dropout: Option<(DropoutSpec, &GpuTensor)>,
+        s: &mut Schedule,
+    ) -> Result<Vec<usize>, GpuError> {
         let mut carrying = Vec::new();
         for i in (0..net.layers.len()).rev() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
@@ -118,7 +158,6 @@ impl NetBuffers {
         Ok(carrying)
     }
 }
-
 
 /// Hidden layer `layer`'s dropout: the base spec on its own stream.
 pub(crate) fn layer_stream(base: DropoutSpec, layer: usize) -> DropoutSpec {

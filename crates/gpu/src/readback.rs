@@ -42,9 +42,7 @@ pub fn read_range(ctx: &GpuContext, buffer: &wgpu::Buffer, label: &str, offset: 
     async move {
         let (staging, receiver) = started?;
         #[cfg(not(target_arch = "wasm32"))]
-        ctx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Readback { label: label.clone(), message: e.to_string() })?;
+        ctx.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| GpuError::Readback { label: label.clone(), message: e.to_string() })?;
         let mapped = receiver.await;
         let result = match mapped {
             Ok(Ok(())) => match staging.get_mapped_range(..) {

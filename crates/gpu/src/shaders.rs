@@ -48,68 +48,24 @@ macro_rules! shader {
     };
 }
 
-pub const MATMUL: ShaderSource =
-    shader!("matmul", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub const MATMUL_TILED: ShaderSource =
-    shader!("matmul_tiled", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub const MATMUL_SUBGROUP: ShaderSource = ShaderSource {
-    subgroups: true,
-    ..shader!("matmul_subgroup", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams)
-};
-pub const MATMUL_NAIVE: ShaderSource =
-    shader!("matmul_naive", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub const ACTIVATION: ShaderSource = shader!(
-    "activation",
-    ["activation", "indexing"],
-    &["forward", "backward"],
-    "ElementwiseParams",
-    params::ElementwiseParams
-);
-pub const REDUCE: ShaderSource =
-    shader!("reduce", [], &["column_sums", "sum_all"], "ReduceParams", params::ReduceParams);
-pub const LOSS_BCE: ShaderSource = shader!(
-    "loss_bce",
-    ["loss_params", "activation", "indexing"],
-    &["forward", "backward"],
-    "LossParams",
-    params::LossParams
-);
-pub const LOSS_GAUSSIAN: ShaderSource = shader!(
-    "loss_gaussian",
-    ["loss_params", "indexing"],
-    &["forward", "backward"],
-    "LossParams",
-    params::LossParams
-);
-pub const LOSS_GAN: ShaderSource = shader!(
-    "loss_gan",
-    ["loss_params", "activation", "indexing"],
-    &["forward", "backward"],
-    "LossParams",
-    params::LossParams
-);
+pub const MATMUL: ShaderSource = shader!("matmul", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub const MATMUL_TILED: ShaderSource = shader!("matmul_tiled", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub const MATMUL_SUBGROUP: ShaderSource =
+    ShaderSource { subgroups: true, ..shader!("matmul_subgroup", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams) };
+pub const MATMUL_NAIVE: ShaderSource = shader!("matmul_naive", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub const ACTIVATION: ShaderSource =
+    shader!("activation", ["activation", "indexing"], &["forward", "backward"], "ElementwiseParams", params::ElementwiseParams);
+pub const REDUCE: ShaderSource = shader!("reduce", [], &["column_sums", "sum_all"], "ReduceParams", params::ReduceParams);
+pub const LOSS_BCE: ShaderSource = shader!("loss_bce", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
+pub const LOSS_GAUSSIAN: ShaderSource = shader!("loss_gaussian", ["loss_params", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
+pub const LOSS_GAN: ShaderSource = shader!("loss_gan", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
 pub const KL: ShaderSource = shader!("kl", ["indexing", "posterior"], &["forward", "backward"], "KlParams", params::KlParams);
-pub const REPARAM: ShaderSource = shader!(
-    "reparam",
-    ["rng", "indexing", "posterior"],
-    &["forward", "backward"],
-    "ReparamParams",
-    params::ReparamParams
-);
-pub const DROPOUT: ShaderSource = shader!(
-    "dropout",
-    ["rng", "indexing"],
-    &["forward", "backward"],
-    "DropoutParams",
-    params::DropoutParams
-);
-pub const PENALTY: ShaderSource =
-    shader!("penalty", ["indexing"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
-pub const OPTIMIZER: ShaderSource =
-    shader!("optimizer", ["indexing"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
+pub const REPARAM: ShaderSource = shader!("reparam", ["rng", "indexing", "posterior"], &["forward", "backward"], "ReparamParams", params::ReparamParams);
+pub const DROPOUT: ShaderSource = shader!("dropout", ["rng", "indexing"], &["forward", "backward"], "DropoutParams", params::DropoutParams);
+pub const PENALTY: ShaderSource = shader!("penalty", ["indexing"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
+pub const OPTIMIZER: ShaderSource = shader!("optimizer", ["indexing"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
 pub const COUNTER: ShaderSource = shader!("counter", [], &["advance"], "CounterParams", params::CounterParams);
-pub const GATHER: ShaderSource =
-    shader!("gather", ["indexing"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
+pub const GATHER: ShaderSource = shader!("gather", ["indexing"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
 
 /// Every kernel, in the order pipelines are built.
 pub const ALL: &[ShaderSource] = &[

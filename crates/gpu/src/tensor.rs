@@ -84,14 +84,7 @@ pub struct GpuTensor {
 }
 
 impl GpuTensor {
-    pub(crate) fn new(
-        buffer: wgpu::Buffer,
-        rows: usize,
-        cols: usize,
-        kind: ElementKind,
-        label: String,
-        ledger: Arc<AllocationLedger>,
-    ) -> Self {
+    pub(crate) fn new(buffer: wgpu::Buffer, rows: usize, cols: usize, kind: ElementKind, label: String, ledger: Arc<AllocationLedger>) -> Self {
         let bytes = buffer.size();
         Self { buffer, offset: 0, rows, cols, kind, label, ledger: Some(LedgerEntry::new(ledger, bytes)) }
     }
@@ -122,11 +115,7 @@ impl GpuTensor {
 
     /// How this tensor is bound: its byte range of the buffer.
     pub fn binding(&self) -> wgpu::BindingResource<'_> {
-        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-            buffer: &self.buffer,
-            offset: self.offset,
-            size: std::num::NonZeroU64::new(self.bytes()),
-        })
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &self.buffer, offset: self.offset, size: std::num::NonZeroU64::new(self.bytes()) })
     }
 
     /// Bytes this tensor spans in its buffer.

@@ -16,9 +16,12 @@ use crate::context::GpuContext;
 use crate::dispatch::Schedule;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
-use crate::net::NetBuffers;
 use crate::net::layer_stream;
-use crate::ops::{optimizer::{adam_params, sgd_params}, set_dropout, DropoutSpec, GatherSpec, ParamRange, ReparamSpec};
+use crate::net::NetBuffers;
+use crate::ops::{
+    optimizer::{adam_params, sgd_params},
+    set_dropout, DropoutSpec, GatherSpec, ParamRange, ReparamSpec,
+};
 use crate::params::MatmulParams;
 use crate::params::{KlParams, PenaltyParams};
 use crate::readback::read_f32;
@@ -77,7 +80,14 @@ fn whole_rows(what: &'static str, len: usize, cols: usize) -> Result<usize, GpuE
 }
 
 /// Gathers a batch of rows picked by `indices` (bytes are scaled to [0, 1]).
-pub(crate) fn gather_rows(k: &Kernels, dataset: &GpuDataset, indices: &GpuTensor, counters: &GpuTensor, out: &GpuTensor, spec: GatherSpec) -> Result<crate::Dispatch, GpuError> {
+pub(crate) fn gather_rows(
+    k: &Kernels,
+    dataset: &GpuDataset,
+    indices: &GpuTensor,
+    counters: &GpuTensor,
+    out: &GpuTensor,
+    spec: GatherSpec,
+) -> Result<crate::Dispatch, GpuError> {
     match dataset.data.kind() {
         ElementKind::U8Packed => k.gather_u8(&dataset.data, indices, counters, out, spec),
         _ => k.gather_f32(&dataset.data, indices, counters, out, spec),
@@ -146,7 +156,17 @@ struct EvalBuffers<'a> {
 impl Evaluation {
     /// Scores `chunks` whole batches of `indices` (noise from the evaluation stream, no dropout).
     #[allow(clippy::too_many_arguments)]
-    fn record(k: &Kernels, name: &str, arch: &VaeArch, nets: [&NetBuffers; 2], dataset: &GpuDataset, indices: &GpuTensor, chunks: usize, b: &EvalBuffers<'_>, seed: u32) -> Result<Self, GpuError> {
+    fn record(
+        k: &Kernels,
+        name: &str,
+        arch: &VaeArch,
+        nets: [&NetBuffers; 2],
+        dataset: &GpuDataset,
+        indices: &GpuTensor,
+        chunks: usize,
+        b: &EvalBuffers<'_>,
+        seed: u32,
+    ) -> Result<Self, GpuError> {
         let [enc, dec] = nets;
         let batch = b.x.rows();
         let scale = 1.0 / (chunks * batch) as f32;
@@ -386,7 +406,8 @@ impl VaeCore {
         let scale = 1.0 / self.batch as f32;
         let latent = u32::try_from(self.arch.spec.latent).unwrap_or(u32::MAX);
         let rows = u32::try_from(self.batch).unwrap_or(u32::MAX);
-        d[knob_dispatches.kl_backward].update_params(&self.ctx, &KlParams { rows, latent, accumulate: 1, _pad0: 0, scale: knobs.beta * scale, _pad1: [0; 3] })?;
+        d[knob_dispatches.kl_backward]
+            .update_params(&self.ctx, &KlParams { rows, latent, accumulate: 1, _pad0: 0, scale: knobs.beta * scale, _pad1: [0; 3] })?;
         let len = u32::try_from(self.arch.layout.len).unwrap_or(u32::MAX);
         let penalty = |out_index, accumulate| PenaltyParams { offset: 0, len, out_index, accumulate, l1: knobs.l1, l2: knobs.l2, _pad1: [0; 2] };
         d[knob_dispatches.penalty_gradient].update_params(&self.ctx, &penalty(0, 0))?;

@@ -47,7 +47,16 @@ pub struct GpuVaeGan {
 impl GpuVaeGan {
     /// Allocates everything for `arch` at `batch` and records the D and VAE steps.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(kernels: &Kernels, arch: VaeGanArch, vae_init: &[f32], d_init: &[f32], dataset: GpuDataset, batch: usize, seed: u32, knobs: VaeGanKnobs) -> Result<Self, GpuError> {
+    pub fn new(
+        kernels: &Kernels,
+        arch: VaeGanArch,
+        vae_init: &[f32],
+        d_init: &[f32],
+        dataset: GpuDataset,
+        batch: usize,
+        seed: u32,
+        knobs: VaeGanKnobs,
+    ) -> Result<Self, GpuError> {
         knobs.check_gamma()?;
         let k = kernels;
         let vae = VaeCore::new(k, "vae_gan", arch.vae.clone(), vae_init, dataset, batch, seed)?;
@@ -74,7 +83,8 @@ impl GpuVaeGan {
         prior_dec.forward(k, decoder, &z_prior, &mut d)?;
         d.push(mean_of_likelihood(k, likelihood, prior_dec.output()?, &fake)?);
         passes.push_discriminator_gradients(k, &arch.discriminator, &vae.x, &fake, &gan_metrics, scale, &mut d)?;
-        let d_knobs = discriminator.push_update(k, &mut d, &gan_metrics, D_PENALTY, &d_counters, D_COUNTER, knobs.l2_discriminator, knobs.adam_discriminator)?;
+        let d_knobs =
+            discriminator.push_update(k, &mut d, &gan_metrics, D_PENALTY, &d_counters, D_COUNTER, knobs.l2_discriminator, knobs.adam_discriminator)?;
         d.push(k.advance_counter(&d_counters, D_COUNTER, 1)?);
 
         // VAE step: the VAE's gradients, then γ · generator loss through the frozen D and the mean

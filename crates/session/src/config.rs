@@ -112,12 +112,20 @@ impl Dataset {
 
     /// Values per row.
     pub fn dim(self) -> usize {
-        if self.is_2d() { 2 } else { mnist::PIXELS }
+        if self.is_2d() {
+            2
+        } else {
+            mnist::PIXELS
+        }
     }
 
     /// (least, most) training rows.
     pub fn train_range(self) -> (usize, usize) {
-        if self.is_2d() { TOY_TRAIN } else { MNIST_TRAIN }
+        if self.is_2d() {
+            TOY_TRAIN
+        } else {
+            MNIST_TRAIN
+        }
     }
 }
 
@@ -260,7 +268,10 @@ impl LabConfig {
     /// Adam 10⁻³, batch 128, the 8,000 training digits), or for `model=gan` GAN Lab's kind of GAN
     /// (2-64-64-2 against 2-64-64-1, batch 128, on the ring). Only the engine choice is kept.
     pub fn benchmark(&self) -> LabConfig {
-        let mut c = Self::defaults_for(if self.model == ModelKind::Gan { ModelKind::Gan } else { ModelKind::Vae }, if self.model == ModelKind::Gan { Dataset::Toy(Toy2d::Ring8) } else { Dataset::Mnist });
+        let mut c = Self::defaults_for(
+            if self.model == ModelKind::Gan { ModelKind::Gan } else { ModelKind::Vae },
+            if self.model == ModelKind::Gan { Dataset::Toy(Toy2d::Ring8) } else { Dataset::Mnist },
+        );
         if c.model == ModelKind::Vae {
             (c.hidden, c.latent, c.train_size) = (vec![400], 20, MNIST_TRAIN.1);
         }

@@ -55,7 +55,14 @@ impl RunData {
     pub fn from_points(points: &[[f32; 2]], train: usize) -> Result<Self, SessionError> {
         let total = u32::try_from(points.len()).map_err(|_| DataError::Rejected(format!("{} points are too many", points.len())))?;
         let split = u32::try_from(train.min(points.len())).unwrap_or(total);
-        Ok(Self { bytes: None, points: Some(points.iter().flatten().copied().collect()), dim: 2, labels: None, train: (0..split).collect(), test: (split..total).collect() })
+        Ok(Self {
+            bytes: None,
+            points: Some(points.iter().flatten().copied().collect()),
+            dim: 2,
+            labels: None,
+            train: (0..split).collect(),
+            test: (split..total).collect(),
+        })
     }
 
     /// `rows` rows by the gather kernels' rule, as f32 (pixels scaled to [0, 1]).

@@ -14,13 +14,24 @@ use crate::{RunData, SessionError};
 pub enum GanEngine {
     Gpu(Box<GpuGan>),
     /// The CPU twin and how many D steps it has taken (its minibatch cursor).
-    Cpu { gan: Box<GanCpu<f32>>, d_steps_done: u32 },
+    Cpu {
+        gan: Box<GanCpu<f32>>,
+        d_steps_done: u32,
+    },
 }
 
 impl GanEngine {
     /// A GAN of `arch` initialised from `seed` (or its generator from `weights`): on the GPU when
     /// `kernels` are given, else the CPU twin.
-    pub fn build(kernels: Option<&Kernels>, arch: GanArch, data: &RunData, batch: usize, seed: u64, knobs: GanKnobs, weights: Option<&[f32]>) -> Result<Self, SessionError> {
+    pub fn build(
+        kernels: Option<&Kernels>,
+        arch: GanArch,
+        data: &RunData,
+        batch: usize,
+        seed: u64,
+        knobs: GanKnobs,
+        weights: Option<&[f32]>,
+    ) -> Result<Self, SessionError> {
         let (g_init, d_init) = (initial(&arch.g_layout, seed, weights)?, arch.d_layout.init(seed.wrapping_add(1)));
         let rng_seed = fold_seed(seed);
         Ok(match kernels {

@@ -43,7 +43,10 @@ pub fn points_from_text(text: &str) -> Result<(Vec<[f32; 2]>, Vec<String>), Sess
         return Err(SessionError::Invalid("no points found: each line should hold two numbers, x and y (e.g. `0.5,-1.2`)".into()));
     }
     if points.len() > MAX_DRAWN {
-        notes.push(format!("{} points were read; the drawn set holds at most {MAX_DRAWN} (they travel in the link), so {MAX_DRAWN} were kept, evenly through the file", points.len()));
+        notes.push(format!(
+            "{} points were read; the drawn set holds at most {MAX_DRAWN} (they travel in the link), so {MAX_DRAWN} were kept, evenly through the file",
+            points.len()
+        ));
         points = (0..MAX_DRAWN).map(|i| points[i * points.len() / MAX_DRAWN]).collect();
     }
     fit_to_plane(&mut points, &mut notes);
@@ -78,10 +81,12 @@ mod tests {
     use super::*;
 
     fn ring(n: usize, radius: f32, centre: [f32; 2]) -> String {
-        (0..n).map(|i| {
-            let a = i as f32 / n as f32 * std::f32::consts::TAU;
-            format!("{},{}\n", centre[0] + radius * a.cos(), centre[1] + radius * a.sin())
-        }).collect()
+        (0..n)
+            .map(|i| {
+                let a = i as f32 / n as f32 * std::f32::consts::TAU;
+                format!("{},{}\n", centre[0] + radius * a.cos(), centre[1] + radius * a.sin())
+            })
+            .collect()
     }
 
     #[test]

@@ -15,7 +15,8 @@ pub const MAX_BYTES: usize = 64 << 20;
 /// Most history rows kept from a file.
 pub const MAX_HISTORY_ROWS: usize = 100_000;
 /// The history's columns, in order.
-pub const HISTORY_COLUMNS: [&str; 10] = ["step", "reconstruction", "kl", "penalty", "total", "train_neg_elbo", "test_neg_elbo", "d_loss", "g_loss", "d_accuracy"];
+pub const HISTORY_COLUMNS: [&str; 10] =
+    ["step", "reconstruction", "kl", "penalty", "total", "train_neg_elbo", "test_neg_elbo", "d_loss", "g_loss", "d_accuracy"];
 
 /// A saved run. Non-finite numbers are stored as `null`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -104,13 +105,21 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_with_a_message() {
-        for text in ["", "{}", "not json", "[1,2,3]", r#"{"format":"other","query":"","step":0,"history_columns":[],"history":[],"parameters":[]}"#,
+        for text in [
+            "",
+            "{}",
+            "not json",
+            "[1,2,3]",
+            r#"{"format":"other","query":"","step":0,"history_columns":[],"history":[],"parameters":[]}"#,
             r#"{"format":"latent-lab-run/1","query":"","step":0,"history_columns":[],"history":[[1,2]],"parameters":[]}"#,
-            r#"{"format":"latent-lab-run/1","query":"","step":0,"history_columns":[],"history":[],"parameters":[1,null]}"#] {
+            r#"{"format":"latent-lab-run/1","query":"","step":0,"history_columns":[],"history":[],"parameters":[1,null]}"#,
+        ] {
             let error = RunFile::parse(text).expect_err(text);
             assert!(error.to_string().starts_with("This run file cannot be used"), "{error}");
         }
-        let (_, config, notes) = RunFile::parse(r#"{"format":"latent-lab-run/1","query":"lr=99&evil=1","step":0,"history_columns":[],"history":[],"parameters":[]}"#).expect("parses");
+        let (_, config, notes) =
+            RunFile::parse(r#"{"format":"latent-lab-run/1","query":"lr=99&evil=1","step":0,"history_columns":[],"history":[],"parameters":[]}"#)
+                .expect("parses");
         assert_eq!(config.lr, 0.1);
         assert_eq!(notes.len(), 2, "{notes:?}");
     }
@@ -134,7 +143,9 @@ mod restore_tests {
         let (back, back_config, _) = RunFile::parse(&file.to_json()).expect("parses");
         let restored = VaeEngine::build(None, &back_config.vae_spec(), None, &data, 64, 1, back_config.vae_gan_knobs(), Some(&back.weights())).expect("builds");
         assert_eq!(pollster_free::block_on(restored.parameters()).expect("reads"), weights);
-        let error = VaeEngine::build(None, &back_config.vae_spec(), None, &data, 64, 1, back_config.vae_gan_knobs(), Some(&weights[1..])).err().expect("a short weight list is refused");
+        let error = VaeEngine::build(None, &back_config.vae_spec(), None, &data, 64, 1, back_config.vae_gan_knobs(), Some(&weights[1..]))
+            .err()
+            .expect("a short weight list is refused");
         assert!(error.to_string().contains("do not fit"), "{error}");
         let gan = LabConfig::defaults_for(ModelKind::Gan, config.dataset);
         assert!(GanEngine::build(None, gan.gan_spec().build().expect("arch"), &data, 64, 1, gan.gan_knobs(), Some(&weights)).is_err());

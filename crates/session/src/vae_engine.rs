@@ -4,9 +4,9 @@
 
 use latent_core::model::vae::{eval_chunks, prior_noise, EVAL_STREAM};
 use latent_core::model::{ParamLayout, StepMetrics, VaeArch, VaeCpu, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec, VaeSpec};
+use latent_core::rng::fold_seed;
 use latent_core::rng::RngStream;
 use latent_core::Matrix;
-use latent_core::rng::fold_seed;
 use latent_gpu::{EvalSplit, GpuVae, GpuVaeGan, Kernels};
 
 use crate::{RunData, SessionError};
@@ -24,7 +24,16 @@ impl VaeEngine {
     /// initialised from `seed` (or the encoder and decoder from `weights`, e.g. a saved run's); on
     /// the GPU when `kernels` are given, else as the CPU twin.
     #[allow(clippy::too_many_arguments)]
-    pub fn build(kernels: Option<&Kernels>, spec: &VaeSpec, discriminator_hidden: Option<Vec<usize>>, data: &RunData, batch: usize, seed: u64, knobs: VaeGanKnobs, weights: Option<&[f32]>) -> Result<Self, SessionError> {
+    pub fn build(
+        kernels: Option<&Kernels>,
+        spec: &VaeSpec,
+        discriminator_hidden: Option<Vec<usize>>,
+        data: &RunData,
+        batch: usize,
+        seed: u64,
+        knobs: VaeGanKnobs,
+        weights: Option<&[f32]>,
+    ) -> Result<Self, SessionError> {
         let rng_seed = fold_seed(seed);
         let Some(d_hidden) = discriminator_hidden else {
             let arch = spec.build()?;
@@ -38,7 +47,9 @@ impl VaeEngine {
         let (vae_init, d_init) = (initial(&arch.vae.layout, seed, weights)?, arch.d_layout.init(seed.wrapping_add(1)));
         Ok(match kernels {
             None => Self::CpuVaeGan(Box::new(VaeGanCpu::new(arch, &vae_init, &d_init, rng_seed)?)),
-            Some(kernels) => Self::GpuVaeGan(Box::new(GpuVaeGan::new(kernels, arch, &vae_init, &d_init, data.upload(kernels.context())?, batch, rng_seed, knobs)?)),
+            Some(kernels) => {
+                Self::GpuVaeGan(Box::new(GpuVaeGan::new(kernels, arch, &vae_init, &d_init, data.upload(kernels.context())?, batch, rng_seed, knobs)?))
+            }
         })
     }
 

@@ -13,8 +13,32 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 const KEYS: [&str; 26] = [
-    "model", "data", "train", "noise", "seed", "pts", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench",
-    "beta", "l2", "l1", "dropout", "lr", "batch", "dsteps", "gamma", "unknown", "",
+    "model",
+    "data",
+    "train",
+    "noise",
+    "seed",
+    "pts",
+    "hidden",
+    "activation",
+    "latent",
+    "early",
+    "embed",
+    "autoplay",
+    "engine",
+    "hide",
+    "lock",
+    "bench",
+    "beta",
+    "l2",
+    "l1",
+    "dropout",
+    "lr",
+    "batch",
+    "dsteps",
+    "gamma",
+    "unknown",
+    "",
 ];
 
 /// Values that hit the edges: huge, negative, non-finite, empty, lists, escapes, other keys' values.
@@ -100,7 +124,12 @@ fn run_file_text() -> impl Strategy<Value = String> {
     let valid = RunFile::new(&LabConfig::default(), 3, vec![[1.0; 10]], &[0.5, -0.5]).to_json();
     prop_oneof![
         ".{0,300}",
-        (query(), any::<u64>(), prop::collection::vec(prop::collection::vec(prop::option::of(any::<f64>()), 0..12), 0..5), prop::collection::vec(prop::option::of(any::<f32>()), 0..20))
+        (
+            query(),
+            any::<u64>(),
+            prop::collection::vec(prop::collection::vec(prop::option::of(any::<f64>()), 0..12), 0..5),
+            prop::collection::vec(prop::option::of(any::<f32>()), 0..20)
+        )
             .prop_map(|(query, step, history, parameters)| {
                 let file = RunFile { format: latent_session::run_file::FORMAT.into(), query, step, history_columns: Vec::new(), history, parameters };
                 file.to_json()
@@ -133,7 +162,12 @@ fn run_files_never_panic_and_stay_in_bounds() {
 
 /// Uploaded point files: lines of numbers in any units and separators, with junk mixed in.
 fn points_text() -> impl Strategy<Value = String> {
-    let number = prop_oneof![any::<f32>().prop_map(|v| v.to_string()), (-1e6f64..1e6).prop_map(|v| v.to_string()), "[-+]?[0-9]{0,3}\\.?[0-9]{0,3}(e[-+]?[0-9]{1,3})?", ".{0,6}"];
+    let number = prop_oneof![
+        any::<f32>().prop_map(|v| v.to_string()),
+        (-1e6f64..1e6).prop_map(|v| v.to_string()),
+        "[-+]?[0-9]{0,3}\\.?[0-9]{0,3}(e[-+]?[0-9]{1,3})?",
+        ".{0,6}"
+    ];
     let line = (number.clone(), "[,; \t]{1,2}", number).prop_map(|(x, sep, y)| format!("{x}{sep}{y}"));
     prop_oneof![".{0,300}", prop::collection::vec(line, 0..400).prop_map(|lines| lines.join("\n"))]
 }

@@ -88,14 +88,8 @@ impl Chromedriver {
 
     /// Opens a browser. `name` names the scenario: screenshots taken on a timeout are `<name>-timeout.png`.
     pub fn new_session(&self, name: &str, gpu: Gpu) -> Result<Session> {
-        let value = self
-            .wire
-            .post("/session", &capabilities(&self.chrome, gpu))
-            .with_context(|| format!("starting {} ({gpu:?})", self.chrome.display()))?;
-        let id = value
-            .get("sessionId")
-            .and_then(Value::as_str)
-            .with_context(|| format!("new session answer has no sessionId: {value}"))?;
+        let value = self.wire.post("/session", &capabilities(&self.chrome, gpu)).with_context(|| format!("starting {} ({gpu:?})", self.chrome.display()))?;
+        let id = value.get("sessionId").and_then(Value::as_str).with_context(|| format!("new session answer has no sessionId: {value}"))?;
         Ok(Session::new(self.wire.clone(), id.to_string(), name.to_string()))
     }
 }

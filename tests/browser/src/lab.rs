@@ -156,8 +156,5 @@ pub fn is_visible(session: &Session, css: &str) -> Result<bool> {
 pub fn query_params(session: &Session) -> Result<Vec<(String, String)>> {
     let pairs = session.eval("[...new URLSearchParams(location.search).entries()]")?;
     let pairs = pairs.as_array().context("URLSearchParams entries")?;
-    Ok(pairs
-        .iter()
-        .filter_map(|pair| Some((pair.get(0)?.as_str()?.to_string(), pair.get(1)?.as_str()?.to_string())))
-        .collect())
+    Ok(pairs.iter().filter_map(|pair| Some((pair.get(0)?.as_str()?.to_string(), pair.get(1)?.as_str()?.to_string()))).collect())
 }

@@ -45,10 +45,6 @@ impl Session {
 
     /// The `SEVERE` entries so far, except a missing favicon (the browser asks for one by itself).
     pub fn severe_errors(&self) -> Result<Vec<LogEntry>> {
-        Ok(self
-            .browser_log()?
-            .into_iter()
-            .filter(|entry| entry.is_severe() && !entry.message.contains("favicon.ico"))
-            .collect())
+        Ok(self.browser_log()?.into_iter().filter(|entry| entry.is_severe() && !entry.message.contains("favicon.ico")).collect())
     }
 }

@@ -61,8 +61,7 @@ impl TempDir {
     pub fn new(prefix: &str) -> Result<Self> {
         use std::sync::atomic::{AtomicU32, Ordering};
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         let unique = format!("{prefix}-{}-{nanos}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let dir = env::temp_dir().join(unique);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

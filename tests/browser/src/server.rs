@@ -58,9 +58,7 @@ impl StaticServer {
         let stop = Arc::new(AtomicBool::new(false));
         let accept = {
             let (site, stop) = (Arc::clone(&site), Arc::clone(&stop));
-            std::thread::Builder::new()
-                .name("static-server".into())
-                .spawn(move || accept_loop(&listener, &site, &stop))?
+            std::thread::Builder::new().name("static-server".into()).spawn(move || accept_loop(&listener, &site, &stop))?
         };
         Ok(Self { addr, site, stop, accept: Some(accept) })
     }
@@ -138,12 +136,7 @@ fn serve_one(mut stream: TcpStream, site: &Site) -> std::io::Result<()> {
     };
     let path = percent_decode(raw_path).unwrap_or_else(|| raw_path.to_string());
     let (status, content_type, body) = respond(site, &method, raw_path);
-    site.record.lock().unwrap_or_else(PoisonError::into_inner).push(Served {
-        method: method.clone(),
-        path,
-        query,
-        status,
-    });
+    site.record.lock().unwrap_or_else(PoisonError::into_inner).push(Served { method: method.clone(), path, query, status });
 
     let mut head = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
@@ -284,10 +277,7 @@ mod tests {
         assert!(raw_get(&server, "/sub/%2e%2e/%2e%2e/x")?.starts_with("HTTP/1.1 403"));
 
         let record = server.requests();
-        assert_eq!(
-            record[0],
-            Served { method: "GET".into(), path: "/".into(), query: Some("q=1".into()), status: 200 }
-        );
+        assert_eq!(record[0], Served { method: "GET".into(), path: "/".into(), query: Some("q=1".into()), status: 200 });
         assert_eq!(server.requested_paths()[..3], ["/", "/sub/a b.wasm", "/missing.js"]);
         Ok(())
     }

@@ -75,8 +75,7 @@ impl Session {
 
     /// Runs `body` as a function body in the page (`return` gives the result; `arguments` holds `args`).
     pub fn execute(&self, body: &str, args: &[Value]) -> Result<Value> {
-        self.post("/execute/sync", &json!({ "script": body, "args": args }))
-            .with_context(|| format!("running script: {}", one_line(body)))
+        self.post("/execute/sync", &json!({ "script": body, "args": args })).with_context(|| format!("running script: {}", one_line(body)))
     }
 
     /// The value of a JavaScript expression.
@@ -86,8 +85,7 @@ impl Session {
 
     /// Runs `body` as an async WebDriver script: it must call `arguments[arguments.length - 1](result)`.
     pub fn execute_async(&self, body: &str, args: &[Value]) -> Result<Value> {
-        self.post("/execute/async", &json!({ "script": body, "args": args }))
-            .with_context(|| format!("running async script: {}", one_line(body)))
+        self.post("/execute/async", &json!({ "script": body, "args": args })).with_context(|| format!("running async script: {}", one_line(body)))
     }
 
     /// Awaits a JavaScript expression that may be a promise; a rejection becomes an error.
@@ -107,9 +105,7 @@ impl Session {
 
     /// The first element matching a CSS selector.
     pub fn find(&self, css: &str) -> Result<Element> {
-        let value = self
-            .post("/element", &json!({ "using": "css selector", "value": css }))
-            .with_context(|| format!("finding {css}"))?;
+        let value = self.post("/element", &json!({ "using": "css selector", "value": css })).with_context(|| format!("finding {css}"))?;
         let id = value.get(ELEMENT_KEY).and_then(Value::as_str).with_context(|| format!("finding {css}: {value}"))?;
         Ok(Element { id: id.to_string() })
     }
@@ -135,8 +131,7 @@ impl Session {
 
     /// Resizes the browser window (headless: the viewport) to `width`×`height` CSS pixels.
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
-        self.post("/window/rect", &json!({ "width": width, "height": height }))
-            .with_context(|| format!("resizing the window to {width}x{height}"))?;
+        self.post("/window/rect", &json!({ "width": width, "height": height })).with_context(|| format!("resizing the window to {width}x{height}"))?;
         Ok(())
     }
 

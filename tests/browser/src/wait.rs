@@ -73,12 +73,7 @@ impl Session {
             }
             std::thread::sleep(poll.every);
         }
-        bail!(
-            "timed out after {:?} waiting for `{}`\n  last condition value: {last}{}",
-            poll.timeout,
-            one_line(label),
-            self.failure_context("timeout")
-        )
+        bail!("timed out after {:?} waiting for `{}`\n  last condition value: {last}{}", poll.timeout, one_line(label), self.failure_context("timeout"))
     }
 
     /// The diagnostic value, a screenshot and the console errors, for a failure message.

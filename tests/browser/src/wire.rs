@@ -23,8 +23,7 @@ pub(crate) struct Wire {
 impl Wire {
     /// A client for the chromedriver at `base` (`http://127.0.0.1:PORT`).
     pub(crate) fn new(base: String) -> Self {
-        let config =
-            ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(COMMAND_TIMEOUT)).build();
+        let config = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(COMMAND_TIMEOUT)).build();
         Self { agent: config.into(), base }
     }
 
@@ -43,23 +42,12 @@ impl Wire {
         self.finish("DELETE", path, response)
     }
 
-    fn finish(
-        &self,
-        method: &str,
-        path: &str,
-        response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<Value> {
-        let mut response =
-            response.with_context(|| format!("{method} {}{path}: chromedriver unreachable", self.base))?;
+    fn finish(&self, method: &str, path: &str, response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Value> {
+        let mut response = response.with_context(|| format!("{method} {}{path}: chromedriver unreachable", self.base))?;
         let status = response.status();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_string()
-            .with_context(|| format!("{method} {path}: reading chromedriver's answer"))?;
-        let json: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{method} {path}: HTTP {status}, not JSON: {}", clip(&text)))?;
+        let text =
+            response.body_mut().with_config().limit(MAX_BODY).read_to_string().with_context(|| format!("{method} {path}: reading chromedriver's answer"))?;
+        let json: Value = serde_json::from_str(&text).with_context(|| format!("{method} {path}: HTTP {status}, not JSON: {}", clip(&text)))?;
         let value = json.get("value").cloned().unwrap_or(Value::Null);
         if let Some(error) = value.get("error").and_then(Value::as_str) {
             let message = value.get("message").and_then(Value::as_str).unwrap_or("");

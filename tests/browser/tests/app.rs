@@ -38,11 +38,7 @@ fn start(name: &str, gpu: Gpu) -> Result<Scenario> {
 
 /// Ready or training, with the engine chosen.
 fn wait_ready(scenario: &Scenario) -> Result<LabStatus> {
-    lab::wait_for(
-        &scenario.session,
-        Poll::SCENARIO,
-        "(d.state === 'ready' || d.state === 'training') && d.engine && d.engine !== 'starting'",
-    )
+    lab::wait_for(&scenario.session, Poll::SCENARIO, "(d.state === 'ready' || d.state === 'training') && d.engine && d.engine !== 'starting'")
 }
 
 fn finite(value: Option<f64>, what: &str, status: &LabStatus) -> Result<f64> {
@@ -132,15 +128,7 @@ fn beta_slider_changes_kl() -> Result<()> {
 
 #[test]
 fn url_state_round_trips() -> Result<()> {
-    const STATE: [(&str, &str); 7] = [
-        ("model", "vae"),
-        ("beta", "4"),
-        ("lr", "0.003"),
-        ("hidden", "64,32"),
-        ("latent", "4"),
-        ("seed", "7"),
-        ("batch", "32"),
-    ];
+    const STATE: [(&str, &str); 7] = [("model", "vae"), ("beta", "4"), ("lr", "0.003"), ("hidden", "64,32"), ("latent", "4"), ("seed", "7"), ("batch", "32")];
     let s = start("url_state_round_trips", Gpu::WebGpu)?;
     let query: Vec<String> = STATE.iter().map(|(key, value)| format!("{key}={value}")).collect();
     s.open(&format!("/?{}", query.join("&")))?;
@@ -222,7 +210,11 @@ fn list(entries: &[latent_browser_tests::log::LogEntry]) -> String {
 /// The Content-Security-Policy the site ships in `_headers` (one source for hosts and this test).
 fn shipped_csp() -> Result<String> {
     let headers = std::fs::read_to_string(paths::dist_dir()?.join("_headers")).context("dist/_headers (from www/_headers)")?;
-    headers.lines().find_map(|l| l.trim().strip_prefix("Content-Security-Policy:")).map(|v| v.trim().to_string()).context("_headers has no Content-Security-Policy line")
+    headers
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Content-Security-Policy:"))
+        .map(|v| v.trim().to_string())
+        .context("_headers has no Content-Security-Policy line")
 }
 
 #[test]
@@ -297,7 +289,11 @@ fn diverged_run_pauses_and_resets() -> Result<()> {
     s.session.click_css("#reset")?;
     let reset = lab::wait_through_divergence(&s.session, Poll::SCENARIO, "d.state === 'ready' && num(d.step) === 0")?;
     println!("reset: {reset:?}");
-    ensure!(query_value(&s, "lr")?.as_deref() == Some("0.1") && query_value(&s, "hidden")?.as_deref() == Some("400"), "settings lost by the reset: {:?}", lab::query_params(&s.session)?);
+    ensure!(
+        query_value(&s, "lr")?.as_deref() == Some("0.1") && query_value(&s, "hidden")?.as_deref() == Some("400"),
+        "settings lost by the reset: {:?}",
+        lab::query_params(&s.session)?
+    );
     no_panic(&s)
 }
 
@@ -379,7 +375,11 @@ fn lesson_api_drives_the_page() -> Result<()> {
     ensure!(query_value(&s, "beta")?.as_deref() == Some("4"), "beta not applied: {:?}", lab::query_params(&s.session)?);
     ensure!(query_value(&s, "hidden")?.is_some_and(|h| h != "99999"), "hidden not clamped: {:?}", lab::query_params(&s.session)?);
     // Malformed requests are answered with the reason and change nothing.
-    for bad in [serde_json::json!({ "latentLab": 1, "action": "fly" }), serde_json::json!({ "latentLab": 2, "action": "play" }), serde_json::json!({ "latentLab": 1, "action": "set" })] {
+    for bad in [
+        serde_json::json!({ "latentLab": 1, "action": "fly" }),
+        serde_json::json!({ "latentLab": 2, "action": "play" }),
+        serde_json::json!({ "latentLab": 1, "action": "set" }),
+    ] {
         let reply = lesson_message(&s, bad.clone())?;
         ensure!(reply["ok"] == Value::Bool(false) && reply["message"].as_str().is_some_and(|m| !m.is_empty()), "{bad} → {reply}");
     }
@@ -409,10 +409,12 @@ fn uploaded_points_become_the_drawn_data() -> Result<()> {
     let dir = paths::repo_root().join("target/app-uploads");
     std::fs::create_dir_all(&dir)?;
     // 500 points of a ring in metres, with a header: read, thinned to the 200 a link holds, rescaled.
-    let ring: String = (0..500).map(|i| {
-        let a = i as f64 / 500.0 * std::f64::consts::TAU;
-        format!("{:.3},{:.3}\n", 120.0 + 80.0 * a.cos(), -40.0 + 80.0 * a.sin())
-    }).collect();
+    let ring: String = (0..500)
+        .map(|i| {
+            let a = i as f64 / 500.0 * std::f64::consts::TAU;
+            format!("{:.3},{:.3}\n", 120.0 + 80.0 * a.cos(), -40.0 + 80.0 * a.sin())
+        })
+        .collect();
     let good = dir.join("ring.csv");
     std::fs::write(&good, format!("x,y\n{ring}"))?;
     choose_points_file(&s, &good, "Loaded 200 points")?;

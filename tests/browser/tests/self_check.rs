@@ -81,11 +81,7 @@ fn check_page(session: &Session, server: &StaticServer) -> Result<()> {
     ensure!(session.eval("document.getElementById('out').textContent")? == "poked", "click had no effect");
 
     let errors = session.severe_errors()?;
-    ensure!(
-        errors.iter().any(|e| e.message.contains("self-check-console-error")),
-        "console.error not captured; log: {:?}",
-        session.browser_log()?
-    );
+    ensure!(errors.iter().any(|e| e.message.contains("self-check-console-error")), "console.error not captured; log: {:?}", session.browser_log()?);
 
     let paths = server.requested_paths();
     for expected in ["/index.html", "/app.js", "/style.css", "/data.bin", "/probe.wasm", "/data.json", "/"] {
@@ -139,10 +135,7 @@ fn harness_self_check() -> Result<()> {
     let plain = scenario.driver().new_session("self-check-no-webgpu", Gpu::NoWebGpu)?;
     plain.navigate(&scenario.server.url("/index.html"))?;
     let adapter = plain.eval_async(ADAPTER)?;
-    ensure!(
-        adapter == Value::Null || adapter == "no navigator.gpu",
-        "the no-WebGPU session still gets an adapter: {adapter}"
-    );
+    ensure!(adapter == Value::Null || adapter == "no navigator.gpu", "the no-WebGPU session still gets an adapter: {adapter}");
     println!("no-WebGPU session adapter: {adapter}");
     drop(plain);
 

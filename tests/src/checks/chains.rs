@@ -3,12 +3,12 @@
 
 use latent_core::finite_diff;
 use latent_core::ops::matmul::{matmul, Epilogue, MatmulForm};
+use latent_core::ops::optimizer::AdamConfig;
 use latent_core::ops::{loss, vae as cpu_vae};
 use latent_core::rng::RngStream;
 use latent_core::{Activation, Matrix};
 use latent_gpu::ops::{DropoutSpec, GatherSpec, GpuEpilogue, MatmulSpec, ParamRange, ReparamSpec};
 use latent_gpu::{GpuError, GpuTensor, Schedule};
-use latent_core::ops::optimizer::AdamConfig;
 
 use crate::harness::{compare_gradient, dot, Check, Harness, Inputs};
 
@@ -58,7 +58,8 @@ pub async fn chain_linear_activation_loss(h: &Harness) -> Check {
     let (gx, gw1, gb1, gw2, gb2, gt) = (t("x", &x)?, t("w1", &w1)?, t("b1", &b1)?, t("w2", &w2)?, t("b2", &b2)?, t("targets", &targets)?);
     let z = |label: &str, r: usize, c: usize| h.zeros(label, r, c);
     let (h1, logits, dlogits) = (z("h1", batch, hidden)?, z("logits", batch, n_out)?, z("dlogits", batch, n_out)?);
-    let (dw2, db2, dh1, dw1, db1, dx) = (z("dw2", hidden, n_out)?, z("db2", 1, n_out)?, z("dh1", batch, hidden)?, z("dw1", n_in, hidden)?, z("db1", 1, hidden)?, z("dx", batch, n_in)?);
+    let (dw2, db2, dh1, dw1, db1, dx) =
+        (z("dw2", hidden, n_out)?, z("db2", 1, n_out)?, z("dh1", batch, hidden)?, z("dw1", n_in, hidden)?, z("db1", 1, hidden)?, z("dx", batch, n_in)?);
     let k = &h.kernels;
     h.run([
         k.matmul(&gx, &gw1, &h1, MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &gb1, activation: Activation::Tanh })),
@@ -135,20 +136,38 @@ fn tiny_vae(h: &Harness, seed: u32) -> Result<TinyVae, GpuError> {
     let indices = ctx.upload_u32("indices", 1, n, &(0..n as u32).rev().collect::<Vec<_>>())?;
     let counters = ctx.upload_u32("counters", 1, 1, &[0])?;
     let param = |label: &str, r: usize, c: usize, inputs: &mut Inputs| ctx.upload_f32(label, r, c, &inputs.matrix(r, c, -0.4, 0.4).to_f32());
-    let (we, be, wd, bd) = (param("w_enc", pixels, 2 * latent, &mut inputs)?, param("b_enc", 1, 2 * latent, &mut inputs)?, param("w_dec", latent, pixels, &mut inputs)?, param("b_dec", 1, pixels, &mut inputs)?);
+    let (we, be, wd, bd) = (
+        param("w_enc", pixels, 2 * latent, &mut inputs)?,
+        param("b_enc", 1, 2 * latent, &mut inputs)?,
+        param("w_dec", latent, pixels, &mut inputs)?,
+        param("b_dec", 1, pixels, &mut inputs)?,
+    );
     let z = |label: &str, r: usize, c: usize| ctx.zeros(label, r, c);
-    let (x, hm, zt, eps, zd, mask) = (z("x", batch, pixels)?, z("h", batch, 2 * latent)?, z("z", batch, latent)?, z("eps", batch, latent)?, z("z_dropped", batch, latent)?, z("mask", batch, latent)?);
+    let (x, hm, zt, eps, zd, mask) = (
+        z("x", batch, pixels)?,
+        z("h", batch, 2 * latent)?,
+        z("z", batch, latent)?,
+        z("eps", batch, latent)?,
+        z("z_dropped", batch, latent)?,
+        z("mask", batch, latent)?,
+    );
     let (logits, per_row, kl_dim, metrics) = (z("logits", batch, pixels)?, z("per_row", batch, 1)?, z("kl_per_dim", 1, latent)?, z("metrics", 1, 2)?);
     let (dlogits, dzd, dz, dh) = (z("dlogits", batch, pixels)?, z("dz_dropped", batch, latent)?, z("dz", batch, latent)?, z("dh", batch, 2 * latent)?);
     let grads: Vec<GpuTensor> = [&we, &be, &wd, &bd].iter().map(|p| z(&format!("d{}", p.label()), p.rows(), p.cols())).collect::<Result<_, _>>()?;
-    let moments: Vec<GpuTensor> = [&we, &be, &wd, &bd].iter().flat_map(|p| [z("m", p.rows(), p.cols()), z("v", p.rows(), p.cols())]).collect::<Result<_, _>>()?;
+    let moments: Vec<GpuTensor> =
+        [&we, &be, &wd, &bd].iter().flat_map(|p| [z("m", p.rows(), p.cols()), z("v", p.rows(), p.cols())]).collect::<Result<_, _>>()?;
     let scale = 1.0 / batch as f32;
     let mut s = Schedule::new("tiny vae step");
     s.push(k.gather_u8(&data, &indices, &counters, &x, GatherSpec { index_base: 0, cursor_counter: Some(0) })?);
     s.push(k.matmul(&x, &we, &hm, MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &be, activation: Activation::Identity }))?);
     s.push(k.reparam_forward(&hm, &zt, &eps, &counters, ReparamSpec { seed, stream: 1, counter_index: 0, sample: true })?);
     s.push(k.dropout_forward(&zt, &zd, &mask, &counters, DropoutSpec { p: 0.2, seed, stream: 2, counter_index: 0 })?);
-    s.push(k.matmul(&zd, &wd, &logits, MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &bd, activation: Activation::Identity }))?);
+    s.push(k.matmul(
+        &zd,
+        &wd,
+        &logits,
+        MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &bd, activation: Activation::Identity }),
+    )?);
     s.push(k.bce_forward(&logits, &x, &per_row)?);
     s.push(k.sum_all(&per_row, &metrics, 0, scale, false)?);
     s.push(k.kl_forward(&hm, &kl_dim, scale)?);
@@ -163,7 +182,16 @@ fn tiny_vae(h: &Harness, seed: u32) -> Result<TinyVae, GpuError> {
     s.push(k.matmul(&x, &dh, &grads[0], MatmulSpec::new(MatmulForm::Tn))?);
     s.push(k.column_sums(&dh, &grads[1], 1.0, false)?);
     for (i, p) in [&we, &be, &wd, &bd].into_iter().enumerate() {
-        s.push(k.adam(p, &grads[i], &moments[2 * i], &moments[2 * i + 1], &counters, 0, ParamRange::all(p), AdamConfig { lr: 0.01, ..AdamConfig::default() })?);
+        s.push(k.adam(
+            p,
+            &grads[i],
+            &moments[2 * i],
+            &moments[2 * i + 1],
+            &counters,
+            0,
+            ParamRange::all(p),
+            AdamConfig { lr: 0.01, ..AdamConfig::default() },
+        )?);
     }
     s.push(k.advance_counter(&counters, 0, 1)?);
     let mut keep = vec![data, indices, counters, x, hm, zt, eps, zd, mask, logits, per_row, kl_dim, dlogits, dzd, dz, dh];

@@ -26,7 +26,8 @@ pub async fn model_churn_leaves_nothing(_shared: &Harness) -> Check {
     let mut peak = before;
     for n in 0..REBUILDS {
         let width = 4 + n % 13;
-        let spec = VaeSpec { data_dim: dim, hidden: vec![width; 1 + n % 3], latent: 1 + n % 4, activation: Activation::Relu, likelihood: Likelihood::Bernoulli };
+        let spec =
+            VaeSpec { data_dim: dim, hidden: vec![width; 1 + n % 3], latent: 1 + n % 4, activation: Activation::Relu, likelihood: Likelihood::Bernoulli };
         // The ledger while the model is alive, so the peak shows that it counts.
         let live = match n % 3 {
             0 => {
@@ -39,7 +40,9 @@ pub async fn model_churn_leaves_nothing(_shared: &Harness) -> Check {
                 h.ctx.allocations()
             }
             1 => {
-                let arch = GanSpec { data_dim: 2, latent: 2, generator_hidden: vec![width, width], discriminator_hidden: vec![width], ..GanSpec::toy_2d() }.build().map_err(|e| e.to_string())?;
+                let arch = GanSpec { data_dim: 2, latent: 2, generator_hidden: vec![width, width], discriminator_hidden: vec![width], ..GanSpec::toy_2d() }
+                    .build()
+                    .map_err(|e| e.to_string())?;
                 let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
                 let data = GpuDataset::points(&h.ctx, 2, &points, &indices, &indices).map_err(e)?;
                 let gan = GpuGan::new(&h.kernels, arch, &g, &d, data, batch, 1, GanKnobs::default()).map_err(e)?;

@@ -1,8 +1,8 @@
 //! Pipeline creation on the adapter at hand, and errors that come back as values (never a panic or
 //! a GPU validation error).
 
-use latent_core::ops::MatmulForm;
 use latent_core::ops::optimizer::AdamConfig;
+use latent_core::ops::MatmulForm;
 use latent_gpu::ops::{DropoutSpec, MatmulSpec, ParamRange};
 use latent_gpu::{GpuError, MatmulVariant};
 

@@ -1,7 +1,7 @@
 //! Faults that must come back as values: no adapter at all, and a device lost mid-session.
 
-use latent_gpu::ops::MatmulSpec;
 use latent_core::ops::MatmulForm;
+use latent_gpu::ops::MatmulSpec;
 use latent_gpu::{readback, GpuContext, GpuError, Schedule};
 
 use crate::harness::{yield_to_event_loop, Check, Harness};

@@ -33,9 +33,7 @@ pub async fn loss_bce(h: &Harness) -> Check {
     let (gs, gst) = (h.upload("logits", &small)?, h.upload("targets", &small_t)?);
     let g = h.zeros("grad", 3, 5)?;
     h.run([h.kernels.bce_backward(&gs, &gst, &g, 1.0, false)])?;
-    let fd = finite_diff::gradient(&small.data, 1e-5, |l| {
-        sum(&loss::bce_with_logits_rows(&Matrix { rows: 3, cols: 5, data: l.to_vec() }, &small_t))
-    });
+    let fd = finite_diff::gradient(&small.data, 1e-5, |l| sum(&loss::bce_with_logits_rows(&Matrix { rows: 3, cols: 5, data: l.to_vec() }, &small_t)));
     compare_gradient("bce backward vs finite differences", &h.read(&g).await?, &fd)
 }
 
@@ -49,18 +47,13 @@ pub async fn loss_gaussian(h: &Harness) -> Check {
     let (go, gt) = (h.upload("outputs", &outputs)?, h.upload("targets", &targets)?);
     let per_row = h.zeros("per_row", rows, 1)?;
     let grad = h.upload("grad", &prior)?;
-    h.run([
-        h.kernels.gaussian_forward(&go, &gt, &per_row, inv_var as f32),
-        h.kernels.gaussian_backward(&go, &gt, &grad, inv_var as f32, 0.5, true),
-    ])?;
+    h.run([h.kernels.gaussian_forward(&go, &gt, &per_row, inv_var as f32), h.kernels.gaussian_backward(&go, &gt, &grad, inv_var as f32, 0.5, true)])?;
     compare("gaussian forward", &h.read(&per_row).await?, &loss::gaussian_rows(&outputs, &targets, inv_var), None, Tolerance::F32)?;
     let g = loss::gaussian_grad(&outputs, &targets, inv_var, 0.5);
     let expected: Vec<f64> = g.data.iter().zip(&prior.data).map(|(a, b)| a + b).collect();
     let grad_gpu = h.read(&grad).await?;
     compare("gaussian backward (accumulate)", &grad_gpu, &expected, None, Tolerance::F32)?;
-    let fd = finite_diff::gradient(&outputs.data, 1e-5, |y| {
-        0.5 * sum(&loss::gaussian_rows(&Matrix { rows, cols, data: y.to_vec() }, &targets, inv_var))
-    });
+    let fd = finite_diff::gradient(&outputs.data, 1e-5, |y| 0.5 * sum(&loss::gaussian_rows(&Matrix { rows, cols, data: y.to_vec() }, &targets, inv_var)));
     let only: Vec<f32> = grad_gpu.iter().zip(&prior.data).map(|(&g, &p)| (f64::from(g) - p) as f32).collect();
     compare_gradient("gaussian backward vs finite differences", &only, &fd)
 }
@@ -81,7 +74,13 @@ pub async fn loss_gan(h: &Harness) -> Check {
         compare(&format!("gan {label:?} forward"), &h.read(&loss_rows).await?, &expected_loss, Some(&bound), Tolerance::TRANSCENDENTAL)?;
         compare(&format!("gan {label:?} accuracy"), &h.read(&correct).await?, &expected_correct, None, Tolerance::EXACT)?;
         let grad_gpu = h.read(&grad).await?;
-        compare(&format!("gan {label:?} backward"), &grad_gpu, &loss::gan_grad(&logits, value, scale).data, Some(&vec![scale; rows]), Tolerance::TRANSCENDENTAL)?;
+        compare(
+            &format!("gan {label:?} backward"),
+            &grad_gpu,
+            &loss::gan_grad(&logits, value, scale).data,
+            Some(&vec![scale; rows]),
+            Tolerance::TRANSCENDENTAL,
+        )?;
     }
     // Finite differences of the non-saturating generator loss on moderate logits.
     let small = inputs.matrix(9, 1, -5.0, 5.0);

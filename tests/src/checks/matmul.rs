@@ -69,7 +69,8 @@ pub async fn matmul_epilogues(h: &Harness) -> Check {
                         let c = h.upload("c", &prior)?;
                         let spec = MatmulSpec::new(form).variant(variant).epilogue(gpu_epilogue).accumulate(accumulate);
                         h.run([h.kernels.matmul(&ga, &gb, &c, spec)])?;
-                        let what = format!("{} {} {:?}/{} accumulate={accumulate}", variant.name(), form.name(), gpu_epilogue_name(&gpu_epilogue), activation.name());
+                        let what =
+                            format!("{} {} {:?}/{} accumulate={accumulate}", variant.name(), form.name(), gpu_epilogue_name(&gpu_epilogue), activation.name());
                         // Epilogue outputs are O(1); bound by the dot product's scale plus |result|.
                         let bound: Vec<f64> = scale.data.iter().zip(&expected.data).map(|(s, e)| s + e.abs() + 1.0).collect();
                         compare(&what, &h.read(&c).await?, &expected.data, Some(&bound), Tolerance::TRANSCENDENTAL)?;
@@ -98,13 +99,15 @@ pub async fn matmul_fused_dropout(h: &Harness) -> Check {
 
     let mut inputs = Inputs::new(20);
     let (m, k, n, step, p) = (33, 70, 45, 9u32, 0.3f32);
-    let (x, w, bias, upstream) = (inputs.matrix(m, k, -1.0, 1.0), inputs.matrix(k, n, -0.3, 0.3), inputs.matrix(1, n, -0.2, 0.2), inputs.matrix(m, n, -1.0, 1.0));
+    let (x, w, bias, upstream) =
+        (inputs.matrix(m, k, -1.0, 1.0), inputs.matrix(k, n, -0.3, 0.3), inputs.matrix(1, n, -0.2, 0.2), inputs.matrix(m, n, -1.0, 1.0));
     let w_next = inputs.matrix(n, n, -0.3, 0.3);
     let rng = RngStream::new(5, 21);
     let mask: Vec<f64> = cpu_dropout::mask(rng, m * n, p, step);
     let counters = h.counters(&[0, step])?;
     let spec = DropoutSpec { p, seed: rng.seed, stream: rng.stream, counter_index: 1 };
-    let (gx, gw, gb, gup, gwn) = (h.upload("x", &x)?, h.upload("w", &w)?, h.upload("bias", &bias)?, h.upload("upstream", &upstream)?, h.upload("w_next", &w_next)?);
+    let (gx, gw, gb, gup, gwn) =
+        (h.upload("x", &x)?, h.upload("w", &w)?, h.upload("bias", &bias)?, h.upload("upstream", &upstream)?, h.upload("w_next", &w_next)?);
     for activation in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
         let (y, d_pre) = (h.zeros("y", m, n)?, h.zeros("d_pre", m, n)?);
         let forward = MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &gb, activation }).dropout(spec, &counters);
@@ -117,7 +120,8 @@ pub async fn matmul_fused_dropout(h: &Harness) -> Check {
         compare(&format!("dropout forward {}", activation.name()), &h.read(&y).await?, &expected_y, None, Tolerance::TRANSCENDENTAL)?;
         let mut through = Matrix::zeros(m, n);
         matmul(&upstream, &w_next, MatmulForm::Nt, Epilogue::None, false, &mut through).map_err(|e| e.to_string())?;
-        let expected_d: Vec<f64> = through.data.iter().zip(&mask).zip(&plain.data).map(|((g, mk), yv)| g * mk * activation.derivative_from_output(*yv)).collect();
+        let expected_d: Vec<f64> =
+            through.data.iter().zip(&mask).zip(&plain.data).map(|((g, mk), yv)| g * mk * activation.derivative_from_output(*yv)).collect();
         let bound: Vec<f64> = through.data.iter().map(|g| g.abs() * 2.0 + 1e-3).collect();
         compare(&format!("dropout backward {}", activation.name()), &h.read(&d_pre).await?, &expected_d, Some(&bound), Tolerance::TRANSCENDENTAL)?;
     }

@@ -12,8 +12,8 @@ mod models;
 mod pointwise;
 mod training;
 mod vae;
-mod vae_views;
 mod vae_gan;
+mod vae_views;
 
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
 pub use churn::model_churn_leaves_nothing;
@@ -25,8 +25,8 @@ pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_c
 pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
 pub use vae::{dropout, kl, reparam};
-pub use vae_views::vae_views_match_cpu_twin;
 pub use vae_gan::{vae_gan_at_gamma_zero_is_the_vae, vae_gan_matches_cpu_twin};
+pub use vae_views::vae_views_match_cpu_twin;
 
 /// Calls `$m!(name, name, ...)` with every check, so each test binary lists all of them without
 /// repeating the list (a new check runs natively and in the browser at once).

@@ -40,8 +40,7 @@ pub async fn vae_matches_cpu_twin(h: &Harness) -> Check {
             knobs.sgd = Some(SgdConfig { lr: 0.02, momentum: 0.9 });
             gpu.set_knobs(knobs).map_err(|e| e.to_string())?;
         }
-        let x = Matrix::from_vec(batch, dim, gather_u8::<f32>(&bytes, dim, &indices, 0, step, batch))
-            .ok_or("gathered batch has the wrong length")?;
+        let x = Matrix::from_vec(batch, dim, gather_u8::<f32>(&bytes, dim, &indices, 0, step, batch)).ok_or("gathered batch has the wrong length")?;
         let expected = cpu.train_step(&x, knobs).map_err(|e| e.to_string())?;
         gpu.train(1).map_err(|e| e.to_string())?;
         let got = gpu.metrics().await.map_err(|e| e.to_string())?;
@@ -172,7 +171,10 @@ pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
                 return Err(format!("round {round}: GPU {name} {a} vs CPU {b}"));
             }
         }
-        for (name, a, b) in [("D accuracy on real", got.discriminator.accuracy_real, expected_d.accuracy_real), ("D accuracy on fakes", got.discriminator.accuracy_fake, expected_d.accuracy_fake)] {
+        for (name, a, b) in [
+            ("D accuracy on real", got.discriminator.accuracy_real, expected_d.accuracy_real),
+            ("D accuracy on fakes", got.discriminator.accuracy_fake, expected_d.accuracy_fake),
+        ] {
             if (a - b).abs() > 1.0 / batch as f64 + 1e-6 {
                 return Err(format!("round {round}: GPU {name} {a} vs CPU {b}"));
             }
@@ -211,7 +213,12 @@ pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
     let generated = gpu.generate(&codes.data).await.map_err(|e| e.to_string())?;
     let expected = cpu.generate(&codes).map_err(|e| e.to_string())?.data;
     if generated.len() != expected.len() || generated.iter().zip(&expected).any(|(a, b)| (a - b).abs() > 1e-3 * (1.0 + b.abs())) {
-        return Err(format!("G on {} codes: GPU and CPU differ (first values {:?} vs {:?})", grid.len(), &generated[..4.min(generated.len())], &expected[..4.min(expected.len())]));
+        return Err(format!(
+            "G on {} codes: GPU and CPU differ (first values {:?} vs {:?})",
+            grid.len(),
+            &generated[..4.min(generated.len())],
+            &expected[..4.min(expected.len())]
+        ));
     }
     h.no_gpu_errors()
 }

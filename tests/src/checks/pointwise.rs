@@ -26,16 +26,10 @@ pub async fn activations(h: &Harness) -> Check {
         let dx = h.upload("dx", &prior)?;
         h.run([h.kernels.activation_backward(&gy_out, &gup, &dx, activation, true)])?;
         let dx_gpu = h.read(&dx).await?;
-        let expected: Vec<f64> = y_gpu
-            .iter()
-            .zip(&upstream.data)
-            .zip(&prior.data)
-            .map(|((&yv, &u), &p)| p + u * activation.derivative_from_output(f64::from(yv)))
-            .collect();
+        let expected: Vec<f64> =
+            y_gpu.iter().zip(&upstream.data).zip(&prior.data).map(|((&yv, &u), &p)| p + u * activation.derivative_from_output(f64::from(yv))).collect();
         compare(&format!("{} backward (accumulate)", activation.name()), &dx_gpu, &expected, None, Tolerance::TRANSCENDENTAL)?;
-        let fd = finite_diff::gradient(&x.data, 1e-5, |xs| {
-            dot(&upstream.data, &xs.iter().map(|&v| activation.apply(v)).collect::<Vec<_>>())
-        });
+        let fd = finite_diff::gradient(&x.data, 1e-5, |xs| dot(&upstream.data, &xs.iter().map(|&v| activation.apply(v)).collect::<Vec<_>>()));
         let dx_only: Vec<f32> = dx_gpu.iter().zip(&prior.data).map(|(&g, &p)| (f64::from(g) - p) as f32).collect();
         compare_gradient(&format!("{} backward vs finite differences", activation.name()), &dx_only, &fd)?;
     }

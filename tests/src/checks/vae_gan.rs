@@ -57,7 +57,10 @@ pub async fn vae_gan_matches_cpu_twin(h: &Harness) -> Check {
                 return Err(format!("round {round}: GPU {name} {a} vs CPU {b} (relative gap {:.2e})", relative_gap(a, b)));
             }
         }
-        for (name, a, b) in [("D accuracy on real", got.discriminator.accuracy_real, expected.discriminator.accuracy_real), ("D accuracy on fakes", got.discriminator.accuracy_fake, expected.discriminator.accuracy_fake)] {
+        for (name, a, b) in [
+            ("D accuracy on real", got.discriminator.accuracy_real, expected.discriminator.accuracy_real),
+            ("D accuracy on fakes", got.discriminator.accuracy_fake, expected.discriminator.accuracy_fake),
+        ] {
             if (a - b).abs() > 1.0 / batch as f64 + 1e-6 {
                 return Err(format!("round {round}: GPU {name} {a} vs CPU {b}"));
             }

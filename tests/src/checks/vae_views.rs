@@ -78,7 +78,9 @@ pub async fn vae_views_match_cpu_twin(h: &Harness) -> Check {
     let decoded = gpu.decode(&z).await.map_err(|e| e.to_string())?;
     let expected = cpu.decode(&Matrix::from_vec(11, latent, z.clone()).ok_or("bad codes")?).map_err(|e| e.to_string())?;
     close("decode", &decoded, &expected.data, 1e-4)?;
-    for (what, bad) in [("empty", vec![]), ("NaN", vec![f32::NAN; latent]), ("ragged", vec![0.0; latent + 1]), ("too many", vec![0.0; (MAX_DECODE_ROWS + 1) * latent])] {
+    for (what, bad) in
+        [("empty", vec![]), ("NaN", vec![f32::NAN; latent]), ("ragged", vec![0.0; latent + 1]), ("too many", vec![0.0; (MAX_DECODE_ROWS + 1) * latent])]
+    {
         if gpu.decode(&bad).await.is_ok() {
             return Err(format!("decode accepted {what} codes"));
         }

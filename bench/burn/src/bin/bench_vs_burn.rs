@@ -36,7 +36,12 @@ fn main() -> anyhow::Result<()> {
     for round in 1..=options.rounds {
         for engine in ENGINES {
             let line = run_once(&runner, engine, options.steps)?;
-            eprintln!("round {round}/{} {engine:>6}: {:.2} steps/s, first step after {:.2} s", options.rounds, num(&line, "steps_per_s"), num(&line, "time_to_first_step_s"));
+            eprintln!(
+                "round {round}/{} {engine:>6}: {:.2} steps/s, first step after {:.2} s",
+                options.rounds,
+                num(&line, "steps_per_s"),
+                num(&line, "time_to_first_step_s")
+            );
             println!("{line}");
             runs.push(line);
         }
@@ -50,7 +55,8 @@ fn parse_args() -> anyhow::Result<Options> {
     let mut options = Options { rounds: 3, steps: 20, keep_cache: false };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| -> anyhow::Result<usize> { args.next().context(USAGE)?.parse().with_context(|| format!("{name} takes a positive integer")) };
+        let mut value =
+            |name: &str| -> anyhow::Result<usize> { args.next().context(USAGE)?.parse().with_context(|| format!("{name} takes a positive integer")) };
         match arg.as_str() {
             "--rounds" => options.rounds = value("--rounds")?,
             "--steps" => options.steps = value("--steps")?,
@@ -82,10 +88,8 @@ fn clear_autotune_cache(bin_dir: &Path) -> anyhow::Result<()> {
 
 /// One measurement in a fresh process; its JSON line.
 fn run_once(runner: &Path, engine: &str, steps: usize) -> anyhow::Result<Value> {
-    let output = Command::new(runner)
-        .args(["--engine", engine, "--steps", &steps.to_string()])
-        .output()
-        .with_context(|| format!("starting {}", runner.display()))?;
+    let output =
+        Command::new(runner).args(["--engine", engine, "--steps", &steps.to_string()]).output().with_context(|| format!("starting {}", runner.display()))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         bail!("bench-run --engine {engine} failed ({}):\n{}{}", output.status, stdout, String::from_utf8_lossy(&output.stderr));
@@ -142,11 +146,18 @@ fn print_table(runs: &[Value], options: &Options) -> anyhow::Result<()> {
     println!("| --- | --- | --- | --- |");
     println!("| steps/s, median (higher is better) | {our_rate:.2} | {burn_rate:.2} | {:.2}× |", our_rate / burn_rate);
     println!("| steps/s, per round | {} | {} | |", list(&ours, "steps_per_s", 2), list(&burn, "steps_per_s", 2));
-    println!("| time to first step (s, from process start), median (lower is better) | {our_first_s:.2} | {burn_first_s:.2} | {:.2}× |", our_first_s / burn_first_s);
+    println!(
+        "| time to first step (s, from process start), median (lower is better) | {our_first_s:.2} | {burn_first_s:.2} | {:.2}× |",
+        our_first_s / burn_first_s
+    );
     println!("| time to first step, per round | {} | {} | |", list(&ours, "time_to_first_step_s", 2), list(&burn, "time_to_first_step_s", 2));
     println!("| loss, first step → mean of the last readback's steps (nats/example) | {} | {} | |", losses(&ours), losses(&burn));
     println!("| parameters | {:.0} | {:.0} | |", num(our_first, "parameters"), num(burn_first, "parameters"));
-    println!("| data per step | on-GPU gather, no upload | host gather + upload: {:.2} ms host/step, {:.2} ms probe incl. sync | |", median_of(&burn, "batch_host_ms_per_step"), median_of(&burn, "batch_upload_probe_ms"));
+    println!(
+        "| data per step | on-GPU gather, no upload | host gather + upload: {:.2} ms host/step, {:.2} ms probe incl. sync | |",
+        median_of(&burn, "batch_host_ms_per_step"),
+        median_of(&burn, "batch_upload_probe_ms")
+    );
     println!("| dispatches per step | {} | fused by burn | |", num(our_first, "dispatches_per_step"));
     println!("| burn autotune cache, per round | | {} | |", burn.iter().map(|r| text(r, "autotune_cache")).collect::<Vec<_>>().join(", "));
     Ok(())

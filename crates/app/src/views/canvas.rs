@@ -76,10 +76,15 @@ pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u
 /// The index of the point nearest canvas pixel (x, y), as [`draw_scatter`] placed them.
 pub fn nearest_point(points: &[[f32; 2]], x: f64, y: f64, size: f64) -> Option<usize> {
     let reach = reach_of(points);
-    points.iter().enumerate().map(|(i, p)| {
-        let (px, py) = to_pixel(*p, reach, size);
-        (i, (px - x).powi(2) + (py - y).powi(2))
-    }).min_by(|a, b| a.1.total_cmp(&b.1)).map(|(i, _)| i)
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (px, py) = to_pixel(*p, reach, size);
+            (i, (px - x).powi(2) + (py - y).powi(2))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
 }
 
 /// The 2D data plane over [−3, 3]²: σ(D) as a heat map (red = D says real, blue = fake) when
@@ -92,7 +97,11 @@ pub fn draw_plane(canvas: &HtmlCanvasElement, heat: &[f32], heat_side: usize, re
         for (i, &p) in heat.iter().enumerate() {
             let (col, row) = (i % heat_side, i / heat_side);
             let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.5 };
-            let (r, g, b) = if p >= 0.5 { (255.0, 255.0 - (p - 0.5) * 300.0, 255.0 - (p - 0.5) * 300.0) } else { (255.0 - (0.5 - p) * 300.0, 255.0 - (0.5 - p) * 200.0, 255.0) };
+            let (r, g, b) = if p >= 0.5 {
+                (255.0, 255.0 - (p - 0.5) * 300.0, 255.0 - (p - 0.5) * 300.0)
+            } else {
+                (255.0 - (0.5 - p) * 300.0, 255.0 - (0.5 - p) * 200.0, 255.0)
+            };
             ctx.set_fill_style_str(&format!("rgb({r:.0},{g:.0},{b:.0})"));
             ctx.fill_rect(col as f64 * cell, row as f64 * cell, cell + 0.5, cell + 0.5);
         }

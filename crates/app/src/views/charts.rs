@@ -70,21 +70,36 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
         let series = series_for(model());
         lab.history.with(|history| {
             let transform = |v: f64| if log { (v > 0.0).then(|| v.log10()) } else { Some(v) };
-            let values: Vec<f64> = series.iter().flat_map(|s| history.iter().filter_map(|p| (s.value)(p)).filter(|v| v.is_finite()).filter_map(transform)).collect();
+            let values: Vec<f64> =
+                series.iter().flat_map(|s| history.iter().filter_map(|p| (s.value)(p)).filter(|v| v.is_finite()).filter_map(transform)).collect();
             let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-            let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else if lo.is_finite() { (lo - 1.0, lo + 1.0) } else { (0.0, 1.0) };
+            let (lo, hi) = if lo.is_finite() && hi > lo {
+                (lo, hi)
+            } else if lo.is_finite() {
+                (lo - 1.0, lo + 1.0)
+            } else {
+                (0.0, 1.0)
+            };
             let last_step = history.last().map_or(1, |p| p.step).max(1) as f64;
             let x = |step: u64| PAD + (W - PAD - 8.0) * step as f64 / last_step;
             let y = |v: f64| H - PAD + 10.0 - (H - PAD) * (v - lo) / (hi - lo);
-            let lines = series.iter().map(|s| {
-                let points: Vec<Option<(f64, f64)>> = history.iter().filter(|p| (s.value)(p).is_some() || !s.dashed)
-                    .map(|p| (s.value)(p).filter(|v| v.is_finite()).and_then(transform).map(|v| (x(p.step), y(v)))).collect();
-                view! { <path d=path(&points) stroke=s.colour fill="none" stroke-width="1.6" stroke-dasharray=if s.dashed { "5 3" } else { "" } /> }
-            }).collect_view();
+            let lines = series
+                .iter()
+                .map(|s| {
+                    let points: Vec<Option<(f64, f64)>> = history
+                        .iter()
+                        .filter(|p| (s.value)(p).is_some() || !s.dashed)
+                        .map(|p| (s.value)(p).filter(|v| v.is_finite()).and_then(transform).map(|v| (x(p.step), y(v))))
+                        .collect();
+                    view! { <path d=path(&points) stroke=s.colour fill="none" stroke-width="1.6" stroke-dasharray=if s.dashed { "5 3" } else { "" } /> }
+                })
+                .collect_view();
             let label = |v: f64| if log { format!("{:.3}", 10f64.powf(v)) } else { format!("{v:.3}") };
-            let best = lab.best_step.get().map(|step| view! {
-                <line x1=x(step) x2=x(step) y1="10" y2=H - PAD + 10.0 stroke="#2b8a3e" stroke-width="1" stroke-dasharray="2 2" />
-                <text x=x(step) + 3.0 y="20" class="axis">{format!("best @ {step}")}</text>
+            let best = lab.best_step.get().map(|step| {
+                view! {
+                    <line x1=x(step) x2=x(step) y1="10" y2=H - PAD + 10.0 stroke="#2b8a3e" stroke-width="1" stroke-dasharray="2 2" />
+                    <text x=x(step) + 3.0 y="20" class="axis">{format!("best @ {step}")}</text>
+                }
             });
             view! {
                 <svg viewBox=format!("0 0 {W} {}", H + 14.0) class="chart" role="img" aria-label="Loss over training steps">
@@ -98,12 +113,21 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
             }
         })
     };
-    let legend = move || series_for(model()).into_iter().map(|s| view! {
-        <span class="legend-item"><i style:background=s.colour class:dashed=s.dashed></i>{s.name}</span>
-    }).collect_view();
-    let explanation = move || match model() {
+    let legend = move || {
+        series_for(model())
+            .into_iter()
+            .map(|s| {
+                view! {
+                    <span class="legend-item"><i style:background=s.colour class:dashed=s.dashed></i>{s.name}</span>
+                }
+            })
+            .collect_view()
+    };
+    let explanation = move || {
+        match model() {
         ModelKind::Gan => "D and G play against each other: the losses need not fall. D accuracy near 0.5 on held-out real points means D can no longer tell; near 1 it wins.",
         _ => "Training loss falls as the model fits. Watch the held-out −ELBO (dashed red): when it turns up while training keeps falling, the model overfits. Try L2, dropout or more data.",
+    }
     };
     view! {
         <section class="view" id="loss-view">
@@ -121,24 +145,31 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
 /// KL per latent dimension: collapsed dimensions (KL ≈ 0) carry no information.
 #[component]
 pub fn KlBars(lab: Lab) -> impl IntoView {
-    let bars = move || lab.views.with(|v| {
-        let kl = &v.kl_per_dim;
-        let most = kl.iter().copied().filter(|v| v.is_finite()).fold(1e-3, f64::max);
-        let width = W / kl.len().max(1) as f64;
-        kl.iter().enumerate().map(|(i, &k)| {
-            let h = if k.is_finite() { (k / most).clamp(0.0, 1.0) * 100.0 } else { 0.0 };
-            let collapsed = k < 0.05;
-            view! {
-                <rect x=i as f64 * width + 1.0 y=110.0 - h width=(width - 2.0).max(1.0) height=h.max(0.5) class:collapsed=collapsed>
-                    <title>{format!("z{i}: {k:.3} nats")}</title>
-                </rect>
-            }
-        }).collect_view()
-    });
-    let summary = move || lab.views.with(|v| {
-        let collapsed = v.kl_per_dim.iter().filter(|&&k| k < 0.05).count();
-        format!("{collapsed} of {} dimensions collapsed (KL < 0.05 nats)", v.kl_per_dim.len())
-    });
+    let bars = move || {
+        lab.views.with(|v| {
+            let kl = &v.kl_per_dim;
+            let most = kl.iter().copied().filter(|v| v.is_finite()).fold(1e-3, f64::max);
+            let width = W / kl.len().max(1) as f64;
+            kl.iter()
+                .enumerate()
+                .map(|(i, &k)| {
+                    let h = if k.is_finite() { (k / most).clamp(0.0, 1.0) * 100.0 } else { 0.0 };
+                    let collapsed = k < 0.05;
+                    view! {
+                        <rect x=i as f64 * width + 1.0 y=110.0 - h width=(width - 2.0).max(1.0) height=h.max(0.5) class:collapsed=collapsed>
+                            <title>{format!("z{i}: {k:.3} nats")}</title>
+                        </rect>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let summary = move || {
+        lab.views.with(|v| {
+            let collapsed = v.kl_per_dim.iter().filter(|&&k| k < 0.05).count();
+            format!("{collapsed} of {} dimensions collapsed (KL < 0.05 nats)", v.kl_per_dim.len())
+        })
+    };
     view! {
         <Show when=move || lab.config.with(|c| c.model.has_encoder())>
             <section class="view" id="kl-view">
@@ -153,20 +184,32 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
 /// A histogram of each weight matrix: L2 narrows them, L1 piles weights at zero.
 #[component]
 pub fn WeightHistograms(lab: Lab) -> impl IntoView {
-    let histograms = move || lab.views.with(|v| v.weights.iter().map(|h| {
-        let most = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-        let width = 200.0 / HISTOGRAM_BINS as f64;
-        let bars = h.counts.iter().enumerate().map(|(i, &c)| {
-            let height = c as f64 / most * 60.0;
-            view! { <rect x=i as f64 * width y=62.0 - height width=width - 0.5 height=height /> }
-        }).collect_view();
-        view! {
-            <figure class="histogram">
-                <svg viewBox="0 0 200 64" role="img" aria-label=format!("weights of {}", h.name)>{bars}</svg>
-                <figcaption>{format!("{} · ±{:.2} · {:.0}% near 0", h.name, h.reach, h.near_zero * 100.0)}</figcaption>
-            </figure>
-        }
-    }).collect_view());
+    let histograms = move || {
+        lab.views.with(|v| {
+            v.weights
+                .iter()
+                .map(|h| {
+                    let most = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+                    let width = 200.0 / HISTOGRAM_BINS as f64;
+                    let bars = h
+                        .counts
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &c)| {
+                            let height = c as f64 / most * 60.0;
+                            view! { <rect x=i as f64 * width y=62.0 - height width=width - 0.5 height=height /> }
+                        })
+                        .collect_view();
+                    view! {
+                        <figure class="histogram">
+                            <svg viewBox="0 0 200 64" role="img" aria-label=format!("weights of {}", h.name)>{bars}</svg>
+                            <figcaption>{format!("{} · ±{:.2} · {:.0}% near 0", h.name, h.reach, h.near_zero * 100.0)}</figcaption>
+                        </figure>
+                    }
+                })
+                .collect_view()
+        })
+    };
     view! {
         <section class="view" id="weights-view">
             <h2>"Weights per layer"</h2>

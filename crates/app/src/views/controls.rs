@@ -20,7 +20,8 @@ fn set_param(lab: Lab, key: &str, value: &str) {
 /// Switches model or dataset: that pair's defaults, keeping the seed, engine and lesson settings.
 fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
     let old = lab.config.get_untracked();
-    let mut config = LabConfig { seed: old.seed, engine: old.engine, embed: old.embed, hide: old.hide, lock: old.lock, ..LabConfig::defaults_for(model, dataset) };
+    let mut config =
+        LabConfig { seed: old.seed, engine: old.engine, embed: old.embed, hide: old.hide, lock: old.lock, ..LabConfig::defaults_for(model, dataset) };
     let moved = config.check_model_fits_data();
     if lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) })) {
         config.shrink_for_cpu();
@@ -129,7 +130,13 @@ pub fn Controls(lab: Lab) -> impl IntoView {
 
 /// A number input whose edits go through the validated path on change.
 #[component]
-fn NumberField(lab: Lab, key: &'static str, label: &'static str, locked: impl Fn() -> bool + Send + Sync + 'static, value: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+fn NumberField(
+    lab: Lab,
+    key: &'static str,
+    label: &'static str,
+    locked: impl Fn() -> bool + Send + Sync + 'static,
+    value: impl Fn() -> String + Send + Sync + 'static,
+) -> impl IntoView {
     view! {
         <label class="field">{label}
             <input type="number" id=key inputmode="numeric" disabled=locked prop:value=value

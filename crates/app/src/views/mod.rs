@@ -93,11 +93,13 @@ fn Notices(lab: Lab) -> impl IntoView {
     };
     let notes = move || {
         let notes = lab.url_notes.get();
-        (!notes.is_empty()).then(|| view! {
-            <div class="banner note" role="status">
-                <strong>"Some link settings were adjusted: "</strong>{notes.join("; ")}"."
-                <button class="link" on:click=move |_| lab.url_notes.set(Vec::new())>"Dismiss"</button>
-            </div>
+        (!notes.is_empty()).then(|| {
+            view! {
+                <div class="banner note" role="status">
+                    <strong>"Some link settings were adjusted: "</strong>{notes.join("; ")}"."
+                    <button class="link" on:click=move |_| lab.url_notes.set(Vec::new())>"Dismiss"</button>
+                </div>
+            }
         })
     };
     // A diverged run can go back to its last good checkpoint.
@@ -107,18 +109,20 @@ fn Notices(lab: Lab) -> impl IntoView {
             <button id="restore" class="link" on:click=move |_| lab.send(Command::Restore)>{format!("Restore step {step}")}</button>
         })
     };
-    let notice = move || lab.notice.get().map(|n| {
-        let (class, text) = match n {
-            Notice::Info(t) => ("banner info", t),
-            Notice::Problem(t) => ("banner warn", t),
-        };
-        view! {
-            <div class=class role="alert" id="notice">
-                {text}
-                {restore}
-                <button class="link" on:click=move |_| lab.notice.set(None)>"Dismiss"</button>
-            </div>
-        }
-    });
+    let notice = move || {
+        lab.notice.get().map(|n| {
+            let (class, text) = match n {
+                Notice::Info(t) => ("banner info", t),
+                Notice::Problem(t) => ("banner warn", t),
+            };
+            view! {
+                <div class=class role="alert" id="notice">
+                    {text}
+                    {restore}
+                    <button class="link" on:click=move |_| lab.notice.set(None)>"Dismiss"</button>
+                </div>
+            }
+        })
+    };
     view! { {fallback} {notes} {notice} }
 }

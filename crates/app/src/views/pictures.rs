@@ -4,18 +4,18 @@
 //! the discriminator's heat map. Each has a PNG download.
 
 use latent_core::data::mnist::IMAGE_SIDE;
-use latent_core::model::gan::MAP_SIDE;
-use latent_session::{as_points, points_file};
 use latent_core::data::toy2d::VIEW_HALF_EXTENT;
+use latent_core::model::gan::MAP_SIDE;
 use latent_session::config::query::round2;
 use latent_session::config::{Dataset, ModelKind, MAX_DRAWN};
+use latent_session::{as_points, points_file};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::canvas::{self, CLASS_COLOURS};
+use crate::browser;
 use crate::run::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
 use crate::state::{Command, Lab, Notice};
-use crate::browser;
 
 const PLANE_SIZE: u32 = 360;
 
@@ -47,7 +47,14 @@ fn PngButton(canvas: NodeRef<Canvas>, name: &'static str) -> impl IntoView {
 
 /// A titled view around one canvas, with its explanation and a PNG download.
 #[component]
-fn CanvasView(id: &'static str, title: &'static str, hint: &'static str, canvas: NodeRef<Canvas>, #[prop(optional)] class: &'static str, children: Children) -> impl IntoView {
+fn CanvasView(
+    id: &'static str,
+    title: &'static str,
+    hint: &'static str,
+    canvas: NodeRef<Canvas>,
+    #[prop(optional)] class: &'static str,
+    children: Children,
+) -> impl IntoView {
     view! {
         <section class="view" id=format!("{id}-view")>
             <h2>{title}<PngButton canvas=canvas name=id /></h2>
@@ -65,29 +72,31 @@ fn DigitViews(lab: Lab) -> impl IntoView {
     let manifold = NodeRef::<Canvas>::new();
     let strip = NodeRef::<Canvas>::new();
     let pixels = IMAGE_SIDE * IMAGE_SIDE;
-    Effect::new(move |_| lab.views.with(|v| {
-        if v.dim != pixels {
-            return;
-        }
-        if let Some(c) = samples.get() {
-            canvas::draw_images(&c, &v.samples, IMAGE_SIDE, 8);
-        }
-        if let Some(c) = recons.get() {
-            // Inputs and reconstructions in alternating rows of 8.
-            let mut pairs = Vec::new();
-            for block in 0..v.inputs.len() / (8 * pixels) {
-                pairs.extend_from_slice(&v.inputs[block * 8 * pixels..][..8 * pixels]);
-                pairs.extend_from_slice(&v.reconstructions[block * 8 * pixels..][..8 * pixels]);
+    Effect::new(move |_| {
+        lab.views.with(|v| {
+            if v.dim != pixels {
+                return;
             }
-            canvas::draw_images(&c, &pairs, IMAGE_SIDE, 8);
-        }
-        if let Some(c) = manifold.get() {
-            canvas::draw_images(&c, &v.manifold, IMAGE_SIDE, MANIFOLD_SIDE);
-        }
-        if let Some(c) = strip.get() {
-            canvas::draw_images(&c, &v.interpolation, IMAGE_SIDE, INTERPOLATION_STEPS);
-        }
-    }));
+            if let Some(c) = samples.get() {
+                canvas::draw_images(&c, &v.samples, IMAGE_SIDE, 8);
+            }
+            if let Some(c) = recons.get() {
+                // Inputs and reconstructions in alternating rows of 8.
+                let mut pairs = Vec::new();
+                for block in 0..v.inputs.len() / (8 * pixels) {
+                    pairs.extend_from_slice(&v.inputs[block * 8 * pixels..][..8 * pixels]);
+                    pairs.extend_from_slice(&v.reconstructions[block * 8 * pixels..][..8 * pixels]);
+                }
+                canvas::draw_images(&c, &pairs, IMAGE_SIDE, 8);
+            }
+            if let Some(c) = manifold.get() {
+                canvas::draw_images(&c, &v.manifold, IMAGE_SIDE, MANIFOLD_SIDE);
+            }
+            if let Some(c) = strip.get() {
+                canvas::draw_images(&c, &v.interpolation, IMAGE_SIDE, INTERPOLATION_STEPS);
+            }
+        })
+    });
     let is_vae_gan = move || lab.config.with(|c| c.model == ModelKind::VaeGan);
     view! {
         <div class="picture-row">
@@ -143,11 +152,19 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
         }
     };
     let dims = move || lab.views.with(|v| format!("z{} → right, z{} → up", v.dims.0, v.dims.1));
-    let legend = move || lab.views.with(|v| !v.labels.is_empty() && lab.config.with(|c| !c.dataset.is_2d())).then(|| {
-        CLASS_COLOURS.iter().enumerate().map(|(digit, colour)| view! {
-            <span class="legend-item"><i style:background=*colour></i>{digit}</span>
-        }).collect_view()
-    });
+    let legend = move || {
+        lab.views.with(|v| !v.labels.is_empty() && lab.config.with(|c| !c.dataset.is_2d())).then(|| {
+            CLASS_COLOURS
+                .iter()
+                .enumerate()
+                .map(|(digit, colour)| {
+                    view! {
+                        <span class="legend-item"><i style:background=*colour></i>{digit}</span>
+                    }
+                })
+                .collect_view()
+        })
+    };
     view! {
         <section class="view" id="latent-view">
             <h2>"Latent space"<PngButton canvas=node name="latent" /></h2>
@@ -201,10 +218,12 @@ fn PlaneView(lab: Lab) -> impl IntoView {
         });
     };
     let modes = move || lab.views.with(|v| v.modes.map(|(m, of)| format!("Modes covered: {m} of {of}. ")));
-    let hint = move || match (drawing(), lab.config.with(|c| c.model)) {
+    let hint = move || {
+        match (drawing(), lab.config.with(|c| c.model)) {
         (true, _) => "Click, tap or drag on the plane to add points (at least 8; the noise σ spreads each into a little cloud). The model rebuilds as you draw.",
         (false, ModelKind::Gan) => "Grey: real points; blue: the generator's. Background: the discriminator's belief σ(D) that a point is real (red = real, blue = fake). If all blue points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
         (false, _) => "Grey: real points; blue: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
+    }
     };
     view! {
         <section class="view" id="plane-view">

@@ -26,7 +26,10 @@ pub fn Share(lab: Lab) -> impl IntoView {
         config.embed = true;
         let base = browser::page_url();
         let base = base.split(['?', '#']).next().unwrap_or_default().to_string();
-        format!("<iframe src=\"{base}?{}\" width=\"100%\" height=\"720\" style=\"border:0\" title=\"Latent Lab\" loading=\"lazy\"></iframe>", html_escape(&config.to_query()))
+        format!(
+            "<iframe src=\"{base}?{}\" width=\"100%\" height=\"720\" style=\"border:0\" title=\"Latent Lab\" loading=\"lazy\"></iframe>",
+            html_escape(&config.to_query())
+        )
     };
     let toggle = move |list: fn(&mut LabConfig) -> &mut Vec<String>, key: &'static str, on: bool| {
         lab.config.update(|c| {
@@ -37,15 +40,24 @@ pub fn Share(lab: Lab) -> impl IntoView {
             }
         });
     };
-    let lesson_rows = move || Knob::ALL.iter().map(|k| k.key()).chain(["model", "data", "hidden", "latent", "seed"]).map(|key| view! {
-        <tr>
-            <td>{key}</td>
-            <td><input type="checkbox" aria-label=format!("hide {key}") prop:checked=move || lab.config.with(|c| c.hidden_control(key))
-                on:change=move |ev| toggle(|c| &mut c.hide, key, event_target_checked(&ev)) /></td>
-            <td><input type="checkbox" aria-label=format!("lock {key}") prop:checked=move || lab.config.with(|c| c.locked_control(key))
-                on:change=move |ev| toggle(|c| &mut c.lock, key, event_target_checked(&ev)) /></td>
-        </tr>
-    }).collect_view();
+    let lesson_rows = move || {
+        Knob::ALL
+            .iter()
+            .map(|k| k.key())
+            .chain(["model", "data", "hidden", "latent", "seed"])
+            .map(|key| {
+                view! {
+                    <tr>
+                        <td>{key}</td>
+                        <td><input type="checkbox" aria-label=format!("hide {key}") prop:checked=move || lab.config.with(|c| c.hidden_control(key))
+                            on:change=move |ev| toggle(|c| &mut c.hide, key, event_target_checked(&ev)) /></td>
+                        <td><input type="checkbox" aria-label=format!("lock {key}") prop:checked=move || lab.config.with(|c| c.locked_control(key))
+                            on:change=move |ev| toggle(|c| &mut c.lock, key, event_target_checked(&ev)) /></td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <Show when=move || !lab.config.with(|c| c.hidden_control("share"))>
             <section class="view" id="share-view">

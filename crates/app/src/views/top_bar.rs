@@ -14,7 +14,10 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
     let toggle = move |_| lab.toggle_play();
     // Space plays and pauses, S steps, unless the user is typing in a field.
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        let typing = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
         if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }

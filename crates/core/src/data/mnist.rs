@@ -86,33 +86,21 @@ impl Mnist {
     /// a label outside 0..=9.
     pub fn parse(bytes: &[u8]) -> Result<Mnist, DataError> {
         let Some((header, stream)) = bytes.split_first_chunk::<HEADER_LEN>() else {
-            return Err(corrupt(format!(
-                "too short: {} bytes, the header alone is {HEADER_LEN}",
-                bytes.len()
-            )));
+            return Err(corrupt(format!("too short: {} bytes, the header alone is {HEADER_LEN}", bytes.len())));
         };
         let header = parse_header(header)?;
         let payload = inflate(stream, header.payload_len)?;
         let actual_crc = crc32(&payload);
         if actual_crc != header.crc {
-            return Err(corrupt(format!(
-                "checksum mismatch: CRC-32 of the data is {actual_crc:08x}, the header says {:08x}",
-                header.crc
-            )));
+            return Err(corrupt(format!("checksum mismatch: CRC-32 of the data is {actual_crc:08x}, the header says {:08x}", header.crc)));
         }
         // Drain in place rather than split_off: the pixels keep the payload's allocation, so the peak
         // stays one payload (8 MB) instead of two.
         let labels = payload[..header.count].to_vec();
         let mut pixels = payload;
         pixels.drain(..header.count);
-        if let Some((index, label)) = labels
-            .iter()
-            .enumerate()
-            .find(|(_, &label)| usize::from(label) >= CLASSES)
-        {
-            return Err(corrupt(format!(
-                "label {label} of digit {index} is not a digit 0..9"
-            )));
+        if let Some((index, label)) = labels.iter().enumerate().find(|(_, &label)| usize::from(label) >= CLASSES) {
+            return Err(corrupt(format!("label {label} of digit {index} is not a digit 0..9")));
         }
         Ok(Mnist { labels, pixels })
     }
@@ -165,10 +153,7 @@ impl Mnist {
     pub fn split(&self, test_count: usize, seed: u64) -> Result<Split, DataError> {
         let max_test = self.len().saturating_sub(MIN_TRAIN_SUBSET);
         if test_count == 0 || test_count > max_test {
-            return Err(DataError::Rejected(format!(
-                "a test set of {test_count} digits is not possible: choose 1 to {max_test} of the {} digits",
-                self.len()
-            )));
+            return Err(DataError::Rejected(format!("a test set of {test_count} digits is not possible: choose 1 to {max_test} of the {} digits", self.len())));
         }
         let mut by_class = indices_by_class(&self.labels);
         let mut rng = SplitMix64::new(seed);
@@ -185,71 +170,40 @@ impl Mnist {
                 (members, rest)
             })
             .unzip();
-        Ok(Split {
-            train: interleave(&train),
-            test: interleave(&test),
-        })
+        Ok(Split { train: interleave(&train), test: interleave(&test) })
     }
 }
 
 /// Reads and checks the header fields; the payload length must match the count exactly.
 fn parse_header(header: &[u8; HEADER_LEN]) -> Result<Header, DataError> {
     if &header[..MAGIC.len()] != MAGIC {
-        return Err(corrupt(
-            "wrong magic: this is not a Latent Lab MNIST file (LLMNIST1)",
-        ));
+        return Err(corrupt("wrong magic: this is not a Latent Lab MNIST file (LLMNIST1)"));
     }
-    let field = |offset: usize| {
-        u32::from_le_bytes([
-            header[offset],
-            header[offset + 1],
-            header[offset + 2],
-            header[offset + 3],
-        ])
-    };
+    let field = |offset: usize| u32::from_le_bytes([header[offset], header[offset + 1], header[offset + 2], header[offset + 3]]);
     let [count, rows, cols, payload_len] = [8, 12, 16, 20].map(|offset| field(offset) as usize);
     let crc = field(24);
     if rows != IMAGE_SIDE || cols != IMAGE_SIDE {
-        return Err(corrupt(format!(
-            "unexpected image size {rows}×{cols}, expected {IMAGE_SIDE}×{IMAGE_SIDE}"
-        )));
+        return Err(corrupt(format!("unexpected image size {rows}×{cols}, expected {IMAGE_SIDE}×{IMAGE_SIDE}")));
     }
     if count == 0 || count > MAX_COUNT {
-        return Err(corrupt(format!(
-            "implausible digit count {count}, expected 1 to {MAX_COUNT}"
-        )));
+        return Err(corrupt(format!("implausible digit count {count}, expected 1 to {MAX_COUNT}")));
     }
     let expected_len = count * (1 + PIXELS);
     if payload_len != expected_len {
-        return Err(corrupt(format!(
-            "payload length {payload_len} does not match {count} digits ({expected_len} bytes)"
-        )));
+        return Err(corrupt(format!("payload length {payload_len} does not match {count} digits ({expected_len} bytes)")));
     }
-    Ok(Header {
-        count,
-        payload_len,
-        crc,
-    })
+    Ok(Header { count, payload_len, crc })
 }
 
 /// Decompresses the zlib stream, refusing to produce more than `expected_len` bytes.
 fn inflate(stream: &[u8], expected_len: usize) -> Result<Vec<u8>, DataError> {
-    let payload = decompress_to_vec_zlib_with_limit(stream, expected_len).map_err(|error| {
-        match error.status {
-            TINFLStatus::HasMoreOutput => corrupt(format!(
-                "decompressed data is longer than the {expected_len} bytes the header says"
-            )),
-            TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => {
-                corrupt("the zlib stream ends early: the file is truncated")
-            }
-            _ => corrupt(format!("the zlib stream is damaged ({error})")),
-        }
+    let payload = decompress_to_vec_zlib_with_limit(stream, expected_len).map_err(|error| match error.status {
+        TINFLStatus::HasMoreOutput => corrupt(format!("decompressed data is longer than the {expected_len} bytes the header says")),
+        TINFLStatus::NeedsMoreInput | TINFLStatus::FailedCannotMakeProgress => corrupt("the zlib stream ends early: the file is truncated"),
+        _ => corrupt(format!("the zlib stream is damaged ({error})")),
     })?;
     if payload.len() != expected_len {
-        return Err(corrupt(format!(
-            "decompressed length {} does not match the {expected_len} bytes the header says",
-            payload.len()
-        )));
+        return Err(corrupt(format!("decompressed length {} does not match the {expected_len} bytes the header says", payload.len())));
     }
     Ok(payload)
 }
@@ -264,11 +218,7 @@ const fn crc_table() -> [u32; 256] {
         let mut crc = byte as u32;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 == 1 {
-                0xEDB8_8320 ^ (crc >> 1)
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
             bit += 1;
         }
         table[byte] = crc;
@@ -279,9 +229,7 @@ const fn crc_table() -> [u32; 256] {
 
 /// CRC-32 (IEEE 802.3, the one zlib, PNG and gzip use); miniz_oxide only exposes Adler-32.
 fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |crc, &byte| {
-        CRC_TABLE[usize::from(crc as u8 ^ byte)] ^ (crc >> 8)
-    })
+    !bytes.iter().fold(!0u32, |crc, &byte| CRC_TABLE[usize::from(crc as u8 ^ byte)] ^ (crc >> 8))
 }
 
 /// Digit indices for training and for testing: disjoint, together all the digits.
@@ -305,21 +253,14 @@ impl Split {
     /// training digits, or if a training index has no valid label.
     pub fn train_subset(&self, n: usize, labels: &[u8]) -> Result<Vec<u32>, DataError> {
         if n < MIN_TRAIN_SUBSET || n > self.train.len() {
-            return Err(DataError::Rejected(format!(
-                "a training set of {n} digits is not possible: choose {MIN_TRAIN_SUBSET} to {}",
-                self.train.len()
-            )));
+            return Err(DataError::Rejected(format!("a training set of {n} digits is not possible: choose {MIN_TRAIN_SUBSET} to {}", self.train.len())));
         }
         let mut by_class = vec![Vec::new(); CLASSES];
         for &index in &self.train {
             let class = labels.get(index as usize).map(|&label| usize::from(label));
             match class.and_then(|class| by_class.get_mut(class)) {
                 Some(members) => members.push(index),
-                None => {
-                    return Err(DataError::Rejected(format!(
-                        "training digit {index} has no label 0..9: the split does not belong to these labels"
-                    )))
-                }
+                None => return Err(DataError::Rejected(format!("training digit {index} has no label 0..9: the split does not belong to these labels"))),
             }
         }
         let mut subset = interleave(&by_class);
@@ -370,13 +311,7 @@ fn balanced_quotas(sizes: &[usize], total: usize) -> Vec<usize> {
 /// Round-robin over the lists: first element of each, then the second of each, and so on.
 fn interleave(lists: &[Vec<u32>]) -> Vec<u32> {
     let longest = lists.iter().map(Vec::len).max().unwrap_or(0);
-    (0..longest)
-        .flat_map(|position| {
-            lists
-                .iter()
-                .filter_map(move |list| list.get(position).copied())
-        })
-        .collect()
+    (0..longest).flat_map(|position| lists.iter().filter_map(move |list| list.get(position).copied())).collect()
 }
 
 #[cfg(test)]
@@ -396,14 +331,7 @@ mod tests {
     }
 
     /// An asset in the real format built from the given parts, so the parser is tested on its own.
-    fn build(
-        count: u32,
-        rows: u32,
-        cols: u32,
-        payload_len: u32,
-        crc: u32,
-        payload: &[u8],
-    ) -> Vec<u8> {
+    fn build(count: u32, rows: u32, cols: u32, payload_len: u32, crc: u32, payload: &[u8]) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
         for field in [count, rows, cols, payload_len, crc] {
             bytes.extend_from_slice(&field.to_le_bytes());
@@ -417,10 +345,7 @@ mod tests {
         let mut payload = labels.to_vec();
         payload.extend((0..labels.len() * PIXELS).map(|i| (i * 7 % 256) as u8));
         let len = payload.len() as u32;
-        (
-            build(labels.len() as u32, 28, 28, len, crc32(&payload), &payload),
-            payload,
-        )
+        (build(labels.len() as u32, 28, 28, len, crc32(&payload), &payload), payload)
     }
 
     fn corrupt_message(bytes: &[u8]) -> String {
@@ -472,19 +397,13 @@ mod tests {
             (build(2, 28, 28, len + 1, crc, &payload), "payload length"),
             (build(2, 28, 28, len, crc ^ 1, &payload), "checksum"),
             // Header says 3 digits, stream holds 2: too short once inflated.
-            (
-                build(3, 28, 28, len / 2 * 3, crc, &payload),
-                "decompressed length",
-            ),
+            (build(3, 28, 28, len / 2 * 3, crc, &payload), "decompressed length"),
             // Header says 1 digit, stream holds 2: inflation stops at the limit.
             (build(1, 28, 28, len / 2, crc, &payload), "longer"),
         ];
         for (bytes, word) in cases {
             let message = corrupt_message(&bytes);
-            assert!(
-                message.contains(word),
-                "{message:?} should mention {word:?}"
-            );
+            assert!(message.contains(word), "{message:?} should mention {word:?}");
         }
     }
 
@@ -508,23 +427,13 @@ mod tests {
         let mut ink_by_class = [0u64; CLASSES];
         for index in 0..mnist.len() {
             let image = mnist.image(index);
-            assert!(
-                image.iter().filter(|&&p| p > 0).count() >= 20,
-                "digit {index} is nearly blank"
-            );
-            assert!(
-                image.iter().any(|&p| p >= 200),
-                "digit {index} has no full ink"
-            );
-            ink_by_class[mnist.label(index) as usize] +=
-                image.iter().map(|&p| u64::from(p)).sum::<u64>();
+            assert!(image.iter().filter(|&&p| p > 0).count() >= 20, "digit {index} is nearly blank");
+            assert!(image.iter().any(|&p| p >= 200), "digit {index} has no full ink");
+            ink_by_class[mnist.label(index) as usize] += image.iter().map(|&p| u64::from(p)).sum::<u64>();
         }
         for (class, ink) in ink_by_class.iter().enumerate() {
             let mean = *ink as f64 / (CLASS_SIZES[class] * PIXELS) as f64;
-            assert!(
-                (15.0..80.0).contains(&mean),
-                "class {class} mean pixel {mean}"
-            );
+            assert!((15.0..80.0).contains(&mean), "class {class} mean pixel {mean}");
         }
         let mean = ink_by_class.iter().sum::<u64>() as f64 / mnist.pixels().len() as f64;
         assert!((20.0..80.0).contains(&mean), "mean pixel {mean}");
@@ -538,10 +447,7 @@ mod tests {
         let message = corrupt_message(&flipped);
         // Depending on where the flip lands, inflation fails or the data no longer matches the header.
         let telling = ["damaged", "checksum", "length", "longer"];
-        assert!(
-            telling.iter().any(|word| message.contains(word)),
-            "{message}"
-        );
+        assert!(telling.iter().any(|word| message.contains(word)), "{message}");
 
         let message = corrupt_message(&ASSET[..ASSET.len() - 1]);
         assert!(message.contains("truncated"), "{message}");
@@ -584,10 +490,7 @@ mod tests {
         assert_ne!(a.test, b.test);
         let a_test: HashSet<u32> = a.test.iter().copied().collect();
         let shared = b.test.iter().filter(|index| a_test.contains(index)).count();
-        assert!(
-            shared < 1000,
-            "seeds should draw mostly different digits, {shared} shared"
-        );
+        assert!(shared < 1000, "seeds should draw mostly different digits, {shared} shared");
         Ok(())
     }
 
@@ -595,19 +498,13 @@ mod tests {
     fn uneven_test_count_is_as_balanced_as_possible() -> Result<(), DataError> {
         let mnist = asset()?;
         let split = mnist.split(2005, 3)?;
-        assert_eq!(
-            class_counts(&split.test, mnist.labels()),
-            [201, 201, 201, 201, 201, 200, 200, 200, 200, 200]
-        );
+        assert_eq!(class_counts(&split.test, mnist.labels()), [201, 201, 201, 201, 201, 200, 200, 200, 200, 200]);
         // Past the smallest class (863 fives) the others make up the difference.
         let split = mnist.split(9000, 3)?;
         let counts = class_counts(&split.test, mnist.labels());
         assert_eq!(counts[5], 863);
         assert_eq!(counts.iter().sum::<usize>(), 9000);
-        assert!(
-            counts.iter().all(|&count| (863..=905).contains(&count)),
-            "{counts:?}"
-        );
+        assert!(counts.iter().all(|&count| (863..=905).contains(&count)), "{counts:?}");
         Ok(())
     }
 
@@ -615,10 +512,7 @@ mod tests {
     fn impossible_test_counts_are_rejected() -> Result<(), DataError> {
         let mnist = asset()?;
         for test_count in [0, 9991, 20_000] {
-            assert!(
-                matches!(mnist.split(test_count, 1), Err(DataError::Rejected(_))),
-                "{test_count}"
-            );
+            assert!(matches!(mnist.split(test_count, 1), Err(DataError::Rejected(_))), "{test_count}");
         }
         assert!(mnist.split(9990, 1).is_ok());
         Ok(())
@@ -635,15 +529,9 @@ mod tests {
         let larger = split.train_subset(200, labels)?;
         assert_eq!(class_counts(&larger, labels), [20; CLASSES]);
         assert_eq!(&larger[..100], &small[..]);
-        assert_eq!(
-            class_counts(&split.train_subset(10, labels)?, labels),
-            [1; CLASSES]
-        );
+        assert_eq!(class_counts(&split.train_subset(10, labels)?, labels), [1; CLASSES]);
         let all = split.train_subset(8000, labels)?;
-        assert_eq!(
-            all.iter().copied().collect::<HashSet<u32>>(),
-            split.train.iter().copied().collect()
-        );
+        assert_eq!(all.iter().copied().collect::<HashSet<u32>>(), split.train.iter().copied().collect());
         let test: HashSet<u32> = split.test.iter().copied().collect();
         assert!(larger.iter().all(|index| !test.contains(index)));
         Ok(())
@@ -661,10 +549,7 @@ mod tests {
                 other => panic!("n = {n}: expected Rejected, got {other:?}"),
             }
         }
-        assert!(matches!(
-            split.train_subset(100, &mnist.labels()[..50]),
-            Err(DataError::Rejected(_))
-        ));
+        assert!(matches!(split.train_subset(100, &mnist.labels()[..50]), Err(DataError::Rejected(_))));
         Ok(())
     }
 }

@@ -125,9 +125,7 @@ impl Toy2d {
                     })
                     .collect(),
             ),
-            Toy2d::Grid5x5 => {
-                Some(GRID_COORDS.iter().flat_map(|&y| GRID_COORDS.iter().map(move |&x| [x, y])).collect())
-            }
+            Toy2d::Grid5x5 => Some(GRID_COORDS.iter().flat_map(|&y| GRID_COORDS.iter().map(move |&x| [x, y])).collect()),
             Toy2d::TwoMoons | Toy2d::Spiral | Toy2d::Gaussian => None,
         }
     }
@@ -149,15 +147,11 @@ impl Toy2d {
 /// number in [0, [`MAX_NOISE`]].
 pub fn sample(dist: Toy2d, count: usize, noise: f32, seed: u64) -> Result<Vec<[f32; 2]>, DataError> {
     if count == 0 || count > MAX_POINTS {
-        return Err(DataError::Rejected(format!(
-            "cannot draw {count} points: the number of points must be between 1 and {MAX_POINTS}"
-        )));
+        return Err(DataError::Rejected(format!("cannot draw {count} points: the number of points must be between 1 and {MAX_POINTS}")));
     }
     // `contains` is false for NaN, so this one test also rejects it.
     if !(0.0..=MAX_NOISE).contains(&noise) {
-        return Err(DataError::Rejected(format!(
-            "noise {noise} is not allowed: it is a standard deviation and must be between 0 and {MAX_NOISE}"
-        )));
+        return Err(DataError::Rejected(format!("noise {noise} is not allowed: it is a standard deviation and must be between 0 and {MAX_NOISE}")));
     }
 
     let mut rng = SplitMix64::new(seed);
@@ -171,8 +165,7 @@ pub fn sample(dist: Toy2d, count: usize, noise: f32, seed: u64) -> Result<Vec<[f
         Toy2d::TwoMoons => (0..count)
             .map(|_| {
                 let angle = rng.range(0.0, PI);
-                let [x, y] =
-                    if rng.below(2) == 0 { [angle.cos(), angle.sin()] } else { [1.0 - angle.cos(), 0.5 - angle.sin()] };
+                let [x, y] = if rng.below(2) == 0 { [angle.cos(), angle.sin()] } else { [1.0 - angle.cos(), 0.5 - angle.sin()] };
                 let centred = [(x - MOONS_CENTRE[0]) * MOONS_SCALE, (y - MOONS_CENTRE[1]) * MOONS_SCALE];
                 add_noise(centred, noise, &mut rng)
             })
@@ -250,9 +243,7 @@ fn standard_normal_pair(rng: &mut SplitMix64) -> [f64; 2] {
 pub fn validate_user_points(points: &[[f32; 2]]) -> Result<(), DataError> {
     let count = points.len();
     if count == 0 {
-        return Err(DataError::Rejected(format!(
-            "There are no points yet. Draw at least {MIN_USER_POINTS} points for the model to learn from."
-        )));
+        return Err(DataError::Rejected(format!("There are no points yet. Draw at least {MIN_USER_POINTS} points for the model to learn from.")));
     }
     if count < MIN_USER_POINTS {
         return Err(DataError::Rejected(format!(
@@ -262,18 +253,12 @@ pub fn validate_user_points(points: &[[f32; 2]]) -> Result<(), DataError> {
         )));
     }
     if count > MAX_POINTS {
-        return Err(DataError::Rejected(format!(
-            "There are {count} points, but at most {MAX_POINTS} can be used. Use a smaller set."
-        )));
+        return Err(DataError::Rejected(format!("There are {count} points, but at most {MAX_POINTS} can be used. Use a smaller set.")));
     }
     if let Some((index, [x, y])) = points.iter().enumerate().find(|(_, p)| !(p[0].is_finite() && p[1].is_finite())) {
-        return Err(DataError::Rejected(format!(
-            "Point {index} is ({x}, {y}): both coordinates must be ordinary finite numbers. Fix or remove that point."
-        )));
+        return Err(DataError::Rejected(format!("Point {index} is ({x}, {y}): both coordinates must be ordinary finite numbers. Fix or remove that point.")));
     }
-    if let Some((index, [x, y])) =
-        points.iter().enumerate().find(|(_, p)| p[0].abs() > MAX_USER_COORD || p[1].abs() > MAX_USER_COORD)
-    {
+    if let Some((index, [x, y])) = points.iter().enumerate().find(|(_, p)| p[0].abs() > MAX_USER_COORD || p[1].abs() > MAX_USER_COORD) {
         return Err(DataError::Rejected(format!(
             "Point {index} at ({x}, {y}) is outside the allowed area: both coordinates must be between \
              -{MAX_USER_COORD} and {MAX_USER_COORD}. Check the units, or move it closer to the middle."
@@ -281,15 +266,11 @@ pub fn validate_user_points(points: &[[f32; 2]]) -> Result<(), DataError> {
     }
 
     if points.windows(2).all(|pair| pair[0] == pair[1]) {
-        return Err(DataError::Rejected(format!(
-            "All {count} points are at the same place; spread them out so there is something to learn."
-        )));
+        return Err(DataError::Rejected(format!("All {count} points are at the same place; spread them out so there is something to learn.")));
     }
     let [var_x, var_y] = variance(points);
     if var_x < MIN_SPREAD_VARIANCE && var_y < MIN_SPREAD_VARIANCE {
-        return Err(DataError::Rejected(format!(
-            "All {count} points are squeezed into one tiny spot; spread them out so there is something to learn."
-        )));
+        return Err(DataError::Rejected(format!("All {count} points are squeezed into one tiny spot; spread them out so there is something to learn.")));
     }
     Ok(())
 }
@@ -487,8 +468,7 @@ mod tests {
                 let points = sample(dist, 20_000, noise, 29)?;
                 // Isotropic 2D noise: the squared distance to the mode averages 2σ² (σ small enough
                 // that every point's nearest mode is its own).
-                let mean_sq = points.iter().map(|&p| f64::from(nearest_mode(p, &modes).1).powi(2)).sum::<f64>()
-                    / points.len() as f64;
+                let mean_sq = points.iter().map(|&p| f64::from(nearest_mode(p, &modes).1).powi(2)).sum::<f64>() / points.len() as f64;
                 let std = (mean_sq / 2.0).sqrt();
                 assert!((std / f64::from(noise) - 1.0).abs() < 0.03, "{} at noise {noise}: std {std}", dist.name());
             }
@@ -512,8 +492,7 @@ mod tests {
         let mean = |axis: usize| points.iter().map(|p| f64::from(p[axis])).sum::<f64>() / n as f64;
         let (mean_x, mean_y) = (mean(0), mean(1));
         let [var_x, var_y] = variance(&points);
-        let cov =
-            points.iter().map(|p| (f64::from(p[0]) - mean_x) * (f64::from(p[1]) - mean_y)).sum::<f64>() / n as f64;
+        let cov = points.iter().map(|p| (f64::from(p[0]) - mean_x) * (f64::from(p[1]) - mean_y)).sum::<f64>() / n as f64;
         // Standard errors at n = 20 000: about 0.007 for the means, 0.01 for the variances.
         assert!(mean_x.abs() < 0.03 && mean_y.abs() < 0.03, "mean ({mean_x}, {mean_y})");
         assert!((var_x - 1.0).abs() < 0.05 && (var_y - 1.0).abs() < 0.05, "variance ({var_x}, {var_y})");
@@ -545,9 +524,7 @@ mod tests {
         assert!(within_box(&points, 2.0 + 1e-5, 1.0 + 1e-5), "moons leave [-2, 2] × [-1, 1]");
         // Interleaved: each moon's tips reach past the other's, so neither a vertical nor a horizontal
         // line separates them.
-        let extreme = |moon: &[[f32; 2]], axis: usize, pick: fn(f32, f32) -> f32| {
-            moon.iter().map(|p| p[axis]).fold(moon[0][axis], pick)
-        };
+        let extreme = |moon: &[[f32; 2]], axis: usize, pick: fn(f32, f32) -> f32| moon.iter().map(|p| p[axis]).fold(moon[0][axis], pick);
         assert!(extreme(&upper, 1, f32::min) < extreme(&lower, 1, f32::max), "the moons do not interleave in y");
         assert!(extreme(&upper, 0, f32::max) > extreme(&lower, 0, f32::min), "the moons do not interleave in x");
         let mean_y = |moon: &[[f32; 2]]| moon.iter().map(|p| p[1]).sum::<f32>() / moon.len() as f32;

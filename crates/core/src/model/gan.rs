@@ -67,7 +67,13 @@ impl GanSpec {
             return bad(format!("data dimension {} and latent size {} must be in 1..={}", self.data_dim, self.latent, super::vae::MAX_WIDTH));
         }
         if !widths_ok(&self.generator_hidden) || !widths_ok(&self.discriminator_hidden) {
-            return bad(format!("hidden layers G {:?}, D {:?}: at most {} each, widths 1..={}", self.generator_hidden, self.discriminator_hidden, super::vae::MAX_HIDDEN_LAYERS, super::vae::MAX_WIDTH));
+            return bad(format!(
+                "hidden layers G {:?}, D {:?}: at most {} each, widths 1..={}",
+                self.generator_hidden,
+                self.discriminator_hidden,
+                super::vae::MAX_HIDDEN_LAYERS,
+                super::vae::MAX_WIDTH
+            ));
         }
         let mut g_layout = ParamLayout::default();
         let g_widths: Vec<usize> = std::iter::once(self.latent).chain(self.generator_hidden.iter().copied()).chain([self.data_dim]).collect();
@@ -143,7 +149,14 @@ impl<T: Real> NetState<T> {
             return Err(CoreError::ShapeMismatch { op: "gan parameters", expected: format!("{} values", layout.len), got: format!("{} values", init.len()) });
         }
         let zeros = vec![T::zero(); layout.len];
-        Ok(Self { params: init.iter().map(|&p| T::from_f64(f64::from(p))).collect(), grads: zeros.clone(), m: zeros.clone(), v: zeros, mask: layout.penalty_mask(), steps: 0 })
+        Ok(Self {
+            params: init.iter().map(|&p| T::from_f64(f64::from(p))).collect(),
+            grads: zeros.clone(),
+            m: zeros.clone(),
+            v: zeros,
+            mask: layout.penalty_mask(),
+            steps: 0,
+        })
     }
 
     /// Adds λ₂ to the gradients, returns the L2 term, and takes one Adam step.
@@ -164,7 +177,15 @@ fn last_layer<T: Real>(acts: &[Matrix<T>]) -> Result<&Matrix<T>, CoreError> {
 /// D's half of a discriminator step once the fakes exist (any model whose samples D judges: the
 /// GAN's generator, the VAE-GAN's decoder): losses on `x` (real) and `fake`, gradients (real, then
 /// fake accumulated), λ₂ and one Adam step.
-pub(crate) fn discriminator_update<T: Real>(d: &Mlp, layout: &ParamLayout, state: &mut NetState<T>, x: &Matrix<T>, fake: &Matrix<T>, l2: f32, adam: AdamConfig) -> Result<DiscriminatorMetrics, CoreError> {
+pub(crate) fn discriminator_update<T: Real>(
+    d: &Mlp,
+    layout: &ParamLayout,
+    state: &mut NetState<T>,
+    x: &Matrix<T>,
+    fake: &Matrix<T>,
+    l2: f32,
+    adam: AdamConfig,
+) -> Result<DiscriminatorMetrics, CoreError> {
     let scale = T::from_f64(1.0 / x.rows as f64);
     let (real_acts, fake_acts) = (d.forward(layout, &state.params, x)?, d.forward(layout, &state.params, fake)?);
     let (real_logits, fake_logits) = (last_layer(&real_acts)?, last_layer(&fake_acts)?);
@@ -273,7 +294,14 @@ mod tests {
     use crate::rng::SplitMix64;
 
     fn tiny() -> (GanCpu<f64>, Matrix<f64>) {
-        let spec = GanSpec { data_dim: 2, latent: 2, generator_hidden: vec![5], discriminator_hidden: vec![4], generator_activation: Activation::Tanh, discriminator_activation: Activation::Tanh };
+        let spec = GanSpec {
+            data_dim: 2,
+            latent: 2,
+            generator_hidden: vec![5],
+            discriminator_hidden: vec![4],
+            generator_activation: Activation::Tanh,
+            discriminator_activation: Activation::Tanh,
+        };
         let arch = spec.build().unwrap_or_else(|e| panic!("{e}"));
         let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
         let mut rng = SplitMix64::new(4);

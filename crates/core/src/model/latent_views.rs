@@ -56,12 +56,7 @@ pub fn interpolate(from: &[f32], to: &[f32], steps: usize) -> Vec<f32> {
 /// row of class c with the first row of class c+1, for classes 0, 2, 4, … (at most `pairs`).
 pub fn class_pairs(labels: &[u8], pairs: usize) -> Vec<(usize, usize)> {
     let first_of = |class: u8| labels.iter().position(|&l| l == class);
-    (0..=u8::MAX)
-        .step_by(2)
-        .map_while(|c| first_of(c).map(|a| (c, a)))
-        .filter_map(|(c, a)| first_of(c + 1).map(|b| (a, b)))
-        .take(pairs)
-        .collect()
+    (0..=u8::MAX).step_by(2).map_while(|c| first_of(c).map(|a| (c, a))).filter_map(|(c, a)| first_of(c + 1).map(|b| (a, b))).take(pairs).collect()
 }
 
 #[cfg(test)]

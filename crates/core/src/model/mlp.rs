@@ -79,7 +79,13 @@ impl Mlp {
 
     /// [`forward`](Self::forward) with dropout on the hidden layers' outputs (the stored outputs
     /// are the dropped ones, as on the GPU).
-    pub fn forward_with_dropout<T: Real>(&self, layout: &ParamLayout, params: &[T], x: &Matrix<T>, dropout: Option<MlpDropout>) -> Result<Vec<Matrix<T>>, CoreError> {
+    pub fn forward_with_dropout<T: Real>(
+        &self,
+        layout: &ParamLayout,
+        params: &[T],
+        x: &Matrix<T>,
+        dropout: Option<MlpDropout>,
+    ) -> Result<Vec<Matrix<T>>, CoreError> {
         let mut outputs: Vec<Matrix<T>> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
             let input = outputs.last().unwrap_or(x);
@@ -139,11 +145,8 @@ impl Mlp {
                     }
                 }
                 None => {
-                    let epilogue = if l == 0 {
-                        Epilogue::None
-                    } else {
-                        Epilogue::ActivationGrad { output: &outputs[l - 1], activation: self.layers[l - 1].activation }
-                    };
+                    let epilogue =
+                        if l == 0 { Epilogue::None } else { Epilogue::ActivationGrad { output: &outputs[l - 1], activation: self.layers[l - 1].activation } };
                     matmul(&d, &w, MatmulForm::Nt, epilogue, false, &mut d_input)?;
                 }
             }

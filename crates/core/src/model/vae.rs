@@ -204,7 +204,11 @@ pub struct VaeCpu<T> {
 impl<T: Real> VaeCpu<T> {
     pub fn new(arch: VaeArch, init: &[f32], seed: u32) -> Result<Self, CoreError> {
         if init.len() != arch.layout.len {
-            return Err(CoreError::ShapeMismatch { op: "vae parameters", expected: format!("{} values", arch.layout.len), got: format!("{} values", init.len()) });
+            return Err(CoreError::ShapeMismatch {
+                op: "vae parameters",
+                expected: format!("{} values", arch.layout.len),
+                got: format!("{} values", init.len()),
+            });
         }
         let zeros = vec![T::zero(); init.len()];
         Ok(Self {
@@ -300,7 +304,10 @@ impl<T: Real> VaeCpu<T> {
             return Err(CoreError::InvalidArgument { op: "vae", message: format!("dropout {} is outside [0, {MAX_DROPOUT}]", knobs.dropout) });
         }
         if let Some(sgd) = knobs.sgd.filter(|s| !(s.lr.is_finite() && s.lr >= 0.0 && (0.0..1.0).contains(&s.momentum))) {
-            return Err(CoreError::InvalidArgument { op: "vae", message: format!("SGD needs a finite learning rate ≥ 0 and momentum in [0, 1), got {} and {}", sgd.lr, sgd.momentum) });
+            return Err(CoreError::InvalidArgument {
+                op: "vae",
+                message: format!("SGD needs a finite learning rate ≥ 0 and momentum in [0, 1), got {} and {}", sgd.lr, sgd.momentum),
+            });
         }
         let drop = |stream_base| Some(MlpDropout { p: knobs.dropout, seed: self.rng.seed, stream_base, step: self.step });
         let (enc_drop, dec_drop) = (drop(ENCODER_DROPOUT_STREAM), drop(DECODER_DROPOUT_STREAM));
@@ -374,7 +381,10 @@ mod tests {
             for (i, (a, f)) in analytic.iter().zip(&fd).enumerate() {
                 // L1's kink at 0: padding and biases are never penalized, weights are never exactly 0 here.
                 let tol = 1e-5 + 1e-4 * f.abs();
-                assert!((a - f).abs() <= tol || (mask[i] == 0.0 && a.abs() < 1e-12 && f.abs() < 1e-12), "{likelihood:?} param {i}: analytic {a} vs finite difference {f}");
+                assert!(
+                    (a - f).abs() <= tol || (mask[i] == 0.0 && a.abs() < 1e-12 && f.abs() < 1e-12),
+                    "{likelihood:?} param {i}: analytic {a} vs finite difference {f}"
+                );
             }
         }
     }

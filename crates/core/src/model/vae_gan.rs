@@ -47,7 +47,10 @@ impl VaeGanSpec {
         let vae = self.vae.build()?;
         let hidden = &self.discriminator_hidden;
         if hidden.len() > MAX_HIDDEN_LAYERS || hidden.iter().any(|&w| w == 0 || w > MAX_WIDTH) {
-            return Err(CoreError::InvalidArgument { op: "vae-gan", message: format!("discriminator hidden layers {hidden:?}: at most {MAX_HIDDEN_LAYERS}, each 1..={MAX_WIDTH} wide") });
+            return Err(CoreError::InvalidArgument {
+                op: "vae-gan",
+                message: format!("discriminator hidden layers {hidden:?}: at most {MAX_HIDDEN_LAYERS}, each 1..={MAX_WIDTH} wide"),
+            });
         }
         let mut d_layout = ParamLayout::default();
         let widths: Vec<usize> = std::iter::once(self.vae.data_dim).chain(hidden.iter().copied()).chain([1]).collect();
@@ -168,7 +171,15 @@ impl<T: Real> VaeGanCpu<T> {
     pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: VaeGanKnobs) -> Result<DiscriminatorMetrics, CoreError> {
         let z = self.prior_codes(D_NOISE_STREAM, x.rows, self.discriminator.steps);
         let (_, fake) = self.decode_mean(&z)?;
-        gan::discriminator_update(&self.arch.discriminator, &self.arch.d_layout, &mut self.discriminator, x, &fake, knobs.l2_discriminator, knobs.adam_discriminator)
+        gan::discriminator_update(
+            &self.arch.discriminator,
+            &self.arch.d_layout,
+            &mut self.discriminator,
+            x,
+            &fake,
+            knobs.l2_discriminator,
+            knobs.adam_discriminator,
+        )
     }
 
     /// One VAE step with the adversarial term; returns the VAE's metrics and the generator loss.
@@ -188,7 +199,8 @@ impl<T: Real> VaeGanCpu<T> {
         let scale = T::from_f64(f64::from(knobs.gamma) / x.rows as f64);
         let (loss_rows, d_fake) = gan::generator_signal(&self.arch.discriminator, &self.arch.d_layout, &self.discriminator.params, &fake, scale)?;
         let mean = self.arch.vae.spec.likelihood.mean_activation();
-        let d_out = Matrix { rows: fake.rows, cols: fake.cols, data: d_fake.data.iter().zip(&fake.data).map(|(&g, &y)| g * mean.derivative_from_output(y)).collect() };
+        let d_out =
+            Matrix { rows: fake.rows, cols: fake.cols, data: d_fake.data.iter().zip(&fake.data).map(|(&g, &y)| g * mean.derivative_from_output(y)).collect() };
         self.vae.accumulate_decoder_gradient(&z, &outputs, d_out)?;
         let generator_loss = loss_rows.iter().map(|v| v.to_f64()).sum::<f64>() / x.rows.max(1) as f64;
         Ok((metrics, generator_loss))
@@ -250,7 +262,10 @@ mod tests {
             let mask: Vec<f64> = model.arch.vae.layout.penalty_mask();
             for (i, (a, f)) in model.gradients().iter().zip(&fd).enumerate() {
                 let tol = 1e-5 + 1e-4 * f.abs();
-                assert!((a - f).abs() <= tol || (mask[i] == 0.0 && a.abs() < 1e-12 && f.abs() < 1e-12), "{likelihood:?} param {i}: analytic {a} vs finite difference {f}");
+                assert!(
+                    (a - f).abs() <= tol || (mask[i] == 0.0 && a.abs() < 1e-12 && f.abs() < 1e-12),
+                    "{likelihood:?} param {i}: analytic {a} vs finite difference {f}"
+                );
             }
         }
     }

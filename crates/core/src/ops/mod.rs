@@ -15,24 +15,20 @@ pub use matmul::{matmul, Epilogue, MatmulForm};
 use crate::error::CoreError;
 
 /// Fails with both shapes named when `got` differs from `expected`.
-pub(crate) fn check_shape(
-    op: &'static str,
-    expected: (usize, usize),
-    got: (usize, usize),
-) -> Result<(), CoreError> {
+pub(crate) fn check_shape(op: &'static str, expected: (usize, usize), got: (usize, usize)) -> Result<(), CoreError> {
     if expected == got {
         Ok(())
     } else {
-        Err(CoreError::ShapeMismatch {
-            op,
-            expected: format!("{}×{}", expected.0, expected.1),
-            got: format!("{}×{}", got.0, got.1),
-        })
+        Err(CoreError::ShapeMismatch { op, expected: format!("{}×{}", expected.0, expected.1), got: format!("{}×{}", got.0, got.1) })
     }
 }
 
 /// out = value, or out += value when accumulating (the kernels' `accumulate` flag).
 #[inline]
 pub(crate) fn store<T: crate::Real>(out: &mut T, value: T, accumulate: bool) {
-    if accumulate { *out += value } else { *out = value }
+    if accumulate {
+        *out += value
+    } else {
+        *out = value
+    }
 }

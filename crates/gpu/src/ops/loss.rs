@@ -47,11 +47,27 @@ impl Kernels {
 
     /// grad (+)= scale · inv_var · (y − t).
     #[allow(clippy::too_many_arguments)]
-    pub fn gaussian_backward(&self, outputs: &GpuTensor, targets: &GpuTensor, grad: &GpuTensor, inv_var: f32, scale: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+    pub fn gaussian_backward(
+        &self,
+        outputs: &GpuTensor,
+        targets: &GpuTensor,
+        grad: &GpuTensor,
+        inv_var: f32,
+        scale: f32,
+        accumulate: bool,
+    ) -> Result<Dispatch, GpuError> {
         self.paired_backward("gaussian backward", &self.gaussian_backward, outputs, targets, grad, scale, inv_var, accumulate)
     }
 
-    fn paired_forward(&self, op: &'static str, pipeline: &wgpu::ComputePipeline, x: &GpuTensor, targets: &GpuTensor, per_row: &GpuTensor, aux: f32) -> Result<Dispatch, GpuError> {
+    fn paired_forward(
+        &self,
+        op: &'static str,
+        pipeline: &wgpu::ComputePipeline,
+        x: &GpuTensor,
+        targets: &GpuTensor,
+        per_row: &GpuTensor,
+        aux: f32,
+    ) -> Result<Dispatch, GpuError> {
         x.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         per_row.expect_len(op, x.rows(), ElementKind::F32)?;
@@ -62,7 +78,17 @@ impl Kernels {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn paired_backward(&self, op: &'static str, pipeline: &wgpu::ComputePipeline, x: &GpuTensor, targets: &GpuTensor, grad: &GpuTensor, scale: f32, aux: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+    fn paired_backward(
+        &self,
+        op: &'static str,
+        pipeline: &wgpu::ComputePipeline,
+        x: &GpuTensor,
+        targets: &GpuTensor,
+        grad: &GpuTensor,
+        scale: f32,
+        aux: f32,
+        accumulate: bool,
+    ) -> Result<Dispatch, GpuError> {
         targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         grad.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         expect_distinct(op, grad, &[x, targets])?;

@@ -17,9 +17,15 @@ use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
 pub enum GpuEpilogue<'a> {
     None,
     /// act(acc + bias[col]); bias is 1×n.
-    BiasActivation { bias: &'a GpuTensor, activation: Activation },
+    BiasActivation {
+        bias: &'a GpuTensor,
+        activation: Activation,
+    },
     /// acc · f'(y[row, col]); y is the m×n layer output.
-    ActivationGrad { output: &'a GpuTensor, activation: Activation },
+    ActivationGrad {
+        output: &'a GpuTensor,
+        activation: Activation,
+    },
 }
 
 /// A matmul: C (+)= epilogue(op(A)·op(B)).
@@ -78,9 +84,10 @@ impl Kernels {
                 return Err(GpuError::invalid(OP, format!("{} is not f32", t.describe())));
             }
         }
-        let (m, k, n) = spec.form.dims(a.shape(), b.shape()).map_err(|_| {
-            GpuError::shape(OP, format!("A {} for {}", a.describe(), spec.form.name()), format!("B {}", b.describe()))
-        })?;
+        let (m, k, n) = spec
+            .form
+            .dims(a.shape(), b.shape())
+            .map_err(|_| GpuError::shape(OP, format!("A {} for {}", a.describe(), spec.form.name()), format!("B {}", b.describe())))?;
         c.expect(OP, m, n, ElementKind::F32)?;
         let (epilogue, activation, operand) = match spec.epilogue {
             GpuEpilogue::None => (0, 0, a),
@@ -95,13 +102,7 @@ impl Kernels {
         };
         expect_distinct(OP, c, &[a, b, operand])?;
         let variant = spec.variant.unwrap_or(self.preferred_matmul());
-        let mut params = MatmulParams {
-            m: dim(OP, m)?,
-            n: dim(OP, n)?,
-            k: dim(OP, k)?,
-            accumulate: flag(spec.accumulate),
-            ..MatmulParams::default()
-        };
+        let mut params = MatmulParams { m: dim(OP, m)?, n: dim(OP, n)?, k: dim(OP, k)?, accumulate: flag(spec.accumulate), ..MatmulParams::default() };
         let counters = match spec.dropout {
             Some((dropout, counters)) => {
                 if epilogue == 0 {

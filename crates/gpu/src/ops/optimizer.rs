@@ -71,7 +71,17 @@ pub fn sgd_params(range: ParamRange, lr: f32, momentum: f32) -> Result<Optimizer
 impl Kernels {
     /// One bias-corrected Adam step over `range`; t = counters[counter_index] + 1.
     #[allow(clippy::too_many_arguments)]
-    pub fn adam(&self, weights: &GpuTensor, grads: &GpuTensor, m: &GpuTensor, v: &GpuTensor, counters: &GpuTensor, counter_index: u32, range: ParamRange, cfg: AdamConfig) -> Result<Dispatch, GpuError> {
+    pub fn adam(
+        &self,
+        weights: &GpuTensor,
+        grads: &GpuTensor,
+        m: &GpuTensor,
+        v: &GpuTensor,
+        counters: &GpuTensor,
+        counter_index: u32,
+        range: ParamRange,
+        cfg: AdamConfig,
+    ) -> Result<Dispatch, GpuError> {
         const OP: &str = "adam";
         range.check(OP, weights)?;
         for t in [grads, m, v] {

@@ -87,12 +87,7 @@ impl Kernels {
         dz.expect(OP, h.rows(), latent, ElementKind::F32)?;
         dh.expect(OP, h.rows(), h.cols(), ElementKind::F32)?;
         expect_distinct(OP, dh, &[h, eps, dz])?;
-        let params = ReparamParams {
-            rows: dim(OP, h.rows())?,
-            latent: dim(OP, latent)?,
-            accumulate: flag(accumulate),
-            ..ReparamParams::default()
-        };
+        let params = ReparamParams { rows: dim(OP, h.rows())?, latent: dim(OP, latent)?, accumulate: flag(accumulate), ..ReparamParams::default() };
         let buffers = [(0, h), (2, eps), (5, dz), (6, dh)];
         Ok(self.dispatch(format!("reparam.backward {}", dh.label()), &self.reparam_backward, &buffers, &params, 4, linear_workgroups(h.rows() * latent)))
     }

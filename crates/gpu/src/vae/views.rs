@@ -45,7 +45,16 @@ pub(super) struct ViewBuffers {
 
 impl ViewBuffers {
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn new(k: &Kernels, name: &str, arch: &VaeArch, nets: [&NetBuffers; 2], dataset: &GpuDataset, counters: &GpuTensor, x: &GpuTensor, chunks: usize) -> Result<Self, GpuError> {
+    pub(super) fn new(
+        k: &Kernels,
+        name: &str,
+        arch: &VaeArch,
+        nets: [&NetBuffers; 2],
+        dataset: &GpuDataset,
+        counters: &GpuTensor,
+        x: &GpuTensor,
+        chunks: usize,
+    ) -> Result<Self, GpuError> {
         let ctx = k.context();
         let [enc, dec] = nets;
         let (batch, latent, dim) = (x.rows(), arch.spec.latent, arch.spec.data_dim);

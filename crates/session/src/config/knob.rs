@@ -52,7 +52,13 @@ impl Scale {
             let v = self.value_at(p);
             match self {
                 Scale::Linear { .. } => (v - value).abs(),
-                _ if v <= 0.0 || value <= 0.0 => if v == value { 0.0 } else { f32::INFINITY },
+                _ if v <= 0.0 || value <= 0.0 => {
+                    if v == value {
+                        0.0
+                    } else {
+                        f32::INFINITY
+                    }
+                }
                 _ => (v.ln() - value.ln()).abs(),
             }
         };
@@ -106,7 +112,9 @@ impl Knob {
     /// One line: what the knob does, with its formula.
     pub fn explanation(self) -> &'static str {
         match self {
-            Knob::Beta => "loss = reconstruction + β·KL(q(z|x) ‖ N(0, I)). High β pulls codes to the prior: blurrier samples, and unused dimensions collapse to KL 0.",
+            Knob::Beta => {
+                "loss = reconstruction + β·KL(q(z|x) ‖ N(0, I)). High β pulls codes to the prior: blurrier samples, and unused dimensions collapse to KL 0."
+            }
             Knob::L2 => "adds λ₂·Σw² to the loss: every weight decays toward 0, which fights overfitting.",
             Knob::L1 => "adds λ₁·Σ|w|: pushes weights to exactly 0, making the network sparse.",
             Knob::Dropout => "while training, each hidden unit is zeroed with probability p (survivors scaled by 1/(1−p)).",

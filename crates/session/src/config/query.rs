@@ -26,10 +26,14 @@ impl LabConfig {
             query = &query[..cut];
             notes.push(format!("the link is longer than {MAX_QUERY} characters; the rest was ignored"));
         }
-        let pairs: Vec<(String, String)> = query.split('&').filter(|p| !p.is_empty()).map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        }).collect();
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
         let get = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
 
         let model = match get("model") {
@@ -130,11 +134,8 @@ impl LabConfig {
 
     /// The query that restores this config (no leading `?`): every control and the seed.
     pub fn to_query(&self) -> String {
-        let mut pairs: Vec<(&str, String)> = vec![
-            ("model", self.model.key().into()),
-            ("data", self.dataset.key().into()),
-            ("train", self.train_size.to_string()),
-        ];
+        let mut pairs: Vec<(&str, String)> =
+            vec![("model", self.model.key().into()), ("data", self.dataset.key().into()), ("train", self.train_size.to_string())];
         if self.dataset.is_2d() {
             pairs.push(("noise", Knob::format_plain(self.noise)));
         }
@@ -182,7 +183,8 @@ impl Knob {
     }
 }
 
-const KNOWN_KEYS: [&str; 16] = ["model", "data", "train", "noise", "seed", "pts", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench"];
+const KNOWN_KEYS: [&str; 16] =
+    ["model", "data", "train", "noise", "seed", "pts", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench"];
 
 /// A drawn coordinate as the URL holds it: two decimals (a hundredth of the view's unit).
 pub fn round2(v: f32) -> f32 {
@@ -297,15 +299,13 @@ fn decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -315,8 +315,10 @@ fn decode(s: &str) -> String {
 
 /// Percent-encodes everything but unreserved characters and the comma (lists stay readable).
 fn encode(s: &str) -> String {
-    s.bytes().map(|b| match b {
-        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => (b as char).to_string(),
-        _ => format!("%{b:02X}"),
-    }).collect()
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

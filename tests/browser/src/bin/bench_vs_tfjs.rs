@@ -210,9 +210,7 @@ fn print_table(args: &Args, summaries: &[(Config, Summary)], rounds: usize) {
             fmt(s.build_to_first_step_ms, 0)
         );
     }
-    let get = |side: Side, engine: &str| {
-        summaries.iter().find(|(c, _)| c.side == side && c.engine == engine).map(|(_, s)| *s).unwrap_or_default()
-    };
+    let get = |side: Side, engine: &str| summaries.iter().find(|(c, _)| c.side == side && c.engine == engine).map(|(_, s)| *s).unwrap_or_default();
     let best = |side: Side| {
         summaries
             .iter()
@@ -251,9 +249,9 @@ fn print_table(args: &Args, summaries: &[(Config, Summary)], rounds: usize) {
 fn print_matmul_table(configs: &[Config], reports: &[Vec<Value>], rounds: usize) {
     let shapes = |report: &Value| report.get("shapes").and_then(Value::as_array).cloned().unwrap_or_default();
     // Product names in the order the first report lists them.
-    let Some(names): Option<Vec<String>> = reports.iter().flatten().next().map(|r| {
-        shapes(r).iter().filter_map(|s| s.get("what").and_then(Value::as_str).map(String::from)).collect()
-    }) else {
+    let Some(names): Option<Vec<String>> =
+        reports.iter().flatten().next().map(|r| shapes(r).iter().filter_map(|s| s.get("what").and_then(Value::as_str).map(String::from)).collect())
+    else {
         println!("no configuration reported any product");
         return;
     };
@@ -274,9 +272,7 @@ fn print_matmul_table(configs: &[Config], reports: &[Vec<Value>], rounds: usize)
     println!("| --- |{} ---: |", " ---: |".repeat(labels.len()));
     for name in &names {
         let row: Vec<Option<f64>> = reports.iter().map(|runs| gflops(runs, name)).collect();
-        let side_best = |side: Side| {
-            configs.iter().zip(&row).filter(|(c, _)| c.side == side).filter_map(|(_, v)| *v).max_by(f64::total_cmp)
-        };
+        let side_best = |side: Side| configs.iter().zip(&row).filter(|(c, _)| c.side == side).filter_map(|(_, v)| *v).max_by(f64::total_cmp);
         let cells: Vec<String> = row.iter().map(|v| fmt(*v, 2)).collect();
         println!("| {name} | {} | {} |", cells.join(" | "), ratio(side_best(Side::Ours), side_best(Side::Tfjs)));
     }
@@ -285,10 +281,7 @@ fn print_matmul_table(configs: &[Config], reports: &[Vec<Value>], rounds: usize)
 fn main() -> Result<()> {
     let args = parse_args()?;
     let sites = Sites { ours: StaticServer::start(paths::dist_dir()?)?, tfjs: StaticServer::start(tfjs_dir()?)? };
-    let configs: Vec<Config> = CONFIGS
-        .into_iter()
-        .filter(|c| args.only.as_ref().is_none_or(|only| c.label.to_lowercase().contains(only.as_str())))
-        .collect();
+    let configs: Vec<Config> = CONFIGS.into_iter().filter(|c| args.only.as_ref().is_none_or(|only| c.label.to_lowercase().contains(only.as_str()))).collect();
     if configs.is_empty() {
         bail!("--only {:?} matches no configuration", args.only.unwrap_or_default());
     }

@@ -83,9 +83,7 @@ pub fn matmul<T: Real>(
             let value = match epilogue {
                 Epilogue::None => acc,
                 Epilogue::BiasActivation { bias, activation } => activation.apply(acc + bias[j]),
-                Epilogue::ActivationGrad { output, activation } => {
-                    acc * activation.derivative_from_output(output.at(i, j))
-                }
+                Epilogue::ActivationGrad { output, activation } => acc * activation.derivative_from_output(output.at(i, j)),
             };
             super::store(out, value, accumulate);
         }
