@@ -1,6 +1,10 @@
 //! The shared test harness: one context and kernel set, comparison with stated tolerances, and
 //! seeded random inputs.
 
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context as _};
+use latent_core::data::{Rows, RunData};
 use latent_core::rng::SplitMix64;
 use latent_core::Matrix;
 use latent_gpu::{readback, Dispatch, GpuContext, GpuTensor, Kernels, Schedule};
@@ -13,57 +17,66 @@ pub struct Harness {
 }
 
 /// Result type of every check: the error is the whole failure report.
-pub type Check = Result<(), String>;
+pub type Check = anyhow::Result<()>;
 
 impl Harness {
     /// Opens the adapter and compiles every kernel; the error says which step failed.
-    pub async fn new() -> Result<Self, String> {
-        let ctx = GpuContext::new().await.map_err(|e| format!("GPU tests need a WebGPU/Vulkan adapter: {e}"))?;
-        let kernels = Kernels::new(&ctx).await.map_err(|e| format!("kernel set failed on {}: {e}", ctx.summary()))?;
+    pub async fn new() -> anyhow::Result<Self> {
+        let ctx = GpuContext::new().await.context("GPU tests need a WebGPU/Vulkan adapter")?;
+        let kernels = Kernels::new(&ctx).await.with_context(|| format!("kernel set failed on {}", ctx.summary()))?;
         // The checks compare every matmul variant, not only the adapter's.
-        kernels.prepare_all_matmuls().await.map_err(|e| format!("matmul variants failed on {}: {e}", ctx.summary()))?;
+        kernels.prepare_all_matmuls().await.with_context(|| format!("matmul variants failed on {}", ctx.summary()))?;
         Ok(Self { ctx, kernels })
     }
 
-    pub fn upload(&self, label: &str, m: &Matrix<f64>) -> Result<GpuTensor, String> {
-        self.ctx.upload_f32(label, m.rows, m.cols, &m.to_f32()).map_err(|e| e.to_string())
+    pub fn upload(&self, label: &str, m: &Matrix<f64>) -> anyhow::Result<GpuTensor> {
+        Ok(self.ctx.upload_f32(label, m.rows, m.cols, &m.to_f32())?)
     }
 
-    pub fn zeros(&self, label: &str, rows: usize, cols: usize) -> Result<GpuTensor, String> {
-        self.ctx.zeros(label, rows, cols).map_err(|e| e.to_string())
+    pub fn zeros(&self, label: &str, rows: usize, cols: usize) -> anyhow::Result<GpuTensor> {
+        Ok(self.ctx.zeros(label, rows, cols)?)
     }
 
-    pub fn counters(&self, values: &[u32]) -> Result<GpuTensor, String> {
-        self.ctx.upload_u32("counters", 1, values.len(), values).map_err(|e| e.to_string())
+    pub fn counters(&self, values: &[u32]) -> anyhow::Result<GpuTensor> {
+        Ok(self.ctx.upload_u32("counters", 1, values.len(), values)?)
     }
 
     /// Submits dispatches in order (one replay) and fails on any uncaptured GPU error so far.
     pub fn run(&self, dispatches: impl IntoIterator<Item = Result<Dispatch, latent_gpu::GpuError>>) -> Check {
         let mut schedule = Schedule::new("check");
         for dispatch in dispatches {
-            schedule.push(dispatch.map_err(|e| e.to_string())?);
+            schedule.push(dispatch?);
         }
-        schedule.submit(&self.ctx, 1).map_err(|e| e.to_string())?;
+        schedule.submit(&self.ctx, 1)?;
         self.no_gpu_errors()
     }
 
     pub fn no_gpu_errors(&self) -> Check {
         let errors = self.ctx.take_uncaptured_errors();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("GPU reported errors: {}", errors.join("; ")))
+        if !errors.is_empty() {
+            bail!("GPU reported errors: {}", errors.join("; "));
         }
+        Ok(())
     }
 
-    pub async fn read(&self, tensor: &GpuTensor) -> Result<Vec<f32>, String> {
-        readback::read_f32(&self.ctx, tensor).await.map_err(|e| e.to_string())
+    pub async fn read(&self, tensor: &GpuTensor) -> anyhow::Result<Vec<f32>> {
+        Ok(readback::read_f32(&self.ctx, tensor).await?)
     }
 
-    pub async fn read_matrix(&self, tensor: &GpuTensor) -> Result<Matrix<f64>, String> {
+    pub async fn read_matrix(&self, tensor: &GpuTensor) -> anyhow::Result<Matrix<f64>> {
         let data = self.read(tensor).await?;
-        Matrix::from_f32(tensor.rows(), tensor.cols(), &data).ok_or_else(|| format!("{} read back wrong length", tensor.describe()))
+        Matrix::from_f32(tensor.rows(), tensor.cols(), &data).with_context(|| format!("{} read back wrong length", tensor.describe()))
     }
+}
+
+/// A run's rows from pixel bytes (`dim` per row), training on `train` and holding out `test`.
+pub fn pixel_rows(bytes: Vec<u8>, dim: usize, train: Vec<u32>, test: Vec<u32>) -> Arc<RunData> {
+    Arc::new(RunData { rows: Rows::Pixels(bytes), dim, labels: None, train, test })
+}
+
+/// A run's rows from flat 2D points.
+pub fn point_rows(points: Vec<f32>, train: Vec<u32>, test: Vec<u32>) -> Arc<RunData> {
+    Arc::new(RunData { rows: Rows::Points(points), dim: 2, labels: None, train, test })
 }
 
 /// How close a GPU value must be to its f64 reference: |gpu − ref| ≤ abs + rel·scale, where scale
@@ -88,7 +101,7 @@ impl Tolerance {
 /// Compares element-wise; the error names the worst element and how many failed.
 pub fn compare(what: &str, gpu: &[f32], reference: &[f64], scale: Option<&[f64]>, tol: Tolerance) -> Check {
     if gpu.len() != reference.len() {
-        return Err(format!("{what}: GPU gave {} values, reference {}", gpu.len(), reference.len()));
+        bail!("{what}: GPU gave {} values, reference {}", gpu.len(), reference.len());
     }
     let mut failures = 0usize;
     let mut worst: Option<(usize, f64, f64)> = None;
@@ -108,7 +121,7 @@ pub fn compare(what: &str, gpu: &[f32], reference: &[f64], scale: Option<&[f64]>
     }
     match worst {
         None => Ok(()),
-        Some((i, err, _)) => Err(format!(
+        Some((i, err, _)) => Err(anyhow!(
             "{what}: {failures}/{} elements outside tolerance {tol:?}; worst at {i}: GPU {} vs reference {} (error {err:.3e})",
             gpu.len(),
             gpu[i],

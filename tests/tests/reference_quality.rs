@@ -5,9 +5,13 @@
 
 use std::io::Write as _;
 
-use latent_core::data::mnist::{self, Mnist};
-use latent_core::model::{TrainKnobs, VaeSpec};
-use latent_gpu::{GpuContext, GpuDataset, GpuVae, Kernels};
+use std::sync::Arc;
+
+use latent_core::data::{mnist, RunData};
+use latent_core::engine::{EvalSplit, ModelSetup, VaeModel as _};
+use latent_core::model::VaeSpec;
+use latent_core::Knobs;
+use latent_gpu::{GpuContext, GpuVae, Kernels};
 
 /// `scripts/reference/run --steps 630 --seed S` for S = 0, 1, 2 gave 124.331, 124.399 and 123.856
 /// nats (jax 0.10.2, optax 0.2.8); this is their mean.
@@ -17,20 +21,18 @@ const STEPS: usize = 630;
 #[test]
 fn reference_vae_matches_jax_within_two_nats() {
     let result = pollster::block_on(async {
-        let data = Mnist::parse(include_bytes!("../../www/assets/mnist-10k.bin")).map_err(|e| e.to_string())?;
-        let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED).map_err(|e| e.to_string())?;
-        let train = split.train_subset(split.train.len(), data.labels()).map_err(|e| e.to_string())?;
-        let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
-        let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
-        let dataset = GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &train, &split.test).map_err(|e| e.to_string())?;
-        let arch = VaeSpec::reference_mnist().build().map_err(|e| e.to_string())?;
+        let data = Arc::new(RunData::mnist(include_bytes!("../../www/assets/mnist-10k.bin"), None, mnist::DEFAULT_TEST_COUNT)?);
+        let ctx = GpuContext::new().await?;
+        let kernels = Kernels::new(&ctx).await?;
+        let arch = VaeSpec::reference_mnist().build()?;
         let init = arch.layout.init(1);
-        let vae = GpuVae::new(&kernels, arch, &init, dataset, 128, 1, TrainKnobs::default()).map_err(|e| e.to_string())?;
+        let setup = ModelSetup { data, batch: 128, seed: 1, knobs: Knobs::default() };
+        let mut vae = GpuVae::new(&kernels, &setup, arch, &init)?;
         for _ in 0..STEPS / 90 {
-            vae.train(90).map_err(|e| e.to_string())?;
-            vae.steps_done().await.map_err(|e| e.to_string())?; // let the queue drain between chunks
+            vae.train(90)?;
+            vae.steps_done().await?; // let the queue drain between chunks
         }
-        let eval = vae.evaluate().await.map_err(|e| e.to_string())?;
+        let eval = vae.evaluate(EvalSplit::Test).await?;
         writeln!(
             std::io::stderr(),
             "reference VAE after {STEPS} steps on {}: test −ELBO {:.3} nats (JAX: {JAX_TEST_NEGATIVE_ELBO})",
@@ -38,8 +40,8 @@ fn reference_vae_matches_jax_within_two_nats() {
             eval.negative_elbo()
         )
         .ok();
-        Ok::<f64, String>(eval.negative_elbo())
+        anyhow::Ok(eval.negative_elbo())
     });
-    let ours = result.unwrap_or_else(|e| panic!("{e}"));
+    let ours = result.unwrap_or_else(|e| panic!("{e:#}"));
     assert!((ours - JAX_TEST_NEGATIVE_ELBO).abs() <= 2.0, "test −ELBO {ours:.3} is not within 2 nats of JAX's {JAX_TEST_NEGATIVE_ELBO}");
 }

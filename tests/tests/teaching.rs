@@ -3,35 +3,60 @@
 
 use std::io::Write as _;
 
-use latent_core::data::toy2d::{self, Toy2d};
-use latent_core::model::{GanKnobs, GanSpec};
-use latent_gpu::{GpuContext, GpuDataset, GpuGan, Kernels};
+use std::sync::Arc;
 
-fn block<T>(f: impl std::future::Future<Output = Result<T, String>>) -> T {
-    pollster::block_on(f).unwrap_or_else(|e| panic!("{e}"))
+use anyhow::Context as _;
+use latent_core::data::mnist::{self, Mnist};
+use latent_core::data::toy2d::{self, Toy2d};
+use latent_core::data::{Rows, RunData};
+use latent_core::engine::{EvalSplit, GanModel as _, ModelSetup, VaeModel as _};
+use latent_core::model::GanSpec;
+use latent_core::Knobs;
+use latent_gpu::{GpuContext, GpuGan, Kernels};
+
+fn block<T>(f: impl std::future::Future<Output = anyhow::Result<T>>) -> T {
+    pollster::block_on(f).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+const MNIST_ASSET: &[u8] = include_bytes!("../../www/assets/mnist-10k.bin");
+
+/// The project's MNIST split: the digits, its training rows in their stored order, its held-out rows.
+fn mnist_split() -> anyhow::Result<(Mnist, Vec<u32>, Vec<u32>)> {
+    let data = Mnist::parse(MNIST_ASSET)?;
+    let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
+    Ok((data, split.train, split.test))
+}
+
+/// MNIST rows training on `train` and holding out `test`.
+fn mnist_rows(data: &Mnist, train: Vec<u32>, test: Vec<u32>) -> Arc<RunData> {
+    Arc::new(RunData { rows: Rows::Pixels(data.pixels().to_vec()), dim: mnist::PIXELS, labels: None, train, test })
+}
+
+async fn kernels() -> anyhow::Result<Kernels> {
+    let ctx = GpuContext::new().await?;
+    Ok(Kernels::new(&ctx).await?)
 }
 
 /// With default settings the GAN on the ring of 8 Gaussians covers at least 6 of the 8 modes.
 #[test]
 fn gan_covers_the_ring() {
     let covered = block(async {
-        let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
-        let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
+        let kernels = kernels().await?;
         let rows = 4096;
-        let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows, toy2d::DEFAULT_NOISE, 1).map_err(|e| e.to_string())?.into_iter().flatten().collect();
+        let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows, toy2d::DEFAULT_NOISE, 1)?.into_iter().flatten().collect();
         let indices: Vec<u32> = (0..rows as u32).collect();
-        let dataset = GpuDataset::points(&ctx, 2, &points, &indices, &indices).map_err(|e| e.to_string())?;
-        let arch = GanSpec::toy_2d().build().map_err(|e| e.to_string())?;
+        let data = Arc::new(RunData { rows: Rows::Points(points), dim: 2, labels: None, train: indices.clone(), test: indices });
+        let arch = GanSpec::toy_2d().build()?;
         let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
-        let gan = GpuGan::new(&kernels, arch, &g, &d, dataset, 128, 1, GanKnobs::default()).map_err(|e| e.to_string())?;
+        let mut gan = GpuGan::new(&kernels, &ModelSetup { data, batch: 128, seed: 1, knobs: Knobs::default() }, arch, &g, &d)?;
         for _ in 0..20 {
-            gan.train(100, 1).map_err(|e| e.to_string())?;
-            gan.steps_done().await.map_err(|e| e.to_string())?;
+            gan.train(100)?;
+            gan.steps_done().await?;
         }
-        let samples: Vec<[f32; 2]> = gan.samples().await.map_err(|e| e.to_string())?.chunks(2).map(|p| [p[0], p[1]]).collect();
-        let modes = Toy2d::Ring8.modes().ok_or("the ring has modes")?;
+        let samples: Vec<[f32; 2]> = gan.samples(128).await?.chunks(2).map(|p| [p[0], p[1]]).collect();
+        let modes = Toy2d::Ring8.modes().context("the ring has modes")?;
         let covered = toy2d::modes_covered(&samples, &modes, 0.4, 0.02);
-        let m = gan.metrics().await.map_err(|e| e.to_string())?;
+        let m = gan.metrics().await?;
         writeln!(std::io::stderr(), "GAN on the ring after 2000 rounds: {covered}/8 modes covered; {m:?}").ok();
         Ok(covered)
     });
@@ -40,28 +65,24 @@ fn gan_covers_the_ring() {
 
 /// A VAE on the MNIST split (GPU engine) with the given β, trained for `steps`; returns the mean
 /// metrics of its last 100 steps.
-async fn mnist_vae_metrics(beta: f32, steps: usize) -> Result<latent_core::model::StepMetrics, String> {
-    use latent_core::data::mnist::{self, Mnist};
-    use latent_core::model::{TrainKnobs, VaeSpec};
+async fn mnist_vae_metrics(beta: f32, steps: usize) -> anyhow::Result<latent_core::model::StepMetrics> {
+    use latent_core::model::VaeSpec;
     use latent_core::Activation;
     use latent_gpu::GpuVae;
 
-    let data = Mnist::parse(include_bytes!("../../www/assets/mnist-10k.bin")).map_err(|e| e.to_string())?;
-    let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED).map_err(|e| e.to_string())?;
-    let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
-    let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
-    let dataset = GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &split.train, &split.test).map_err(|e| e.to_string())?;
+    let (data, train, test) = mnist_split()?;
+    let kernels = kernels().await?;
     let spec = VaeSpec { hidden: vec![128], latent: 8, activation: Activation::Relu, ..VaeSpec::reference_mnist() };
-    let arch = spec.build().map_err(|e| e.to_string())?;
+    let arch = spec.build()?;
     let init = arch.layout.init(3);
-    let knobs = TrainKnobs { beta, ..TrainKnobs::default() };
-    let vae = GpuVae::new(&kernels, arch, &init, dataset, 64, 3, knobs).map_err(|e| e.to_string())?;
+    let setup = ModelSetup { data: mnist_rows(&data, train, test), batch: 64, seed: 3, knobs: Knobs { beta, ..Knobs::default() } };
+    let mut vae = GpuVae::new(&kernels, &setup, arch, &init)?;
     for _ in 0..steps / 100 {
         // Metrics are means since the last read: read (and so reset) them before the last 100.
         vae.metrics().await.ok();
-        vae.train(100).map_err(|e| e.to_string())?;
+        vae.train(100)?;
     }
-    vae.metrics().await.map_err(|e| e.to_string())
+    Ok(vae.metrics().await?.vae)
 }
 
 /// β = 0 lets the KL grow large (an autoencoder with noise); a large β drives most latent
@@ -86,26 +107,23 @@ fn beta_controls_kl_and_posterior_collapse() {
 /// (step, training −ELBO, held-out −ELBO) at each evaluation of a run.
 type Curve = Vec<(usize, f64, f64)>;
 
-async fn train_test_curve(train_size: usize, knobs: latent_core::model::TrainKnobs, steps: usize, every: usize) -> Result<Curve, String> {
-    use latent_core::data::mnist::{self, Mnist};
+async fn train_test_curve(train_size: usize, knobs: Knobs, steps: usize, every: usize) -> anyhow::Result<Curve> {
     use latent_core::model::VaeSpec;
-    use latent_gpu::{EvalSplit, GpuVae};
+    use latent_gpu::GpuVae;
 
-    let data = Mnist::parse(include_bytes!("../../www/assets/mnist-10k.bin")).map_err(|e| e.to_string())?;
-    let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED).map_err(|e| e.to_string())?;
-    let train = split.train_subset(train_size, data.labels()).map_err(|e| e.to_string())?;
-    let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
-    let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
-    let dataset = GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &train, &split.test[..500]).map_err(|e| e.to_string())?;
+    let (data, _, test) = mnist_split()?;
+    let train = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?.train_subset(train_size, data.labels())?;
+    let kernels = kernels().await?;
     let spec = VaeSpec { hidden: vec![128], latent: 16, ..VaeSpec::reference_mnist() };
-    let arch = spec.build().map_err(|e| e.to_string())?;
+    let arch = spec.build()?;
     let init = arch.layout.init(4);
-    let vae = GpuVae::new(&kernels, arch, &init, dataset, 50, 4, knobs).map_err(|e| e.to_string())?;
+    let setup = ModelSetup { data: mnist_rows(&data, train, test[..500].to_vec()), batch: 50, seed: 4, knobs };
+    let mut vae = GpuVae::new(&kernels, &setup, arch, &init)?;
     let mut curve = Vec::new();
     for done in (every..=steps).step_by(every) {
-        vae.train(every).map_err(|e| e.to_string())?;
-        let train = vae.evaluate_split(EvalSplit::Train).await.map_err(|e| e.to_string())?.negative_elbo();
-        let test = vae.evaluate_split(EvalSplit::Test).await.map_err(|e| e.to_string())?.negative_elbo();
+        vae.train(every)?;
+        let train = vae.evaluate(EvalSplit::Train).await?.negative_elbo();
+        let test = vae.evaluate(EvalSplit::Test).await?.negative_elbo();
         curve.push((done, train, test));
     }
     Ok(curve)
@@ -115,12 +133,9 @@ async fn train_test_curve(train_size: usize, knobs: latent_core::model::TrainKno
 /// training loss keeps falling (overfitting); L2 and dropout each narrow the final train/test gap.
 #[test]
 fn small_training_set_overfits_and_regularization_narrows_the_gap() {
-    use latent_core::model::TrainKnobs;
-    use latent_core::ops::optimizer::AdamConfig;
-
     let (steps, every) = (800, 100);
-    let plain = TrainKnobs { adam: AdamConfig { lr: 3e-3, ..AdamConfig::default() }, ..TrainKnobs::default() };
-    let runs: Vec<(&str, Curve)> = [("none", plain), ("L2 2e-2", TrainKnobs { l2: 2e-2, ..plain }), ("dropout 0.5", TrainKnobs { dropout: 0.5, ..plain })]
+    let plain = Knobs { lr: 3e-3, ..Knobs::default() };
+    let runs: Vec<(&str, Curve)> = [("none", plain), ("L2 2e-2", Knobs { l2: 2e-2, ..plain }), ("dropout 0.5", Knobs { dropout: 0.5, ..plain })]
         .into_iter()
         .map(|(name, knobs)| (name, block(train_test_curve(200, knobs, steps, every))))
         .collect();
@@ -145,43 +160,40 @@ fn small_training_set_overfits_and_regularization_narrows_the_gap() {
 /// the VAE-GAN must at least 1.5× the VAE's while its held-out reconstruction stays within 10 %.
 #[test]
 fn vae_gan_samples_are_sharper_than_the_vae() {
-    use latent_core::data::mnist::{self, Mnist};
+    use latent_core::engine::EvalMetrics;
     use latent_core::metrics::gradient_energy;
-    use latent_core::model::{TrainKnobs, VaeGanKnobs, VaeGanSpec, VaeSpec};
+    use latent_core::model::{VaeGanSpec, VaeSpec};
     use latent_core::Activation;
-    use latent_gpu::{EvalMetrics, GpuVae, GpuVaeGan};
+    use latent_gpu::GpuVae;
 
     let (steps, batch, seed, gamma) = (200usize, 64usize, 3u32, 3.0f32);
     let ((vae_energy, vae_eval), (gan_energy, gan_eval)) = block(async {
-        let data = Mnist::parse(include_bytes!("../../www/assets/mnist-10k.bin")).map_err(|e| e.to_string())?;
-        let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED).map_err(|e| e.to_string())?;
-        let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
-        let kernels = Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
-        let dataset = || GpuDataset::pixels(&ctx, mnist::PIXELS, data.pixels(), &split.train, &split.test).map_err(|e| e.to_string());
+        let (data, train, test) = mnist_split()?;
+        let kernels = kernels().await?;
+        let setup = |knobs| ModelSetup { data: mnist_rows(&data, train.clone(), test.clone()), batch, seed, knobs };
         let spec = VaeSpec { hidden: vec![128], latent: 8, activation: Activation::Relu, ..VaeSpec::reference_mnist() };
-        let score = |samples: &[f32]| gradient_energy(samples, 28, 28).map_err(|e| e.to_string());
+        let score = |samples: &[f32]| gradient_energy(samples, 28, 28);
 
-        let arch = spec.build().map_err(|e| e.to_string())?;
+        let arch = spec.build()?;
         let init = arch.layout.init(3);
-        let vae = GpuVae::new(&kernels, arch, &init, dataset()?, batch, seed, TrainKnobs::default()).map_err(|e| e.to_string())?;
+        let mut vae = GpuVae::new(&kernels, &setup(Knobs::default()), arch, &init)?;
         for _ in 0..steps / 100 {
-            vae.train(100).map_err(|e| e.to_string())?;
-            vae.steps_done().await.map_err(|e| e.to_string())?;
+            vae.train(100)?;
+            vae.steps_done().await?;
         }
-        let plain: (f64, EvalMetrics) = (score(&vae.samples().await.map_err(|e| e.to_string())?)?, vae.evaluate().await.map_err(|e| e.to_string())?);
+        let plain: (f64, EvalMetrics) = (score(&vae.samples(batch).await?)?, vae.evaluate(EvalSplit::Test).await?);
 
-        let arch = VaeGanSpec::new(spec, vec![32]).build().map_err(|e| e.to_string())?;
+        let arch = VaeGanSpec::new(spec, vec![32]).build()?;
         let (init, d_init) = (arch.vae.layout.init(3), arch.d_layout.init(4));
-        let knobs = VaeGanKnobs { gamma, ..VaeGanKnobs::default() };
-        let model = GpuVaeGan::new(&kernels, arch, &init, &d_init, dataset()?, batch, seed, knobs).map_err(|e| e.to_string())?;
+        let mut model = GpuVae::with_discriminator(&kernels, &setup(Knobs { gamma, ..Knobs::default() }), arch, &init, &d_init)?;
         for _ in 0..steps / 100 {
-            model.train(100).map_err(|e| e.to_string())?;
-            model.steps_done().await.map_err(|e| e.to_string())?;
+            model.train(100)?;
+            model.steps_done().await?;
         }
-        let adversarial = (score(&model.samples().await.map_err(|e| e.to_string())?)?, model.evaluate().await.map_err(|e| e.to_string())?);
-        let m = model.metrics().await.map_err(|e| e.to_string())?;
+        let adversarial = (score(&model.samples(batch).await?)?, model.evaluate(EvalSplit::Test).await?);
+        let m = model.metrics().await?;
         writeln!(std::io::stderr(), "VAE-GAN last round: D {:?}, generator loss {:.3}", m.discriminator, m.generator_loss).ok();
-        Ok((plain, adversarial))
+        anyhow::Ok((plain, adversarial))
     });
     writeln!(
         std::io::stderr(),

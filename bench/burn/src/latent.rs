@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use anyhow::Context as _;
-use latent_core::model::TrainKnobs;
-use latent_core::ops::optimizer::AdamConfig;
+use latent_core::engine::{ModelSetup, VaeModel as _};
+use latent_core::knobs::{Knobs, Optimizer};
 use latent_gpu::wgpu::Backends;
 use latent_gpu::{GpuContext, GpuVae, Kernels};
 use serde_json::json;
@@ -14,10 +14,11 @@ use serde_json::json;
 use crate::protocol::{self, EngineRun, Trainer};
 use crate::reference::{Reference, BATCH, SEED};
 
-/// β = 1, Adam lr 1e-3 (β₁ .9, β₂ .999, ε 1e-8), no penalties or dropout: spelled out rather
-/// than taken from `TrainKnobs::default()`, so a change of defaults cannot change the benchmark.
-fn knobs() -> TrainKnobs {
-    TrainKnobs { beta: 1.0, l1: 0.0, l2: 0.0, dropout: 0.0, adam: AdamConfig { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, sgd: None }
+/// β = 1, Adam lr 1e-3 (β₁ .9, β₂ .999, ε 1e-8: `AdamConfig::default()`), no penalties or dropout:
+/// spelled out rather than taken from `Knobs::default()`, so a change of defaults cannot change
+/// the benchmark.
+fn knobs() -> Knobs {
+    Knobs { beta: 1.0, l1: 0.0, l2: 0.0, dropout: 0.0, lr: 1e-3, optimizer: Optimizer::Adam, ..Knobs::default() }
 }
 
 struct LatentTrainer {
@@ -31,7 +32,7 @@ impl Trainer for LatentTrainer {
     fn train_and_read(&mut self, steps: usize) -> anyhow::Result<f64> {
         self.vae.train(steps)?;
         let metrics = pollster::block_on(self.vae.metrics())?;
-        Ok(metrics.total(self.beta))
+        Ok(metrics.vae.total(self.beta))
     }
 }
 
@@ -40,11 +41,11 @@ pub fn run(reference: &Reference, steps: usize, process_start: Instant) -> anyho
     let device_start = Instant::now();
     let ctx = pollster::block_on(GpuContext::with_backends(Backends::VULKAN)).context("no Vulkan adapter for our engine")?;
     let kernels = pollster::block_on(Kernels::new(&ctx))?;
-    let dataset = reference.data.upload(&ctx)?;
     let knobs = knobs();
-    let vae = GpuVae::new(&kernels, reference.arch.clone(), &reference.init, dataset, BATCH, SEED, knobs)?;
+    let setup = ModelSetup { data: std::sync::Arc::clone(&reference.data), batch: BATCH, seed: SEED, knobs };
+    let vae = GpuVae::new(&kernels, &setup, reference.arch.clone(), &reference.init)?;
     let build_s = device_start.elapsed().as_secs_f64();
-    let dispatches = vae.step_schedule().len();
+    let dispatches = vae.dispatches_per_step();
     let mut trainer = LatentTrainer { vae, beta: knobs.beta };
     let timing = protocol::measure(&mut trainer, steps, process_start)?;
     ctx.check_no_uncaptured_errors("bench")?;

@@ -5,7 +5,7 @@
 use latent_core::data::mnist;
 use latent_core::model::{VaeArch, VaeSpec};
 use latent_core::Matrix;
-use latent_session::RunData;
+use latent_core::data::RunData;
 
 /// The shipped MNIST digits (10,000 of them), the same asset the app and `latent bench` use.
 const MNIST_ASSET: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
@@ -22,14 +22,14 @@ pub const PARAMETERS: usize = (784 * 400 + 400) + (400 * 40 + 40) + (20 * 400 + 
 pub struct Reference {
     pub arch: VaeArch,
     pub init: Vec<f32>,
-    pub data: RunData,
+    pub data: std::sync::Arc<RunData>,
 }
 
 impl Reference {
     pub fn load() -> anyhow::Result<Self> {
         let arch = VaeSpec::reference_mnist().build()?;
         let init = arch.layout.init(u64::from(SEED));
-        let data = RunData::mnist(MNIST_ASSET, None, mnist::DEFAULT_TEST_COUNT)?;
+        let data = std::sync::Arc::new(RunData::mnist(MNIST_ASSET, None, mnist::DEFAULT_TEST_COUNT)?);
         anyhow::ensure!(
             arch.layout.parameter_count() == PARAMETERS,
             "the reference VAE has {} parameters, expected {PARAMETERS}",

@@ -9,11 +9,12 @@ use latent_core::ops::{matmul as cpu_matmul, Epilogue};
 use latent_core::rng::SplitMix64;
 use latent_core::Matrix;
 use latent_gpu::bench::{next_repeats, time_matmul, MatmulCase, VAE_STEP};
-use latent_session::config::{Bench, Dataset, EnginePref, LabConfig};
+use latent_session::config::{Bench, Dataset, EnginePref, LabConfig, ModelKind};
+use latent_session::{Run, Start};
+use serde_json::{json, Value};
 
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
-use crate::run::Run;
 
 /// Steps submitted per readback: the live page reads back about this often at speed.
 const STEPS_PER_READBACK: usize = 10;
@@ -25,7 +26,7 @@ const MATMUL_MIN_SECONDS: f64 = 0.5;
 
 /// Runs the benchmark the configuration asks for; the JSON report or the reason it failed.
 pub async fn run(config: LabConfig) -> Result<String, String> {
-    match config.bench {
+    match config.page.bench {
         Some(Bench::Matmul) if config.engine == EnginePref::Cpu => cpu_matmul_report(),
         Some(Bench::Matmul) => matmul().await,
         Some(Bench::Train { steps }) => train(config, steps).await,
@@ -47,7 +48,7 @@ async fn matmul() -> Result<String, String> {
         let timing = time_matmul(&kernels, case, variant, MATMUL_MIN_SECONDS).await.map_err(|e| e.to_string())?;
         shapes.push(shape_json(&case, timing.repeats, timing.seconds));
     }
-    Ok(matmul_json("webgpu", &kernels.context().summary().to_string(), variant.name(), &shapes))
+    Ok(matmul_json("webgpu", &kernels.context().summary().to_string(), variant.name(), shapes))
 }
 
 /// `bench=matmul&engine=cpu`: the CPU engine's matmul (register-blocked, wasm SIMD) on the same
@@ -80,47 +81,54 @@ fn cpu_matmul_report() -> Result<String, String> {
             }
         }
     }
-    Ok(matmul_json("cpu", "CPU engine (wasm, one thread)", "blocked 4×8 (wasm SIMD)", &shapes))
+    Ok(matmul_json("cpu", "CPU engine (wasm, one thread)", "blocked 4×8 (wasm SIMD)", shapes))
 }
 
-fn shape_json(case: &MatmulCase, repeats: usize, seconds: f64) -> String {
-    format!(
-        "{{\"what\":\"{}\",\"form\":\"{}\",\"m\":{},\"k\":{},\"n\":{},\"repeats\":{repeats},\"seconds\":{seconds:.4},\"gflops\":{:.3}}}",
-        case.what,
-        case.form.name(),
-        case.m,
-        case.k,
-        case.n,
-        case.gflops(repeats, seconds),
-    )
+fn shape_json(case: &MatmulCase, repeats: usize, seconds: f64) -> Value {
+    json!({
+        "what": case.what,
+        "form": case.form.name(),
+        "m": case.m,
+        "k": case.k,
+        "n": case.n,
+        "repeats": repeats,
+        "seconds": seconds,
+        "gflops": case.gflops(repeats, seconds),
+    })
 }
 
-fn matmul_json(engine: &str, adapter: &str, kernel: &str, shapes: &[String]) -> String {
-    format!(
-        "{{\"benchmark\":\"latent-lab-matmul\",\"engine\":\"{engine}\",\"adapter\":\"{}\",\"kernel\":\"{kernel}\",\"min_seconds\":{MATMUL_MIN_SECONDS},\"shapes\":[{}]}}",
-        adapter.replace('"', "'"),
-        shapes.join(","),
-    )
+fn matmul_json(engine: &str, adapter: &str, kernel: &str, shapes: Vec<Value>) -> String {
+    json!({
+        "benchmark": "latent-lab-matmul",
+        "engine": engine,
+        "adapter": adapter,
+        "kernel": kernel,
+        "min_seconds": MATMUL_MIN_SECONDS,
+        "shapes": shapes,
+    })
+    .to_string()
 }
 
+/// `bench=N`: the reference model trained for `steps` steps after a first one and a warm-up,
+/// reading the metrics back every [`STEPS_PER_READBACK`] steps as the live page does.
 async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let config = config.benchmark();
     let (kernels, info) = gpu::open(config.engine).await;
-    let mnist = match config.dataset {
+    let mnist = match config.data.dataset {
         Dataset::Mnist => Some(browser::fetch_bytes("assets/mnist-10k.bin").await?),
         _ => None,
     };
     let built_at = browser::now_ms();
-    let mut run = Run::build(&config, kernels.as_ref(), mnist.as_deref(), None).map_err(|e| e.to_string())?;
+    let mut run = Run::build(config.run_spec(), kernels.as_deref(), mnist.as_deref(), Start::Fresh).map_err(|e| e.to_string())?;
     run.train(1).await.map_err(|e| e.to_string())?;
     let first_step_ms = browser::now_ms();
     run.train(WARMUP_STEPS).await.map_err(|e| e.to_string())?;
     let started = browser::now_ms();
     let mut done = 0;
-    let mut last = None;
+    let mut final_loss = f64::NAN;
     while done < steps {
         let n = (steps - done).min(STEPS_PER_READBACK);
-        last = Some(run.train(n).await.map_err(|e| e.to_string())?);
+        final_loss = run.train(n).await.map_err(|e| e.to_string())?.0.total;
         done += n;
     }
     let seconds = (browser::now_ms() - started) / 1000.0;
@@ -128,18 +136,25 @@ async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
         EngineInfo::WebGpu { adapter, software } => ("webgpu", adapter.clone(), *software),
         EngineInfo::Cpu { .. } | EngineInfo::Starting => ("cpu", "CPU engine (wasm, one thread)".to_string(), false),
     };
-    let model = match run.config.model {
-        latent_session::config::ModelKind::Gan => "gan 2-64-64-2 vs 2-64-64-1 (rounds of 1 D + 1 G step)".to_string(),
-        _ => format!("vae 784-{}-{}", run.config.hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"), run.config.latent),
+    let shape = &config.shape;
+    let model = match shape.model {
+        ModelKind::Gan => "gan 2-64-64-2 vs 2-64-64-1 (rounds of 1 D + 1 G step)".to_string(),
+        _ => format!("vae 784-{}-{}", shape.hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join("-"), shape.latent),
     };
-    let dispatches = run.dispatches_per_step().map_or("null".to_string(), |d| d.to_string());
-    let final_loss = last.map_or(f64::NAN, |p| p.total);
-    Ok(format!(
-        "{{\"benchmark\":\"latent-lab\",\"model\":\"{model}\",\"batch\":{},\"engine\":\"{engine}\",\"adapter\":\"{}\",\"software_adapter\":{software},\"steps\":{steps},\"seconds\":{seconds:.3},\"steps_per_second\":{:.3},\"dispatches_per_step\":{dispatches},\"time_to_first_step_ms\":{first_step_ms:.0},\"build_to_first_step_ms\":{:.0},\"final_loss\":{}}}",
-        run.config.batch,
-        adapter.replace('"', "'"),
-        steps as f64 / seconds.max(1e-9),
-        first_step_ms - built_at,
-        if final_loss.is_finite() { final_loss.to_string() } else { "null".into() },
-    ))
+    Ok(json!({
+        "benchmark": "latent-lab",
+        "model": model,
+        "batch": shape.batch,
+        "engine": engine,
+        "adapter": adapter,
+        "software_adapter": software,
+        "steps": steps,
+        "seconds": seconds,
+        "steps_per_second": steps as f64 / seconds.max(1e-9),
+        "dispatches_per_step": run.dispatches_per_step(),
+        "time_to_first_step_ms": first_step_ms,
+        "build_to_first_step_ms": first_step_ms - built_at,
+        "final_loss": final_loss.is_finite().then_some(final_loss),
+    })
+    .to_string())
 }

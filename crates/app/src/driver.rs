@@ -1,42 +1,47 @@
-//! The one task that owns the run. Each animation frame it applies what changed (a new shape
-//! rebuilds the model; a knob goes to the running model), trains as many steps as fit the frame
-//! budget, reads the metrics back asynchronously, and now and then scores both splits and refreshes
-//! the pictures. The page never blocks: every readback awaits, and control returns to the browser
-//! each frame. A hidden tab gets no frames, so training pauses there by itself.
+//! The one task that owns the page's [`Run`]. Each animation frame it goes through its phases:
+//! commands that replace the run (reset, restore), the engine, the run itself (a new shape rebuilds
+//! it), knobs, one-off commands, training as many steps as fit the frame budget, and a picture
+//! refresh when one is due. Every failure leaves through one exit, [`Driver::fail`]. The run
+//! decides evaluations, early stopping, divergence and checkpoints; the driver presents them. The
+//! page never blocks: every readback awaits, and control returns to the browser each frame. A
+//! hidden tab gets no frames, so training pauses there by itself.
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use latent_gpu::{GpuError, Kernels};
 use latent_session::config::{Dataset, EnginePref, LabConfig};
-use latent_session::{RunFile, SessionError};
+use latent_session::run::{Cadence, Due, GanPart, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
+use latent_session::{Run, SessionError, Start};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
-use crate::run::{Checkpoint, Point, Run};
 use crate::state::{Command, Lab, MemoryUse, Notice, Phase};
 
 /// Time a frame's training aims at (ms); the rest of the frame stays with the page.
 const FRAME_BUDGET_MS: f64 = 25.0;
 /// Most steps in one frame.
 const MAX_STEPS_PER_FRAME: usize = 200;
-/// Least time between scorings of the two splits, and between picture refreshes, while training
-/// (ms). Each also waits [`READOUT_SHARE`] times what it last cost, so on a slow adapter (a software
-/// one, or the CPU engine) readouts never take more than about a fifth of the time.
-const EVAL_EVERY_MS: f64 = 1000.0;
-const VIEWS_EVERY_MS: f64 = 700.0;
-const READOUT_SHARE: f64 = 4.0;
-/// Least time between checkpoints of the weights (ms): a diverged run is restored, and a lost
-/// device rebuilt, from the last one. Also at least [`READOUT_SHARE`] times what the last one cost.
-const CHECKPOINT_EVERY_MS: f64 = 5000.0;
+/// Least time between picture refreshes while training; each also waits [`READOUT_SHARE`] times
+/// what the last one cost.
+const VIEWS_EVERY: Duration = Duration::from_millis(700);
 /// Frames to wait for the browser to report a lost device after a GPU call failed.
 const LOSS_REPORT_FRAMES: usize = 30;
 /// Window over which steps/s is measured (ms): training and readouts together, as the user sees it.
 const RATE_WINDOW_MS: f64 = 2000.0;
 
+/// The sizes of the page's pictures.
+pub const GRID_IMAGES: usize = 32;
+pub const POINTS_2D: usize = 1024;
+pub const SCATTER_POINTS: usize = 1000;
+pub const MANIFOLD_SIDE: usize = 12;
+pub const INTERPOLATION_STEPS: usize = 10;
+pub const HISTOGRAM_BINS: usize = 40;
+
 pub fn start(lab: Lab) {
-    spawn_local(drive(lab));
+    spawn_local(async move { Driver::open(lab).await.drive().await });
 }
 
 /// The engine the page opened, and the preference it was opened for.
@@ -45,239 +50,328 @@ struct Engine {
     pref: EnginePref,
 }
 
-async fn drive(lab: Lab) {
-    let mut engine = open_engine(&lab).await;
-    let mut mnist: Option<Vec<u8>> = None;
-    let mut run: Option<Run> = None;
-    // The shape that last failed to build: not retried until the config changes.
-    let mut failed: Option<LabConfig> = None;
-    let mut steps_per_frame = 1usize;
-    // When the next scoring and picture refresh are due (ms), and where the rate window started.
-    let (mut next_eval, mut next_views) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    let mut rate_from = (0.0, 0u64);
-    let mut views_stale = true;
-    let mut saved = Saved::default();
-    loop {
-        browser::next_frame().await;
-        let config = lab.config.get_untracked();
-        let commands = lab.take_commands();
+/// A rebuild waiting to start from an earlier run's checkpoint (a restore after a divergence, or
+/// a lost device), for the config that run had.
+struct Recovery {
+    config: LabConfig,
+    start: Start,
+}
+
+/// Steps per frame, sized to the frame budget, and the window steps/s is measured over.
+struct Pace {
+    steps_per_frame: usize,
+    window_start: (f64, u64),
+}
+
+struct Driver {
+    lab: Lab,
+    engine: Engine,
+    mnist: Option<Vec<u8>>,
+    run: Option<Run>,
+    /// The config the run's knobs and options were last set from.
+    applied: Option<LabConfig>,
+    /// The config that last failed to build: not retried until the config changes.
+    failed: Option<LabConfig>,
+    recovery: Option<Recovery>,
+    pace: Pace,
+    views_due: Due,
+    views_stale: bool,
+    /// The interpolation's two held-out rows.
+    pair: (usize, usize),
+}
+
+impl Driver {
+    async fn open(lab: Lab) -> Self {
+        let engine = open_engine(&lab).await;
+        Self {
+            lab,
+            engine,
+            mnist: None,
+            run: None,
+            applied: None,
+            failed: None,
+            recovery: None,
+            pace: Pace { steps_per_frame: 1, window_start: (0.0, 0) },
+            views_due: Due::new(Cadence::Timed { every: VIEWS_EVERY, share: READOUT_SHARE }),
+            views_stale: true,
+            pair: (0, 1),
+        }
+    }
+
+    async fn drive(mut self) {
+        loop {
+            browser::next_frame().await;
+            if let Err(error) = self.frame().await {
+                self.fail(error).await;
+            }
+        }
+    }
+
+    /// One frame's phases.
+    async fn frame(&mut self) -> Result<(), SessionError> {
+        let commands = self.lab.take_commands();
         let reset = commands.contains(&Command::Reset);
         if commands.contains(&Command::Restore) && !reset {
-            if let Some(last) = saved.last.clone() {
-                lab.notice.set(Some(Notice::Info(format!(
-                    "Restored the last good checkpoint, step {}, with your current settings. Press play to train on.",
-                    last.step
-                ))));
-                saved.resume = Some(last);
-                run = None;
-            }
+            self.restore();
         }
-        if config.engine != engine.pref {
-            run = None;
-            engine = open_engine(&lab).await;
+        self.ensure_engine().await;
+        let config = self.lab.config.get_untracked();
+        self.ensure_run(&config, reset).await?;
+        if self.run.is_none() {
+            return Ok(());
         }
-        let shape_changed = run.as_ref().is_none_or(|r| r.config.shape() != config.shape());
-        if (shape_changed || reset) && (failed.as_ref() != Some(&config) || reset) {
-            run = None; // the old model's buffers go before the new ones are made
-            let resume = saved.resume.take().filter(|_| !reset && !shape_changed_since_checkpoint(&saved, &config));
-            if resume.is_none() {
-                saved = Saved::default();
-                lab.checkpoint_step.set(None);
-                lab.history.set(Vec::new());
-            }
-            lab.best_step.set(None);
-            lab.step.set(0);
-            lab.phase.set(Phase::Starting);
-            if matches!(config.dataset, Dataset::Mnist) && mnist.is_none() {
-                match browser::fetch_bytes("assets/mnist-10k.bin").await {
-                    Ok(bytes) => mnist = Some(bytes),
-                    Err(e) => {
-                        fail(&lab, &format!("Could not load the MNIST digits ({e}). Try a 2D dataset, or reload the page."));
-                        failed = Some(config);
-                        continue;
-                    }
-                }
-            }
-            // A run file the user opened: its weights, if it is for this shape.
-            let import = lab.pending_import.try_update_value(Option::take).flatten();
-            let import = import.filter(|file| LabConfig::from_query(&file.query).0.shape() == config.shape());
-            let imported = import.as_ref().map(RunFile::weights);
-            let weights = imported.as_deref().or(resume.as_ref().map(|r| r.weights.as_slice()));
-            match Run::build(&config, engine.kernels.as_ref(), mnist.as_deref(), weights) {
-                Ok(mut built) => {
-                    saved.shape = Some(config.clone());
-                    if let Some(resume) = resume.filter(|_| import.is_none()) {
-                        built.step = resume.step;
-                        lab.history.update(|h| h.retain(|p| p.step <= resume.step));
-                        lab.step.set(resume.step);
-                    }
-                    if let Some(file) = import {
-                        built.step = file.step;
-                        lab.history.set(file.history_rows().map(Point::from_row).collect());
-                        lab.step.set(file.step);
-                        lab.notice
-                            .set(Some(Notice::Info(format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step))));
-                    }
-                    run = Some(built);
-                    failed = None;
-                    lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Ready });
-                    views_stale = true;
-                    steps_per_frame = 1;
-                }
-                Err(e) => {
-                    fail(&lab, &format!("This model cannot be built: {e}"));
-                    failed = Some(config);
-                    continue;
+        self.apply_settings(&config)?;
+        let mut progress = self.one_off_commands(&commands).await?;
+        let single = commands.contains(&Command::Step);
+        if let Some(trained) = self.train(single).await? {
+            progress = Some(trained);
+        }
+        match progress {
+            Some(progress) => self.present(progress, single, &config),
+            None => {
+                if !self.playing() && self.lab.phase.get_untracked() == Phase::Training {
+                    self.lab.phase.set(Phase::Paused);
                 }
             }
         }
-        let Some(current) = run.as_mut() else { continue };
-        if current.config != config {
-            if let Err(e) = current.set_knobs(&config) {
-                handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
-                continue;
-            }
-            views_stale |= !lab.playing.get_untracked();
+        self.refresh_views().await
+    }
+
+    fn playing(&self) -> bool {
+        self.lab.playing.get_untracked() && self.lab.phase.get_untracked() != Phase::Diverged
+    }
+
+    /// Restore: the next build starts from the run's last good checkpoint, with the settings kept.
+    fn restore(&mut self) {
+        let Some(run) = self.run.take() else { return };
+        if let Some(checkpoint) = run.last_checkpoint() {
+            let message = format!("Restored the last good checkpoint, step {}, with your current settings. Press play to train on.", checkpoint.step);
+            self.lab.notice.set(Some(Notice::Info(message)));
+            self.recovery = Some(Recovery { config: self.applied.clone().unwrap_or_default(), start: run.recovery() });
+        } else {
+            self.run = Some(run);
         }
-        let mut trained = None;
-        for command in &commands {
-            let part = match command {
-                Command::StepDiscriminator => Some(true),
-                Command::StepGenerator => Some(false),
+    }
+
+    /// Reopens the engine when the config asks for another one.
+    async fn ensure_engine(&mut self) {
+        if self.lab.config.with_untracked(|c| c.engine) != self.engine.pref {
+            self.run = None;
+            self.engine = open_engine(&self.lab).await;
+        }
+    }
+
+    /// Builds the run when there is none, the shape changed or the user reset it; a config that
+    /// failed to build is not retried until it changes (or a reset).
+    async fn ensure_run(&mut self, config: &LabConfig, reset: bool) -> Result<(), SessionError> {
+        let rebuild = self.applied.as_ref().is_none_or(|applied| config.rebuilds_from(applied));
+        let needed = self.run.is_none() || rebuild || reset;
+        if !needed || (self.failed.as_ref() == Some(config) && !reset) {
+            return Ok(());
+        }
+        self.run = None; // the old model's buffers go before the new ones are made
+        let lab = self.lab;
+        lab.best_step.set(None);
+        lab.step.set(0);
+        lab.phase.set(Phase::Starting);
+        self.failed = Some(config.clone());
+        if matches!(config.data.dataset, Dataset::Mnist) && self.mnist.is_none() {
+            let bytes = browser::fetch_bytes("assets/mnist-10k.bin")
+                .await
+                .map_err(|e| SessionError::Invalid(format!("Could not load the MNIST digits ({e}). Try a 2D dataset, or reload the page.")))?;
+            self.mnist = Some(bytes);
+        }
+        // A run file the user opened (if it is for this shape), else a pending recovery.
+        let import = lab.pending_import.try_update_value(Option::take).flatten().filter(|file| !LabConfig::from_query(&file.query).0.rebuilds_from(config));
+        let recovery = self.recovery.take().filter(|r| !reset && !config.rebuilds_from(&r.config));
+        let start = match (&import, recovery) {
+            (Some(file), _) => Start::from_file(file),
+            (None, Some(recovery)) => recovery.start,
+            (None, None) => Start::Fresh,
+        };
+        let kernels = self.engine.kernels.as_deref();
+        let run = Run::build(config.run_spec(), kernels, self.mnist.as_deref(), start)
+            .map_err(|e| SessionError::Invalid(format!("This model cannot be built: {e}")))?;
+        self.failed = None;
+        lab.history.set(run.history().clone());
+        lab.step.set(run.step());
+        lab.checkpoint_step.set(run.last_checkpoint().map(|c| c.step));
+        if let Some(file) = import {
+            lab.notice.set(Some(Notice::Info(format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step))));
+        }
+        self.pair = run.class_pairs(1).first().copied().unwrap_or((0, 1));
+        self.run = Some(run);
+        self.applied = Some(config.clone());
+        lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Ready });
+        self.views_stale = true;
+        self.pace.steps_per_frame = 1;
+        Ok(())
+    }
+
+    /// Knobs and early stopping act on the running model.
+    fn apply_settings(&mut self, config: &LabConfig) -> Result<(), SessionError> {
+        let (Some(run), Some(applied)) = (self.run.as_mut(), self.applied.as_ref()) else { return Ok(()) };
+        if applied == config {
+            return Ok(());
+        }
+        if applied.knobs != config.knobs {
+            run.set_knobs(&config.knobs)?;
+        }
+        run.set_early_stopping(config.early_stopping.then_some(INTERACTIVE_EARLY_STOP));
+        self.applied = Some(config.clone());
+        self.views_stale |= !self.lab.playing.get_untracked();
+        Ok(())
+    }
+
+    /// Single D or G steps, the interpolation's ends, an export.
+    async fn one_off_commands(&mut self, commands: &[Command]) -> Result<Option<Progress>, SessionError> {
+        let Some(run) = self.run.as_mut() else { return Ok(None) };
+        let mut progress = None;
+        for command in commands {
+            match command {
+                Command::StepDiscriminator | Command::StepGenerator => {
+                    let part = if *command == Command::StepDiscriminator { GanPart::Discriminator } else { GanPart::Generator };
+                    progress = Some(run.step_part(part).await?);
+                    self.views_stale = true;
+                }
                 Command::Pair(a, b) => {
-                    current.set_pair((*a, *b));
-                    views_stale = true;
-                    None
+                    self.pair = (*a, *b);
+                    self.views_stale = true;
                 }
                 Command::Export => {
-                    match current.export(&lab.history.get_untracked()).await {
+                    let query = self.lab.config.with_untracked(LabConfig::to_query);
+                    match run.export(query).await {
                         Ok(file) => {
                             if let Err(e) = browser::download("latent-lab-run.json", "application/json", file.to_json().as_bytes()) {
-                                lab.notice.set(Some(Notice::Problem(format!("The export could not be saved: {e}"))));
+                                self.lab.notice.set(Some(Notice::Problem(format!("The export could not be saved: {e}"))));
                             }
                         }
-                        Err(e) => lab.notice.set(Some(Notice::Problem(format!("The export failed: {e}")))),
-                    }
-                    None
-                }
-                Command::Step | Command::Reset | Command::Restore => None,
-            };
-            if let Some(discriminator) = part {
-                match current.step_gan_part(discriminator).await {
-                    Ok(point) => {
-                        trained = point;
-                        views_stale = true;
-                    }
-                    Err(e) => {
-                        handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
-                        break;
+                        Err(e) => self.lab.notice.set(Some(Notice::Problem(format!("The export failed: {e}")))),
                     }
                 }
+                Command::Step | Command::Reset | Command::Restore => {}
             }
         }
-        let Some(current) = run.as_mut() else { continue };
-        let single = commands.contains(&Command::Step);
-        let playing = lab.playing.get_untracked() && lab.phase.get_untracked() != Phase::Diverged;
-        if playing || single {
-            let steps = if single { 1 } else { steps_per_frame };
-            let started = browser::now_ms();
-            match current.train(steps).await {
-                Ok(point) => {
-                    let elapsed = (browser::now_ms() - started).max(0.1);
-                    if !single {
-                        let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed;
-                        steps_per_frame = (ideal.min(steps as f64 * 2.0).floor() as usize).clamp(1, MAX_STEPS_PER_FRAME);
-                    }
-                    trained = Some(point);
-                }
-                Err(e) => {
-                    handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
-                    continue;
-                }
-            }
+        Ok(progress)
+    }
+
+    /// While playing, as many steps as fit the frame budget (one when the user asked for a step,
+    /// scored at once); the run decides the rest.
+    async fn train(&mut self, single: bool) -> Result<Option<Progress>, SessionError> {
+        let playing = self.playing();
+        let Some(run) = self.run.as_mut().filter(|_| playing || single) else { return Ok(None) };
+        if crate::faults::take_divergence() {
+            run.inject_divergence();
         }
-        let Some(current) = run.as_mut() else { continue };
-        if let Some(mut point) = trained {
-            let now = browser::now_ms();
-            if crate::faults::take_divergence() {
-                point.total = f64::NAN;
-            }
-            if !point.is_finite() {
-                diverged(&lab, &config, &saved);
-                lab.push_history(point);
-                views_stale = true;
-            } else {
-                if single || now >= next_eval || lab.history.with_untracked(Vec::is_empty) {
-                    let result = current.evaluate(&mut point).await;
-                    let done = browser::now_ms();
-                    next_eval = done + EVAL_EVERY_MS.max(READOUT_SHARE * (done - now));
-                    match result {
-                        Ok(Some(stopped)) => {
-                            lab.playing.set(false);
-                            lab.phase.set(Phase::Paused);
-                            lab.notice.set(Some(Notice::Info(stopped)));
-                            views_stale = true;
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
-                            continue;
-                        }
-                    }
-                    lab.best_step.set(current.best_step());
-                    // Weights that score NaN on either split are finite but already ruined.
-                    let scored = [point.train, point.test].iter().flatten().all(|v| v.is_finite());
-                    if scored && browser::now_ms() >= saved.next_due {
-                        let started = browser::now_ms();
-                        match current.checkpoint().await {
-                            Ok(Some(checkpoint)) => {
-                                lab.checkpoint_step.set(Some(checkpoint.step));
-                                saved.last = Some(checkpoint);
-                            }
-                            Ok(None) => {}
-                            Err(e) => {
-                                handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
-                                continue;
-                            }
-                        }
-                        let done = browser::now_ms();
-                        saved.next_due = done + CHECKPOINT_EVERY_MS.max(READOUT_SHARE * (done - started));
-                    }
-                }
-                lab.push_history(point);
-                views_stale |= single || now >= next_views;
-            }
-            lab.step.set(current.step);
-            let now = browser::now_ms();
-            if current.step < rate_from.1 || now - rate_from.0 > 2.0 * RATE_WINDOW_MS {
-                rate_from = (now, current.step);
-            } else if now - rate_from.0 >= RATE_WINDOW_MS {
-                lab.steps_per_second.set((current.step - rate_from.1) as f64 * 1000.0 / (now - rate_from.0));
-                rate_from = (now, current.step);
-                let (gpu_buffers, gpu_bytes) = engine.kernels.as_ref().map_or((0, 0), |k| k.context().allocations());
-                lab.memory.set(MemoryUse { gpu_buffers, gpu_bytes, wasm_bytes: browser::wasm_memory_bytes() });
-            }
-            if playing && lab.phase.get_untracked() != Phase::Diverged && lab.playing.get_untracked() {
-                lab.phase.set(Phase::Training);
-            }
-        } else if !playing && lab.phase.get_untracked() == Phase::Training {
-            lab.phase.set(Phase::Paused);
+        if single {
+            run.evaluate_next();
         }
-        if views_stale {
-            let Some(current) = run.as_ref() else { continue };
-            let started = browser::now_ms();
-            let result = current.views().await;
-            let done = browser::now_ms();
-            next_views = done + VIEWS_EVERY_MS.max(READOUT_SHARE * (done - started));
-            match result {
-                Ok(views) => lab.views.set(views),
-                Err(e) => {
-                    handle_error(&lab, &mut run, &mut engine, &mut saved, e).await;
-                    continue;
-                }
-            }
-            views_stale = false;
+        let steps = if single { 1 } else { self.pace.steps_per_frame };
+        let started = browser::now_ms();
+        let progress = run.advance(steps).await?;
+        if !single {
+            let elapsed = (browser::now_ms() - started).max(0.1);
+            let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed;
+            self.pace.steps_per_frame = (ideal.min(steps as f64 * 2.0).floor() as usize).clamp(1, MAX_STEPS_PER_FRAME);
         }
+        Ok(Some(progress))
+    }
+
+    /// Shows what the latest steps measured and what the run decided.
+    fn present(&mut self, progress: Progress, single: bool, config: &LabConfig) {
+        let lab = self.lab;
+        let Some(run) = self.run.as_ref() else { return };
+        match &progress.event {
+            Some(RunEvent::Diverged) => {
+                diverged(&lab, config, run);
+                self.views_stale = true;
+            }
+            Some(RunEvent::EarlyStopped { best_step, best, .. }) => {
+                lab.playing.set(false);
+                lab.phase.set(Phase::Paused);
+                lab.notice.set(Some(Notice::Info(format!(
+                    "Early stopping: the held-out loss has not improved for {} evaluations. The best model (step {best_step}, held-out −ELBO {best:.1}) is restored; press play to train on.",
+                    INTERACTIVE_EARLY_STOP.patience
+                ))));
+                self.views_stale = true;
+            }
+            None => self.views_stale |= single || self.views_due.is_due(),
+        }
+        lab.history.update(|h| h.push(progress.point));
+        lab.best_step.set(run.best().map(|(step, _)| step));
+        lab.checkpoint_step.set(run.last_checkpoint().map(|c| c.step));
+        lab.step.set(run.step());
+        self.report_rate(run.step());
+        if self.playing() {
+            lab.phase.set(Phase::Training);
+        }
+    }
+
+    /// Steps/s over the rate window, and memory in use, for the top bar and `#lab-status`.
+    fn report_rate(&mut self, step: u64) {
+        let now = browser::now_ms();
+        let (since, from_step) = self.pace.window_start;
+        if step < from_step || now - since > 2.0 * RATE_WINDOW_MS {
+            self.pace.window_start = (now, step);
+        } else if now - since >= RATE_WINDOW_MS {
+            self.lab.steps_per_second.set((step - from_step) as f64 * 1000.0 / (now - since));
+            self.pace.window_start = (now, step);
+            let (gpu_buffers, gpu_bytes) = self.engine.kernels.as_ref().map_or((0, 0), |k| k.context().allocations());
+            self.lab.memory.set(MemoryUse { gpu_buffers, gpu_bytes, wasm_bytes: browser::wasm_memory_bytes() });
+        }
+    }
+
+    /// Reads back the pictures when they are stale.
+    async fn refresh_views(&mut self) -> Result<(), SessionError> {
+        let Some(run) = self.run.as_ref().filter(|_| self.views_stale) else { return Ok(()) };
+        let request = ViewRequest {
+            images: GRID_IMAGES,
+            points_2d: POINTS_2D,
+            scatter_points: Some(SCATTER_POINTS),
+            manifold_side: MANIFOLD_SIDE,
+            interpolations: vec![self.pair],
+            interpolation_steps: INTERPOLATION_STEPS,
+            histogram_bins: Some(HISTOGRAM_BINS),
+        };
+        let started = web_time::Instant::now();
+        let views = run.views(&request).await?;
+        self.views_due.done(started);
+        self.lab.views.set(views);
+        self.views_stale = false;
+        Ok(())
+    }
+
+    /// The one error exit. A lost GPU (reported by the error itself, or by the browser within a
+    /// few frames of a failed GPU call) is reopened and the model rebuilt from the last good
+    /// checkpoint with the settings kept; anything else pauses with the message.
+    async fn fail(&mut self, error: SessionError) {
+        let run = self.run.take();
+        self.lab.playing.set(false);
+        let lost = match error.device_lost() {
+            Some(reason) => Some(reason.to_string()),
+            None if error.is_device_error() => device_lost(&self.engine).await,
+            None => None,
+        };
+        let Some(reason) = lost else {
+            log::error!("{error}");
+            self.lab.phase.set(Phase::Error);
+            self.lab.notice.set(Some(Notice::Problem(error.to_string())));
+            return;
+        };
+        log::warn!("GPU device lost: {reason}; {error}");
+        self.engine = open_engine(&self.lab).await;
+        let (start, from) = match run.as_ref().map(Run::recovery) {
+            Some(Start::Resume { checkpoint, history }) => {
+                let from = format!("from step {} (its last checkpoint)", checkpoint.step);
+                (Start::Resume { checkpoint, history }, from)
+            }
+            _ => (Start::Fresh, "from new weights".to_string()),
+        };
+        let config = self.applied.clone().unwrap_or_else(|| self.lab.config.get_untracked());
+        self.recovery = Some(Recovery { config, start });
+        self.lab.notice.set(Some(Notice::Problem(format!(
+            "The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
+        ))));
     }
 }
 
@@ -294,69 +388,17 @@ async fn open_engine(lab: &Lab) -> Engine {
     Engine { kernels, pref }
 }
 
-fn fail(lab: &Lab, message: &str) {
-    lab.playing.set(false);
-    lab.phase.set(Phase::Error);
-    lab.notice.set(Some(Notice::Problem(message.to_string())));
-}
-
-fn diverged(lab: &Lab, config: &LabConfig, saved: &Saved) {
+fn diverged(lab: &Lab, config: &LabConfig, run: &Run) {
     lab.playing.set(false);
     lab.phase.set(Phase::Diverged);
-    let way_back = match &saved.last {
+    let way_back = match run.last_checkpoint() {
         Some(last) => format!("then press Restore to go back to step {} (the last good checkpoint), or Reset to start again", last.step),
         None => "then press Reset".to_string(),
     };
     lab.notice.set(Some(Notice::Problem(format!(
         "Training diverged: a loss became NaN or infinite (learning rate η = {}). Training is paused and your settings are kept: lower the learning rate, {way_back}.",
-        config.lr
+        config.knobs.lr
     ))));
-}
-
-/// Checkpoints of the current run, kept by the driver in page memory.
-#[derive(Default)]
-struct Saved {
-    /// The last checkpoint whose weights were all finite.
-    last: Option<Checkpoint>,
-    /// A checkpoint the next rebuild starts from (a restore, or recovery from a lost device).
-    resume: Option<Checkpoint>,
-    /// When the next checkpoint is due (ms).
-    next_due: f64,
-    /// The config the checkpoints' model was built for.
-    shape: Option<LabConfig>,
-}
-
-/// Whether `config` asks for a model the saved checkpoints no longer fit.
-fn shape_changed_since_checkpoint(saved: &Saved, config: &LabConfig) -> bool {
-    saved.shape.as_ref().is_none_or(|shape| shape.shape() != config.shape())
-}
-
-/// A failed engine call. A lost GPU (reported by the error itself, or by the browser within a few
-/// frames of a failed call) is reopened and the model rebuilt from the last good checkpoint with
-/// the settings kept; anything else pauses with the message.
-async fn handle_error(lab: &Lab, run: &mut Option<Run>, engine: &mut Engine, saved: &mut Saved, error: SessionError) {
-    *run = None;
-    lab.playing.set(false);
-    let lost = match &error {
-        SessionError::Gpu(GpuError::DeviceLost(reason)) => Some(reason.clone()),
-        SessionError::Gpu(_) => device_lost(engine).await,
-        _ => None,
-    };
-    if let Some(reason) = lost {
-        log::warn!("GPU device lost: {reason}; {error}");
-        *engine = open_engine(lab).await;
-        saved.resume = saved.last.clone();
-        let from = match &saved.resume {
-            Some(last) => format!("from step {} (its last checkpoint)", last.step),
-            None => "from new weights".to_string(),
-        };
-        lab.notice.set(Some(Notice::Problem(format!(
-            "The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
-        ))));
-        return;
-    }
-    log::error!("{error}");
-    fail(lab, &error.to_string());
 }
 
 /// The reason the engine's device was lost, if the browser reports a loss within a few frames.

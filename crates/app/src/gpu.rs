@@ -1,10 +1,11 @@
-//! Opening WebGPU and choosing the engine: the GPU through WebGPU on a hardware adapter, the CPU
-//! engine where there is no adapter or only a software one (unless the URL insists).
+//! The engine the page trains on, as the page reports it: the session opens WebGPU (or not) and
+//! says why; this phrases it for the banner and hands the kernels to the fault hooks.
 
 use std::rc::Rc;
 
-use latent_gpu::{GpuContext, GpuError, Kernels};
+use latent_gpu::{GpuError, Kernels};
 use latent_session::config::EnginePref;
+use latent_session::{open_engine, CpuReason, EngineChoice};
 
 /// Which engine trains, and why; the page shows this.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,34 +40,35 @@ impl EngineInfo {
     }
 }
 
-/// Opens WebGPU and compiles every kernel when `pref` allows; otherwise (or on failure) says why
-/// the CPU engine runs instead.
-pub async fn open(pref: EnginePref) -> (Option<Rc<Kernels>>, EngineInfo) {
-    if pref == EnginePref::Cpu {
-        return (None, EngineInfo::Cpu { reason: None });
-    }
-    let ctx = match GpuContext::new().await {
-        Ok(ctx) => ctx,
-        Err(e) => {
+/// The banner's words for why the CPU engine trains.
+fn reason(reason: CpuReason) -> Option<String> {
+    match reason {
+        CpuReason::Chosen => None,
+        CpuReason::NoAdapter(e) => {
             // The adapter search's full text is for developers; the banner says what it means.
             log::info!("no WebGPU: {e}");
-            let reason = match e {
+            Some(match e {
                 GpuError::NoAdapter(_) => "WebGPU is not available in this browser (or it is turned off), so the model trains on the CPU.".to_string(),
                 other => format!("WebGPU could not start ({other})."),
-            };
-            return (None, EngineInfo::Cpu { reason: Some(reason) });
+            })
         }
+        CpuReason::SoftwareAdapter(summary) => Some(format!(
+            "The only WebGPU adapter here is a software one ({summary}), which emulates a GPU on the CPU; the CPU engine is used instead. Add engine=webgpu to the link to use it anyway."
+        )),
+        CpuReason::KernelsFailed(e) => Some(format!("The GPU could not compile Latent Lab's kernels: {e}")),
+    }
+}
+
+/// Opens the engine `pref` asks for; the kernels are watched by the fault hooks.
+pub async fn open(pref: EnginePref) -> (Option<Rc<Kernels>>, EngineInfo) {
+    let (kernels, choice) = open_engine(pref).await;
+    let kernels = kernels.map(Rc::new);
+    if let Some(kernels) = &kernels {
+        crate::faults::watch_kernels(kernels);
+    }
+    let info = match choice {
+        EngineChoice::Gpu { adapter, software } => EngineInfo::WebGpu { adapter, software },
+        EngineChoice::Cpu(why) => EngineInfo::Cpu { reason: reason(why) },
     };
-    let summary = ctx.summary().clone();
-    if summary.is_software && pref == EnginePref::Auto {
-        return (None, EngineInfo::Cpu { reason: Some(format!("The only WebGPU adapter here is a software one ({summary}), which emulates a GPU on the CPU; the CPU engine is used instead. Add engine=webgpu to the link to use it anyway.")) });
-    }
-    match Kernels::new(&ctx).await {
-        Ok(kernels) => {
-            let kernels = Rc::new(kernels);
-            crate::faults::watch_kernels(&kernels);
-            (Some(kernels), EngineInfo::WebGpu { adapter: summary.to_string(), software: summary.is_software })
-        }
-        Err(e) => (None, EngineInfo::Cpu { reason: Some(format!("The GPU could not compile Latent Lab's kernels: {e}")) }),
-    }
+    (kernels, info)
 }

@@ -136,7 +136,7 @@ fn apply(lab: Lab, request: Request) -> String {
 /// The reply object: the outcome and the page's state.
 fn reply(lab: Lab, ok: bool, message: &str) -> JsValue {
     let reply = Object::new();
-    let loss = lab.history.with_untracked(|h| h.last().map(|p| p.total));
+    let loss = lab.history.with_untracked(|h| h.latest().map(|p| p.total));
     let fields: [(&str, JsValue); 7] = [
         (REPLY_MARK, VERSION.into()),
         ("ok", ok.into()),

@@ -8,7 +8,6 @@ mod driver;
 mod faults;
 mod gpu;
 mod lesson_api;
-mod run;
 mod state;
 mod views;
 

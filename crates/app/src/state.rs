@@ -2,11 +2,11 @@
 //! driver fills (engine, phase, history, views). All are `Copy` handles, passed to components.
 
 use latent_session::config::LabConfig;
+use latent_session::run::{History, Point, Views};
 use latent_session::RunFile;
 use leptos::prelude::*;
 
 use crate::gpu::EngineInfo;
-use crate::run::{Point, Views};
 
 /// Where the run is; the page reports it as `data-state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,10 +64,6 @@ pub enum Notice {
     Problem(String),
 }
 
-/// Most history rows kept; beyond it every other old row is dropped, so a lecture-long run keeps
-/// its whole curve at a coarser grain and bounded memory.
-const MAX_HISTORY: usize = 1500;
-
 #[derive(Clone, Copy)]
 pub struct Lab {
     pub config: RwSignal<LabConfig>,
@@ -81,7 +77,8 @@ pub struct Lab {
     pub steps_per_second: RwSignal<f64>,
     /// Refreshed with steps/s.
     pub memory: RwSignal<MemoryUse>,
-    pub history: RwSignal<Vec<Point>>,
+    /// The run's metric history, as the driver last reported it.
+    pub history: RwSignal<History>,
     pub best_step: RwSignal<Option<u64>>,
     /// Step of the last good checkpoint the run can be restored to.
     pub checkpoint_step: RwSignal<Option<u64>>,
@@ -94,7 +91,7 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(config: LabConfig, url_notes: Vec<String>) -> Self {
-        let playing = config.autoplay;
+        let playing = config.page.autoplay;
         Self {
             config: RwSignal::new(config),
             url_notes: RwSignal::new(url_notes),
@@ -105,7 +102,7 @@ impl Lab {
             step: RwSignal::new(0),
             steps_per_second: RwSignal::new(0.0),
             memory: RwSignal::new(MemoryUse::default()),
-            history: RwSignal::new(Vec::new()),
+            history: RwSignal::new(History::default()),
             best_step: RwSignal::new(None),
             checkpoint_step: RwSignal::new(None),
             views: RwSignal::new(Views::default()),
@@ -134,21 +131,8 @@ impl Lab {
         taken
     }
 
-    pub fn push_history(&self, point: Point) {
-        self.history.update(|h| {
-            if h.len() >= MAX_HISTORY {
-                let mut i = 0;
-                h.retain(|_| {
-                    i += 1;
-                    i % 2 == 0 || i > MAX_HISTORY / 2
-                });
-            }
-            h.push(point);
-        });
-    }
-
     /// The latest history row.
     pub fn latest(&self) -> Option<Point> {
-        self.history.with(|h| h.last().cloned())
+        self.history.with(|h| h.latest().cloned())
     }
 }

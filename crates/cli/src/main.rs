@@ -1,13 +1,14 @@
 //! `latent`: Latent Lab's native command line: training runs with figures, adapter info, benchmarks.
 
+mod args;
+mod bench;
 mod figures;
-mod gan_run;
 mod run_output;
 mod train;
 
 use anyhow::{bail, Context as _};
-use clap::{Parser, Subcommand, ValueEnum};
-use latent_gpu::bench;
+use clap::{ArgMatches, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
+
 use latent_gpu::{GpuContext, Kernels, MatmulVariant};
 
 #[derive(Parser)]
@@ -22,7 +23,7 @@ enum Command {
     /// Print the GPU adapter wgpu picks and whether every kernel compiles on it.
     Info,
     /// Train a model and write metrics.csv, config.json and PNG figures to an output folder.
-    Train(Box<train::TrainArgs>),
+    Train(Box<args::TrainArgs>),
     /// Dataset helpers.
     #[command(subcommand)]
     Data(Data),
@@ -86,7 +87,8 @@ async fn kernels() -> anyhow::Result<Kernels> {
     Kernels::new(&ctx).await.with_context(|| format!("compiling kernels on {}", ctx.summary()))
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the command; `matches` tells which flags were given on the command line.
+async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
     match cli.command {
         Command::Info => {
             let kernels = kernels().await?;
@@ -97,9 +99,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("kernels: {} shaders compiled; matmul variant {:?}", latent_gpu::shaders::ALL.len(), kernels.preferred_matmul());
         }
-        Command::Train(args) => train::run(*args).await?,
+        Command::Train(args) => train::run(*args, matches.subcommand_matches("train").unwrap_or(matches)).await?,
         Command::Data(Data::MnistSplit { train_size }) => println!("{}", train::mnist_split_json(train_size)?),
-        Command::Bench(Bench::Train { steps }) => train::bench(steps.clamp(1, 100_000)).await?,
+        Command::Bench(Bench::Train { steps }) => bench::train(steps.clamp(1, 100_000)).await?,
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {
             if !(min_seconds > 0.0 && min_seconds <= 60.0) {
                 bail!("--min-seconds must be in (0, 60], got {min_seconds}");
@@ -107,12 +109,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let kernels = kernels().await?;
             let variants: Vec<MatmulVariant> = if variants.is_empty() { kernels.available_matmuls() } else { variants.into_iter().map(Into::into).collect() };
             println!("preferred variant on this adapter: {:?}", kernels.preferred_matmul());
-            print!("{}", bench::vae_step_table(&kernels, &variants, min_seconds).await?);
+            print!("{}", latent_gpu::bench::vae_step_table(&kernels, &variants, min_seconds).await?);
         }
     }
     Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
-    pollster::block_on(run(Cli::parse()))
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    pollster::block_on(run(cli, &matches))
 }

@@ -1,6 +1,6 @@
-//! What every training run shares, whatever the model: the output folder and its `config.json`, a
-//! progress bar, `metrics.csv` written row by row as training goes, and the stop on divergence.
-//! The VAE and GAN runs differ only in what one chunk of training does and measures.
+//! The output of a training run: the folder and its `config.json`, a progress bar, `metrics.csv`
+//! written row by row as training goes (an interrupted run keeps its history), and the closing
+//! line (with advice on divergence).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -20,26 +20,20 @@ pub struct Row {
     pub stop: bool,
 }
 
-/// A flat JSON object of already-formatted values (numbers, or strings quoted by [`json_string`]).
-pub fn json_object(fields: &[(&str, String)]) -> String {
-    let body: Vec<String> = fields.iter().map(|(key, value)| format!("  \"{key}\": {value}")).collect();
-    format!("{{\n{}\n}}\n", body.join(",\n"))
-}
-
-/// A JSON string literal.
-pub fn json_string(s: &str) -> String {
-    format!("\"{}\"", s.escape_default())
-}
-
-/// A JSON array of numbers.
-pub fn json_list<T: ToString>(values: &[T]) -> String {
-    format!("[{}]", values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
-}
-
 /// Creates the output folder and writes its `config.json`.
-pub fn prepare(out: &Path, config: &str) -> anyhow::Result<()> {
+pub fn prepare(out: &Path, config: &serde_json::Value) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    std::fs::write(out.join("config.json"), config).with_context(|| format!("writing {}", out.join("config.json").display()))
+    let text = serde_json::to_string_pretty(config)? + "\n";
+    std::fs::write(out.join("config.json"), text).with_context(|| format!("writing {}", out.join("config.json").display()))
+}
+
+/// Says where the run went, and fails with advice if it diverged.
+pub fn finish(out: &Path, diverged: Option<usize>, advice: &str) -> anyhow::Result<()> {
+    eprintln!("wrote {}", out.display());
+    match diverged {
+        Some(step) => anyhow::bail!("training diverged by step {step} (a loss became NaN or infinite); {advice}"),
+        None => Ok(()),
+    }
 }
 
 /// Trains `steps` in chunks of at most `every`: `chunk(done, n)` trains `n` more steps (so `done`

@@ -1,8 +1,15 @@
 //! Recorded work: a [`Dispatch`] is everything one kernel launch needs, made once; a [`Schedule`]
-//! is a fixed list of them that a training step replays by recording commands only.
+//! is a fixed list of them that a training step replays by recording commands only. A dispatch
+//! whose uniform block carries a knob is pushed as a [`Tuned`] handle, through which the block is
+//! rewritten later ([`Schedule::retune`]) with the checks it was built with.
+
+use std::any::TypeId;
+use std::marker::PhantomData;
+use std::sync::{Mutex, PoisonError};
 
 use crate::context::GpuContext;
 use crate::error::GpuError;
+use crate::params::Uniform;
 use crate::tensor::GpuTensor;
 
 /// WebGPU's per-dimension workgroup-count limit.
@@ -37,8 +44,9 @@ pub struct Dispatch {
     pub(crate) workgroups: [u32; 3],
     /// The uniform block, so a knob change is one small write rather than a rebuild.
     pub(crate) params: wgpu::Buffer,
-    /// What the uniform block holds now, for read-modify-write knob changes.
-    pub(crate) params_bytes: std::sync::Mutex<Vec<u8>>,
+    /// What the uniform block holds now, for read-modify-write knob changes, and its type.
+    pub(crate) params_bytes: Mutex<Vec<u8>>,
+    pub(crate) params_type: TypeId,
     pub(crate) _ledger: crate::tensor::LedgerEntry,
 }
 
@@ -57,22 +65,19 @@ impl Dispatch {
         self.workgroups
     }
 
-    /// Replaces the uniform block (between steps, e.g. when a slider moves). `T` must be the
-    /// params type the dispatch was built with.
-    pub fn update_params<T: bytemuck::Pod>(&self, ctx: &GpuContext, params: &T) -> Result<(), GpuError> {
-        let bytes = bytemuck::bytes_of(params);
-        if bytes.len() as u64 != self.params.size() {
-            return Err(GpuError::invalid("update_params", format!("`{}` takes {} bytes of parameters, got {}", self.label, self.params.size(), bytes.len())));
+    /// Rewrites the uniform block (between steps, e.g. when a slider moves): `change` edits a copy
+    /// of what it holds, which must pass the block's checks before it is written.
+    fn retune<P: Uniform>(&self, ctx: &GpuContext, change: impl FnOnce(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
+        if self.params_type != TypeId::of::<P>() {
+            return Err(GpuError::invalid("retune", format!("`{}` does not hold a {} block", self.label, P::OP)));
         }
-        ctx.queue.write_buffer(&self.params, 0, bytes);
-        *self.params_bytes.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = bytes.to_vec();
+        let mut bytes = self.params_bytes.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut block: P = bytemuck::try_pod_read_unaligned(&bytes).map_err(|e| GpuError::invalid("retune", format!("`{}`: {e}", self.label)))?;
+        change(&mut block)?;
+        block.check()?;
+        ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&block));
+        *bytes = bytemuck::bytes_of(&block).to_vec();
         Ok(())
-    }
-
-    /// The uniform block as `T` (the type it was built with), e.g. to change one field.
-    pub fn params<T: bytemuck::Pod>(&self) -> Option<T> {
-        let bytes = self.params_bytes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        bytemuck::try_pod_read_unaligned(&bytes).ok()
     }
 
     fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
@@ -87,6 +92,21 @@ impl Dispatch {
 ///
 /// WebGPU orders dispatches within one compute pass and makes each see the previous one's writes, so
 /// one pass per replay is enough.
+/// A dispatch of a [`Schedule`] whose uniform block (a `P`) a knob rewrites.
+#[derive(Debug)]
+pub struct Tuned<P> {
+    index: usize,
+    block: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for Tuned<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for Tuned<P> {}
+
 #[derive(Debug, Default)]
 pub struct Schedule {
     label: String,
@@ -101,6 +121,23 @@ impl Schedule {
     pub fn push(&mut self, dispatch: Dispatch) -> &mut Self {
         self.dispatches.push(dispatch);
         self
+    }
+
+    /// Pushes a dispatch whose `P` block a knob will rewrite; fails if it holds another block.
+    pub fn push_tuned<P: Uniform>(&mut self, dispatch: Dispatch) -> Result<Tuned<P>, GpuError> {
+        if dispatch.params_type != TypeId::of::<P>() {
+            return Err(GpuError::invalid("schedule", format!("`{}` does not hold a {} block", dispatch.label, P::OP)));
+        }
+        self.dispatches.push(dispatch);
+        Ok(Tuned { index: self.dispatches.len() - 1, block: PhantomData })
+    }
+
+    /// Rewrites the block of a dispatch pushed with [`push_tuned`](Self::push_tuned): `change`
+    /// edits a copy, which meets the block's [`Uniform::check`] before it is written.
+    pub fn retune<P: Uniform>(&self, ctx: &GpuContext, tuned: Tuned<P>, change: impl FnOnce(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
+        let dispatch =
+            self.dispatches.get(tuned.index).ok_or_else(|| GpuError::invalid("retune", format!("`{}` has no dispatch {}", self.label, tuned.index)))?;
+        dispatch.retune(ctx, change)
     }
 
     pub fn dispatches(&self) -> &[Dispatch] {

@@ -42,3 +42,16 @@ impl GpuError {
         Self::InvalidArgument { op, message: message.into() }
     }
 }
+
+/// What the engine seam reports of a GPU failure: a lost device as such (the front end rebuilds),
+/// anything else with its message.
+impl From<GpuError> for latent_core::engine::ModelError {
+    fn from(e: GpuError) -> Self {
+        match e {
+            GpuError::DeviceLost(reason) => Self::DeviceLost(reason),
+            GpuError::ShapeMismatch { op, expected, got } => latent_core::CoreError::ShapeMismatch { op, expected, got }.into(),
+            GpuError::InvalidArgument { op, message } => latent_core::CoreError::InvalidArgument { op, message }.into(),
+            other => Self::Device(other.to_string()),
+        }
+    }
+}

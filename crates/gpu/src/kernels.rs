@@ -1,4 +1,5 @@
 //! Every pipeline, compiled once per device, and the helper that turns bindings into a [`Dispatch`].
+//! (Compiling a shader into pipelines is `pipeline`'s, shared with the matmul specialisations.)
 
 use wgpu::util::DeviceExt as _;
 
@@ -7,7 +8,9 @@ use crate::dispatch::Dispatch;
 use crate::error::GpuError;
 pub use crate::matmul_pipelines::MatmulVariant;
 use crate::matmul_pipelines::{MatmulKey, MatmulPipelines};
-use crate::shaders::{self, ShaderSource};
+use crate::params::Uniform;
+use crate::pipeline::pipelines;
+use crate::shaders;
 use crate::tensor::GpuTensor;
 
 /// All compute pipelines of the kernel set, built once per device.
@@ -45,68 +48,6 @@ pub struct Kernels {
     pub(crate) counter_advance: wgpu::ComputePipeline,
     pub(crate) gather_u8: wgpu::ComputePipeline,
     pub(crate) gather_f32: wgpu::ComputePipeline,
-}
-
-/// Compiles one shader module, turning the compiler's messages (naga natively, the browser's own
-/// compiler on the web) into an error that quotes them.
-pub(crate) async fn compile(device: &wgpu::Device, shader: &ShaderSource) -> Result<wgpu::ShaderModule, GpuError> {
-    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(shader.name),
-        source: wgpu::ShaderSource::Wgsl(if cfg!(target_arch = "wasm32") { shader.for_browser() } else { shader.source.into() }),
-    });
-    let info = module.get_compilation_info().await;
-    let scoped = scope.pop().await;
-    let errors: Vec<String> = info
-        .messages
-        .iter()
-        .filter(|m| m.message_type == wgpu::CompilationMessageType::Error)
-        .map(|m| match &m.location {
-            Some(at) => format!("line {}:{}: {}", at.line_number, at.line_position, m.message),
-            None => m.message.clone(),
-        })
-        .collect();
-    if !errors.is_empty() {
-        return Err(GpuError::ShaderCompilation { kernel: shader.name, message: errors.join("; ") });
-    }
-    if let Some(error) = scoped {
-        return Err(GpuError::ShaderCompilation { kernel: shader.name, message: error.to_string() });
-    }
-    Ok(module)
-}
-
-pub(crate) async fn pipeline_with_layout(
-    device: &wgpu::Device,
-    module: &wgpu::ShaderModule,
-    shader: &ShaderSource,
-    entry: &str,
-    constants: &[(&str, f64)],
-    layout: Option<&wgpu::PipelineLayout>,
-) -> Result<wgpu::ComputePipeline, GpuError> {
-    let label = format!("{}.{entry}", shader.name);
-    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(&label),
-        layout,
-        module,
-        entry_point: Some(entry),
-        compilation_options: wgpu::PipelineCompilationOptions { constants, zero_initialize_workgroup_memory: true },
-        cache: None,
-    });
-    match scope.pop().await {
-        Some(error) => Err(GpuError::ShaderCompilation { kernel: shader.name, message: format!("{label}: {error}") }),
-        None => Ok(pipeline),
-    }
-}
-
-/// Compiles `shader` and builds its pipelines for `entries`, in order.
-async fn pipelines<const N: usize>(device: &wgpu::Device, shader: ShaderSource, entries: [&str; N]) -> Result<[wgpu::ComputePipeline; N], GpuError> {
-    let module = compile(device, &shader).await?;
-    let mut built = Vec::with_capacity(N);
-    for entry in entries {
-        built.push(pipeline_with_layout(device, &module, &shader, entry, &[], None).await?);
-    }
-    built.try_into().map_err(|_| GpuError::invalid("pipelines", "entry count changed while building"))
 }
 
 impl Kernels {
@@ -216,15 +157,18 @@ impl Kernels {
 
     /// Builds a [`Dispatch`]: a uniform block holding `params` at `params_binding`, and a bind group
     /// over `buffers` (binding number, tensor or view) in the pipeline's own layout.
-    pub(crate) fn dispatch<T: bytemuck::Pod>(
+    /// A ready dispatch of `pipeline` over `buffers`, with `params` (checked first) in a uniform
+    /// buffer at `params_binding`.
+    pub(crate) fn dispatch<P: Uniform>(
         &self,
         label: String,
         pipeline: &wgpu::ComputePipeline,
         buffers: &[(u32, &GpuTensor)],
-        params: &T,
+        params: &P,
         params_binding: u32,
         workgroups: [u32; 3],
-    ) -> Dispatch {
+    ) -> Result<Dispatch, GpuError> {
+        params.check()?;
         let device = &self.ctx.device;
         let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(&label),
@@ -238,6 +182,15 @@ impl Kernels {
             device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&label), layout: &pipeline.get_bind_group_layout(0), entries: &entries });
         let ledger = self.ctx.ledger_entry(params_buffer.size());
         let params_bytes = std::sync::Mutex::new(bytemuck::bytes_of(params).to_vec());
-        Dispatch { label, pipeline: pipeline.clone(), bind_group, workgroups, params: params_buffer, params_bytes, _ledger: ledger }
+        Ok(Dispatch {
+            label,
+            pipeline: pipeline.clone(),
+            bind_group,
+            workgroups,
+            params: params_buffer,
+            params_bytes,
+            params_type: std::any::TypeId::of::<P>(),
+            _ledger: ledger,
+        })
     }
 }

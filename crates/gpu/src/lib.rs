@@ -7,6 +7,8 @@
 //!   bind group, uniform block and workgroup counts, all made up front.
 //! - A [`Schedule`] is a fixed list of dispatches; replaying it only records commands, so a training
 //!   step creates no buffer, bind group or uniform write, and reads nothing back.
+//! - [`GpuVae`] (with or without a discriminator) and [`GpuGan`] are the models compiled into such
+//!   schedules; they implement `latent_core::engine`'s `VaeModel` and `GanModel`, as the CPU twin does.
 //! - [`readback`] brings results home asynchronously (map_async; the browser resolves it when
 //!   control returns to the event loop).
 
@@ -22,18 +24,17 @@ mod matmul_pipelines;
 mod net;
 pub mod ops;
 pub mod params;
+mod pipeline;
 pub mod readback;
 pub mod shaders;
 pub mod tensor;
 pub mod vae;
-pub mod vae_gan;
 
 pub use context::{AdapterSummary, GpuContext};
-pub use dispatch::{Dispatch, Schedule};
+pub use dispatch::{Dispatch, Schedule, Tuned};
 pub use error::GpuError;
-pub use gan::{GanMetrics, GpuGan};
+pub use gan::GpuGan;
 pub use kernels::{Kernels, MatmulVariant};
 pub use tensor::{ElementKind, GpuTensor};
-pub use vae::{EvalMetrics, EvalSplit, GpuDataset, GpuVae, LatentCodes, MAX_DECODE_ROWS};
-pub use vae_gan::GpuVaeGan;
+pub use vae::{GpuDataset, GpuVae};
 pub use wgpu;

@@ -14,7 +14,7 @@ use latent_core::ops::MatmulForm;
 
 use crate::context::GpuContext;
 use crate::error::GpuError;
-use crate::kernels::{compile, pipeline_with_layout};
+use crate::pipeline::{compile, pipeline_with_layout};
 use crate::shaders::{self, ShaderSource};
 
 /// The matmul kernels. Software adapters run `Subgroup` fastest where they have subgroups and

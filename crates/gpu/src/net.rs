@@ -5,11 +5,27 @@ use latent_core::model::{Mlp, ParamLayout};
 use latent_core::ops::MatmulForm;
 
 use crate::context::GpuContext;
-use crate::dispatch::Schedule;
+use crate::dispatch::{Schedule, Tuned};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::ops::{DropoutSpec, GpuEpilogue, MatmulSpec};
+use crate::params::MatmulParams;
 use crate::tensor::GpuTensor;
+
+/// The matmuls of a pass that carry dropout, whose drop probability the dropout knob rewrites.
+pub(crate) type DropoutDispatches = Vec<Tuned<MatmulParams>>;
+
+/// What a backward pass writes besides the layers' pre-activation gradients.
+#[derive(Clone, Copy)]
+struct BackwardSpec<'a> {
+    /// The gradient w.r.t. the network's input, if wanted.
+    input_grad: Option<&'a GpuTensor>,
+    /// `Some(accumulate)` to write parameter gradients (added to them with `accumulate`), `None`
+    /// to skip them (a frozen network that passes gradients through).
+    param_grads: Option<bool>,
+    /// The dropout of the forward pass, redrawn from the same stream.
+    dropout: Option<(DropoutSpec, &'a GpuTensor)>,
+}
 
 /// Per-layer buffers of one network.
 #[derive(Debug)]
@@ -52,11 +68,6 @@ impl NetBuffers {
         self.d_pre.last().ok_or_else(|| GpuError::invalid("model", "a network has no layers"))
     }
 
-    /// Output of layer `i`.
-    pub(crate) fn outputs_at(&self, i: usize) -> Result<&GpuTensor, GpuError> {
-        self.outputs.get(i).ok_or_else(|| GpuError::invalid("model", format!("no layer {i}")))
-    }
-
     pub(crate) fn output(&self) -> Result<&GpuTensor, GpuError> {
         self.outputs.last().ok_or_else(|| GpuError::invalid("vae", "a network has no layers"))
     }
@@ -67,7 +78,7 @@ impl NetBuffers {
     }
 
     /// Forward with fused dropout on the hidden layers (layer l on stream `spec.stream + l`).
-    /// Returns the schedule indices of the dispatches that carry dropout, for knob changes.
+    /// Returns the dispatches that carry dropout, for knob changes.
     pub(crate) fn forward_with_dropout(
         &self,
         k: &Kernels,
@@ -75,17 +86,18 @@ impl NetBuffers {
         input: &GpuTensor,
         dropout: Option<(DropoutSpec, &GpuTensor)>,
         s: &mut Schedule,
-    ) -> Result<Vec<usize>, GpuError> {
+    ) -> Result<DropoutDispatches, GpuError> {
         let mut carrying = Vec::new();
         for (i, layer) in net.layers.iter().enumerate() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
             let epilogue = GpuEpilogue::BiasActivation { bias: &self.biases[i], activation: layer.activation };
-            let mut spec = MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue);
-            if let Some((base, counters)) = dropout.filter(|_| i + 1 < net.layers.len()) {
-                spec = spec.dropout(layer_stream(base, i), counters);
-                carrying.push(s.len());
+            let spec = MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue);
+            match dropout.filter(|_| i + 1 < net.layers.len()) {
+                Some((base, counters)) => {
+                    carrying.push(s.push_tuned(k.matmul(x, &self.weights[i], &self.outputs[i], spec.dropout(layer_stream(base, i), counters))?)?)
+                }
+                None => _ = s.push(k.matmul(x, &self.weights[i], &self.outputs[i], spec)?),
             }
-            s.push(k.matmul(x, &self.weights[i], &self.outputs[i], spec)?);
         }
         Ok(carrying)
     }
@@ -102,11 +114,11 @@ impl NetBuffers {
         accumulate: bool,
         s: &mut Schedule,
     ) -> Result<(), GpuError> {
-        self.backward_with(k, net, input, input_grad, Some(accumulate), None, s).map(|_| ())
+        self.backward_with(k, net, input, BackwardSpec { input_grad, param_grads: Some(accumulate), dropout: None }, s).map(|_| ())
     }
 
     /// Backward through the dropout of [`forward_with_dropout`](Self::forward_with_dropout) (same
-    /// spec); returns the indices of the dispatches that carry dropout.
+    /// spec); returns the dispatches that carry dropout.
     pub(crate) fn backward_with_dropout(
         &self,
         k: &Kernels,
@@ -115,43 +127,34 @@ impl NetBuffers {
         input_grad: Option<&GpuTensor>,
         dropout: (DropoutSpec, &GpuTensor),
         s: &mut Schedule,
-    ) -> Result<Vec<usize>, GpuError> {
-        self.backward_with(k, net, input, input_grad, Some(false), Some(dropout), s)
+    ) -> Result<DropoutDispatches, GpuError> {
+        self.backward_with(k, net, input, BackwardSpec { input_grad, param_grads: Some(false), dropout: Some(dropout) }, s)
     }
 
     /// Backward for the input gradient only (a frozen network that passes gradients through).
     pub(crate) fn backward_input_only(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, input_grad: &GpuTensor, s: &mut Schedule) -> Result<(), GpuError> {
-        self.backward_with(k, net, input, Some(input_grad), None, None, s).map(|_| ())
+        self.backward_with(k, net, input, BackwardSpec { input_grad: Some(input_grad), param_grads: None, dropout: None }, s).map(|_| ())
     }
 
-    /// `param_grads`: `Some(accumulate)` to write parameter gradients, `None` to skip them.
-    #[allow(clippy::too_many_arguments)]
-    fn backward_with(
-        &self,
-        k: &Kernels,
-        net: &Mlp,
-        input: &GpuTensor,
-        input_grad: Option<&GpuTensor>,
-        param_grads: Option<bool>,
-        dropout: Option<(DropoutSpec, &GpuTensor)>,
-        s: &mut Schedule,
-    ) -> Result<Vec<usize>, GpuError> {
+    fn backward_with(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, spec: BackwardSpec<'_>, s: &mut Schedule) -> Result<DropoutDispatches, GpuError> {
         let mut carrying = Vec::new();
         for i in (0..net.layers.len()).rev() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
-            if let Some(accumulate) = param_grads {
+            if let Some(accumulate) = spec.param_grads {
                 s.push(k.matmul(x, &self.d_pre[i], &self.weight_grads[i], MatmulSpec::new(MatmulForm::Tn).accumulate(accumulate))?);
                 s.push(k.column_sums(&self.d_pre[i], &self.bias_grads[i], 1.0, accumulate)?);
             }
             if i > 0 {
                 let epilogue = GpuEpilogue::ActivationGrad { output: &self.outputs[i - 1], activation: net.layers[i - 1].activation };
-                let mut spec = MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue);
-                if let Some((base, counters)) = dropout {
-                    spec = spec.dropout(layer_stream(base, i - 1), counters);
-                    carrying.push(s.len());
+                let matmul = MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue);
+                match spec.dropout {
+                    Some((base, counters)) => {
+                        let dispatch = k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], matmul.dropout(layer_stream(base, i - 1), counters))?;
+                        carrying.push(s.push_tuned(dispatch)?);
+                    }
+                    None => _ = s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], matmul)?),
                 }
-                s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], spec)?);
-            } else if let Some(dx) = input_grad {
+            } else if let Some(dx) = spec.input_grad {
                 s.push(k.matmul(&self.d_pre[0], &self.weights[0], dx, MatmulSpec::new(MatmulForm::Nt))?);
             }
         }

@@ -1,7 +1,52 @@
 //! Uniform blocks, `#[repr(C)]` mirrors of the WGSL structs of the same name (a test checks that
-//! naga lays each out with the same size).
+//! naga lays each out with the same size), and the checks on their values ([`Uniform::check`]) that
+//! every dispatch build and every later knob rewrite of a block goes through.
 
 use bytemuck::{Pod, Zeroable};
+use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
+use latent_core::rng::drop_threshold;
+
+use crate::error::GpuError;
+use crate::ops::MAX_DROP_PROBABILITY;
+
+/// A uniform block. `check` refuses values the kernel must never see (a NaN learning rate, a
+/// negative penalty); [`Kernels::dispatch`](crate::Kernels) runs it on every block it builds and
+/// [`Schedule::retune`](crate::Schedule::retune) on every block it rewrites, so a knob changed on
+/// a running model meets the same checks as at build.
+pub trait Uniform: Pod {
+    /// The kernel the block belongs to, for error messages.
+    const OP: &'static str;
+
+    fn check(&self) -> Result<(), GpuError> {
+        Ok(())
+    }
+}
+
+/// Fails unless every value is finite and ≥ 0.
+fn finite_non_negative(op: &'static str, values: &[(&str, f32)]) -> Result<(), GpuError> {
+    match values.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
+        Some((name, v)) => Err(GpuError::invalid(op, format!("{name} must be finite and ≥ 0, got {v}"))),
+        None => Ok(()),
+    }
+}
+
+/// Fails unless a dropout block's threshold and keep scale come from a probability in
+/// [0, [`MAX_DROP_PROBABILITY`]].
+fn check_dropout(op: &'static str, threshold: u32, keep_scale: f32) -> Result<(), GpuError> {
+    if threshold > drop_threshold(MAX_DROP_PROBABILITY) || !keep_scale.is_finite() || keep_scale < 0.0 {
+        return Err(GpuError::invalid(op, format!("drop probability outside [0, {MAX_DROP_PROBABILITY}] (threshold {threshold}, keep scale {keep_scale})")));
+    }
+    Ok(())
+}
+
+/// Fails unless a scale is finite.
+fn finite_scale(op: &'static str, scale: f32) -> Result<(), GpuError> {
+    if scale.is_finite() {
+        Ok(())
+    } else {
+        Err(GpuError::invalid(op, format!("scale must be finite, got {scale}")))
+    }
+}
 
 /// `MatmulParams` of `shaders/lib/matmul_common.wgsl`.
 #[repr(C)]
@@ -145,4 +190,101 @@ pub struct GatherParams {
     pub counter_index: u32,
     pub use_counter: u32,
     pub _pad: [u32; 2],
+}
+
+impl Uniform for MatmulParams {
+    const OP: &'static str = "matmul";
+
+    fn check(&self) -> Result<(), GpuError> {
+        check_dropout(Self::OP, self.dropout_threshold, self.keep_scale)
+    }
+}
+
+impl Uniform for ElementwiseParams {
+    const OP: &'static str = "activation";
+}
+
+impl Uniform for ReduceParams {
+    const OP: &'static str = "reduce";
+
+    fn check(&self) -> Result<(), GpuError> {
+        finite_scale(Self::OP, self.scale)
+    }
+}
+
+impl Uniform for LossParams {
+    const OP: &'static str = "loss";
+
+    fn check(&self) -> Result<(), GpuError> {
+        finite_scale(Self::OP, self.scale)?;
+        finite_scale(Self::OP, self.aux)
+    }
+}
+
+impl Uniform for KlParams {
+    const OP: &'static str = "kl";
+
+    fn check(&self) -> Result<(), GpuError> {
+        finite_scale(Self::OP, self.scale)
+    }
+}
+
+impl Uniform for ReparamParams {
+    const OP: &'static str = "reparam";
+}
+
+impl Uniform for DropoutParams {
+    const OP: &'static str = "dropout";
+
+    fn check(&self) -> Result<(), GpuError> {
+        check_dropout(Self::OP, self.threshold, self.keep_scale)
+    }
+}
+
+impl PenaltyParams {
+    /// The strengths a knob sets.
+    pub fn set_strengths(&mut self, l1: f32, l2: f32) {
+        (self.l1, self.l2) = (l1, l2);
+    }
+}
+
+impl Uniform for PenaltyParams {
+    const OP: &'static str = "penalty";
+
+    fn check(&self) -> Result<(), GpuError> {
+        finite_non_negative(Self::OP, &[("L1 strength", self.l1), ("L2 strength", self.l2)])
+    }
+}
+
+impl OptimizerParams {
+    /// Adam's settings (the block of an Adam dispatch).
+    pub fn set_adam(&mut self, cfg: AdamConfig) {
+        (self.lr, self.beta1, self.beta2, self.eps) = (cfg.lr, cfg.beta1, cfg.beta2, cfg.eps);
+    }
+
+    /// SGD's settings (the block of an SGD dispatch).
+    pub fn set_sgd(&mut self, cfg: SgdConfig) {
+        (self.lr, self.momentum) = (cfg.lr, cfg.momentum);
+    }
+}
+
+impl Uniform for OptimizerParams {
+    const OP: &'static str = "optimizer";
+
+    fn check(&self) -> Result<(), GpuError> {
+        let values = [("learning rate", self.lr), ("β₁", self.beta1), ("β₂", self.beta2), ("ε", self.eps), ("momentum", self.momentum)];
+        finite_non_negative(Self::OP, &values)?;
+        match values[1..].iter().find(|(name, v)| *name != "ε" && *v >= 1.0) {
+            Some((name, v)) => Err(GpuError::invalid(Self::OP, format!("{name} must be < 1, got {v}"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Uniform for CounterParams {
+    const OP: &'static str = "counter";
+}
+
+impl Uniform for GatherParams {
+    const OP: &'static str = "gather";
 }

@@ -1,25 +1,43 @@
 //! The session crate's error type: what building or driving a run can hit, each said plainly.
 
 use latent_core::data::DataError;
+use latent_core::engine::ModelError;
 use latent_core::CoreError;
 use latent_gpu::GpuError;
 
 /// Errors of a training session. The text is shown to the user as is.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum SessionError {
+    /// The model refused a call, or its engine failed.
     #[error(transparent)]
-    Gpu(#[from] GpuError),
-    #[error("{0}")]
-    Core(String),
+    Model(#[from] ModelError),
     #[error(transparent)]
     Data(#[from] DataError),
-    /// A request the run cannot serve (a view of the wrong model, codes of the wrong width…).
+    /// Opening the GPU failed.
+    #[error(transparent)]
+    Gpu(#[from] GpuError),
+    /// A request the run cannot serve (a file that does not fit the model, a view of another model…).
     #[error("{0}")]
     Invalid(String),
 }
 
 impl From<CoreError> for SessionError {
     fn from(e: CoreError) -> Self {
-        Self::Core(e.to_string())
+        Self::Model(e.into())
+    }
+}
+
+impl SessionError {
+    /// The reason the device was lost, when this is a lost GPU device.
+    pub fn device_lost(&self) -> Option<&str> {
+        match self {
+            Self::Model(ModelError::DeviceLost(reason)) | Self::Gpu(GpuError::DeviceLost(reason)) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Whether the GPU reported this (a lost device may show first as another device error).
+    pub fn is_device_error(&self) -> bool {
+        matches!(self, Self::Model(ModelError::DeviceLost(_) | ModelError::Device(_)) | Self::Gpu(_))
     }
 }

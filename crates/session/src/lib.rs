@@ -1,18 +1,18 @@
-//! A Latent Lab training session, whatever front end drives it: the run's data ([`RunData`]), the
-//! engine it trains on ([`VaeEngine`] for the VAE and VAE-GAN, [`GanEngine`] for the GAN; each on the
-//! GPU or as the CPU twin), and the playground's configuration ([`config::LabConfig`]), parsed from
-//! a URL query by one validated path; and [`RunFile`], a run saved and read back. The CLI and the web app both build on it.
+//! A Latent Lab training session, whatever front end drives it: a [`Run`] (its data, its model on
+//! the GPU engine or the CPU twin behind `latent_core::engine`'s seam, knobs, metric history,
+//! evaluation cadence, early stopping and restore-best, checkpoints and views), the engine choice
+//! ([`open_engine`]), the playground's configuration ([`config::LabConfig`]), parsed from a URL query
+//! by one validated path, and [`RunFile`], a run saved and read back. The CLI and the web app only
+//! present what a run reports.
 
 pub mod config;
-mod data;
+mod engine;
 mod error;
-mod gan_engine;
 pub mod points_file;
+pub mod run;
 pub mod run_file;
-mod vae_engine;
 
-pub use data::{as_points, RunData, TOY_TEST_POINTS};
+pub use engine::{open_engine, CpuReason, EngineChoice};
 pub use error::SessionError;
-pub use gan_engine::GanEngine;
+pub use run::{Run, RunSpec, Start};
 pub use run_file::RunFile;
-pub use vae_engine::VaeEngine;

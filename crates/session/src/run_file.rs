@@ -31,11 +31,12 @@ pub struct RunFile {
 }
 
 impl RunFile {
-    pub fn new(config: &LabConfig, step: u64, history: Vec<[f64; 10]>, parameters: &[f32]) -> Self {
+    /// A run saved with its settings as `query` (what a link to it holds).
+    pub fn new(query: String, step: u64, history: Vec<[f64; 10]>, parameters: &[f32]) -> Self {
         let finite = |v: f64| v.is_finite().then_some(v);
         Self {
             format: FORMAT.into(),
-            query: config.to_query(),
+            query,
             step,
             history_columns: HISTORY_COLUMNS.iter().map(|c| c.to_string()).collect(),
             history: history.iter().map(|row| row.iter().map(|&v| finite(v)).collect()).collect(),
@@ -92,9 +93,9 @@ mod tests {
     #[test]
     fn a_run_file_round_trips() {
         let mut config = LabConfig::default();
-        config.beta = 4.0;
+        config.knobs.beta = 4.0;
         let history = vec![[10.0, 1.0, 2.0, 0.0, 3.0, f64::NAN, f64::NAN, 0.0, 0.0, f64::NAN], [20.0, 0.5, 1.5, 0.0, 2.0, 2.1, 2.3, 0.0, 0.0, f64::NAN]];
-        let file = RunFile::new(&config, 20, history, &[0.5, -0.25, 1e-8]);
+        let file = RunFile::new(config.to_query(), 20, history, &[0.5, -0.25, 1e-8]);
         let (back, back_config, notes) = RunFile::parse(&file.to_json()).expect("parses");
         assert_eq!(back, file);
         assert_eq!(back_config, config);
@@ -120,7 +121,7 @@ mod tests {
         let (_, config, notes) =
             RunFile::parse(r#"{"format":"latent-lab-run/1","query":"lr=99&evil=1","step":0,"history_columns":[],"history":[],"parameters":[]}"#)
                 .expect("parses");
-        assert_eq!(config.lr, 0.1);
+        assert_eq!(config.knobs.lr, 0.1);
         assert_eq!(notes.len(), 2, "{notes:?}");
     }
 }
@@ -129,40 +130,37 @@ mod tests {
 mod restore_tests {
     use super::*;
     use crate::config::{Dataset, ModelKind};
-    use crate::{GanEngine, RunData, VaeEngine};
+    use crate::run::{Run, Start};
 
-    /// Saving a CPU engine's weights and building from the file gives the same model.
+    /// Saving a CPU run's weights and building from the file gives the same model at the same step,
+    /// with its history; weights that do not fit the model are refused.
     #[test]
     fn a_saved_model_builds_back_identically() {
-        let config = LabConfig::defaults_for(ModelKind::Vae, Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8));
-        let data = RunData::toy(latent_core::data::toy2d::Toy2d::Ring8, 256, 0.05, 1).expect("data");
-        let mut engine = VaeEngine::build(None, &config.vae_spec(), None, &data, 64, 1, config.vae_gan_knobs(), None).expect("builds");
-        pollster_free::block_on(engine.train(&data, 5, 64, config.vae_gan_knobs())).expect("trains");
-        let weights = pollster_free::block_on(engine.parameters()).expect("reads");
-        let file = RunFile::new(&config, 5, Vec::new(), &weights);
+        let ring = Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8);
+        let config = LabConfig::defaults_for(ModelKind::Vae, ring);
+        let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+        for _ in 0..3 {
+            block_on(run.advance(5)).expect("trains");
+        }
+        let file = block_on(run.export(config.to_query())).expect("exports");
         let (back, back_config, _) = RunFile::parse(&file.to_json()).expect("parses");
-        let restored = VaeEngine::build(None, &back_config.vae_spec(), None, &data, 64, 1, back_config.vae_gan_knobs(), Some(&back.weights())).expect("builds");
-        assert_eq!(pollster_free::block_on(restored.parameters()).expect("reads"), weights);
-        let error = VaeEngine::build(None, &back_config.vae_spec(), None, &data, 64, 1, back_config.vae_gan_knobs(), Some(&weights[1..]))
-            .err()
-            .expect("a short weight list is refused");
+        assert_eq!(back.step, 15);
+        let restored = Run::build(back_config.run_spec(), None, None, Start::from_file(&back)).expect("builds");
+        assert_eq!((restored.step(), restored.history()), (run.step(), run.history()));
+        assert_eq!(block_on(restored.export(config.to_query())).expect("exports").parameters, file.parameters);
+        let short = RunFile { parameters: file.parameters[1..].to_vec(), ..file.clone() };
+        let error = Run::build(back_config.run_spec(), None, None, Start::from_file(&short)).err().expect("a short weight list is refused");
         assert!(error.to_string().contains("do not fit"), "{error}");
-        let gan = LabConfig::defaults_for(ModelKind::Gan, config.dataset);
-        assert!(GanEngine::build(None, gan.gan_spec().build().expect("arch"), &data, 64, 1, gan.gan_knobs(), Some(&weights)).is_err());
+        let gan = LabConfig::defaults_for(ModelKind::Gan, ring);
+        assert!(Run::build(gan.run_spec(), None, None, Start::from_file(&file)).is_err());
     }
 
-    /// The CPU engines never await anything pending: polling once finishes them.
-    mod pollster_free {
-        use std::future::Future;
-        use std::pin::pin;
-        use std::task::{Context, Poll, Waker};
-
-        pub fn block_on<F: Future>(future: F) -> F::Output {
-            let mut future = pin!(future);
-            match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                Poll::Ready(v) => v,
-                Poll::Pending => panic!("a CPU engine call was pending"),
-            }
+    /// The CPU engine never awaits anything pending: polling once finishes its calls.
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(v) => v,
+            std::task::Poll::Pending => panic!("a CPU engine call was pending"),
         }
     }
 }

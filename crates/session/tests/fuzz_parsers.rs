@@ -70,14 +70,15 @@ fn query() -> impl Strategy<Value = String> {
 
 /// Everything a parsed config must satisfy before the page builds anything from it.
 fn check_bounds(config: &LabConfig) -> Result<(), TestCaseError> {
-    prop_assert!((1..=MAX_LAYERS).contains(&config.hidden.len()), "layers {:?}", config.hidden);
-    prop_assert!(config.hidden.iter().all(|w| (1..=MAX_WIDTH).contains(w)), "widths {:?}", config.hidden);
-    prop_assert!((1..=MAX_LATENT).contains(&config.latent));
-    let (lo, hi) = config.dataset.train_range();
-    prop_assert!((lo..=hi).contains(&config.train_size));
-    prop_assert!(config.noise.is_finite() && (0.0..=1.0).contains(&config.noise));
-    prop_assert!(config.drawn.len() <= MAX_DRAWN && config.drawn.iter().flatten().all(|v| v.is_finite() && v.abs() <= 3.0));
-    let bench_in_range = config.bench.is_none_or(|b| match b {
+    let (shape, data) = (&config.shape, &config.data);
+    prop_assert!((1..=MAX_LAYERS).contains(&shape.hidden.len()), "layers {:?}", shape.hidden);
+    prop_assert!(shape.hidden.iter().all(|w| (1..=MAX_WIDTH).contains(w)), "widths {:?}", shape.hidden);
+    prop_assert!((1..=MAX_LATENT).contains(&shape.latent));
+    let (lo, hi) = data.dataset.train_range();
+    prop_assert!((lo..=hi).contains(&data.train_size));
+    prop_assert!(data.noise.is_finite() && (0.0..=1.0).contains(&data.noise));
+    prop_assert!(data.drawn.len() <= MAX_DRAWN && data.drawn.iter().flatten().all(|v| v.is_finite() && v.abs() <= 3.0));
+    let bench_in_range = config.page.bench.is_none_or(|b| match b {
         Bench::Train { steps } => (1..=MAX_BENCH_STEPS).contains(&steps),
         Bench::Matmul => true,
     });
@@ -87,7 +88,8 @@ fn check_bounds(config: &LabConfig) -> Result<(), TestCaseError> {
         let v = knob.get(config);
         prop_assert!(v.is_finite() && v >= lo && v <= hi, "{knob:?} = {v}");
     }
-    prop_assert!(config.hide.len() <= 32 && config.lock.len() <= 32);
+    prop_assert!(config.knobs.validate().is_ok(), "{:?}", config.knobs);
+    prop_assert!(config.page.hide.len() <= 32 && config.page.lock.len() <= 32);
     let (again, notes) = LabConfig::from_query(&config.to_query());
     prop_assert_eq!(&again, config);
     prop_assert!(notes.is_empty(), "{:?}", notes);
@@ -121,7 +123,7 @@ fn url_queries_never_panic_and_stay_in_bounds() {
 
 /// Run files: valid files with their fields replaced by hostile ones, and arbitrary text.
 fn run_file_text() -> impl Strategy<Value = String> {
-    let valid = RunFile::new(&LabConfig::default(), 3, vec![[1.0; 10]], &[0.5, -0.5]).to_json();
+    let valid = RunFile::new(LabConfig::default().to_query(), 3, vec![[1.0; 10]], &[0.5, -0.5]).to_json();
     prop_oneof![
         ".{0,300}",
         (
@@ -188,7 +190,7 @@ fn point_files_never_panic_and_stay_in_the_plane() {
                 // The points go into the link and must come back from it unchanged.
                 let query = format!("data=drawn&pts={}", points.iter().map(|p| format!("{}:{}", p[0], p[1])).collect::<Vec<_>>().join(","));
                 let (config, notes) = LabConfig::from_query(&query);
-                prop_assert_eq!(&config.drawn, &points, "{:?}", notes);
+                prop_assert_eq!(&config.data.drawn, &points, "{:?}", notes);
             }
             Ok(())
         })

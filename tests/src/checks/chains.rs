@@ -1,13 +1,14 @@
 //! End-to-end checks: chained kernels against finite differences of the composed CPU forward, and
 //! bit-for-bit determinism of a replayed training step.
 
+use anyhow::bail;
 use latent_core::finite_diff;
 use latent_core::ops::matmul::{matmul, Epilogue, MatmulForm};
 use latent_core::ops::optimizer::AdamConfig;
 use latent_core::ops::{loss, vae as cpu_vae};
 use latent_core::rng::RngStream;
 use latent_core::{Activation, Matrix};
-use latent_gpu::ops::{DropoutSpec, GatherSpec, GpuEpilogue, MatmulSpec, ParamRange, ReparamSpec};
+use latent_gpu::ops::{AdamBuffers, DropoutSpec, GatherSpec, GpuEpilogue, MatmulSpec, ParamRange, ReparamSpec};
 use latent_gpu::{GpuError, GpuTensor, Schedule};
 
 use crate::harness::{compare_gradient, dot, Check, Harness, Inputs};
@@ -182,16 +183,8 @@ fn tiny_vae(h: &Harness, seed: u32) -> Result<TinyVae, GpuError> {
     s.push(k.matmul(&x, &dh, &grads[0], MatmulSpec::new(MatmulForm::Tn))?);
     s.push(k.column_sums(&dh, &grads[1], 1.0, false)?);
     for (i, p) in [&we, &be, &wd, &bd].into_iter().enumerate() {
-        s.push(k.adam(
-            p,
-            &grads[i],
-            &moments[2 * i],
-            &moments[2 * i + 1],
-            &counters,
-            0,
-            ParamRange::all(p),
-            AdamConfig { lr: 0.01, ..AdamConfig::default() },
-        )?);
+        let buffers = AdamBuffers { weights: p, grads: &grads[i], m: &moments[2 * i], v: &moments[2 * i + 1], counters: &counters, counter_index: 0 };
+        s.push(k.adam(buffers, ParamRange::all(p), AdamConfig { lr: 0.01, ..AdamConfig::default() })?);
     }
     s.push(k.advance_counter(&counters, 0, 1)?);
     let mut keep = vec![data, indices, counters, x, hm, zt, eps, zd, mask, logits, per_row, kl_dim, dlogits, dzd, dz, dh];
@@ -200,9 +193,9 @@ fn tiny_vae(h: &Harness, seed: u32) -> Result<TinyVae, GpuError> {
     Ok(TinyVae { schedule: s, outputs: vec![we, be, wd, bd, metrics], _keep_alive: keep })
 }
 
-async fn train_tiny(h: &Harness, seed: u32, steps: usize) -> Result<Vec<Vec<u32>>, String> {
-    let vae = tiny_vae(h, seed).map_err(|e| e.to_string())?;
-    vae.schedule.submit(&h.ctx, steps).map_err(|e| e.to_string())?;
+async fn train_tiny(h: &Harness, seed: u32, steps: usize) -> anyhow::Result<Vec<Vec<u32>>> {
+    let vae = tiny_vae(h, seed)?;
+    vae.schedule.submit(&h.ctx, steps)?;
     h.no_gpu_errors()?;
     let mut bits = Vec::new();
     for t in &vae.outputs {
@@ -217,15 +210,15 @@ pub async fn determinism(h: &Harness) -> Check {
     let second = train_tiny(h, 1234, 6).await?;
     if first != second {
         let which = first.iter().zip(&second).position(|(a, b)| a != b).unwrap_or(0);
-        return Err(format!("two runs from seed 1234 differ (output {which})"));
+        bail!("two runs from seed 1234 differ (output {which})");
     }
     let metrics: Vec<f32> = first[4].iter().map(|&b| f32::from_bits(b)).collect();
     if !metrics.iter().all(|v| v.is_finite() && *v > 0.0) {
-        return Err(format!("tiny VAE metrics are not positive finite numbers: {metrics:?}"));
+        bail!("tiny VAE metrics are not positive finite numbers: {metrics:?}");
     }
     let other = train_tiny(h, 999, 6).await?;
     if other == first {
-        return Err("seeds 1234 and 999 trained to identical bits: the seed does not reach the RNG".into());
+        bail!("seeds 1234 and 999 trained to identical bits: the seed does not reach the RNG");
     }
     Ok(())
 }

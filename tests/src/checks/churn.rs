@@ -1,11 +1,13 @@
 //! Long sessions change the model's shape again and again: every rebuild must give back what the
 //! previous model held, so the GPU's buffer count and bytes return to where they started.
 
-use latent_core::model::{GanKnobs, GanSpec, Likelihood, TrainKnobs, VaeGanKnobs, VaeGanSpec, VaeSpec};
-use latent_core::Activation;
-use latent_gpu::{GpuDataset, GpuGan, GpuVae, GpuVaeGan};
+use anyhow::bail;
+use latent_core::engine::{GanModel as _, ModelSetup, VaeModel as _};
+use latent_core::model::{GanSpec, Likelihood, VaeGanSpec, VaeSpec};
+use latent_core::{Activation, Knobs};
+use latent_gpu::{GpuGan, GpuVae};
 
-use crate::harness::{Check, Harness};
+use crate::harness::{pixel_rows, point_rows, Check, Harness};
 
 /// Shape changes the check makes: a VAE, a GAN and a VAE-GAN in turn, each a different size.
 const REBUILDS: usize = 200;
@@ -17,11 +19,12 @@ const REBUILDS: usize = 200;
 /// one hold (native tests run in parallel), which made the comparison flaky.
 pub async fn model_churn_leaves_nothing(_shared: &Harness) -> Check {
     let h = &Harness::new().await?;
-    let e = |e: latent_gpu::GpuError| e.to_string();
     let (dim, rows, batch) = (12usize, 64usize, 8usize);
     let bytes: Vec<u8> = (0..rows * dim).map(|i| (i * 37 % 256) as u8).collect();
     let points: Vec<f32> = (0..rows * 2).map(|i| (i as f32 * 0.37).sin()).collect();
     let indices: Vec<u32> = (0..rows as u32).collect();
+    let pixels = ModelSetup { data: pixel_rows(bytes, dim, indices.clone(), indices.clone()), batch, seed: 1, knobs: Knobs::default() };
+    let ring = ModelSetup { data: point_rows(points, indices.clone(), indices), ..pixels.clone() };
     let before = h.ctx.allocations();
     let mut peak = before;
     for n in 0..REBUILDS {
@@ -31,32 +34,28 @@ pub async fn model_churn_leaves_nothing(_shared: &Harness) -> Check {
         // The ledger while the model is alive, so the peak shows that it counts.
         let live = match n % 3 {
             0 => {
-                let arch = spec.build().map_err(|e| e.to_string())?;
+                let arch = spec.build()?;
                 let init = arch.layout.init(n as u64);
-                let data = GpuDataset::pixels(&h.ctx, dim, &bytes, &indices, &indices).map_err(e)?;
-                let vae = GpuVae::new(&h.kernels, arch, &init, data, batch, 1, TrainKnobs::default()).map_err(e)?;
-                vae.train(1).map_err(e)?;
-                vae.metrics().await.map_err(e)?;
+                let mut vae = GpuVae::new(&h.kernels, &pixels, arch, &init)?;
+                vae.train(1)?;
+                vae.metrics().await?;
                 h.ctx.allocations()
             }
             1 => {
-                let arch = GanSpec { data_dim: 2, latent: 2, generator_hidden: vec![width, width], discriminator_hidden: vec![width], ..GanSpec::toy_2d() }
-                    .build()
-                    .map_err(|e| e.to_string())?;
+                let arch =
+                    GanSpec { data_dim: 2, latent: 2, generator_hidden: vec![width, width], discriminator_hidden: vec![width], ..GanSpec::toy_2d() }.build()?;
                 let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
-                let data = GpuDataset::points(&h.ctx, 2, &points, &indices, &indices).map_err(e)?;
-                let gan = GpuGan::new(&h.kernels, arch, &g, &d, data, batch, 1, GanKnobs::default()).map_err(e)?;
-                gan.train(1, 1).map_err(e)?;
-                gan.metrics().await.map_err(e)?;
+                let mut gan = GpuGan::new(&h.kernels, &ring, arch, &g, &d)?;
+                gan.train(1)?;
+                gan.metrics().await?;
                 h.ctx.allocations()
             }
             _ => {
-                let arch = VaeGanSpec::new(spec, vec![width]).build().map_err(|e| e.to_string())?;
+                let arch = VaeGanSpec::new(spec, vec![width]).build()?;
                 let (v, d) = (arch.vae.layout.init(1), arch.d_layout.init(2));
-                let data = GpuDataset::pixels(&h.ctx, dim, &bytes, &indices, &indices).map_err(e)?;
-                let model = GpuVaeGan::new(&h.kernels, arch, &v, &d, data, batch, 1, VaeGanKnobs::default()).map_err(e)?;
-                model.train(1).map_err(e)?;
-                model.metrics().await.map_err(e)?;
+                let mut model = GpuVae::with_discriminator(&h.kernels, &pixels, arch, &v, &d)?;
+                model.train(1)?;
+                model.metrics().await?;
                 h.ctx.allocations()
             }
         };
@@ -65,10 +64,10 @@ pub async fn model_churn_leaves_nothing(_shared: &Harness) -> Check {
     let after = h.ctx.allocations();
     println!("model churn: {REBUILDS} rebuilds; GPU buffers {} → {} (peak {}), bytes {} → {} (peak {})", before.0, after.0, peak.0, before.1, after.1, peak.1);
     if peak.0 <= before.0 {
-        return Err("the ledger never counted a live model's buffers".into());
+        bail!("the ledger never counted a live model's buffers");
     }
     if after != before {
-        return Err(format!("after {REBUILDS} rebuilds the ledger holds {} buffers / {} bytes, against {} / {} before", after.0, after.1, before.0, before.1));
+        bail!("after {REBUILDS} rebuilds the ledger holds {} buffers / {} bytes, against {} / {} before", after.0, after.1, before.0, before.1);
     }
     h.no_gpu_errors()
 }

@@ -1,10 +1,12 @@
 //! Pipeline creation on the adapter at hand, and errors that come back as values (never a panic or
 //! a GPU validation error).
 
+use anyhow::{anyhow, bail};
 use latent_core::ops::optimizer::AdamConfig;
 use latent_core::ops::MatmulForm;
-use latent_gpu::ops::{DropoutSpec, MatmulSpec, ParamRange};
-use latent_gpu::{GpuError, MatmulVariant};
+use latent_gpu::ops::{AdamBuffers, DropoutSpec, MatmulSpec, ParamRange};
+use latent_gpu::params::{KlParams, OptimizerParams};
+use latent_gpu::{MatmulVariant, Schedule};
 
 use crate::harness::{Check, Harness};
 
@@ -13,7 +15,7 @@ pub async fn kernels_compile(h: &Harness) -> Check {
     let summary = h.ctx.summary();
     let expected = MatmulVariant::for_adapter(summary.is_software, h.ctx.subgroup_size());
     if h.kernels.preferred_matmul() != expected {
-        return Err(format!("{summary} should prefer {expected:?}, prefers {:?}", h.kernels.preferred_matmul()));
+        bail!("{summary} should prefer {expected:?}, prefers {:?}", h.kernels.preferred_matmul());
     }
     h.no_gpu_errors()
 }
@@ -28,7 +30,7 @@ pub async fn subgroups_are_used_where_offered(h: &Harness) -> Check {
     match (offered, h.ctx.subgroup_size(), available) {
         (true, Some(size), true) if size >= 4 => Ok(()),
         (false, None, false) => Ok(()),
-        (offered, size, available) => Err(format!(
+        (offered, size, available) => Err(anyhow!(
             "{}: adapter offers subgroups of 4+: {offered}; context subgroup size {size:?}; subgroup matmul available: {available}",
             h.ctx.summary()
         )),
@@ -59,13 +61,13 @@ async fn adapter_offers_subgroups(_h: &Harness) -> bool {
     has && min_size >= 4.0
 }
 
-pub(crate) fn expect_err(what: &str, result: Result<impl std::fmt::Debug, GpuError>, needles: &[&str]) -> Check {
+pub(crate) fn expect_err<E: std::fmt::Display>(what: &str, result: Result<impl std::fmt::Debug, E>, needles: &[&str]) -> Check {
     match result {
-        Ok(value) => Err(format!("{what}: expected an error, got {value:?}")),
+        Ok(value) => Err(anyhow!("{what}: expected an error, got {value:?}")),
         Err(e) => {
             let message = e.to_string();
             match needles.iter().find(|n| !message.contains(*n)) {
-                Some(missing) => Err(format!("{what}: message `{message}` does not mention `{missing}`")),
+                Some(missing) => Err(anyhow!("{what}: message `{message}` does not mention `{missing}`")),
                 None => Ok(()),
             }
         }
@@ -91,8 +93,18 @@ pub async fn errors_are_values(h: &Harness) -> Check {
     expect_err("counter out of range", k.advance_counter(&counters, 3, 1), &["counter 3"])?;
     let (w, g, m, v) = (z("w", 1, 8)?, z("g", 1, 8)?, z("m", 1, 8)?, z("v", 1, 8)?);
     let nan_lr = AdamConfig { lr: f32::NAN, ..AdamConfig::default() };
-    expect_err("NaN learning rate", k.adam(&w, &g, &m, &v, &counters, 0, ParamRange::all(&w), nan_lr), &["learning rate"])?;
-    expect_err("range past the end", k.adam(&w, &g, &m, &v, &counters, 0, ParamRange { offset: 4, len: 8 }, AdamConfig::default()), &["does not fit"])?;
+    let buffers = AdamBuffers { weights: &w, grads: &g, m: &m, v: &v, counters: &counters, counter_index: 0 };
+    expect_err("NaN learning rate", k.adam(buffers, ParamRange::all(&w), nan_lr), &["learning rate"])?;
+    expect_err("range past the end", k.adam(buffers, ParamRange { offset: 4, len: 8 }, AdamConfig::default()), &["does not fit"])?;
+    // A knob change rewrites a recorded block through the same checks as its build.
+    let mut schedule = Schedule::new("retune");
+    let adam = schedule.push_tuned::<OptimizerParams>(k.adam(buffers, ParamRange::all(&w), AdamConfig::default())?)?;
+    let nan = |block: &mut OptimizerParams| {
+        block.set_adam(nan_lr);
+        Ok(())
+    };
+    expect_err("NaN learning rate on a knob change", schedule.retune(&h.ctx, adam, nan), &["learning rate"])?;
+    expect_err("a block of another kernel", schedule.push_tuned::<KlParams>(k.adam(buffers, ParamRange::all(&w), AdamConfig::default())?), &["does not hold"])?;
     expect_err("odd posterior width", k.kl_forward(&z("h", 2, 5)?, &z("kl", 1, 2)?, 1.0), &["2·latent"])?;
     // Nothing above may have reached the GPU as an invalid call.
     h.no_gpu_errors()

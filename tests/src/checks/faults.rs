@@ -1,5 +1,6 @@
 //! Faults that must come back as values: no adapter at all, and a device lost mid-session.
 
+use anyhow::{anyhow, bail};
 use latent_core::ops::MatmulForm;
 use latent_gpu::ops::MatmulSpec;
 use latent_gpu::{readback, GpuContext, GpuError, Schedule};
@@ -10,8 +11,8 @@ use crate::harness::{yield_to_event_loop, Check, Harness};
 pub async fn no_adapter_is_an_error(_h: &Harness) -> Check {
     match GpuContext::with_backends(latent_gpu::wgpu::Backends::empty()).await {
         Err(GpuError::NoAdapter(message)) if !message.is_empty() => Ok(()),
-        Err(other) => Err(format!("expected NoAdapter, got {other}")),
-        Ok(ctx) => Err(format!("expected no adapter, got {}", ctx.summary())),
+        Err(other) => Err(anyhow!("expected NoAdapter, got {other}")),
+        Ok(ctx) => Err(anyhow!("expected no adapter, got {}", ctx.summary())),
     }
 }
 
@@ -19,17 +20,17 @@ pub async fn no_adapter_is_an_error(_h: &Harness) -> Check {
 /// with an error, the loss is reported, and further submissions return `DeviceLost`.
 pub async fn device_loss_is_reported(h: &Harness) -> Check {
     // A device of its own: the shared harness device must survive this check.
-    let ctx = GpuContext::new().await.map_err(|e| e.to_string())?;
-    let a = ctx.zeros("a", 4, 4).map_err(|e| e.to_string())?;
-    let (b, c) = (ctx.zeros("b", 4, 4).map_err(|e| e.to_string())?, ctx.zeros("c", 4, 4).map_err(|e| e.to_string())?);
+    let ctx = GpuContext::new().await?;
+    let a = ctx.zeros("a", 4, 4)?;
+    let (b, c) = (ctx.zeros("b", 4, 4)?, ctx.zeros("c", 4, 4)?);
     // Pipelines come from the harness's device, so build this device's dispatch through its own kernels.
-    let kernels = latent_gpu::Kernels::new(&ctx).await.map_err(|e| e.to_string())?;
-    let schedule = Schedule::from(kernels.matmul(&a, &b, &c, MatmulSpec::new(MatmulForm::Nn)).map_err(|e| e.to_string())?);
-    schedule.submit(&ctx, 1).map_err(|e| e.to_string())?;
+    let kernels = latent_gpu::Kernels::new(&ctx).await?;
+    let schedule = Schedule::from(kernels.matmul(&a, &b, &c, MatmulSpec::new(MatmulForm::Nn))?);
+    schedule.submit(&ctx, 1)?;
     ctx.device.destroy();
     let read = readback::read_f32(&ctx, &c).await;
     if read.is_ok() {
-        return Err("a read on a destroyed device succeeded".into());
+        bail!("a read on a destroyed device succeeded");
     }
     // The lost callback may arrive a turn of the event loop later.
     for _ in 0..200 {
@@ -40,8 +41,8 @@ pub async fn device_loss_is_reported(h: &Harness) -> Check {
     }
     match schedule.submit(&ctx, 1) {
         Err(GpuError::DeviceLost(_)) => {}
-        Err(other) => return Err(format!("after destroy, submit gave {other}, expected DeviceLost")),
-        Ok(()) => return Err("after destroy, submit succeeded; the loss went unnoticed".into()),
+        Err(other) => bail!("after destroy, submit gave {other}, expected DeviceLost"),
+        Ok(()) => bail!("after destroy, submit succeeded; the loss went unnoticed"),
     }
     h.no_gpu_errors()
 }

@@ -1,11 +1,12 @@
 //! Weight penalties, optimizers (over several steps with the GPU step counter) and the minibatch
 //! gather.
 
+use anyhow::bail;
 use latent_core::finite_diff;
 use latent_core::ops::gather as cpu_gather;
-use latent_core::ops::optimizer::{adam_step, sgd_step, AdamConfig};
+use latent_core::ops::optimizer::{adam_step, sgd_step, AdamConfig, SgdConfig};
 use latent_core::ops::penalty;
-use latent_gpu::ops::{GatherSpec, ParamRange};
+use latent_gpu::ops::{AdamBuffers, GatherSpec, ParamRange, PenaltySlots, PenaltySpec};
 use latent_gpu::Schedule;
 
 use crate::harness::{compare, compare_gradient, Check, Harness, Inputs, Tolerance};
@@ -18,13 +19,13 @@ pub async fn penalties(h: &Harness) -> Check {
     // Every third parameter is a "bias": masked out.
     let mask: Vec<f64> = (0..len).map(|i| if i % 3 == 2 { 0.0 } else { 1.0 }).collect();
     let (l1, l2) = (0.003, 0.02);
-    let (gw, gmask) = (h.upload("w", &w)?, h.ctx.upload_f32("mask", 1, len, &mask.iter().map(|&m| m as f32).collect::<Vec<_>>()).map_err(|e| e.to_string())?);
+    let (gw, gmask) = (h.upload("w", &w)?, h.ctx.upload_f32("mask", 1, len, &mask.iter().map(|&m| m as f32).collect::<Vec<_>>())?);
     let gg = h.upload("grads", &grads)?;
     let metrics = h.zeros("metrics", 1, 4)?;
-    let range = ParamRange { offset: 100, len: 4000 };
+    let spec = PenaltySpec { range: ParamRange { offset: 100, len: 4000 }, l1: l1 as f32, l2: l2 as f32 };
     h.run([
-        h.kernels.penalty_gradient(&gw, &gmask, &gg, range, l1 as f32, l2 as f32),
-        h.kernels.penalty_value(&gw, &gmask, &metrics, 1, range, l1 as f32, l2 as f32, false),
+        h.kernels.penalty_gradient(&gw, &gmask, &gg, spec),
+        h.kernels.penalty_value(&gw, &gmask, PenaltySlots { out: &metrics, index: 1, accumulate: false }, spec),
     ])?;
     let slice = 100..4100;
     let mut expected = grads.data.clone();
@@ -34,7 +35,7 @@ pub async fn penalties(h: &Harness) -> Check {
     let (v2, v1) = penalty::values(&w.data[slice.clone()], &mask[slice.clone()], l1, l2);
     compare("penalty values", &h.read(&metrics).await?, &[0.0, v2, v1, 0.0], Some(&[1.0, v2 * 10.0, v1 * 10.0, 1.0]), Tolerance::F32)?;
     // Accumulating: two more passes add to what is there (a metrics buffer summing over steps).
-    let value = || h.kernels.penalty_value(&gw, &gmask, &metrics, 1, range, l1 as f32, l2 as f32, true);
+    let value = || h.kernels.penalty_value(&gw, &gmask, PenaltySlots { out: &metrics, index: 1, accumulate: true }, spec);
     h.run([value(), value()])?;
     compare("accumulated penalty values", &h.read(&metrics).await?, &[0.0, 3.0 * v2, 3.0 * v1, 0.0], Some(&[1.0, v2 * 30.0, v1 * 30.0, 1.0]), Tolerance::F32)?;
     // d(penalty)/dw by finite differences over a few parameters of the slice.
@@ -61,31 +62,31 @@ pub async fn optimizers(h: &Harness) -> Check {
     let grads = h.zeros("grads", 1, len)?;
     let counters = h.counters(&[0, 0])?;
     let mut step = Schedule::new("adam step");
-    step.push(h.kernels.adam(&w, &grads, &m, &v, &counters, 1, range, cfg).map_err(|e| e.to_string())?);
-    step.push(h.kernels.advance_counter(&counters, 1, 1).map_err(|e| e.to_string())?);
+    step.push(h.kernels.adam(AdamBuffers { weights: &w, grads: &grads, m: &m, v: &v, counters: &counters, counter_index: 1 }, range, cfg)?);
+    step.push(h.kernels.advance_counter(&counters, 1, 1)?);
     let (mut cw, mut cm, mut cv) = (w0.data.clone(), vec![0.0; len], vec![0.0; len]);
     for (t, g) in steps.iter().enumerate() {
-        h.ctx.write_f32(&grads, &g.to_f32()).map_err(|e| e.to_string())?;
-        step.submit(&h.ctx, 1).map_err(|e| e.to_string())?;
+        h.ctx.write_f32(&grads, &g.to_f32())?;
+        step.submit(&h.ctx, 1)?;
         adam_step(cfg, t as u32 + 1, &mut cw[10..910], &g.data[10..910], &mut cm[10..910], &mut cv[10..910]);
     }
     h.no_gpu_errors()?;
     compare("adam weights after 4 steps", &h.read(&w).await?, &cw, Some(&vec![1.0; len]), Tolerance::TRANSCENDENTAL)?;
     compare("adam first moment", &h.read(&m).await?, &cm, Some(&vec![1.0; len]), Tolerance::F32)?;
     compare("adam second moment", &h.read(&v).await?, &cv, Some(&vec![1.0; len]), Tolerance::F32)?;
-    let counts = latent_gpu::readback::read_u32(&h.ctx, &counters).await.map_err(|e| e.to_string())?;
+    let counts = latent_gpu::readback::read_u32(&h.ctx, &counters).await?;
     if counts != [0, 4] {
-        return Err(format!("step counters {counts:?}, expected [0, 4]"));
+        bail!("step counters {counts:?}, expected [0, 4]");
     }
 
     // SGD with momentum, three steps.
     let (w, velocity) = (h.upload("w", &w0)?, h.zeros("velocity", 1, len)?);
-    let sgd = h.kernels.sgd(&w, &grads, &velocity, range, 0.1, 0.9).map_err(|e| e.to_string())?;
+    let sgd = h.kernels.sgd(&w, &grads, &velocity, range, SgdConfig { lr: 0.1, momentum: 0.9 })?;
     let schedule = Schedule::from(sgd);
     let (mut cw, mut cvel) = (w0.data.clone(), vec![0.0; len]);
     for g in &steps[..3] {
-        h.ctx.write_f32(&grads, &g.to_f32()).map_err(|e| e.to_string())?;
-        schedule.submit(&h.ctx, 1).map_err(|e| e.to_string())?;
+        h.ctx.write_f32(&grads, &g.to_f32())?;
+        schedule.submit(&h.ctx, 1)?;
         sgd_step(0.1, 0.9, &mut cw[10..910], &g.data[10..910], &mut cvel[10..910]);
     }
     h.no_gpu_errors()?;
@@ -98,19 +99,19 @@ pub async fn gather(h: &Harness) -> Check {
     let bytes: Vec<u8> = (0..n * cols).map(|_| inputs.below(256) as u8).collect();
     let points: Vec<f32> = (0..n * 2).map(|i| i as f32 * 0.5 - 3.0).collect();
     let indices: Vec<u32> = (0..n as u32).map(|i| (i * 7 + 3) % n as u32).collect();
-    let data = h.ctx.upload_u8("pixels", n, cols, &bytes).map_err(|e| e.to_string())?;
-    let pts = h.ctx.upload_f32("points", n, 2, &points).map_err(|e| e.to_string())?;
-    let idx = h.ctx.upload_u32("indices", 1, n, &indices).map_err(|e| e.to_string())?;
+    let data = h.ctx.upload_u8("pixels", n, cols, &bytes)?;
+    let pts = h.ctx.upload_f32("points", n, 2, &points)?;
+    let idx = h.ctx.upload_u32("indices", 1, n, &indices)?;
     let counters = h.counters(&[0])?;
     let (batch, batch_pts) = (h.zeros("batch", rows, cols)?, h.zeros("batch_points", rows, 2)?);
     let spec = GatherSpec { index_base: 5, cursor_counter: Some(0) };
     let mut step = Schedule::new("gather step");
-    step.push(h.kernels.gather_u8(&data, &idx, &counters, &batch, spec).map_err(|e| e.to_string())?);
-    step.push(h.kernels.gather_f32(&pts, &idx, &counters, &batch_pts, spec).map_err(|e| e.to_string())?);
-    step.push(h.kernels.advance_counter(&counters, 0, 1).map_err(|e| e.to_string())?);
+    step.push(h.kernels.gather_u8(&data, &idx, &counters, &batch, spec)?);
+    step.push(h.kernels.gather_f32(&pts, &idx, &counters, &batch_pts, spec)?);
+    step.push(h.kernels.advance_counter(&counters, 0, 1)?);
     // Steps 0..6 wrap around the 37-entry index list.
     for s in 0..6u32 {
-        step.submit(&h.ctx, 1).map_err(|e| e.to_string())?;
+        step.submit(&h.ctx, 1)?;
         let expected: Vec<f64> = cpu_gather::gather_u8(&bytes, cols, &indices, 5, s, rows);
         compare(&format!("gather u8 step {s}"), &h.read(&batch).await?, &expected, None, Tolerance::F32)?;
         let expected: Vec<f64> = cpu_gather::gather_f32(&points, 2, &indices, 5, s, rows);

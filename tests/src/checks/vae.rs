@@ -1,6 +1,7 @@
 //! KL, reparameterization and dropout: the pieces with randomness checked bit-for-bit against the
 //! CPU's Threefry.
 
+use anyhow::bail;
 use latent_core::ops::{dropout as cpu_dropout, vae as cpu_vae};
 use latent_core::rng::RngStream;
 use latent_core::{finite_diff, Matrix};
@@ -70,7 +71,7 @@ pub async fn reparam(h: &Harness) -> Check {
     let mean = draws.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
     let var = draws.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
     if mean.abs() > 0.01 || (var - 1.0).abs() > 0.02 {
-        return Err(format!("ε moments off: mean {mean:.4}, variance {var:.4} over {n} draws"));
+        bail!("ε moments off: mean {mean:.4}, variance {var:.4} over {n} draws");
     }
     Ok(())
 }
@@ -95,7 +96,7 @@ pub async fn dropout(h: &Harness) -> Check {
         compare(&format!("dropout p={p} backward"), &h.read(&dx).await?, &cpu_dropout::apply_mask(&upstream.data, &expected_mask), None, Tolerance::F32)?;
         let kept = mask_gpu.iter().filter(|&&m| m > 0.0).count() as f64 / mask_gpu.len() as f64;
         if (kept - (1.0 - f64::from(p))).abs() > 0.02 {
-            return Err(format!("dropout p={p} kept {kept:.3} of elements"));
+            bail!("dropout p={p} kept {kept:.3} of elements");
         }
         let fd = finite_diff::gradient(&x.data[..50], 1e-5, |xs| dot(&upstream.data[..50], &cpu_dropout::apply_mask(xs, &expected_mask[..50])));
         compare_gradient(&format!("dropout p={p} backward vs finite differences"), &h.read(&dx).await?[..50], &fd)?;

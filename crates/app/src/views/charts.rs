@@ -5,7 +5,9 @@
 use latent_session::config::ModelKind;
 use leptos::prelude::*;
 
-use crate::run::{Point, HISTOGRAM_BINS};
+use latent_session::run::Point;
+
+use crate::driver::HISTOGRAM_BINS;
 use crate::state::Lab;
 
 const W: f64 = 600.0;
@@ -64,11 +66,12 @@ fn path(points: &[Option<(f64, f64)>]) -> String {
 
 #[component]
 pub fn LossChart(lab: Lab) -> impl IntoView {
-    let model = move || lab.config.with(|c| c.model);
+    let model = move || lab.config.with(|c| c.shape.model);
     let chart = move || {
         let log = lab.log_scale.get();
         let series = series_for(model());
         lab.history.with(|history| {
+            let history = history.points();
             let transform = |v: f64| if log { (v > 0.0).then(|| v.log10()) } else { Some(v) };
             let values: Vec<f64> =
                 series.iter().flat_map(|s| history.iter().filter_map(|p| (s.value)(p)).filter(|v| v.is_finite()).filter_map(transform)).collect();
@@ -171,7 +174,7 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
         })
     };
     view! {
-        <Show when=move || lab.config.with(|c| c.model.has_encoder())>
+        <Show when=move || lab.config.with(|c| c.shape.model.has_encoder())>
             <section class="view" id="kl-view">
                 <h2>"KL per latent dimension"</h2>
                 <svg viewBox=format!("0 0 {W} 112") class="chart bars" role="img" aria-label="KL divergence per latent dimension">{bars}</svg>

@@ -3,7 +3,7 @@
 //! typed width of 10⁹ is clamped and noted exactly as a link's would be. Knobs act on the running
 //! model; shape changes rebuild it. A lesson's `hide` and `lock` lists hide or disable controls.
 
-use latent_session::config::{round_sig, Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_LAYERS};
+use latent_session::config::{round_sig, Dataset, EnginePref, Knob, LabConfig, ModelKind, PageConfig, ACTIVATIONS, MAX_LAYERS};
 use leptos::prelude::*;
 
 use crate::state::Lab;
@@ -20,8 +20,10 @@ fn set_param(lab: Lab, key: &str, value: &str) {
 /// Switches model or dataset: that pair's defaults, keeping the seed, engine and lesson settings.
 fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
     let old = lab.config.get_untracked();
-    let mut config =
-        LabConfig { seed: old.seed, engine: old.engine, embed: old.embed, hide: old.hide, lock: old.lock, ..LabConfig::defaults_for(model, dataset) };
+    let mut config = LabConfig::defaults_for(model, dataset);
+    config.shape.seed = old.shape.seed;
+    config.engine = old.engine;
+    config.page = PageConfig { embed: old.page.embed, hide: old.page.hide, lock: old.page.lock, ..PageConfig::default() };
     let moved = config.check_model_fits_data();
     if lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) })) {
         config.shrink_for_cpu();
@@ -35,7 +37,7 @@ fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
 pub fn Controls(lab: Lab) -> impl IntoView {
     let shown = move |key: &'static str| move || !lab.config.with(|c| c.hidden_control(key));
     let locked = move |key: &'static str| move || lab.config.with(|c| c.locked_control(key));
-    let is_2d = move || lab.config.with(|c| c.dataset.is_2d());
+    let is_2d = move || lab.config.with(|c| c.data.dataset.is_2d());
     view! {
         <aside class="controls" aria-label="Settings">
             <fieldset>
@@ -44,28 +46,28 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                     <label class="field">"Dataset"
                         <select id="data" disabled=locked("data") on:change=move |ev| {
                             if let Some(d) = Dataset::from_key(&event_target_value(&ev)) {
-                                let model = lab.config.with_untracked(|c| c.model);
+                                let model = lab.config.with_untracked(|c| c.shape.model);
                                 switch(lab, model, d);
                             }
                         }>
                             {Dataset::all().map(|d| view! {
-                                <option value=d.key() selected=move || lab.config.with(|c| c.dataset == d)>{d.name()}</option>
+                                <option value=d.key() selected=move || lab.config.with(|c| c.data.dataset == d)>{d.name()}</option>
                             }).collect_view()}
                         </select>
                     </label>
                 </Show>
                 <Show when=shown("train")>
-                    <NumberField lab=lab key="train" label="Training examples" locked=locked("train") value=move || lab.config.with(|c| c.train_size.to_string()) />
+                    <NumberField lab=lab key="train" label="Training examples" locked=locked("train") value=move || lab.config.with(|c| c.data.train_size.to_string()) />
                 </Show>
                 <Show when=move || is_2d() && shown("noise")()>
-                    <label class="field">{move || format!("Noise σ {}", lab.config.with(|c| round_sig(c.noise, 2)))}
+                    <label class="field">{move || format!("Noise σ {}", lab.config.with(|c| round_sig(c.data.noise, 2)))}
                         <input type="range" id="noise" min="0" max="50" step="1" disabled=locked("noise")
-                            prop:value=move || lab.config.with(|c| (c.noise * 100.0).round().to_string())
+                            prop:value=move || lab.config.with(|c| (c.data.noise * 100.0).round().to_string())
                             on:change=move |ev| set_param(lab, "noise", &(event_target_value(&ev).parse::<f32>().unwrap_or(5.0) / 100.0).to_string()) />
                     </label>
                 </Show>
                 <Show when=shown("seed")>
-                    <NumberField lab=lab key="seed" label="Seed" locked=locked("seed") value=move || lab.config.with(|c| c.seed.to_string()) />
+                    <NumberField lab=lab key="seed" label="Seed" locked=locked("seed") value=move || lab.config.with(|c| c.shape.seed.to_string()) />
                 </Show>
             </fieldset>
             <fieldset>
@@ -74,10 +76,10 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                     <div class="segmented" role="radiogroup" aria-label="Model">
                         {ModelKind::ALL.into_iter().map(|m| view! {
                             <button id=format!("model-{}", m.key()) role="radio" disabled=locked("model")
-                                aria-checked=move || lab.config.with(|c| (c.model == m).to_string())
-                                class:active=move || lab.config.with(|c| c.model == m)
+                                aria-checked=move || lab.config.with(|c| (c.shape.model == m).to_string())
+                                class:active=move || lab.config.with(|c| c.shape.model == m)
                                 on:click=move |_| {
-                                    let dataset = lab.config.with_untracked(|c| c.dataset);
+                                    let dataset = lab.config.with_untracked(|c| c.data.dataset);
                                     switch(lab, m, dataset);
                                 }>{m.name()}</button>
                         }).collect_view()}
@@ -90,19 +92,19 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                     <label class="field">"Activation"
                         <select id="activation" disabled=locked("activation") on:change=move |ev| set_param(lab, "activation", &event_target_value(&ev))>
                             {ACTIVATIONS.into_iter().map(|a| view! {
-                                <option value=a.name() selected=move || lab.config.with(|c| c.activation == a)>{a.name()}</option>
+                                <option value=a.name() selected=move || lab.config.with(|c| c.shape.activation == a)>{a.name()}</option>
                             }).collect_view()}
                         </select>
                     </label>
                 </Show>
                 <Show when=shown("latent")>
-                    <NumberField lab=lab key="latent" label="Latent size" locked=locked("latent") value=move || lab.config.with(|c| c.latent.to_string()) />
+                    <NumberField lab=lab key="latent" label="Latent size" locked=locked("latent") value=move || lab.config.with(|c| c.shape.latent.to_string()) />
                 </Show>
             </fieldset>
             <fieldset>
                 <legend>"Training"</legend>
                 {Knob::ALL.into_iter().map(|knob| view! { <KnobSlider lab=lab knob=knob /> }).collect_view()}
-                <Show when=move || shown("early")() && lab.config.with(|c| c.model.has_encoder())>
+                <Show when=move || shown("early")() && lab.config.with(|c| c.shape.model.has_encoder())>
                     <label class="check">
                         <input type="checkbox" id="early" disabled=locked("early") prop:checked=move || lab.config.with(|c| c.early_stopping)
                             on:change=move |ev| { let on = event_target_checked(&ev); lab.config.update(|c| c.early_stopping = on); } />
@@ -149,7 +151,7 @@ fn NumberField(
 #[component]
 fn HiddenLayers(lab: Lab, locked: impl Fn() -> bool + Send + Sync + Copy + 'static) -> impl IntoView {
     let set = move |widths: Vec<usize>| set_param(lab, "hidden", &widths.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
-    let layers = move || lab.config.with(|c| c.hidden.clone());
+    let layers = move || lab.config.with(|c| c.shape.hidden.clone());
     let full = move || locked() || layers().len() >= MAX_LAYERS;
     view! {
         <div class="field layers">

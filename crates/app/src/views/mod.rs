@@ -17,10 +17,10 @@ use crate::{browser, driver};
 #[component]
 pub fn App() -> impl IntoView {
     let (config, notes) = LabConfig::from_query(&browser::query());
-    if config.bench.is_some() {
+    if config.page.bench.is_some() {
         return view! { <BenchPage config=config /> }.into_any();
     }
-    let embed = config.embed;
+    let embed = config.page.embed;
     let lab = Lab::new(config, notes);
     // The address bar always holds a link to the current state.
     Effect::new(move |_| browser::replace_query(&lab.config.with(LabConfig::to_query)));

@@ -3,29 +3,30 @@
 //! decoded latent grid and the interpolation strip; on 2D data, real against generated points over
 //! the discriminator's heat map. Each has a PNG download.
 
+use latent_core::data::as_points;
 use latent_core::data::mnist::IMAGE_SIDE;
 use latent_core::data::toy2d::VIEW_HALF_EXTENT;
 use latent_core::model::gan::MAP_SIDE;
 use latent_session::config::query::round2;
 use latent_session::config::{Dataset, ModelKind, MAX_DRAWN};
-use latent_session::{as_points, points_file};
+use latent_session::points_file;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::canvas::{self, CLASS_COLOURS};
 use crate::browser;
-use crate::run::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
+use crate::driver::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
 use crate::state::{Command, Lab, Notice};
 
 const PLANE_SIZE: u32 = 360;
 
 #[component]
 pub fn Pictures(lab: Lab) -> impl IntoView {
-    let is_2d = move || lab.config.with(|c| c.dataset.is_2d());
+    let is_2d = move || lab.config.with(|c| c.data.dataset.is_2d());
     view! {
         <Show when=is_2d fallback=move || view! { <DigitViews lab=lab /> }>
             <PlaneView lab=lab />
-            <Show when=move || lab.config.with(|c| c.model.has_encoder())>
+            <Show when=move || lab.config.with(|c| c.shape.model.has_encoder())>
                 <LatentScatter lab=lab />
             </Show>
         </Show>
@@ -97,7 +98,7 @@ fn DigitViews(lab: Lab) -> impl IntoView {
             }
         })
     });
-    let is_vae_gan = move || lab.config.with(|c| c.model == ModelKind::VaeGan);
+    let is_vae_gan = move || lab.config.with(|c| c.shape.model == ModelKind::VaeGan);
     view! {
         <div class="picture-row">
             <CanvasView id="samples" title="Samples" canvas=samples
@@ -153,7 +154,7 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
     };
     let dims = move || lab.views.with(|v| format!("z{} → right, z{} → up", v.dims.0, v.dims.1));
     let legend = move || {
-        lab.views.with(|v| !v.labels.is_empty() && lab.config.with(|c| !c.dataset.is_2d())).then(|| {
+        lab.views.with(|v| !v.labels.is_empty() && lab.config.with(|c| !c.data.dataset.is_2d())).then(|| {
             CLASS_COLOURS
                 .iter()
                 .enumerate()
@@ -181,9 +182,9 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
 #[component]
 fn PlaneView(lab: Lab) -> impl IntoView {
     let node = NodeRef::<Canvas>::new();
-    let drawing = move || lab.config.with(|c| c.dataset == Dataset::Drawn);
+    let drawing = move || lab.config.with(|c| c.data.dataset == Dataset::Drawn);
     Effect::new(move |_| {
-        let drawn = lab.config.with(|c| (c.dataset == Dataset::Drawn).then(|| c.drawn.clone()));
+        let drawn = lab.config.with(|c| (c.data.dataset == Dataset::Drawn).then(|| c.data.drawn.clone()));
         lab.views.with(|v| {
             let Some(c) = node.get() else { return };
             let generated = if v.dim == 2 { as_points(&v.samples) } else { Vec::new() };
@@ -212,14 +213,14 @@ fn PlaneView(lab: Lab) -> impl IntoView {
         }
         last.set_value(Some(p));
         lab.config.update(|c| {
-            if c.drawn.len() < MAX_DRAWN {
-                c.drawn.push(p);
+            if c.data.drawn.len() < MAX_DRAWN {
+                c.data.drawn.push(p);
             }
         });
     };
     let modes = move || lab.views.with(|v| v.modes.map(|(m, of)| format!("Modes covered: {m} of {of}. ")));
     let hint = move || {
-        match (drawing(), lab.config.with(|c| c.model)) {
+        match (drawing(), lab.config.with(|c| c.shape.model)) {
         (true, _) => "Click, tap or drag on the plane to add points (at least 8; the noise σ spreads each into a little cloud). The model rebuilds as you draw.",
         (false, ModelKind::Gan) => "Grey: real points; blue: the generator's. Background: the discriminator's belief σ(D) that a point is real (red = real, blue = fake). If all blue points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
         (false, _) => "Grey: real points; blue: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
@@ -229,7 +230,7 @@ fn PlaneView(lab: Lab) -> impl IntoView {
         <section class="view" id="plane-view">
             <h2>"Data and model"
                 {move || drawing().then(|| view! {
-                    <button class="link" id="clear-points" on:click=move |_| lab.config.update(|c| c.drawn.clear())>"Clear points"</button>
+                    <button class="link" id="clear-points" on:click=move |_| lab.config.update(|c| c.data.drawn.clear())>"Clear points"</button>
                     <label class="link" title="A text file of x,y lines (CSV, TSV or spaces), in any units: it is centred and scaled to the plane">"Load points…"
                         <input type="file" id="load-points" accept=".csv,.tsv,.txt,text/csv,text/plain" class="visually-hidden"
                             on:change=move |ev| if let Some(file) = browser::chosen_file(&ev) { leptos::task::spawn_local(load_points(lab, file)); } />
@@ -251,7 +252,7 @@ async fn load_points(lab: Lab, file: web_sys::File) {
     match read {
         Ok((points, notes)) => {
             let count = points.len();
-            lab.config.update(|c| c.drawn = points);
+            lab.config.update(|c| c.data.drawn = points);
             let adjusted = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
             lab.notice.set(Some(Notice::Info(format!("Loaded {count} points{adjusted}."))));
         }

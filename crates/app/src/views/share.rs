@@ -23,7 +23,7 @@ pub fn Share(lab: Lab) -> impl IntoView {
     };
     let snippet = move || {
         let mut config = lab.config.get();
-        config.embed = true;
+        config.page.embed = true;
         let base = browser::page_url();
         let base = base.split(['?', '#']).next().unwrap_or_default().to_string();
         format!(
@@ -50,9 +50,9 @@ pub fn Share(lab: Lab) -> impl IntoView {
                     <tr>
                         <td>{key}</td>
                         <td><input type="checkbox" aria-label=format!("hide {key}") prop:checked=move || lab.config.with(|c| c.hidden_control(key))
-                            on:change=move |ev| toggle(|c| &mut c.hide, key, event_target_checked(&ev)) /></td>
+                            on:change=move |ev| toggle(|c| &mut c.page.hide, key, event_target_checked(&ev)) /></td>
                         <td><input type="checkbox" aria-label=format!("lock {key}") prop:checked=move || lab.config.with(|c| c.locked_control(key))
-                            on:change=move |ev| toggle(|c| &mut c.lock, key, event_target_checked(&ev)) /></td>
+                            on:change=move |ev| toggle(|c| &mut c.page.lock, key, event_target_checked(&ev)) /></td>
                     </tr>
                 }
             })

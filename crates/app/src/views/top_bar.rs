@@ -9,7 +9,7 @@ use crate::state::{Command, Lab, Phase};
 
 #[component]
 pub fn TopBar(lab: Lab) -> impl IntoView {
-    let is_gan = move || lab.config.with(|c| matches!(c.model, ModelKind::Gan));
+    let is_gan = move || lab.config.with(|c| matches!(c.shape.model, ModelKind::Gan));
     let busy = move || matches!(lab.phase.get(), Phase::Starting);
     let toggle = move |_| lab.toggle_play();
     // Space plays and pauses, S steps, unless the user is typing in a field.
@@ -33,7 +33,7 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
     on_cleanup(move || keys.remove());
     let epoch = move || {
         let c = lab.config.get();
-        lab.step.get() as f64 * c.batch as f64 / c.train_size.max(1) as f64
+        lab.step.get() as f64 * c.shape.batch as f64 / c.data.train_size.max(1) as f64
     };
     let latest = move || lab.latest();
     view! {
@@ -57,12 +57,12 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
             <output id="lab-status" hidden
                 data-state=move || lab.phase.get().key()
                 data-engine=move || lab.engine.get().key()
-                data-model=move || lab.config.with(|c| c.model.key())
+                data-model=move || lab.config.with(|c| c.shape.model.key())
                 data-step=move || lab.step.get()
                 data-loss=move || latest().map(|p| p.total.to_string()).unwrap_or_default()
                 data-kl=move || latest().filter(|_| !is_gan()).map(|p| p.kl.to_string()).unwrap_or_default()
-                data-test-loss=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.test)).map(|v| v.to_string()).unwrap_or_default()
-                data-d-accuracy=move || lab.history.with(|h| h.iter().rev().find_map(|p| p.d_accuracy)).map(|v| v.to_string()).unwrap_or_default()
+                data-test-loss=move || lab.history.with(|h| h.points().iter().rev().find_map(|p| p.test)).map(|v| v.to_string()).unwrap_or_default()
+                data-d-accuracy=move || lab.history.with(|h| h.points().iter().rev().find_map(|p| p.d_accuracy)).map(|v| v.to_string()).unwrap_or_default()
                 data-modes=move || lab.views.with(|v| v.modes.map(|(m, _)| m.to_string())).unwrap_or_default()
                 data-gpu-buffers=move || lab.memory.get().gpu_buffers
                 data-gpu-bytes=move || lab.memory.get().gpu_bytes

@@ -1,7 +1,11 @@
-//! Datasets: real MNIST digits from the project's compact asset, and seeded 2D toy distributions.
+//! Datasets: real MNIST digits from the project's compact asset, seeded 2D toy distributions, and
+//! [`RunData`], the rows of one run split into training and held-out rows.
 
 pub mod mnist;
+mod run_data;
 pub mod toy2d;
+
+pub use run_data::{as_points, Rows, RunData, TOY_TEST_POINTS};
 
 /// Why a dataset could not be loaded or accepted; each message is shown to the user as is.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]

@@ -2,24 +2,28 @@
 //! out, and the labels that colour the latent scatter. Both engines read batches by the gather
 //! kernels' rule, so the CPU twin sees exactly the rows the GPU sees.
 
-use latent_core::data::mnist::{self, Mnist};
-use latent_core::data::toy2d::{self, Toy2d};
-use latent_core::data::DataError;
-use latent_core::ops::gather::{gather_f32, gather_u8};
-use latent_core::Matrix;
-use latent_gpu::{GpuContext, GpuDataset};
-
-use crate::SessionError;
+use super::mnist::{self, Mnist};
+use super::toy2d::{self, Toy2d};
+use super::DataError;
+use crate::matrix::Matrix;
+use crate::ops::gather::{gather_f32, gather_u8};
 
 /// Held-out points of a 2D dataset.
 pub const TOY_TEST_POINTS: usize = 1000;
 
+/// Every row of a dataset, flat: `dim` values per row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rows {
+    /// MNIST pixels, 0..=255 (read as [0, 1]).
+    Pixels(Vec<u8>),
+    /// 2D points.
+    Points(Vec<f32>),
+}
+
 /// The rows of a run and how they split.
 #[derive(Clone, Debug)]
 pub struct RunData {
-    /// Pixels (u8) or points (f32), one row per example.
-    pub bytes: Option<Vec<u8>>,
-    pub points: Option<Vec<f32>>,
+    pub rows: Rows,
     pub dim: usize,
     /// Class of every row (MNIST digits), for colouring the latent scatter.
     pub labels: Option<Vec<u8>>,
@@ -31,33 +35,32 @@ impl RunData {
     /// The project's MNIST split of `asset` (the bytes of `www/assets/mnist-10k.bin`), with a
     /// class-balanced training subset of `train_size` digits (all of them when `None`), and the
     /// first `test_rows` of the project's held-out digits (at most [`mnist::DEFAULT_TEST_COUNT`]).
-    pub fn mnist(asset: &[u8], train_size: Option<usize>, test_rows: usize) -> Result<Self, SessionError> {
+    pub fn mnist(asset: &[u8], train_size: Option<usize>, test_rows: usize) -> Result<Self, DataError> {
         let data = Mnist::parse(asset)?;
         let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
         let train = split.train_subset(train_size.unwrap_or(split.train.len()), data.labels())?;
         let test = split.test.iter().take(test_rows).copied().collect();
-        Ok(Self { bytes: Some(data.pixels().to_vec()), points: None, dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test })
+        Ok(Self { rows: Rows::Pixels(data.pixels().to_vec()), dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test })
     }
 
     /// `train_size` training points and [`TOY_TEST_POINTS`] held-out points of a 2D distribution.
-    pub fn toy(dist: Toy2d, train_size: usize, noise: f32, seed: u64) -> Result<Self, SessionError> {
+    pub fn toy(dist: Toy2d, train_size: usize, noise: f32, seed: u64) -> Result<Self, DataError> {
         let points = toy2d::sample(dist, train_size + TOY_TEST_POINTS, noise, seed)?;
         Self::from_points(&points, train_size)
     }
 
     /// `train_size` training and [`TOY_TEST_POINTS`] held-out points around the user's drawn points.
-    pub fn drawn(drawn: &[[f32; 2]], train_size: usize, noise: f32, seed: u64) -> Result<Self, SessionError> {
+    pub fn drawn(drawn: &[[f32; 2]], train_size: usize, noise: f32, seed: u64) -> Result<Self, DataError> {
         let points = toy2d::sample_around(drawn, train_size + TOY_TEST_POINTS, noise, seed)?;
         Self::from_points(&points, train_size)
     }
 
     /// Points the user drew or uploaded: the first `train` of them train, the rest are held out.
-    pub fn from_points(points: &[[f32; 2]], train: usize) -> Result<Self, SessionError> {
+    pub fn from_points(points: &[[f32; 2]], train: usize) -> Result<Self, DataError> {
         let total = u32::try_from(points.len()).map_err(|_| DataError::Rejected(format!("{} points are too many", points.len())))?;
         let split = u32::try_from(train.min(points.len())).unwrap_or(total);
         Ok(Self {
-            bytes: None,
-            points: Some(points.iter().flatten().copied().collect()),
+            rows: Rows::Points(points.iter().flatten().copied().collect()),
             dim: 2,
             labels: None,
             train: (0..split).collect(),
@@ -67,26 +70,19 @@ impl RunData {
 
     /// `rows` rows by the gather kernels' rule, as f32 (pixels scaled to [0, 1]).
     pub fn batch(&self, indices: &[u32], base: u32, step: u32, rows: usize) -> Matrix<f32> {
-        let data = match (&self.bytes, &self.points) {
-            (Some(bytes), _) => gather_u8(bytes, self.dim, indices, base, step, rows),
-            (_, Some(points)) => gather_f32(points, self.dim, indices, base, step, rows),
-            _ => vec![0.0; rows * self.dim],
+        let data = match &self.rows {
+            Rows::Pixels(bytes) => gather_u8(bytes, self.dim, indices, base, step, rows),
+            Rows::Points(points) => gather_f32(points, self.dim, indices, base, step, rows),
         };
         Matrix { rows, cols: self.dim, data }
     }
 
-    /// The rows and both row lists on the GPU.
-    pub fn upload(&self, ctx: &GpuContext) -> Result<GpuDataset, SessionError> {
-        Ok(match (&self.bytes, &self.points) {
-            (Some(bytes), _) => GpuDataset::pixels(ctx, self.dim, bytes, &self.train, &self.test)?,
-            (_, Some(points)) => GpuDataset::points(ctx, self.dim, points, &self.train, &self.test)?,
-            _ => return Err(SessionError::Invalid("the run has no data".into())),
-        })
-    }
-
     /// The 2D points of a toy dataset (empty for pixels).
     pub fn points_2d(&self) -> Vec<[f32; 2]> {
-        self.points.as_deref().map(as_points).unwrap_or_default()
+        match &self.rows {
+            Rows::Points(points) => as_points(points),
+            Rows::Pixels(_) => Vec::new(),
+        }
     }
 
     /// Labels of the first `n` held-out rows (zeros when the data has none).
@@ -98,12 +94,12 @@ impl RunData {
     }
 
     /// Fails unless the held-out set has at least one whole batch (evaluations score whole batches).
-    pub fn check_batch(&self, batch: usize) -> Result<(), SessionError> {
+    pub fn check_batch(&self, batch: usize) -> Result<(), DataError> {
         if self.test.len() < batch {
-            return Err(SessionError::Invalid(format!("the held-out set ({} rows) is smaller than one batch ({batch})", self.test.len())));
+            return Err(DataError::Rejected(format!("the held-out set ({} rows) is smaller than one batch ({batch})", self.test.len())));
         }
         if self.train.is_empty() {
-            return Err(SessionError::Invalid("the training set is empty".into()));
+            return Err(DataError::Rejected("the training set is empty".into()));
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ use super::layout::ParamLayout;
 use super::mlp::Mlp;
 use crate::activation::{sigmoid, Activation};
 use crate::error::CoreError;
+use crate::knobs::Knobs;
 use crate::matrix::Matrix;
 use crate::ops::optimizer::{adam_step, AdamConfig};
 use crate::ops::{loss, penalty, vae as vae_ops};
@@ -93,22 +94,6 @@ pub struct GanArch {
     pub d_layout: ParamLayout,
     pub generator: Mlp,
     pub discriminator: Mlp,
-}
-
-/// Knobs of a GAN run that change without a rebuild.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GanKnobs {
-    pub l2_generator: f32,
-    pub l2_discriminator: f32,
-    pub adam_generator: AdamConfig,
-    pub adam_discriminator: AdamConfig,
-}
-
-impl Default for GanKnobs {
-    fn default() -> Self {
-        let adam = AdamConfig { lr: 1e-3, beta1: 0.5, beta2: 0.999, eps: 1e-8 };
-        Self { l2_generator: 0.0, l2_discriminator: 0.0, adam_generator: adam, adam_discriminator: adam }
-    }
 }
 
 /// What a D step measured (means over the batch).
@@ -237,6 +222,24 @@ impl<T: Real> GanCpu<T> {
         &self.generator.params
     }
 
+    /// Replaces the generator's parameters (D and both optimizers' state carry on).
+    pub fn set_generator_params(&mut self, params: &[f32]) -> Result<(), CoreError> {
+        if params.len() != self.generator.params.len() {
+            return Err(CoreError::ShapeMismatch {
+                op: "gan parameters",
+                expected: format!("{} values", self.generator.params.len()),
+                got: format!("{} values", params.len()),
+            });
+        }
+        self.generator.params = params.iter().map(|&p| T::from_f64(f64::from(p))).collect();
+        Ok(())
+    }
+
+    /// (D steps, G steps) completed.
+    pub fn steps(&self) -> (u32, u32) {
+        (self.discriminator.steps, self.generator.steps)
+    }
+
     /// G(z) for latent codes `z`.
     pub fn generate(&self, z: &Matrix<T>) -> Result<Matrix<T>, CoreError> {
         let mut out = self.arch.generator.forward(&self.arch.g_layout, &self.generator.params, z)?;
@@ -267,14 +270,22 @@ impl<T: Real> GanCpu<T> {
     }
 
     /// One discriminator step on the real batch `x`.
-    pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: GanKnobs) -> Result<DiscriminatorMetrics, CoreError> {
+    pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<DiscriminatorMetrics, CoreError> {
         let fake = self.generate(&self.noise(D_NOISE_STREAM, x.rows, self.discriminator.steps))?;
-        discriminator_update(&self.arch.discriminator, &self.arch.d_layout, &mut self.discriminator, x, &fake, knobs.l2_discriminator, knobs.adam_discriminator)
+        discriminator_update(
+            &self.arch.discriminator,
+            &self.arch.d_layout,
+            &mut self.discriminator,
+            x,
+            &fake,
+            knobs.l2_discriminator(),
+            knobs.adam_discriminator(),
+        )
     }
 
     /// One generator step (non-saturating loss) on a fresh batch of `batch` codes; returns
     /// (generator loss, its L2 term).
-    pub fn generator_step(&mut self, batch: usize, knobs: GanKnobs) -> Result<(f64, f64), CoreError> {
+    pub fn generator_step(&mut self, batch: usize, knobs: &Knobs) -> Result<(f64, f64), CoreError> {
         let scale = T::from_f64(1.0 / batch as f64);
         let z = self.noise(G_NOISE_STREAM, batch, self.generator.steps);
         let g_acts = self.arch.generator.forward(&self.arch.g_layout, &self.generator.params, &z)?;
@@ -282,7 +293,7 @@ impl<T: Real> GanCpu<T> {
         let (g_loss, d_fake) = generator_signal(&self.arch.discriminator, &self.arch.d_layout, &self.discriminator.params, &fake, scale)?;
         let state = &mut self.generator;
         self.arch.generator.backward(&self.arch.g_layout, &state.params, &z, &g_acts, d_fake, &mut state.grads, false, false, None)?;
-        let l2_term = state.penalize_and_update(knobs.l2_generator, knobs.adam_generator);
+        let l2_term = state.penalize_and_update(knobs.l2_generator(), knobs.adam_generator());
         Ok((mean(&g_loss), l2_term))
     }
 }
@@ -309,9 +320,8 @@ mod tests {
         (GanCpu::new(arch, &g, &d, 9).unwrap_or_else(|e| panic!("{e}")), x)
     }
 
-    fn no_update() -> GanKnobs {
-        let frozen = AdamConfig { lr: 0.0, ..AdamConfig::default() };
-        GanKnobs { l2_generator: 0.02, l2_discriminator: 0.03, adam_generator: frozen, adam_discriminator: frozen }
+    fn no_update() -> Knobs {
+        Knobs { lr: 0.0, l2_g: Some(0.02), l2_d: Some(0.03), ..Knobs::default() }
     }
 
     fn assert_close(analytic: &[f64], fd: &[f64], what: &str) {
@@ -325,11 +335,11 @@ mod tests {
         let (mut gan, x) = tiny();
         let knobs = no_update();
         let probe = gan.clone();
-        gan.discriminator_step(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
+        gan.discriminator_step(&x, &knobs).unwrap_or_else(|e| panic!("{e}"));
         let fd = finite_diff::gradient(&probe.discriminator.params, 1e-6, |p| {
             let mut at = probe.clone();
             at.discriminator.params = p.to_vec();
-            at.discriminator_step(&x, knobs).map(|m| m.loss_real + m.loss_fake + m.l2_term).unwrap_or(f64::NAN)
+            at.discriminator_step(&x, &knobs).map(|m| m.loss_real + m.loss_fake + m.l2_term).unwrap_or(f64::NAN)
         });
         assert_close(&gan.discriminator.grads, &fd, "D");
     }
@@ -339,11 +349,11 @@ mod tests {
         let (mut gan, _) = tiny();
         let knobs = no_update();
         let probe = gan.clone();
-        gan.generator_step(6, knobs).unwrap_or_else(|e| panic!("{e}"));
+        gan.generator_step(6, &knobs).unwrap_or_else(|e| panic!("{e}"));
         let fd = finite_diff::gradient(&probe.generator.params, 1e-6, |p| {
             let mut at = probe.clone();
             at.generator.params = p.to_vec();
-            at.generator_step(6, knobs).map(|(loss, l2)| loss + l2).unwrap_or(f64::NAN)
+            at.generator_step(6, &knobs).map(|(loss, l2)| loss + l2).unwrap_or(f64::NAN)
         });
         assert_close(&gan.generator.grads, &fd, "G");
     }
@@ -356,7 +366,7 @@ mod tests {
         let probabilities = gan.discriminator_probabilities(&x).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(gan.discriminator.params, before.discriminator.params);
         // The D step measures its real-row loss before it updates, so both must agree.
-        let step = gan.discriminator_step(&x, no_update()).unwrap_or_else(|e| panic!("{e}"));
+        let step = gan.discriminator_step(&x, &no_update()).unwrap_or_else(|e| panic!("{e}"));
         assert!((held_out.loss_real - step.loss_real).abs() < 1e-12, "{held_out:?} vs {step:?}");
         assert!((held_out.accuracy_real - step.accuracy_real).abs() < 1e-12);
         assert_eq!(held_out.rows, 6);

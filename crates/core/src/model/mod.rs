@@ -9,9 +9,9 @@ pub mod schedule;
 pub mod vae;
 pub mod vae_gan;
 
-pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanKnobs, GanSpec, HeldOutMetrics};
+pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanSpec, HeldOutMetrics};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
 pub use mlp::{Dense, Mlp, MlpDropout};
 pub use schedule::{BetaWarmup, EarlyStopping, StopDecision};
-pub use vae::{Likelihood, StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec};
-pub use vae_gan::{VaeGanArch, VaeGanCpu, VaeGanKnobs, VaeGanMetrics, VaeGanSpec};
+pub use vae::{Likelihood, StepMetrics, VaeArch, VaeCpu, VaeSpec};
+pub use vae_gan::{VaeGanArch, VaeGanCpu, VaeGanMetrics, VaeGanSpec};

@@ -6,8 +6,9 @@ use super::layout::ParamLayout;
 use super::mlp::{Mlp, MlpDropout};
 use crate::activation::Activation;
 use crate::error::CoreError;
+use crate::knobs::Knobs;
 use crate::matrix::Matrix;
-use crate::ops::optimizer::{adam_step, sgd_step, AdamConfig, SgdConfig};
+use crate::ops::optimizer::{adam_step, sgd_step};
 use crate::ops::{loss, penalty, vae as vae_ops};
 use crate::real::Real;
 use crate::rng::RngStream;
@@ -36,8 +37,6 @@ pub fn prior_noise<T: Real>(seed: u32, rows: usize, latent: usize) -> Matrix<T> 
 /// First dropout streams of the encoder's and decoder's hidden layers (one stream per layer).
 pub const ENCODER_DROPOUT_STREAM: u32 = 20;
 pub const DECODER_DROPOUT_STREAM: u32 = 40;
-/// Highest dropout probability a model accepts.
-pub const MAX_DROPOUT: f32 = 0.9;
 /// Largest width or latent size accepted: keeps hostile shapes from allocating gigabytes.
 pub const MAX_WIDTH: usize = 4096;
 /// Most hidden layers per network.
@@ -118,37 +117,6 @@ pub struct VaeArch {
     pub decoder: Mlp,
 }
 
-/// The knobs that change while training runs (no rebuild).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TrainKnobs {
-    pub beta: f32,
-    pub l1: f32,
-    pub l2: f32,
-    /// Dropout probability on every hidden layer while training (0 = off).
-    pub dropout: f32,
-    pub adam: AdamConfig,
-    /// `Some`: the encoder and decoder learn by SGD with momentum instead of Adam.
-    pub sgd: Option<SgdConfig>,
-}
-
-impl Default for TrainKnobs {
-    fn default() -> Self {
-        Self { beta: 1.0, l1: 0.0, l2: 0.0, dropout: 0.0, adam: AdamConfig::default(), sgd: None }
-    }
-}
-
-impl TrainKnobs {
-    /// The two updates every step runs, Adam then SGD: the chosen one with its settings, the other
-    /// at learning rate 0. So switching optimizers mid-run is a knob change, not a rebuild, and
-    /// Adam's moments (or SGD's velocity, at momentum 0) keep tracking the gradients meanwhile.
-    pub fn updates(&self) -> (AdamConfig, SgdConfig) {
-        match self.sgd {
-            Some(sgd) => (AdamConfig { lr: 0.0, ..self.adam }, sgd),
-            None => (self.adam, SgdConfig { lr: 0.0, momentum: 0.0 }),
-        }
-    }
-}
-
 /// What one training step measured, all means over the batch.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepMetrics {
@@ -224,9 +192,22 @@ impl<T: Real> VaeCpu<T> {
         })
     }
 
+    /// Replaces the parameters (the optimizer's state carries on).
+    pub fn set_params(&mut self, params: &[f32]) -> Result<(), CoreError> {
+        if params.len() != self.params.len() {
+            return Err(CoreError::ShapeMismatch {
+                op: "vae parameters",
+                expected: format!("{} values", self.params.len()),
+                got: format!("{} values", params.len()),
+            });
+        }
+        self.params = params.iter().map(|&p| T::from_f64(f64::from(p))).collect();
+        Ok(())
+    }
+
     /// One step of Adam on the batch `x` (rows = samples): forward, backward, penalties, update.
     /// Metrics describe the parameters before the update.
-    pub fn train_step(&mut self, x: &Matrix<T>, knobs: TrainKnobs) -> Result<StepMetrics, CoreError> {
+    pub fn train_step(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<StepMetrics, CoreError> {
         let metrics = self.compute_gradients(x, knobs)?;
         self.apply_gradients(knobs);
         Ok(metrics)
@@ -234,8 +215,8 @@ impl<T: Real> VaeCpu<T> {
 
     /// The optimizer step with the current [`gradients`](Self::gradients), counting a step: the
     /// update half of [`train_step`](Self::train_step), for models that add terms to the VAE's
-    /// gradients. Runs both updates of [`TrainKnobs::updates`], as the GPU engine does.
-    pub fn apply_gradients(&mut self, knobs: TrainKnobs) {
+    /// gradients. Runs both updates of [`Knobs::updates`], as the GPU engine does.
+    pub fn apply_gradients(&mut self, knobs: &Knobs) {
         self.step += 1;
         let (adam, sgd) = knobs.updates();
         adam_step(adam, self.step, &mut self.params, &self.grads, &mut self.m, &mut self.v);
@@ -296,19 +277,11 @@ impl<T: Real> VaeCpu<T> {
 
     /// Forward and backward at the current step's noise, leaving ∂loss/∂params in
     /// [`gradients`](Self::gradients); parameters are untouched.
-    pub fn compute_gradients(&mut self, x: &Matrix<T>, knobs: TrainKnobs) -> Result<StepMetrics, CoreError> {
+    pub fn compute_gradients(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<StepMetrics, CoreError> {
         let arch = &self.arch;
         let (batch, latent) = (x.rows, arch.spec.latent);
         let scale = T::from_f64(1.0 / batch as f64);
-        if !(0.0..=MAX_DROPOUT).contains(&knobs.dropout) {
-            return Err(CoreError::InvalidArgument { op: "vae", message: format!("dropout {} is outside [0, {MAX_DROPOUT}]", knobs.dropout) });
-        }
-        if let Some(sgd) = knobs.sgd.filter(|s| !(s.lr.is_finite() && s.lr >= 0.0 && (0.0..1.0).contains(&s.momentum))) {
-            return Err(CoreError::InvalidArgument {
-                op: "vae",
-                message: format!("SGD needs a finite learning rate ≥ 0 and momentum in [0, 1), got {} and {}", sgd.lr, sgd.momentum),
-            });
-        }
+        knobs.validate()?;
         let drop = |stream_base| Some(MlpDropout { p: knobs.dropout, seed: self.rng.seed, stream_base, step: self.step });
         let (enc_drop, dec_drop) = (drop(ENCODER_DROPOUT_STREAM), drop(DECODER_DROPOUT_STREAM));
         let enc = arch.encoder.forward_with_dropout(&arch.layout, &self.params, x, enc_drop)?;
@@ -368,14 +341,14 @@ mod tests {
     fn gradients_match_finite_differences() {
         for likelihood in [Likelihood::Bernoulli, Likelihood::Gaussian { inv_var: 2.0 }] {
             let (mut vae, x) = tiny(likelihood);
-            let knobs = TrainKnobs { beta: 1.7, l1: 0.01, l2: 0.03, dropout: 0.25, ..TrainKnobs::default() };
-            vae.compute_gradients(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
+            let knobs = Knobs { beta: 1.7, l1: 0.01, l2: 0.03, dropout: 0.25, ..Knobs::default() };
+            vae.compute_gradients(&x, &knobs).unwrap_or_else(|e| panic!("{e}"));
             let analytic = vae.gradients().to_vec();
             let probe = vae.clone();
             let fd = finite_diff::gradient(&vae.params, 1e-6, |p| {
                 let mut at = probe.clone();
                 at.params = p.to_vec();
-                at.compute_gradients(&x, knobs).map(|m| m.total(knobs.beta)).unwrap_or(f64::NAN)
+                at.compute_gradients(&x, &knobs).map(|m| m.total(knobs.beta)).unwrap_or(f64::NAN)
             });
             let mask: Vec<f64> = vae.arch.layout.penalty_mask();
             for (i, (a, f)) in analytic.iter().zip(&fd).enumerate() {
@@ -392,11 +365,11 @@ mod tests {
     #[test]
     fn training_lowers_the_loss() {
         let (mut vae, x) = tiny(Likelihood::Bernoulli);
-        let knobs = TrainKnobs { adam: AdamConfig { lr: 0.01, ..AdamConfig::default() }, ..TrainKnobs::default() };
-        let first = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+        let knobs = Knobs { lr: 0.01, ..Knobs::default() };
+        let first = vae.train_step(&x, &knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
         let mut last = first;
         for _ in 0..300 {
-            last = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+            last = vae.train_step(&x, &knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
         }
         assert!(last < first - 0.3, "loss went from {first} to {last}");
     }
@@ -404,15 +377,15 @@ mod tests {
     #[test]
     fn sgd_with_momentum_trains_and_bad_settings_are_refused() {
         let (mut vae, x) = tiny(Likelihood::Bernoulli);
-        let knobs = TrainKnobs { sgd: Some(SgdConfig { lr: 0.05, momentum: 0.9 }), ..TrainKnobs::default() };
-        let first = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+        let knobs = Knobs { optimizer: crate::knobs::Optimizer::Sgd, lr: 0.05, momentum: 0.9, ..Knobs::default() };
+        let first = vae.train_step(&x, &knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
         let mut last = first;
         for _ in 0..300 {
-            last = vae.train_step(&x, knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
+            last = vae.train_step(&x, &knobs).unwrap_or_else(|e| panic!("{e}")).total(1.0);
         }
         assert!(last < first - 0.3, "loss went from {first} to {last}");
-        let bad = TrainKnobs { sgd: Some(SgdConfig { lr: 0.05, momentum: 1.0 }), ..TrainKnobs::default() };
-        assert!(vae.train_step(&x, bad).is_err());
+        let bad = Knobs { momentum: 1.0, ..knobs };
+        assert!(vae.train_step(&x, &bad).is_err());
     }
 
     #[test]

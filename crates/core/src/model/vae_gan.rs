@@ -15,18 +15,14 @@
 use super::gan::{self, DiscriminatorMetrics, NetState, D_NOISE_STREAM, G_NOISE_STREAM};
 use super::layout::ParamLayout;
 use super::mlp::Mlp;
-use super::vae::{StepMetrics, TrainKnobs, VaeArch, VaeCpu, VaeSpec, MAX_HIDDEN_LAYERS, MAX_WIDTH};
-use super::GanKnobs;
+use super::vae::{StepMetrics, VaeArch, VaeCpu, VaeSpec, MAX_HIDDEN_LAYERS, MAX_WIDTH};
 use crate::activation::Activation;
 use crate::error::CoreError;
+use crate::knobs::Knobs;
 use crate::matrix::Matrix;
-use crate::ops::optimizer::AdamConfig;
 use crate::ops::vae as vae_ops;
 use crate::real::Real;
 use crate::rng::RngStream;
-
-/// Largest adversarial weight accepted.
-pub const MAX_GAMMA: f32 = 1000.0;
 
 /// The shape of a VAE-GAN: the VAE and its discriminator.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,35 +64,6 @@ pub struct VaeGanArch {
     pub discriminator: Mlp,
 }
 
-/// Knobs of a VAE-GAN run that change without a rebuild.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct VaeGanKnobs {
-    /// β, L1, L2, dropout and Adam of the encoder and decoder.
-    pub vae: TrainKnobs,
-    /// Weight γ of the generator loss in the VAE step (0 = the plain VAE).
-    pub gamma: f32,
-    pub l2_discriminator: f32,
-    pub adam_discriminator: AdamConfig,
-}
-
-impl VaeGanKnobs {
-    /// Fails unless γ is in [0, [`MAX_GAMMA`]] (the VAE's own knobs are checked by its step).
-    pub fn check_gamma(&self) -> Result<(), CoreError> {
-        if (0.0..=MAX_GAMMA).contains(&self.gamma) {
-            Ok(())
-        } else {
-            Err(CoreError::InvalidArgument { op: "vae-gan", message: format!("γ {} is outside [0, {MAX_GAMMA}]", self.gamma) })
-        }
-    }
-}
-
-impl Default for VaeGanKnobs {
-    fn default() -> Self {
-        let gan = GanKnobs::default();
-        Self { vae: TrainKnobs::default(), gamma: 1.0, l2_discriminator: gan.l2_discriminator, adam_discriminator: gan.adam_discriminator }
-    }
-}
-
 /// What one round measured.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct VaeGanMetrics {
@@ -110,8 +77,8 @@ pub struct VaeGanMetrics {
 
 impl VaeGanMetrics {
     /// The loss the encoder and decoder minimised: the VAE's total + γ · generator loss.
-    pub fn total(&self, knobs: VaeGanKnobs) -> f64 {
-        self.vae.total(knobs.vae.beta) + f64::from(knobs.gamma) * self.generator_loss
+    pub fn total(&self, knobs: &Knobs) -> f64 {
+        self.vae.total(knobs.beta) + f64::from(knobs.gamma) * self.generator_loss
     }
 
     /// False once anything is NaN or infinite: the run diverged.
@@ -161,14 +128,14 @@ impl<T: Real> VaeGanCpu<T> {
     }
 
     /// One D step then one VAE step, both on the batch `x`.
-    pub fn train_round(&mut self, x: &Matrix<T>, knobs: VaeGanKnobs) -> Result<VaeGanMetrics, CoreError> {
+    pub fn train_round(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<VaeGanMetrics, CoreError> {
         let discriminator = self.discriminator_step(x, knobs)?;
         let (vae, generator_loss) = self.vae_step(x, knobs)?;
         Ok(VaeGanMetrics { vae, discriminator, generator_loss })
     }
 
     /// One D step: `x` against the decoder's means on prior codes.
-    pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: VaeGanKnobs) -> Result<DiscriminatorMetrics, CoreError> {
+    pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<DiscriminatorMetrics, CoreError> {
         let z = self.prior_codes(D_NOISE_STREAM, x.rows, self.discriminator.steps);
         let (_, fake) = self.decode_mean(&z)?;
         gan::discriminator_update(
@@ -177,23 +144,22 @@ impl<T: Real> VaeGanCpu<T> {
             &mut self.discriminator,
             x,
             &fake,
-            knobs.l2_discriminator,
-            knobs.adam_discriminator,
+            knobs.l2_discriminator(),
+            knobs.adam_discriminator(),
         )
     }
 
     /// One VAE step with the adversarial term; returns the VAE's metrics and the generator loss.
-    pub fn vae_step(&mut self, x: &Matrix<T>, knobs: VaeGanKnobs) -> Result<(StepMetrics, f64), CoreError> {
+    pub fn vae_step(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<(StepMetrics, f64), CoreError> {
         let metrics = self.compute_vae_gradients(x, knobs)?;
-        self.vae.apply_gradients(knobs.vae);
+        self.vae.apply_gradients(knobs);
         Ok(metrics)
     }
 
     /// The VAE step's forward and backward, leaving ∂(VAE loss + γ·generator loss)/∂params in
     /// [`gradients`](Self::gradients); parameters are untouched.
-    pub fn compute_vae_gradients(&mut self, x: &Matrix<T>, knobs: VaeGanKnobs) -> Result<(StepMetrics, f64), CoreError> {
-        knobs.check_gamma()?;
-        let metrics = self.vae.compute_gradients(x, knobs.vae)?;
+    pub fn compute_vae_gradients(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<(StepMetrics, f64), CoreError> {
+        let metrics = self.vae.compute_gradients(x, knobs)?;
         let z = self.prior_codes(G_NOISE_STREAM, x.rows, self.vae.step);
         let (outputs, fake) = self.decode_mean(&z)?;
         let scale = T::from_f64(f64::from(knobs.gamma) / x.rows as f64);
@@ -238,9 +204,8 @@ mod tests {
         (VaeGanCpu::new(arch, &init, &d_init, 5).unwrap_or_else(|e| panic!("{e}")), x)
     }
 
-    fn knobs(gamma: f32) -> VaeGanKnobs {
-        let vae = TrainKnobs { beta: 1.3, l1: 0.01, l2: 0.03, dropout: 0.25, adam: AdamConfig { lr: 0.01, ..AdamConfig::default() }, sgd: None };
-        VaeGanKnobs { vae, gamma, l2_discriminator: 0.02, adam_discriminator: AdamConfig { lr: 0.01, ..AdamConfig::default() } }
+    fn knobs(gamma: f32) -> Knobs {
+        Knobs { beta: 1.3, l1: 0.01, l2: 0.03, dropout: 0.25, lr: 0.01, gamma, l2_d: Some(0.02), ..Knobs::default() }
     }
 
     /// The whole VAE-step gradient (VAE terms, and γ·generator loss through D and σ into the
@@ -251,13 +216,13 @@ mod tests {
         for likelihood in [Likelihood::Bernoulli, Likelihood::Gaussian { inv_var: 2.0 }] {
             let (mut model, x) = tiny(likelihood);
             let knobs = knobs(0.7);
-            model.train_round(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
+            model.train_round(&x, &knobs).unwrap_or_else(|e| panic!("{e}"));
             let probe = model.clone();
-            model.compute_vae_gradients(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
+            model.compute_vae_gradients(&x, &knobs).unwrap_or_else(|e| panic!("{e}"));
             let fd = finite_diff::gradient(&probe.vae.params, 1e-6, |p| {
                 let mut at = probe.clone();
                 at.vae.params = p.to_vec();
-                at.compute_vae_gradients(&x, knobs).map(|(m, g)| m.total(knobs.vae.beta) + f64::from(knobs.gamma) * g).unwrap_or(f64::NAN)
+                at.compute_vae_gradients(&x, &knobs).map(|(m, g)| m.total(knobs.beta) + f64::from(knobs.gamma) * g).unwrap_or(f64::NAN)
             });
             let mask: Vec<f64> = model.arch.vae.layout.penalty_mask();
             for (i, (a, f)) in model.gradients().iter().zip(&fd).enumerate() {
@@ -273,14 +238,14 @@ mod tests {
     #[test]
     fn discriminator_gradient_matches_finite_differences() {
         let (mut model, x) = tiny(Likelihood::Bernoulli);
-        let frozen = VaeGanKnobs { adam_discriminator: AdamConfig { lr: 0.0, ..AdamConfig::default() }, ..knobs(0.7) };
-        model.train_round(&x, knobs(0.7)).unwrap_or_else(|e| panic!("{e}"));
+        let frozen = Knobs { lr_d: Some(0.0), ..knobs(0.7) };
+        model.train_round(&x, &knobs(0.7)).unwrap_or_else(|e| panic!("{e}"));
         let probe = model.clone();
-        model.discriminator_step(&x, frozen).unwrap_or_else(|e| panic!("{e}"));
+        model.discriminator_step(&x, &frozen).unwrap_or_else(|e| panic!("{e}"));
         let fd = finite_diff::gradient(&probe.discriminator.params, 1e-6, |p| {
             let mut at = probe.clone();
             at.discriminator.params = p.to_vec();
-            at.discriminator_step(&x, frozen).map(|m| m.loss_real + m.loss_fake + m.l2_term).unwrap_or(f64::NAN)
+            at.discriminator_step(&x, &frozen).map(|m| m.loss_real + m.loss_fake + m.l2_term).unwrap_or(f64::NAN)
         });
         for (i, (a, f)) in model.discriminator.grads.iter().zip(&fd).enumerate() {
             assert!((a - f).abs() <= 1e-6 + 1e-4 * f.abs(), "D param {i}: analytic {a} vs finite difference {f}");
@@ -295,10 +260,10 @@ mod tests {
         let mut plain: VaeCpu<f64> = VaeCpu::new(model.arch.vae.clone(), &model.arch.vae.layout.init(3), 5).unwrap_or_else(|e| panic!("{e}"));
         let knobs = knobs(0.0);
         for round in 0..5 {
-            let got = model.train_round(&x, knobs).unwrap_or_else(|e| panic!("{e}"));
-            let expected = plain.compute_gradients(&x, knobs.vae).unwrap_or_else(|e| panic!("{e}"));
+            let got = model.train_round(&x, &knobs).unwrap_or_else(|e| panic!("{e}"));
+            let expected = plain.compute_gradients(&x, &knobs).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(model.gradients(), plain.gradients(), "round {round}: gradients differ");
-            plain.apply_gradients(knobs.vae);
+            plain.apply_gradients(&knobs);
             assert_eq!(got.vae, expected, "round {round}: metrics differ");
             assert_eq!(model.vae().params, plain.params, "round {round}: parameters differ");
         }
@@ -309,7 +274,7 @@ mod tests {
     fn bad_gamma_and_shapes_are_refused() {
         let (mut model, x) = tiny(Likelihood::Bernoulli);
         for gamma in [-1.0, f32::NAN, f32::INFINITY] {
-            assert!(model.vae_step(&x, knobs(gamma)).is_err(), "γ = {gamma} was accepted");
+            assert!(model.vae_step(&x, &knobs(gamma)).is_err(), "γ = {gamma} was accepted");
         }
         let spec = VaeGanSpec::new(VaeSpec::reference_mnist(), vec![0]);
         assert!(spec.build().is_err());

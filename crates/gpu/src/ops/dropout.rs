@@ -54,7 +54,7 @@ impl Kernels {
         expect_distinct(OP, mask, &[x])?;
         let params = spec.params(dim(OP, x.len())?)?;
         let buffers = [(0, x), (1, y), (2, mask), (3, counters)];
-        Ok(self.dispatch(format!("dropout.forward {}", y.label()), &self.dropout_forward, &buffers, &params, 4, linear_workgroups(x.len())))
+        self.dispatch(format!("dropout.forward {}", y.label()), &self.dropout_forward, &buffers, &params, 4, linear_workgroups(x.len()))
     }
 
     /// dx (+)= dy ⊙ mask.
@@ -65,6 +65,6 @@ impl Kernels {
         expect_distinct(OP, dx, &[dy, mask])?;
         let params = DropoutParams { len: dim(OP, dy.len())?, accumulate: flag(accumulate), ..DropoutParams::default() };
         let buffers = [(2, mask), (5, dy), (6, dx)];
-        Ok(self.dispatch(format!("dropout.backward {}", dx.label()), &self.dropout_backward, &buffers, &params, 4, linear_workgroups(dy.len())))
+        self.dispatch(format!("dropout.backward {}", dx.label()), &self.dropout_backward, &buffers, &params, 4, linear_workgroups(dy.len()))
     }
 }

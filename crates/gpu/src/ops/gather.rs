@@ -17,30 +17,37 @@ pub struct GatherSpec {
     pub cursor_counter: Option<u32>,
 }
 
+/// Which of the two gather kernels runs: the element type of the dataset and its binding.
+struct GatherKernel<'a> {
+    op: &'static str,
+    pipeline: &'a wgpu::ComputePipeline,
+    data_kind: ElementKind,
+    data_binding: u32,
+}
+
 impl Kernels {
     /// out (rows×cols f32) = dataset rows picked by `indices`, bytes scaled to [0, 1].
     pub fn gather_u8(&self, data: &GpuTensor, indices: &GpuTensor, counters: &GpuTensor, out: &GpuTensor, spec: GatherSpec) -> Result<Dispatch, GpuError> {
-        self.gather("gather u8", &self.gather_u8, ElementKind::U8Packed, 0, data, indices, counters, out, spec)
+        let kernel = GatherKernel { op: "gather u8", pipeline: &self.gather_u8, data_kind: ElementKind::U8Packed, data_binding: 0 };
+        self.gather(kernel, data, indices, counters, out, spec)
     }
 
     /// out (rows×cols f32) = f32 dataset rows picked by `indices` (2D points).
     pub fn gather_f32(&self, data: &GpuTensor, indices: &GpuTensor, counters: &GpuTensor, out: &GpuTensor, spec: GatherSpec) -> Result<Dispatch, GpuError> {
-        self.gather("gather f32", &self.gather_f32, ElementKind::F32, 5, data, indices, counters, out, spec)
+        let kernel = GatherKernel { op: "gather f32", pipeline: &self.gather_f32, data_kind: ElementKind::F32, data_binding: 5 };
+        self.gather(kernel, data, indices, counters, out, spec)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn gather(
         &self,
-        op: &'static str,
-        pipeline: &wgpu::ComputePipeline,
-        data_kind: ElementKind,
-        data_binding: u32,
+        kernel: GatherKernel<'_>,
         data: &GpuTensor,
         indices: &GpuTensor,
         counters: &GpuTensor,
         out: &GpuTensor,
         spec: GatherSpec,
     ) -> Result<Dispatch, GpuError> {
+        let GatherKernel { op, pipeline, data_kind, data_binding } = kernel;
         data.expect(op, data.rows(), data.cols(), data_kind)?;
         indices.expect_len(op, indices.len(), ElementKind::U32)?;
         out.expect(op, out.rows(), data.cols(), ElementKind::F32)?;
@@ -61,6 +68,6 @@ impl Kernels {
             _pad: [0; 2],
         };
         let buffers = [(data_binding, data), (1, indices), (2, counters), (3, out)];
-        Ok(self.dispatch(format!("{op} {}", out.label()), pipeline, &buffers, &params, 4, linear_workgroups(out.len())))
+        self.dispatch(format!("{op} {}", out.label()), pipeline, &buffers, &params, 4, linear_workgroups(out.len()))
     }
 }

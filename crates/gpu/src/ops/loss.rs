@@ -29,24 +29,31 @@ fn loss_params(op: &'static str, x: &GpuTensor, accumulate: bool, scale: f32, au
     Ok(LossParams { rows: dim(op, x.rows())?, cols: dim(op, x.cols())?, accumulate: flag(accumulate), _pad0: 0, scale, aux, _pad1: [0; 2] })
 }
 
+/// One of the two paired-loss kernels (BCE, Gaussian): its pipelines and its extra parameter (the
+/// Gaussian's inverse variance).
+struct PairedLoss<'a> {
+    op: &'static str,
+    pipeline: &'a wgpu::ComputePipeline,
+    aux: f32,
+}
+
 impl Kernels {
     /// per_row[i] = Σⱼ softplus(l) − t·l: Bernoulli NLL per sample.
     pub fn bce_forward(&self, logits: &GpuTensor, targets: &GpuTensor, per_row: &GpuTensor) -> Result<Dispatch, GpuError> {
-        self.paired_forward("bce forward", &self.bce_forward, logits, targets, per_row, 0.0)
+        self.paired_forward(PairedLoss { op: "bce forward", pipeline: &self.bce_forward, aux: 0.0 }, logits, targets, per_row)
     }
 
     /// grad (+)= scale · (σ(l) − t).
     pub fn bce_backward(&self, logits: &GpuTensor, targets: &GpuTensor, grad: &GpuTensor, scale: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
-        self.paired_backward("bce backward", &self.bce_backward, logits, targets, grad, scale, 0.0, accumulate)
+        self.paired_backward(PairedLoss { op: "bce backward", pipeline: &self.bce_backward, aux: 0.0 }, logits, targets, grad, scale, accumulate)
     }
 
     /// per_row[i] = ½·inv_var·Σⱼ (y − t)²: Gaussian NLL per sample (up to its constant).
     pub fn gaussian_forward(&self, outputs: &GpuTensor, targets: &GpuTensor, per_row: &GpuTensor, inv_var: f32) -> Result<Dispatch, GpuError> {
-        self.paired_forward("gaussian forward", &self.gaussian_forward, outputs, targets, per_row, inv_var)
+        self.paired_forward(PairedLoss { op: "gaussian forward", pipeline: &self.gaussian_forward, aux: inv_var }, outputs, targets, per_row)
     }
 
     /// grad (+)= scale · inv_var · (y − t).
-    #[allow(clippy::too_many_arguments)]
     pub fn gaussian_backward(
         &self,
         outputs: &GpuTensor,
@@ -56,45 +63,37 @@ impl Kernels {
         scale: f32,
         accumulate: bool,
     ) -> Result<Dispatch, GpuError> {
-        self.paired_backward("gaussian backward", &self.gaussian_backward, outputs, targets, grad, scale, inv_var, accumulate)
+        let kernel = PairedLoss { op: "gaussian backward", pipeline: &self.gaussian_backward, aux: inv_var };
+        self.paired_backward(kernel, outputs, targets, grad, scale, accumulate)
     }
 
-    fn paired_forward(
-        &self,
-        op: &'static str,
-        pipeline: &wgpu::ComputePipeline,
-        x: &GpuTensor,
-        targets: &GpuTensor,
-        per_row: &GpuTensor,
-        aux: f32,
-    ) -> Result<Dispatch, GpuError> {
+    fn paired_forward(&self, kernel: PairedLoss<'_>, x: &GpuTensor, targets: &GpuTensor, per_row: &GpuTensor) -> Result<Dispatch, GpuError> {
+        let PairedLoss { op, pipeline, aux } = kernel;
         x.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         per_row.expect_len(op, x.rows(), ElementKind::F32)?;
         expect_distinct(op, per_row, &[x, targets])?;
         let params = loss_params(op, x, false, 1.0, aux)?;
         let buffers = [(0, x), (1, targets), (2, per_row)];
-        Ok(self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, [groups_for(x.rows(), 64), 1, 1]))
+        self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, [groups_for(x.rows(), 64), 1, 1])
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn paired_backward(
         &self,
-        op: &'static str,
-        pipeline: &wgpu::ComputePipeline,
+        kernel: PairedLoss<'_>,
         x: &GpuTensor,
         targets: &GpuTensor,
         grad: &GpuTensor,
         scale: f32,
-        aux: f32,
         accumulate: bool,
     ) -> Result<Dispatch, GpuError> {
+        let PairedLoss { op, pipeline, aux } = kernel;
         targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         grad.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         expect_distinct(op, grad, &[x, targets])?;
         let params = loss_params(op, x, accumulate, scale, aux)?;
         let buffers = [(0, x), (1, targets), (2, grad)];
-        Ok(self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, linear_workgroups(x.len())))
+        self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, linear_workgroups(x.len()))
     }
 
     /// loss[i] = Σⱼ softplus(d) − label·d and correct[i] = #{j : D decided right}.
@@ -107,7 +106,7 @@ impl Kernels {
         expect_distinct(OP, correct, &[logits])?;
         let params = loss_params(OP, logits, false, 1.0, label.value())?;
         let buffers = [(0, logits), (1, loss), (2, correct)];
-        Ok(self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_forward, &buffers, &params, 3, [groups_for(logits.rows(), 64), 1, 1]))
+        self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_forward, &buffers, &params, 3, [groups_for(logits.rows(), 64), 1, 1])
     }
 
     /// grad (+)= scale · (σ(d) − label).
@@ -117,6 +116,6 @@ impl Kernels {
         expect_distinct(OP, grad, &[logits])?;
         let params = loss_params(OP, logits, accumulate, scale, label.value())?;
         let buffers = [(0, logits), (4, grad)];
-        Ok(self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_backward, &buffers, &params, 3, linear_workgroups(logits.len())))
+        self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_backward, &buffers, &params, 3, linear_workgroups(logits.len()))
     }
 }

@@ -75,6 +75,12 @@ pub fn set_dropout(params: &mut MatmulParams, dropout: &DropoutSpec) -> Result<(
     Ok(())
 }
 
+/// Changes only the drop probability of a matmul built with dropout (its stream and counter stay):
+/// the dropout knob.
+pub fn set_drop_probability(params: &mut MatmulParams, p: f32) -> Result<(), GpuError> {
+    set_dropout(params, &DropoutSpec { p, seed: params.dropout_seed, stream: params.dropout_stream, counter_index: params.dropout_counter })
+}
+
 impl Kernels {
     /// C (+)= epilogue(op(A)·op(B)). `c` must be m×n and distinct from every input.
     pub fn matmul(&self, a: &GpuTensor, b: &GpuTensor, c: &GpuTensor, spec: MatmulSpec<'_>) -> Result<Dispatch, GpuError> {
@@ -123,7 +129,7 @@ impl Kernels {
         let label = format!("{}[{}] {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
         let buffers = [(0, a), (1, b), (2, c), (3, operand), (5, counters)];
         let key = MatmulKey { variant, form: spec.form, epilogue, activation, dropout: spec.dropout.is_some() };
-        Ok(self.dispatch(label, &self.matmul_pipeline(key)?, &buffers, &params, 4, workgroups))
+        self.dispatch(label, &self.matmul_pipeline(key)?, &buffers, &params, 4, workgroups)
     }
 
     /// out (+)= f(x), element-wise (`activation.wgsl`, forward). Use it where the activation cannot
@@ -136,7 +142,7 @@ impl Kernels {
         let params = crate::params::ElementwiseParams { len: dim(OP, x.len())?, activation: activation.code(), accumulate: flag(accumulate), _pad: 0 };
         let label = format!("activation.forward[{}] {}", activation.name(), out.label());
         let buffers = [(0, x), (2, out)];
-        Ok(self.dispatch(label, &self.activation_forward, &buffers, &params, 3, crate::dispatch::linear_workgroups(x.len())))
+        self.dispatch(label, &self.activation_forward, &buffers, &params, 3, crate::dispatch::linear_workgroups(x.len()))
     }
 
     /// out (+)= dy · f'(y), with y the forward output (`activation.wgsl`, backward).
@@ -148,6 +154,6 @@ impl Kernels {
         let params = crate::params::ElementwiseParams { len: dim(OP, y.len())?, activation: activation.code(), accumulate: flag(accumulate), _pad: 0 };
         let label = format!("activation.backward[{}] {}", activation.name(), out.label());
         let buffers = [(0, y), (1, dy), (2, out)];
-        Ok(self.dispatch(label, &self.activation_backward, &buffers, &params, 3, crate::dispatch::linear_workgroups(y.len())))
+        self.dispatch(label, &self.activation_backward, &buffers, &params, 3, crate::dispatch::linear_workgroups(y.len()))
     }
 }

@@ -11,11 +11,12 @@ mod penalty;
 mod reduce;
 mod vae;
 
-pub use dropout::DropoutSpec;
+pub use dropout::{DropoutSpec, MAX_DROP_PROBABILITY};
 pub use gather::GatherSpec;
 pub use loss::GanLabel;
-pub use matmul::{set_dropout, GpuEpilogue, MatmulSpec};
-pub use optimizer::ParamRange;
+pub use matmul::{set_drop_probability, set_dropout, GpuEpilogue, MatmulSpec};
+pub use optimizer::{AdamBuffers, ParamRange};
+pub use penalty::{PenaltySlots, PenaltySpec};
 pub use vae::ReparamSpec;
 
 use crate::error::GpuError;

@@ -1,6 +1,6 @@
 //! `optimizer.wgsl` and `counter.wgsl`: parameter updates and the GPU step counters they read.
 
-use latent_core::ops::optimizer::AdamConfig;
+use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 
 use super::dim;
 use super::vae::expect_counter;
@@ -32,56 +32,22 @@ impl ParamRange {
     }
 }
 
-fn check_hyper(op: &'static str, values: &[(&str, f32)]) -> Result<(), GpuError> {
-    match values.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
-        Some((name, v)) => Err(GpuError::invalid(op, format!("{name} must be finite and ≥ 0, got {v}"))),
-        None => Ok(()),
-    }
-}
-
-/// The uniform block of an Adam update (also used to change the learning rate on a built dispatch).
-pub fn adam_params(range: ParamRange, counter_index: u32, cfg: AdamConfig) -> Result<OptimizerParams, GpuError> {
-    const OP: &str = "adam";
-    check_hyper(OP, &[("learning rate", cfg.lr), ("β₁", cfg.beta1), ("β₂", cfg.beta2), ("ε", cfg.eps)])?;
-    if cfg.beta1 >= 1.0 || cfg.beta2 >= 1.0 {
-        return Err(GpuError::invalid(OP, format!("β₁ and β₂ must be < 1 (got {}, {})", cfg.beta1, cfg.beta2)));
-    }
-    Ok(OptimizerParams {
-        offset: dim(OP, range.offset)?,
-        len: dim(OP, range.len)?,
-        counter_index,
-        lr: cfg.lr,
-        beta1: cfg.beta1,
-        beta2: cfg.beta2,
-        eps: cfg.eps,
-        ..OptimizerParams::default()
-    })
-}
-
-/// The uniform block of an SGD update (also used to change its settings on a built dispatch).
-pub fn sgd_params(range: ParamRange, lr: f32, momentum: f32) -> Result<OptimizerParams, GpuError> {
-    const OP: &str = "sgd";
-    check_hyper(OP, &[("learning rate", lr), ("momentum", momentum)])?;
-    if momentum >= 1.0 {
-        return Err(GpuError::invalid(OP, format!("momentum must be < 1, got {momentum}")));
-    }
-    Ok(OptimizerParams { offset: dim(OP, range.offset)?, len: dim(OP, range.len)?, lr, momentum, ..OptimizerParams::default() })
+/// What one Adam update reads and writes: a network's parameters, gradients and moments, and the
+/// step counter its bias correction reads (t = counters[counter_index] + 1).
+#[derive(Clone, Copy, Debug)]
+pub struct AdamBuffers<'a> {
+    pub weights: &'a GpuTensor,
+    pub grads: &'a GpuTensor,
+    pub m: &'a GpuTensor,
+    pub v: &'a GpuTensor,
+    pub counters: &'a GpuTensor,
+    pub counter_index: u32,
 }
 
 impl Kernels {
-    /// One bias-corrected Adam step over `range`; t = counters[counter_index] + 1.
-    #[allow(clippy::too_many_arguments)]
-    pub fn adam(
-        &self,
-        weights: &GpuTensor,
-        grads: &GpuTensor,
-        m: &GpuTensor,
-        v: &GpuTensor,
-        counters: &GpuTensor,
-        counter_index: u32,
-        range: ParamRange,
-        cfg: AdamConfig,
-    ) -> Result<Dispatch, GpuError> {
+    /// One bias-corrected Adam step over `range` of the parameters.
+    pub fn adam(&self, b: AdamBuffers<'_>, range: ParamRange, cfg: AdamConfig) -> Result<Dispatch, GpuError> {
+        let AdamBuffers { weights, grads, m, v, counters, counter_index } = b;
         const OP: &str = "adam";
         range.check(OP, weights)?;
         for t in [grads, m, v] {
@@ -91,13 +57,14 @@ impl Kernels {
         expect_distinct(OP, weights, &[grads, m, v])?;
         expect_distinct(OP, m, &[grads, v])?;
         expect_distinct(OP, v, &[grads])?;
-        let params = adam_params(range, counter_index, cfg)?;
+        let mut params = OptimizerParams { offset: dim(OP, range.offset)?, len: dim(OP, range.len)?, counter_index, ..OptimizerParams::default() };
+        params.set_adam(cfg);
         let buffers = [(0, weights), (1, grads), (2, m), (3, v), (4, counters)];
-        Ok(self.dispatch(format!("optimizer.adam {}", weights.label()), &self.adam, &buffers, &params, 5, linear_workgroups(range.len)))
+        self.dispatch(format!("optimizer.adam {}", weights.label()), &self.adam, &buffers, &params, 5, linear_workgroups(range.len))
     }
 
     /// SGD with momentum over `range` (momentum 0 is plain SGD); the velocity lives in `velocity`.
-    pub fn sgd(&self, weights: &GpuTensor, grads: &GpuTensor, velocity: &GpuTensor, range: ParamRange, lr: f32, momentum: f32) -> Result<Dispatch, GpuError> {
+    pub fn sgd(&self, weights: &GpuTensor, grads: &GpuTensor, velocity: &GpuTensor, range: ParamRange, cfg: SgdConfig) -> Result<Dispatch, GpuError> {
         const OP: &str = "sgd";
         range.check(OP, weights)?;
         for t in [grads, velocity] {
@@ -105,9 +72,10 @@ impl Kernels {
         }
         expect_distinct(OP, weights, &[grads, velocity])?;
         expect_distinct(OP, velocity, &[grads])?;
-        let params = sgd_params(range, lr, momentum)?;
+        let mut params = OptimizerParams { offset: dim(OP, range.offset)?, len: dim(OP, range.len)?, ..OptimizerParams::default() };
+        params.set_sgd(cfg);
         let buffers = [(0, weights), (1, grads), (2, velocity)];
-        Ok(self.dispatch(format!("optimizer.sgd {}", weights.label()), &self.sgd, &buffers, &params, 5, linear_workgroups(range.len)))
+        self.dispatch(format!("optimizer.sgd {}", weights.label()), &self.sgd, &buffers, &params, 5, linear_workgroups(range.len))
     }
 
     /// counters[index] += amount; record it last in a step.
@@ -115,6 +83,6 @@ impl Kernels {
         const OP: &str = "advance counter";
         expect_counter(OP, counters, index)?;
         let params = CounterParams { index, amount, _pad: [0; 2] };
-        Ok(self.dispatch(format!("counter.advance {}[{index}]", counters.label()), &self.counter_advance, &[(0, counters)], &params, 1, [1, 1, 1]))
+        self.dispatch(format!("counter.advance {}[{index}]", counters.label()), &self.counter_advance, &[(0, counters)], &params, 1, [1, 1, 1])
     }
 }

@@ -16,7 +16,7 @@ impl Kernels {
         expect_distinct(OP, out, &[x])?;
         let params = ReduceParams { rows: dim(OP, x.rows())?, cols: dim(OP, x.cols())?, out_index: 0, accumulate: flag(accumulate), scale, _pad: [0; 3] };
         let label = format!("reduce.column_sums {}→{}", x.label(), out.label());
-        Ok(self.dispatch(label, &self.column_sums, &[(0, x), (1, out)], &params, 2, [groups_for(x.cols(), 64), 1, 1]))
+        self.dispatch(label, &self.column_sums, &[(0, x), (1, out)], &params, 2, [groups_for(x.cols(), 64), 1, 1])
     }
 
     /// out[out_index] (+)= scale · Σ x, summed in a fixed order (bit-reproducible).
@@ -36,6 +36,6 @@ impl Kernels {
             _pad: [0; 3],
         };
         let label = format!("reduce.sum_all {}→{}[{out_index}]", x.label(), out.label());
-        Ok(self.dispatch(label, &self.sum_all, &[(0, x), (1, out)], &params, 2, [1, 1, 1]))
+        self.dispatch(label, &self.sum_all, &[(0, x), (1, out)], &params, 2, [1, 1, 1])
     }
 }

@@ -42,7 +42,7 @@ impl Kernels {
         expect_distinct(OP, kl_per_dim, &[h])?;
         let params = KlParams { rows: dim(OP, h.rows())?, latent: dim(OP, latent)?, accumulate: 0, _pad0: 0, scale, _pad1: [0; 3] };
         let label = format!("kl.forward {}", h.label());
-        Ok(self.dispatch(label, &self.kl_forward, &[(0, h), (1, kl_per_dim)], &params, 2, [groups_for(latent, 64), 1, 1]))
+        self.dispatch(label, &self.kl_forward, &[(0, h), (1, kl_per_dim)], &params, 2, [groups_for(latent, 64), 1, 1])
     }
 
     /// dh (+)= scale · ∂KL/∂h (scale is β / batch for a mean-over-batch loss).
@@ -53,7 +53,7 @@ impl Kernels {
         expect_distinct(OP, dh, &[h])?;
         let params = KlParams { rows: dim(OP, h.rows())?, latent: dim(OP, latent)?, accumulate: flag(accumulate), _pad0: 0, scale, _pad1: [0; 3] };
         let label = format!("kl.backward {}", dh.label());
-        Ok(self.dispatch(label, &self.kl_backward, &[(0, h), (1, dh)], &params, 2, linear_workgroups(h.rows() * latent)))
+        self.dispatch(label, &self.kl_backward, &[(0, h), (1, dh)], &params, 2, linear_workgroups(h.rows() * latent))
     }
 
     /// z = μ + exp(½·logσ²)·ε, storing ε for the backward pass.
@@ -76,7 +76,7 @@ impl Kernels {
             _pad: 0,
         };
         let buffers = [(0, h), (1, z), (2, eps), (3, counters)];
-        Ok(self.dispatch(format!("reparam.forward {}", z.label()), &self.reparam_forward, &buffers, &params, 4, linear_workgroups(h.rows() * latent)))
+        self.dispatch(format!("reparam.forward {}", z.label()), &self.reparam_forward, &buffers, &params, 4, linear_workgroups(h.rows() * latent))
     }
 
     /// dh (+)= ∂z/∂h applied to dz, with the ε the forward pass stored.
@@ -89,6 +89,6 @@ impl Kernels {
         expect_distinct(OP, dh, &[h, eps, dz])?;
         let params = ReparamParams { rows: dim(OP, h.rows())?, latent: dim(OP, latent)?, accumulate: flag(accumulate), ..ReparamParams::default() };
         let buffers = [(0, h), (2, eps), (5, dz), (6, dh)];
-        Ok(self.dispatch(format!("reparam.backward {}", dh.label()), &self.reparam_backward, &buffers, &params, 4, linear_workgroups(h.rows() * latent)))
+        self.dispatch(format!("reparam.backward {}", dh.label()), &self.reparam_backward, &buffers, &params, 4, linear_workgroups(h.rows() * latent))
     }
 }

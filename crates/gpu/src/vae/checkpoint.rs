@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::VaeCore;
+use super::core::VaeCore;
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::tensor::GpuTensor;

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use latent_core::model::StepMetrics;
 
-use super::{KL, PENALTY, RECONSTRUCTION};
+use super::core::{KL, PENALTY, RECONSTRUCTION};
 use crate::context::GpuContext;
 use crate::error::GpuError;
 use crate::readback::read_range;

@@ -5,30 +5,16 @@
 //! Both are recorded once with the model; a request replays them batch by batch, stacks the
 //! results with buffer copies, and reads back once.
 
-use latent_core::model::VaeArch;
+use latent_core::engine::{LatentCodes, MAX_DECODE_ROWS};
 
-use super::{gather_rows, mean_of_likelihood, GpuDataset, VaeCore, EVAL_COUNTER};
+use super::core::{mean_of_likelihood, VaeCore, EVAL_COUNTER};
+use super::evaluation::PassBuffers;
 use crate::dispatch::Schedule;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
-use crate::net::NetBuffers;
 use crate::ops::GatherSpec;
 use crate::readback::{read_f32, read_range};
 use crate::tensor::GpuTensor;
-
-/// Most codes one `decode` call takes (a 32×32 manifold grid).
-pub const MAX_DECODE_ROWS: usize = 1024;
-
-/// Latent codes of the held-out rows, in the order of the dataset's `test_indices`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LatentCodes {
-    pub rows: usize,
-    pub latent: usize,
-    /// rows × latent posterior means μ.
-    pub mean: Vec<f32>,
-    /// rows × latent posterior log-variances logσ².
-    pub log_var: Vec<f32>,
-}
 
 /// Buffers and schedules of the views, made with the model.
 #[derive(Debug)]
@@ -44,24 +30,15 @@ pub(super) struct ViewBuffers {
 }
 
 impl ViewBuffers {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn new(
-        k: &Kernels,
-        name: &str,
-        arch: &VaeArch,
-        nets: [&NetBuffers; 2],
-        dataset: &GpuDataset,
-        counters: &GpuTensor,
-        x: &GpuTensor,
-        chunks: usize,
-    ) -> Result<Self, GpuError> {
+    /// Records the encoding of `chunks` held-out batches and the decoding of one batch of codes.
+    pub(super) fn new(k: &Kernels, name: &str, b: &PassBuffers<'_>, chunks: usize) -> Result<Self, GpuError> {
         let ctx = k.context();
-        let [enc, dec] = nets;
-        let (batch, latent, dim) = (x.rows(), arch.spec.latent, arch.spec.data_dim);
+        let (arch, enc, dec) = (b.arch, b.encoder, b.decoder);
+        let (batch, latent, dim) = (b.x.rows(), arch.spec.latent, arch.spec.data_dim);
         let mut encode = Schedule::new(format!("{name} latent codes"));
-        encode.push(gather_rows(k, dataset, &dataset.test_indices, counters, x, GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) })?);
-        enc.forward(k, &arch.encoder, x, &mut encode)?;
-        encode.push(k.advance_counter(counters, EVAL_COUNTER, 1)?);
+        encode.push(b.dataset.gather(k, &b.dataset.test_indices, b.counters, b.x, GatherSpec { index_base: 0, cursor_counter: Some(EVAL_COUNTER) })?);
+        enc.forward(k, &arch.encoder, b.x, &mut encode)?;
+        encode.push(k.advance_counter(b.counters, EVAL_COUNTER, 1)?);
         let codes = ctx.zeros(&format!("{name}.latent_codes"), chunks.max(1) * batch, 2 * latent)?;
 
         let decode_in = ctx.zeros(&format!("{name}.decode_in"), batch, latent)?;

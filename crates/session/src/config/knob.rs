@@ -1,5 +1,7 @@
 //! The sliders: each knob's range, scale (log scales keep 0 at their left end), label and the one
-//! line with its formula that the page shows beside it. The URL parser clamps to the same ranges.
+//! line with its formula that the page shows beside it. The URL parser clamps to the same ranges,
+//! which lie within what `Knobs::validate` accepts (a test checks it), so a slider never offers a
+//! value an engine refuses.
 
 use super::LabConfig;
 
@@ -141,23 +143,23 @@ impl Knob {
     /// Whether the knob means anything for `config`'s model.
     pub fn applies_to(self, config: &LabConfig) -> bool {
         match self {
-            Knob::Beta | Knob::L1 | Knob::Dropout => config.model.has_encoder(),
-            Knob::DSteps => matches!(config.model, super::ModelKind::Gan),
-            Knob::Gamma => matches!(config.model, super::ModelKind::VaeGan),
+            Knob::Beta | Knob::L1 | Knob::Dropout => config.shape.model.has_encoder(),
+            Knob::DSteps => matches!(config.shape.model, super::ModelKind::Gan),
+            Knob::Gamma => matches!(config.shape.model, super::ModelKind::VaeGan),
             Knob::L2 | Knob::Lr | Knob::Batch => true,
         }
     }
 
     pub fn get(self, config: &LabConfig) -> f32 {
         match self {
-            Knob::Beta => config.beta,
-            Knob::L2 => config.l2,
-            Knob::L1 => config.l1,
-            Knob::Dropout => config.dropout,
-            Knob::Lr => config.lr,
-            Knob::Batch => config.batch as f32,
-            Knob::DSteps => config.d_steps as f32,
-            Knob::Gamma => config.gamma,
+            Knob::Beta => config.knobs.beta,
+            Knob::L2 => config.knobs.l2,
+            Knob::L1 => config.knobs.l1,
+            Knob::Dropout => config.knobs.dropout,
+            Knob::Lr => config.knobs.lr,
+            Knob::Batch => config.shape.batch as f32,
+            Knob::DSteps => config.knobs.d_steps as f32,
+            Knob::Gamma => config.knobs.gamma,
         }
     }
 
@@ -166,14 +168,14 @@ impl Knob {
         let (lo, hi) = self.scale().bounds();
         let v = if value.is_nan() { lo } else { value.clamp(lo, hi) };
         match self {
-            Knob::Beta => config.beta = v,
-            Knob::L2 => config.l2 = v,
-            Knob::L1 => config.l1 = v,
-            Knob::Dropout => config.dropout = v,
-            Knob::Lr => config.lr = v,
-            Knob::Batch => config.batch = self.scale().value_at(self.scale().position_of(v)) as usize,
-            Knob::DSteps => config.d_steps = v.round() as usize,
-            Knob::Gamma => config.gamma = v,
+            Knob::Beta => config.knobs.beta = v,
+            Knob::L2 => config.knobs.l2 = v,
+            Knob::L1 => config.knobs.l1 = v,
+            Knob::Dropout => config.knobs.dropout = v,
+            Knob::Lr => config.knobs.lr = v,
+            Knob::Batch => config.shape.batch = self.scale().value_at(self.scale().position_of(v)) as usize,
+            Knob::DSteps => config.knobs.d_steps = v.round() as u32,
+            Knob::Gamma => config.knobs.gamma = v,
         }
     }
 

@@ -3,6 +3,7 @@
 //! lists stop at their limit), so a hostile link cannot make the page build a huge model.
 
 use latent_core::data::toy2d;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::{Bench, Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
 
@@ -26,14 +27,8 @@ impl LabConfig {
             query = &query[..cut];
             notes.push(format!("the link is longer than {MAX_QUERY} characters; the rest was ignored"));
         }
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                (decode(k), decode(v))
-            })
-            .collect();
+        // `+` is a space, escapes are decoded and invalid ones stay as written, as a browser reads a query.
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let get = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
 
         let model = match get("model") {
@@ -54,39 +49,39 @@ impl LabConfig {
         let mut c = LabConfig::defaults_for(model, dataset);
         c.notes_from_check(&mut notes);
 
-        let (lo, hi) = c.dataset.train_range();
+        let (lo, hi) = c.data.dataset.train_range();
         if let Some(v) = number(&mut notes, "train", get("train")) {
-            c.train_size = clamp_note(&mut notes, "train", v, lo as f64, hi as f64).round() as usize;
+            c.data.train_size = clamp_note(&mut notes, "train", v, lo as f64, hi as f64).round() as usize;
         }
         if let Some(v) = number(&mut notes, "noise", get("noise")) {
-            if c.dataset.is_2d() {
-                c.noise = clamp_note(&mut notes, "noise", v, 0.0, f64::from(toy2d::MAX_NOISE)) as f32;
+            if c.data.dataset.is_2d() {
+                c.data.noise = clamp_note(&mut notes, "noise", v, 0.0, f64::from(toy2d::MAX_NOISE)) as f32;
             } else {
-                notes.push(format!("`noise` applies to 2D data, not {}; ignored", c.dataset.name()));
+                notes.push(format!("`noise` applies to 2D data, not {}; ignored", c.data.dataset.name()));
             }
         }
         if let Some(v) = number(&mut notes, "seed", get("seed")) {
-            c.seed = clamp_note(&mut notes, "seed", v, 0.0, f64::from(u32::MAX)).round() as u64;
+            c.shape.seed = clamp_note(&mut notes, "seed", v, 0.0, f64::from(u32::MAX)).round() as u64;
         }
-        if let Some(v) = get("pts").filter(|_| c.dataset == Dataset::Drawn) {
-            c.drawn = parse_points(&mut notes, v);
+        if let Some(v) = get("pts").filter(|_| c.data.dataset == Dataset::Drawn) {
+            c.data.drawn = parse_points(&mut notes, v);
         }
         if let Some(v) = get("hidden") {
-            c.hidden = parse_hidden(&mut notes, v).unwrap_or(c.hidden);
+            c.shape.hidden = parse_hidden(&mut notes, v).unwrap_or(c.shape.hidden);
         }
         if let Some(v) = get("activation") {
             match ACTIVATIONS.into_iter().find(|a| a.name() == v) {
-                Some(a) => c.activation = a,
-                None => notes.push(format!("unknown activation `{}`; using {}", shorten(v), c.activation.name())),
+                Some(a) => c.shape.activation = a,
+                None => notes.push(format!("unknown activation `{}`; using {}", shorten(v), c.shape.activation.name())),
             }
         }
         if let Some(v) = number(&mut notes, "latent", get("latent")) {
-            c.latent = clamp_note(&mut notes, "latent", v, 1.0, MAX_LATENT as f64).round() as usize;
+            c.shape.latent = clamp_note(&mut notes, "latent", v, 1.0, MAX_LATENT as f64).round() as usize;
         }
         for knob in Knob::ALL {
             if let Some(v) = number(&mut notes, knob.key(), get(knob.key())) {
                 if !knob.applies_to(&c) {
-                    notes.push(format!("`{}` does not apply to the {}; ignored", knob.key(), c.model.name()));
+                    notes.push(format!("`{}` does not apply to the {}; ignored", knob.key(), c.shape.model.name()));
                     continue;
                 }
                 // Compared as f32, the knob's own type: `l1=0.01` is exactly the f32 maximum.
@@ -100,8 +95,8 @@ impl LabConfig {
             }
         }
         c.early_stopping = flag(&mut notes, "early", get("early"));
-        c.embed = flag(&mut notes, "embed", get("embed"));
-        c.autoplay = flag(&mut notes, "autoplay", get("autoplay"));
+        c.page.embed = flag(&mut notes, "embed", get("embed"));
+        c.page.autoplay = flag(&mut notes, "autoplay", get("autoplay"));
         if let Some(v) = get("engine") {
             match EnginePref::from_key(v) {
                 Some(e) => c.engine = e,
@@ -109,15 +104,15 @@ impl LabConfig {
             }
         }
         match get("bench") {
-            Some(v) if v.trim() == "matmul" => c.bench = Some(Bench::Matmul),
+            Some(v) if v.trim() == "matmul" => c.page.bench = Some(Bench::Matmul),
             v => {
                 if let Some(v) = number(&mut notes, "bench", v) {
-                    c.bench = Some(Bench::Train { steps: clamp_note(&mut notes, "bench", v.round(), 1.0, MAX_BENCH_STEPS as f64) as usize });
+                    c.page.bench = Some(Bench::Train { steps: clamp_note(&mut notes, "bench", v.round(), 1.0, MAX_BENCH_STEPS as f64) as usize });
                 }
             }
         }
-        c.hide = control_list(&mut notes, "hide", get("hide"));
-        c.lock = control_list(&mut notes, "lock", get("lock"));
+        c.page.hide = control_list(&mut notes, "hide", get("hide"));
+        c.page.lock = control_list(&mut notes, "lock", get("lock"));
 
         let known: Vec<&str> = KNOWN_KEYS.iter().copied().chain(Knob::ALL.iter().map(|k| k.key())).collect();
         for (k, _) in pairs.iter().filter(|(k, _)| !known.contains(&k.as_str())).take(5) {
@@ -135,18 +130,18 @@ impl LabConfig {
     /// The query that restores this config (no leading `?`): every control and the seed.
     pub fn to_query(&self) -> String {
         let mut pairs: Vec<(&str, String)> =
-            vec![("model", self.model.key().into()), ("data", self.dataset.key().into()), ("train", self.train_size.to_string())];
-        if self.dataset.is_2d() {
-            pairs.push(("noise", Knob::format_plain(self.noise)));
+            vec![("model", self.shape.model.key().into()), ("data", self.data.dataset.key().into()), ("train", self.data.train_size.to_string())];
+        if self.data.dataset.is_2d() {
+            pairs.push(("noise", Knob::format_plain(self.data.noise)));
         }
-        if self.dataset == Dataset::Drawn {
-            pairs.push(("pts", self.drawn.iter().map(|p| format!("{}:{}", round2(p[0]), round2(p[1]))).collect::<Vec<_>>().join(",")));
+        if self.data.dataset == Dataset::Drawn {
+            pairs.push(("pts", self.data.drawn.iter().map(|p| format!("{}:{}", round2(p[0]), round2(p[1]))).collect::<Vec<_>>().join(",")));
         }
         pairs.extend([
-            ("seed", self.seed.to_string()),
-            ("hidden", self.hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
-            ("activation", self.activation.name().into()),
-            ("latent", self.latent.to_string()),
+            ("seed", self.shape.seed.to_string()),
+            ("hidden", self.shape.hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")),
+            ("activation", self.shape.activation.name().into()),
+            ("latent", self.shape.latent.to_string()),
         ]);
         for knob in Knob::ALL.into_iter().filter(|k| k.applies_to(self)) {
             pairs.push((knob.key(), Knob::format_plain(knob.get(self))));
@@ -157,22 +152,22 @@ impl LabConfig {
         if self.engine != EnginePref::Auto {
             pairs.push(("engine", self.engine.key().into()));
         }
-        for (key, on) in [("embed", self.embed), ("autoplay", self.autoplay)] {
+        for (key, on) in [("embed", self.page.embed), ("autoplay", self.page.autoplay)] {
             if on {
                 pairs.push((key, "1".into()));
             }
         }
-        match self.bench {
+        match self.page.bench {
             Some(Bench::Train { steps }) => pairs.push(("bench", steps.to_string())),
             Some(Bench::Matmul) => pairs.push(("bench", "matmul".into())),
             None => {}
         }
-        for (key, list) in [("hide", &self.hide), ("lock", &self.lock)] {
+        for (key, list) in [("hide", &self.page.hide), ("lock", &self.page.lock)] {
             if !list.is_empty() {
                 pairs.push((key, list.join(",")));
             }
         }
-        pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
+        pairs.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, VALUE))).collect::<Vec<_>>().join("&")
     }
 }
 
@@ -291,34 +286,5 @@ fn shorten(s: &str) -> String {
     out
 }
 
-/// Percent-decoding (and `+` as space); invalid escapes stay as written.
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Percent-encodes everything but unreserved characters and the comma (lists stay readable).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b',' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+/// What a value escapes: everything but unreserved characters and the comma (lists stay readable).
+const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b',');

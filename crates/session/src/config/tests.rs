@@ -18,12 +18,16 @@ fn every_control_survives_the_url() {
     let query = "model=vae-gan&data=mnist&train=500&seed=7&hidden=64,32&activation=tanh&latent=4&beta=4&l2=0.001&l1=0.0001&dropout=0.25&lr=0.003&batch=32&gamma=2.5&early=1&engine=cpu&embed=1&autoplay=1&bench=50&hide=l1,seed&lock=beta";
     let (config, notes) = LabConfig::from_query(query);
     assert!(notes.is_empty(), "{notes:?}");
-    assert_eq!((config.model, config.dataset, config.train_size, config.seed), (ModelKind::VaeGan, Dataset::Mnist, 500, 7));
-    assert_eq!((config.hidden.clone(), config.activation, config.latent, config.batch), (vec![64, 32], Activation::Tanh, 4, 32));
-    assert_eq!((config.beta, config.l2, config.l1, config.dropout, config.lr, config.gamma), (4.0, 0.001, 0.0001, 0.25, 0.003, 2.5));
-    assert!(config.early_stopping && config.embed && config.autoplay);
-    assert_eq!(config.bench, Some(Bench::Train { steps: 50 }));
-    assert_eq!((config.engine, config.hide.clone(), config.lock.clone()), (EnginePref::Cpu, vec!["l1".to_string(), "seed".into()], vec!["beta".to_string()]));
+    assert_eq!((config.shape.model, config.data.dataset, config.data.train_size, config.shape.seed), (ModelKind::VaeGan, Dataset::Mnist, 500, 7));
+    assert_eq!((config.shape.hidden.clone(), config.shape.activation, config.shape.latent, config.shape.batch), (vec![64, 32], Activation::Tanh, 4, 32));
+    let k = &config.knobs;
+    assert_eq!((k.beta, k.l2, k.l1, k.dropout, k.lr, k.gamma), (4.0, 0.001, 0.0001, 0.25, 0.003, 2.5));
+    assert!(config.early_stopping && config.page.embed && config.page.autoplay);
+    assert_eq!(config.page.bench, Some(Bench::Train { steps: 50 }));
+    assert_eq!(
+        (config.engine, config.page.hide.clone(), config.page.lock.clone()),
+        (EnginePref::Cpu, vec!["l1".to_string(), "seed".into()], vec!["beta".to_string()])
+    );
     let (again, notes) = LabConfig::from_query(&config.to_query());
     assert_eq!(again, config);
     assert!(notes.is_empty());
@@ -33,13 +37,13 @@ fn every_control_survives_the_url() {
 fn bad_values_are_noted_and_replaced() {
     let (config, notes) = LabConfig::from_query("?beta=abc&lr=5&hidden=1000000000,3&latent=-2&model=unicorn&colour=red&batch=0&dropout=NaN");
     let defaults = LabConfig::default();
-    assert_eq!(config.beta, defaults.beta, "a bad number keeps the default");
-    assert_eq!(config.lr, 0.1, "clamped to the slider's maximum");
-    assert_eq!(config.hidden, vec![MAX_WIDTH, 3]);
-    assert_eq!(config.latent, 1);
-    assert_eq!(config.model, ModelKind::Vae);
-    assert_eq!(config.batch, 1);
-    assert_eq!(config.dropout, defaults.dropout);
+    assert_eq!(config.knobs.beta, defaults.knobs.beta, "a bad number keeps the default");
+    assert_eq!(config.knobs.lr, 0.1, "clamped to the slider's maximum");
+    assert_eq!(config.shape.hidden, vec![MAX_WIDTH, 3]);
+    assert_eq!(config.shape.latent, 1);
+    assert_eq!(config.shape.model, ModelKind::Vae);
+    assert_eq!(config.shape.batch, 1);
+    assert_eq!(config.knobs.dropout, defaults.knobs.dropout);
     for needle in ["beta=abc", "lr=5", "hidden=1000000000", "latent=-2", "unicorn", "colour", "batch=0", "dropout=NaN"] {
         assert!(notes.iter().any(|n| n.contains(needle)), "no note mentions {needle}: {notes:?}");
     }
@@ -49,17 +53,17 @@ fn bad_values_are_noted_and_replaced() {
 fn hostile_sizes_are_refused_before_allocation() {
     let layers = vec!["8"; 1_000_000].join(",");
     let (config, notes) = LabConfig::from_query(&format!("hidden={layers}"));
-    assert_eq!(config.hidden, vec![8; MAX_LAYERS]);
+    assert_eq!(config.shape.hidden, vec![8; MAX_LAYERS]);
     assert!(notes.iter().any(|n| n.contains("longer than")) && notes.iter().any(|n| n.contains("at most")));
     let (config, _) = LabConfig::from_query("hidden=8,8,8,8,8,8,8,8,8&train=1e12");
-    assert_eq!(config.hidden.len(), MAX_LAYERS);
-    assert_eq!(config.train_size, MNIST_TRAIN.1);
+    assert_eq!(config.shape.hidden.len(), MAX_LAYERS);
+    assert_eq!(config.data.train_size, MNIST_TRAIN.1);
 }
 
 #[test]
 fn the_gan_never_trains_on_digits() {
     let (config, notes) = LabConfig::from_query("model=gan&data=mnist");
-    assert_eq!(config.dataset, Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8));
+    assert_eq!(config.data.dataset, Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8));
     assert!(notes.iter().any(|n| n.contains("2D")));
 }
 
@@ -80,11 +84,11 @@ fn log_sliders_start_at_zero_and_reach_their_maximum() {
 #[test]
 fn percent_encoding_round_trips_lists() {
     let mut config = LabConfig::default();
-    config.hide = vec!["beta".into(), "model".into()];
+    config.page.hide = vec!["beta".into(), "model".into()];
     let query = config.to_query();
     assert!(query.contains("hide=beta,model"), "{query}");
     let (back, _) = LabConfig::from_query(&query.replace("hide=beta,model", "hide=beta%2Cmodel"));
-    assert_eq!(back.hide, config.hide);
+    assert_eq!(back.page.hide, config.page.hide);
 }
 
 #[test]
@@ -98,28 +102,42 @@ fn knob_text_is_short() {
 #[test]
 fn drawn_points_travel_in_the_url() {
     let (config, notes) = LabConfig::from_query("data=drawn&pts=0:0,1.234:-2,9:9,abc,0.5:0.5");
-    assert_eq!(config.dataset, Dataset::Drawn);
-    assert_eq!(config.drawn, vec![[0.0, 0.0], [1.23, -2.0], [0.5, 0.5]]);
+    assert_eq!(config.data.dataset, Dataset::Drawn);
+    assert_eq!(config.data.drawn, vec![[0.0, 0.0], [1.23, -2.0], [0.5, 0.5]]);
     assert!(notes.iter().any(|n| n.contains("2 drawn point")), "{notes:?}");
     let (back, notes) = LabConfig::from_query(&config.to_query());
     assert_eq!(back, config);
     assert!(notes.is_empty());
     let many = vec!["1:1"; 5000].join(",");
     let (config, notes) = LabConfig::from_query(&format!("data=drawn&pts={many}"));
-    assert!(config.drawn.len() <= MAX_DRAWN);
+    assert!(config.data.drawn.len() <= MAX_DRAWN);
     assert!(!notes.is_empty());
 }
 
 #[test]
 fn bench_takes_steps_or_matmul() {
     let (config, notes) = LabConfig::from_query("bench=matmul");
-    assert_eq!(config.bench, Some(Bench::Matmul));
+    assert_eq!(config.page.bench, Some(Bench::Matmul));
     assert!(notes.is_empty(), "{notes:?}");
     assert!(config.to_query().contains("bench=matmul"), "{}", config.to_query());
     let (config, notes) = LabConfig::from_query("bench=999999");
-    assert_eq!(config.bench, Some(Bench::Train { steps: MAX_BENCH_STEPS }));
+    assert_eq!(config.page.bench, Some(Bench::Train { steps: MAX_BENCH_STEPS }));
     assert_eq!(notes.len(), 1, "{notes:?}");
     let (config, notes) = LabConfig::from_query("bench=gemm");
-    assert_eq!(config.bench, None);
+    assert_eq!(config.page.bench, None);
     assert!(notes.iter().any(|n| n.contains("bench")), "{notes:?}");
+}
+
+/// Every slider lies within what the engines accept, so a slider never offers a value that
+/// `Knobs::validate` refuses (batch size is a shape, checked by the engines' build).
+#[test]
+fn sliders_stay_within_the_knobs_limits() {
+    for knob in Knob::ALL.into_iter().filter(|k| *k != Knob::Batch) {
+        let (lo, hi) = knob.scale().bounds();
+        for value in [lo, hi] {
+            let mut config = LabConfig::defaults_for(ModelKind::VaeGan, Dataset::Mnist);
+            knob.set(&mut config, value);
+            assert_eq!(config.knobs.validate(), Ok(()), "{knob:?} at {value}");
+        }
+    }
 }

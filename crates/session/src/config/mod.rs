@@ -1,14 +1,15 @@
-//! The playground's whole state as one value: every control and the seed. It serialises to a URL
-//! query and parses back through one validated path ([`LabConfig::from_query`]): unknown keys are
-//! ignored, bad values fall back to the default and out-of-range values are clamped, each with a
-//! note the page shows; hostile sizes never reach an allocation.
+//! The playground's whole state as one value, in its parts (data, shape, knobs, page): every
+//! control and the seed. It serialises to a URL query and parses back through one validated path
+//! ([`LabConfig::from_query`]): unknown keys are ignored, bad values fall back to the default and
+//! out-of-range values are clamped, each with a note the page shows; hostile sizes never reach an
+//! allocation. The knobs are `latent_core::Knobs`, the same value the engines take.
 
 use latent_core::data::mnist;
 use latent_core::data::toy2d::{self, Toy2d};
-use latent_core::model::vae_gan::MAX_GAMMA;
-use latent_core::model::{GanKnobs, GanSpec, Likelihood, TrainKnobs, VaeGanKnobs, VaeSpec};
-use latent_core::ops::optimizer::AdamConfig;
-use latent_core::Activation;
+use latent_core::model::{GanSpec, Likelihood, VaeGanSpec, VaeSpec};
+use latent_core::{Activation, Knobs};
+
+use crate::run::{RunOptions, RunSpec};
 
 pub mod knob;
 pub mod query;
@@ -157,35 +158,36 @@ impl EnginePref {
 /// Hidden-layer activations offered in the page.
 pub const ACTIVATIONS: [Activation; 4] = [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Sigmoid];
 
-/// Every control of the playground. Shape fields rebuild the model when they change
-/// ([`LabConfig::shape`]); the rest are knobs that act on the running model.
+/// What the model learns from.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LabConfig {
-    pub model: ModelKind,
+pub struct DataConfig {
     pub dataset: Dataset,
     pub train_size: usize,
     /// Noise σ of a 2D distribution.
     pub noise: f32,
-    pub seed: u64,
     /// The user's points ([`Dataset::Drawn`]), at most [`MAX_DRAWN`], within the 2D view.
     pub drawn: Vec<[f32; 2]>,
-    /// Hidden widths: the VAE's encoder (the decoder mirrors them), or both GAN networks and the
-    /// VAE-GAN's discriminator.
+}
+
+/// The model's shape and everything else a change of which rebuilds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    pub model: ModelKind,
+    /// Hidden widths: the VAE's encoder (the decoder mirrors them), or the GAN's generator; and
+    /// every discriminator's unless `discriminator_hidden` says otherwise.
     pub hidden: Vec<usize>,
+    /// The discriminator's own widths (the command line's `--d-hidden`); the page has none.
+    pub discriminator_hidden: Option<Vec<usize>>,
     pub activation: Activation,
     pub latent: usize,
     pub batch: usize,
-    pub beta: f32,
-    pub l2: f32,
-    pub l1: f32,
-    pub dropout: f32,
-    pub lr: f32,
-    /// D steps per G step (GAN).
-    pub d_steps: usize,
-    /// Adversarial weight γ (VAE-GAN).
-    pub gamma: f32,
-    pub early_stopping: bool,
-    pub engine: EnginePref,
+    /// Seeds the 2D data, the initial weights and every random draw of training.
+    pub seed: u64,
+}
+
+/// How the page presents itself; nothing here touches the model.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageConfig {
     /// Compact page for an iframe: no header or article text.
     pub embed: bool,
     /// Start training as soon as the model is built.
@@ -195,6 +197,18 @@ pub struct LabConfig {
     pub lock: Vec<String>,
     /// Benchmark mode: report figures instead of showing the playground.
     pub bench: Option<Bench>,
+}
+
+/// Every control of the playground, in its parts: a change of `data`, `shape` or `engine` rebuilds
+/// the model ([`LabConfig::rebuilds_from`]); `knobs` and `early_stopping` act on the running one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabConfig {
+    pub data: DataConfig,
+    pub shape: Shape,
+    pub knobs: Knobs,
+    pub early_stopping: bool,
+    pub engine: EnginePref,
+    pub page: PageConfig,
 }
 
 /// What a benchmark page (`?bench=`) measures.
@@ -209,22 +223,6 @@ pub enum Bench {
 /// Most steps a benchmark runs.
 pub const MAX_BENCH_STEPS: usize = 5000;
 
-/// The fields that define the model's shape and data: a change rebuilds the model.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Shape {
-    pub model: ModelKind,
-    pub dataset: Dataset,
-    pub train_size: usize,
-    pub noise_bits: u32,
-    pub seed: u64,
-    pub drawn_bits: Vec<[u32; 2]>,
-    pub hidden: Vec<usize>,
-    pub activation: Activation,
-    pub latent: usize,
-    pub batch: usize,
-    pub engine: EnginePref,
-}
-
 impl Default for LabConfig {
     fn default() -> Self {
         Self::defaults_for(ModelKind::Vae, Dataset::Mnist)
@@ -237,30 +235,20 @@ impl LabConfig {
     pub fn defaults_for(model: ModelKind, dataset: Dataset) -> Self {
         let gan_like = matches!(model, ModelKind::Gan) || dataset.is_2d();
         Self {
-            model,
-            dataset,
-            train_size: 2000,
-            noise: if dataset == Dataset::Drawn { 0.15 } else { toy2d::DEFAULT_NOISE },
-            seed: 1,
-            drawn: Vec::new(),
-            hidden: if gan_like { vec![64, 64] } else { vec![256] },
-            activation: Activation::Relu,
-            latent: if gan_like { 2 } else { 8 },
-            batch: 64,
-            beta: 1.0,
-            l2: 0.0,
-            l1: 0.0,
-            dropout: 0.0,
-            lr: 1e-3,
-            d_steps: 1,
-            gamma: if matches!(model, ModelKind::VaeGan) { VaeGanKnobs::default().gamma } else { 0.0 },
+            data: DataConfig { dataset, train_size: 2000, noise: if dataset == Dataset::Drawn { 0.15 } else { toy2d::DEFAULT_NOISE }, drawn: Vec::new() },
+            shape: Shape {
+                model,
+                hidden: if gan_like { vec![64, 64] } else { vec![256] },
+                discriminator_hidden: None,
+                activation: Activation::Relu,
+                latent: if gan_like { 2 } else { 8 },
+                batch: 64,
+                seed: 1,
+            },
+            knobs: Knobs { gamma: if matches!(model, ModelKind::VaeGan) { Knobs::default().gamma } else { 0.0 }, ..Knobs::default() },
             early_stopping: false,
             engine: EnginePref::Auto,
-            embed: false,
-            autoplay: false,
-            hide: Vec::new(),
-            lock: Vec::new(),
-            bench: None,
+            page: PageConfig::default(),
         }
     }
 
@@ -268,104 +256,93 @@ impl LabConfig {
     /// Adam 10⁻³, batch 128, the 8,000 training digits), or for `model=gan` GAN Lab's kind of GAN
     /// (2-64-64-2 against 2-64-64-1, batch 128, on the ring). Only the engine choice is kept.
     pub fn benchmark(&self) -> LabConfig {
-        let mut c = Self::defaults_for(
-            if self.model == ModelKind::Gan { ModelKind::Gan } else { ModelKind::Vae },
-            if self.model == ModelKind::Gan { Dataset::Toy(Toy2d::Ring8) } else { Dataset::Mnist },
-        );
-        if c.model == ModelKind::Vae {
-            (c.hidden, c.latent, c.train_size) = (vec![400], 20, MNIST_TRAIN.1);
+        let gan = self.shape.model == ModelKind::Gan;
+        let mut c = Self::defaults_for(if gan { ModelKind::Gan } else { ModelKind::Vae }, if gan { Dataset::Toy(Toy2d::Ring8) } else { Dataset::Mnist });
+        if !gan {
+            (c.shape.hidden, c.shape.latent, c.data.train_size) = (vec![400], 20, MNIST_TRAIN.1);
         }
-        c.batch = 128;
+        c.shape.batch = 128;
         c.engine = self.engine;
-        c.bench = self.bench;
+        c.page.bench = self.page.bench;
         c
     }
 
     /// Smaller shapes for the CPU engine, applied when the page falls back to it and the URL did
     /// not choose a shape.
     pub fn shrink_for_cpu(&mut self) {
-        let defaults = Self::defaults_for(self.model, self.dataset);
-        let chosen = self.hidden != defaults.hidden || self.batch != defaults.batch || self.train_size != defaults.train_size;
-        if !self.dataset.is_2d() && !chosen {
-            self.hidden = vec![64];
-            self.batch = 32;
-            self.train_size = self.train_size.min(1000);
+        let defaults = Self::defaults_for(self.shape.model, self.data.dataset);
+        let chosen = self.shape.hidden != defaults.shape.hidden || self.shape.batch != defaults.shape.batch || self.data.train_size != defaults.data.train_size;
+        if !self.data.dataset.is_2d() && !chosen {
+            self.shape.hidden = vec![64];
+            self.shape.batch = 32;
+            self.data.train_size = self.data.train_size.min(1000);
         }
     }
 
-    pub fn shape(&self) -> Shape {
-        Shape {
-            model: self.model,
-            dataset: self.dataset,
-            train_size: self.train_size,
-            noise_bits: self.noise.to_bits(),
-            seed: self.seed,
-            drawn_bits: self.drawn.iter().map(|p| [p[0].to_bits(), p[1].to_bits()]).collect(),
-            hidden: self.hidden.clone(),
-            activation: self.activation,
-            latent: self.latent,
-            batch: self.batch,
-            engine: self.engine,
-        }
+    /// Whether `self` needs a new model where `other` was built: its data, shape or engine differ.
+    pub fn rebuilds_from(&self, other: &LabConfig) -> bool {
+        self.data != other.data || self.shape != other.shape || self.engine != other.engine
     }
 
     /// The GAN on MNIST is not built (its generator would need a sigmoid output): such a config
     /// moves to the ring, with a note.
     pub fn check_model_fits_data(&mut self) -> Option<String> {
-        if matches!(self.model, ModelKind::Gan) && !self.dataset.is_2d() {
-            self.dataset = Dataset::Toy(Toy2d::Ring8);
-            self.train_size = self.train_size.clamp(TOY_TRAIN.0, TOY_TRAIN.1);
+        if matches!(self.shape.model, ModelKind::Gan) && !self.data.dataset.is_2d() {
+            self.data.dataset = Dataset::Toy(Toy2d::Ring8);
+            self.data.train_size = self.data.train_size.clamp(TOY_TRAIN.0, TOY_TRAIN.1);
             return Some("the GAN trains on 2D data; switched to the ring (use the VAE-GAN for sharper digits)".into());
         }
         None
     }
 
-    /// The VAE's (and the VAE-GAN's encoder and decoder's) shape.
-    pub fn vae_spec(&self) -> VaeSpec {
-        let likelihood = if self.dataset.is_2d() { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
-        VaeSpec { data_dim: self.dataset.dim(), hidden: self.hidden.clone(), latent: self.latent, activation: self.activation, likelihood }
+    /// The run this config describes, decided as a live page decides: scores at most every second,
+    /// checkpoints at most every five, early stopping (when on) after 5 evaluations without
+    /// improvement, restoring the best.
+    pub fn run_spec(&self) -> RunSpec {
+        RunSpec { data: self.data.clone(), shape: self.shape.clone(), knobs: self.knobs, options: RunOptions::interactive(self.early_stopping) }
     }
 
-    pub fn gan_spec(&self) -> GanSpec {
+    /// Whether a lesson hid this control.
+    pub fn hidden_control(&self, key: &str) -> bool {
+        self.page.hide.iter().any(|k| k == key)
+    }
+
+    /// Whether a lesson locked this control.
+    pub fn locked_control(&self, key: &str) -> bool {
+        self.page.lock.iter().any(|k| k == key)
+    }
+}
+
+impl Shape {
+    /// The VAE's (and the VAE-GAN's encoder and decoder's) shape on `dataset`: pixels are Bernoulli,
+    /// 2D points Gaussian with σ = [`POINT_SIGMA`].
+    pub fn vae_spec(&self, dataset: Dataset) -> VaeSpec {
+        let likelihood = if dataset.is_2d() { Likelihood::Gaussian { inv_var: 1.0 / (POINT_SIGMA * POINT_SIGMA) } } else { Likelihood::Bernoulli };
+        VaeSpec { data_dim: dataset.dim(), hidden: self.hidden.clone(), latent: self.latent, activation: self.activation, likelihood }
+    }
+
+    /// The VAE-GAN: the VAE of [`vae_spec`](Self::vae_spec) and a discriminator of the
+    /// discriminator widths.
+    pub fn vae_gan_spec(&self, dataset: Dataset) -> VaeGanSpec {
+        VaeGanSpec::new(self.vae_spec(dataset), self.discriminator_widths().to_vec())
+    }
+
+    /// The GAN: the generator of the hidden widths and activation; the discriminator of its own
+    /// widths, with LeakyReLU where the generator has ReLU (GAN Lab's pairing).
+    pub fn gan_spec(&self, dataset: Dataset) -> GanSpec {
         let toy = GanSpec::toy_2d();
         GanSpec {
-            data_dim: self.dataset.dim(),
+            data_dim: dataset.dim(),
             latent: self.latent,
             generator_hidden: self.hidden.clone(),
-            discriminator_hidden: self.hidden.clone(),
+            discriminator_hidden: self.discriminator_widths().to_vec(),
             generator_activation: self.activation,
             discriminator_activation: if self.activation == Activation::Relu { toy.discriminator_activation } else { self.activation },
         }
     }
 
-    pub fn vae_knobs(&self) -> TrainKnobs {
-        TrainKnobs { beta: self.beta, l1: self.l1, l2: self.l2, dropout: self.dropout, adam: AdamConfig { lr: self.lr, ..AdamConfig::default() }, sgd: None }
-    }
-
-    /// The VAE-GAN's knobs (a plain VAE has γ = 0, which makes it exactly the VAE).
-    pub fn vae_gan_knobs(&self) -> VaeGanKnobs {
-        let defaults = VaeGanKnobs::default();
-        VaeGanKnobs {
-            vae: self.vae_knobs(),
-            gamma: if matches!(self.model, ModelKind::VaeGan) { self.gamma.clamp(0.0, MAX_GAMMA) } else { 0.0 },
-            l2_discriminator: self.l2,
-            adam_discriminator: AdamConfig { lr: self.lr, ..defaults.adam_discriminator },
-        }
-    }
-
-    pub fn gan_knobs(&self) -> GanKnobs {
-        let adam = AdamConfig { lr: self.lr, ..GanKnobs::default().adam_generator };
-        GanKnobs { l2_generator: self.l2, l2_discriminator: self.l2, adam_generator: adam, adam_discriminator: adam }
-    }
-
-    /// Whether a lesson hid this control.
-    pub fn hidden_control(&self, key: &str) -> bool {
-        self.hide.iter().any(|k| k == key)
-    }
-
-    /// Whether a lesson locked this control.
-    pub fn locked_control(&self, key: &str) -> bool {
-        self.lock.iter().any(|k| k == key)
+    fn discriminator_widths(&self) -> &[usize] {
+        self.discriminator_hidden.as_deref().unwrap_or(&self.hidden)
     }
 }
 

@@ -1,0 +1,193 @@
+//! The engine seam: what every front end asks of a model, whichever engine holds it. A VAE (with
+//! or without a discriminator, the VAE-GAN) answers [`VaeModel`], a GAN [`GanModel`]; the GPU engine
+//! (`latent-gpu`) and the CPU twin ([`cpu`], the reference and the fallback engine) implement both,
+//! so the run loop above them (`latent-session`) is written once.
+//!
+//! Both traits are object-safe: the engine and the model family are chosen at run time (by the
+//! adapter the page finds, by a URL key), so a run holds a `Box<dyn VaeModel>`. Readbacks are
+//! asynchronous (a GPU resolves them only when control returns to the browser's event loop), so
+//! those methods return boxed futures (`async_trait`, without a `Send` bound: a browser page and a
+//! native run drive a model from one thread). The CPU twin's futures are ready at once.
+//!
+//! Contract shared by both engines, checked by the parity tests in `tests/`:
+//! - `train(n)` takes `n` steps (the GAN: rounds of `d_steps` D steps and one G step) with the knobs
+//!   of the last `set_knobs` (or of the build); it returns without waiting for a GPU.
+//! - `metrics()` is the mean of the VAE terms over the steps since the previous call (the last
+//!   result again when none ran); adversarial terms are those of the latest step.
+//! - views (`evaluate`, codes, samples, …) never change training state.
+
+pub mod cpu;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::data::RunData;
+use crate::error::CoreError;
+use crate::knobs::{KnobError, Knobs};
+use crate::model::{DiscriminatorMetrics, GanArch, HeldOutMetrics, VaeArch, VaeGanMetrics};
+
+/// Most latent codes one [`VaeModel::decode`] call takes (a 32×32 manifold grid).
+pub const MAX_DECODE_ROWS: usize = 1024;
+
+/// What every model is built from, on either engine: its data (the GPU engine uploads it, the CPU
+/// twin reads it), the batch size, the seed of its random draws and its first knobs.
+#[derive(Clone, Debug)]
+pub struct ModelSetup {
+    pub data: Arc<RunData>,
+    pub batch: usize,
+    /// Keys every random draw of training (noise, dropout, the fixed prior samples), with the step
+    /// number: the same seed gives the same run on both engines.
+    pub seed: u32,
+    pub knobs: Knobs,
+}
+
+/// Largest batch either engine builds.
+pub const MAX_BATCH: usize = 4096;
+
+impl ModelSetup {
+    /// What both engines check before building: the knobs, a batch in 1..=[`MAX_BATCH`], a
+    /// held-out set of at least one batch (evaluations score whole batches), some training rows.
+    pub fn check(&self) -> Result<(), ModelError> {
+        self.knobs.validate()?;
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return Err(CoreError::InvalidArgument { op: "model", message: format!("batch size {} is outside 1..={MAX_BATCH}", self.batch) }.into());
+        }
+        self.data.check_batch(self.batch).map_err(|e| CoreError::InvalidArgument { op: "model", message: e.to_string() })?;
+        Ok(())
+    }
+}
+
+/// Why a model call failed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ModelError {
+    /// A shape or argument the model refuses (codes of the wrong width, parameters that do not fit).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error(transparent)]
+    Knob(#[from] KnobError),
+    /// The device the model lived on is gone (a driver reset, a crashed GPU process): the model
+    /// must be rebuilt, on a new device or on the CPU.
+    #[error("the GPU device was lost ({0}); the model must be rebuilt")]
+    DeviceLost(String),
+    /// Any other failure the device reported (validation, a failed readback, memory), as it says it.
+    #[error("{0}")]
+    Device(String),
+}
+
+/// Which rows an evaluation scores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalSplit {
+    /// The held-out rows (whole batches of them).
+    Test,
+    /// The training rows, as many whole batches as the held-out pass uses (at least one): the
+    /// "train" line of a train-vs-test chart, scored exactly like the "test" line (no dropout,
+    /// the evaluation noise stream), so the gap between them is overfitting and nothing else.
+    Train,
+}
+
+/// Negative ELBO of the current parameters on one split.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvalMetrics {
+    pub reconstruction: f64,
+    pub kl: f64,
+    /// Rows evaluated (whole batches).
+    pub rows: usize,
+}
+
+impl EvalMetrics {
+    /// Negative ELBO (β = 1), in nats per sample.
+    pub fn negative_elbo(&self) -> f64 {
+        self.reconstruction + self.kl
+    }
+}
+
+/// Posterior codes of the held-out rows (whole batches of them, in the order of the held-out list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LatentCodes {
+    pub rows: usize,
+    pub latent: usize,
+    /// rows × latent posterior means μ.
+    pub mean: Vec<f32>,
+    /// rows × latent posterior log-variances logσ².
+    pub log_var: Vec<f32>,
+}
+
+/// What the latest D and G steps of a GAN measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GanMetrics {
+    pub discriminator: DiscriminatorMetrics,
+    pub generator_loss: f64,
+    pub generator_l2_term: f64,
+}
+
+/// A VAE (the VAE-GAN included: a VAE whose decoder also faces a discriminator) on some engine.
+#[async_trait(?Send)]
+pub trait VaeModel {
+    /// The encoder's and decoder's shape and parameter layout.
+    fn arch(&self) -> &VaeArch;
+    fn batch(&self) -> usize;
+    /// Compute passes one training step records (VAE-GAN: one round); `None` off the GPU.
+    fn dispatches_per_step(&self) -> Option<usize>;
+    /// The knobs of the following steps, validated as at build.
+    fn set_knobs(&mut self, knobs: &Knobs) -> Result<(), ModelError>;
+    /// `steps` training steps (VAE-GAN: rounds of one D step and one VAE step).
+    fn train(&mut self, steps: usize) -> Result<(), ModelError>;
+    /// The VAE terms as means over the steps since the last call; D's terms and the generator
+    /// loss of the latest round (zero for a plain VAE).
+    async fn metrics(&mut self) -> Result<VaeGanMetrics, ModelError>;
+    /// Training steps completed, as the engine counts them (on the GPU: once they ran).
+    async fn steps_done(&self) -> Result<u32, ModelError>;
+    /// Negative ELBO on `split`.
+    async fn evaluate(&self, split: EvalSplit) -> Result<EvalMetrics, ModelError>;
+    async fn latent_codes(&self) -> Result<LatentCodes, ModelError>;
+    /// The decoder's output as data (pixels in [0, 1], or points) for each row of `codes`
+    /// (rows × latent, 1..=[`MAX_DECODE_ROWS`] rows, finite).
+    async fn decode(&self, codes: &[f32]) -> Result<Vec<f32>, ModelError>;
+    /// The decoder on the first `count` codes of the run's fixed prior noise, so a knob change
+    /// shows as a change of the same pictures.
+    async fn samples(&self, count: usize) -> Result<Vec<f32>, ModelError>;
+    /// The first held-out batch decoded through z = μ (batch × data_dim).
+    async fn reconstructions(&self) -> Result<Vec<f32>, ModelError>;
+    /// The encoder's and decoder's parameters, flat in the layout's order.
+    async fn parameters(&self) -> Result<Vec<f32>, ModelError>;
+    /// Replaces the encoder's and decoder's parameters (the optimizer's state carries on).
+    fn set_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError>;
+    /// Keeps a copy of the current parameters (early stopping saw a new best).
+    fn save_best(&mut self) -> Result<(), ModelError>;
+    /// Puts the last saved parameters back; fails if none were saved.
+    fn restore_best(&mut self) -> Result<(), ModelError>;
+}
+
+/// A GAN (a generator against a discriminator on 2D points) on some engine.
+#[async_trait(?Send)]
+pub trait GanModel {
+    fn arch(&self) -> &GanArch;
+    fn batch(&self) -> usize;
+    /// Compute passes of one round (one D step and one G step); `None` off the GPU.
+    fn dispatches_per_round(&self) -> Option<usize>;
+    /// The knobs of the following steps (λ_G, λ_D, both Adams, D steps per round).
+    fn set_knobs(&mut self, knobs: &Knobs) -> Result<(), ModelError>;
+    /// `rounds` rounds of `d_steps` D steps and one G step.
+    fn train(&mut self, rounds: usize) -> Result<(), ModelError>;
+    /// D steps alone (GAN Lab's "train the discriminator").
+    fn train_discriminator(&mut self, steps: usize) -> Result<(), ModelError>;
+    /// G steps alone.
+    fn train_generator(&mut self, steps: usize) -> Result<(), ModelError>;
+    /// What the latest D and G steps measured.
+    async fn metrics(&mut self) -> Result<GanMetrics, ModelError>;
+    /// (D steps, G steps) completed.
+    async fn steps_done(&self) -> Result<(u32, u32), ModelError>;
+    /// D's loss and accuracy on whole batches of the held-out rows.
+    async fn evaluate(&self) -> Result<HeldOutMetrics, ModelError>;
+    /// G on each row of `codes` (rows × latent, at most [`MAP_POINTS`](crate::model::gan::MAP_POINTS) rows).
+    async fn generate(&self, codes: &[f32]) -> Result<Vec<f32>, ModelError>;
+    /// G on the first `count` codes of the run's fixed prior noise.
+    async fn samples(&self, count: usize) -> Result<Vec<f32>, ModelError>;
+    /// σ(D(p)) for each row `p` of `points` (at most `MAP_POINTS` rows): the heat map.
+    async fn discriminator_map(&self, points: &[f32]) -> Result<Vec<f32>, ModelError>;
+    /// The generator's parameters, flat in `arch().g_layout`'s order.
+    async fn generator_parameters(&self) -> Result<Vec<f32>, ModelError>;
+    /// Replaces the generator's parameters (D and both optimizers carry on).
+    fn set_generator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError>;
+}

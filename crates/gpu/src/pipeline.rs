@@ -1,0 +1,68 @@
+//! Shader modules and compute pipelines: compiling WGSL with the compiler's messages turned into
+//! errors, and building pipelines inside error scopes. Used by [`Kernels`](crate::Kernels) for the
+//! fixed kernel set and by `matmul_pipelines` for the specialised matmuls.
+
+use crate::error::GpuError;
+use crate::shaders::ShaderSource;
+
+/// Compiles one shader module, turning the compiler's messages (naga natively, the browser's own
+/// compiler on the web) into an error that quotes them.
+pub(crate) async fn compile(device: &wgpu::Device, shader: &ShaderSource) -> Result<wgpu::ShaderModule, GpuError> {
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(shader.name),
+        source: wgpu::ShaderSource::Wgsl(if cfg!(target_arch = "wasm32") { shader.for_browser() } else { shader.source.into() }),
+    });
+    let info = module.get_compilation_info().await;
+    let scoped = scope.pop().await;
+    let errors: Vec<String> = info
+        .messages
+        .iter()
+        .filter(|m| m.message_type == wgpu::CompilationMessageType::Error)
+        .map(|m| match &m.location {
+            Some(at) => format!("line {}:{}: {}", at.line_number, at.line_position, m.message),
+            None => m.message.clone(),
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(GpuError::ShaderCompilation { kernel: shader.name, message: errors.join("; ") });
+    }
+    if let Some(error) = scoped {
+        return Err(GpuError::ShaderCompilation { kernel: shader.name, message: error.to_string() });
+    }
+    Ok(module)
+}
+
+pub(crate) async fn pipeline_with_layout(
+    device: &wgpu::Device,
+    module: &wgpu::ShaderModule,
+    shader: &ShaderSource,
+    entry: &str,
+    constants: &[(&str, f64)],
+    layout: Option<&wgpu::PipelineLayout>,
+) -> Result<wgpu::ComputePipeline, GpuError> {
+    let label = format!("{}.{entry}", shader.name);
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(&label),
+        layout,
+        module,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions { constants, zero_initialize_workgroup_memory: true },
+        cache: None,
+    });
+    match scope.pop().await {
+        Some(error) => Err(GpuError::ShaderCompilation { kernel: shader.name, message: format!("{label}: {error}") }),
+        None => Ok(pipeline),
+    }
+}
+
+/// Compiles `shader` and builds its pipelines for `entries`, in order.
+pub(crate) async fn pipelines<const N: usize>(device: &wgpu::Device, shader: ShaderSource, entries: [&str; N]) -> Result<[wgpu::ComputePipeline; N], GpuError> {
+    let module = compile(device, &shader).await?;
+    let mut built = Vec::with_capacity(N);
+    for entry in entries {
+        built.push(pipeline_with_layout(device, &module, &shader, entry, &[], None).await?);
+    }
+    built.try_into().map_err(|_| GpuError::invalid("pipelines", "entry count changed while building"))
+}

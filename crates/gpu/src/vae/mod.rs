@@ -1,0 +1,175 @@
+//! The VAE compiled for the GPU, with or without a discriminator (the VAE-GAN): every buffer made
+//! once for the model's shape ([`VaeCore`](self::core)), recorded training steps that replay with
+//! no allocation, uniform write or readback, and the read-only passes behind the views.
+//!
+//! Files by concern: `dataset` (rows on the GPU), `core` (buffers and the two halves of a step),
+//! `knobs` (the knob-carrying dispatches and the one place that writes them), `evaluation`,
+//! `views`, `checkpoint` (restore-best), `step_metrics` (sums since the last read), and
+//! `adversarial` (the VAE-GAN's discriminator and round). [`GpuVae`] puts them together behind
+//! the engine seam, [`VaeModel`].
+
+mod adversarial;
+mod checkpoint;
+mod core;
+mod dataset;
+mod evaluation;
+mod knobs;
+mod step_metrics;
+mod views;
+
+use async_trait::async_trait;
+use latent_core::engine::{EvalMetrics, EvalSplit, LatentCodes, ModelError, ModelSetup, VaeModel};
+use latent_core::model::vae::prior_noise;
+use latent_core::model::{VaeArch, VaeGanArch, VaeGanMetrics};
+use latent_core::Knobs;
+
+use self::adversarial::Adversary;
+use self::core::VaeCore;
+use self::knobs::VaeKnobDispatches;
+use crate::dispatch::Schedule;
+use crate::kernels::Kernels;
+pub use dataset::GpuDataset;
+
+/// How a model trains its VAE: alone, or in rounds against a discriminator.
+#[derive(Debug)]
+enum Training {
+    Plain { step: Schedule, knobs: VaeKnobDispatches },
+    Adversarial(Box<Adversary>),
+}
+
+/// A VAE (or VAE-GAN) living on the GPU.
+#[derive(Debug)]
+pub struct GpuVae {
+    core: VaeCore,
+    training: Training,
+}
+
+impl GpuVae {
+    /// Uploads the setup's data, allocates everything for `arch` from `init` and records the
+    /// training step.
+    pub fn new(kernels: &Kernels, setup: &ModelSetup, arch: VaeArch, init: &[f32]) -> Result<Self, ModelError> {
+        setup.check()?;
+        let core = VaeCore::new(kernels, "vae", arch, init, GpuDataset::upload(kernels.context(), &setup.data)?, setup.batch, setup.seed)?;
+        let mut step = Schedule::new("vae step");
+        let gradients = core.push_gradients(kernels, &mut step)?;
+        let update = core.push_update(kernels, &mut step)?;
+        let mut vae = Self { core, training: Training::Plain { step, knobs: VaeKnobDispatches { gradients, update } } };
+        vae.set_knobs(&setup.knobs)?;
+        Ok(vae)
+    }
+
+    /// A VAE-GAN: the VAE of `arch.vae` from `vae_init`, its discriminator from `d_init`, trained in
+    /// rounds of one D step and one VAE step with γ · the generator loss.
+    pub fn with_discriminator(kernels: &Kernels, setup: &ModelSetup, arch: VaeGanArch, vae_init: &[f32], d_init: &[f32]) -> Result<Self, ModelError> {
+        setup.check()?;
+        let dataset = GpuDataset::upload(kernels.context(), &setup.data)?;
+        let core = VaeCore::new(kernels, "vae_gan", arch.vae.clone(), vae_init, dataset, setup.batch, setup.seed)?;
+        let adversary = Adversary::record(kernels, &core, &arch, d_init)?;
+        let mut model = Self { core, training: Training::Adversarial(Box::new(adversary)) };
+        model.set_knobs(&setup.knobs)?;
+        Ok(model)
+    }
+
+    /// The recorded schedules one training step replays (VAE-GAN: the D step and the VAE step).
+    pub fn step_schedules(&self) -> Vec<&Schedule> {
+        match &self.training {
+            Training::Plain { step, .. } => vec![step],
+            Training::Adversarial(adversary) => adversary.schedules().to_vec(),
+        }
+    }
+
+    /// The VAE-GAN's D steps done, as the GPU counts them (`None` for a plain VAE).
+    pub async fn discriminator_steps_done(&self) -> Result<Option<u32>, ModelError> {
+        match &self.training {
+            Training::Plain { .. } => Ok(None),
+            Training::Adversarial(adversary) => Ok(Some(adversary.discriminator_steps(&self.core).await?)),
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl VaeModel for GpuVae {
+    fn arch(&self) -> &VaeArch {
+        &self.core.arch
+    }
+
+    fn batch(&self) -> usize {
+        self.core.batch
+    }
+
+    fn dispatches_per_step(&self) -> Option<usize> {
+        Some(self.step_schedules().iter().map(|s| s.len()).sum())
+    }
+
+    /// Small uniform writes into the recorded step, through the same checks as at build.
+    fn set_knobs(&mut self, knobs: &Knobs) -> Result<(), ModelError> {
+        knobs.validate()?;
+        match &self.training {
+            Training::Plain { step, knobs: dispatches } => dispatches.apply(&self.core.ctx, step, knobs, self.core.batch)?,
+            Training::Adversarial(adversary) => adversary.apply_knobs(&self.core, knobs)?,
+        }
+        Ok(())
+    }
+
+    /// One submission; returns without waiting.
+    fn train(&mut self, steps: usize) -> Result<(), ModelError> {
+        match &self.training {
+            Training::Plain { step, .. } => {
+                step.submit(&self.core.ctx, steps)?;
+                self.core.note_steps(steps);
+            }
+            Training::Adversarial(adversary) => adversary.train(&self.core, steps)?,
+        }
+        Ok(())
+    }
+
+    /// Summed on the GPU, read back asynchronously; fails if the GPU reported an error since the
+    /// last call, so a broken step never reads as a result.
+    async fn metrics(&mut self) -> Result<VaeGanMetrics, ModelError> {
+        Ok(match &self.training {
+            Training::Plain { .. } => VaeGanMetrics { vae: self.core.metrics("vae step").await?, ..VaeGanMetrics::default() },
+            Training::Adversarial(adversary) => adversary.metrics(&self.core).await?,
+        })
+    }
+
+    async fn steps_done(&self) -> Result<u32, ModelError> {
+        Ok(self.core.steps_done().await?)
+    }
+
+    async fn evaluate(&self, split: EvalSplit) -> Result<EvalMetrics, ModelError> {
+        Ok(self.core.evaluate(split).await?)
+    }
+
+    async fn latent_codes(&self) -> Result<LatentCodes, ModelError> {
+        Ok(self.core.latent_codes().await?)
+    }
+
+    async fn decode(&self, codes: &[f32]) -> Result<Vec<f32>, ModelError> {
+        Ok(self.core.decode(codes).await?)
+    }
+
+    async fn samples(&self, count: usize) -> Result<Vec<f32>, ModelError> {
+        self.decode(&prior_noise::<f32>(self.core.seed, count, self.core.arch.spec.latent).data).await
+    }
+
+    async fn reconstructions(&self) -> Result<Vec<f32>, ModelError> {
+        Ok(self.core.reconstructions().await?)
+    }
+
+    async fn parameters(&self) -> Result<Vec<f32>, ModelError> {
+        Ok(self.core.parameters().await?)
+    }
+
+    fn set_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
+        Ok(self.core.set_parameters(parameters)?)
+    }
+
+    /// A buffer copy on the GPU: nothing is read back.
+    fn save_best(&mut self) -> Result<(), ModelError> {
+        Ok(self.core.save_best()?)
+    }
+
+    fn restore_best(&mut self) -> Result<(), ModelError> {
+        Ok(self.core.restore_best()?)
+    }
+}

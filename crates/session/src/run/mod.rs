@@ -1,0 +1,473 @@
+//! One training run, whatever front end drives it: its data, its model on an engine (behind the
+//! `VaeModel` / `GanModel` seam), its knobs, its metric history, when it scores both splits,
+//! early stopping with restore-best, β warm-up, checkpoints of good weights, and its views. The
+//! page and the command line only present what a [`Run`] reports.
+
+mod cadence;
+mod history;
+mod model;
+mod views;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use latent_core::data::RunData;
+use latent_core::engine::{EvalSplit, GanMetrics};
+use latent_core::model::{BetaWarmup, EarlyStopping, HeldOutMetrics, StopDecision, VaeGanMetrics};
+use latent_core::Knobs;
+use latent_gpu::Kernels;
+use web_time::Instant;
+
+pub use cadence::{Cadence, Due};
+pub use history::{History, Point, MAX_HISTORY};
+pub(crate) use model::Model;
+pub use views::{Histogram, ViewRequest, Views, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
+
+use crate::config::{DataConfig, Shape};
+use crate::run_file::RunFile;
+use crate::SessionError;
+
+/// Increments of β's warm-up ramp (each a knob change between submissions).
+const WARMUP_LEVELS: u32 = 20;
+
+/// Early stopping: stop after `patience` held-out evaluations that fail to beat the best by
+/// `min_delta` nats; with `restore_best`, put the best parameters back when it stops (and, when a
+/// run ends without stopping, at [`Run::finish`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStop {
+    pub patience: u32,
+    pub min_delta: f64,
+    pub restore_best: bool,
+}
+
+/// How a run decides as it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOptions {
+    pub early_stopping: Option<EarlyStop>,
+    /// β rises linearly from 0 to the knob's β over this many steps (0: off).
+    pub beta_warmup: u32,
+    /// When both splits are scored after training steps.
+    pub evaluation: Cadence,
+    /// When the weights are kept as a [`Checkpoint`] (right after an evaluation scored them finite).
+    pub checkpoints: Cadence,
+    /// MNIST held-out digits scored and plotted (at most the 2,000 of the project's split).
+    pub held_out_digits: usize,
+}
+
+/// Least time between scorings of the two splits while a page trains; each also waits
+/// [`READOUT_SHARE`] times what it last cost, so on a slow engine readouts take at most about a
+/// fifth of the time.
+pub const EVALUATE_EVERY: Duration = Duration::from_millis(1000);
+/// Least time between checkpoints of the weights while a page trains.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(5000);
+pub const READOUT_SHARE: f64 = 4.0;
+/// Held-out digits a page scores and plots (fewer than the command line's, to keep an evaluation short).
+pub const INTERACTIVE_HELD_OUT_DIGITS: usize = 1000;
+/// A page's early stopping: 5 evaluations without improvement, then the best is restored.
+pub const INTERACTIVE_EARLY_STOP: EarlyStop = EarlyStop { patience: 5, min_delta: 0.0, restore_best: true };
+
+impl RunOptions {
+    /// What a live page decides by: timed evaluations and checkpoints (see [`EVALUATE_EVERY`],
+    /// [`CHECKPOINT_EVERY`]) and, when `early_stopping`, [`INTERACTIVE_EARLY_STOP`].
+    pub fn interactive(early_stopping: bool) -> Self {
+        Self {
+            early_stopping: early_stopping.then_some(INTERACTIVE_EARLY_STOP),
+            beta_warmup: 0,
+            evaluation: Cadence::Timed { every: EVALUATE_EVERY, share: READOUT_SHARE },
+            checkpoints: Cadence::Timed { every: CHECKPOINT_EVERY, share: READOUT_SHARE },
+            held_out_digits: INTERACTIVE_HELD_OUT_DIGITS,
+        }
+    }
+}
+
+/// Everything a run is built from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    pub data: DataConfig,
+    pub shape: Shape,
+    pub knobs: Knobs,
+    pub options: RunOptions,
+}
+
+/// Weights of a run at a step where they were all finite: what a run file holds (the VAE's encoder
+/// and decoder, or the GAN's generator), and what a diverged or lost run is rebuilt from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    pub step: u64,
+    pub weights: Vec<f32>,
+}
+
+/// Where a run starts.
+#[derive(Clone, Debug, Default)]
+pub enum Start {
+    /// Weights drawn from the seed.
+    #[default]
+    Fresh,
+    /// An earlier run's weights at a step, with its history up to it (a checkpoint, a run file).
+    /// A discriminator and the optimizer's moments start afresh.
+    Resume { checkpoint: Arc<Checkpoint>, history: History },
+}
+
+impl Start {
+    /// A run file's weights, step and history.
+    pub fn from_file(file: &RunFile) -> Self {
+        let checkpoint = Checkpoint { step: file.step, weights: file.weights() };
+        Start::Resume { checkpoint: Arc::new(checkpoint), history: file.history_rows().map(Point::from_row).collect() }
+    }
+}
+
+/// What a run decided after some steps, beyond their metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEvent {
+    /// A loss became NaN or infinite: the run cannot go on.
+    Diverged,
+    /// Early stopping ended the run: the best held-out −ELBO and its step, and whether its
+    /// parameters were put back.
+    EarlyStopped { best_step: u64, best: f64, restored: bool },
+}
+
+/// Everything the latest steps measured, in full (a chart point keeps the headline terms).
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepReport {
+    Vae {
+        metrics: VaeGanMetrics,
+        /// The β the steps trained with (below the knob's during a warm-up).
+        beta: f32,
+    },
+    Gan {
+        metrics: GanMetrics,
+        /// D on held-out real rows, when the steps ended in an evaluation.
+        held_out: Option<HeldOutMetrics>,
+    },
+}
+
+/// The outcome of [`Run::advance`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub point: Point,
+    pub report: StepReport,
+    pub event: Option<RunEvent>,
+}
+
+/// One network of a GAN, for single steps (GAN Lab's "train D" and "train G").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GanPart {
+    Discriminator,
+    Generator,
+}
+
+/// A model being trained, with its data and everything decided about it so far.
+pub struct Run {
+    spec: RunSpec,
+    data: Arc<RunData>,
+    model: Model,
+    step: u64,
+    history: History,
+    stopping: Option<EarlyStopping>,
+    evaluation: Due,
+    evaluate_next: bool,
+    checkpoints: Due,
+    last_checkpoint: Option<Arc<Checkpoint>>,
+    /// KL per latent dimension, means over the latest readout's steps.
+    kl_per_dim: Vec<f64>,
+    /// Fault injection: the next steps report a NaN loss.
+    poisoned: bool,
+}
+
+impl Run {
+    /// Loads the data (`mnist` is the digits asset, when the spec trains on MNIST) and builds the
+    /// model on the GPU (`kernels`) or as the CPU twin, from `start`.
+    pub fn build(spec: RunSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>, start: Start) -> Result<Self, SessionError> {
+        let data = Arc::new(model::load_data(&spec, mnist)?);
+        let (history, checkpoint) = match start {
+            Start::Fresh => (History::default(), None),
+            Start::Resume { checkpoint, history } => (history.up_to(checkpoint.step), Some(checkpoint)),
+        };
+        let model = model::build(&spec, Arc::clone(&data), kernels, checkpoint.as_deref().map(|c| c.weights.as_slice()))?;
+        Ok(Self {
+            stopping: None,
+            evaluation: Due::new(spec.options.evaluation),
+            evaluate_next: false,
+            checkpoints: Due::new(spec.options.checkpoints),
+            step: checkpoint.as_ref().map_or(0, |c| c.step),
+            last_checkpoint: checkpoint,
+            spec,
+            data,
+            model,
+            history,
+            kl_per_dim: Vec::new(),
+            poisoned: false,
+        })
+    }
+
+    pub fn spec(&self) -> &RunSpec {
+        &self.spec
+    }
+
+    /// Training steps taken (GAN: rounds).
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    pub fn data(&self) -> &RunData {
+        &self.data
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// (step, held-out −ELBO) of early stopping's best so far: where a chart marks it.
+    pub fn best(&self) -> Option<(u64, f64)> {
+        self.stopping.as_ref().and_then(EarlyStopping::best)
+    }
+
+    /// The last good weights kept, if any.
+    pub fn last_checkpoint(&self) -> Option<&Arc<Checkpoint>> {
+        self.last_checkpoint.as_ref()
+    }
+
+    /// Where a rebuild of this run starts: its last checkpoint with the history up to it, or
+    /// fresh weights when it has none.
+    pub fn recovery(&self) -> Start {
+        match &self.last_checkpoint {
+            Some(checkpoint) => Start::Resume { checkpoint: Arc::clone(checkpoint), history: self.history.clone() },
+            None => Start::Fresh,
+        }
+    }
+
+    /// Compute passes per training step (GAN: per round), on the GPU engine.
+    pub fn dispatches_per_step(&self) -> Option<usize> {
+        match &self.model {
+            Model::Vae(vae) => vae.dispatches_per_step(),
+            Model::Gan(gan) => gan.dispatches_per_round(),
+        }
+    }
+
+    /// The knobs of the following steps (validated by the engine, as at build).
+    pub fn set_knobs(&mut self, knobs: &Knobs) -> Result<(), SessionError> {
+        self.model.set_knobs(knobs)?;
+        self.spec.knobs = *knobs;
+        Ok(())
+    }
+
+    /// Turns early stopping on (a fresh watch) or off.
+    pub fn set_early_stopping(&mut self, early_stopping: Option<EarlyStop>) {
+        if early_stopping != self.spec.options.early_stopping {
+            self.stopping = None;
+        }
+        self.spec.options.early_stopping = early_stopping;
+    }
+
+    /// Makes the next [`advance`](Self::advance) score both splits whatever the cadence (a single
+    /// step the user asked for).
+    pub fn evaluate_next(&mut self) {
+        self.evaluate_next = true;
+    }
+
+    /// Fault injection, for tests and demonstrations: the next steps report a NaN loss, as a
+    /// too-high learning rate does on a fresh model.
+    pub fn inject_divergence(&mut self) {
+        self.poisoned = true;
+    }
+
+    /// `steps` training steps (GAN: rounds) and their metrics, nothing else: no evaluation, no
+    /// checkpoint, no history (a benchmark times this).
+    pub async fn train(&mut self, steps: usize) -> Result<(Point, StepReport), SessionError> {
+        let beta = self.train_steps(steps)?;
+        self.step += steps as u64;
+        self.read_metrics(beta).await
+    }
+
+    /// `steps` training steps (GAN: rounds), then what the run decides: a divergence (a loss or a
+    /// score that is NaN or infinite) stops it; when the evaluation is due both splits are scored
+    /// (and early stopping watches the held-out score), and after a finite score a due checkpoint
+    /// is kept. The point joins the history.
+    pub async fn advance(&mut self, steps: usize) -> Result<Progress, SessionError> {
+        let (point, report) = self.train(steps).await?;
+        self.conclude(point, report).await
+    }
+
+    /// One step of one GAN network, then as [`advance`](Self::advance) (the step count stays:
+    /// it counts rounds). Not for the VAE family.
+    pub async fn step_part(&mut self, part: GanPart) -> Result<Progress, SessionError> {
+        let Model::Gan(gan) = &mut self.model else {
+            return Err(SessionError::Invalid("only the GAN steps one network at a time".into()));
+        };
+        match part {
+            GanPart::Discriminator => gan.train_discriminator(1)?,
+            GanPart::Generator => gan.train_generator(1)?,
+        }
+        let metrics = gan.metrics().await?;
+        let d_loss = metrics.discriminator.loss_real + metrics.discriminator.loss_fake;
+        let mut point = Point { step: self.step, ..Point::default() };
+        match part {
+            GanPart::Discriminator => point.d_loss = d_loss,
+            GanPart::Generator => point.g_loss = metrics.generator_loss,
+        }
+        point.total = point.d_loss + point.g_loss;
+        self.conclude(point, StepReport::Gan { metrics, held_out: None }).await
+    }
+
+    /// The end of a run that did not stop early: with early stopping's restore-best, the best
+    /// parameters go back. Returns early stopping's best (step, held-out −ELBO), if it watched.
+    pub fn finish(&mut self) -> Result<Option<(u64, f64)>, SessionError> {
+        let best = self.best();
+        let restore = self.spec.options.early_stopping.is_some_and(|e| e.restore_best);
+        if let (Some(_), true, Model::Vae(vae)) = (best, restore, &mut self.model) {
+            vae.restore_best()?;
+        }
+        Ok(best)
+    }
+
+    /// The VAE family's negative ELBO on `split` now, recorded nowhere (a validation score).
+    pub async fn negative_elbo(&self, split: EvalSplit) -> Result<f64, SessionError> {
+        match &self.model {
+            Model::Vae(vae) => Ok(vae.evaluate(split).await?.negative_elbo()),
+            Model::Gan(_) => Err(SessionError::Invalid("a GAN has no ELBO".into())),
+        }
+    }
+
+    /// The run as a file: `query` (the settings, as a link holds them), the step, the history
+    /// and the weights.
+    pub async fn export(&self, query: String) -> Result<RunFile, SessionError> {
+        let weights = self.model.saved_parameters().await?;
+        Ok(RunFile::new(query, self.step, self.history.points().iter().map(Point::to_row).collect(), &weights))
+    }
+
+    /// Submits `steps` steps, through the β warm-up's increments when one runs; returns the β the
+    /// last of them trained with.
+    fn train_steps(&mut self, steps: usize) -> Result<f32, SessionError> {
+        let knobs = self.spec.knobs;
+        let warmup = BetaWarmup { target: knobs.beta, steps: self.spec.options.beta_warmup };
+        match &mut self.model {
+            Model::Gan(gan) => gan.train(steps)?,
+            Model::Vae(vae) if warmup.steps == 0 => vae.train(steps)?,
+            Model::Vae(vae) => {
+                let (mut at, end) = (self.step, self.step + steps as u64);
+                let mut beta = knobs.beta;
+                while at < end {
+                    let n = (end - at).min(warmup.chunk_from(at, WARMUP_LEVELS));
+                    beta = warmup.beta_for_chunk(at, WARMUP_LEVELS);
+                    vae.set_knobs(&Knobs { beta, ..knobs })?;
+                    vae.train(usize::try_from(n).unwrap_or(usize::MAX))?;
+                    at += n;
+                }
+                return Ok(beta);
+            }
+        }
+        Ok(knobs.beta)
+    }
+
+    /// The metrics of the steps just submitted, as a chart point and in full.
+    async fn read_metrics(&mut self, beta: f32) -> Result<(Point, StepReport), SessionError> {
+        let step = self.step;
+        let (mut point, report) = match &mut self.model {
+            Model::Vae(vae) => {
+                let metrics = vae.metrics().await?;
+                let (v, d) = (&metrics.vae, &metrics.discriminator);
+                self.kl_per_dim.clone_from(&v.kl_per_dim);
+                let knobs = Knobs { beta, ..self.spec.knobs };
+                let point = Point {
+                    step,
+                    reconstruction: v.reconstruction,
+                    kl: v.kl,
+                    penalty: v.l2_term + v.l1_term,
+                    total: metrics.total(&knobs),
+                    d_loss: d.loss_real + d.loss_fake,
+                    g_loss: metrics.generator_loss,
+                    ..Point::default()
+                };
+                (point, StepReport::Vae { metrics, beta })
+            }
+            Model::Gan(gan) => {
+                let metrics = gan.metrics().await?;
+                let d = &metrics.discriminator;
+                let d_loss = d.loss_real + d.loss_fake;
+                let point = Point {
+                    step,
+                    penalty: d.l2_term + metrics.generator_l2_term,
+                    total: d_loss + metrics.generator_loss,
+                    d_loss,
+                    g_loss: metrics.generator_loss,
+                    ..Point::default()
+                };
+                (point, StepReport::Gan { metrics, held_out: None })
+            }
+        };
+        if std::mem::take(&mut self.poisoned) {
+            point.total = f64::NAN;
+        }
+        Ok((point, report))
+    }
+
+    /// What the run decides after a point: divergence, evaluation, early stopping, checkpoint.
+    async fn conclude(&mut self, mut point: Point, mut report: StepReport) -> Result<Progress, SessionError> {
+        if !point.is_finite() {
+            self.history.push(point.clone());
+            return Ok(Progress { point, report, event: Some(RunEvent::Diverged) });
+        }
+        let mut event = None;
+        if std::mem::take(&mut self.evaluate_next) || self.evaluation.is_due() {
+            let started = Instant::now();
+            event = self.evaluate(&mut point, &mut report).await?;
+            self.evaluation.done(started);
+            // Weights that score NaN are finite but already ruined.
+            if ![point.train, point.test, point.d_accuracy].iter().flatten().all(|v| v.is_finite()) {
+                self.history.push(point.clone());
+                return Ok(Progress { point, report, event: Some(RunEvent::Diverged) });
+            }
+            if self.checkpoints.is_due() {
+                let started = Instant::now();
+                self.keep_checkpoint().await?;
+                self.checkpoints.done(started);
+            }
+        }
+        self.history.push(point.clone());
+        Ok(Progress { point, report, event })
+    }
+
+    /// Scores both splits into `point` (VAE family: negative ELBO; GAN: D on held-out real rows)
+    /// and lets early stopping watch the held-out score.
+    async fn evaluate(&mut self, point: &mut Point, report: &mut StepReport) -> Result<Option<RunEvent>, SessionError> {
+        let vae = match &mut self.model {
+            Model::Gan(gan) => {
+                let held_out = gan.evaluate().await?;
+                point.d_accuracy = Some(held_out.accuracy_real);
+                if let StepReport::Gan { held_out: slot, .. } = report {
+                    *slot = Some(held_out);
+                }
+                return Ok(None);
+            }
+            Model::Vae(vae) => vae,
+        };
+        let train = vae.evaluate(EvalSplit::Train).await?.negative_elbo();
+        let test = vae.evaluate(EvalSplit::Test).await?.negative_elbo();
+        (point.train, point.test) = (Some(train), Some(test));
+        let Some(options) = self.spec.options.early_stopping.filter(|_| test.is_finite()) else { return Ok(None) };
+        let stopping = self.stopping.get_or_insert_with(|| EarlyStopping::new(options.patience, options.min_delta));
+        match stopping.observe(self.step, test) {
+            StopDecision::Improved => vae.save_best()?,
+            StopDecision::Wait => {}
+            StopDecision::Stop => {
+                let (best_step, best) = stopping.best().unwrap_or((self.step, test));
+                stopping.reset();
+                if options.restore_best {
+                    vae.restore_best()?;
+                }
+                return Ok(Some(RunEvent::EarlyStopped { best_step, best, restored: options.restore_best }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Keeps the weights as they are now if every one is finite (a step can report a finite loss
+    /// and still leave a NaN in the weights).
+    async fn keep_checkpoint(&mut self) -> Result<(), SessionError> {
+        let weights = self.model.saved_parameters().await?;
+        if weights.iter().all(|w| w.is_finite()) {
+            self.last_checkpoint = Some(Arc::new(Checkpoint { step: self.step, weights }));
+        }
+        Ok(())
+    }
+}

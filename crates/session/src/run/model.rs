@@ -1,0 +1,100 @@
+//! A run's model on its engine: the VAE family or the GAN, on the GPU or as the CPU twin, built
+//! from the run's spec, behind the engine seam.
+
+use std::sync::Arc;
+
+use latent_core::data::RunData;
+use latent_core::engine::cpu::{CpuGan, CpuVae};
+use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
+use latent_core::model::ParamLayout;
+use latent_core::rng::fold_seed;
+use latent_core::Knobs;
+use latent_gpu::{GpuGan, GpuVae, Kernels};
+
+use super::RunSpec;
+use crate::config::{Dataset, ModelKind};
+use crate::SessionError;
+
+/// A run's model: the engine is chosen at run time, so it lives behind the seam's trait objects.
+pub(crate) enum Model {
+    Vae(Box<dyn VaeModel>),
+    Gan(Box<dyn GanModel>),
+}
+
+impl Model {
+    pub(crate) fn set_knobs(&mut self, knobs: &Knobs) -> Result<(), ModelError> {
+        match self {
+            Model::Vae(vae) => vae.set_knobs(knobs),
+            Model::Gan(gan) => gan.set_knobs(knobs),
+        }
+    }
+
+    /// What a checkpoint and a run file keep: the VAE's encoder and decoder, or the GAN's generator
+    /// (a discriminator is retrained from scratch when the run is rebuilt).
+    pub(crate) async fn saved_parameters(&self) -> Result<Vec<f32>, ModelError> {
+        match self {
+            Model::Vae(vae) => vae.parameters().await,
+            Model::Gan(gan) => gan.generator_parameters().await,
+        }
+    }
+}
+
+/// The rows the spec trains on: MNIST (from the `mnist` asset) or 2D points, with a held-out set
+/// of at least one batch.
+pub(super) fn load_data(spec: &RunSpec, mnist: Option<&[u8]>) -> Result<RunData, SessionError> {
+    let (data, seed) = (&spec.data, spec.shape.seed);
+    let rows = match data.dataset {
+        Dataset::Mnist => {
+            let asset = mnist.ok_or_else(|| SessionError::Invalid("the MNIST digits are not loaded".into()))?;
+            RunData::mnist(asset, Some(data.train_size), spec.options.held_out_digits)?
+        }
+        Dataset::Toy(dist) => RunData::toy(dist, data.train_size, data.noise, seed)?,
+        Dataset::Drawn => RunData::drawn(&data.drawn, data.train_size, data.noise, seed)?,
+    };
+    rows.check_batch(spec.shape.batch)?;
+    Ok(rows)
+}
+
+/// The spec's model on the GPU (`kernels`) or the CPU, from `weights` (a checkpoint's: the VAE's
+/// encoder and decoder, or the GAN's generator) or from the seed; a discriminator always from the
+/// seed.
+pub(super) fn build(spec: &RunSpec, data: Arc<RunData>, kernels: Option<&Kernels>, weights: Option<&[f32]>) -> Result<Model, SessionError> {
+    let (shape, dataset, seed) = (&spec.shape, spec.data.dataset, spec.shape.seed);
+    let setup = ModelSetup { data, batch: shape.batch, seed: fold_seed(seed), knobs: spec.knobs };
+    let d_seed = seed.wrapping_add(1);
+    Ok(match shape.model {
+        ModelKind::Vae => {
+            let arch = shape.vae_spec(dataset).build()?;
+            let init = initial(&arch.layout, seed, weights)?;
+            Model::Vae(match kernels {
+                Some(kernels) => Box::new(GpuVae::new(kernels, &setup, arch, &init)?),
+                None => Box::new(CpuVae::new(setup, arch, &init)?),
+            })
+        }
+        ModelKind::VaeGan => {
+            let arch = shape.vae_gan_spec(dataset).build()?;
+            let (init, d_init) = (initial(&arch.vae.layout, seed, weights)?, arch.d_layout.init(d_seed));
+            Model::Vae(match kernels {
+                Some(kernels) => Box::new(GpuVae::with_discriminator(kernels, &setup, arch, &init, &d_init)?),
+                None => Box::new(CpuVae::with_discriminator(setup, arch, &init, &d_init)?),
+            })
+        }
+        ModelKind::Gan => {
+            let arch = shape.gan_spec(dataset).build()?;
+            let (init, d_init) = (initial(&arch.g_layout, seed, weights)?, arch.d_layout.init(d_seed));
+            Model::Gan(match kernels {
+                Some(kernels) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
+                None => Box::new(CpuGan::new(setup, arch, &init, &d_init)?),
+            })
+        }
+    })
+}
+
+/// The starting weights: `weights` when given (they must fit `layout`), else drawn from `seed`.
+fn initial(layout: &ParamLayout, seed: u64, weights: Option<&[f32]>) -> Result<Vec<f32>, SessionError> {
+    match weights {
+        None => Ok(layout.init(seed)),
+        Some(w) if w.len() == layout.len => Ok(w.to_vec()),
+        Some(w) => Err(SessionError::Invalid(format!("the saved weights ({} values) do not fit this model ({} parameters)", w.len(), layout.len))),
+    }
+}

@@ -1,0 +1,97 @@
+//! A `Run` on the CPU twin, with no front end: 50 digits overfit within a few hundred steps, so the
+//! held-out −ELBO turns; early stopping must stop the run there and put the best parameters back
+//! (or, told not to, leave the last ones), exactly as the page and the command line rely on.
+
+use latent_core::engine::EvalSplit;
+use latent_core::Knobs;
+use latent_session::config::{DataConfig, Dataset, ModelKind, Shape};
+use latent_session::run::{Cadence, EarlyStop, RunEvent, RunOptions};
+use latent_session::{Run, RunSpec, Start};
+
+const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
+/// Steps between evaluations, and the most the run may take.
+const EVERY: usize = 25;
+const BUDGET: usize = 3000;
+
+fn spec(restore_best: bool) -> RunSpec {
+    RunSpec {
+        data: DataConfig { dataset: Dataset::Mnist, train_size: 50, noise: 0.0, drawn: Vec::new() },
+        shape: Shape {
+            model: ModelKind::Vae,
+            hidden: vec![128],
+            discriminator_hidden: None,
+            activation: latent_core::Activation::Relu,
+            latent: 16,
+            batch: 25,
+            seed: 4,
+        },
+        knobs: Knobs { lr: 3e-3, ..Knobs::default() },
+        options: RunOptions {
+            early_stopping: Some(EarlyStop { patience: 4, min_delta: 0.0, restore_best }),
+            beta_warmup: 0,
+            evaluation: Cadence::Always,
+            checkpoints: Cadence::Never,
+            held_out_digits: 250,
+        },
+    }
+}
+
+/// The CPU engine never awaits anything pending: polling once finishes its calls.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a CPU engine call was pending"),
+    }
+}
+
+/// Trains until early stopping fires; returns its event and the held-out −ELBO the run saw last.
+fn train_until_stopped(run: &mut Run) -> (u64, f64, bool, f64) {
+    while (run.step() as usize) < BUDGET {
+        let progress = block_on(run.advance(EVERY)).expect("trains");
+        assert!(progress.event != Some(RunEvent::Diverged), "diverged at step {}", run.step());
+        if let Some(RunEvent::EarlyStopped { best_step, best, restored }) = progress.event {
+            return (best_step, best, restored, progress.point.test.expect("an evaluation ended the steps"));
+        }
+    }
+    panic!("early stopping never fired in {BUDGET} steps; history: {:?}", run.history().points().iter().map(|p| p.test).collect::<Vec<_>>());
+}
+
+#[test]
+fn early_stopping_stops_at_the_turn_and_restores_the_best() {
+    let mut run = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
+    let (best_step, best, restored, last) = train_until_stopped(&mut run);
+    let stopped_at = run.step();
+    eprintln!("stopped at step {stopped_at}: best held-out −ELBO {best:.3} at step {best_step}, last {last:.3}");
+    assert!(restored);
+    assert!(best_step < stopped_at, "the best ({best_step}) must lie before the stop ({stopped_at})");
+    assert_eq!(stopped_at - best_step, 4 * EVERY as u64, "patience is 4 evaluations of {EVERY} steps");
+    assert!(last > best, "the held-out score had turned: {last} vs best {best}");
+    let now = block_on(run.negative_elbo(EvalSplit::Test)).expect("scores");
+    assert_eq!(now, best, "the restored parameters score exactly the best evaluation");
+    assert_eq!(run.best(), None, "a stop starts a fresh watch");
+    // The run's history holds every evaluation, the best among them.
+    assert!(run.history().points().iter().any(|p| p.step == best_step && p.test == Some(best)));
+}
+
+#[test]
+fn without_restore_best_the_last_parameters_stay() {
+    let mut run = Run::build(spec(false), None, Some(MNIST), Start::Fresh).expect("builds");
+    let (_, best, restored, last) = train_until_stopped(&mut run);
+    assert!(!restored);
+    let now = block_on(run.negative_elbo(EvalSplit::Test)).expect("scores");
+    assert_eq!(now, last, "the parameters of the stop stay");
+    assert!(now > best);
+}
+
+#[test]
+fn a_run_that_ends_first_restores_the_best_at_finish() {
+    let mut run = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
+    for _ in 0..4 {
+        let progress = block_on(run.advance(EVERY)).expect("trains");
+        assert_eq!(progress.event, None, "too early to stop");
+    }
+    let (best_step, best) = run.finish().expect("finishes").expect("early stopping watched");
+    assert!(best_step <= run.step());
+    assert_eq!(block_on(run.negative_elbo(EvalSplit::Test)).expect("scores"), best);
+}
