@@ -24,6 +24,18 @@ ensure_apt() {
     fi
 }
 
+# rustfmt and clippy: the test command's format and lint gates.
+ensure_lint_tools() {
+    local installed
+    installed="$(rustup component list --installed)"
+    for component in rustfmt clippy; do
+        grep -q "^$component" <<<"$installed" || {
+            step "rustup component add $component"
+            rustup component add "$component"
+        }
+    done
+}
+
 ensure_wasm_target() {
     rustup target list --installed | grep -qx wasm32-unknown-unknown || {
         step "rustup target add wasm32-unknown-unknown"

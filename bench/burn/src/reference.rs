@@ -3,9 +3,9 @@
 //! come from a different model, a different start or different data.
 
 use latent_core::data::mnist;
+use latent_core::data::RunData;
 use latent_core::model::{VaeArch, VaeSpec};
 use latent_core::Matrix;
-use latent_core::data::RunData;
 
 /// The shipped MNIST digits (10,000 of them), the same asset the app and `latent bench` use.
 const MNIST_ASSET: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");

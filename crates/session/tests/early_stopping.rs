@@ -48,10 +48,10 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 /// Trains until early stopping fires; returns its event and the held-out −ELBO the run saw last.
 fn train_until_stopped(run: &mut Run) -> (u64, f64, bool, f64) {
     while (run.step() as usize) < BUDGET {
-        let progress = block_on(run.advance(EVERY)).expect("trains");
+        let progress = block_on(run.advance(EVERY)).unwrap_or_else(|e| panic!("{e}"));
         assert!(progress.event != Some(RunEvent::Diverged), "diverged at step {}", run.step());
-        if let Some(RunEvent::EarlyStopped { best_step, best, restored }) = progress.event {
-            return (best_step, best, restored, progress.point.test.expect("an evaluation ended the steps"));
+        if let (Some(RunEvent::EarlyStopped { best_step, best, restored }), Some(last)) = (progress.event, progress.point.test) {
+            return (best_step, best, restored, last);
         }
     }
     panic!("early stopping never fired in {BUDGET} steps; history: {:?}", run.history().points().iter().map(|p| p.test).collect::<Vec<_>>());

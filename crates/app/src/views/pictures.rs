@@ -54,13 +54,13 @@ fn CanvasView(
     hint: &'static str,
     canvas: NodeRef<Canvas>,
     #[prop(optional)] class: &'static str,
-    children: Children,
+    #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     view! {
         <section class="view" id=format!("{id}-view")>
             <h2>{title}<PngButton canvas=canvas name=id /></h2>
             <canvas node_ref=canvas class=format!("picture {class}") id=id></canvas>
-            {children()}
+            {children.map(|c| c())}
             <p class="hint">{hint}</p>
         </section>
     }
@@ -106,20 +106,14 @@ fn DigitViews(lab: Lab) -> impl IntoView {
                 {move || is_vae_gan().then(|| view! { <p class="hint">"VAE-GAN: γ weighs the discriminator's verdict on these samples."</p> })}
             </CanvasView>
             <CanvasView id="reconstructions" title="Reconstructions" canvas=recons
-                hint="Rows of held-out inputs, each above its reconstruction through the posterior mean μ(x). High β or a tiny latent blurs them.">
-                {()}
-            </CanvasView>
+                hint="Rows of held-out inputs, each above its reconstruction through the posterior mean μ(x). High β or a tiny latent blurs them." />
         </div>
         <LatentScatter lab=lab />
         <div class="picture-row">
             <CanvasView id="manifold" title="Decoded latent grid" canvas=manifold class="wide"
-                hint="The decoder over a grid of codes in the two most-used latent dimensions (others at 0), ±2.5 σ of the prior.">
-                {()}
-            </CanvasView>
+                hint="The decoder over a grid of codes in the two most-used latent dimensions (others at 0), ±2.5 σ of the prior." />
             <CanvasView id="interpolation" title="Interpolation" canvas=strip class="wide"
-                hint="The decoder along a straight line between the codes of two held-out digits: click two points in the latent scatter to choose them.">
-                {()}
-            </CanvasView>
+                hint="The decoder along a straight line between the codes of two held-out digits: click two points in the latent scatter to choose them." />
         </div>
     }
 }

@@ -38,7 +38,7 @@ fn parse_args() -> Result<Args> {
             other => bail!("unknown argument {other}\n\n{USAGE}"),
         }
     }
-    if !(args.minutes > 0.0) || args.every == 0 {
+    if args.minutes.is_nan() || args.minutes <= 0.0 || args.every == 0 {
         bail!("--minutes and --every must be positive");
     }
     Ok(args)

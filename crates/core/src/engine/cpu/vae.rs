@@ -17,7 +17,7 @@ use crate::rng::RngStream;
 /// The model proper: a plain VAE, or one whose decoder also faces a discriminator.
 #[derive(Debug)]
 enum Twin {
-    Plain(VaeCpu<f32>),
+    Plain(Box<VaeCpu<f32>>),
     Adversarial(Box<VaeGanCpu<f32>>),
 }
 
@@ -59,7 +59,7 @@ impl CpuVae {
     pub fn new(setup: ModelSetup, arch: VaeArch, init: &[f32]) -> Result<Self, ModelError> {
         setup.check()?;
         let vae = VaeCpu::new(arch, init, setup.seed)?;
-        Ok(Self::from_twin(setup, Twin::Plain(vae)))
+        Ok(Self::from_twin(setup, Twin::Plain(Box::new(vae))))
     }
 
     /// A VAE-GAN of `arch`: the encoder and decoder from `vae_init`, D from `d_init`.
