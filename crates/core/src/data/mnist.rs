@@ -208,28 +208,9 @@ fn inflate(stream: &[u8], expected_len: usize) -> Result<Vec<u8>, DataError> {
     Ok(payload)
 }
 
-/// CRC-32 lookup table for the reflected IEEE polynomial, built at compile time.
-const CRC_TABLE: [u32; 256] = crc_table();
-
-const fn crc_table() -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        let mut crc = byte as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
-            bit += 1;
-        }
-        table[byte] = crc;
-        byte += 1;
-    }
-    table
-}
-
-/// CRC-32 (IEEE 802.3, the one zlib, PNG and gzip use); miniz_oxide only exposes Adler-32.
+/// CRC-32 (IEEE 802.3, the one zlib, PNG and gzip use; miniz_oxide only exposes Adler-32).
 fn crc32(bytes: &[u8]) -> u32 {
-    !bytes.iter().fold(!0u32, |crc, &byte| CRC_TABLE[usize::from(crc as u8 ^ byte)] ^ (crc >> 8))
+    crc32fast::hash(bytes)
 }
 
 /// Digit indices for training and for testing: disjoint, together all the digits.

@@ -10,7 +10,7 @@
 //! points, GAN Lab's heat map of where D believes the data lies.
 
 use super::layout::ParamLayout;
-use super::mlp::Mlp;
+use super::mlp::{BackwardOptions, ForwardPass, Mlp};
 use crate::activation::{sigmoid, Activation};
 use crate::error::CoreError;
 use crate::knobs::Knobs;
@@ -176,8 +176,23 @@ pub(crate) fn discriminator_update<T: Real>(
     let (real_logits, fake_logits) = (last_layer(&real_acts)?, last_layer(&fake_acts)?);
     let (loss_real, hits_real) = loss::gan_rows(real_logits, T::one());
     let (loss_fake, hits_fake) = loss::gan_rows(fake_logits, T::zero());
-    d.backward(layout, &state.params, x, &real_acts, loss::gan_grad(real_logits, T::one(), scale), &mut state.grads, false, false, None)?;
-    d.backward(layout, &state.params, fake, &fake_acts, loss::gan_grad(fake_logits, T::zero(), scale), &mut state.grads, false, true, None)?;
+    d.backward(
+        layout,
+        &state.params,
+        ForwardPass { input: x, outputs: &real_acts },
+        loss::gan_grad(real_logits, T::one(), scale),
+        &mut state.grads,
+        BackwardOptions::default(),
+    )?;
+    let accumulate = BackwardOptions { accumulate: true, ..BackwardOptions::default() };
+    d.backward(
+        layout,
+        &state.params,
+        ForwardPass { input: fake, outputs: &fake_acts },
+        loss::gan_grad(fake_logits, T::zero(), scale),
+        &mut state.grads,
+        accumulate,
+    )?;
     let l2_term = state.penalize_and_update(l2, adam);
     Ok(DiscriminatorMetrics {
         loss_real: mean(&loss_real),
@@ -195,7 +210,8 @@ pub(crate) fn generator_signal<T: Real>(d: &Mlp, layout: &ParamLayout, params: &
     let logits = last_layer(&acts)?;
     let (loss_rows, _) = loss::gan_rows(logits, T::one());
     let mut scratch = vec![T::zero(); layout.len];
-    let d_fake = d.backward(layout, params, fake, &acts, loss::gan_grad(logits, T::one(), scale), &mut scratch, true, false, None)?;
+    let input_grad = BackwardOptions { input_grad: true, ..BackwardOptions::default() };
+    let d_fake = d.backward(layout, params, ForwardPass { input: fake, outputs: &acts }, loss::gan_grad(logits, T::one(), scale), &mut scratch, input_grad)?;
     let d_fake = d_fake.ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "no gradient reached the generator".into() })?;
     Ok((loss_rows, d_fake))
 }
@@ -292,7 +308,14 @@ impl<T: Real> GanCpu<T> {
         let fake = g_acts.last().cloned().ok_or_else(|| CoreError::InvalidArgument { op: "gan", message: "generator has no layers".into() })?;
         let (g_loss, d_fake) = generator_signal(&self.arch.discriminator, &self.arch.d_layout, &self.discriminator.params, &fake, scale)?;
         let state = &mut self.generator;
-        self.arch.generator.backward(&self.arch.g_layout, &state.params, &z, &g_acts, d_fake, &mut state.grads, false, false, None)?;
+        self.arch.generator.backward(
+            &self.arch.g_layout,
+            &state.params,
+            ForwardPass { input: &z, outputs: &g_acts },
+            d_fake,
+            &mut state.grads,
+            BackwardOptions::default(),
+        )?;
         let l2_term = state.penalize_and_update(knobs.l2_generator(), knobs.adam_generator());
         Ok((mean(&g_loss), l2_term))
     }

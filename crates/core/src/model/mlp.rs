@@ -47,6 +47,25 @@ fn slot_matrix<T: Real>(layout: &ParamLayout, params: &[T], slot: usize) -> Matr
     Matrix { rows: s.rows, cols: s.cols, data: params[s.range()].to_vec() }
 }
 
+/// What a forward pass saw and produced, as backpropagation needs it: the network's input and
+/// each layer's output.
+#[derive(Clone, Copy, Debug)]
+pub struct ForwardPass<'a, T> {
+    pub input: &'a Matrix<T>,
+    pub outputs: &'a [Matrix<T>],
+}
+
+/// What a backward pass does besides writing parameter gradients.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BackwardOptions {
+    /// Also return the gradient w.r.t. the network's input.
+    pub input_grad: bool,
+    /// Add to the gradients already in `grads` instead of overwriting them.
+    pub accumulate: bool,
+    /// The dropout of the forward pass, whose masks the backward pass applies again.
+    pub dropout: Option<MlpDropout>,
+}
+
 impl Mlp {
     /// Layers `widths[0] → widths[1] → …`, `hidden` activation between them and `output` on the last.
     pub fn new(layout: &mut ParamLayout, name: &str, widths: &[usize], hidden: Activation, output: Activation) -> Self {
@@ -102,24 +121,22 @@ impl Mlp {
         Ok(outputs)
     }
 
-    /// Backpropagates `d_pre`, the gradient w.r.t. the last layer's pre-activation, writing weight and
-    /// bias gradients into `grads` (added to them with `accumulate`, as a discriminator seeing real
-    /// and fake batches needs). Returns the gradient w.r.t. `x` if asked. With the `dropout` of
-    /// [`forward_with_dropout`](Self::forward_with_dropout), the gradient into a dropped hidden output
-    /// is masked and f' is taken at the undropped output.
-    #[allow(clippy::too_many_arguments)] // mirrors the GPU schedule's inputs one for one
+    /// Backpropagates `d_pre`, the gradient w.r.t. the last layer's pre-activation, through the
+    /// forward `pass`, writing weight and bias gradients into `grads` (added to them with
+    /// `accumulate`, as a discriminator seeing real and fake batches needs). Returns the gradient
+    /// w.r.t. the input if asked. With the `dropout` of [`forward_with_dropout`](Self::forward_with_dropout),
+    /// the gradient into a dropped hidden output is masked and f' is taken at the undropped output.
     pub fn backward<T: Real>(
         &self,
         layout: &ParamLayout,
         params: &[T],
-        x: &Matrix<T>,
-        outputs: &[Matrix<T>],
+        pass: ForwardPass<'_, T>,
         d_pre: Matrix<T>,
         grads: &mut [T],
-        input_grad: bool,
-        accumulate: bool,
-        dropout: Option<MlpDropout>,
+        options: BackwardOptions,
     ) -> Result<Option<Matrix<T>>, CoreError> {
+        let (x, outputs) = (pass.input, pass.outputs);
+        let BackwardOptions { input_grad, accumulate, dropout } = options;
         let mut d = d_pre;
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let input = if l == 0 { x } else { &outputs[l - 1] };

@@ -11,7 +11,7 @@ pub mod vae_gan;
 
 pub use gan::{DiscriminatorMetrics, GanArch, GanCpu, GanSpec, HeldOutMetrics};
 pub use layout::{ParamLayout, ParamSlot, PARAM_ALIGN};
-pub use mlp::{Dense, Mlp, MlpDropout};
+pub use mlp::{BackwardOptions, Dense, ForwardPass, Mlp, MlpDropout};
 pub use schedule::{BetaWarmup, EarlyStopping, StopDecision};
 pub use vae::{Likelihood, StepMetrics, VaeArch, VaeCpu, VaeSpec};
 pub use vae_gan::{VaeGanArch, VaeGanCpu, VaeGanMetrics, VaeGanSpec};

@@ -3,7 +3,7 @@
 //! the fallback engine where WebGPU is missing.
 
 use super::layout::ParamLayout;
-use super::mlp::{Mlp, MlpDropout};
+use super::mlp::{BackwardOptions, ForwardPass, Mlp, MlpDropout};
 use crate::activation::Activation;
 use crate::error::CoreError;
 use crate::knobs::Knobs;
@@ -272,7 +272,8 @@ impl<T: Real> VaeCpu<T> {
     /// (`outputs` from a dropout-free decoder forward on `z`, `d_out` w.r.t. its last
     /// pre-activation): how a model adds its own terms before [`apply_gradients`](Self::apply_gradients).
     pub(crate) fn accumulate_decoder_gradient(&mut self, z: &Matrix<T>, outputs: &[Matrix<T>], d_out: Matrix<T>) -> Result<(), CoreError> {
-        self.arch.decoder.backward(&self.arch.layout, &self.params, z, outputs, d_out, &mut self.grads, false, true, None).map(|_| ())
+        let accumulate = BackwardOptions { accumulate: true, ..BackwardOptions::default() };
+        self.arch.decoder.backward(&self.arch.layout, &self.params, ForwardPass { input: z, outputs }, d_out, &mut self.grads, accumulate).map(|_| ())
     }
 
     /// Forward and backward at the current step's noise, leaving ∂loss/∂params in
@@ -302,12 +303,26 @@ impl<T: Real> VaeCpu<T> {
         let (l1, l2) = (T::from_f64(f64::from(knobs.l1)), T::from_f64(f64::from(knobs.l2)));
         let (l2_term, l1_term) = penalty::values(&self.params, &self.mask, l1, l2);
 
-        let dz = arch.decoder.backward(&arch.layout, &self.params, &z, &dec, d_out, &mut self.grads, true, false, dec_drop)?;
+        let dz = arch.decoder.backward(
+            &arch.layout,
+            &self.params,
+            ForwardPass { input: &z, outputs: &dec },
+            d_out,
+            &mut self.grads,
+            BackwardOptions { input_grad: true, accumulate: false, dropout: dec_drop },
+        )?;
         let dz = dz.ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder returned no input gradient".into() })?;
         let mut dh = Matrix::zeros(batch, 2 * latent);
         vae_ops::reparam_backward(h, &eps, &dz, &mut dh, false);
         vae_ops::kl_grad(h, latent, T::from_f64(f64::from(knobs.beta)) * scale, &mut dh, true);
-        arch.encoder.backward(&arch.layout, &self.params, x, &enc, dh, &mut self.grads, false, false, enc_drop)?;
+        arch.encoder.backward(
+            &arch.layout,
+            &self.params,
+            ForwardPass { input: x, outputs: &enc },
+            dh,
+            &mut self.grads,
+            BackwardOptions { dropout: enc_drop, ..BackwardOptions::default() },
+        )?;
         penalty::add_gradient(&self.params, &self.mask, l1, l2, &mut self.grads);
 
         Ok(StepMetrics {
