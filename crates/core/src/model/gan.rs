@@ -161,15 +161,14 @@ fn last_layer<T: Real>(acts: &[Matrix<T>]) -> Result<&Matrix<T>, CoreError> {
 
 /// D's half of a discriminator step once the fakes exist (any model whose samples D judges: the
 /// GAN's generator, the VAE-GAN's decoder): losses on `x` (real) and `fake`, gradients (real, then
-/// fake accumulated), λ₂ and one Adam step.
+/// fake accumulated), λ_D and one step of the discriminator's Adam.
 pub(crate) fn discriminator_update<T: Real>(
     d: &Mlp,
     layout: &ParamLayout,
     state: &mut NetState<T>,
     x: &Matrix<T>,
     fake: &Matrix<T>,
-    l2: f32,
-    adam: AdamConfig,
+    knobs: &Knobs,
 ) -> Result<DiscriminatorMetrics, CoreError> {
     let scale = T::from_f64(1.0 / x.rows as f64);
     let (real_acts, fake_acts) = (d.forward(layout, &state.params, x)?, d.forward(layout, &state.params, fake)?);
@@ -193,7 +192,7 @@ pub(crate) fn discriminator_update<T: Real>(
         &mut state.grads,
         accumulate,
     )?;
-    let l2_term = state.penalize_and_update(l2, adam);
+    let l2_term = state.penalize_and_update(knobs.l2_discriminator(), knobs.adam_discriminator());
     Ok(DiscriminatorMetrics {
         loss_real: mean(&loss_real),
         loss_fake: mean(&loss_fake),
@@ -288,15 +287,7 @@ impl<T: Real> GanCpu<T> {
     /// One discriminator step on the real batch `x`.
     pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<DiscriminatorMetrics, CoreError> {
         let fake = self.generate(&self.noise(D_NOISE_STREAM, x.rows, self.discriminator.steps))?;
-        discriminator_update(
-            &self.arch.discriminator,
-            &self.arch.d_layout,
-            &mut self.discriminator,
-            x,
-            &fake,
-            knobs.l2_discriminator(),
-            knobs.adam_discriminator(),
-        )
+        discriminator_update(&self.arch.discriminator, &self.arch.d_layout, &mut self.discriminator, x, &fake, knobs)
     }
 
     /// One generator step (non-saturating loss) on a fresh batch of `batch` codes; returns

@@ -138,15 +138,7 @@ impl<T: Real> VaeGanCpu<T> {
     pub fn discriminator_step(&mut self, x: &Matrix<T>, knobs: &Knobs) -> Result<DiscriminatorMetrics, CoreError> {
         let z = self.prior_codes(D_NOISE_STREAM, x.rows, self.discriminator.steps);
         let (_, fake) = self.decode_mean(&z)?;
-        gan::discriminator_update(
-            &self.arch.discriminator,
-            &self.arch.d_layout,
-            &mut self.discriminator,
-            x,
-            &fake,
-            knobs.l2_discriminator(),
-            knobs.adam_discriminator(),
-        )
+        gan::discriminator_update(&self.arch.discriminator, &self.arch.d_layout, &mut self.discriminator, x, &fake, knobs)
     }
 
     /// One VAE step with the adversarial term; returns the VAE's metrics and the generator loss.
