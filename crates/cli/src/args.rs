@@ -90,6 +90,9 @@ pub struct TrainArgs {
     /// or the GAN's generator (default 64,64); every discriminator's too unless --d-hidden.
     #[arg(long, value_delimiter = ',')]
     pub(crate) hidden: Option<Vec<usize>>,
+    /// The generator's hidden widths (GAN; default: --hidden, else 64,64).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) g_hidden: Option<Vec<usize>>,
     /// The discriminator's hidden widths (GAN, VAE-GAN; default: --hidden).
     #[arg(long, value_delimiter = ',')]
     pub(crate) d_hidden: Option<Vec<usize>>,
@@ -135,7 +138,7 @@ pub struct TrainArgs {
 }
 
 /// Which models each model-specific flag means something for (the rest apply to all).
-const MODEL_FLAGS: [(&str, &[ModelArg]); 14] = [
+const MODEL_FLAGS: [(&str, &[ModelArg]); 15] = [
     ("beta", &[ModelArg::Vae, ModelArg::VaeGan]),
     ("l1", &[ModelArg::Vae, ModelArg::VaeGan]),
     ("dropout", &[ModelArg::Vae, ModelArg::VaeGan]),
@@ -147,6 +150,7 @@ const MODEL_FLAGS: [(&str, &[ModelArg]); 14] = [
     ("no_restore_best", &[ModelArg::Vae, ModelArg::VaeGan]),
     ("gamma", &[ModelArg::VaeGan]),
     ("l2_g", &[ModelArg::Gan]),
+    ("g_hidden", &[ModelArg::Gan]),
     ("d_steps", &[ModelArg::Gan]),
     ("l2_d", &[ModelArg::Gan, ModelArg::VaeGan]),
     ("lr_d", &[ModelArg::Gan, ModelArg::VaeGan]),
@@ -205,7 +209,7 @@ impl TrainArgs {
         let toy = latent_core::model::GanSpec::toy_2d();
         let shape = Shape {
             model: self.model.into(),
-            hidden: self.hidden.clone().unwrap_or_else(|| if gan { toy.generator_hidden } else { vec![400] }),
+            hidden: self.g_hidden.clone().or_else(|| self.hidden.clone()).unwrap_or_else(|| if gan { toy.generator_hidden } else { vec![400] }),
             discriminator_hidden: self.d_hidden.clone(),
             activation: self.activation.into(),
             latent: self.latent.unwrap_or(if gan { toy.latent } else { 20 }),

@@ -190,8 +190,8 @@ fn config_json(args: &TrainArgs, spec: &RunSpec, steps: usize, train_rows: usize
         "model": ModelKind::from(args.model).key(),
         "dataset": args.dataset,
         "train_rows": train_rows,
-        "noise": args.noise,
-        "lr": k.lr,
+        "noise": short(args.noise),
+        "lr": short(k.lr),
         "batch": shape.batch,
         "steps": steps,
         "seed": shape.seed,
@@ -204,11 +204,11 @@ fn config_json(args: &TrainArgs, spec: &RunSpec, steps: usize, train_rows: usize
         ModelArg::Gan => {
             let gan = shape.gan_spec(spec.data.dataset);
             serde_json::json!({
-                "lr_d": k.adam_discriminator().lr,
-                "adam_beta1": k.adam_generator().beta1,
+                "lr_d": short(k.adam_discriminator().lr),
+                "adam_beta1": short(k.adam_generator().beta1),
                 "d_steps": k.d_steps,
-                "l2_g": k.l2_generator(),
-                "l2_d": k.l2_discriminator(),
+                "l2_g": short(k.l2_generator()),
+                "l2_d": short(k.l2_discriminator()),
                 "g_hidden": gan.generator_hidden,
                 "d_hidden": gan.discriminator_hidden,
                 "g_activation": gan.generator_activation.name(),
@@ -217,23 +217,23 @@ fn config_json(args: &TrainArgs, spec: &RunSpec, steps: usize, train_rows: usize
         }
         ModelArg::Vae | ModelArg::VaeGan => {
             let mut fields = serde_json::json!({
-                "beta": k.beta,
+                "beta": short(k.beta),
                 "beta_warmup_steps": args.beta_warmup,
                 "early_stopping_patience": args.early_stopping,
                 "early_stopping_min_delta": args.min_delta,
                 "restore_best": args.early_stopping > 0 && !args.no_restore_best,
-                "l1": k.l1,
-                "l2": k.l2,
-                "dropout": k.dropout,
+                "l1": short(k.l1),
+                "l2": short(k.l2),
+                "dropout": short(k.dropout),
                 "optimizer": k.optimizer.name(),
-                "momentum": k.momentum,
+                "momentum": short(k.momentum),
             });
             if args.model == ModelArg::VaeGan {
                 let d_hidden = spec.shape.vae_gan_spec(spec.data.dataset).discriminator_hidden;
-                fields["gamma"] = k.gamma.into();
+                fields["gamma"] = short(k.gamma).into();
                 fields["d_hidden"] = d_hidden.into();
-                fields["lr_d"] = k.adam_discriminator().lr.into();
-                fields["l2_d"] = k.l2_discriminator().into();
+                fields["lr_d"] = short(k.adam_discriminator().lr).into();
+                fields["l2_d"] = short(k.l2_discriminator()).into();
             }
             fields
         }
@@ -242,6 +242,11 @@ fn config_json(args: &TrainArgs, spec: &RunSpec, steps: usize, train_rows: usize
         config.extend(fields.clone());
     }
     config
+}
+
+/// An f32 as the shortest decimal that reads back to it (0.003, not 0.003000000026077032).
+fn short(value: f32) -> f64 {
+    value.to_string().parse().unwrap_or(f64::NAN)
 }
 
 /// `{"train": [...], "test": [...]}`: the MNIST split in the order `latent train` visits it, for the
