@@ -1,6 +1,7 @@
 //! End-to-end tests of the built web app: the static site that `trunk build` writes to `dist/` is
-//! served by a recording `tiny_http` server ([`server`]), opened in headless Chromium through
-//! chromedriver, and checked against the DOM contract the app promises (see [`lab`]).
+//! served by a small recording server of our own ([`server`] says why not a crate), opened in
+//! headless Chromium through chromedriver, and checked against the DOM contract the app promises
+//! (see [`lab`]).
 //!
 //! The WebDriver client ([`session`], [`wire`]) is our own, on `ureq`, rather than `fantoccini` or
 //! `thirtyfour`: both are async clients on tokio and hyper, while these scenarios are plain
