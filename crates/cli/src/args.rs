@@ -15,6 +15,8 @@ use latent_session::config::{DataConfig, Dataset, EnginePref, ModelKind, Shape};
 use latent_session::run::{Cadence, EarlyStop, RunOptions};
 use latent_session::RunSpec;
 
+use crate::figures::Format;
+
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum ModelArg {
     Vae,
@@ -34,15 +36,38 @@ impl From<ModelArg> for ModelKind {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub(crate) enum BackendArg {
+    /// The GPU engine on a hardware adapter; the CPU twin where the only adapter is a software
+    /// one (lavapipe emulates a GPU on the CPU, slower than the twin) or there is none.
+    Auto,
+    /// The GPU engine on whatever adapter wgpu finds, software ones included.
     Gpu,
+    /// The CPU twin.
     Cpu,
 }
 
 impl From<BackendArg> for EnginePref {
     fn from(b: BackendArg) -> Self {
         match b {
+            BackendArg::Auto => EnginePref::Auto,
             BackendArg::Gpu => EnginePref::WebGpu,
             BackendArg::Cpu => EnginePref::Cpu,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub(crate) enum FormatArg {
+    Png,
+    Svg,
+    Both,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Png => Format::Png,
+            FormatArg::Svg => Format::Svg,
+            FormatArg::Both => Format::Both,
         }
     }
 }
@@ -130,8 +155,13 @@ pub struct TrainArgs {
     /// With early stopping, keep the last parameters instead of restoring the best ones.
     #[arg(long)]
     pub(crate) no_restore_best: bool,
-    #[arg(long, value_enum, default_value = "gpu")]
+    /// The engine: auto picks the faster of the GPU engine and the CPU twin, and says which.
+    #[arg(long, value_enum, default_value = "auto")]
     pub(crate) backend: BackendArg,
+    /// Chart files (loss, kl, latent, the 2D planes): png, svg (scales on slides) or both. Image
+    /// grids are always PNG.
+    #[arg(long, value_enum, default_value = "png")]
+    pub(crate) format: FormatArg,
     /// Output folder (created if missing).
     #[arg(long, default_value = "latent-run")]
     pub(crate) out: PathBuf,

@@ -3,6 +3,7 @@
 mod args;
 mod bench;
 mod figures;
+mod run_figures;
 mod run_output;
 mod train;
 

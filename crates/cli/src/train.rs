@@ -6,43 +6,35 @@ use anyhow::{bail, Context as _};
 use clap::ArgMatches;
 use latent_core::data::mnist;
 use latent_session::config::ModelKind;
-use latent_session::run::{Progress, RunEvent, StepReport, ViewRequest, Views, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
-use latent_session::{open_engine, EngineChoice, Run, RunSpec, Start};
+use latent_session::run::{Progress, RunEvent, StepReport};
+use latent_session::{open_engine, CpuReason, EngineChoice, Run, RunSpec, Start};
 
 use crate::args::{BackendArg, ModelArg, TrainArgs};
-use crate::figures;
+use crate::run_figures::{self, Best};
 use crate::run_output::{self, Row};
 
 /// The 10,000 MNIST digits shipped with the project (see www/assets/README.md).
 pub(crate) const MNIST_ASSET: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
-/// Side of the PNG figures in pixels.
-const FIGURE_SIZE: usize = 512;
-/// Side of the decoded manifold grid.
-const MANIFOLD_SIDE: usize = 16;
-/// Interpolation strips: pairs of held-out digits and steps between them.
-const INTERPOLATION_PAIRS: usize = 5;
-const INTERPOLATION_STEPS: usize = 10;
-/// Images in the sample grid, and input/reconstruction pairs.
-const SAMPLE_IMAGES: usize = 64;
-const RECONSTRUCTIONS: usize = 32;
-/// Generated points in the 2D figures and the mode count (from fixed prior noise, so runs compare).
-const POINTS_2D: usize = 1024;
 
 pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     args.check_flags_apply(matches)?;
     let spec = args.run_spec()?;
-    let kernels = open_gpu(args.backend).await?;
+    let (kernels, engine) = open(args.backend).await?;
+    eprintln!("engine: {engine}");
     let mut run = Run::build(spec.clone(), kernels.as_ref(), Some(MNIST_ASSET), Start::Fresh)?;
     let steps = args.steps(run.data().train.len())?;
-    run_output::prepare(&args.out, &config_json(&args, &spec, steps, run.data().train.len()))?;
+    run_output::prepare(&args.out, &config_json(&args, &spec, steps, run.data().train.len(), &engine))?;
 
     let mut stopped = None;
+    let mut chunks = Vec::new();
     let diverged = run_output::drive(&args.out, header(args.model), steps, args.eval_every, async |_, chunk| {
         let progress = run.advance(chunk).await?;
         if let Some(RunEvent::EarlyStopped { best_step, best, restored }) = progress.event {
             stopped = Some((best_step, best, restored));
         }
-        Ok(row(args.model, &progress))
+        let row = row(args.model, &progress);
+        chunks.push(progress);
+        Ok(row)
     })
     .await?;
     let best = if stopped.is_some() { stopped } else { run.finish()?.map(|(step, best)| (step, best, !args.no_restore_best)) };
@@ -51,22 +43,37 @@ pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
         let note = if restored { " (its parameters restored)" } else { "" };
         eprintln!("{verb} at step {}; best held-out −ELBO {best:.2} at step {best_step}{note}", run.step());
     }
-    write_figures(&run, &args, diverged.is_none()).await?;
+    let best = best.map(|(step, value, restored)| Best { step, value, restored });
+    run_figures::write(&run, &args, &chunks, best, diverged.is_none()).await?;
     run_output::finish(&args.out, diverged, &advice(&args))
 }
 
-/// Opens the GPU for `--backend gpu` (saying which adapter the run trains on); none for the CPU twin.
-async fn open_gpu(backend: BackendArg) -> anyhow::Result<Option<latent_gpu::Kernels>> {
+/// Opens the engine `backend` asks for: with `auto`, the GPU engine on a hardware adapter and the
+/// CPU twin otherwise; `gpu` insists on the GPU (failing without one). Returns the GPU's kernels
+/// (none for the twin) and a line saying which engine trains and why.
+async fn open(backend: BackendArg) -> anyhow::Result<(Option<latent_gpu::Kernels>, String)> {
     let (kernels, choice) = open_engine(backend.into()).await;
-    match (backend, choice) {
-        (BackendArg::Cpu, _) => Ok(None),
-        (BackendArg::Gpu, EngineChoice::Gpu { adapter, .. }) => {
-            eprintln!("engine: {adapter}");
-            Ok(kernels)
+    let line = match choice {
+        EngineChoice::Gpu { adapter, software: false } => format!("GPU engine on {adapter}"),
+        EngineChoice::Gpu { adapter, software: true } => {
+            format!("GPU engine on {adapter} (a software adapter: the CPU twin is faster here; --backend auto picks it)")
         }
-        (BackendArg::Gpu, EngineChoice::Cpu(reason)) => {
-            bail!("no usable GPU adapter ({reason:?}); try --backend cpu, or install a Vulkan driver such as lavapipe")
+        EngineChoice::Cpu(reason) if backend == BackendArg::Gpu => {
+            bail!("no usable GPU adapter ({}); try --backend cpu or auto, or install a Vulkan driver such as lavapipe", cpu_reason(&reason))
         }
+        EngineChoice::Cpu(reason) => format!("CPU twin ({})", cpu_reason(&reason)),
+    };
+    Ok((kernels, line))
+}
+
+fn cpu_reason(reason: &CpuReason) -> String {
+    match reason {
+        CpuReason::Chosen => "--backend cpu".into(),
+        CpuReason::NoAdapter(e) => format!("no GPU adapter: {e}"),
+        CpuReason::SoftwareAdapter(adapter) => {
+            format!("the only adapter, {adapter}, is a software one that emulates a GPU on the CPU, slower than the twin; --backend gpu uses it anyway")
+        }
+        CpuReason::KernelsFailed(e) => format!("the GPU could not compile the kernels: {e}"),
     }
 }
 
@@ -120,71 +127,8 @@ fn row(model: ModelArg, progress: &Progress) -> Row {
     }
 }
 
-/// The run's PNGs. After a divergence the latent codes are not finite: only the sample and
-/// reconstruction figures are written then, showing what the model had become.
-async fn write_figures(run: &Run, args: &TrainArgs, finite: bool) -> anyhow::Result<()> {
-    let request = ViewRequest {
-        images: SAMPLE_IMAGES,
-        points_2d: POINTS_2D,
-        scatter_points: finite.then_some(usize::MAX),
-        manifold_side: MANIFOLD_SIDE,
-        interpolations: run.class_pairs(INTERPOLATION_PAIRS),
-        interpolation_steps: INTERPOLATION_STEPS,
-        histogram_bins: None,
-    };
-    let views = run.views(&request).await?;
-    let out = &args.out;
-    if views.dim != mnist::PIXELS {
-        let generated = latent_core::data::as_points(&views.samples);
-        figures::real_vs_generated(&out.join("samples.png"), &views.real, &generated, FIGURE_SIZE)?;
-        if args.model == ModelArg::Gan {
-            figures::heat_map(&out.join("discriminator.png"), &views.heat, latent_core::model::gan::MAP_SIDE, &views.real, &generated, FIGURE_SIZE)?;
-        }
-        if let Some((covered, of)) = views.modes {
-            let radius = (MODE_SIGMAS * args.noise).max(MIN_MODE_RADIUS);
-            let share = MODE_SHARE * 100.0;
-            println!("modes covered: {covered}/{of} (a mode counts when ≥ {share:.0}% of the {} samples lie within {radius:.2} of it)", generated.len());
-        }
-        if !views.latent.is_empty() {
-            figures::class_scatter(&out.join("latent.png"), &views.latent, &views.labels, FIGURE_SIZE)?;
-        }
-        return Ok(());
-    }
-    write_digit_figures(&views, out)
-}
-
-/// Samples, inputs over reconstructions, and (finite runs) the latent scatter, manifold and
-/// interpolation strips.
-fn write_digit_figures(views: &Views, out: &std::path::Path) -> anyhow::Result<()> {
-    let images = |flat: &[f32]| flat.chunks_exact(mnist::PIXELS).map(<[f32]>::to_vec).collect::<Vec<_>>();
-    let grid = |flat: &[f32], columns: usize, zoom: usize, name: &str| -> anyhow::Result<()> {
-        let rows = images(flat);
-        let refs: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
-        figures::digit_grid(&out.join(name), &refs, mnist::IMAGE_SIDE, columns, zoom)
-    };
-    grid(&views.samples, 8, 3, "samples.png")?;
-    // Inputs and reconstructions in alternating rows of 8.
-    let (inputs, recons) = (images(&views.inputs), images(&views.reconstructions));
-    let mut pairs: Vec<&[f32]> = Vec::new();
-    for block in 0..RECONSTRUCTIONS / 8 {
-        pairs.extend(inputs.iter().skip(block * 8).take(8).map(Vec::as_slice));
-        pairs.extend(recons.iter().skip(block * 8).take(8).map(Vec::as_slice));
-    }
-    figures::digit_grid(&out.join("reconstructions.png"), &pairs, mnist::IMAGE_SIDE, 8, 3)?;
-    if !views.latent.is_empty() {
-        figures::class_scatter(&out.join("latent.png"), &views.latent, &views.labels, FIGURE_SIZE)?;
-    }
-    if !views.manifold.is_empty() {
-        grid(&views.manifold, MANIFOLD_SIDE, 2, "manifold.png")?;
-    }
-    if !views.interpolation.is_empty() {
-        grid(&views.interpolation, INTERPOLATION_STEPS, 3, "interpolation.png")?;
-    }
-    Ok(())
-}
-
 /// `config.json`: every setting of the run, resolved.
-fn config_json(args: &TrainArgs, spec: &RunSpec, steps: usize, train_rows: usize) -> serde_json::Value {
+fn config_json(args: &TrainArgs, spec: &RunSpec, steps: usize, train_rows: usize, engine: &str) -> serde_json::Value {
     let (shape, k) = (&spec.shape, &spec.knobs);
     let mut config = serde_json::json!({
         "model": ModelKind::from(args.model).key(),
@@ -195,7 +139,8 @@ fn config_json(args: &TrainArgs, spec: &RunSpec, steps: usize, train_rows: usize
         "batch": shape.batch,
         "steps": steps,
         "seed": shape.seed,
-        "backend": format!("{:?}", args.backend),
+        "backend": format!("{:?}", args.backend).to_lowercase(),
+        "engine": engine,
         "hidden": shape.hidden,
         "latent": shape.latent,
         "activation": shape.activation.name(),

@@ -2,21 +2,9 @@
 //! and keeps what it wrote; bad flags are refused with a message naming the flag. Natively on the
 //! machine's adapter (lavapipe in CI), tiny models only.
 
-use std::process::{Command, Output};
+mod common;
 
-fn latent(args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_latent"));
-    command.args(args).env("RUST_BACKTRACE", "0");
-    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
-        // Mesa warns on every start without one; the scratch folder of the test binary will do.
-        command.env("XDG_RUNTIME_DIR", env!("CARGO_TARGET_TMPDIR"));
-    }
-    command.output().unwrap_or_else(|e| panic!("running latent: {e}"))
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use common::{latent, out_dir, stderr};
 
 /// Adam at the largest learning rate the CLI accepts drives a small MNIST VAE to NaN within a few
 /// steps: the run fails with the divergence message (not some later symptom) and still leaves its
@@ -24,7 +12,7 @@ fn stderr(output: &Output) -> String {
 #[test]
 fn a_diverging_run_is_reported_and_keeps_its_files() {
     for backend in ["gpu", "cpu"] {
-        let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("diverging-{backend}"));
+        let out = out_dir(&format!("diverging-{backend}"));
         let output = latent(&[
             "train",
             "--dataset",
@@ -54,7 +42,7 @@ fn a_diverging_run_is_reported_and_keeps_its_files() {
             metrics.lines().last().is_some_and(|row| row.contains("NaN") || row.contains("inf")),
             "{backend}: metrics.csv should end on the non-finite row:\n{metrics}"
         );
-        for file in ["config.json", "samples.png", "reconstructions.png"] {
+        for file in ["config.json", "loss.png", "samples.png", "reconstructions.png"] {
             assert!(out.join(file).exists(), "{backend}: {file} missing after divergence");
         }
     }

@@ -8,6 +8,7 @@
 pub mod config;
 mod engine;
 mod error;
+pub mod palette;
 pub mod points_file;
 pub mod run;
 pub mod run_file;

@@ -2,11 +2,15 @@
 //! the 2D data plane with D's heat map under real and generated points.
 
 use latent_core::data::toy2d::VIEW_HALF_EXTENT;
+use latent_session::palette;
 use wasm_bindgen::{Clamped, JsCast as _};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-/// One colour per digit class (Tableau 10), shared by the scatter and its legend.
-pub const CLASS_COLOURS: [&str; 10] = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+/// One CSS colour per digit class ([`palette::DIGITS`], which the command line's figures use too),
+/// shared by the scatter and its legend.
+pub fn class_colours() -> [String; 10] {
+    palette::DIGITS.map(palette::css)
+}
 
 fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
     canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
@@ -56,9 +60,10 @@ pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u
     let Some((ctx, s)) = blank_square(canvas, size) else { return };
     axes(&ctx, s);
     let reach = reach_of(points);
+    let colours = class_colours();
     for (i, p) in points.iter().enumerate() {
         let (x, y) = to_pixel(*p, reach, s);
-        ctx.set_fill_style_str(CLASS_COLOURS[usize::from(labels.get(i).copied().unwrap_or(0)) % 10]);
+        ctx.set_fill_style_str(&colours[usize::from(labels.get(i).copied().unwrap_or(0)) % colours.len()]);
         ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
     }
     ctx.set_stroke_style_str("#111111");

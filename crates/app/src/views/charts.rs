@@ -5,7 +5,7 @@
 use latent_session::config::ModelKind;
 use leptos::prelude::*;
 
-use latent_session::run::Point;
+use latent_session::run::{Point, COLLAPSED_KL};
 
 use crate::driver::HISTOGRAM_BINS;
 use crate::state::Lab;
@@ -157,7 +157,7 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
                 .enumerate()
                 .map(|(i, &k)| {
                     let h = if k.is_finite() { (k / most).clamp(0.0, 1.0) * 100.0 } else { 0.0 };
-                    let collapsed = k < 0.05;
+                    let collapsed = k < COLLAPSED_KL;
                     view! {
                         <rect x=i as f64 * width + 1.0 y=110.0 - h width=(width - 2.0).max(1.0) height=h.max(0.5) class:collapsed=collapsed>
                             <title>{format!("z{i}: {k:.3} nats")}</title>
@@ -169,8 +169,8 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
     };
     let summary = move || {
         lab.views.with(|v| {
-            let collapsed = v.kl_per_dim.iter().filter(|&&k| k < 0.05).count();
-            format!("{collapsed} of {} dimensions collapsed (KL < 0.05 nats)", v.kl_per_dim.len())
+            let collapsed = v.kl_per_dim.iter().filter(|&&k| k < COLLAPSED_KL).count();
+            format!("{collapsed} of {} dimensions collapsed (KL < {COLLAPSED_KL} nats)", v.kl_per_dim.len())
         })
     };
     view! {

@@ -13,7 +13,7 @@ use latent_session::points_file;
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use super::canvas::{self, CLASS_COLOURS};
+use super::canvas::{self, class_colours};
 use crate::browser;
 use crate::driver::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
 use crate::state::{Command, Lab, Notice};
@@ -149,12 +149,12 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
     let dims = move || lab.views.with(|v| format!("z{} → right, z{} → up", v.dims.0, v.dims.1));
     let legend = move || {
         lab.views.with(|v| !v.labels.is_empty() && lab.config.with(|c| !c.data.dataset.is_2d())).then(|| {
-            CLASS_COLOURS
-                .iter()
+            class_colours()
+                .into_iter()
                 .enumerate()
                 .map(|(digit, colour)| {
                     view! {
-                        <span class="legend-item"><i style:background=*colour></i>{digit}</span>
+                        <span class="legend-item"><i style:background=colour></i>{digit}</span>
                     }
                 })
                 .collect_view()

@@ -21,7 +21,7 @@ use web_time::Instant;
 pub use cadence::{Cadence, Due};
 pub use history::{History, Point, MAX_HISTORY};
 pub(crate) use model::Model;
-pub use views::{Histogram, ViewRequest, Views, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
+pub use views::{Histogram, ViewRequest, Views, COLLAPSED_KL, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
 
 use crate::config::{DataConfig, Shape};
 use crate::run_file::RunFile;

@@ -50,6 +50,9 @@ pub struct Histogram {
     pub near_zero: f32,
 }
 
+/// KL (nats) below which a latent dimension counts as collapsed: its posterior ignores the input.
+pub const COLLAPSED_KL: f64 = 0.05;
+
 /// Everything the picture views draw, read back together.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Views {
