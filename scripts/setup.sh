@@ -72,3 +72,14 @@ ensure_runtime_dir() {
         mkdir -p -m 700 "$XDG_RUNTIME_DIR"
     fi
 }
+
+# JAX, Optax and NumPy from PyPI in their own virtual environment, for the reference scripts
+# (scripts/reference/run, scripts/bench-vs-jax); sets REFERENCE_VENV.
+REFERENCE_VENV="$ROOT/target/reference-venv"
+ensure_reference_venv() {
+    if [ ! -x "$REFERENCE_VENV/bin/python" ] || ! "$REFERENCE_VENV/bin/python" -c "import jax, optax" 2>/dev/null; then
+        step "installing jax[cpu] 0.10.2, optax 0.2.8 into $REFERENCE_VENV"
+        python3 -m venv "$REFERENCE_VENV"
+        "$REFERENCE_VENV/bin/pip" install -q "jax[cpu]==0.10.2" "optax==0.2.8" numpy
+    fi
+}

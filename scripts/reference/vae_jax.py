@@ -10,11 +10,16 @@ negative ELBO (nats per digit) over whole batches of the test list (1,920 of the
 Run through scripts/reference/run (it installs JAX into a virtual environment first):
     scripts/reference/run --steps 630
 Prints one JSON line: {"framework": ..., "steps": ..., "test_negative_elbo": ...}.
+
+With --speed it times the training loop instead (after a warm-up that compiles the step) and prints
+{"framework": ..., "steps": ..., "steps_per_second": ...}; scripts/bench-vs-jax runs it pinned to one
+core with XLA single-threaded, and on every core.
 """
 import argparse
 import json
 import struct
 import subprocess
+import time
 import zlib
 
 import jax
@@ -79,6 +84,7 @@ def main():
     parser.add_argument("--latent-bin", default="target/release/latent")
     parser.add_argument("--steps", type=int, default=630)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--speed", action="store_true", help="time the training steps instead of scoring the model")
     args = parser.parse_args()
 
     split = json.loads(subprocess.run([args.latent_bin, "data", "mnist-split"], check=True, capture_output=True, text=True).stdout)
@@ -96,10 +102,26 @@ def main():
         updates, state = opt.update(grads, state, params)
         return optax.apply_updates(params, updates), state, loss
 
-    for s in range(args.steps):
-        rows = train[(s * BATCH + np.arange(BATCH)) % len(train)]
-        key, sub = jax.random.split(key)
-        params, state, _ = step(params, state, data[rows], jax.random.normal(sub, (BATCH, 20)))
+    def train_steps(first, count, params, state, key):
+        for s in range(first, first + count):
+            rows = train[(s * BATCH + np.arange(BATCH)) % len(train)]
+            key, sub = jax.random.split(key)
+            params, state, _ = step(params, state, data[rows], jax.random.normal(sub, (BATCH, 20)))
+        return params, state, key
+
+    if args.speed:
+        # The same loop a user writes; the warm-up compiles the step, the timing waits for the last one.
+        params, state, key = train_steps(0, 10, params, state, key)
+        jax.block_until_ready(params)
+        start = time.perf_counter()
+        params, state, key = train_steps(10, args.steps, params, state, key)
+        jax.block_until_ready(params)
+        rate = args.steps / (time.perf_counter() - start)
+        print(json.dumps({"framework": f"jax {jax.__version__} + optax {optax.__version__}", "steps": args.steps,
+                          "steps_per_second": round(rate, 2)}))
+        return
+
+    params, state, key = train_steps(0, args.steps, params, state, key)
 
     chunks = len(test) // BATCH
     total = 0.0

@@ -2,6 +2,7 @@
 
 mod args;
 mod bench;
+mod bench_cpu;
 mod figures;
 mod run_figures;
 mod run_output;
@@ -43,6 +44,19 @@ enum Bench {
         /// Minimum seconds per measurement.
         #[arg(long, default_value_t = 0.5)]
         min_seconds: f64,
+    },
+    /// The native CPU twin: the reference VAE with the browser's portable products and with the
+    /// native ones on one thread and on every core, and a sweep of models trained side by side.
+    Cpu {
+        /// Steps timed per figure (and per model of the sweep).
+        #[arg(long, default_value_t = 40)]
+        steps: usize,
+        /// Models in the sweep.
+        #[arg(long, default_value_t = 8)]
+        models: usize,
+        /// Print the figures as one JSON line (for scripts/bench-vs-jax).
+        #[arg(long)]
+        json: bool,
     },
     /// Training speed of the reference VAE (784-400-20, batch 128) on MNIST and of the 2D GAN, GPU engine
     /// and CPU twin.
@@ -103,6 +117,7 @@ async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         Command::Train(args) => train::run(*args, matches.subcommand_matches("train").unwrap_or(matches)).await?,
         Command::Data(Data::MnistSplit { train_size }) => println!("{}", train::mnist_split_json(train_size)?),
         Command::Bench(Bench::Train { steps }) => bench::train(steps.clamp(1, 100_000)).await?,
+        Command::Bench(Bench::Cpu { steps, models, json }) => bench_cpu::cpu(steps.clamp(1, 100_000), models.clamp(1, 64), json)?,
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {
             if !(min_seconds > 0.0 && min_seconds <= 60.0) {
                 bail!("--min-seconds must be in (0, 60], got {min_seconds}");

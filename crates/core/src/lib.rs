@@ -16,11 +16,12 @@ pub mod matrix;
 pub mod metrics;
 pub mod model;
 pub mod ops;
+mod parallel;
 pub mod real;
 pub mod rng;
 
 pub use activation::Activation;
 pub use error::CoreError;
 pub use knobs::Knobs;
-pub use matrix::Matrix;
+pub use matrix::{MatRef, Matrix};
 pub use real::Real;

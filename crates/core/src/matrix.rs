@@ -10,7 +10,32 @@ pub struct Matrix<T> {
     pub data: Vec<T>,
 }
 
+/// A borrowed row-major `rows × cols` matrix: one layer's weights inside a flat parameter buffer,
+/// read by the products without a copy.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a, T> {
+    pub rows: usize,
+    pub cols: usize,
+    pub data: &'a [T],
+}
+
+impl<T: Real> MatRef<'_, T> {
+    #[inline]
+    pub fn at(&self, row: usize, col: usize) -> T {
+        self.data[row * self.cols + col]
+    }
+
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows, self.cols)
+    }
+}
+
 impl<T: Real> Matrix<T> {
+    /// The matrix, borrowed.
+    pub fn view(&self) -> MatRef<'_, T> {
+        MatRef { rows: self.rows, cols: self.cols, data: &self.data }
+    }
+
     pub fn zeros(rows: usize, cols: usize) -> Self {
         Self { rows, cols, data: vec![T::zero(); rows * cols] }
     }

@@ -19,6 +19,9 @@ pub trait Real:
     + AddAssign
     + SubAssign
     + MulAssign
+    + crate::ops::matmul::Product
+    + Send
+    + Sync
     + 'static
 {
     fn from_f64(v: f64) -> Self;

@@ -4,8 +4,8 @@
 use super::layout::ParamLayout;
 use crate::activation::Activation;
 use crate::error::CoreError;
-use crate::matrix::Matrix;
-use crate::ops::matmul::{matmul, Epilogue, MatmulForm};
+use crate::matrix::{MatRef, Matrix};
+use crate::ops::matmul::{matmul_into, Epilogue, MatmulForm};
 use crate::ops::reduce::column_sums;
 use crate::real::Real;
 
@@ -42,9 +42,9 @@ pub struct Mlp {
     pub layers: Vec<Dense>,
 }
 
-fn slot_matrix<T: Real>(layout: &ParamLayout, params: &[T], slot: usize) -> Matrix<T> {
+fn slot_view<'a, T: Real>(layout: &ParamLayout, params: &'a [T], slot: usize) -> MatRef<'a, T> {
     let s = &layout.slots[slot];
-    Matrix { rows: s.rows, cols: s.cols, data: params[s.range()].to_vec() }
+    MatRef { rows: s.rows, cols: s.cols, data: &params[s.range()] }
 }
 
 /// What a forward pass saw and produced, as backpropagation needs it: the network's input and
@@ -108,10 +108,10 @@ impl Mlp {
         let mut outputs: Vec<Matrix<T>> = Vec::with_capacity(self.layers.len());
         for layer in &self.layers {
             let input = outputs.last().unwrap_or(x);
-            let w = slot_matrix(layout, params, layer.weight);
+            let w = slot_view(layout, params, layer.weight);
             let b = &params[layout.slots[layer.bias].range()];
             let mut out = Matrix::zeros(input.rows, layer.output);
-            matmul(input, &w, MatmulForm::Nn, Epilogue::BiasActivation { bias: b, activation: layer.activation }, false, &mut out)?;
+            matmul_into(input.view(), w, MatmulForm::Nn, Epilogue::BiasActivation { bias: b, activation: layer.activation }, false, &mut out.data)?;
             if let Some(d) = dropout.filter(|d| d.p > 0.0 && outputs.len() + 1 < self.layers.len()) {
                 let mask: Vec<T> = d.mask(outputs.len(), out.data.len());
                 out.data.iter_mut().zip(&mask).for_each(|(v, m)| *v *= *m);
@@ -141,19 +141,17 @@ impl Mlp {
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let input = if l == 0 { x } else { &outputs[l - 1] };
             let w_slot = &layout.slots[layer.weight];
-            let mut dw = Matrix { rows: w_slot.rows, cols: w_slot.cols, data: grads[w_slot.range()].to_vec() };
-            matmul(input, &d, MatmulForm::Tn, Epilogue::None, accumulate, &mut dw)?;
-            grads[w_slot.range()].copy_from_slice(&dw.data);
+            matmul_into(input.view(), d.view(), MatmulForm::Tn, Epilogue::None, accumulate, &mut grads[w_slot.range()])?;
             column_sums(&d, &mut grads[layout.slots[layer.bias].range()], accumulate);
             if l == 0 && !input_grad {
                 return Ok(None);
             }
-            let w = slot_matrix(layout, params, layer.weight);
+            let w = slot_view(layout, params, layer.weight);
             let mut d_input = Matrix::zeros(d.rows, layer.input);
             match dropout.filter(|drop| drop.p > 0.0 && l > 0) {
                 Some(drop) => {
                     // d_pre = (d·Wᵀ) ⊙ mask ⊙ f'(y_dropped / keep_scale).
-                    matmul(&d, &w, MatmulForm::Nt, Epilogue::None, false, &mut d_input)?;
+                    matmul_into(d.view(), w, MatmulForm::Nt, Epilogue::None, false, &mut d_input.data)?;
                     let keep_scale = T::from_f64(1.0 / (1.0 - f64::from(drop.p)));
                     let mask: Vec<T> = drop.mask(l - 1, d_input.data.len());
                     let activation = self.layers[l - 1].activation;
@@ -164,7 +162,7 @@ impl Mlp {
                 None => {
                     let epilogue =
                         if l == 0 { Epilogue::None } else { Epilogue::ActivationGrad { output: &outputs[l - 1], activation: self.layers[l - 1].activation } };
-                    matmul(&d, &w, MatmulForm::Nt, epilogue, false, &mut d_input)?;
+                    matmul_into(d.view(), w, MatmulForm::Nt, epilogue, false, &mut d_input.data)?;
                 }
             }
             d = d_input;

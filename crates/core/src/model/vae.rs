@@ -293,7 +293,7 @@ impl<T: Real> VaeCpu<T> {
         let out = dec.last().ok_or_else(|| CoreError::InvalidArgument { op: "vae", message: "decoder has no layers".into() })?;
 
         let (per_row, d_out) = match arch.spec.likelihood {
-            Likelihood::Bernoulli => (loss::bce_with_logits_rows(out, x), loss::bce_with_logits_grad(out, x, scale)),
+            Likelihood::Bernoulli => loss::bce_with_logits(out, x, scale),
             Likelihood::Gaussian { inv_var } => {
                 let iv = T::from_f64(f64::from(inv_var));
                 (loss::gaussian_rows(out, x, iv), loss::gaussian_grad(out, x, iv, scale))

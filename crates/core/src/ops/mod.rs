@@ -10,7 +10,7 @@ pub mod penalty;
 pub mod reduce;
 pub mod vae;
 
-pub use matmul::{matmul, Epilogue, MatmulForm};
+pub use matmul::{matmul, matmul_into, Epilogue, MatmulForm};
 
 use crate::error::CoreError;
 

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use crate::matrix::Matrix;
+use crate::matrix::MatRef;
 use crate::real::Real;
 
 use super::MatmulForm;
@@ -31,12 +31,12 @@ const COLS: usize = 8;
 /// (Chrome 91+, Firefox 89+, Safari 16.4+); enabling it on this one function (the helpers inline
 /// into it) keeps the rest of the module, and every other crate's build flags, untouched.
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
-pub(super) fn product<T: Real>(a: &Matrix<T>, b: &Matrix<T>, form: MatmulForm, (m, k, n): (usize, usize, usize)) -> Vec<T> {
+pub(super) fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, form: MatmulForm, (m, k, n): (usize, usize, usize)) -> Vec<T> {
     if m == 0 || k == 0 || n == 0 {
         return vec![T::zero(); m * n];
     }
     // Rows of op(B) must be contiguous: A·Bᵀ transposes B once (k·n moves against m·k·n multiply-adds).
-    let b_rows: Cow<'_, [T]> = if form.trans_b() { Cow::Owned(transposed(b)) } else { Cow::Borrowed(&b.data) };
+    let b_rows: Cow<'_, [T]> = if form.trans_b() { Cow::Owned(transposed(b)) } else { Cow::Borrowed(b.data) };
     let mut a_panels = vec![T::zero(); m.div_ceil(ROWS) * ROWS * k];
     for (block, panel) in a_panels.chunks_exact_mut(ROWS * k).enumerate() {
         let first_row = block * ROWS;
@@ -61,7 +61,7 @@ pub(super) fn product<T: Real>(a: &Matrix<T>, b: &Matrix<T>, form: MatmulForm, (
 }
 
 /// The rows of B as a new row-major matrix of its columns.
-fn transposed<T: Real>(b: &Matrix<T>) -> Vec<T> {
+fn transposed<T: Real>(b: MatRef<'_, T>) -> Vec<T> {
     let mut out = vec![T::zero(); b.data.len()];
     for (row, values) in b.data.chunks_exact(b.cols.max(1)).enumerate() {
         for (col, &v) in values.iter().enumerate() {
@@ -73,7 +73,7 @@ fn transposed<T: Real>(b: &Matrix<T>) -> Vec<T> {
 
 /// `panel[p·ROWS + r]` = op(A)[first_row + r, p], zero for the rows past the end of A, so the
 /// inner loop reads the `ROWS` values it broadcasts from one place.
-fn pack_panel<T: Real>(a: &Matrix<T>, form: MatmulForm, first_row: usize, rows: usize, k: usize, panel: &mut [T]) {
+fn pack_panel<T: Real>(a: MatRef<'_, T>, form: MatmulForm, first_row: usize, rows: usize, k: usize, panel: &mut [T]) {
     panel.fill(T::zero());
     for (p, slot) in panel.chunks_exact_mut(ROWS).enumerate().take(k) {
         for (r, value) in slot.iter_mut().enumerate().take(rows) {

@@ -2,10 +2,41 @@
 
 use crate::activation::Activation;
 use crate::error::CoreError;
-use crate::matrix::Matrix;
+use crate::matrix::{MatRef, Matrix};
 use crate::real::Real;
 
 mod blocked;
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::set_portable;
+
+/// How a scalar type computes op(A)·op(B) for [`matmul`]: the portable blocked product for the
+/// f64 oracle and in the browser (bit-identical to the plain dot loop); natively, f32 takes the
+/// vectorised, threaded path of `native` unless a benchmark asked for the portable one.
+pub trait Product: Sized {
+    /// Overwrites `c` (m×n, row-major) with op(A)·op(B) for a product of dimensions (m, k, n).
+    fn product_into(a: MatRef<'_, Self>, b: MatRef<'_, Self>, form: MatmulForm, dims: (usize, usize, usize), c: &mut [Self]) -> Result<(), CoreError>;
+}
+
+impl Product for f64 {
+    fn product_into(a: MatRef<'_, Self>, b: MatRef<'_, Self>, form: MatmulForm, dims: (usize, usize, usize), c: &mut [Self]) -> Result<(), CoreError> {
+        c.copy_from_slice(&blocked::product(a, b, form, dims));
+        Ok(())
+    }
+}
+
+impl Product for f32 {
+    fn product_into(a: MatRef<'_, Self>, b: MatRef<'_, Self>, form: MatmulForm, dims: (usize, usize, usize), c: &mut [Self]) -> Result<(), CoreError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if native::enabled() {
+            return native::product_into(a, b, form, dims, c);
+        }
+        c.copy_from_slice(&blocked::product(a, b, form, dims));
+        Ok(())
+    }
+}
 
 /// Which operands are transposed: the three products backprop needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,25 +101,89 @@ pub fn matmul<T: Real>(
     accumulate: bool,
     c: &mut Matrix<T>,
 ) -> Result<(), CoreError> {
-    let (m, k, n) = form.dims(a.shape(), b.shape())?;
+    let (m, _, n) = form.dims(a.shape(), b.shape())?;
     super::check_shape("matmul output", (m, n), c.shape())?;
+    matmul_into(a.view(), b.view(), form, epilogue, accumulate, &mut c.data)
+}
+
+/// [`matmul`] on borrowed operands into `c`, m×n values row by row: a layer's weights and
+/// gradients are read and written in place in the flat parameter buffers.
+pub fn matmul_into<T: Real>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    form: MatmulForm,
+    epilogue: Epilogue<'_, T>,
+    accumulate: bool,
+    c: &mut [T],
+) -> Result<(), CoreError> {
+    let (m, k, n) = form.dims(a.shape(), b.shape())?;
+    super::check_shape("matmul output", (m * n, 1), (c.len(), 1))?;
     match epilogue {
         Epilogue::BiasActivation { bias, .. } => super::check_shape("matmul bias", (1, n), (1, bias.len()))?,
         Epilogue::ActivationGrad { output, .. } => super::check_shape("matmul activation output", (m, n), output.shape())?,
         Epilogue::None => {}
     }
-    let product = blocked::product(a, b, form, (m, k, n));
-    for (i, (row, c_row)) in product.chunks_exact(n.max(1)).zip(c.data.chunks_exact_mut(n.max(1))).enumerate() {
-        for (j, (&acc, out)) in row.iter().zip(c_row).enumerate() {
-            let value = match epilogue {
-                Epilogue::None => acc,
-                Epilogue::BiasActivation { bias, activation } => activation.apply(acc + bias[j]),
-                Epilogue::ActivationGrad { output, activation } => acc * activation.derivative_from_output(output.at(i, j)),
-            };
-            super::store(out, value, accumulate);
+    if !accumulate {
+        // The product goes straight into c; the epilogue, if any, then rewrites it in place.
+        T::product_into(a, b, form, (m, k, n), c)?;
+        if !matches!(epilogue, Epilogue::None) {
+            crate::parallel::for_row_blocks(c, n, |first_row, c_rows| apply_epilogue(epilogue, n, first_row, c_rows, None));
+        }
+        return Ok(());
+    }
+    let mut product = vec![T::zero(); m * n];
+    T::product_into(a, b, form, (m, k, n), &mut product)?;
+    crate::parallel::for_row_blocks(c, n, |first_row, c_rows| {
+        apply_epilogue(epilogue, n, first_row, c_rows, Some(&product[first_row * n..first_row * n + c_rows.len()]));
+    });
+    Ok(())
+}
+
+/// The epilogue on whole rows of c from `first_row` on: c = epilogue(c) in place, or with
+/// `product` (the same rows of the product) c += epilogue(product).
+fn apply_epilogue<T: Real>(epilogue: Epilogue<'_, T>, n: usize, first_row: usize, c_rows: &mut [T], product: Option<&[T]>) {
+    match epilogue {
+        Epilogue::None => {
+            if let Some(product) = product {
+                c_rows.iter_mut().zip(product).for_each(|(out, &p)| *out += p);
+            }
+        }
+        Epilogue::BiasActivation { bias, activation } => match activation {
+            // The common activations as closures of their own, so each loop is compiled for one
+            // function and vectorises instead of matching on every element.
+            Activation::Identity => bias_activation(c_rows, product, bias, n, |x| x),
+            Activation::Relu => bias_activation(c_rows, product, bias, n, |x: T| x.max(T::zero())),
+            other => bias_activation(c_rows, product, bias, n, |x| other.apply(x)),
+        },
+        Epilogue::ActivationGrad { output, activation } => {
+            let output = &output.data[first_row * n..first_row * n + c_rows.len()];
+            match activation {
+                Activation::Relu => activation_grad(c_rows, product, output, |y: T| if y > T::zero() { T::one() } else { T::zero() }),
+                other => activation_grad(c_rows, product, output, |y| other.derivative_from_output(y)),
+            }
         }
     }
-    Ok(())
+}
+
+/// c = f(c + bias), or c += f(product + bias), row by row.
+fn bias_activation<T: Real>(c_rows: &mut [T], product: Option<&[T]>, bias: &[T], n: usize, f: impl Fn(T) -> T) {
+    let n = n.max(1);
+    match product {
+        None => c_rows.chunks_exact_mut(n).for_each(|row| row.iter_mut().zip(bias).for_each(|(out, &b)| *out = f(*out + b))),
+        Some(product) => {
+            for (row, p_row) in c_rows.chunks_exact_mut(n).zip(product.chunks_exact(n)) {
+                row.iter_mut().zip(p_row).zip(bias).for_each(|((out, &p), &b)| *out += f(p + b));
+            }
+        }
+    }
+}
+
+/// c = c·f′(y), or c += product·f′(y), with y the layer's stored output.
+fn activation_grad<T: Real>(c_rows: &mut [T], product: Option<&[T]>, output: &[T], derivative: impl Fn(T) -> T) {
+    match product {
+        None => c_rows.iter_mut().zip(output).for_each(|(out, &y)| *out *= derivative(y)),
+        Some(product) => c_rows.iter_mut().zip(product).zip(output).for_each(|((out, &p), &y)| *out += p * derivative(y)),
+    }
 }
 
 /// Σₚ |op(A)ᵢₚ·op(B)ₚⱼ| per output: the scale that bounds f32 rounding error of each dot product.
@@ -105,7 +200,7 @@ mod tests {
     use super::*;
     use crate::rng::SplitMix64;
 
-    /// The textbook dot loop the blocked product must reproduce bit for bit.
+    /// The textbook dot loop the blocked (portable) product must reproduce bit for bit.
     fn dot_loop(a: &Matrix<f32>, b: &Matrix<f32>, form: MatmulForm) -> Vec<f32> {
         let (m, k, n) = form.dims(a.shape(), b.shape()).expect("shapes agree");
         let mut out = Vec::with_capacity(m * n);
@@ -134,10 +229,9 @@ mod tests {
                 let b_shape = if form.trans_b() { (n, k) } else { (k, n) };
                 let a = Matrix::from_vec(a_shape.0, a_shape.1, rng.vec_f32(m * k, -2.0, 2.0)).expect("sized");
                 let b = Matrix::from_vec(b_shape.0, b_shape.1, rng.vec_f32(k * n, -2.0, 2.0)).expect("sized");
-                let mut c = Matrix::zeros(m, n);
-                matmul(&a, &b, form, Epilogue::None, false, &mut c).expect("shapes agree");
+                let product = blocked::product(a.view(), b.view(), form, (m, k, n));
                 let expected = dot_loop(&a, &b, form);
-                let same = c.data.iter().zip(&expected).all(|(x, y)| x.to_bits() == y.to_bits());
+                let same = product.iter().zip(&expected).all(|(x, y)| x.to_bits() == y.to_bits());
                 assert!(same, "{} {m}×{k}×{n}: blocked product differs from the dot loop", form.name());
             }
         }
