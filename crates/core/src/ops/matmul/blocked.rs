@@ -16,9 +16,9 @@ use crate::real::Real;
 use super::MatmulForm;
 
 /// Output rows per block: the A values broadcast per step.
-const ROWS: usize = 4;
+pub(super) const ROWS: usize = 4;
 /// Output columns per block: two 4-lane f32 vectors, so 8 accumulators fit the 16 vector registers.
-const COLS: usize = 8;
+pub(super) const COLS: usize = 8;
 
 /// op(A)·op(B) for a product of dimensions (m, k, n), as a row-major m×n buffer.
 ///
@@ -31,7 +31,20 @@ const COLS: usize = 8;
 /// (Chrome 91+, Firefox 89+, Safari 16.4+); enabling it on this one function (the helpers inline
 /// into it) keeps the rest of the module, and every other crate's build flags, untouched.
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
-pub(super) fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, form: MatmulForm, (m, k, n): (usize, usize, usize)) -> Vec<T> {
+pub(super) fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, form: MatmulForm, dims: (usize, usize, usize)) -> Vec<T> {
+    // A closure: `#[target_feature]` functions are not `Fn`; this one inherits `product`'s features.
+    product_with(a, b, form, dims, |a, b, k, rows, first_col, n, out| column_block(a, b, k, rows, first_col, n, out))
+}
+
+/// [`product`] with another kernel for the `ROWS`×`COLS` blocks (the relaxed-SIMD build's).
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
+pub(super) fn product_with<T: Real>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    form: MatmulForm,
+    (m, k, n): (usize, usize, usize),
+    column_block: impl Fn(&[T], &[T], usize, usize, usize, usize, &mut [T]),
+) -> Vec<T> {
     if m == 0 || k == 0 || n == 0 {
         return vec![T::zero(); m * n];
     }

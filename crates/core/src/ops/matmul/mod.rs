@@ -8,6 +8,8 @@ use crate::real::Real;
 mod blocked;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
+#[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+mod relaxed;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::set_portable;
@@ -33,6 +35,9 @@ impl Product for f32 {
         if native::enabled() {
             return native::product_into(a, b, form, dims, c);
         }
+        #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+        c.copy_from_slice(&blocked::product_with(a, b, form, dims, relaxed::column_block));
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "relaxed-simd")))]
         c.copy_from_slice(&blocked::product(a, b, form, dims));
         Ok(())
     }
