@@ -24,6 +24,11 @@ fn rgb(c: Rgb) -> RGBColor {
     RGBColor(c[0], c[1], c[2])
 }
 
+/// Every plane figure's size: the square plot and its legend column under the heading.
+fn size(heading: &Heading) -> (u32, u32) {
+    (PLOT + LEGEND, PLOT + chart::heading_height(heading, PLOT + LEGEND))
+}
+
 /// Splits the area under the heading into the square plot and the legend column.
 fn plot_and_legend<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -99,7 +104,7 @@ pub struct ClassScatter {
 
 impl Figure for ClassScatter {
     fn size(&self) -> (u32, u32) {
-        (PLOT + LEGEND, PLOT + chart::heading_height(&self.heading, PLOT + LEGEND))
+        size(&self.heading)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
@@ -157,7 +162,7 @@ pub struct RealVsGenerated {
 
 impl Figure for RealVsGenerated {
     fn size(&self) -> (u32, u32) {
-        (PLOT + LEGEND, PLOT + chart::heading_height(&self.heading, PLOT + LEGEND))
+        size(&self.heading)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
@@ -229,7 +234,7 @@ fn diverging(p: f32) -> RGBColor {
 
 impl Figure for HeatMap {
     fn size(&self) -> (u32, u32) {
-        (PLOT + LEGEND, PLOT + chart::heading_height(&self.heading, PLOT + LEGEND))
+        size(&self.heading)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {

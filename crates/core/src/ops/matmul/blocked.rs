@@ -20,7 +20,7 @@ pub(super) const ROWS: usize = 4;
 /// Output columns per block: two 4-lane f32 vectors, so 8 accumulators fit the 16 vector registers.
 pub(super) const COLS: usize = 8;
 
-/// op(A)·op(B) for a product of dimensions (m, k, n), as a row-major m×n buffer.
+/// Overwrites `out` (m×n, row-major) with op(A)·op(B) for a product of dimensions (m, k, n).
 ///
 /// Both operands are packed first: A into panels of `ROWS` rows (`panel[p·ROWS + r]`), B into
 /// panels of `COLS` columns (`k` strips of `COLS` values, one after another). Then each B panel
@@ -31,22 +31,34 @@ pub(super) const COLS: usize = 8;
 /// (Chrome 91+, Firefox 89+, Safari 16.4+); enabling it on this one function (the helpers inline
 /// into it) keeps the rest of the module, and every other crate's build flags, untouched.
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
-pub(super) fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, form: MatmulForm, dims: (usize, usize, usize)) -> Vec<T> {
-    // A closure: `#[target_feature]` functions are not `Fn`; this one inherits `product`'s features.
-    product_with(a, b, form, dims, |a, b, k, rows, first_col, n, out| column_block(a, b, k, rows, first_col, n, out))
+pub(super) fn product_into<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, form: MatmulForm, dims: (usize, usize, usize), out: &mut [T]) {
+    // A closure: `#[target_feature]` functions are not `Fn`; this one inherits `product_into`'s features.
+    product_with(a, b, form, dims, out, |a, b, k, rows, first_col, n, out| column_block(a, b, k, rows, first_col, n, out));
 }
 
-/// [`product`] with another kernel for the `ROWS`×`COLS` blocks (the relaxed-SIMD build's).
+/// [`product_into`] as a new buffer, for tests.
+#[cfg(test)]
+pub(super) fn product<T: Real>(a: MatRef<'_, T>, b: MatRef<'_, T>, form: MatmulForm, dims: (usize, usize, usize)) -> Vec<T> {
+    let mut out = vec![T::zero(); dims.0 * dims.2];
+    product_into(a, b, form, dims, &mut out);
+    out
+}
+
+/// [`product_into`] with another kernel for the `ROWS`×`COLS` blocks (the relaxed-SIMD build's).
+/// Every output is written: the column blocks cover the first n − n mod `COLS` columns, the
+/// leftover loop the rest.
 #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 pub(super) fn product_with<T: Real>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     form: MatmulForm,
     (m, k, n): (usize, usize, usize),
+    out: &mut [T],
     column_block: impl Fn(&[T], &[T], usize, usize, usize, usize, &mut [T]),
-) -> Vec<T> {
+) {
     if m == 0 || k == 0 || n == 0 {
-        return vec![T::zero(); m * n];
+        out.fill(T::zero());
+        return;
     }
     // Rows of op(B) must be contiguous: A·Bᵀ transposes B once (k·n moves against m·k·n multiply-adds).
     let b_rows: Cow<'_, [T]> = if form.trans_b() { Cow::Owned(transposed(b)) } else { Cow::Borrowed(b.data) };
@@ -56,7 +68,6 @@ pub(super) fn product_with<T: Real>(
         pack_panel(a, form, first_row, ROWS.min(m - first_row), k, panel);
     }
     // Row block by row block: its A panel and its rows of the output (the last block may be short).
-    let mut out = vec![T::zero(); m * n];
     let blocked = n - n % COLS;
     let mut b_panel = vec![T::zero(); k * COLS];
     for first_col in (0..blocked).step_by(COLS) {
@@ -70,7 +81,6 @@ pub(super) fn product_with<T: Real>(
     for (panel, out_rows) in a_panels.chunks_exact(ROWS * k).zip(out.chunks_mut(ROWS * n)) {
         leftover_columns(panel, &b_rows, (k, n), out_rows.len() / n, blocked, out_rows);
     }
-    out
 }
 
 /// The rows of B as a new row-major matrix of its columns.

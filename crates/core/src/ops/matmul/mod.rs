@@ -24,7 +24,7 @@ pub trait Product: Sized {
 
 impl Product for f64 {
     fn product_into(a: MatRef<'_, Self>, b: MatRef<'_, Self>, form: MatmulForm, dims: (usize, usize, usize), c: &mut [Self]) -> Result<(), CoreError> {
-        c.copy_from_slice(&blocked::product(a, b, form, dims));
+        blocked::product_into(a, b, form, dims, c);
         Ok(())
     }
 }
@@ -36,9 +36,9 @@ impl Product for f32 {
             return native::product_into(a, b, form, dims, c);
         }
         #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
-        c.copy_from_slice(&blocked::product_with(a, b, form, dims, relaxed::column_block));
+        blocked::product_with(a, b, form, dims, c, relaxed::column_block);
         #[cfg(not(all(target_arch = "wasm32", target_feature = "relaxed-simd")))]
-        c.copy_from_slice(&blocked::product(a, b, form, dims));
+        blocked::product_into(a, b, form, dims, c);
         Ok(())
     }
 }
