@@ -83,17 +83,27 @@ impl Activation {
     }
 }
 
-/// Logistic sigmoid, stable for large |x|.
+/// Logistic sigmoid, stable for large |x|: from e^(−|x|), as 1/(1 + e) or e/(1 + e).
+#[inline(always)]
 pub fn sigmoid<T: Real>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
+    sigmoid_from(x, (-x.abs()).exp_nonpositive())
 }
 
-/// softplus(x) = ln(1 + eˣ), stable for large |x|.
+/// σ(x) given e = e^(−|x|), which softplus shares.
+#[inline(always)]
+pub fn sigmoid_from<T: Real>(x: T, e: T) -> T {
+    let numerator = if x >= T::zero() { T::one() } else { e };
+    numerator / (T::one() + e)
+}
+
+/// softplus(x) = ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|)), stable for large |x|.
+#[inline(always)]
 pub fn softplus<T: Real>(x: T) -> T {
-    x.max(T::zero()) + (T::one() + (-x.abs()).exp()).ln()
+    softplus_from(x, (-x.abs()).exp_nonpositive())
+}
+
+/// softplus(x) given e = e^(−|x|).
+#[inline(always)]
+pub fn softplus_from<T: Real>(x: T, e: T) -> T {
+    x.max(T::zero()) + e.ln_1p_unit()
 }

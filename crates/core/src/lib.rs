@@ -19,6 +19,7 @@ pub mod ops;
 mod parallel;
 pub mod real;
 pub mod rng;
+pub mod vector_math;
 
 pub use activation::Activation;
 pub use error::CoreError;

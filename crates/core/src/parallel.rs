@@ -4,19 +4,8 @@
 /// Elements per task: enough work (tens of µs) to outweigh handing it to another thread.
 const CHUNK: usize = 32 * 1024;
 
-/// Calls `f` on matching chunks (at most [`CHUNK`] long) of `out` and two inputs, on rayon's
-/// threads natively.
-pub(crate) fn zip_chunks<T: Send + Sync>(out: &mut [T], a: &[T], b: &[T], f: impl Fn(&mut [T], &[T], &[T]) + Send + Sync) {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(CHUNK).zip(a.par_chunks(CHUNK)).zip(b.par_chunks(CHUNK)).for_each(|((o, a), b)| f(o, a, b));
-    }
-    #[cfg(target_arch = "wasm32")]
-    out.chunks_mut(CHUNK).zip(a.chunks(CHUNK)).zip(b.chunks(CHUNK)).for_each(|((o, a), b)| f(o, a, b));
-}
-
-/// Like [`zip_chunks`], over three outputs (parameters and two optimizer moments) and one input.
+/// Calls `f` on matching chunks (at most [`CHUNK`] long) of three outputs (parameters and two
+/// optimizer moments) and one input, on rayon's threads natively.
 pub(crate) fn zip_chunks3<T: Send + Sync>(a: &mut [T], b: &mut [T], c: &mut [T], input: &[T], f: impl Fn(&mut [T], &mut [T], &mut [T], &[T]) + Send + Sync) {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -74,4 +63,18 @@ pub(crate) fn map_rows_into<T: Send + Sync, R: Send>(
     }
     #[cfg(target_arch = "wasm32")]
     out.chunks_mut(cols).zip(a.chunks(cols)).zip(b.chunks(cols)).map(|((o, a), b)| f(o, a, b)).collect()
+}
+
+/// `out` = `src`, chunk by chunk on rayon's threads natively (a copy of megabytes is bound by
+/// memory bandwidth, which one core does not saturate).
+pub(crate) fn copy<T: Copy + Send + Sync>(out: &mut [T], src: &[T]) {
+    let len = out.len().min(src.len());
+    let (out, src) = (&mut out[..len], &src[..len]);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(CHUNK).zip(src.par_chunks(CHUNK)).for_each(|(o, s)| o.copy_from_slice(s));
+    }
+    #[cfg(target_arch = "wasm32")]
+    out.copy_from_slice(src);
 }

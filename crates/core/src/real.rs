@@ -33,6 +33,11 @@ pub trait Real:
     fn cos(self) -> Self;
     fn abs(self) -> Self;
     fn powi(self, n: i32) -> Self;
+    /// e^x for x ≤ 0, in a form a loop can vectorise: [`vector_math`](crate::vector_math)'s
+    /// polynomial for f32 (the engine), libm for f64 (the oracle).
+    fn exp_nonpositive(self) -> Self;
+    /// ln(1 + x) for x in [0, 1], likewise.
+    fn ln_1p_unit(self) -> Self;
 
     fn zero() -> Self {
         Self::from_f64(0.0)
@@ -59,7 +64,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ty) => {
+    ($t:ty, $exp_nonpositive:expr, $ln_1p_unit:expr) => {
         impl Real for $t {
             #[inline]
             fn from_f64(v: f64) -> Self {
@@ -97,9 +102,17 @@ macro_rules! impl_real {
             fn powi(self, n: i32) -> Self {
                 <$t>::powi(self, n)
             }
+            #[inline(always)]
+            fn exp_nonpositive(self) -> Self {
+                $exp_nonpositive(self)
+            }
+            #[inline(always)]
+            fn ln_1p_unit(self) -> Self {
+                $ln_1p_unit(self)
+            }
         }
     };
 }
 
-impl_real!(f32);
-impl_real!(f64);
+impl_real!(f32, crate::vector_math::exp_nonpositive, crate::vector_math::ln_1p_unit);
+impl_real!(f64, f64::exp, f64::ln_1p);

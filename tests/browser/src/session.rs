@@ -103,6 +103,15 @@ impl Session {
         Ok(outcome.get("ok").cloned().unwrap_or(Value::Null))
     }
 
+    /// Runs `source` in every document this session opens from now on, before the page's own
+    /// scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`, which a page's CSP does not
+    /// govern): how a scenario stands in for a browser that lacks a feature.
+    pub fn before_every_page(&self, source: &str) -> Result<()> {
+        let command = json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": source } });
+        self.post("/goog/cdp/execute", &command).context("adding a script to every new document")?;
+        Ok(())
+    }
+
     /// The first element matching a CSS selector.
     pub fn find(&self, css: &str) -> Result<Element> {
         let value = self.post("/element", &json!({ "using": "css selector", "value": css })).with_context(|| format!("finding {css}"))?;

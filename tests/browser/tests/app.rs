@@ -184,9 +184,37 @@ fn fallback_without_webgpu() -> Result<()> {
     let ready = wait_ready(&s)?;
     ensure!(ready.engine == "cpu", "engine {:?} without WebGPU: {ready:?}", ready.engine);
     ensure!(lab::is_visible(&s.session, "#fallback-banner")?, "#fallback-banner is not visible");
+    // Chromium runs relaxed SIMD, so start.js picked that build, and the top bar says so.
+    expect_build(&s, "relaxed-simd", "CPU engine · relaxed SIMD")?;
     let from = lab::status(&s.session)?.step.unwrap_or(0);
     lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
     s.session.screenshot("fallback")?;
+    only_own_files_requested(&s)
+}
+
+/// Which wasm build start.js started (`<html data-wasm-build>`) and the engine's label in the top bar.
+fn expect_build(s: &Scenario, build: &str, label: &str) -> Result<()> {
+    let started = s.session.eval("document.documentElement.dataset.wasmBuild || null")?;
+    ensure!(started == build, "start.js started the {started} build, expected {build}");
+    let shown = s.session.eval("document.querySelector('.engine').textContent")?;
+    ensure!(shown == label, "the top bar says {shown}, expected {label:?}");
+    Ok(())
+}
+
+/// A browser without relaxed SIMD (Safari, older ones) cannot compile the relaxed-SIMD build at
+/// all: here WebAssembly.validate answers no, as theirs does for start.js's probe module, and the
+/// page must start the portable build and train on it.
+#[test]
+fn the_portable_build_runs_without_relaxed_simd() -> Result<()> {
+    let s = start("portable_build", Gpu::NoWebGpu)?;
+    s.session.before_every_page("WebAssembly.validate = () => false;")?;
+    s.open("/?autoplay=1")?;
+    let ready = wait_ready(&s)?;
+    ensure!(ready.engine == "cpu", "engine {:?} without WebGPU: {ready:?}", ready.engine);
+    expect_build(&s, "portable", "CPU engine")?;
+    let from = lab::status(&s.session)?.step.unwrap_or(0);
+    let trained = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
+    finite(trained.loss, "the portable build's loss", &trained)?;
     only_own_files_requested(&s)
 }
 

@@ -170,7 +170,9 @@ fn apply_epilogue<T: Real>(epilogue: Epilogue<'_, T>, n: usize, first_row: usize
     }
 }
 
-/// c = f(c + bias), or c += f(product + bias), row by row.
+/// c = f(c + bias), or c += f(product + bias), row by row; at the CPU's widest vectors natively.
+#[cfg_attr(not(target_arch = "wasm32"), multiversion::multiversion(targets = "simd"))]
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn bias_activation<T: Real>(c_rows: &mut [T], product: Option<&[T]>, bias: &[T], n: usize, f: impl Fn(T) -> T) {
     let n = n.max(1);
     match product {
@@ -184,6 +186,8 @@ fn bias_activation<T: Real>(c_rows: &mut [T], product: Option<&[T]>, bias: &[T],
 }
 
 /// c = c·f′(y), or c += product·f′(y), with y the layer's stored output.
+#[cfg_attr(not(target_arch = "wasm32"), multiversion::multiversion(targets = "simd"))]
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn activation_grad<T: Real>(c_rows: &mut [T], product: Option<&[T]>, output: &[T], derivative: impl Fn(T) -> T) {
     match product {
         None => c_rows.iter_mut().zip(output).for_each(|(out, &y)| *out *= derivative(y)),
