@@ -7,14 +7,21 @@
 //! - `"play"`, `"pause"`, `"step"`, `"reset"`: as the buttons;
 //! - `"status"`: asks for a reply only.
 //!
-//! Every marked message gets a reply to its sender, `{ latentLabReply: 1, ok, message, query,
-//! state, step, loss }` (a mark of its own, so that a reply is never read as a request): `ok` false with the reason for a malformed one; `query` is the page's whole state
-//! afterwards. Messages without the `latentLab: 1` mark (other scripts' traffic) are ignored
-//! silently. Only the embedding page (`window.parent`) or the page itself is listened to; the API
-//! changes nothing but the playground's own settings, so any origin may embed and drive it.
+//! Every marked message gets a reply, `{ latentLabReply: 1, ok, message, query, state, step, loss,
+//! kl, trainElbo, testElbo, dAccuracy, modesCovered, modesTotal }` (a mark of its own, so that a reply
+//! is never read as a request): `ok` false with the reason for a malformed one; `query` is the
+//! page's whole state afterwards, less the user's own points (`pts`), which never leave the page.
+//! The reply goes to the sender's origin only, on the `MessagePort` sent with the message if there
+//! is one. Messages without the `latentLab: 1` mark (other scripts' traffic) are ignored silently.
+//!
+//! Only the framing page (`window.parent`) or the page itself is listened to, and only from origins
+//! the host allows ([`latent_session::lesson_origins`]: the page's own origin and those listed in
+//! the release page's `latent-lab-lesson-origins` meta tag); any other origin gets a refusal that
+//! carries none of the page's state.
 
-use js_sys::{Object, Reflect};
-use latent_session::config::{query::MAX_QUERY, LabConfig};
+use js_sys::{JsString, Object, Reflect};
+use latent_session::config::query::MAX_QUERY;
+use latent_session::lesson_origins::{LessonOrigins, META_NAME};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
@@ -36,21 +43,43 @@ enum Request {
     Status,
 }
 
+/// Longest `action` read: the longest action is six characters; anything longer is refused
+/// before it is copied into the module's memory.
+const MAX_ACTION: u32 = 16;
+
 /// Starts listening for the embedding page's messages (once per page).
 pub fn listen(lab: Lab) {
     let Some(window) = web_sys::window() else { return };
-    let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| on_message(lab, &event));
+    let origins = host_origins(&window);
+    let handler = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| on_message(lab, &origins, &event));
     if window.add_event_listener_with_callback("message", handler.as_ref().unchecked_ref()).is_ok() {
         // The listener lives as long as the page.
         handler.forget();
     }
 }
 
-fn on_message(lab: Lab, event: &web_sys::MessageEvent) {
+/// The origins the host allows, from the page's meta tag (none listed when it is missing).
+fn host_origins(window: &web_sys::Window) -> LessonOrigins {
+    let content = window
+        .document()
+        .and_then(|d| d.query_selector(&format!("meta[name=\"{META_NAME}\"]")).ok().flatten())
+        .and_then(|meta| meta.get_attribute("content"))
+        .unwrap_or_default();
+    let (origins, notes) = LessonOrigins::parse(&content);
+    for note in notes {
+        log::warn!("lesson API: {note}");
+    }
+    origins
+}
+
+fn on_message(lab: Lab, origins: &LessonOrigins, event: &web_sys::MessageEvent) {
     let Some(window) = web_sys::window() else { return };
-    let Some(source) = event.source().and_then(|s| s.dyn_into::<web_sys::Window>().ok()) else { return };
-    let from_parent = window.parent().ok().flatten().is_some_and(|parent| Object::is(&parent, &source));
-    if !from_parent && !Object::is(&window, &source) {
+    // The framing page's window comes from another JavaScript realm (and, cross-origin, is a
+    // proxy), so it is compared by identity, never cast: an `instanceof Window` check fails for it.
+    let Some(source) = event.source() else { return };
+    let source: &JsValue = source.as_ref();
+    let from_parent = window.parent().ok().flatten().is_some_and(|parent| Object::is(&parent, source));
+    if !from_parent && !Object::is(&window, source) {
         return;
     }
     let data = event.data();
@@ -58,16 +87,43 @@ fn on_message(lab: Lab, event: &web_sys::MessageEvent) {
     if !marked {
         return;
     }
-    let (ok, message) = match parse(&data) {
-        Ok(request) => (true, apply(lab, request)),
-        Err(reason) => (false, reason),
-    };
-    let reply = reply(lab, ok, &message);
     let origin = event.origin();
-    let target = if origin.is_empty() || origin == "null" { "*".to_string() } else { origin };
-    if let Err(e) = source.post_message(&reply, &target) {
+    let own = window.location().origin().unwrap_or_default();
+    let reply = match origins.allows(&origin, &own) {
+        Ok(()) => {
+            let (ok, message) = match parse(&data) {
+                Ok(request) => (true, apply(lab, request)),
+                Err(reason) => (false, reason),
+            };
+            reply(lab, ok, &message)
+        }
+        Err(reason) if origin.is_empty() || origin == "null" => {
+            // Nowhere to address a reply to that origin alone.
+            log::warn!("lesson API: {reason}");
+            return;
+        }
+        Err(reason) => refusal(&reason),
+    };
+    let port = event.ports().get(0).dyn_into::<web_sys::MessagePort>().ok();
+    let sent = match port {
+        Some(port) => port.post_message(&reply),
+        // A structural call: the parent's window is a proxy from another realm, not this one's `Window`.
+        None => source.unchecked_ref::<web_sys::Window>().post_message(&reply, &origin),
+    };
+    if let Err(e) = sent {
         log::warn!("lesson API: could not reply: {e:?}");
     }
+}
+
+/// A string field of the message, if it is a string of at most `max` UTF-16 units: the length is
+/// read before the string is copied into the module's memory. `Err` names the field when too long.
+fn short_string(data: &JsValue, name: &str, max: u32) -> Result<Option<String>, String> {
+    let Some(value) = Reflect::get(data, &name.into()).ok().filter(|v| !v.is_undefined()) else { return Ok(None) };
+    let Some(string) = value.dyn_ref::<JsString>() else { return Ok(None) };
+    if string.length() > max {
+        return Err(format!("`{name}` is {} characters; at most {max} are read", string.length()));
+    }
+    Ok(string.as_string())
 }
 
 /// The request a marked message asks for, or why it is malformed.
@@ -76,14 +132,10 @@ fn parse(data: &JsValue) -> Result<Request, String> {
     if version != Some(VERSION) {
         return Err(format!("unsupported {MARK} version {version:?}; this page speaks version {VERSION}"));
     }
-    let field = |name: &str| Reflect::get(data, &name.into()).ok().filter(|v| !v.is_undefined());
-    let action = field("action").and_then(|v| v.as_string()).ok_or("the message has no `action` string")?;
+    let action = short_string(data, "action", MAX_ACTION)?.ok_or("the message has no `action` string")?;
     Ok(match action.as_str() {
         "set" => {
-            let query = field("query").and_then(|v| v.as_string()).ok_or("`set` needs a `query` string such as \"beta=4&lr=0.01\"")?;
-            if query.len() > MAX_QUERY {
-                return Err(format!("the query is {} characters; at most {MAX_QUERY} are read", query.len()));
-            }
+            let query = short_string(data, "query", MAX_QUERY as u32)?.ok_or("`set` needs a `query` string such as \"beta=4&lr=0.01\"")?;
             Request::Set(query)
         }
         "play" => Request::Play,
@@ -99,9 +151,7 @@ fn parse(data: &JsValue) -> Result<Request, String> {
 fn apply(lab: Lab, request: Request) -> String {
     match request {
         Request::Set(query) => {
-            // Later keys win, so the request's values override the current state's.
-            let merged = format!("{}&{}", lab.config.with_untracked(LabConfig::to_query), query.trim_start_matches('?'));
-            let (config, notes) = LabConfig::from_query(&merged);
+            let (config, notes) = lab.config.with_untracked(|c| c.with_changes(&query));
             lab.config.set(config);
             if notes.is_empty() {
                 "settings applied".into()
@@ -133,21 +183,47 @@ fn apply(lab: Lab, request: Request) -> String {
     }
 }
 
-/// The reply object: the outcome and the page's state.
+/// The reply object: the outcome, the page's state and the numbers a lesson reads.
 fn reply(lab: Lab, ok: bool, message: &str) -> JsValue {
-    let reply = Object::new();
-    let loss = lab.history.with_untracked(|h| h.latest().map(|p| p.total));
-    let fields: [(&str, JsValue); 7] = [
+    let (latest, train, test, d_accuracy) = lab.history.with_untracked(|h| {
+        let last = |f: fn(&latent_session::run::Point) -> Option<f64>| h.points().iter().rev().find_map(f);
+        (h.latest().cloned(), last(|p| p.train), last(|p| p.test), last(|p| p.d_accuracy))
+    });
+    let vae_family = lab.config.with_untracked(|c| !matches!(c.shape.model, latent_session::config::ModelKind::Gan));
+    let modes = lab.views.with_untracked(|v| v.modes);
+    let number = |v: Option<f64>| v.filter(|x| x.is_finite()).map_or(JsValue::NULL, JsValue::from);
+    let fields: [(&str, JsValue); 13] = [
         (REPLY_MARK, VERSION.into()),
         ("ok", ok.into()),
         ("message", message.into()),
-        ("query", lab.config.with_untracked(LabConfig::to_query).into()),
+        ("query", lab.config.with_untracked(|c| without_points(&c.to_query())).into()),
         ("state", lab.phase.get_untracked().key().into()),
         ("step", (lab.step.get_untracked() as f64).into()),
-        ("loss", loss.map_or(JsValue::NULL, JsValue::from)),
+        ("loss", number(latest.as_ref().map(|p| p.total))),
+        ("kl", number(latest.as_ref().filter(|_| vae_family).map(|p| p.kl))),
+        ("trainElbo", number(train)),
+        ("testElbo", number(test)),
+        ("dAccuracy", number(d_accuracy)),
+        ("modesCovered", number(modes.map(|(covered, _)| covered as f64))),
+        ("modesTotal", number(modes.map(|(_, total)| total as f64))),
     ];
+    object(&fields)
+}
+
+/// The reply to an origin the host does not allow: the reason, and nothing of the page's state.
+fn refusal(reason: &str) -> JsValue {
+    object(&[(REPLY_MARK, VERSION.into()), ("ok", false.into()), ("message", reason.into())])
+}
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let reply = Object::new();
     for (key, value) in fields {
-        Reflect::set(&reply, &key.into(), &value).ok();
+        Reflect::set(&reply, &(*key).into(), value).ok();
     }
     reply.into()
+}
+
+/// The query less the user's drawn or uploaded points: those stay in the page.
+fn without_points(query: &str) -> String {
+    query.split('&').filter(|pair| !pair.starts_with("pts=")).collect::<Vec<_>>().join("&")
 }

@@ -112,6 +112,19 @@ impl Session {
         Ok(())
     }
 
+    /// Makes later commands act inside the `<iframe>` `frame` (the WebDriver way into a frame
+    /// from another origin, which the outer page's scripts cannot read).
+    pub fn enter_frame(&self, frame: &Element) -> Result<()> {
+        self.post("/frame", &json!({ "id": frame.as_arg() })).context("entering a frame")?;
+        Ok(())
+    }
+
+    /// Makes later commands act on the top-level page again.
+    pub fn leave_frames(&self) -> Result<()> {
+        self.post("/frame", &json!({ "id": Value::Null })).context("leaving the frames")?;
+        Ok(())
+    }
+
     /// The first element matching a CSS selector.
     pub fn find(&self, css: &str) -> Result<Element> {
         let value = self.post("/element", &json!({ "using": "css selector", "value": css })).with_context(|| format!("finding {css}"))?;

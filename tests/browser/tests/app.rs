@@ -462,3 +462,154 @@ fn uploaded_points_become_the_drawn_data() -> Result<()> {
     only_own_files_requested(&s)?;
     no_panic(&s)
 }
+
+/// Copies the built site to a folder of its own with the host's lesson-origin list set to
+/// `origins`, as a host edits `dist/index.html`.
+fn site_with_lesson_origins(origins: &str) -> Result<paths::TempDir> {
+    fn copy(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), &target)?;
+            }
+        }
+        Ok(())
+    }
+    let site = paths::TempDir::new("latent-lab-site")?;
+    copy(&paths::dist_dir()?, site.path())?;
+    let index = site.path().join("index.html");
+    let html = std::fs::read_to_string(&index)?;
+    let empty = r#"<meta name="latent-lab-lesson-origins" content="" />"#;
+    ensure!(html.contains(empty), "the built index.html has no empty latent-lab-lesson-origins meta tag");
+    std::fs::write(&index, html.replace(empty, &format!(r#"<meta name="latent-lab-lesson-origins" content="{origins}" />"#)))?;
+    // A lesson page of the playground's own origin.
+    std::fs::write(site.path().join("lesson.html"), LESSON_PAGE)?;
+    Ok(site)
+}
+
+/// A course page: nothing but a heading; the scenario frames the playground into it.
+const LESSON_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Lesson</title></head><body><h1>Lesson</h1></body></html>";
+
+/// In the course page: frames `src` and waits until the playground inside answers (its listener
+/// starts with the page, a few seconds after the frame loads).
+fn frame_playground(s: &Scenario, src: &str) -> Result<Value> {
+    s.session.execute_async(
+        "const [src, done] = arguments;
+         const frame = document.createElement('iframe');
+         frame.src = src; frame.width = 900; frame.height = 700;
+         document.body.appendChild(frame);
+         const started = Date.now();
+         const listener = (e) => {
+             if (e.source === frame.contentWindow && e.data && e.data.latentLabReply) {
+                 clearInterval(timer); window.removeEventListener('message', listener); done(e.data);
+             }
+         };
+         window.addEventListener('message', listener);
+         const timer = setInterval(() => {
+             if (Date.now() - started > 90000) { clearInterval(timer); done({ timedOut: true }); return; }
+             frame.contentWindow.postMessage({ latentLab: 1, action: 'status' }, '*');
+         }, 500);",
+        &[Value::from(src)],
+    )
+}
+
+/// In the course page: sends `message` to the framed playground and returns its reply (through
+/// a `MessageChannel` when `on_port`), or `{ timedOut: true }` after 20 s.
+fn ask_frame(s: &Scenario, message: Value, on_port: bool) -> Result<Value> {
+    s.session.execute_async(
+        "const [message, onPort, done] = arguments;
+         const frame = document.querySelector('iframe');
+         const timer = setTimeout(() => done({ timedOut: true }), 20000);
+         const finish = (data) => { clearTimeout(timer); done(data); };
+         if (onPort) {
+             const channel = new MessageChannel();
+             channel.port1.onmessage = (e) => finish(e.data);
+             frame.contentWindow.postMessage(message, '*', [channel.port2]);
+         } else {
+             const listener = (e) => {
+                 if (e.source === frame.contentWindow && e.data && e.data.latentLabReply) { window.removeEventListener('message', listener); finish(e.data); }
+             };
+             window.addEventListener('message', listener);
+             frame.contentWindow.postMessage(message, '*');
+         }",
+        &[message, Value::Bool(on_port)],
+    )
+}
+
+/// β as the framed playground's own page shows it (entered through WebDriver, as a student sees
+/// it, not through the frame's scripts, which another origin cannot read).
+fn framed_beta(s: &Scenario) -> Result<Option<String>> {
+    let frame = s.session.find("iframe")?;
+    s.session.enter_frame(&frame)?;
+    let beta = query_value(s, "beta");
+    s.session.leave_frames()?;
+    beta
+}
+
+/// The lesson API as course pages reach it, from a real framing page (not the playground's page
+/// to itself): from the playground's own origin it is driven and answered; from a second origin
+/// (another port) that the host has not listed, it refuses and reveals nothing, and β stays; once
+/// the host lists that origin, the same page drives it, and `status` carries the numbers a lesson
+/// reads, never the user's points. One reply goes over a `MessagePort`.
+#[test]
+fn lesson_api_from_framing_pages() -> Result<()> {
+    let course_dir = paths::TempDir::new("latent-lab-course")?;
+    std::fs::write(course_dir.path().join("index.html"), LESSON_PAGE)?;
+    let course = latent_browser_tests::StaticServer::start(course_dir.path())?;
+    let course_origin = course.url("").trim_end_matches('/').to_string();
+    let unlisted = site_with_lesson_origins("")?;
+    let s = Scenario::with_server("lesson_api_from_framing_pages", latent_browser_tests::StaticServer::start(unlisted.path())?, Gpu::NoWebGpu)?;
+    lab::watch(&s.session);
+    let set_beta = serde_json::json!({ "latentLab": 1, "action": "set", "query": "beta=4" });
+    let playground = "/?embed=1&model=vae&data=drawn&pts=0.5:0.5,-1:1,1:-1,0:0,2:2,-2:-2,1.5:0,-1.5:0,0:1.5,0:-1.5,2:-2,-2:2";
+
+    // Same origin: a lesson page of the playground's own site.
+    s.open("/lesson.html")?;
+    let first = frame_playground(&s, playground)?;
+    ensure!(first["ok"] == Value::Bool(true), "same-origin status: {first}");
+    let set = ask_frame(&s, set_beta.clone(), false)?;
+    ensure!(set["ok"] == Value::Bool(true) && set["query"].as_str().is_some_and(|q| q.contains("beta=4")), "same-origin set: {set}");
+    ensure!(!set["query"].as_str().unwrap_or_default().contains("pts="), "a reply carried the user's points: {set}");
+    ensure!(framed_beta(&s)?.as_deref() == Some("4"), "same-origin set did not reach the page");
+
+    // A second origin the host has not listed: refused, nothing revealed, nothing changed.
+    s.session.navigate(&course.url("/index.html"))?;
+    let refused = frame_playground(&s, &s.server.url(playground))?;
+    println!("unlisted origin: {refused}");
+    ensure!(refused["ok"] == Value::Bool(false) && refused["message"].as_str().is_some_and(|m| m.contains(&course_origin)), "{refused}");
+    let set = ask_frame(&s, set_beta.clone(), false)?;
+    ensure!(set["ok"] == Value::Bool(false), "an unlisted origin drove the page: {set}");
+    for key in ["query", "step", "state", "loss"] {
+        ensure!(set.get(key).is_none(), "the refusal revealed `{key}`: {set}");
+    }
+    ensure!(framed_beta(&s)?.as_deref() != Some("4"), "an unlisted origin changed β");
+
+    // The host lists the course's origin: the same page drives the playground and reads its numbers.
+    drop(unlisted);
+    let listed = site_with_lesson_origins(&course_origin)?;
+    let listed_server = latent_browser_tests::StaticServer::start(listed.path())?;
+    s.session.navigate(&course.url("/index.html"))?;
+    let first = frame_playground(&s, &listed_server.url(playground))?;
+    ensure!(first["ok"] == Value::Bool(true), "listed origin: {first}");
+    ensure!(ask_frame(&s, set_beta, true)?["ok"] == Value::Bool(true), "listed origin could not set β over a port");
+    ensure!(ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "play" }), false)?["ok"] == Value::Bool(true));
+    let started = Instant::now();
+    let status = loop {
+        let status = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "status" }), true)?;
+        let measured = ["loss", "kl", "trainElbo", "testElbo"].iter().all(|k| status[*k].as_f64().is_some_and(f64::is_finite));
+        if measured && status["step"].as_f64().is_some_and(|step| step >= 20.0) {
+            break status;
+        }
+        ensure!(started.elapsed().as_secs() < 150, "no held-out −ELBO in the status after 150 s: {status}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    println!("listed origin, status: {status}");
+    ensure!(status["state"] == "training" && !status["query"].as_str().unwrap_or_default().contains("pts="), "{status}");
+    ensure!(framed_beta(&s)?.as_deref() == Some("4"), "listed origin's set did not reach the page");
+    s.session.screenshot("lesson-framed")?;
+    Ok(())
+}

@@ -21,12 +21,23 @@ impl LabConfig {
     /// in it that was ignored, replaced or clamped.
     pub fn from_query(query: &str) -> (LabConfig, Vec<String>) {
         let mut notes = Vec::new();
-        let mut query = query.strip_prefix('?').unwrap_or(query);
-        if query.len() > MAX_QUERY {
-            let cut = (0..=MAX_QUERY).rev().find(|&i| query.is_char_boundary(i)).unwrap_or(0);
-            query = &query[..cut];
-            notes.push(format!("the link is longer than {MAX_QUERY} characters; the rest was ignored"));
-        }
+        let query = bounded(query.strip_prefix('?').unwrap_or(query), "the link", &mut notes);
+        Self::parse(query, notes)
+    }
+
+    /// This config with the settings of `changes` (a query such as `beta=4&lr=0.01`) applied over
+    /// it: what a lesson's `set` asks for. Only `changes` is bounded by [`MAX_QUERY`]: the
+    /// current state's own query (a drawn data set alone takes up to about 2,500 characters) is
+    /// ours and already bounded, and cutting the two together would silently drop the changes,
+    /// which come last.
+    pub fn with_changes(&self, changes: &str) -> (LabConfig, Vec<String>) {
+        let mut notes = Vec::new();
+        let changes = bounded(changes.strip_prefix('?').unwrap_or(changes), "the change", &mut notes);
+        // Later keys win, so the changes override the current values.
+        Self::parse(&format!("{}&{changes}", self.to_query()), notes)
+    }
+
+    fn parse(query: &str, mut notes: Vec<String>) -> (LabConfig, Vec<String>) {
         // `+` is a space, escapes are decoded and invalid ones stay as written, as a browser reads a query.
         let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let get = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
@@ -187,6 +198,16 @@ pub fn round2(v: f32) -> f32 {
 }
 
 /// Drawn points `x:y,x:y,…`: at most [`MAX_DRAWN`], each within the 2D view; bad ones are dropped.
+/// `query` cut at [`MAX_QUERY`] (on a character boundary) with a note naming `what` was cut.
+fn bounded<'q>(query: &'q str, what: &str, notes: &mut Vec<String>) -> &'q str {
+    if query.len() <= MAX_QUERY {
+        return query;
+    }
+    let cut = (0..=MAX_QUERY).rev().find(|&i| query.is_char_boundary(i)).unwrap_or(0);
+    notes.push(format!("{what} is longer than {MAX_QUERY} characters; the rest was ignored"));
+    &query[..cut]
+}
+
 fn parse_points(notes: &mut Vec<String>, value: &str) -> Vec<[f32; 2]> {
     let reach = toy2d::VIEW_HALF_EXTENT;
     let mut points = Vec::new();

@@ -141,3 +141,23 @@ fn sliders_stay_within_the_knobs_limits() {
         }
     }
 }
+
+/// A lesson's `set` on a state whose own query is long (200 drawn points, over 2,000 characters)
+/// and a change that takes the rest of the limit: the change is applied whole, not cut off the end
+/// of the two joined together (which the page did before `with_changes`).
+#[test]
+fn changes_apply_over_a_long_state() {
+    let points: Vec<String> = (0..MAX_DRAWN).map(|i| format!("{:.2}:{:.2}", -2.9 + i as f32 * 0.029, 2.9 - i as f32 * 0.0271)).collect();
+    let (state, notes) = LabConfig::from_query(&format!("model=vae&data=drawn&pts={}", points.join(",")));
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(state.data.drawn.len(), MAX_DRAWN);
+    let padding = format!("seed=3&{}", "seed=5&".repeat(250));
+    let changes = format!("{padding}beta=4");
+    assert!(changes.len() < query::MAX_QUERY && state.to_query().len() + changes.len() > query::MAX_QUERY);
+    let (changed, notes) = state.with_changes(&changes);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!((changed.knobs.beta, changed.shape.seed, changed.data.drawn.len()), (4.0, 5, MAX_DRAWN));
+    // A change over the limit itself is cut, with a note that says so.
+    let (_, notes) = state.with_changes(&"seed=5&".repeat(1000));
+    assert!(notes.iter().any(|n| n.contains("the change is longer")), "{notes:?}");
+}
