@@ -65,6 +65,29 @@ ensure_trunk() {
     fi
 }
 
+# Node.js and npm, for the npm-registry tools below (Debian's packages when npm is missing).
+ensure_node() {
+    command -v npm >/dev/null 2>&1 || ensure_apt nodejs npm
+}
+
+# npm_tool DIR: `npm ci` in DIR, a folder holding a package.json and its package-lock.json, so the
+# tool comes at exactly the locked version and integrity hash; no package's install scripts run.
+npm_tool() {
+    ensure_node
+    (cd "$ROOT/$1" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+}
+
+# wasm-opt from npm's binaryen 132 (scripts/tools/binaryen/package-lock.json), which the release
+# build runs (scripts/trunk/optimize-wasm); Debian's binaryen 108 writes a module that crashes.
+WASM_OPT="$ROOT/scripts/tools/binaryen/node_modules/.bin/wasm-opt"
+export WASM_OPT
+ensure_wasm_opt() {
+    if ! "$WASM_OPT" --version 2>/dev/null | grep -q '^wasm-opt version 132 '; then
+        step "npm ci binaryen 132.0.0 (wasm-opt) in scripts/tools/binaryen"
+        npm_tool scripts/tools/binaryen
+    fi
+}
+
 # Mesa prints an error per process without it; lavapipe does not need anything in it.
 ensure_runtime_dir() {
     if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then

@@ -9,3 +9,13 @@ window.wasmBindings = bindings;
 // Which build runs, for the page's tests and for anyone comparing speeds.
 document.documentElement.dataset.wasmBuild = build.name;
 dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm } }));
+
+// Offline use: the service worker (sw.js) caches this version of the site once the app runs, so
+// its install never competes with the first start. 'off' where the site is served by scripts/serve,
+// which rebuilds on every change. A browser without module service workers just stays online-only.
+const SERVICE_WORKER = '@SERVICE_WORKER@';
+if (SERVICE_WORKER !== 'off' && 'serviceWorker' in navigator) {
+    navigator.serviceWorker.register(SERVICE_WORKER, { type: 'module', scope: './' })
+        .then(() => { document.documentElement.dataset.offline = 'registered'; })
+        .catch((error) => console.warn(`Latent Lab works online only here: ${error}`));
+}

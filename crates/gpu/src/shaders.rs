@@ -1,4 +1,5 @@
-//! Every WGSL kernel, embedded at build time with its include-only fragments from `shaders/lib/`.
+//! Every WGSL kernel, embedded at build time with its include-only fragments from `shaders/lib/`
+//! (without comments or indentation: `build.rs` strips them, keeping every line where it was).
 //!
 //! File name = kernel name = pipeline label. This list is also what the naga validation test and the
 //! in-browser compile test walk, so a shader added here is checked everywhere.
@@ -38,8 +39,8 @@ macro_rules! shader {
         ShaderSource {
             name: $name,
             source: concat!(
-                $(include_str!(concat!("../../../shaders/lib/", $lib, ".wgsl")), "\n",)*
-                include_str!(concat!("../../../shaders/", $name, ".wgsl"))
+                $(include_str!(concat!(env!("OUT_DIR"), "/shaders/lib/", $lib, ".wgsl")), "\n",)*
+                include_str!(concat!(env!("OUT_DIR"), "/shaders/", $name, ".wgsl"))
             ),
             entry_points: $entries,
             uniform: ($uniform, size_of::<$mirror>()),

@@ -17,12 +17,44 @@ pub fn dist_dir() -> Result<PathBuf> {
     let dir = env::var_os("LATENT_DIST").map(PathBuf::from).unwrap_or_else(|| repo_root().join("dist"));
     if !dir.join("index.html").is_file() {
         bail!(
-            "no built site at {}: run `trunk build --release` in the repository root first \
+            "no built site at {}: run `scripts/build-site` in the repository root first \
              (or set LATENT_DIST to a folder holding the built index.html)",
             dir.join("index.html").display()
         );
     }
     Ok(dir)
+}
+
+/// A copy of the built site in a folder of its own, for a scenario that edits it as a host would
+/// (its lesson-origin list, a new deploy).
+pub fn copy_of_dist() -> Result<TempDir> {
+    fn copy(from: &Path, to: &Path) -> Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), &target)?;
+            }
+        }
+        Ok(())
+    }
+    let site = TempDir::new("latent-lab-site")?;
+    copy(&dist_dir()?, site.path()).context("copying the built site")?;
+    Ok(site)
+}
+
+/// The Content-Security-Policy the site ships in `_headers` (one source for hosts, for the meta
+/// tag the build puts into index.html, and for the tests).
+pub fn shipped_csp() -> Result<String> {
+    let headers = std::fs::read_to_string(dist_dir()?.join("_headers")).context("dist/_headers (from www/_headers)")?;
+    headers
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Content-Security-Policy:"))
+        .map(|v| v.trim().to_string())
+        .context("_headers has no Content-Security-Policy line")
 }
 
 /// `<repo>/target/app-screenshots/`, created if missing.

@@ -38,6 +38,8 @@ struct Site {
     root: PathBuf,
     headers: Vec<(String, String)>,
     record: Mutex<Vec<Served>>,
+    /// While set, every connection is closed unanswered: the host is unreachable.
+    down: AtomicBool,
 }
 
 /// A running server; it stops when dropped.
@@ -60,7 +62,7 @@ impl StaticServer {
         let root = root.into();
         let listener = TcpListener::bind("127.0.0.1:0").context("binding the static server to 127.0.0.1")?;
         let addr = listener.local_addr()?;
-        let site = Arc::new(Site { root, headers, record: Mutex::new(Vec::new()) });
+        let site = Arc::new(Site { root, headers, record: Mutex::new(Vec::new()), down: AtomicBool::new(false) });
         let stop = Arc::new(AtomicBool::new(false));
         let accept = {
             let (site, stop) = (Arc::clone(&site), Arc::clone(&stop));
@@ -77,6 +79,12 @@ impl StaticServer {
     pub fn url(&self, path_and_query: &str) -> String {
         let sep = if path_and_query.starts_with('/') { "" } else { "/" };
         format!("http://{}{sep}{path_and_query}", self.addr)
+    }
+
+    /// Takes the host off the network (`true`: every connection is closed without an answer, as
+    /// when the browser is offline or the host is down) or puts it back.
+    pub fn set_down(&self, down: bool) {
+        self.site.down.store(down, Ordering::SeqCst);
     }
 
     /// Every request answered so far, in order.
@@ -122,6 +130,9 @@ fn accept_loop(listener: &TcpListener, site: &Arc<Site>, stop: &AtomicBool) {
 }
 
 fn serve_one(mut stream: TcpStream, site: &Site) -> std::io::Result<()> {
+    if site.down.load(Ordering::SeqCst) {
+        return stream.shutdown(std::net::Shutdown::Both);
+    }
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();

@@ -107,9 +107,22 @@ impl Session {
     /// scripts (DevTools' `Page.addScriptToEvaluateOnNewDocument`, which a page's CSP does not
     /// govern): how a scenario stands in for a browser that lacks a feature.
     pub fn before_every_page(&self, source: &str) -> Result<()> {
-        let command = json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": source } });
-        self.post("/goog/cdp/execute", &command).context("adding a script to every new document")?;
+        self.devtools("Page.addScriptToEvaluateOnNewDocument", json!({ "source": source })).context("adding a script to every new document")?;
         Ok(())
+    }
+
+    /// Takes this browser off the network or puts it back (DevTools' network emulation, which
+    /// also governs the page's service worker).
+    pub fn set_offline(&self, offline: bool) -> Result<()> {
+        self.devtools("Network.enable", json!({}))?;
+        let conditions = json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
+        self.devtools("Network.emulateNetworkConditions", conditions).with_context(|| format!("setting the browser offline = {offline}"))?;
+        Ok(())
+    }
+
+    /// One Chrome DevTools Protocol command, through chromedriver.
+    fn devtools(&self, command: &str, params: Value) -> Result<Value> {
+        self.post("/goog/cdp/execute", &json!({ "cmd": command, "params": params })).with_context(|| format!("DevTools {command}"))
     }
 
     /// Makes later commands act inside the `<iframe>` `frame` (the WebDriver way into a frame

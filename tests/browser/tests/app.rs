@@ -235,19 +235,9 @@ fn list(entries: &[latent_browser_tests::log::LogEntry]) -> String {
     entries.iter().map(|e| format!("  {e}\n")).collect()
 }
 
-/// The Content-Security-Policy the site ships in `_headers` (one source for hosts and this test).
-fn shipped_csp() -> Result<String> {
-    let headers = std::fs::read_to_string(paths::dist_dir()?.join("_headers")).context("dist/_headers (from www/_headers)")?;
-    headers
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Content-Security-Policy:"))
-        .map(|v| v.trim().to_string())
-        .context("_headers has no Content-Security-Policy line")
-}
-
 #[test]
 fn runs_under_the_shipped_csp() -> Result<()> {
-    let csp = shipped_csp()?;
+    let csp = paths::shipped_csp()?;
     ensure!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"), "the shipped policy relaxes scripts: {csp}");
     let server = latent_browser_tests::StaticServer::with_headers(paths::dist_dir()?, vec![("Content-Security-Policy".into(), csp.clone())])?;
     let s = Scenario::with_server("runs_under_the_shipped_csp", server, Gpu::WebGpu)?;
@@ -466,21 +456,7 @@ fn uploaded_points_become_the_drawn_data() -> Result<()> {
 /// Copies the built site to a folder of its own with the host's lesson-origin list set to
 /// `origins`, as a host edits `dist/index.html`.
 fn site_with_lesson_origins(origins: &str) -> Result<paths::TempDir> {
-    fn copy(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
-        std::fs::create_dir_all(to)?;
-        for entry in std::fs::read_dir(from)? {
-            let entry = entry?;
-            let target = to.join(entry.file_name());
-            if entry.file_type()?.is_dir() {
-                copy(&entry.path(), &target)?;
-            } else {
-                std::fs::copy(entry.path(), &target)?;
-            }
-        }
-        Ok(())
-    }
-    let site = paths::TempDir::new("latent-lab-site")?;
-    copy(&paths::dist_dir()?, site.path())?;
+    let site = paths::copy_of_dist()?;
     let index = site.path().join("index.html");
     let html = std::fs::read_to_string(&index)?;
     let empty = r#"<meta name="latent-lab-lesson-origins" content="" />"#;

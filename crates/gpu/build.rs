@@ -1,0 +1,36 @@
+//! Copies every WGSL file of `shaders/` into `OUT_DIR` without its comments and indentation, for
+//! `shaders.rs` to embed: the comments are half of the text and the page downloads every byte of
+//! it. Each line stays where it was (a comment-only line becomes empty), so the line numbers in a
+//! WGSL compiler's message still point into the files in `shaders/`. WGSL has no string literals,
+//! so `//` always starts a comment; the files use no block comments (checked here).
+
+// A build script reports a failure by panicking: cargo prints the message as the build error.
+#![allow(clippy::expect_used)]
+
+use std::fs;
+use std::path::Path;
+
+fn main() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts")).join("shaders");
+    println!("cargo:rerun-if-changed={}", source.display());
+    for folder in ["", "lib"] {
+        let (from, to) = (source.join(folder), out.join(folder));
+        println!("cargo:rerun-if-changed={}", from.display());
+        fs::create_dir_all(&to).expect("creating the stripped shaders' folder");
+        for entry in fs::read_dir(&from).expect("reading shaders/") {
+            let path = entry.expect("listing shaders/").path();
+            if path.extension().is_some_and(|e| e == "wgsl") {
+                let text = fs::read_to_string(&path).expect("reading a shader");
+                assert!(!text.contains("/*"), "{}: block comments are not stripped; use //", path.display());
+                let name = path.file_name().expect("a shader file has a name");
+                fs::write(to.join(name), strip(&text)).expect("writing a stripped shader");
+            }
+        }
+    }
+}
+
+/// The source without `//` comments, indentation or trailing spaces, line for line.
+fn strip(text: &str) -> String {
+    text.lines().map(|line| line.split_once("//").map_or(line, |(code, _)| code).trim()).collect::<Vec<_>>().join("\n") + "\n"
+}
