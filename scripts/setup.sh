@@ -88,6 +88,14 @@ ensure_wasm_opt() {
     fi
 }
 
+# axe-core 4.14.1 (scripts/tools/axe/package-lock.json), which the browser scenarios run on the page.
+ensure_axe() {
+    if [ ! -f "$ROOT/scripts/tools/axe/node_modules/axe-core/axe.min.js" ]; then
+        step "npm ci axe-core 4.14.1 in scripts/tools/axe"
+        npm_tool scripts/tools/axe
+    fi
+}
+
 # Mesa prints an error per process without it; lavapipe does not need anything in it.
 ensure_runtime_dir() {
     if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "$XDG_RUNTIME_DIR" ]; then

@@ -55,16 +55,26 @@ pub fn reach_of(points: &[[f32; 2]]) -> f32 {
     points.iter().flatten().filter(|v| v.is_finite()).fold(3.0f32, |m, v| m.max(v.abs() * 1.05)).min(1e4)
 }
 
-/// The latent scatter: `points` coloured by `labels`, the two chosen ones ringed.
-pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u8], chosen: (usize, usize), size: u32) {
+/// The latent scatter: `points` coloured by `labels`, the two chosen ones ringed. With `as_digits`
+/// each point is its class's digit, in the class's colour: a second cue beside colour, for readers
+/// who cannot tell the colours apart (and for greyscale prints).
+pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u8], as_digits: bool, chosen: (usize, usize), size: u32) {
     let Some((ctx, s)) = blank_square(canvas, size) else { return };
     axes(&ctx, s);
     let reach = reach_of(points);
     let colours = class_colours();
+    ctx.set_font("bold 10px sans-serif");
+    ctx.set_text_align("center");
+    ctx.set_text_baseline("middle");
     for (i, p) in points.iter().enumerate() {
         let (x, y) = to_pixel(*p, reach, s);
-        ctx.set_fill_style_str(&colours[usize::from(labels.get(i).copied().unwrap_or(0)) % colours.len()]);
-        ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
+        let label = labels.get(i).copied().unwrap_or(0);
+        ctx.set_fill_style_str(&colours[usize::from(label) % colours.len()]);
+        if as_digits {
+            ctx.fill_text(&label.to_string(), x, y).ok();
+        } else {
+            ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
+        }
     }
     ctx.set_stroke_style_str("#111111");
     ctx.set_line_width(2.0);

@@ -14,7 +14,8 @@ const W: f64 = 600.0;
 const H: f64 = 220.0;
 const PAD: f64 = 34.0;
 
-/// One line of the loss chart.
+/// One line of the loss chart. Colours are Okabe and Ito's colour-blind-safe set; the name in the
+/// legend and the dashes (the −ELBOs and D's accuracy) tell the lines apart without colour.
 struct Series {
     name: &'static str,
     colour: &'static str,
@@ -26,22 +27,22 @@ fn series_for(model: ModelKind) -> Vec<Series> {
     let s = |name, colour, dashed, value| Series { name, colour, dashed, value };
     match model {
         ModelKind::Gan => vec![
-            s("D loss", "#c92a2a", false, |p| Some(p.d_loss)),
-            s("G loss", "#1c7ed6", false, |p| Some(p.g_loss)),
-            s("D accuracy (held-out real)", "#2b8a3e", true, |p| p.d_accuracy),
+            s("D loss", "#d55e00", false, |p| Some(p.d_loss)),
+            s("G loss", "#0072b2", false, |p| Some(p.g_loss)),
+            s("D accuracy (held-out real)", "#009e73", true, |p| p.d_accuracy),
         ],
         ModelKind::Vae | ModelKind::VaeGan => {
             let mut v = vec![
-                s("total (training)", "#343a40", false, |p| Some(p.total)),
-                s("reconstruction", "#1c7ed6", false, |p| Some(p.reconstruction)),
-                s("KL", "#e8590c", false, |p| Some(p.kl)),
-                s("penalty", "#868e96", false, |p| Some(p.penalty)),
-                s("−ELBO train", "#2b8a3e", true, |p| p.train),
-                s("−ELBO held-out", "#c92a2a", true, |p| p.test),
+                s("total (training)", "#000000", false, |p| Some(p.total)),
+                s("reconstruction", "#0072b2", false, |p| Some(p.reconstruction)),
+                s("KL", "#e69f00", false, |p| Some(p.kl)),
+                s("penalty", "#999999", false, |p| Some(p.penalty)),
+                s("−ELBO train", "#009e73", true, |p| p.train),
+                s("−ELBO held-out", "#d55e00", true, |p| p.test),
             ];
             if model == ModelKind::VaeGan {
-                v.push(s("D loss", "#ae3ec9", false, |p| Some(p.d_loss)));
-                v.push(s("G loss", "#0ca678", false, |p| Some(p.g_loss)));
+                v.push(s("D loss", "#cc79a7", false, |p| Some(p.d_loss)));
+                v.push(s("G loss", "#56b4e9", false, |p| Some(p.g_loss)));
             }
             v
         }

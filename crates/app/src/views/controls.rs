@@ -39,7 +39,7 @@ pub fn Controls(lab: Lab) -> impl IntoView {
     let locked = move |key: &'static str| move || lab.config.with(|c| c.locked_control(key));
     let is_2d = move || lab.config.with(|c| c.data.dataset.is_2d());
     view! {
-        <aside class="controls" aria-label="Settings">
+        <section class="controls" aria-label="Settings">
             <fieldset>
                 <legend>"Data"</legend>
                 <Show when=shown("data")>
@@ -62,6 +62,7 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                 <Show when=move || is_2d() && shown("noise")()>
                     <label class="field">{move || format!("Noise σ {}", lab.config.with(|c| round_sig(c.data.noise, 2)))}
                         <input type="range" id="noise" min="0" max="50" step="1" disabled=locked("noise")
+                            aria-valuetext=move || format!("Noise σ {}", lab.config.with(|c| round_sig(c.data.noise, 2)))
                             prop:value=move || lab.config.with(|c| (c.data.noise * 100.0).round().to_string())
                             on:change=move |ev| set_param(lab, "noise", &(event_target_value(&ev).parse::<f32>().unwrap_or(5.0) / 100.0).to_string()) />
                     </label>
@@ -126,7 +127,7 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                     </label>
                 </Show>
             </fieldset>
-        </aside>
+        </section>
     }
 }
 
@@ -190,7 +191,7 @@ fn KnobSlider(lab: Lab, knob: Knob) -> impl IntoView {
                     <output>{move || knob.format(value())}</output>
                 </span>
                 <input type="range" id=format!("knob-{}", knob.key()) min="0" max=scale.positions().to_string() step="1"
-                    disabled=locked aria-valuetext=move || knob.format(value())
+                    disabled=locked aria-valuetext=move || format!("{} {}", knob.label(), knob.format(value()))
                     prop:value=move || scale.position_of(value()).to_string()
                     on:input=move |ev| {
                         let position = event_target_value(&ev).parse::<u32>().unwrap_or(0);

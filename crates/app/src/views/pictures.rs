@@ -12,6 +12,7 @@ use latent_session::config::{Dataset, ModelKind, MAX_DRAWN};
 use latent_session::points_file;
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast as _;
 
 use super::canvas::{self, class_colours};
 use crate::browser;
@@ -128,7 +129,8 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
         let pair = chosen.get();
         lab.views.with(|v| {
             if let Some(c) = node.get() {
-                canvas::draw_scatter(&c, &v.latent, &v.labels, pair, PLANE_SIZE);
+                let as_digits = lab.config.with_untracked(|c| !c.data.dataset.is_2d());
+                canvas::draw_scatter(&c, &v.latent, &v.labels, as_digits, pair, PLANE_SIZE);
             }
         });
     });
@@ -145,6 +147,21 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
                 lab.send(Command::Pair(a, i));
             }
         }
+    };
+    // The keyboard's way to the same choice: the two examples by number.
+    let count = move || lab.views.with(|v| v.latent.len());
+    let set_end = move |end: usize, ev: web_sys::Event| {
+        let n = count();
+        let Ok(number) = event_target_value(&ev).trim().parse::<usize>() else { return };
+        if n < 2 {
+            return;
+        }
+        let index = number.clamp(1, n) - 1;
+        let (a, b) = chosen.get_untracked();
+        let pair = if end == 0 { (index, b) } else { (a, index) };
+        first_pick.set(None);
+        chosen.set(pair);
+        lab.send(Command::Pair(pair.0, pair.1));
     };
     let dims = move || lab.views.with(|v| format!("z{} → right, z{} → up", v.dims.0, v.dims.1));
     let legend = move || {
@@ -163,10 +180,21 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
     view! {
         <section class="view" id="latent-view">
             <h2>"Latent space"<PngButton canvas=node name="latent" /></h2>
-            <canvas node_ref=node class="picture square" id="latent" on:click=pick></canvas>
+            <canvas node_ref=node class="picture square" id="latent" on:click=pick
+                role="img" aria-label="Latent scatter of held-out examples, coloured by digit; choose the interpolation's ends by number below"></canvas>
             <div class="legend">{legend}</div>
+            <div class="pair-fields">
+                <label>"Interpolate from example "
+                    <input type="number" id="pair-from" min="1" max=move || count().to_string()
+                        prop:value=move || (chosen.get().0 + 1).to_string() on:change=move |ev| set_end(0, ev) />
+                </label>
+                <label>" to "
+                    <input type="number" id="pair-to" min="1" max=move || count().to_string()
+                        prop:value=move || (chosen.get().1 + 1).to_string() on:change=move |ev| set_end(1, ev) />
+                </label>
+            </div>
             <p class="hint">{dims}". Posterior means μ(x) of held-out examples. With β = 0 the codes spread freely; as β grows they crowd into N(0, I). "
-                {move || first_pick.get().map_or("Click a point, then another, to interpolate between them.", |_| "Now click the second point.")}</p>
+                {move || first_pick.get().map_or("Click a point, then another, to interpolate between them (or type their numbers below).", |_| "Now click the second point.")}</p>
         </section>
     }
 }
@@ -212,6 +240,28 @@ fn PlaneView(lab: Lab) -> impl IntoView {
             }
         });
     };
+    // The keyboard's way to draw: a point typed as "x, y" (plane units, within ±VIEW_HALF_EXTENT).
+    let type_point = move |ev: web_sys::Event| {
+        let text = event_target_value(&ev);
+        let numbers: Vec<f32> = text.split([',', ' ', ';']).filter(|t| !t.is_empty()).filter_map(|t| t.parse::<f32>().ok()).collect();
+        let [x, y] = numbers[..] else {
+            lab.notice.set(Some(Notice::Problem(format!("\"{text}\" is not a point: type two numbers, x then y, such as 0.5, -1"))));
+            return;
+        };
+        if !(x.is_finite() && y.is_finite()) {
+            return;
+        }
+        let reach = VIEW_HALF_EXTENT;
+        let p = [round2(x.clamp(-reach, reach)), round2(y.clamp(-reach, reach))];
+        lab.config.update(|c| {
+            if c.data.drawn.len() < MAX_DRAWN {
+                c.data.drawn.push(p);
+            }
+        });
+        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+            input.set_value("");
+        }
+    };
     let modes = move || lab.views.with(|v| v.modes.map(|(m, of)| format!("Modes covered: {m} of {of}. ")));
     let hint = move || {
         match (drawing(), lab.config.with(|c| c.shape.model)) {
@@ -234,7 +284,13 @@ fn PlaneView(lab: Lab) -> impl IntoView {
             </h2>
             <canvas node_ref=node class="picture square" class:drawing=drawing id="plane"
                 on:pointerdown=move |ev| { last.set_value(None); add(&ev, false); }
-                on:pointermove=move |ev| if ev.buttons() == 1 { add(&ev, true); }></canvas>
+                on:pointermove=move |ev| if ev.buttons() == 1 { add(&ev, true); }
+                role="img" aria-label="The 2D plane: real points and the model's"></canvas>
+            {move || drawing().then(|| view! {
+                <label class="pair-fields">{format!("Add a point x, y (each within ±{VIEW_HALF_EXTENT}) ")}
+                    <input type="text" id="add-point" inputmode="decimal" placeholder="0.5, -1" on:change=type_point />
+                </label>
+            })}
             <p class="hint">{modes}{hint}</p>
         </section>
     }
