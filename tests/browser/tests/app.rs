@@ -109,6 +109,11 @@ fn beta_slider_changes_kl() -> Result<()> {
     let free = lab::wait_for(&s.session, Poll::SCENARIO, &condition)?;
     let free_kl = finite(free.kl, "the KL at β = 0", &free)?;
     println!("β = 0 after {:.0} s: {free:?}", started.elapsed().as_secs_f64());
+    let printed_free = s.session.wait_until_as(
+        Poll::SCENARIO,
+        "the KL view's printed total, a number above 0",
+        "parseFloat(document.querySelector('#kl-total')?.textContent) > 0 && parseFloat(document.querySelector('#kl-total').textContent)",
+    )?;
 
     let beta = lab::set_knob(&s.session, "knob-beta", Knob::Max)?;
     let moved_at = lab::status(&s.session)?.step.unwrap_or(0);
@@ -116,6 +121,14 @@ fn beta_slider_changes_kl() -> Result<()> {
     let penalised = lab::wait_for(&s.session, Poll::SCENARIO, &condition)?;
     let kl = finite(penalised.kl, "the KL at maximum β", &penalised)?;
     println!("knob-beta at {beta} (max) after {:.0} s: {penalised:?}", started.elapsed().as_secs_f64());
+    // What a student reads: the KL view's printed total follows (its views refresh on their own cadence).
+    let printed = "parseFloat(document.querySelector('#kl-total')?.textContent)";
+    let printed_at_max = s.session.wait_until_as(
+        Poll::SCENARIO,
+        "the KL view's printed total below half its β = 0 value",
+        &format!("{printed} < {printed_free} / 2 && {printed}"),
+    )?;
+    println!("printed total KL: {printed_free} at β = 0, {printed_at_max} at maximum β");
     s.session.screenshot("beta-max")?;
     ensure!(
         kl < free_kl / 2.0,
@@ -174,6 +187,30 @@ fn gan_on_ring_trains() -> Result<()> {
     s.session.screenshot("gan-ring")?;
     ensure!(trained.model == "gan" && trained.engine == "webgpu", "{trained:?}");
     println!("GAN on the ring after {:?} steps: {trained:?}", trained.step);
+    Ok(())
+}
+
+#[test]
+fn gan_penalties_have_their_own_sliders() -> Result<()> {
+    let s = start("gan_penalties_have_their_own_sliders", Gpu::WebGpu)?;
+    s.open("/?engine=webgpu&model=gan&data=ring&l2g=0.001&l2d=0.0001&autoplay=1")?;
+    wait_ready(&s)?;
+    ensure!(lab::is_visible(&s.session, "#knob-l2g")? && lab::is_visible(&s.session, "#knob-l2d")?, "the GAN page lacks the λ_G or λ_D slider");
+    ensure!(!lab::is_visible(&s.session, "#knob-l2")?, "the GAN page still shows the one shared L2 slider");
+    for (key, sent) in [("l2g", "0.001"), ("l2d", "0.0001")] {
+        let kept = query_value(&s, key)?;
+        ensure!(kept.as_deref().is_some_and(|kept| same_value(sent, kept)), "{key}={sent} came back as {kept:?}");
+    }
+    // λ_G to its maximum: the link says so, λ_D stays, and the GAN trains on.
+    lab::set_knob(&s.session, "knob-l2g", Knob::Max)?;
+    let (l2g, l2d) = (query_value(&s, "l2g")?, query_value(&s, "l2d")?);
+    ensure!(
+        l2g.as_deref().is_some_and(|v| same_value("0.1", v)) && l2d.as_deref().is_some_and(|v| same_value("0.0001", v)),
+        "after λ_G to max: l2g={l2g:?}, l2d={l2d:?}"
+    );
+    let from = lab::status(&s.session)?.step.unwrap_or(0);
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", from + 30))?;
+    s.session.screenshot("gan-penalties")?;
     Ok(())
 }
 

@@ -147,41 +147,89 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
 }
 
 /// KL per latent dimension: collapsed dimensions (KL ≈ 0) carry no information.
+/// The KL bars' fixed scale: log₁₀ nats from 0.01 to 100, the same for every run, so two
+/// screenshots at different β compare bar for bar (a rescaling axis made β = 0 and β = 1 look alike).
+const KL_DECADES: (f64, f64) = (-2.0, 2.0);
+/// Left margin for the axis labels, and the bars' top and bottom in the 112-unit-high chart.
+const KL_LEFT: f64 = 44.0;
+const KL_TOP: f64 = 16.0;
+const KL_BOTTOM: f64 = 104.0;
+/// Up to this many dimensions each bar carries its value; above, its tooltip does.
+const KL_LABELLED_DIMS: usize = 16;
+
+/// Height of the y coordinate for `nats` on the fixed log scale.
+fn kl_y(nats: f64) -> f64 {
+    let (lo, hi) = KL_DECADES;
+    let decade = if nats.is_finite() && nats > 0.0 { nats.log10().clamp(lo, hi) } else { lo };
+    KL_BOTTOM - (decade - lo) / (hi - lo) * (KL_BOTTOM - KL_TOP)
+}
+
 #[component]
 pub fn KlBars(lab: Lab) -> impl IntoView {
+    let axis = (KL_DECADES.0 as i32..=KL_DECADES.1 as i32)
+        .map(|decade| {
+            let nats = 10f64.powi(decade);
+            let y = kl_y(nats);
+            let label = if decade < 0 { format!("{nats}") } else { format!("{}", nats as u32) };
+            view! {
+                <line x1=KL_LEFT x2=W y1=y y2=y class="grid" />
+                <text x=KL_LEFT - 4.0 y=y + 4.0 text-anchor="end" class="tick">{label}</text>
+            }
+        })
+        .collect_view();
     let bars = move || {
         lab.views.with(|v| {
             let kl = &v.kl_per_dim;
-            let most = kl.iter().copied().filter(|v| v.is_finite()).fold(1e-3, f64::max);
-            let width = W / kl.len().max(1) as f64;
+            let width = (W - KL_LEFT) / kl.len().max(1) as f64;
+            let labelled = kl.len() <= KL_LABELLED_DIMS;
             kl.iter()
                 .enumerate()
                 .map(|(i, &k)| {
-                    let h = if k.is_finite() { (k / most).clamp(0.0, 1.0) * 100.0 } else { 0.0 };
+                    let top = kl_y(k);
+                    let x = KL_LEFT + i as f64 * width + 1.0;
                     let collapsed = k < COLLAPSED_KL;
+                    let value = labelled.then(|| {
+                        view! { <text x=x + (width - 2.0) / 2.0 y=top - 2.0 text-anchor="middle" class="value">{format_nats(k)}</text> }
+                    });
                     view! {
-                        <rect x=i as f64 * width + 1.0 y=110.0 - h width=(width - 2.0).max(1.0) height=h.max(0.5) class:collapsed=collapsed>
+                        <rect x=x y=top width=(width - 2.0).max(1.0) height=(KL_BOTTOM - top).max(0.5) class:collapsed=collapsed>
                             <title>{format!("z{i}: {k:.3} nats")}</title>
                         </rect>
+                        {value}
                     }
                 })
                 .collect_view()
         })
     };
+    let total = move || lab.views.with(|v| v.kl_per_dim.iter().copied().filter(|k| k.is_finite()).sum::<f64>());
     let summary = move || {
         lab.views.with(|v| {
             let collapsed = v.kl_per_dim.iter().filter(|&&k| k < COLLAPSED_KL).count();
-            format!("{collapsed} of {} dimensions collapsed (KL < {COLLAPSED_KL} nats)", v.kl_per_dim.len())
+            format!(" nats in all; {collapsed} of {} dimensions collapsed (KL < {COLLAPSED_KL} nats)", v.kl_per_dim.len())
         })
     };
     view! {
         <Show when=move || lab.config.with(|c| c.shape.model.has_encoder())>
             <section class="view" id="kl-view">
                 <h2>"KL per latent dimension"</h2>
-                <svg viewBox=format!("0 0 {W} 112") class="chart bars" role="img" aria-label="KL divergence per latent dimension">{bars}</svg>
-                <p class="hint">{summary}". Raise β and watch dimensions collapse to the prior: the posterior of a collapsed dimension ignores the input."</p>
+                <svg viewBox=format!("0 0 {W} 112") class="chart bars" role="img" aria-label="KL divergence per latent dimension, in nats on a log scale from 0.01 to 100">
+                    {axis.clone()}
+                    {bars}
+                </svg>
+                <p class="hint">"Total KL "<b id="kl-total">{move || format_nats(total())}</b>{summary}". Bars in nats on a fixed log scale (0.01 to 100), so runs compare bar for bar. Raise β and watch dimensions collapse to the prior: the posterior of a collapsed dimension ignores the input."</p>
             </section>
         </Show>
+    }
+}
+
+/// Nats as the KL view prints them: three significant digits, no exponent for the usual range.
+fn format_nats(nats: f64) -> String {
+    match nats {
+        n if !n.is_finite() => "—".into(),
+        n if n.abs() >= 100.0 => format!("{n:.0}"),
+        n if n.abs() >= 10.0 => format!("{n:.1}"),
+        n if n.abs() >= 0.01 => format!("{n:.2}"),
+        n => format!("{n:.0e}"),
     }
 }
 

@@ -73,6 +73,10 @@ impl Scale {
 pub enum Knob {
     Beta,
     L2,
+    /// The GAN's L2 on the generator alone.
+    L2Generator,
+    /// L2 on the discriminator alone (GAN and VAE-GAN).
+    L2Discriminator,
     L1,
     Dropout,
     Lr,
@@ -82,13 +86,18 @@ pub enum Knob {
 }
 
 impl Knob {
-    pub const ALL: [Knob; 8] = [Knob::Beta, Knob::L2, Knob::L1, Knob::Dropout, Knob::Lr, Knob::Batch, Knob::DSteps, Knob::Gamma];
+    /// In URL order: `l2` before `l2g` and `l2d`, so an old GAN link's `l2` is the shared value and
+    /// the two specific keys override it.
+    pub const ALL: [Knob; 10] =
+        [Knob::Beta, Knob::L2, Knob::L2Generator, Knob::L2Discriminator, Knob::L1, Knob::Dropout, Knob::Lr, Knob::Batch, Knob::DSteps, Knob::Gamma];
 
     /// URL key and element id suffix; never change one, or shared links break.
     pub fn key(self) -> &'static str {
         match self {
             Knob::Beta => "beta",
             Knob::L2 => "l2",
+            Knob::L2Generator => "l2g",
+            Knob::L2Discriminator => "l2d",
             Knob::L1 => "l1",
             Knob::Dropout => "dropout",
             Knob::Lr => "lr",
@@ -102,6 +111,8 @@ impl Knob {
         match self {
             Knob::Beta => "KL weight β",
             Knob::L2 => "L2 strength λ₂",
+            Knob::L2Generator => "Generator L2 λ_G",
+            Knob::L2Discriminator => "Discriminator L2 λ_D",
             Knob::L1 => "L1 strength λ₁",
             Knob::Dropout => "Dropout p",
             Knob::Lr => "Learning rate η",
@@ -118,6 +129,12 @@ impl Knob {
                 "loss = reconstruction + β·KL(q(z|x) ‖ N(0, I)). High β pulls codes to the prior: blurrier samples, and unused dimensions collapse to KL 0."
             }
             Knob::L2 => "adds λ₂·Σw² to the loss: every weight decays toward 0, which fights overfitting.",
+            Knob::L2Generator => {
+                "adds λ_G·Σw² over the generator's weights only. Large λ_G shrinks G toward a constant map: every z lands on one point, and the modes covered fall to 1 or 0."
+            }
+            Knob::L2Discriminator => {
+                "adds λ_D·Σw² over the discriminator's weights only: a smoother critic, which steadies training; too large and D cannot tell real from fake, so G learns nothing."
+            }
             Knob::L1 => "adds λ₁·Σ|w|: pushes weights to exactly 0, making the network sparse.",
             Knob::Dropout => "while training, each hidden unit is zeroed with probability p (survivors scaled by 1/(1−p)).",
             Knob::Lr => "Adam's step size: w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes.",
@@ -130,7 +147,7 @@ impl Knob {
     pub fn scale(self) -> Scale {
         match self {
             Knob::Beta => Scale::Log { min: 0.01, max: 100.0, steps: 40, zero: true },
-            Knob::L2 => Scale::Log { min: 1e-5, max: 1e-1, steps: 40, zero: true },
+            Knob::L2 | Knob::L2Generator | Knob::L2Discriminator => Scale::Log { min: 1e-5, max: 1e-1, steps: 40, zero: true },
             Knob::L1 => Scale::Log { min: 1e-6, max: 1e-2, steps: 40, zero: true },
             Knob::Dropout => Scale::Linear { min: 0.0, max: 0.9, steps: 18 },
             Knob::Lr => Scale::Log { min: 1e-4, max: 1e-1, steps: 30, zero: false },
@@ -146,7 +163,12 @@ impl Knob {
             Knob::Beta | Knob::L1 | Knob::Dropout => config.shape.model.has_encoder(),
             Knob::DSteps => matches!(config.shape.model, super::ModelKind::Gan),
             Knob::Gamma => matches!(config.shape.model, super::ModelKind::VaeGan),
-            Knob::L2 | Knob::Lr | Knob::Batch => true,
+            // The GAN has no one network to regularise: λ_G and λ_D instead (an old link's `l2`
+            // still sets both; see the URL parser).
+            Knob::L2 => config.shape.model.has_encoder(),
+            Knob::L2Generator => matches!(config.shape.model, super::ModelKind::Gan),
+            Knob::L2Discriminator => config.shape.model.has_discriminator(),
+            Knob::Lr | Knob::Batch => true,
         }
     }
 
@@ -154,6 +176,8 @@ impl Knob {
         match self {
             Knob::Beta => config.knobs.beta,
             Knob::L2 => config.knobs.l2,
+            Knob::L2Generator => config.knobs.l2_generator(),
+            Knob::L2Discriminator => config.knobs.l2_discriminator(),
             Knob::L1 => config.knobs.l1,
             Knob::Dropout => config.knobs.dropout,
             Knob::Lr => config.knobs.lr,
@@ -170,6 +194,8 @@ impl Knob {
         match self {
             Knob::Beta => config.knobs.beta = v,
             Knob::L2 => config.knobs.l2 = v,
+            Knob::L2Generator => config.knobs.l2_g = Some(v),
+            Knob::L2Discriminator => config.knobs.l2_d = Some(v),
             Knob::L1 => config.knobs.l1 = v,
             Knob::Dropout => config.knobs.dropout = v,
             Knob::Lr => config.knobs.lr = v,

@@ -245,7 +245,14 @@ impl LabConfig {
                 batch: 64,
                 seed: 1,
             },
-            knobs: Knobs { gamma: if matches!(model, ModelKind::VaeGan) { Knobs::default().gamma } else { 0.0 }, ..Knobs::default() },
+            knobs: Knobs {
+                gamma: if matches!(model, ModelKind::VaeGan) { Knobs::default().gamma } else { 0.0 },
+                // The page sets the discriminator's and the GAN generator's L2 on their own sliders
+                // (`l2d`, `l2g`), never through the shared `l2`.
+                l2_g: matches!(model, ModelKind::Gan).then_some(0.0),
+                l2_d: model.has_discriminator().then_some(0.0),
+                ..Knobs::default()
+            },
             early_stopping: false,
             engine: EnginePref::Auto,
             page: PageConfig::default(),

@@ -91,7 +91,9 @@ impl LabConfig {
         }
         for knob in Knob::ALL {
             if let Some(v) = number(&mut notes, knob.key(), get(knob.key())) {
-                if !knob.applies_to(&c) {
+                // A GAN link from before λ_G and λ_D: its `l2` was both (applied below).
+                let shared_gan_l2 = knob == Knob::L2 && c.shape.model == ModelKind::Gan;
+                if !knob.applies_to(&c) && !shared_gan_l2 {
                     notes.push(format!("`{}` does not apply to the {}; ignored", knob.key(), c.shape.model.name()));
                     continue;
                 }
@@ -103,6 +105,16 @@ impl LabConfig {
                     notes.push(format!("`{}={v}` is outside [{lo}, {hi}]; clamped to {clamped}", knob.key()));
                 }
                 knob.set(&mut c, clamped);
+            }
+        }
+        // Links from before λ_G and λ_D carry one `l2`, which then held for D (and the GAN's G) too.
+        if get("l2").is_some() {
+            if c.shape.model == ModelKind::Gan {
+                c.knobs.l2_g = Some(get("l2g").map_or(c.knobs.l2, |_| c.knobs.l2_generator()));
+                c.knobs.l2_d = Some(get("l2d").map_or(c.knobs.l2, |_| c.knobs.l2_discriminator()));
+                c.knobs.l2 = 0.0;
+            } else if c.shape.model.has_discriminator() && get("l2d").is_none() {
+                c.knobs.l2_d = Some(c.knobs.l2);
             }
         }
         c.early_stopping = flag(&mut notes, "early", get("early"));

@@ -161,3 +161,32 @@ fn changes_apply_over_a_long_state() {
     let (_, notes) = state.with_changes(&"seed=5&".repeat(1000));
     assert!(notes.iter().any(|n| n.contains("the change is longer")), "{notes:?}");
 }
+
+#[test]
+fn gan_penalties_have_their_own_keys_and_old_links_keep_their_meaning() {
+    // λ_G and λ_D on their own, and back through the URL.
+    let (gan, notes) = LabConfig::from_query("model=gan&data=ring&l2g=0.01&l2d=0.001");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!((gan.knobs.l2_generator(), gan.knobs.l2_discriminator()), (0.01, 0.001));
+    let query = gan.to_query();
+    assert!(query.contains("l2g=0.01") && query.contains("l2d=0.001") && !query.contains("l2="), "{query}");
+    assert_eq!(LabConfig::from_query(&query).0, gan);
+    // A link from before: its one `l2` held for both networks, and still does.
+    let (old, notes) = LabConfig::from_query("model=gan&data=ring&l2=0.01");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!((old.knobs.l2_generator(), old.knobs.l2_discriminator()), (0.01, 0.01));
+    assert_eq!(LabConfig::from_query(&old.to_query()).0, old);
+    // The VAE-GAN: λ₂ for the VAE, λ_D for its discriminator; an old link's `l2` held for D too.
+    let (vae_gan, _) = LabConfig::from_query("model=vae-gan&l2=0.001");
+    assert_eq!((vae_gan.knobs.l2, vae_gan.knobs.l2_discriminator()), (0.001, 0.001));
+    let (vae_gan, _) = LabConfig::from_query("model=vae-gan&l2=0.001&l2d=0.01");
+    assert_eq!((vae_gan.knobs.l2, vae_gan.knobs.l2_discriminator()), (0.001, 0.01));
+    // The sliders each page shows.
+    let shown = |c: &LabConfig| Knob::ALL.into_iter().filter(|k| k.applies_to(c)).map(Knob::key).collect::<Vec<_>>();
+    assert!(shown(&gan).contains(&"l2g") && shown(&gan).contains(&"l2d") && !shown(&gan).contains(&"l2"));
+    assert!(shown(&vae_gan).contains(&"l2") && shown(&vae_gan).contains(&"l2d") && !shown(&vae_gan).contains(&"l2g"));
+    // Not for the VAE: noted and ignored.
+    let (vae, notes) = LabConfig::from_query("model=vae&l2g=0.01");
+    assert_eq!(vae.knobs.l2_g, None);
+    assert!(notes.iter().any(|n| n.contains("l2g")), "{notes:?}");
+}
