@@ -53,8 +53,11 @@ ensure_wasm_bindgen_cli() {
     want="$(locked_wasm_bindgen_version)"
     if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
         step "cargo install wasm-bindgen-cli $want (about 12 minutes on 2 cores)"
-        # Not --locked: the CLI's own lockfile does not build with this toolchain.
-        cargo install wasm-bindgen-cli --version "$want" --force
+        # Pinned as far as this toolchain allows: the exact version Cargo.lock resolved (the CLI
+        # must equal the wasm-bindgen the app links), from crates.io with its checksum. Not
+        # --locked: with the CLI's own published lockfile the install fails on Rust 1.95 here, so
+        # its dependencies resolve to the newest semver-compatible releases at install time.
+        cargo install wasm-bindgen-cli --version "=$want" --force
     fi
 }
 
@@ -62,6 +65,14 @@ ensure_trunk() {
     if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
         step "cargo install trunk ^0.21 (10-25 minutes on 2 cores)"
         cargo install trunk --version '^0.21' --locked --force
+    fi
+}
+
+# cargo-deny for the supply-chain gate (deny.toml), at a pinned version with its own lockfile.
+ensure_cargo_deny() {
+    if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0\.20\.2$'; then
+        step "cargo install cargo-deny 0.20.2 (about 8 minutes on 2 cores)"
+        cargo install cargo-deny --version '=0.20.2' --locked --force
     fi
 }
 

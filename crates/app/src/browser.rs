@@ -39,17 +39,20 @@ pub fn query() -> String {
     window().ok().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
-/// Replaces the query without a reload or a history entry, so the address bar always holds a
-/// link to the current state.
+/// Replaces the query without a reload or a history entry, so the address bar holds a link to the
+/// current state (callers debounce it: browsers throttle `replaceState` called on every input).
 pub fn replace_query(query: &str) {
     let Ok(window) = window() else { return };
     let path = window.location().pathname().unwrap_or_default();
     window.history().ok().map(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("{path}?{query}"))));
 }
 
-/// The page's address (for links and iframe snippets).
-pub fn page_url() -> String {
-    window().ok().and_then(|w| w.location().href().ok()).unwrap_or_default()
+/// This page's address with `query` as its state. Links are built from the state itself, never
+/// read back from the address bar, which is rewritten only a moment after the last change.
+pub fn link_to(query: &str) -> String {
+    let Ok(window) = window() else { return String::new() };
+    let location = window.location();
+    format!("{}{}?{query}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
 }
 
 /// Copies text to the clipboard (it may be refused, e.g. in an iframe without permission).

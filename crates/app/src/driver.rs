@@ -18,7 +18,7 @@ use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
-use crate::state::{Command, Lab, MemoryUse, Notice, Phase};
+use crate::state::{Lab, MemoryUse, Notice, Phase, Requests};
 
 /// Time a frame's training aims at (ms); the rest of the frame stays with the page.
 const FRAME_BUDGET_MS: f64 = 25.0;
@@ -109,9 +109,9 @@ impl Driver {
 
     /// One frame's phases.
     async fn frame(&mut self) -> Result<(), SessionError> {
-        let commands = self.lab.take_commands();
-        let reset = commands.contains(&Command::Reset);
-        if commands.contains(&Command::Restore) && !reset {
+        let requests = self.lab.take_requests();
+        let reset = requests.reset;
+        if requests.restore && !reset {
             self.restore();
         }
         self.ensure_engine().await;
@@ -121,8 +121,8 @@ impl Driver {
             return Ok(());
         }
         self.apply_settings(&config)?;
-        let mut progress = self.one_off_commands(&commands).await?;
-        let single = commands.contains(&Command::Step);
+        let mut progress = self.one_off_commands(&requests).await?;
+        let single = requests.step;
         if let Some(trained) = self.train(single).await? {
             progress = Some(trained);
         }
@@ -224,32 +224,28 @@ impl Driver {
     }
 
     /// Single D or G steps, the interpolation's ends, an export.
-    async fn one_off_commands(&mut self, commands: &[Command]) -> Result<Option<Progress>, SessionError> {
+    async fn one_off_commands(&mut self, requests: &Requests) -> Result<Option<Progress>, SessionError> {
         let Some(run) = self.run.as_mut() else { return Ok(None) };
         let mut progress = None;
-        for command in commands {
-            match command {
-                Command::StepDiscriminator | Command::StepGenerator => {
-                    let part = if *command == Command::StepDiscriminator { GanPart::Discriminator } else { GanPart::Generator };
-                    progress = Some(run.step_part(part).await?);
-                    self.views_stale = true;
-                }
-                Command::Pair(a, b) => {
-                    self.pair = (*a, *b);
-                    self.views_stale = true;
-                }
-                Command::Export => {
-                    let query = self.lab.config.with_untracked(LabConfig::to_query);
-                    match run.export(query).await {
-                        Ok(file) => {
-                            if let Err(e) = browser::download("latent-lab-run.json", "application/json", file.to_json().as_bytes()) {
-                                self.lab.notice.set(Some(Notice::Problem(format!("The export could not be saved: {e}"))));
-                            }
-                        }
-                        Err(e) => self.lab.notice.set(Some(Notice::Problem(format!("The export failed: {e}")))),
+        for (asked, part) in [(requests.step_discriminator, GanPart::Discriminator), (requests.step_generator, GanPart::Generator)] {
+            if asked {
+                progress = Some(run.step_part(part).await?);
+                self.views_stale = true;
+            }
+        }
+        if let Some(pair) = requests.pair {
+            self.pair = pair;
+            self.views_stale = true;
+        }
+        if requests.export {
+            let query = self.lab.config.with_untracked(LabConfig::to_query);
+            match run.export(query).await {
+                Ok(file) => {
+                    if let Err(e) = browser::download("latent-lab-run.json", "application/json", file.to_json().as_bytes()) {
+                        self.lab.notice.set(Some(Notice::Problem(format!("The export could not be saved: {e}"))));
                     }
                 }
-                Command::Step | Command::Reset | Command::Restore => {}
+                Err(e) => self.lab.notice.set(Some(Notice::Problem(format!("The export failed: {e}")))),
             }
         }
         Ok(progress)

@@ -1,45 +1,61 @@
-//! Fault injection for the browser tests and for demonstrations: the failures a lecture-long session
-//! can meet (a lost GPU device, a run whose loss turns NaN), made to happen on demand so that the
-//! recovery paths run in a real browser. Exported to JavaScript; Trunk's start script puts the
-//! exports on `window.wasmBindings`, so a console or WebDriver calls
+//! Fault injection for the browser tests: the failures a lecture-long session can meet (a lost GPU
+//! device, a run whose loss turns NaN), made to happen on demand so that the recovery paths run in
+//! a real browser. Only in builds with the `fault-hooks` feature (the test command builds such a
+//! copy of the site for the scenarios that need it, `scripts/build-site-with-fault-hooks`): the
+//! shipped page exports nothing a visitor's console, or a page that frames it, could call to break
+//! a run. There, Trunk's start script puts the exports on `window.wasmBindings`, so WebDriver calls
 //! `wasmBindings.simulateDeviceLoss()` or `wasmBindings.simulateDivergence()`.
 //!
-//! Nothing here changes what a normal session does: both only act when called.
+//! Without the feature the two hooks the driver calls do nothing.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+#[cfg(feature = "fault-hooks")]
+pub use hooks::{take_divergence, watch_kernels};
 
-use latent_gpu::Kernels;
-use wasm_bindgen::prelude::wasm_bindgen;
+#[cfg(not(feature = "fault-hooks"))]
+pub fn watch_kernels(_kernels: &std::rc::Rc<latent_gpu::Kernels>) {}
 
-thread_local! {
-    /// The engine the driver holds (not owned here: dropping the engine is not delayed).
-    static OPEN_KERNELS: RefCell<Weak<Kernels>> = const { RefCell::new(Weak::new()) };
-    /// Whether the next training step's loss is to be reported as NaN.
-    static DIVERGE_NEXT: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Remembers the engine the page opened, for [`simulate_device_loss`].
-pub fn watch_kernels(kernels: &Rc<Kernels>) {
-    OPEN_KERNELS.with(|open| *open.borrow_mut() = Rc::downgrade(kernels));
-}
-
-/// Destroys the WebGPU device the page trains on, as a driver reset or a GPU process crash would
-/// lose it. Returns whether there was a device (false on the CPU engine).
-#[wasm_bindgen(js_name = simulateDeviceLoss)]
-pub fn simulate_device_loss() -> bool {
-    OPEN_KERNELS.with(|open| open.borrow().upgrade()).map(|kernels| kernels.context().device.destroy()).is_some()
-}
-
-/// Makes the next training step report a NaN loss, as a too-high learning rate does on a fresh
-/// model, so the pause-and-restore path can be driven at a chosen moment (a warmed-up model rarely
-/// diverges on cue: Adam's bounded steps ride out even the maximum learning rate).
-#[wasm_bindgen(js_name = simulateDivergence)]
-pub fn simulate_divergence() {
-    DIVERGE_NEXT.with(|next| next.set(true));
-}
-
-/// Whether a divergence was asked for since the last call.
+#[cfg(not(feature = "fault-hooks"))]
 pub fn take_divergence() -> bool {
-    DIVERGE_NEXT.with(|next| next.replace(false))
+    false
+}
+
+#[cfg(feature = "fault-hooks")]
+mod hooks {
+    use std::cell::{Cell, RefCell};
+    use std::rc::{Rc, Weak};
+
+    use latent_gpu::Kernels;
+    use wasm_bindgen::prelude::wasm_bindgen;
+
+    thread_local! {
+        /// The engine the driver holds (not owned here: dropping the engine is not delayed).
+        static OPEN_KERNELS: RefCell<Weak<Kernels>> = const { RefCell::new(Weak::new()) };
+        /// Whether the next training step's loss is to be reported as NaN.
+        static DIVERGE_NEXT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Remembers the engine the page opened, for [`simulate_device_loss`].
+    pub fn watch_kernels(kernels: &Rc<Kernels>) {
+        OPEN_KERNELS.with(|open| *open.borrow_mut() = Rc::downgrade(kernels));
+    }
+
+    /// Destroys the WebGPU device the page trains on, as a driver reset or a GPU process crash would
+    /// lose it. Returns whether there was a device (false on the CPU engine).
+    #[wasm_bindgen(js_name = simulateDeviceLoss)]
+    pub fn simulate_device_loss() -> bool {
+        OPEN_KERNELS.with(|open| open.borrow().upgrade()).map(|kernels| kernels.context().device.destroy()).is_some()
+    }
+
+    /// Makes the next training step report a NaN loss, as a too-high learning rate does on a fresh
+    /// model, so the pause-and-restore path can be driven at a chosen moment (a warmed-up model
+    /// rarely diverges on cue: Adam's bounded steps ride out even the maximum learning rate).
+    #[wasm_bindgen(js_name = simulateDivergence)]
+    pub fn simulate_divergence() {
+        DIVERGE_NEXT.with(|next| next.set(true));
+    }
+
+    /// Whether a divergence was asked for since the last call.
+    pub fn take_divergence() -> bool {
+        DIVERGE_NEXT.with(|next| next.replace(false))
+    }
 }

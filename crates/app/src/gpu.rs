@@ -61,7 +61,7 @@ fn reason(reason: CpuReason) -> Option<String> {
     }
 }
 
-/// Opens the engine `pref` asks for; the kernels are watched by the fault hooks.
+/// Opens the engine `pref` asks for; the kernels are watched by the fault hooks (in test builds).
 pub async fn open(pref: EnginePref) -> (Option<Rc<Kernels>>, EngineInfo) {
     let (kernels, choice) = open_engine(pref).await;
     let kernels = kernels.map(Rc::new);

@@ -185,11 +185,9 @@ fn apply(lab: Lab, request: Request) -> String {
 
 /// The reply object: the outcome, the page's state and the numbers a lesson reads.
 fn reply(lab: Lab, ok: bool, message: &str) -> JsValue {
-    let (latest, train, test, d_accuracy) = lab.history.with_untracked(|h| {
-        let last = |f: fn(&latent_session::run::Point) -> Option<f64>| h.points().iter().rev().find_map(f);
-        (h.latest().cloned(), last(|p| p.train), last(|p| p.test), last(|p| p.d_accuracy))
-    });
-    let vae_family = lab.config.with_untracked(|c| !matches!(c.shape.model, latent_session::config::ModelKind::Gan));
+    let (latest, train, test, d_accuracy) =
+        lab.history.with_untracked(|h| (h.latest().cloned(), h.last_measured(|p| p.train), h.last_measured(|p| p.test), h.last_measured(|p| p.d_accuracy)));
+    let vae_family = lab.config.with_untracked(|c| c.shape.model.has_encoder());
     let modes = lab.views.with_untracked(|v| v.modes);
     let number = |v: Option<f64>| v.filter(|x| x.is_finite()).map_or(JsValue::NULL, JsValue::from);
     let fields: [(&str, JsValue); 13] = [

@@ -2,6 +2,7 @@
 //! driver fills (engine, phase, history, views). All are `Copy` handles, passed to components.
 
 use latent_session::config::LabConfig;
+pub use latent_session::requests::{Command, Requests};
 use latent_session::run::{History, Point, Views};
 use latent_session::RunFile;
 use leptos::prelude::*;
@@ -30,21 +31,6 @@ impl Phase {
             Phase::Error => "error",
         }
     }
-}
-
-/// What the user asked for that the driver acts on at its next frame.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    Step,
-    StepDiscriminator,
-    StepGenerator,
-    Reset,
-    /// Rebuild the model from the last good checkpoint (after a divergence), settings kept.
-    Restore,
-    /// Interpolate between these two held-out rows.
-    Pair(usize, usize),
-    /// Download the run (settings, history, weights) as a file.
-    Export,
 }
 
 /// What the session holds in memory, for the long-run benchmark (`#lab-status`).
@@ -84,7 +70,7 @@ pub struct Lab {
     pub checkpoint_step: RwSignal<Option<u64>>,
     pub views: RwSignal<Views>,
     pub log_scale: RwSignal<bool>,
-    commands: StoredValue<Vec<Command>>,
+    requests: StoredValue<Requests>,
     /// A run file read by the user, waiting for the driver to rebuild its model from it.
     pub pending_import: StoredValue<Option<RunFile>>,
 }
@@ -107,7 +93,7 @@ impl Lab {
             checkpoint_step: RwSignal::new(None),
             views: RwSignal::new(Views::default()),
             log_scale: RwSignal::new(false),
-            commands: StoredValue::new(Vec::new()),
+            requests: StoredValue::new(Requests::default()),
             pending_import: StoredValue::new(None),
         }
     }
@@ -122,13 +108,12 @@ impl Lab {
     }
 
     pub fn send(&self, command: Command) {
-        self.commands.update_value(|c| c.push(command));
+        self.requests.update_value(|r| r.ask(command));
     }
 
-    pub fn take_commands(&self) -> Vec<Command> {
-        let mut taken = Vec::new();
-        self.commands.update_value(|c| std::mem::swap(c, &mut taken));
-        taken
+    /// What was asked since the last frame; the flags are cleared.
+    pub fn take_requests(&self) -> Requests {
+        self.requests.try_update_value(std::mem::take).unwrap_or_default()
     }
 
     /// The latest history row.

@@ -41,6 +41,8 @@ pub(crate) struct NetBuffers {
 }
 
 impl NetBuffers {
+    /// A network that trains: activations, pre-activation gradients and views of its parameters
+    /// and their gradients.
     pub(crate) fn new(
         ctx: &GpuContext,
         layout: &ParamLayout,
@@ -50,15 +52,37 @@ impl NetBuffers {
         params: &GpuTensor,
         grads: &GpuTensor,
     ) -> Result<Self, GpuError> {
+        Self::build(ctx, layout, net, name, batch, params, Some(grads))
+    }
+
+    /// A network that only runs forward (the GAN's heat map and sample block, over
+    /// [`MAP_POINTS`](latent_core::model::gan::MAP_POINTS) rows): its activations only. Gradient
+    /// buffers there would be as large as the activations and never written (134 MB at the
+    /// largest widths); its backward passes are refused.
+    pub(crate) fn forward_only(ctx: &GpuContext, layout: &ParamLayout, net: &Mlp, name: &str, rows: usize, params: &GpuTensor) -> Result<Self, GpuError> {
+        Self::build(ctx, layout, net, name, rows, params, None)
+    }
+
+    fn build(
+        ctx: &GpuContext,
+        layout: &ParamLayout,
+        net: &Mlp,
+        name: &str,
+        batch: usize,
+        params: &GpuTensor,
+        grads: Option<&GpuTensor>,
+    ) -> Result<Self, GpuError> {
         let mut b = Self { outputs: vec![], d_pre: vec![], weights: vec![], biases: vec![], weight_grads: vec![], bias_grads: vec![] };
         for (i, layer) in net.layers.iter().enumerate() {
             b.outputs.push(ctx.zeros(&format!("{name}.{i}.out"), batch, layer.output)?);
-            b.d_pre.push(ctx.zeros(&format!("{name}.{i}.d_pre"), batch, layer.output)?);
             let (w, bias) = (&layout.slots[layer.weight], &layout.slots[layer.bias]);
             b.weights.push(params.view(w.name.clone(), w.offset, w.rows, w.cols)?);
             b.biases.push(params.view(bias.name.clone(), bias.offset, 1, bias.cols)?);
-            b.weight_grads.push(grads.view(format!("d{}", w.name), w.offset, w.rows, w.cols)?);
-            b.bias_grads.push(grads.view(format!("d{}", bias.name), bias.offset, 1, bias.cols)?);
+            if let Some(grads) = grads {
+                b.d_pre.push(ctx.zeros(&format!("{name}.{i}.d_pre"), batch, layer.output)?);
+                b.weight_grads.push(grads.view(format!("d{}", w.name), w.offset, w.rows, w.cols)?);
+                b.bias_grads.push(grads.view(format!("d{}", bias.name), bias.offset, 1, bias.cols)?);
+            }
         }
         Ok(b)
     }
@@ -137,6 +161,9 @@ impl NetBuffers {
     }
 
     fn backward_with(&self, k: &Kernels, net: &Mlp, input: &GpuTensor, spec: BackwardSpec<'_>, s: &mut Schedule) -> Result<DropoutDispatches, GpuError> {
+        if self.d_pre.len() != net.layers.len() {
+            return Err(GpuError::invalid("model", "a forward-only network has no backward pass"));
+        }
         let mut carrying = Vec::new();
         for i in (0..net.layers.len()).rev() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };

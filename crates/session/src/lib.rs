@@ -11,6 +11,7 @@ mod error;
 pub mod lesson_origins;
 pub mod palette;
 pub mod points_file;
+pub mod requests;
 pub mod run;
 pub mod run_file;
 

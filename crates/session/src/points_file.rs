@@ -55,20 +55,26 @@ pub fn points_from_text(text: &str) -> Result<(Vec<[f32; 2]>, Vec<String>), Sess
 }
 
 /// Centres the cloud and scales it (keeping its aspect) to fill the plane, rounded as links hold it.
+/// The arithmetic is f64 and the result clamped to the plane: a cloud only a few f32 steps wide far
+/// from the origin (near-duplicate points) would otherwise have its centre rounded to one of its
+/// points and the magnified rounding would put the rest outside the plane, where the next parse of
+/// the link drops them.
 fn fit_to_plane(points: &mut [[f32; 2]], notes: &mut Vec<String>) {
     let (lo, hi) = points.iter().fold(([f32::MAX; 2], [f32::MIN; 2]), |(lo, hi), p| ([lo[0].min(p[0]), lo[1].min(p[1])], [hi[0].max(p[0]), hi[1].max(p[1])]));
-    let centre = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
-    let half = ((hi[0] - lo[0]).max(hi[1] - lo[1]) / 2.0).max(f32::MIN_POSITIVE);
-    let scale = FILL * VIEW_HALF_EXTENT / half;
+    let centre = [(f64::from(lo[0]) + f64::from(hi[0])) / 2.0, (f64::from(lo[1]) + f64::from(hi[1])) / 2.0];
+    let half = ((f64::from(hi[0]) - f64::from(lo[0])).max(f64::from(hi[1]) - f64::from(lo[1])) / 2.0).max(f64::from(f32::MIN_POSITIVE));
+    let reach = f64::from(VIEW_HALF_EXTENT);
+    let scale = f64::from(FILL) * reach / half;
     let already_fits = points.iter().all(|p| p[0].abs() <= VIEW_HALF_EXTENT && p[1].abs() <= VIEW_HALF_EXTENT);
     if already_fits && (0.25..=1.0).contains(&(1.0 / scale)) {
         // Data already in the plane's units stays where the user put it.
         points.iter_mut().for_each(|p| *p = [round2(p[0]), round2(p[1])]);
         return;
     }
-    notes.push(format!("the points were centred and scaled by {} to fit the plane", significant(scale)));
+    notes.push(format!("the points were centred and scaled by {} to fit the plane", significant(scale as f32)));
+    let fit = |v: f32, c: f64| round2(((f64::from(v) - c) * scale).clamp(-reach, reach) as f32);
     for p in points.iter_mut() {
-        *p = [round2((p[0] - centre[0]) * scale), round2((p[1] - centre[1]) * scale)];
+        *p = [fit(p[0], centre[0]), fit(p[1], centre[1])];
     }
 }
 
@@ -113,6 +119,19 @@ mod tests {
         assert_eq!(points.len(), MAX_DRAWN);
         assert!(notes.iter().any(|n| n.contains("5000 points")), "{notes:?}");
         assert!(notes.iter().any(|n| n.starts_with("2 line(s)")), "{notes:?}");
+    }
+
+    /// Two clusters one f32 step apart, far from the origin: the extent is a few ulps, so scaling it
+    /// to the plane magnifies rounding; every point must still land inside (and survive a link).
+    #[test]
+    fn near_duplicate_clusters_stay_inside_the_plane() {
+        let x = 1000.0f32;
+        let next = f32::from_bits(x.to_bits() + 1);
+        let text: String = (0..40).map(|i| format!("{},{}\n", if i % 2 == 0 { x } else { next }, if i % 3 == 0 { x } else { next })).collect();
+        let (points, _) = points_from_text(&text).expect("two clusters are learnable");
+        assert!(points.iter().flatten().all(|v| v.abs() <= VIEW_HALF_EXTENT), "{points:?}");
+        let query = format!("data=drawn&pts={}", points.iter().map(|p| format!("{}:{}", p[0], p[1])).collect::<Vec<_>>().join(","));
+        assert_eq!(crate::config::LabConfig::from_query(&query).0.data.drawn, points);
     }
 
     #[test]

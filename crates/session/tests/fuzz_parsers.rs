@@ -171,7 +171,23 @@ fn points_text() -> impl Strategy<Value = String> {
         ".{0,6}"
     ];
     let line = (number.clone(), "[,; \t]{1,2}", number).prop_map(|(x, sep, y)| format!("{x}{sep}{y}"));
-    prop_oneof![".{0,300}", prop::collection::vec(line, 0..400).prop_map(|lines| lines.join("\n"))]
+    prop_oneof![".{0,300}", prop::collection::vec(line, 0..400).prop_map(|lines| lines.join("\n")), near_duplicates()]
+}
+
+/// Clusters of nearly identical points far from the origin: the cloud's extent is a few ulps, so
+/// centring and scaling it magnifies f32 rounding, which once pushed points past the plane's edge.
+fn near_duplicates() -> impl Strategy<Value = String> {
+    let base = prop_oneof![-1e6f32..1e6, Just(1000.0f32), Just(-77.7f32)];
+    (base.clone(), base, 1u32..6, 2usize..6, 10usize..60).prop_map(|(x, y, ulps, clusters, n)| {
+        (0..n)
+            .map(|i| {
+                let step = (i % clusters) as u32 * ulps;
+                let nudge = |v: f32| f32::from_bits(v.to_bits().wrapping_add(step));
+                format!("{},{}", nudge(x), nudge(y))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
 }
 
 #[test]

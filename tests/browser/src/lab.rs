@@ -152,8 +152,14 @@ pub fn is_visible(session: &Session, css: &str) -> Result<bool> {
     Ok(visible.as_bool() == Some(true))
 }
 
-/// The page's current query parameters (after the app canonicalised them), decoded.
+/// How long after a change the address bar is certainly rewritten: the page writes it once the
+/// controls have rested for 250 ms (browsers throttle `replaceState` called on every input).
+pub const ADDRESS_SETTLES: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The page's query parameters once the address has settled (after the app canonicalised them),
+/// decoded.
 pub fn query_params(session: &Session) -> Result<Vec<(String, String)>> {
+    std::thread::sleep(ADDRESS_SETTLES);
     let pairs = session.eval("[...new URLSearchParams(location.search).entries()]")?;
     let pairs = pairs.as_array().context("URLSearchParams entries")?;
     Ok(pairs.iter().filter_map(|pair| Some((pair.get(0)?.as_str()?.to_string(), pair.get(1)?.as_str()?.to_string()))).collect())

@@ -14,11 +14,21 @@ pub fn repo_root() -> PathBuf {
 
 /// The built static site: `$LATENT_DIST`, else `<repo>/dist`. Fails unless it holds `index.html`.
 pub fn dist_dir() -> Result<PathBuf> {
-    let dir = env::var_os("LATENT_DIST").map(PathBuf::from).unwrap_or_else(|| repo_root().join("dist"));
+    built_site("LATENT_DIST", repo_root().join("dist"), "scripts/build-site")
+}
+
+/// The same site built with the app's `fault-hooks` feature, for the scenarios that break a run on
+/// purpose: `$LATENT_FAULT_HOOKS_DIST`, else `<repo>/target/site-with-fault-hooks`.
+pub fn fault_hooks_dist_dir() -> Result<PathBuf> {
+    built_site("LATENT_FAULT_HOOKS_DIST", repo_root().join("target/site-with-fault-hooks"), "scripts/build-site-with-fault-hooks")
+}
+
+fn built_site(var: &str, default: PathBuf, script: &str) -> Result<PathBuf> {
+    let dir = env::var_os(var).map(PathBuf::from).unwrap_or(default);
     if !dir.join("index.html").is_file() {
         bail!(
-            "no built site at {}: run `scripts/build-site` in the repository root first \
-             (or set LATENT_DIST to a folder holding the built index.html)",
+            "no built site at {}: run `{script}` in the repository root first \
+             (or set {var} to a folder holding the built index.html)",
             dir.join("index.html").display()
         );
     }

@@ -30,8 +30,17 @@ const CSP_STEPS: u64 = 50;
 
 /// A browser of the given kind on the built site; timed-out waits report `#lab-status`.
 fn start(name: &str, gpu: Gpu) -> Result<Scenario> {
-    let site = paths::dist_dir()?;
-    let scenario = Scenario::start(name, &site, gpu)?;
+    start_on(name, &paths::dist_dir()?, gpu)
+}
+
+/// The same on the site built with the fault hooks (`wasmBindings.simulateDivergence()` and
+/// `simulateDeviceLoss()`), which the shipped site does not export.
+fn start_with_fault_hooks(name: &str, gpu: Gpu) -> Result<Scenario> {
+    start_on(name, &paths::fault_hooks_dist_dir()?, gpu)
+}
+
+fn start_on(name: &str, site: &std::path::Path, gpu: Gpu) -> Result<Scenario> {
+    let scenario = Scenario::start(name, site, gpu)?;
     lab::watch(&scenario.session);
     Ok(scenario)
 }
@@ -58,6 +67,10 @@ fn loads_with_webgpu() -> Result<()> {
     ensure!(has_header(&s)?, "the normal page has no header.site-header");
     let errors = s.session.severe_errors()?;
     ensure!(errors.is_empty(), "console errors on load:\n{}", list(&errors));
+    // The shipped site exports its bindings but no fault hook a visitor's console, or an extension,
+    // could call to break a run (those are in the test build only).
+    let exports = s.session.eval("['simulateDivergence', 'simulateDeviceLoss', 'default'].map((name) => typeof window.wasmBindings?.[name]).join(' ')")?;
+    ensure!(exports == "undefined undefined function", "fault hooks or bindings, as typeof: {exports}");
     s.session.screenshot("desktop")?;
     Ok(())
 }
@@ -158,6 +171,56 @@ fn url_state_round_trips() -> Result<()> {
     )?;
     ensure!(label.as_str().is_some_and(|text| text.contains('4')), "β knob's text does not show 4: {label}");
     Ok(())
+}
+
+/// Records what the page does with its address and the clipboard: `replaceState` calls counted,
+/// text written to the clipboard kept (and not really written: headless Chromium may refuse).
+const ADDRESS_AND_CLIPBOARD_SPY: &str = "
+    window.__addressWrites = 0;
+    const replace = history.replaceState.bind(history);
+    history.replaceState = (...args) => { window.__addressWrites += 1; return replace(...args); };
+    if (window.Clipboard) {
+        Clipboard.prototype.writeText = function (text) { window.__copied = text; return Promise.resolve(); };
+    }";
+
+#[test]
+fn links_are_built_from_the_state() -> Result<()> {
+    let s = start("links_are_built_from_the_state", Gpu::WebGpu)?;
+    s.session.before_every_page(ADDRESS_AND_CLIPBOARD_SPY)?;
+    // A link anyone could write: prose in values and keys, markup, more problems than a banner needs.
+    let prose = "Your+account+is+locked.+Call+0800-SCAM+now".repeat(6);
+    s.open(&format!("/?engine=cpu&beta=1&model={prose}&activation={prose}&{prose}=1&lr=x&hidden=a,b&seed=<b>7</b>&x1=1&x2=2"))?;
+    wait_ready(&s)?;
+    let banner = s.session.eval("document.querySelector('#link-notes')?.innerText ?? ''")?.as_str().unwrap_or_default().to_string();
+    println!("notes banner ({} characters): {banner}", banner.chars().count());
+    ensure!(banner.contains("more adjustments"), "the banner lists every note instead of a few: {banner}");
+    ensure!(banner.chars().count() < 400 && !banner.contains("account") && !banner.contains("<b>"), "the banner echoes the link's text: {banner}");
+
+    // A slider drag: thirty inputs in one go, then "Copy link" before the controls rest.
+    let moved = s.session.eval(
+        "(() => {
+            window.__addressWrites = 0;
+            const slider = document.getElementById('knob-beta');
+            for (let i = 1; i <= 30; i++) {
+                slider.value = String(Number(slider.min) + (Number(slider.max) - Number(slider.min)) * i / 40);
+                slider.dispatchEvent(new Event('input', { bubbles: true }));
+            }
+            document.getElementById('copy-link').click();
+            return { search: location.search, writes: window.__addressWrites };
+        })()",
+    )?;
+    let copied = s.session.wait_until(Poll::SCENARIO, "window.__copied")?;
+    let copied = copied.as_str().context("the copied link is not text")?.to_string();
+    std::thread::sleep(lab::ADDRESS_SETTLES);
+    let rested = s.session.eval("({ search: location.search, writes: window.__addressWrites })")?;
+    println!("during the drag: {moved}; copied: {copied}; after it: {rested}");
+    let beta = |text: &str| text.split(['?', '&']).find_map(|pair| pair.strip_prefix("beta=")).map(str::to_string);
+    let final_beta = beta(rested["search"].as_str().unwrap_or_default()).context("no beta in the address after the drag")?;
+    ensure!(final_beta != "1", "the drag did not move β: {rested}");
+    ensure!(beta(&copied).as_deref() == Some(final_beta.as_str()), "the copied link holds β {:?}, the state β {final_beta}: {copied}", beta(&copied));
+    ensure!(moved["writes"] == 0, "the address was rewritten during the drag: {moved}");
+    ensure!(rested["writes"].as_u64().is_some_and(|n| (1..=2).contains(&n)), "the address was rewritten {} times for one drag", rested["writes"]);
+    no_panic(&s)
 }
 
 /// Equal as numbers when both are (`0.003` vs `3e-3`), else as text.
@@ -354,7 +417,7 @@ fn diverged_run_pauses_and_resets() -> Result<()> {
 
 #[test]
 fn diverged_run_restores_last_checkpoint() -> Result<()> {
-    let s = start("diverged_run_restores_last_checkpoint", Gpu::WebGpu)?;
+    let s = start_with_fault_hooks("diverged_run_restores_last_checkpoint", Gpu::WebGpu)?;
     s.open("/?model=vae&data=mnist&hidden=400&latent=20&batch=128&lr=0.01&autoplay=1")?;
     let saved = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.checkpoint) >= 20")?;
     println!("checkpointed: {saved:?}");
@@ -382,7 +445,7 @@ fn diverged_run_restores_last_checkpoint() -> Result<()> {
 
 #[test]
 fn lost_device_rebuilds_from_checkpoint() -> Result<()> {
-    let s = start("lost_device_rebuilds_from_checkpoint", Gpu::WebGpu)?;
+    let s = start_with_fault_hooks("lost_device_rebuilds_from_checkpoint", Gpu::WebGpu)?;
     s.open("/?engine=webgpu&model=gan&data=ring&autoplay=1")?;
     // Past the first checkpoint (step 1) and into a later one, with steps trained beyond it.
     let saved = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.checkpoint) >= 20 && num(d.step) > num(d.checkpoint)")?;

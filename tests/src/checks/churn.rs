@@ -3,6 +3,7 @@
 
 use anyhow::bail;
 use latent_core::engine::{GanModel as _, ModelSetup, VaeModel as _};
+use latent_core::model::gan::MAP_POINTS;
 use latent_core::model::{GanSpec, Likelihood, VaeGanSpec, VaeSpec};
 use latent_core::{Activation, Knobs};
 use latent_gpu::{GpuGan, GpuVae};
@@ -68,6 +69,41 @@ pub async fn model_churn_leaves_nothing(_shared: &Harness) -> Check {
     }
     if after != before {
         bail!("after {REBUILDS} rebuilds the ledger holds {} buffers / {} bytes, against {} / {} before", after.0, after.1, before.0, before.1);
+    }
+    h.no_gpu_errors()
+}
+
+/// The GAN's heat map and sample block run D and G forward over `MAP_POINTS` rows. Only their
+/// activations are allocated: gradient buffers there would be as large and never written (134 MB
+/// at the largest widths). The live bytes of a wide GAN are compared with what its parameters
+/// (weights, gradients, Adam's two moments), those activations and a training batch need; with
+/// gradient buffers for the views it needs 16.8 MB more than this bound allows. Figures printed.
+pub async fn gan_views_hold_no_gradients(_shared: &Harness) -> Check {
+    // A context of its own, as in `model_churn_leaves_nothing`: the ledger counts only this model.
+    let h = &Harness::new().await?;
+    let (width, batch) = (256usize, 8usize);
+    let points: Vec<f32> = (0..64 * 2).map(|i| (i as f32 * 0.37).sin()).collect();
+    let indices: Vec<u32> = (0..64).collect();
+    let ring = ModelSetup { data: point_rows(points, indices.clone(), indices), batch, seed: 1, knobs: Knobs::default() };
+    let arch = GanSpec { generator_hidden: vec![width; 2], discriminator_hidden: vec![width; 2], ..GanSpec::toy_2d() }.build()?;
+    let widths = |net: &latent_core::model::Mlp| net.layers.iter().map(|l| l.output).sum::<usize>();
+    let activations = widths(&arch.generator) + widths(&arch.discriminator);
+    let view_bytes = 4 * MAP_POINTS * activations;
+    let param_bytes = 4 * 4 * (arch.g_layout.len + arch.d_layout.len);
+    // The training passes (G, D on real and on fake rows: activations and their gradients), the
+    // data, uniform blocks and counters: generously, all of them.
+    let training_bytes = 4 * 8 * batch * activations + (1 << 20);
+    let bound = (view_bytes + param_bytes + training_bytes) as u64;
+    let (g, d) = (arch.g_layout.init(1), arch.d_layout.init(2));
+    let before = h.ctx.allocations();
+    let gan = GpuGan::new(&h.kernels, &ring, arch, &g, &d)?;
+    let live = h.ctx.allocations().1 - before.1;
+    println!(
+        "GAN with hidden layers {width}×2 (G and D): {live} bytes live; bound {bound} = views' activations {view_bytes} + parameters {param_bytes} + training {training_bytes}"
+    );
+    drop(gan);
+    if live > bound {
+        bail!("the GAN holds {live} bytes, over the {bound} its views, parameters and training batch need: gradient buffers for forward-only passes?");
     }
     h.no_gpu_errors()
 }

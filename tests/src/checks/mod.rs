@@ -16,7 +16,7 @@ mod vae_gan;
 mod vae_views;
 
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
-pub use churn::model_churn_leaves_nothing;
+pub use churn::{gan_views_hold_no_gradients, model_churn_leaves_nothing};
 pub use errors::{errors_are_values, kernels_compile, subgroups_are_used_where_offered};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
@@ -63,7 +63,8 @@ macro_rules! for_each_check {
             vae_gan_matches_cpu_twin,
             vae_gan_at_gamma_zero_is_the_vae,
             model_outlives_its_kernels,
-            model_churn_leaves_nothing
+            model_churn_leaves_nothing,
+            gan_views_hold_no_gradients
         );
     };
 }

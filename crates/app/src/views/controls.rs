@@ -3,6 +3,7 @@
 //! typed width of 10⁹ is clamped and noted exactly as a link's would be. Knobs act on the running
 //! model; shape changes rebuild it. A lesson's `hide` and `lock` lists hide or disable controls.
 
+use latent_session::config::layers::LayerEdit;
 use latent_session::config::{round_sig, Dataset, EnginePref, Knob, LabConfig, ModelKind, PageConfig, ACTIVATIONS, MAX_LAYERS};
 use leptos::prelude::*;
 
@@ -148,30 +149,34 @@ fn NumberField(
     }
 }
 
-/// Hidden layers: one width per layer, add and remove.
+/// Hidden layers: one width per layer, add and remove. Each control names its layer by position;
+/// [`LayerEdit`] drops an edit whose layer is gone by the time it fires.
 #[component]
 fn HiddenLayers(lab: Lab, locked: impl Fn() -> bool + Send + Sync + Copy + 'static) -> impl IntoView {
-    let set = move |widths: Vec<usize>| set_param(lab, "hidden", &widths.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+    let edit = move |edit: LayerEdit| {
+        if let Some(widths) = edit.apply(&lab.config.with_untracked(|c| c.shape.hidden.clone())) {
+            set_param(lab, "hidden", &widths.iter().map(ToString::to_string).collect::<Vec<_>>().join(","));
+        }
+    };
     let layers = move || lab.config.with(|c| c.shape.hidden.clone());
     let full = move || locked() || layers().len() >= MAX_LAYERS;
     view! {
         <div class="field layers">
             <span>"Hidden layers"</span>
-            {move || layers().into_iter().enumerate().map(|(i, w)| view! {
+            {move || layers().into_iter().enumerate().map(|(index, w)| view! {
                 <span class="layer">
-                    <input type="number" min="1" max="1024" aria-label=format!("width of hidden layer {}", i + 1) disabled=locked
+                    <input type="number" min="1" max="1024" aria-label=format!("width of hidden layer {}", index + 1) disabled=locked
                         prop:value=w.to_string()
                         on:change=move |ev| {
-                            let mut widths = layers();
-                            widths[i] = event_target_value(&ev).trim().parse::<f64>().map_or(w, |v| v.clamp(1.0, 1e9) as usize);
-                            set(widths);
+                            let width = event_target_value(&ev).trim().parse::<f64>().map_or(w, |v| v.clamp(1.0, 1e9) as usize);
+                            edit(LayerEdit::Width { index, width });
                         } />
-                    <button class="icon" aria-label=format!("remove hidden layer {}", i + 1) disabled=move || locked() || layers().len() <= 1
-                        on:click=move |_| { let mut widths = layers(); widths.remove(i); set(widths); }>"×"</button>
+                    <button class="icon" aria-label=format!("remove hidden layer {}", index + 1) disabled=move || locked() || layers().len() <= 1
+                        on:click=move |_| edit(LayerEdit::Remove { index })>"×"</button>
                 </span>
             }).collect_view()}
             <button class="icon" id="add-layer" aria-label="add a hidden layer" disabled=full
-                on:click=move |_| { let mut widths = layers(); widths.push(*widths.last().unwrap_or(&64)); set(widths); }>"+ layer"</button>
+                on:click=move |_| edit(LayerEdit::Add)>"+ layer"</button>
         </div>
     }
 }

@@ -14,6 +14,9 @@ use leptos::prelude::*;
 use crate::state::{Command, Lab, Notice, Phase};
 use crate::{browser, driver};
 
+/// How long the controls rest before the address bar is rewritten.
+const ADDRESS_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+
 #[component]
 pub fn App() -> impl IntoView {
     let (config, notes) = LabConfig::from_query(&browser::query());
@@ -22,8 +25,11 @@ pub fn App() -> impl IntoView {
     }
     let embed = config.page.embed;
     let lab = Lab::new(config, notes);
-    // The address bar always holds a link to the current state.
-    Effect::new(move |_| browser::replace_query(&lab.config.with(LabConfig::to_query)));
+    // The address bar holds a link to the current state, written once the controls rest: a
+    // slider drag fires dozens of inputs a second, and browsers throttle (Chromium ignores, with
+    // a console warning) `replaceState` called that often.
+    let mut write_address = debounce(ADDRESS_DELAY, |query: String| browser::replace_query(&query));
+    Effect::new(move |_| write_address(lab.config.with(LabConfig::to_query)));
     driver::start(lab);
     crate::lesson_api::listen(lab);
     view! {
@@ -97,8 +103,8 @@ fn Notices(lab: Lab) -> impl IntoView {
         let notes = lab.url_notes.get();
         (!notes.is_empty()).then(|| {
             view! {
-                <div class="banner note" role="status">
-                    <strong>"Some link settings were adjusted: "</strong>{notes.join("; ")}"."
+                <div id="link-notes" class="banner note" role="status">
+                    <strong>"Some link settings were adjusted: "</strong>{latent_session::config::query::a_few_notes(&notes).join("; ")}"."
                     <button class="link" on:click=move |_| lab.url_notes.set(Vec::new())>"Dismiss"</button>
                 </div>
             }

@@ -234,30 +234,21 @@ fn PlaneView(lab: Lab) -> impl IntoView {
             return;
         }
         last.set_value(Some(p));
-        lab.config.update(|c| {
-            if c.data.drawn.len() < MAX_DRAWN {
-                c.data.drawn.push(p);
-            }
-        });
+        push_point(lab, p);
     };
     // The keyboard's way to draw: a point typed as "x, y" (plane units, within ±VIEW_HALF_EXTENT).
     let type_point = move |ev: web_sys::Event| {
         let text = event_target_value(&ev);
-        let numbers: Vec<f32> = text.split([',', ' ', ';']).filter(|t| !t.is_empty()).filter_map(|t| t.parse::<f32>().ok()).collect();
-        let [x, y] = numbers[..] else {
-            lab.notice.set(Some(Notice::Problem(format!("\"{text}\" is not a point: type two numbers, x then y, such as 0.5, -1"))));
+        // Every token must be a finite number ("1, abc, 2" and "inf, 0" are not points).
+        let numbers: Option<Vec<f32>> =
+            text.split([',', ' ', ';']).filter(|t| !t.is_empty()).map(|t| t.parse::<f32>().ok().filter(|v| v.is_finite())).collect();
+        let Some(&[x, y]) = numbers.as_deref() else {
+            let shown: String = text.chars().take(40).collect();
+            lab.notice.set(Some(Notice::Problem(format!("\"{shown}\" is not a point: type two finite numbers, x then y, such as 0.5, -1"))));
             return;
         };
-        if !(x.is_finite() && y.is_finite()) {
-            return;
-        }
         let reach = VIEW_HALF_EXTENT;
-        let p = [round2(x.clamp(-reach, reach)), round2(y.clamp(-reach, reach))];
-        lab.config.update(|c| {
-            if c.data.drawn.len() < MAX_DRAWN {
-                c.data.drawn.push(p);
-            }
-        });
+        push_point(lab, [round2(x.clamp(-reach, reach)), round2(y.clamp(-reach, reach))]);
         if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
             input.set_value("");
         }
@@ -294,6 +285,15 @@ fn PlaneView(lab: Lab) -> impl IntoView {
             <p class="hint">{modes}{hint}</p>
         </section>
     }
+}
+
+/// Adds a drawn point, clicked or typed; a full set (each point travels in the link) says so.
+fn push_point(lab: Lab, p: [f32; 2]) {
+    if lab.config.with_untracked(|c| c.data.drawn.len()) >= MAX_DRAWN {
+        lab.notice.set(Some(Notice::Info(format!("The drawn set is full: it holds at most {MAX_DRAWN} points, which travel in the link."))));
+        return;
+    }
+    lab.config.update(|c| c.data.drawn.push(p));
 }
 
 /// Reads a points file the user chose into the drawn dataset (it never leaves the browser).

@@ -13,7 +13,7 @@ use crate::state::{Command, Lab, Notice};
 pub fn Share(lab: Lab) -> impl IntoView {
     let copied = RwSignal::new(None::<String>);
     let copy = move |_| {
-        let url = browser::page_url();
+        let url = browser::link_to(&lab.config.with_untracked(LabConfig::to_query));
         spawn_local(async move {
             copied.set(Some(match browser::copy_text(&url).await {
                 Ok(()) => "Link copied.".into(),
@@ -24,11 +24,9 @@ pub fn Share(lab: Lab) -> impl IntoView {
     let snippet = move || {
         let mut config = lab.config.get();
         config.page.embed = true;
-        let base = browser::page_url();
-        let base = base.split(['?', '#']).next().unwrap_or_default().to_string();
         format!(
-            "<iframe src=\"{base}?{}\" width=\"100%\" height=\"720\" style=\"border:0\" title=\"Latent Lab\" loading=\"lazy\"></iframe>",
-            html_escape(&config.to_query())
+            "<iframe src=\"{}\" width=\"100%\" height=\"720\" style=\"border:0\" title=\"Latent Lab\" loading=\"lazy\"></iframe>",
+            html_escape(&browser::link_to(&config.to_query()))
         )
     };
     let toggle = move |list: fn(&mut LabConfig) -> &mut Vec<String>, key: &'static str, on: bool| {

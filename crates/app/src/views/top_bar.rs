@@ -61,8 +61,8 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
                 data-step=move || lab.step.get()
                 data-loss=move || latest().map(|p| p.total.to_string()).unwrap_or_default()
                 data-kl=move || latest().filter(|_| !is_gan()).map(|p| p.kl.to_string()).unwrap_or_default()
-                data-test-loss=move || lab.history.with(|h| h.points().iter().rev().find_map(|p| p.test)).map(|v| v.to_string()).unwrap_or_default()
-                data-d-accuracy=move || lab.history.with(|h| h.points().iter().rev().find_map(|p| p.d_accuracy)).map(|v| v.to_string()).unwrap_or_default()
+                data-test-loss=move || lab.history.with(|h| h.last_measured(|p| p.test)).map(|v| v.to_string()).unwrap_or_default()
+                data-d-accuracy=move || lab.history.with(|h| h.last_measured(|p| p.d_accuracy)).map(|v| v.to_string()).unwrap_or_default()
                 data-modes=move || lab.views.with(|v| v.modes.map(|(m, _)| m.to_string())).unwrap_or_default()
                 data-gpu-buffers=move || lab.memory.get().gpu_buffers
                 data-gpu-bytes=move || lab.memory.get().gpu_bytes

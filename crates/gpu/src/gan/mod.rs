@@ -129,14 +129,14 @@ impl GpuGan {
         // Heat map: σ(D) over a fixed-size block of points the caller fills.
         let map_points = ctx.zeros("gan.map_points", MAP_POINTS, dim)?;
         let map_out = ctx.zeros("gan.map_probabilities", MAP_POINTS, 1)?;
-        let d_map = NetBuffers::new(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.map", MAP_POINTS, &discriminator.params, &discriminator.grads)?;
+        let d_map = NetBuffers::forward_only(&ctx, &arch.d_layout, &arch.discriminator, "discriminator.map", MAP_POINTS, &discriminator.params)?;
         let mut map = Schedule::new("gan discriminator map");
         d_map.forward(k, &arch.discriminator, &map_points, &mut map)?;
         map.push(k.activation_forward(d_map.output()?, &map_out, Activation::Sigmoid, false)?);
 
         // G over a block of codes the caller fills, as many as the map has points.
         let generate_codes = ctx.zeros("gan.generate_codes", MAP_POINTS, latent)?;
-        let g_block = NetBuffers::new(&ctx, &arch.g_layout, &arch.generator, "generator.block", MAP_POINTS, &generator.params, &generator.grads)?;
+        let g_block = NetBuffers::forward_only(&ctx, &arch.g_layout, &arch.generator, "generator.block", MAP_POINTS, &generator.params)?;
         let mut generate = Schedule::new("gan generate");
         g_block.forward(k, &arch.generator, &generate_codes, &mut generate)?;
 

@@ -12,6 +12,7 @@ use latent_core::{Activation, Knobs};
 use crate::run::{RunOptions, RunSpec};
 
 pub mod knob;
+pub mod layers;
 pub mod query;
 
 pub use knob::{round_sig, Knob, Scale};

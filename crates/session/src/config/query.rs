@@ -311,12 +311,32 @@ fn control_list(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Vec<
 }
 
 /// At most 40 characters of user text in a note.
+/// How a value from the link is quoted back in a note. A link can come from anyone, and the notes
+/// banner should not become a billboard for its text: only short plain values (letters, digits and
+/// `.,:+-_`) are echoed, cut at [`ECHOED`] characters; anything else is described, not shown.
 fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if s.chars().nth(40).is_some() {
+    if !s.chars().all(|c| c.is_ascii_alphanumeric() || ".,:+-_".contains(c)) {
+        return format!("[{} characters, not shown]", s.chars().count());
+    }
+    let mut out: String = s.chars().take(ECHOED).collect();
+    if s.chars().nth(ECHOED).is_some() {
         out.push('…');
     }
     out
+}
+
+/// Longest value quoted back in a note.
+const ECHOED: usize = 24;
+/// Most notes the page's banner shows: it says what a link changed, not every detail of a hostile one.
+pub const MAX_NOTES: usize = 3;
+
+/// The notes as the page shows them: at most [`MAX_NOTES`], the last one counting what was left out.
+pub fn a_few_notes(notes: &[String]) -> Vec<String> {
+    if notes.len() <= MAX_NOTES {
+        return notes.to_vec();
+    }
+    let shown = MAX_NOTES - 1;
+    notes[..shown].iter().cloned().chain([format!("and {} more adjustments", notes.len() - shown)]).collect()
 }
 
 /// What a value escapes: everything but unreserved characters and the comma (lists stay readable).

@@ -190,3 +190,23 @@ fn gan_penalties_have_their_own_keys_and_old_links_keep_their_meaning() {
     assert_eq!(vae.knobs.l2_g, None);
     assert!(notes.iter().any(|n| n.contains("l2g")), "{notes:?}");
 }
+
+/// A link is anyone's text: the notes banner says what was adjusted in a few lines and never
+/// repeats the link's prose (before, ~2 KB of a link's text reached the banner).
+#[test]
+fn a_hostile_link_gets_a_few_short_notes() {
+    let prose = "Your+account+is+locked.+Call+0800-SCAM+now+to+restore+it".repeat(8);
+    let query = format!("model={prose}&data={prose}&activation={prose}&{prose}=1&lr=x{prose}&hidden=a,b&beta=1e9&engine=<b>bold</b>&x1=1&x2=2");
+    let (config, notes) = LabConfig::from_query(&query);
+    assert_eq!(config.shape.model, ModelKind::Vae);
+    let notes = query::a_few_notes(&notes);
+    assert_eq!(notes.len(), query::MAX_NOTES, "{notes:?}");
+    assert!(notes.last().is_some_and(|n| n.starts_with("and ") && n.ends_with("more adjustments")), "{notes:?}");
+    let shown = notes.join("; ");
+    assert!(shown.len() < 300, "{} characters: {shown}", shown.len());
+    assert!(!shown.contains("account") && !shown.contains("<b>"), "{shown}");
+    assert!(shown.contains("characters, not shown]"), "{shown}");
+    // A plain typo is still quoted, so the user sees what to fix.
+    let (_, notes) = LabConfig::from_query("model=vea");
+    assert_eq!(notes, vec!["unknown model `vea`; using the VAE".to_string()]);
+}

@@ -77,6 +77,11 @@ impl History {
         self.points.last()
     }
 
+    /// The latest value of a metric measured only at evaluations (`|p| p.test`), if one was yet.
+    pub fn last_measured(&self, metric: impl Fn(&Point) -> Option<f64>) -> Option<f64> {
+        self.points.iter().rev().find_map(metric)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }

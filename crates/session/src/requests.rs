@@ -1,0 +1,64 @@
+//! What a front end asks of its run between frames: the page's buttons and the lesson API send
+//! commands, and the driver takes them all at the start of its next frame.
+
+/// What the user (or a lesson page) asks for; the driver acts on it at its next frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Step,
+    StepDiscriminator,
+    StepGenerator,
+    Reset,
+    /// Rebuild the model from the last good checkpoint (after a divergence), settings kept.
+    Restore,
+    /// Interpolate between these two held-out rows.
+    Pair(usize, usize),
+    /// Download the run (settings, history, weights) as a file.
+    Export,
+}
+
+/// The commands waiting for the next frame, as flags rather than a list: no frame runs while the
+/// tab is hidden, and clicks or a lesson page's messages must not pile up meanwhile. Asking twice
+/// before a frame is asking once (the frame trains one step for any number of Step presses, as
+/// it always did); of two interpolation pairs, the last one wins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Requests {
+    pub step: bool,
+    pub step_discriminator: bool,
+    pub step_generator: bool,
+    pub reset: bool,
+    pub restore: bool,
+    pub export: bool,
+    pub pair: Option<(usize, usize)>,
+}
+
+impl Requests {
+    pub fn ask(&mut self, command: Command) {
+        match command {
+            Command::Step => self.step = true,
+            Command::StepDiscriminator => self.step_discriminator = true,
+            Command::StepGenerator => self.step_generator = true,
+            Command::Reset => self.reset = true,
+            Command::Restore => self.restore = true,
+            Command::Export => self.export = true,
+            Command::Pair(a, b) => self.pair = Some((a, b)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hidden tab runs no frame; a million presses or lesson messages meanwhile hold one set of
+    /// flags, not a million commands, and mean what one press means.
+    #[test]
+    fn requests_do_not_pile_up() {
+        let mut requests = Requests::default();
+        for i in 0..1_000_000 {
+            requests.ask(Command::Step);
+            requests.ask(Command::StepDiscriminator);
+            requests.ask(Command::Pair(i % 7, 3));
+        }
+        assert_eq!(requests, Requests { step: true, step_discriminator: true, pair: Some((999_999 % 7, 3)), ..Requests::default() });
+    }
+}
