@@ -16,6 +16,9 @@ pub enum SessionError {
     /// Opening the GPU failed.
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    /// A run file that cannot be used, and why.
+    #[error("This run file cannot be used: {0}")]
+    RunFile(#[from] crate::run_file::RunFileError),
     /// A request the run cannot serve (a file that does not fit the model, a view of another model…).
     #[error("{0}")]
     Invalid(String),

@@ -8,6 +8,8 @@
 
 use latent_session::config::query::MAX_QUERY;
 use latent_session::config::{Bench, Knob, LabConfig, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
+use latent_session::run::{History, MAX_HISTORY};
+use latent_session::run_file::{self, FORMAT, FORMAT_V1};
 use latent_session::RunFile;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -121,25 +123,82 @@ fn url_queries_never_panic_and_stay_in_bounds() {
     check_bounds(&LabConfig::from_query(&long).0).unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// Run files: valid files with their fields replaced by hostile ones, and arbitrary text.
+/// A settings query whose model is small enough to fill with weights in a generated file: `query`
+/// when it is, else a small 2D model's.
+fn small_model_query(query: String) -> (String, usize) {
+    let count = |q: &str| run_file::expected_weights(&LabConfig::from_query(q).0).unwrap_or(0);
+    match count(&query) {
+        n if n <= 20_000 => (query, n),
+        _ => {
+            let small = "data=ring&hidden=8&latent=2".to_string();
+            let n = count(&small);
+            (small, n)
+        }
+    }
+}
+
+/// Weights as a generated file holds them: as many as its model has (mostly), or a few more or
+/// fewer; finite mostly, sometimes not.
+fn weights(count: usize) -> impl Strategy<Value = Vec<f32>> {
+    let weight = prop_oneof![8 => -10.0f32..10.0, 1 => any::<f32>()];
+    let len = prop_oneof![6 => Just(count), 1 => 0..count + 3];
+    len.prop_flat_map(move |n| prop::collection::vec(weight.clone(), n))
+}
+
+/// A value of any JSON shape, nested up to `depth`, with long strings and lists.
+fn hostile_value() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("null".to_string()),
+        any::<f64>().prop_map(|v| v.to_string()),
+        "\"[a-zA-Z0-9+/=\\\\]{0,40}\"",
+        (1usize..2000).prop_map(|n| "[".repeat(n) + &"]".repeat(n)),
+        (1usize..5000).prop_map(|n| format!("\"{}\"", "A".repeat(n))),
+        (1usize..3000).prop_map(|n| format!("[{}]", vec!["[]"; n].join(","))),
+    ];
+    leaf.prop_recursive(3, 20, 4, |inner| prop::collection::vec(inner, 0..4).prop_map(|items| format!("[{}]", items.join(","))))
+}
+
+/// Run files: structured files of both versions with hostile fields, valid files with junk put in
+/// (or a field's value replaced by a hostile one), and arbitrary text.
 fn run_file_text() -> impl Strategy<Value = String> {
-    let valid = RunFile::new(LabConfig::default().to_query(), 3, vec![[1.0; 10]], &[0.5, -0.5]).to_json();
+    let valid = RunFile::new(LabConfig::default().to_query(), 3, History::default(), vec![0.5; 2]).to_json();
+    let valid_too = valid.clone();
+    let history = prop::collection::vec(prop::collection::vec(prop::option::of(any::<f64>()), 0..12), 0..5);
+    let step = prop_oneof![any::<u64>(), 0..1000u64];
     prop_oneof![
         ".{0,300}",
-        (
-            query(),
-            any::<u64>(),
-            prop::collection::vec(prop::collection::vec(prop::option::of(any::<f64>()), 0..12), 0..5),
-            prop::collection::vec(prop::option::of(any::<f32>()), 0..20)
-        )
-            .prop_map(|(query, step, history, parameters)| {
-                let file = RunFile { format: latent_session::run_file::FORMAT.into(), query, step, history_columns: Vec::new(), history, parameters };
-                file.to_json()
+        (query().prop_map(small_model_query), step.clone(), history.clone(), any::<bool>())
+            .prop_flat_map(move |((query, count), step, history, v1)| (Just(query), Just(step), Just(history), Just(v1), weights(count)))
+            .prop_map(|(query, step, history, v1, weights)| {
+                let file = serde_json::json!({ "format": if v1 { FORMAT_V1 } else { FORMAT }, "query": query, "step": step, "history": history });
+                let mut file = file.as_object().cloned().unwrap_or_default();
+                if v1 {
+                    file.insert("parameters".into(), weights.iter().map(|w| w.is_finite().then_some(*w)).collect());
+                } else {
+                    let encoded = RunFile::new(String::new(), 0, History::default(), weights).to_json();
+                    let encoded: serde_json::Value = serde_json::from_str(&encoded).unwrap_or_default();
+                    file.insert("weights".into(), encoded["weights"].clone());
+                }
+                serde_json::Value::Object(file).to_string()
             }),
         (0..valid.len(), ".{0,10}").prop_map(move |(at, junk)| {
             let at = (0..=at).rev().find(|&i| valid.is_char_boundary(i)).unwrap_or(0);
             format!("{}{junk}{}", &valid[..at], &valid[at..])
         }),
+        (prop::sample::select(&["format", "query", "step", "history_columns", "history", "weights", "count", "f32le_base64"][..]), hostile_value()).prop_map(
+            move |(key, value)| {
+                let mut file: serde_json::Value = serde_json::from_str(&valid_too).unwrap_or_default();
+                let slot = if file.get(key).is_some() { file.get_mut(key) } else { file.get_mut("weights").and_then(|w| w.get_mut(key)) };
+                match slot {
+                    Some(slot) => *slot = serde_json::Value::Null,
+                    None => return valid_too.clone(),
+                }
+                // The hostile value goes in as text: it may be nested past what serde_json writes.
+                let text = file.to_string();
+                let at = text.find(&format!("\"{key}\":null")).map_or(0, |i| i + key.len() + 3);
+                format!("{}{value}{}", &text[..at], &text[at + 4..])
+            }
+        ),
     ]
 }
 
@@ -152,9 +211,14 @@ fn run_files_never_panic_and_stay_in_bounds() {
         .run(&run_file_text(), |text| {
             if let Ok((file, config, _)) = RunFile::parse(&text) {
                 accepted.set(accepted.get() + 1);
-                prop_assert!(file.parameters.iter().all(|w| w.is_some_and(f32::is_finite)));
-                prop_assert!(file.history.iter().all(|row| row.len() == 10));
+                prop_assert!(file.weights.iter().all(|w| w.is_finite()));
+                prop_assert_eq!(Ok(file.weights.len()), run_file::expected_weights(&config));
+                prop_assert!(file.history.len() <= MAX_HISTORY && file.step <= run_file::MAX_STEP);
                 check_bounds(&config)?;
+                // What was accepted is written and read back the same.
+                let written = file.to_json();
+                let again = RunFile::parse(&written).map(|(file, _, _)| file.to_json());
+                prop_assert_eq!(again.as_ref(), Ok(&written));
             }
             Ok(())
         })

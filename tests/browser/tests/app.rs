@@ -553,6 +553,59 @@ fn uploaded_points_become_the_drawn_data() -> Result<()> {
     no_panic(&s)
 }
 
+/// Keeps every blob the page offers as a download in `window.latentDownloads` (a download of a
+/// headless browser lands nowhere a scenario can read).
+const KEEP_DOWNLOADS: &str = "window.latentDownloads = []; const create = URL.createObjectURL;
+    URL.createObjectURL = (blob) => { window.latentDownloads.push(blob); return create.call(URL, blob); };";
+
+#[test]
+fn exported_run_reimports_and_trains_on() -> Result<()> {
+    let s = start("exported_run_reimports_and_trains_on", Gpu::WebGpu)?;
+    s.session.before_every_page(KEEP_DOWNLOADS)?;
+    s.open("/?model=gan&data=ring&seed=7&autoplay=1")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) >= 40 && isFinite(num(d.loss))")?;
+    s.session.click_css("#play")?;
+    let paused = lab::wait_for(&s.session, Poll::SCENARIO, "d.state === 'paused' || d.state === 'ready'")?;
+    let step = paused.step.context("no step after pausing")?;
+    // Export through the page's button: the file it offers holds the step the page shows.
+    s.session.click_css("#export-run")?;
+    let text = s.session.eval_async(
+        "new Promise((done) => { const t = setInterval(() => { const b = window.latentDownloads.at(-1); if (b) { clearInterval(t); done(b.text()); } }, 100); })",
+    )?;
+    let text = text.as_str().context("the export is not text")?.to_string();
+    let file: Value = serde_json::from_str(&text).context("the export is not JSON")?;
+    ensure!(file["format"] == "latent-lab-run/2" && file["step"].as_u64() == Some(step), "exported {}: {}", step, &text[..text.len().min(300)]);
+    println!("exported at step {step}: {} bytes", text.len());
+    // Another model on the page, then the file through the import input: the run comes back.
+    s.open("/?model=vae&data=moons")?;
+    wait_ready(&s)?;
+    let dir = paths::repo_root().join("target/app-uploads");
+    std::fs::create_dir_all(&dir)?;
+    let saved = dir.join("latent-lab-run.json");
+    std::fs::write(&saved, &text)?;
+    let input = s.session.find("#import-run")?;
+    s.session.send_keys(&input, &saved.to_string_lossy())?;
+    let restored = lab::wait_for(
+        &s.session,
+        Poll::SCENARIO,
+        &format!(
+            "(d.state === 'ready' || d.state === 'paused') && num(d.step) === {step} && (document.querySelector('#notice')?.innerText ?? '').includes('Run restored at step {step}')"
+        ),
+    )?;
+    println!("restored: {restored:?}\n{}", notice(&s)?);
+    ensure!(
+        query_value(&s, "model")?.as_deref() == Some("gan") && query_value(&s, "seed")?.as_deref() == Some("7"),
+        "settings not restored: {:?}",
+        lab::query_params(&s.session)?
+    );
+    // It trains on from the same step.
+    s.session.click_css("#play")?;
+    let resumed = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", step + 20))?;
+    println!("trains on: {resumed:?}");
+    s.session.screenshot("run-reimported")?;
+    no_panic(&s)
+}
+
 /// Copies the built site to a folder of its own with the host's lesson-origin list set to
 /// `origins`, as a host edits `dist/index.html`.
 fn site_with_lesson_origins(origins: &str) -> Result<paths::TempDir> {

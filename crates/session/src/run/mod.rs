@@ -20,7 +20,7 @@ use web_time::Instant;
 
 pub use cadence::{Cadence, Due};
 pub use history::{History, Point, MAX_HISTORY};
-pub(crate) use model::Model;
+pub(crate) use model::{saved_weight_count, Model};
 pub use views::{Histogram, ViewRequest, Views, COLLAPSED_KL, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
 
 use crate::config::{DataConfig, Shape};
@@ -111,8 +111,8 @@ pub enum Start {
 impl Start {
     /// A run file's weights, step and history.
     pub fn from_file(file: &RunFile) -> Self {
-        let checkpoint = Checkpoint { step: file.step, weights: file.weights() };
-        Start::Resume { checkpoint: Arc::new(checkpoint), history: file.history_rows().map(Point::from_row).collect() }
+        let checkpoint = Checkpoint { step: file.step, weights: file.weights.clone() };
+        Start::Resume { checkpoint: Arc::new(checkpoint), history: file.history.clone() }
     }
 }
 
@@ -332,7 +332,7 @@ impl Run {
     /// and the weights.
     pub async fn export(&self, query: String) -> Result<RunFile, SessionError> {
         let weights = self.model.saved_parameters().await?;
-        Ok(RunFile::new(query, self.step, self.history.points().iter().map(Point::to_row).collect(), &weights))
+        Ok(RunFile::new(query, self.step, self.history.clone(), weights))
     }
 
     /// Submits `steps` steps, through the β warm-up's increments when one runs; returns the β the

@@ -12,7 +12,7 @@ use latent_core::Knobs;
 use latent_gpu::{GpuGan, GpuVae, Kernels};
 
 use super::RunSpec;
-use crate::config::{Dataset, ModelKind};
+use crate::config::{Dataset, ModelKind, Shape};
 use crate::SessionError;
 
 /// A run's model: the engine is chosen at run time, so it lives behind the seam's trait objects.
@@ -87,6 +87,16 @@ pub(super) fn build(spec: &RunSpec, data: Arc<RunData>, kernels: Option<&Kernels
                 None => Box::new(CpuGan::new(setup, arch, &init, &d_init)?),
             })
         }
+    })
+}
+
+/// How many weights [`Model::saved_parameters`] returns for `shape` on `dataset` (what a run file
+/// holds and [`build`] takes): the VAE's (or VAE-GAN's) encoder and decoder, or the GAN's generator.
+pub(crate) fn saved_weight_count(shape: &Shape, dataset: Dataset) -> Result<usize, SessionError> {
+    Ok(match shape.model {
+        ModelKind::Vae => shape.vae_spec(dataset).build()?.layout.len,
+        ModelKind::VaeGan => shape.vae_gan_spec(dataset).build()?.vae.layout.len,
+        ModelKind::Gan => shape.gan_spec(dataset).build()?.g_layout.len,
     })
 }
 
