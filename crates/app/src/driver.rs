@@ -10,8 +10,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use latent_gpu::{GpuError, Kernels};
-use latent_session::config::{Dataset, EnginePref, LabConfig};
-use latent_session::run::{Cadence, Due, GanPart, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
+use latent_session::config::{Dataset, EnginePref, Knob, LabConfig};
+use latent_session::run::{Cadence, Due, GanPart, Markers, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
 use latent_session::{Run, SessionError, Start};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -55,6 +55,8 @@ struct Engine {
 struct Recovery {
     config: LabConfig,
     start: Start,
+    /// What the loss chart marks at the step the run resumes from.
+    marker: &'static str,
 }
 
 /// Steps per frame, sized to the frame budget, and the window steps/s is measured over.
@@ -147,7 +149,7 @@ impl Driver {
         if let Some(checkpoint) = run.last_checkpoint() {
             let message = format!("Restored the last good checkpoint, step {}, with your current settings. Press play to train on.", checkpoint.step);
             self.lab.notice.set(Some(Notice::Info(message)));
-            self.recovery = Some(Recovery { config: self.applied.clone().unwrap_or_default(), start: run.recovery() });
+            self.recovery = Some(Recovery { config: self.applied.clone().unwrap_or_default(), start: run.recovery(), marker: "restored" });
         } else {
             self.run = Some(run);
         }
@@ -173,6 +175,7 @@ impl Driver {
         let lab = self.lab;
         lab.best_step.set(None);
         lab.step.set(0);
+        lab.part_steps.set([0, 0]);
         lab.phase.set(Phase::Starting);
         self.failed = Some(config.clone());
         if matches!(config.data.dataset, Dataset::Mnist) && self.mnist.is_none() {
@@ -184,10 +187,10 @@ impl Driver {
         // A run file the user opened (if it is for this shape), else a pending recovery.
         let import = lab.pending_import.try_update_value(Option::take).flatten().filter(|file| !LabConfig::from_query(&file.query).0.rebuilds_from(config));
         let recovery = self.recovery.take().filter(|r| !reset && !config.rebuilds_from(&r.config));
-        let start = match (&import, recovery) {
-            (Some(file), _) => Start::from_file(file),
-            (None, Some(recovery)) => recovery.start,
-            (None, None) => Start::Fresh,
+        let (start, marker) = match (&import, recovery) {
+            (Some(file), _) => (Start::from_file(file), Some("imported")),
+            (None, Some(recovery)) => (recovery.start, Some(recovery.marker)),
+            (None, None) => (Start::Fresh, None),
         };
         let kernels = self.engine.kernels.as_deref();
         let run = Run::build(config.run_spec(), kernels, self.mnist.as_deref(), start)
@@ -195,6 +198,14 @@ impl Driver {
         self.failed = None;
         lab.history.set(run.history().clone());
         lab.step.set(run.step());
+        // A fresh run starts unmarked; a resumed one keeps what happened up to where it resumes.
+        lab.markers.update(|markers| match marker {
+            Some(text) => {
+                markers.rewind(run.step());
+                markers.event(run.step(), text);
+            }
+            None => *markers = Markers::default(),
+        });
         lab.checkpoint_step.set(run.last_checkpoint().map(|c| c.step));
         if let Some(file) = import {
             lab.notice.set(Some(Notice::Info(format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step))));
@@ -216,6 +227,9 @@ impl Driver {
         }
         if applied.knobs != config.knobs {
             run.set_knobs(&config.knobs)?;
+            let changed = Knob::ALL.into_iter().filter(|k| k.applies_to(config) && k.get(config) != k.get(applied));
+            let step = run.step();
+            self.lab.markers.update(|markers| changed.for_each(|k| markers.knob_changed(step, k, k.get(config))));
         }
         run.set_early_stopping(config.early_stopping.then_some(INTERACTIVE_EARLY_STOP));
         self.applied = Some(config.clone());
@@ -227,9 +241,10 @@ impl Driver {
     async fn one_off_commands(&mut self, requests: &Requests) -> Result<Option<Progress>, SessionError> {
         let Some(run) = self.run.as_mut() else { return Ok(None) };
         let mut progress = None;
-        for (asked, part) in [(requests.step_discriminator, GanPart::Discriminator), (requests.step_generator, GanPart::Generator)] {
+        for (index, asked, part) in [(0, requests.step_discriminator, GanPart::Discriminator), (1, requests.step_generator, GanPart::Generator)] {
             if asked {
                 progress = Some(run.step_part(part).await?);
+                self.lab.part_steps.update(|counts| counts[index] += 1);
                 self.views_stale = true;
             }
         }
@@ -364,7 +379,7 @@ impl Driver {
             _ => (Start::Fresh, "from new weights".to_string()),
         };
         let config = self.applied.clone().unwrap_or_else(|| self.lab.config.get_untracked());
-        self.recovery = Some(Recovery { config, start });
+        self.recovery = Some(Recovery { config, start, marker: "rebuilt (device lost)" });
         self.lab.notice.set(Some(Notice::Problem(format!(
             "The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
         ))));
@@ -378,7 +393,8 @@ async fn open_engine(lab: &Lab) -> Engine {
     let pref = lab.config.get_untracked().engine;
     let (kernels, info) = gpu::open(pref).await;
     if matches!(info, EngineInfo::Cpu { reason: Some(_) }) {
-        lab.config.update(LabConfig::shrink_for_cpu);
+        let note = lab.config.try_update(LabConfig::shrink_for_cpu).flatten();
+        lab.defaults_note.set(note);
     }
     lab.engine.set(info);
     Engine { kernels, pref }

@@ -3,7 +3,7 @@
 
 use latent_session::config::LabConfig;
 pub use latent_session::requests::{Command, Requests};
-use latent_session::run::{History, Point, Views};
+use latent_session::run::{History, Markers, Point, Views};
 use latent_session::RunFile;
 use leptos::prelude::*;
 
@@ -55,6 +55,8 @@ pub struct Lab {
     pub config: RwSignal<LabConfig>,
     /// Notes from reading the URL (ignored or clamped values).
     pub url_notes: RwSignal<Vec<String>>,
+    /// Which defaults the CPU engine made smaller, shown under the model controls.
+    pub defaults_note: RwSignal<Option<String>>,
     pub engine: RwSignal<EngineInfo>,
     pub phase: RwSignal<Phase>,
     pub playing: RwSignal<bool>,
@@ -66,6 +68,11 @@ pub struct Lab {
     /// The run's metric history, as the driver last reported it.
     pub history: RwSignal<History>,
     pub best_step: RwSignal<Option<u64>>,
+    /// The GAN's single D-only and G-only steps since the model was built (not rounds, so the
+    /// step counter leaves them out; the top bar shows them beside it).
+    pub part_steps: RwSignal<[u64; 2]>,
+    /// Knob changes, restores and rebuilds, marked on the loss chart.
+    pub markers: RwSignal<Markers>,
     /// Step of the last good checkpoint the run can be restored to.
     pub checkpoint_step: RwSignal<Option<u64>>,
     pub views: RwSignal<Views>,
@@ -81,6 +88,7 @@ impl Lab {
         Self {
             config: RwSignal::new(config),
             url_notes: RwSignal::new(url_notes),
+            defaults_note: RwSignal::new(None),
             engine: RwSignal::new(EngineInfo::Starting),
             phase: RwSignal::new(Phase::Starting),
             playing: RwSignal::new(playing),
@@ -90,6 +98,8 @@ impl Lab {
             memory: RwSignal::new(MemoryUse::default()),
             history: RwSignal::new(History::default()),
             best_step: RwSignal::new(None),
+            markers: RwSignal::new(Markers::default()),
+            part_steps: RwSignal::new([0, 0]),
             checkpoint_step: RwSignal::new(None),
             views: RwSignal::new(Views::default()),
             log_scale: RwSignal::new(false),

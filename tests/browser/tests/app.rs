@@ -223,6 +223,61 @@ fn links_are_built_from_the_state() -> Result<()> {
     no_panic(&s)
 }
 
+/// The loss chart as a student reads it: numbers on its axes, the latest held-out −ELBO in the
+/// legend (the same number `#lab-status` reports), a mark where a knob changed, and a readout that
+/// the arrow keys move from step to step.
+#[test]
+fn loss_chart_reads_out_its_numbers() -> Result<()> {
+    let s = start("loss_chart_reads_out_its_numbers", Gpu::WebGpu)?;
+    s.open("/?engine=cpu&model=vae&data=mnist&autoplay=1")?;
+    let measured = lab::wait_for(&s.session, Poll::SCENARIO, "isFinite(num(d.testLoss)) && num(d.step) >= 20")?;
+    let held_out = finite(measured.test_loss, "the held-out −ELBO in #lab-status", &measured)?;
+    // Read both at once: the legend and the readout element the same history.
+    let read = s.session.eval(
+        "(() => {
+            const item = [...document.querySelectorAll('#loss-view .legend-item')].find((e) => e.dataset.series === '−ELBO held-out');
+            const ticks = [...document.querySelectorAll('#loss-view svg text.tick')].map((t) => t.textContent);
+            return { legend: item ? item.querySelector('.legend-value').textContent : null, status: document.querySelector('#lab-status').dataset.testLoss, ticks };
+        })()",
+    )?;
+    println!("held-out −ELBO {held_out}: {read}");
+    let legend: f64 = read["legend"].as_str().context("no held-out −ELBO in the legend")?.parse().context("the legend's held-out −ELBO is not a number")?;
+    let status: f64 = read["status"].as_str().unwrap_or_default().parse().context("#lab-status has no held-out −ELBO")?;
+    // The legend prints four significant digits.
+    ensure!(legend.is_finite() && (legend - status).abs() <= 0.001 * status.abs() + 0.05, "legend {legend} against #lab-status {status}");
+    let numeric_ticks = read["ticks"].as_array().map_or(0, |t| t.iter().filter(|t| t.as_str().is_some_and(|t| t.parse::<f64>().is_ok())).count());
+    ensure!(numeric_ticks >= 6, "the chart's axes carry {numeric_ticks} numbers: {}", read["ticks"]);
+
+    lab::set_knob(&s.session, "knob-beta", Knob::Value(4.0))?;
+    let marker = s
+        .session
+        .wait_until(Poll::SCENARIO, "[...document.querySelectorAll('#loss-view g.marker title')].map((t) => t.textContent).find((t) => t.includes('β →'))")?;
+    println!("marker: {marker}");
+
+    // The keyboard's way to a value at an earlier step.
+    // The page redraws after the event's task, so each key is read back a moment later.
+    let walked = s.session.eval_async(
+        "(async () => {
+            const chart = document.querySelector('#loss-view svg');
+            chart.focus();
+            const key = async (k) => {
+                chart.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true }));
+                await new Promise((done) => setTimeout(done, 300));
+                return document.querySelector('#loss-readout').textContent;
+            };
+            const last = await key('End');
+            return { last, first: await key('Home') };
+        })()",
+    )?;
+    println!("readout: {walked}");
+    let step_of = |text: &Value| text.as_str().and_then(|t| t.strip_prefix("step ")?.split(':').next()?.parse::<u64>().ok());
+    let (first, last) = (step_of(&walked["first"]), step_of(&walked["last"]));
+    ensure!(first.zip(last).is_some_and(|(f, l)| f < l), "Home and End do not move the readout: {walked}");
+    ensure!(walked["first"].as_str().is_some_and(|t| t.contains("−ELBO") || t.contains("total")), "the readout names no series: {walked}");
+    s.session.screenshot("loss-chart")?;
+    no_panic(&s)
+}
+
 /// Equal as numbers when both are (`0.003` vs `3e-3`), else as text.
 fn same_value(sent: &str, kept: &str) -> bool {
     match (sent.parse::<f64>(), kept.parse::<f64>()) {
@@ -249,7 +304,24 @@ fn gan_on_ring_trains() -> Result<()> {
     let trained = lab::wait_for(&s.session, Poll::SCENARIO, &condition)?;
     s.session.screenshot("gan-ring")?;
     ensure!(trained.model == "gan" && trained.engine == "webgpu", "{trained:?}");
+    // The plane's key: both kinds of point and σ(D)'s colour scale, as a student reads them.
+    let key = s.session.eval("document.querySelector('#plane-view .plane-legend')?.innerText ?? ''")?;
+    ensure!(key.as_str().is_some_and(|k| k.contains("real") && k.contains("the model's") && k.contains("σ(D)")), "the plane's key: {key}");
     println!("GAN on the ring after {:?} steps: {trained:?}", trained.step);
+    // Single D and G steps are not rounds: the step counter keeps still and counts them beside.
+    s.session.click_css("#play")?;
+    let paused = lab::wait_for(&s.session, Poll::SCENARIO, "d.state === 'paused'")?;
+    for button in ["#step-d", "#step-d", "#step-g"] {
+        s.session.click_css(button)?;
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let counted = s.session.wait_until(
+        Poll::SCENARIO,
+        "document.querySelector('#part-steps')?.textContent.includes('2 D-only, 1 G-only') && document.querySelector('#part-steps').textContent",
+    )?;
+    let after = lab::status(&s.session)?;
+    println!("after two D and one G step: {counted} at {after:?}");
+    ensure!(after.step == paused.step, "single D/G steps moved the round counter: {paused:?} → {after:?}");
     Ok(())
 }
 
@@ -280,10 +352,15 @@ fn gan_penalties_have_their_own_sliders() -> Result<()> {
 #[test]
 fn fallback_without_webgpu() -> Result<()> {
     let s = start("fallback_without_webgpu", Gpu::NoWebGpu)?;
-    s.open("/?autoplay=1")?;
+    // A link that sets only the training-set size: the CPU engine still shrinks the other defaults.
+    s.open("/?autoplay=1&train=500")?;
     let ready = wait_ready(&s)?;
     ensure!(ready.engine == "cpu", "engine {:?} without WebGPU: {ready:?}", ready.engine);
     ensure!(lab::is_visible(&s.session, "#fallback-banner")?, "#fallback-banner is not visible");
+    let note = s.session.eval("document.querySelector('#defaults-note')?.textContent ?? ''")?;
+    println!("defaults note: {note}");
+    ensure!(note.as_str().is_some_and(|n| n.contains("hidden layer of 64") && n.contains("batch 32")), "no note of the CPU defaults: {note}");
+    ensure!(query_value(&s, "hidden")?.as_deref() == Some("64") && query_value(&s, "train")?.as_deref() == Some("500"), "{:?}", lab::query_params(&s.session)?);
     // Chromium runs relaxed SIMD, so start.js picked that build, and the top bar says so.
     expect_build(&s, "relaxed-simd", "CPU engine · relaxed SIMD")?;
     let from = lab::status(&s.session)?.step.unwrap_or(0);
@@ -515,7 +592,9 @@ fn choose_points_file(s: &Scenario, file: &std::path::Path, expected: &str) -> R
     let input = s.session.find("#load-points")?;
     s.session.send_keys(&input, &file.to_string_lossy())?;
     let condition = format!("(document.querySelector('#notice')?.innerText ?? '').includes({})", serde_json::json!(expected));
-    lab::wait_through_divergence(&s.session, Poll::SCENARIO, &condition)?;
+    // Not a status wait: an empty drawn set is the `error` state ("no points yet") until a file
+    // or a drawing gives the model points, and a status wait gives up on `error` at once.
+    s.session.wait_until(Poll::SCENARIO, &condition)?;
     Ok(())
 }
 

@@ -102,8 +102,10 @@ pub fn nearest_point(points: &[[f32; 2]], x: f64, y: f64, size: f64) -> Option<u
         .map(|(i, _)| i)
 }
 
-/// The 2D data plane over [−3, 3]²: σ(D) as a heat map (red = D says real, blue = fake) when
-/// given, real points in grey and generated points in dark blue.
+/// The 2D data plane over [−3, 3]²: σ(D) as a heat map ([`palette::belief`]: green where D says
+/// real, purple where it says generated) when given, generated points in orange with a dark rim,
+/// and the real points last, dark with a white rim, so they stay visible under a crowd of
+/// generated ones and on either end of the heat map.
 pub fn draw_plane(canvas: &HtmlCanvasElement, heat: &[f32], heat_side: usize, real: &[[f32; 2]], generated: &[[f32; 2]], size: u32) {
     let Some((ctx, s)) = blank_square(canvas, size) else { return };
     if heat.len() == heat_side * heat_side && heat_side > 0 {
@@ -111,23 +113,24 @@ pub fn draw_plane(canvas: &HtmlCanvasElement, heat: &[f32], heat_side: usize, re
         // map_grid runs row by row from the top-left corner, as the canvas does.
         for (i, &p) in heat.iter().enumerate() {
             let (col, row) = (i % heat_side, i / heat_side);
-            let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.5 };
-            let (r, g, b) = if p >= 0.5 {
-                (255.0, 255.0 - (p - 0.5) * 300.0, 255.0 - (p - 0.5) * 300.0)
-            } else {
-                (255.0 - (0.5 - p) * 300.0, 255.0 - (0.5 - p) * 200.0, 255.0)
-            };
-            ctx.set_fill_style_str(&format!("rgb({r:.0},{g:.0},{b:.0})"));
+            ctx.set_fill_style_str(&palette::css(palette::belief(p)));
             ctx.fill_rect(col as f64 * cell, row as f64 * cell, cell + 0.5, cell + 0.5);
         }
     }
     axes(&ctx, s);
     let reach = VIEW_HALF_EXTENT;
-    for (points, colour, r) in [(real, "rgba(90,90,90,0.55)", 1.2), (generated, "rgba(25,55,170,0.8)", 1.6)] {
-        ctx.set_fill_style_str(colour);
+    let generated_fill = palette::css(palette::GENERATED_ON_PLANE);
+    let real_fill = palette::css(palette::REAL_ON_PLANE);
+    for (points, fill, rim, r) in [(generated, generated_fill.as_str(), "#333333", 2.4), (real, real_fill.as_str(), "#ffffff", 1.8)] {
+        ctx.set_fill_style_str(fill);
+        ctx.set_stroke_style_str(rim);
+        ctx.set_line_width(0.8);
         for p in points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
             let (x, y) = to_pixel(*p, reach, s);
-            ctx.fill_rect(x - r, y - r, 2.0 * r, 2.0 * r);
+            ctx.begin_path();
+            ctx.arc(x, y, r, 0.0, std::f64::consts::TAU).ok();
+            ctx.fill();
+            ctx.stroke();
         }
     }
 }

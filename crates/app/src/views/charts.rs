@@ -1,18 +1,42 @@
 //! Charts drawn as plain SVG from signals: the loss chart (training terms, train vs held-out,
-//! the GAN's two losses and D's accuracy, a log-scale toggle, the early-stopping marker), KL per
-//! latent dimension, and a weight histogram per layer.
+//! the GAN's two losses and D's accuracy, on axes with ticks, a readout at any step, the latest
+//! values in the legend, and marks for the early-stopping best step, knob changes, restores and
+//! rebuilds), KL per latent dimension, and a weight histogram per layer.
 
 use latent_session::config::ModelKind;
 use leptos::prelude::*;
 
-use latent_session::run::{Point, COLLAPSED_KL};
+use latent_session::run::{History, Point, COLLAPSED_KL};
 
 use crate::driver::HISTOGRAM_BINS;
 use crate::state::Lab;
 
 const W: f64 = 600.0;
 const H: f64 = 220.0;
-const PAD: f64 = 34.0;
+
+/// The loss chart's plot area inside its viewBox: room for tick labels left, right (a second
+/// axis) and below.
+const PLOT_LEFT: f64 = 48.0;
+const PLOT_RIGHT: f64 = W - 44.0;
+const PLOT_TOP: f64 = 22.0;
+const PLOT_BOTTOM: f64 = H - 22.0;
+/// The first share of the history that does not set the y range: the first steps' losses are
+/// many times the later ones and would flatten every curve a student reads (545 against 168-195).
+const TRANSIENT_SHARE: f64 = 0.1;
+/// Markers labelled on the chart (the rest keep a line and a tooltip).
+const LABELLED_MARKERS: usize = 6;
+
+/// Which y axis a series is read on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Axis {
+    /// The left axis: the model's losses (nats for the VAE family).
+    Main,
+    /// The right axis, 0 to 1: a probability (D's accuracy).
+    Probability,
+    /// The right axis, its own range: the VAE-GAN's adversarial losses, which are a few nats
+    /// beside a reconstruction of hundreds.
+    Adversarial,
+}
 
 /// One line of the loss chart. Colours are Okabe and Ito's colour-blind-safe set; the name in the
 /// legend and the dashes (the −ELBOs and D's accuracy) tell the lines apart without colour.
@@ -20,32 +44,88 @@ struct Series {
     name: &'static str,
     colour: &'static str,
     dashed: bool,
+    axis: Axis,
     value: fn(&Point) -> Option<f64>,
 }
 
 fn series_for(model: ModelKind) -> Vec<Series> {
-    let s = |name, colour, dashed, value| Series { name, colour, dashed, value };
+    let s = |name, colour, dashed, axis, value| Series { name, colour, dashed, axis, value };
     match model {
         ModelKind::Gan => vec![
-            s("D loss", "#d55e00", false, |p| Some(p.d_loss)),
-            s("G loss", "#0072b2", false, |p| Some(p.g_loss)),
-            s("D accuracy (held-out real)", "#009e73", true, |p| p.d_accuracy),
+            s("D loss", "#d55e00", false, Axis::Main, |p| Some(p.d_loss)),
+            s("G loss", "#0072b2", false, Axis::Main, |p| Some(p.g_loss)),
+            s("D accuracy (held-out real)", "#009e73", true, Axis::Probability, |p| p.d_accuracy),
         ],
         ModelKind::Vae | ModelKind::VaeGan => {
             let mut v = vec![
-                s("total (training)", "#000000", false, |p| Some(p.total)),
-                s("reconstruction", "#0072b2", false, |p| Some(p.reconstruction)),
-                s("KL", "#e69f00", false, |p| Some(p.kl)),
-                s("penalty", "#999999", false, |p| Some(p.penalty)),
-                s("−ELBO train", "#009e73", true, |p| p.train),
-                s("−ELBO held-out", "#d55e00", true, |p| p.test),
+                s("total (training)", "#000000", false, Axis::Main, |p| Some(p.total)),
+                s("reconstruction", "#0072b2", false, Axis::Main, |p| Some(p.reconstruction)),
+                s("KL", "#e69f00", false, Axis::Main, |p| Some(p.kl)),
+                s("penalty", "#999999", false, Axis::Main, |p| Some(p.penalty)),
+                s("−ELBO train", "#009e73", true, Axis::Main, |p| p.train),
+                s("−ELBO held-out", "#d55e00", true, Axis::Main, |p| p.test),
             ];
             if model == ModelKind::VaeGan {
-                v.push(s("D loss", "#cc79a7", false, |p| Some(p.d_loss)));
-                v.push(s("G loss", "#56b4e9", false, |p| Some(p.g_loss)));
+                v.push(s("D loss", "#cc79a7", false, Axis::Adversarial, |p| Some(p.d_loss)));
+                v.push(s("G loss", "#56b4e9", false, Axis::Adversarial, |p| Some(p.g_loss)));
             }
             v
         }
+    }
+}
+
+impl Series {
+    /// The latest value of the series: measured-at-evaluation ones (dashed) keep their last one.
+    fn latest(&self, history: &History) -> Option<f64> {
+        if self.dashed { history.last_measured(self.value) } else { history.latest().and_then(self.value) }.filter(|v| v.is_finite())
+    }
+}
+
+/// A value as the chart prints it: four significant digits, no exponent in the usual range.
+fn format_value(v: f64) -> String {
+    match v.abs() {
+        a if !a.is_finite() => "—".into(),
+        0.0 => "0".into(),
+        a if a >= 1000.0 => format!("{v:.0}"),
+        a if a >= 100.0 => format!("{v:.1}"),
+        a if a >= 10.0 => format!("{v:.2}"),
+        a if a >= 0.01 => format!("{v:.3}"),
+        _ => format!("{v:.2e}"),
+    }
+}
+
+/// Round tick values covering `lo..=hi` (steps of 1, 2 or 5 times a power of ten), about
+/// `count`, each labelled with as many decimals as the step needs ("100", "0.25").
+fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<(f64, String)> {
+    let span = hi - lo;
+    if !(span.is_finite() && span > 0.0) {
+        return vec![(lo, format_value(lo))];
+    }
+    let raw = span / count.max(1) as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = magnitude
+        * match raw / magnitude {
+            n if n < 1.5 => 1.0,
+            n if n < 3.0 => 2.0,
+            n if n < 7.0 => 5.0,
+            _ => 10.0,
+        };
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
+    (first..=last).map(|i| i as f64 * step).map(|t| (t, format!("{t:.decimals$}"))).collect()
+}
+
+/// The range of `values` with a little room, or a unit range around a lone value.
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    match (lo.is_finite(), hi > lo) {
+        (true, true) => {
+            let pad = (hi - lo) * 0.06;
+            (lo - pad, hi + pad)
+        }
+        (true, false) => (lo - 1.0, lo + 1.0),
+        _ => (0.0, 1.0),
     }
 }
 
@@ -65,72 +145,240 @@ fn path(points: &[Option<(f64, f64)>]) -> String {
     d
 }
 
+/// The mapping from values to the plot: x by step, y per axis (log₁₀ of the value on a log main
+/// axis).
+#[derive(Clone, Copy)]
+struct Scales {
+    last_step: f64,
+    log: bool,
+    main: (f64, f64),
+    right: Option<(f64, f64)>,
+}
+
+impl Scales {
+    fn new(history: &[Point], series: &[Series], log: bool) -> Self {
+        // The first steps' transient does not set the range once there is a curve to read.
+        let settled = if history.len() >= 20 { &history[(history.len() as f64 * TRANSIENT_SHARE) as usize..] } else { history };
+        let main_values = series.iter().filter(|s| s.axis == Axis::Main).flat_map(|s| settled.iter().filter_map(s.value));
+        let main = padded_range(main_values.filter_map(|v| if log { (v > 0.0).then(|| v.log10()) } else { Some(v) }));
+        let right = match series.iter().find(|s| s.axis != Axis::Main).map(|s| s.axis) {
+            Some(Axis::Probability) => Some((0.0, 1.0)),
+            Some(_) => Some(padded_range(series.iter().filter(|s| s.axis == Axis::Adversarial).flat_map(|s| settled.iter().filter_map(s.value)))),
+            None => None,
+        };
+        Self { last_step: history.last().map_or(1, |p| p.step).max(1) as f64, log, main, right }
+    }
+
+    fn x(&self, step: u64) -> f64 {
+        PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * step as f64 / self.last_step
+    }
+
+    fn y_in(range: (f64, f64), v: f64) -> f64 {
+        PLOT_BOTTOM - (PLOT_BOTTOM - PLOT_TOP) * (v - range.0) / (range.1 - range.0)
+    }
+
+    /// Where `v` of a series on `axis` is drawn, if it can be (not on a log axis at or below 0).
+    fn y(&self, axis: Axis, v: f64) -> Option<f64> {
+        if !v.is_finite() {
+            return None;
+        }
+        match (axis, self.right) {
+            (Axis::Main, _) | (_, None) if self.log => (v > 0.0).then(|| Self::y_in(self.main, v.log10())),
+            (Axis::Main, _) | (_, None) => Some(Self::y_in(self.main, v)),
+            (_, Some(right)) => Some(Self::y_in(right, v)),
+        }
+    }
+
+    /// The step nearest to the chart's x coordinate `x`.
+    fn step_at(&self, x: f64) -> u64 {
+        (((x - PLOT_LEFT) / (PLOT_RIGHT - PLOT_LEFT)).clamp(0.0, 1.0) * self.last_step).round() as u64
+    }
+}
+
+/// The history's point nearest to `step`.
+fn nearest(history: &[Point], step: u64) -> Option<usize> {
+    let after = history.partition_point(|p| p.step < step);
+    [after.checked_sub(1), (after < history.len()).then_some(after)].into_iter().flatten().min_by_key(|&i| history[i].step.abs_diff(step))
+}
+
 #[component]
 pub fn LossChart(lab: Lab) -> impl IntoView {
     let model = move || lab.config.with(|c| c.shape.model);
+    // The step the readout shows (pointer over the chart, or arrow keys on it); None: the latest.
+    let cursor = RwSignal::new(None::<u64>);
+    let scales = move || lab.history.with(|h| Scales::new(h.points(), &series_for(model()), lab.log_scale.get()));
     let chart = move || {
-        let log = lab.log_scale.get();
         let series = series_for(model());
+        let scales = scales();
         lab.history.with(|history| {
-            let history = history.points();
-            let transform = |v: f64| if log { (v > 0.0).then(|| v.log10()) } else { Some(v) };
-            let values: Vec<f64> =
-                series.iter().flat_map(|s| history.iter().filter_map(|p| (s.value)(p)).filter(|v| v.is_finite()).filter_map(transform)).collect();
-            let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-            let (lo, hi) = if lo.is_finite() && hi > lo {
-                (lo, hi)
-            } else if lo.is_finite() {
-                (lo - 1.0, lo + 1.0)
-            } else {
-                (0.0, 1.0)
-            };
-            let last_step = history.last().map_or(1, |p| p.step).max(1) as f64;
-            let x = |step: u64| PAD + (W - PAD - 8.0) * step as f64 / last_step;
-            let y = |v: f64| H - PAD + 10.0 - (H - PAD) * (v - lo) / (hi - lo);
+            let points = history.points();
             let lines = series
                 .iter()
                 .map(|s| {
-                    let points: Vec<Option<(f64, f64)>> = history
+                    let line: Vec<Option<(f64, f64)>> = points
                         .iter()
                         .filter(|p| (s.value)(p).is_some() || !s.dashed)
-                        .map(|p| (s.value)(p).filter(|v| v.is_finite()).and_then(transform).map(|v| (x(p.step), y(v))))
+                        .map(|p| (s.value)(p).and_then(|v| scales.y(s.axis, v)).map(|y| (scales.x(p.step), y)))
                         .collect();
-                    view! { <path d=path(&points) stroke=s.colour fill="none" stroke-width="1.6" stroke-dasharray=if s.dashed { "5 3" } else { "" } /> }
+                    view! { <path d=path(&line) stroke=s.colour fill="none" stroke-width="1.6" stroke-dasharray=if s.dashed { "5 3" } else { "" } /> }
                 })
                 .collect_view();
-            let label = |v: f64| if log { format!("{:.3}", 10f64.powf(v)) } else { format!("{v:.3}") };
+            let main_ticks = if scales.log {
+                let (lo, hi) = scales.main;
+                let decades: Vec<f64> = (lo.ceil() as i32..=hi.floor() as i32).map(f64::from).collect();
+                if decades.len() >= 2 {
+                    decades.into_iter().map(|d| (d, format_value(10f64.powf(d)))).collect()
+                } else {
+                    nice_ticks(10f64.powf(lo), 10f64.powf(hi), 4).into_iter().filter(|(v, _)| *v > 0.0).map(|(v, label)| (v.log10(), label)).collect()
+                }
+            } else {
+                nice_ticks(scales.main.0, scales.main.1, 5)
+            };
+            let main_axis = main_ticks
+                .into_iter()
+                .map(|(t, label)| {
+                    let y = Scales::y_in(scales.main, t);
+                    view! {
+                        <line x1=PLOT_LEFT x2=PLOT_RIGHT y1=y y2=y class="grid" />
+                        <text x=PLOT_LEFT - 4.0 y=y + 4.0 text-anchor="end" class="tick">{label}</text>
+                    }
+                })
+                .collect_view();
+            let right_axis = scales.right.map(|range| {
+                nice_ticks(range.0, range.1, 4)
+                    .into_iter()
+                    .map(|(t, label)| {
+                        let y = Scales::y_in(range, t);
+                        view! { <text x=PLOT_RIGHT + 4.0 y=y + 4.0 class="tick right">{label}</text> }
+                    })
+                    .collect_view()
+            });
+            let step_axis = nice_ticks(0.0, scales.last_step, 6)
+                .into_iter()
+                .filter(|(t, _)| t.fract() == 0.0)
+                .map(|(t, label)| {
+                    let x = scales.x(t as u64);
+                    view! {
+                        <line x1=x x2=x y1=PLOT_BOTTOM y2=PLOT_BOTTOM + 4.0 class="axis-line" />
+                        <text x=x y=PLOT_BOTTOM + 15.0 text-anchor="middle" class="tick">{label}</text>
+                    }
+                })
+                .collect_view();
+            let unit = if model() == ModelKind::Gan { "loss" } else { "nats" };
+            let right_unit = match series.iter().find(|s| s.axis != Axis::Main).map(|s| s.axis) {
+                Some(Axis::Probability) => Some("accuracy"),
+                Some(_) => Some("D, G loss"),
+                None => None,
+            };
             let best = lab.best_step.get().map(|step| {
+                let x = scales.x(step);
                 view! {
-                    <line x1=x(step) x2=x(step) y1="10" y2=H - PAD + 10.0 stroke="#2b8a3e" stroke-width="1" stroke-dasharray="2 2" />
-                    <text x=x(step) + 3.0 y="20" class="axis">{format!("best @ {step}")}</text>
+                    <g class="marker best" data-step=step>
+                        <line x1=x x2=x y1=PLOT_TOP y2=PLOT_BOTTOM stroke="#2b8a3e" stroke-width="1.2" stroke-dasharray="2 2" />
+                        <text x=x + 3.0 y=PLOT_BOTTOM - 4.0 class="tick">{format!("best @ {step}")}</text>
+                        <title>{format!("early stopping's best step: {step}")}</title>
+                    </g>
                 }
             });
+            let markers = lab.markers.with(|m| {
+                let list = m.list();
+                let labelled_from = list.len().saturating_sub(LABELLED_MARKERS);
+                list.iter()
+                    .enumerate()
+                    .map(|(i, marker)| {
+                        let x = scales.x(marker.step);
+                        let label = (i >= labelled_from).then(|| {
+                            let y = PLOT_TOP + 10.0 + ((i - labelled_from) % 3) as f64 * 11.0;
+                            view! { <text x=x + 2.0 y=y class="tick marker-label">{marker.text.clone()}</text> }
+                        });
+                        view! {
+                            <g class="marker" data-step=marker.step>
+                                <line x1=x x2=x y1=PLOT_TOP y2=PLOT_BOTTOM stroke="#6c757d" stroke-width="1" />
+                                {label}
+                                <title>{format!("step {}: {}", marker.step, marker.text)}</title>
+                            </g>
+                        }
+                    })
+                    .collect_view()
+            });
+            let cursor_line = cursor.get().and_then(|step| nearest(points, step)).map(|i| {
+                let x = scales.x(points[i].step);
+                view! { <line x1=x x2=x y1=PLOT_TOP y2=PLOT_BOTTOM class="cursor" /> }
+            });
             view! {
-                <svg viewBox=format!("0 0 {W} {}", H + 14.0) class="chart" role="img" aria-label="Loss over training steps">
-                    <line x1=PAD x2=W - 8.0 y1=H - PAD + 10.0 y2=H - PAD + 10.0 class="axis-line" />
-                    <text x="2" y="16" class="axis">{label(hi)}</text>
-                    <text x="2" y=H - PAD + 10.0 class="axis">{label(lo)}</text>
-                    <text x=W - 8.0 y=H + 8.0 class="axis" text-anchor="end">{format!("step {}", last_step as u64)}</text>
-                    {lines}
-                    {best}
-                </svg>
+                <defs><clipPath id="loss-plot"><rect x=PLOT_LEFT y=PLOT_TOP - 2.0 width=PLOT_RIGHT - PLOT_LEFT height=PLOT_BOTTOM - PLOT_TOP + 4.0 /></clipPath></defs>
+                {main_axis}
+                {right_axis}
+                <line x1=PLOT_LEFT x2=PLOT_RIGHT y1=PLOT_BOTTOM y2=PLOT_BOTTOM class="axis-line" />
+                {step_axis}
+                <text x="2" y="12" class="tick">{unit}{if scales.log { " (log)" } else { "" }}</text>
+                {right_unit.map(|u| view! { <text x=W - 2.0 y="12" text-anchor="end" class="tick">{u}</text> })}
+                <text x=PLOT_RIGHT + 6.0 y=PLOT_BOTTOM + 15.0 class="tick">"step"</text>
+                <g clip-path="url(#loss-plot)">{lines}</g>
+                {markers}
+                {best}
+                {cursor_line}
             }
         })
     };
+    // The values at the cursor's step (or the latest), as text: what a student reads aloud.
+    let readout = move || {
+        let series = series_for(model());
+        lab.history.with(|history| {
+            let points = history.points();
+            let index = cursor.get().and_then(|step| nearest(points, step)).or(points.len().checked_sub(1))?;
+            let point = &points[index];
+            let values: Vec<String> =
+                series.iter().filter_map(|s| (s.value)(point).filter(|v| v.is_finite()).map(|v| format!("{} {}", s.name, format_value(v)))).collect();
+            Some(format!("step {}: {}", point.step, values.join(" · ")))
+        })
+    };
+    let pointer = move |ev: web_sys::PointerEvent| {
+        let Some(svg) = ev.current_target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()) else { return };
+        let width = f64::from(svg.client_width().max(1));
+        cursor.set(Some(scales().step_at(f64::from(ev.offset_x()) / width * W)));
+    };
+    // Arrow keys walk the history's points; Home and End jump to its ends; Escape leaves.
+    let key = move |ev: web_sys::KeyboardEvent| {
+        let moved = lab.history.with_untracked(|h| {
+            let points = h.points();
+            let last = points.len().checked_sub(1)?;
+            let at = cursor.get_untracked().and_then(|step| nearest(points, step)).unwrap_or(last);
+            let to = match ev.key().as_str() {
+                "ArrowLeft" => at.saturating_sub(1),
+                "ArrowRight" => (at + 1).min(last),
+                "Home" => 0,
+                "End" => last,
+                _ => return None,
+            };
+            Some(points[to].step)
+        });
+        if let Some(step) = moved {
+            ev.prevent_default();
+            cursor.set(Some(step));
+        } else if ev.key() == "Escape" {
+            cursor.set(None);
+        }
+    };
     let legend = move || {
-        series_for(model())
-            .into_iter()
-            .map(|s| {
-                view! {
-                    <span class="legend-item"><i style:background=s.colour class:dashed=s.dashed></i>{s.name}</span>
-                }
-            })
-            .collect_view()
+        let series = series_for(model());
+        lab.history.with(|history| {
+            series
+                .into_iter()
+                .map(|s| {
+                    let latest = s.latest(history).map(format_value).unwrap_or_else(|| "—".into());
+                    view! {
+                        <span class="legend-item" data-series=s.name><i style:background=s.colour class:dashed=s.dashed></i>{s.name}" "<b class="legend-value">{latest}</b></span>
+                    }
+                })
+                .collect_view()
+        })
     };
     let explanation = move || {
         match model() {
-        ModelKind::Gan => "D and G play against each other: the losses need not fall. D accuracy near 0.5 on held-out real points means D can no longer tell; near 1 it wins.",
-        _ => "Training loss falls as the model fits. Watch the held-out −ELBO (dashed red): when it turns up while training keeps falling, the model overfits. Try L2, dropout or more data.",
+        ModelKind::Gan => "D and G play against each other: the losses need not fall. D accuracy (right axis) near 0.5 on held-out real points means D can no longer tell; near 1 it wins.",
+        ModelKind::VaeGan => "The VAE's terms in nats (left axis); D's and G's losses on their own scale (right axis). Grey lines mark knob changes; the first steps run off the top so later changes stay readable.",
+        ModelKind::Vae => "Training loss falls as the model fits. Watch the held-out −ELBO (dashed red): when it turns up while training keeps falling, the model overfits. Try L2, dropout or more data. Grey lines mark knob changes; the first steps run off the top so later changes stay readable.",
     }
     };
     view! {
@@ -139,7 +387,13 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
                 <label class="toggle"><input type="checkbox" id="log-scale" prop:checked=move || lab.log_scale.get()
                     on:change=move |ev| lab.log_scale.set(event_target_checked(&ev)) />"log scale"</label>
             </h2>
-            {chart}
+            <svg viewBox=format!("0 0 {W} {H}") class="chart loss" role="img" tabindex="0"
+                aria-label="Loss over training steps; arrow keys move the readout below from step to step"
+                on:pointermove=pointer on:pointerleave=move |_| cursor.set(None) on:keydown=key on:blur=move |_| cursor.set(None)>
+                {chart}
+            </svg>
+            // Announced only while the reader moves the cursor; the latest values change every frame.
+            <p class="readout" id="loss-readout" aria-live=move || if cursor.get().is_some() { "polite" } else { "off" }>{readout}</p>
             <div class="legend">{legend}</div>
             <p class="hint">{explanation}</p>
         </section>

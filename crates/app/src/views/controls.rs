@@ -26,9 +26,8 @@ fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
     config.engine = old.engine;
     config.page = PageConfig { embed: old.page.embed, hide: old.page.hide, lock: old.page.lock, ..PageConfig::default() };
     let moved = config.check_model_fits_data();
-    if lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) })) {
-        config.shrink_for_cpu();
-    }
+    let on_cpu = lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) }));
+    lab.defaults_note.set(if on_cpu { config.shrink_for_cpu() } else { None });
     lab.url_notes.set(moved.into_iter().collect());
     lab.notice.set(None);
     lab.config.set(config);
@@ -102,6 +101,7 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                 <Show when=shown("latent")>
                     <NumberField lab=lab key="latent" label="Latent size" locked=locked("latent") value=move || lab.config.with(|c| c.shape.latent.to_string()) />
                 </Show>
+                {move || lab.defaults_note.get().map(|note| view! { <p class="hint" id="defaults-note">{note}</p> })}
             </fieldset>
             <fieldset>
                 <legend>"Training"</legend>

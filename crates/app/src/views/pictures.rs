@@ -9,7 +9,7 @@ use latent_core::data::toy2d::VIEW_HALF_EXTENT;
 use latent_core::model::gan::MAP_SIDE;
 use latent_session::config::query::round2;
 use latent_session::config::{Dataset, ModelKind, MAX_DRAWN};
-use latent_session::points_file;
+use latent_session::{palette, points_file};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
@@ -257,8 +257,8 @@ fn PlaneView(lab: Lab) -> impl IntoView {
     let hint = move || {
         match (drawing(), lab.config.with(|c| c.shape.model)) {
         (true, _) => "Click, tap or drag on the plane to add points (at least 8; the noise σ spreads each into a little cloud). The model rebuilds as you draw.",
-        (false, ModelKind::Gan) => "Grey: real points; blue: the generator's. Background: the discriminator's belief σ(D) that a point is real (red = real, blue = fake). If all blue points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
-        (false, _) => "Grey: real points; blue: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
+        (false, ModelKind::Gan) => "Dark dots: real points; orange: the generator's. Background: the discriminator's belief σ(D) that a point is real (green = real, purple = generated, white = cannot tell). If the orange points crowd into a few modes, that is mode collapse: try more D steps or a lower learning rate.",
+        (false, _) => "Dark dots: real points; orange: the decoder's means at prior samples, the VAE's picture of the data. High β smears them toward one blob.",
     }
     };
     view! {
@@ -277,6 +277,7 @@ fn PlaneView(lab: Lab) -> impl IntoView {
                 on:pointerdown=move |ev| { last.set_value(None); add(&ev, false); }
                 on:pointermove=move |ev| if ev.buttons() == 1 { add(&ev, true); }
                 role="img" aria-label="The 2D plane: real points and the model's"></canvas>
+            <PlaneLegend lab=lab />
             {move || drawing().then(|| view! {
                 <label class="pair-fields">{format!("Add a point x, y (each within ±{VIEW_HALF_EXTENT}) ")}
                     <input type="text" id="add-point" inputmode="decimal" placeholder="0.5, -1" on:change=type_point />
@@ -284,6 +285,29 @@ fn PlaneView(lab: Lab) -> impl IntoView {
             })}
             <p class="hint">{modes}{hint}</p>
         </section>
+    }
+}
+
+/// The plane's key: the two kinds of point and, for the GAN, the σ(D) colour scale (its colours
+/// from the palette the canvas and the command line's figures use).
+#[component]
+fn PlaneLegend(lab: Lab) -> impl IntoView {
+    let rim = |colour: &str| format!("0 0 0 1px {colour}");
+    let scale = move || {
+        lab.views.with(|v| !v.heat.is_empty()).then(|| {
+            let stops: Vec<String> = (0..=10).map(|i| palette::css(palette::belief(i as f32 / 10.0))).collect();
+            view! {
+                <span class="key belief" id="belief-scale">"σ(D): 0 generated "
+                    <i class="belief-bar" style:background=format!("linear-gradient(90deg, {})", stops.join(", "))></i>" 1 real"</span>
+            }
+        })
+    };
+    view! {
+        <p class="plane-legend">
+            <span class="key"><i class="dot" style:background=palette::css(palette::REAL_ON_PLANE) style:box-shadow=rim("#ffffff")></i>"real"</span>
+            <span class="key"><i class="dot" style:background=palette::css(palette::GENERATED_ON_PLANE) style:box-shadow=rim("#333333")></i>"the model's"</span>
+            {scale}
+        </p>
     }
 }
 

@@ -50,6 +50,12 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
             <button id="reset" on:click=move |_| { lab.notice.set(None); lab.send(Command::Reset); } title="New weights, same settings">"↺ Reset"</button>
             <div class="counters" aria-live="off">
                 <span>"step "<b>{move || lab.step.get()}</b></span>
+                {move || {
+                    let [d, g] = lab.part_steps.get();
+                    (is_gan() && d + g > 0).then(|| view! {
+                        <span id="part-steps" title="Single D or G steps, which the step counter (rounds of D then G) leaves out">{format!("+ {d} D-only, {g} G-only")}</span>
+                    })
+                }}
                 <span>"epoch "<b>{move || format!("{:.1}", epoch())}</b></span>
                 <span><b>{move || format!("{:.1}", lab.steps_per_second.get())}</b>" steps/s"</span>
                 <span class="engine" title=move || lab.engine.get().label()>{move || lab.engine.get().label()}</span>

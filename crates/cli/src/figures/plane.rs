@@ -219,17 +219,10 @@ impl HeatMap {
     }
 }
 
-/// Purple (σ(D) = 0, "fake") through white (0.5) to green (1, "real"), as GAN Lab draws it, light
-/// enough for points to stand out. The distance from 0.5 is raised to a power below 1 so that the
-/// small leanings of a D near equilibrium still show.
+/// Purple (σ(D) = 0, "fake") through white (0.5) to green (1, "real"): the page's colours
+/// ([`palette::belief`]), so a figure and a screenshot read alike.
 fn diverging(p: f32) -> RGBColor {
-    const PURPLE: [f32; 3] = [175.0, 141.0, 195.0];
-    const GREEN: [f32; 3] = [127.0, 191.0, 123.0];
-    let p = if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.5 };
-    let (end, t) = if p < 0.5 { (PURPLE, 1.0 - 2.0 * p) } else { (GREEN, 2.0 * p - 1.0) };
-    let t = t.powf(0.6);
-    let [r, g, b] = end.map(|c| (255.0 + (c - 255.0) * t).round() as u8);
-    RGBColor(r, g, b)
+    rgb(palette::belief(p))
 }
 
 impl Figure for HeatMap {

@@ -122,6 +122,22 @@ impl Knob {
         }
     }
 
+    /// The knob's symbol, for marks on a chart ("β → 4").
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Knob::Beta => "β",
+            Knob::L2 => "λ₂",
+            Knob::L2Generator => "λ_G",
+            Knob::L2Discriminator => "λ_D",
+            Knob::L1 => "λ₁",
+            Knob::Dropout => "dropout",
+            Knob::Lr => "η",
+            Knob::Batch => "batch",
+            Knob::DSteps => "D steps",
+            Knob::Gamma => "γ",
+        }
+    }
+
     /// One line: what the knob does, with its formula.
     pub fn explanation(self) -> &'static str {
         match self {

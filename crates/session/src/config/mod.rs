@@ -224,6 +224,11 @@ pub enum Bench {
 /// Most steps a benchmark runs.
 pub const MAX_BENCH_STEPS: usize = 5000;
 
+/// The CPU engine's smaller defaults on MNIST ([`LabConfig::shrink_for_cpu`]).
+const CPU_HIDDEN: usize = 64;
+const CPU_BATCH: usize = 32;
+const CPU_TRAIN: usize = 1000;
+
 impl Default for LabConfig {
     fn default() -> Self {
         Self::defaults_for(ModelKind::Vae, Dataset::Mnist)
@@ -275,16 +280,31 @@ impl LabConfig {
         c
     }
 
-    /// Smaller shapes for the CPU engine, applied when the page falls back to it and the URL did
-    /// not choose a shape.
-    pub fn shrink_for_cpu(&mut self) {
-        let defaults = Self::defaults_for(self.shape.model, self.data.dataset);
-        let chosen = self.shape.hidden != defaults.shape.hidden || self.shape.batch != defaults.shape.batch || self.data.train_size != defaults.data.train_size;
-        if !self.data.dataset.is_2d() && !chosen {
-            self.shape.hidden = vec![64];
-            self.shape.batch = 32;
-            self.data.train_size = self.data.train_size.min(1000);
+    /// Smaller defaults for the CPU engine on MNIST, applied when the page falls back to it: each
+    /// of the hidden layers, the batch and the training-set size that is still at its default
+    /// shrinks, whatever the link chose for the others (a link with only `train=100` used to keep
+    /// every default large). Returns the note the page shows under the model controls, naming
+    /// what shrank, or `None` when nothing did.
+    pub fn shrink_for_cpu(&mut self) -> Option<String> {
+        if self.data.dataset.is_2d() {
+            return None;
         }
+        let defaults = Self::defaults_for(self.shape.model, self.data.dataset);
+        let mut shrunk = Vec::new();
+        if self.shape.hidden == defaults.shape.hidden {
+            self.shape.hidden = vec![CPU_HIDDEN];
+            shrunk.push(format!("one hidden layer of {CPU_HIDDEN} (not {})", defaults.shape.hidden[0]));
+        }
+        if self.shape.batch == defaults.shape.batch {
+            self.shape.batch = CPU_BATCH;
+            shrunk.push(format!("batch {CPU_BATCH} (not {})", defaults.shape.batch));
+        }
+        if self.data.train_size == defaults.data.train_size && defaults.data.train_size > CPU_TRAIN {
+            self.data.train_size = CPU_TRAIN;
+            shrunk.push(format!("{CPU_TRAIN} training digits (not {})", defaults.data.train_size));
+        }
+        (!shrunk.is_empty())
+            .then(|| format!("On the CPU engine the defaults are smaller, so training stays live: {}. Change any of them here.", shrunk.join(", ")))
     }
 
     /// Whether `self` needs a new model where `other` was built: its data, shape or engine differ.

@@ -210,3 +210,18 @@ fn a_hostile_link_gets_a_few_short_notes() {
     let (_, notes) = LabConfig::from_query("model=vea");
     assert_eq!(notes, vec!["unknown model `vea`; using the VAE".to_string()]);
 }
+
+/// On the CPU engine each default that a link left alone shrinks, whatever it chose for the others;
+/// the note names what shrank.
+#[test]
+fn cpu_defaults_shrink_one_by_one_and_say_so() {
+    let (mut small_data, _) = LabConfig::from_query("train=100");
+    let note = small_data.shrink_for_cpu().expect("the hidden layers and the batch shrink");
+    assert_eq!((small_data.shape.hidden.clone(), small_data.shape.batch, small_data.data.train_size), (vec![64], 32, 100));
+    assert!(note.contains("hidden layer of 64") && note.contains("batch 32") && !note.contains("training digits"), "{note}");
+    let (mut chosen, _) = LabConfig::from_query("hidden=128&batch=16&train=500");
+    assert_eq!(chosen.shrink_for_cpu(), None);
+    assert_eq!(chosen.shape.hidden, vec![128]);
+    let mut ring = LabConfig::defaults_for(ModelKind::Vae, Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8));
+    assert_eq!(ring.shrink_for_cpu(), None, "2D data is small already");
+}

@@ -5,6 +5,7 @@
 
 mod cadence;
 mod history;
+mod markers;
 mod model;
 mod views;
 
@@ -20,6 +21,7 @@ use web_time::Instant;
 
 pub use cadence::{Cadence, Due};
 pub use history::{History, Point, MAX_HISTORY};
+pub use markers::{Marker, Markers, MAX_MARKERS};
 pub(crate) use model::{saved_weight_count, Model};
 pub use views::{Histogram, ViewRequest, Views, COLLAPSED_KL, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
 
