@@ -252,6 +252,10 @@ impl Driver {
             self.pair = pair;
             self.views_stale = true;
         }
+        if requests.rescale_histograms {
+            run.rescale_histograms().await?;
+            self.views_stale = true;
+        }
         if requests.export {
             let query = self.lab.config.with_untracked(LabConfig::to_query);
             match run.export(query).await {

@@ -14,6 +14,8 @@ pub mod points_file;
 pub mod requests;
 pub mod run;
 pub mod run_file;
+#[cfg(test)]
+mod test_support;
 
 pub use engine::{open_engine, CpuReason, EngineChoice};
 pub use error::SessionError;

@@ -14,6 +14,8 @@ pub enum Command {
     Pair(usize, usize),
     /// Download the run (settings, history, weights) as a file.
     Export,
+    /// Fit the weight histograms' fixed ranges to the weights now.
+    RescaleHistograms,
 }
 
 /// The commands waiting for the next frame, as flags rather than a list: no frame runs while the
@@ -28,6 +30,7 @@ pub struct Requests {
     pub reset: bool,
     pub restore: bool,
     pub export: bool,
+    pub rescale_histograms: bool,
     pub pair: Option<(usize, usize)>,
 }
 
@@ -40,6 +43,7 @@ impl Requests {
             Command::Reset => self.reset = true,
             Command::Restore => self.restore = true,
             Command::Export => self.export = true,
+            Command::RescaleHistograms => self.rescale_histograms = true,
             Command::Pair(a, b) => self.pair = Some((a, b)),
         }
     }

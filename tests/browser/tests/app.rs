@@ -278,6 +278,41 @@ fn loss_chart_reads_out_its_numbers() -> Result<()> {
     no_panic(&s)
 }
 
+/// Each weight histogram's range as the page prints it, by layer.
+fn histogram_ranges(s: &Scenario) -> Result<Vec<(String, String)>> {
+    let ranges = s.session.eval("[...document.querySelectorAll('#weights-view figure')].map((f) => [f.dataset.layer, f.querySelector('.range').innerText])")?;
+    Ok(ranges
+        .as_array()
+        .map_or_else(Vec::new, |r| r.iter().filter_map(|pair| Some((pair.get(0)?.as_str()?.to_string(), pair.get(1)?.as_str()?.to_string()))).collect()))
+}
+
+/// The weight histograms keep each layer's range while training (the bars move, not the axis),
+/// draw the starting weights as an outline, and take a new range when the user asks.
+#[test]
+fn weight_histograms_keep_their_range() -> Result<()> {
+    let s = start("weight_histograms_keep_their_range", Gpu::WebGpu)?;
+    s.open("/?engine=cpu&model=vae&data=mnist&l2=0.01&autoplay=1")?;
+    let first = lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) >= 5 && document.querySelectorAll('#weights-view figure').length > 0")?;
+    let before = histogram_ranges(&s)?;
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", first.step.unwrap_or(0) + 200))?;
+    let after = histogram_ranges(&s)?;
+    println!("ranges at step {:?}: {before:?}; 200 steps later: {after:?}", first.step);
+    ensure!(!before.is_empty() && before == after, "a histogram's range moved while training: {before:?} → {after:?}");
+    let outlines =
+        s.session.eval("[...document.querySelectorAll('#weights-view path.start')].filter((p) => (p.getAttribute('d') || '').length > 20).length")?;
+    ensure!(outlines.as_u64() == Some(before.len() as u64), "{outlines} outlines for {} histograms", before.len());
+    s.session.click_css("#rescale-weights")?;
+    let rescaled = s.session.wait_until(
+        Poll::SCENARIO,
+        &format!("(() => {{ const now = [...document.querySelectorAll('#weights-view .range')].map((r) => r.innerText); return JSON.stringify(now) !== JSON.stringify({}) && now; }})()",
+            serde_json::json!(after.iter().map(|(_, r)| r).collect::<Vec<_>>())),
+    )?;
+    println!("rescaled: {rescaled}");
+    s.session.eval("document.querySelector('#weights-view').scrollIntoView()")?;
+    s.session.screenshot("weights")?;
+    no_panic(&s)
+}
+
 /// Equal as numbers when both are (`0.003` vs `3e-3`), else as text.
 fn same_value(sent: &str, kept: &str) -> bool {
     match (sent.parse::<f64>(), kept.parse::<f64>()) {

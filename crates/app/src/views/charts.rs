@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use latent_session::run::{History, Point, COLLAPSED_KL};
 
 use crate::driver::HISTOGRAM_BINS;
-use crate::state::Lab;
+use crate::state::{Command, Lab};
 
 const W: f64 = 600.0;
 const H: f64 = 220.0;
@@ -487,29 +487,47 @@ fn format_nats(nats: f64) -> String {
     }
 }
 
-/// A histogram of each weight matrix: L2 narrows them, L1 piles weights at zero.
+/// A histogram of each weight matrix on its layer's fixed range: L2 draws the bars in, L1 piles
+/// weights at zero; the starting weights stay as a faint outline to compare with.
 #[component]
 pub fn WeightHistograms(lab: Lab) -> impl IntoView {
+    // The histogram's viewBox.
+    const WIDE: f64 = 200.0;
+    const TALL: f64 = 64.0;
     let histograms = move || {
         lab.views.with(|v| {
             v.weights
                 .iter()
                 .map(|h| {
-                    let most = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-                    let width = 200.0 / HISTOGRAM_BINS as f64;
+                    let most = h.counts.iter().chain(&h.initial).copied().max().unwrap_or(1).max(1);
+                    let width = WIDE / HISTOGRAM_BINS as f64;
+                    let height = |c: u32| f64::from(c) / f64::from(most) * (TALL - 6.0);
                     let bars = h
                         .counts
                         .iter()
                         .enumerate()
-                        .map(|(i, &c)| {
-                            let height = c as f64 / most * 60.0;
-                            view! { <rect x=i as f64 * width y=62.0 - height width=width - 0.5 height=height /> }
-                        })
+                        .map(|(i, &c)| view! { <rect x=i as f64 * width y=TALL - 2.0 - height(c) width=width - 0.5 height=height(c) /> })
                         .collect_view();
+                    // The starting weights' outline, a step line over the same bins.
+                    let outline: String = h
+                        .initial
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &c)| {
+                            let (x, y) = (i as f64 * width, TALL - 2.0 - height(c));
+                            format!("{}{x:.1},{y:.1}H{:.1}", if i == 0 { "M" } else { "L" }, x + width)
+                        })
+                        .collect();
+                    let outside = (h.outside > 0.0).then(|| format!(" · {:.0}% beyond", h.outside * 100.0));
                     view! {
-                        <figure class="histogram">
-                            <svg viewBox="0 0 200 64" role="img" aria-label=format!("weights of {}", h.name)>{bars}</svg>
-                            <figcaption>{format!("{} · ±{:.2} · {:.0}% near 0", h.name, h.reach, h.near_zero * 100.0)}</figcaption>
+                        <figure class="histogram" data-layer=h.name.clone() data-reach=h.reach>
+                            <svg viewBox=format!("0 0 {WIDE} {TALL}") role="img" aria-label=format!("weights of {}: a histogram from −{r:.2} to {r:.2}", h.name, r = h.reach)>
+                                {bars}
+                                <path d=outline class="start" />
+                                <text x="2" y="9" class="count">{format!("{most}")}</text>
+                            </svg>
+                            <div class="range"><span>{format!("−{:.2}", h.reach)}</span><span>"0"</span><span>{format!("{:.2}", h.reach)}</span></div>
+                            <figcaption>{format!("{} · {:.0}% near 0", h.name, h.near_zero * 100.0)}{outside}</figcaption>
                         </figure>
                     }
                 })
@@ -518,9 +536,12 @@ pub fn WeightHistograms(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="weights-view">
-            <h2>"Weights per layer"</h2>
+            <h2>"Weights per layer"
+                <button class="link" id="rescale-weights" on:click=move |_| lab.send(Command::RescaleHistograms)
+                    title="Fit each histogram's range to the weights now (the range stays fixed while training)">"Rescale"</button>
+            </h2>
             <div class="histograms">{histograms}</div>
-            <p class="hint">"L2 shrinks every weight toward 0 (the histogram narrows); L1 sets many exactly to 0 (a spike in the middle)."</p>
+            <p class="hint">"Each layer keeps its range while training, so the bars move, not the axis; the outline is where the weights started, the number top left the tallest bar's count. L2 shrinks every weight toward 0 (the bars draw in); L1 sets many exactly to 0 (a spike in the middle)."</p>
         </section>
     }
 }

@@ -174,6 +174,8 @@ pub struct Run {
     kl_per_dim: Vec<f64>,
     /// Fault injection: the next steps report a NaN loss.
     poisoned: bool,
+    /// Each weight histogram's fixed range and starting outline.
+    histogram_frames: Vec<views::HistogramFrame>,
 }
 
 impl Run {
@@ -185,7 +187,7 @@ impl Run {
             Start::Fresh => (History::default(), None),
             Start::Resume { checkpoint, history } => (history.up_to(checkpoint.step), Some(checkpoint)),
         };
-        let model = model::build(&spec, Arc::clone(&data), kernels, checkpoint.as_deref().map(|c| c.weights.as_slice()))?;
+        let (model, histogram_frames) = model::build(&spec, Arc::clone(&data), kernels, checkpoint.as_deref().map(|c| c.weights.as_slice()))?;
         Ok(Self {
             stopping: None,
             evaluation: Due::new(spec.options.evaluation),
@@ -199,6 +201,7 @@ impl Run {
             history,
             kl_per_dim: Vec::new(),
             poisoned: false,
+            histogram_frames,
         })
     }
 

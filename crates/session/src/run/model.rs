@@ -11,6 +11,7 @@ use latent_core::rng::fold_seed;
 use latent_core::Knobs;
 use latent_gpu::{GpuGan, GpuVae, Kernels};
 
+use super::views::{histogram_frames, HistogramFrame};
 use super::RunSpec;
 use crate::config::{Dataset, ModelKind, Shape};
 use crate::SessionError;
@@ -58,7 +59,14 @@ pub(super) fn load_data(spec: &RunSpec, mnist: Option<&[u8]>) -> Result<RunData,
 /// The spec's model on the GPU (`kernels`) or the CPU, from `weights` (a checkpoint's: the VAE's
 /// encoder and decoder, or the GAN's generator) or from the seed; a discriminator always from the
 /// seed.
-pub(super) fn build(spec: &RunSpec, data: Arc<RunData>, kernels: Option<&Kernels>, weights: Option<&[f32]>) -> Result<Model, SessionError> {
+///
+/// Also returns the weight histograms' frames, drawn from the starting weights.
+pub(super) fn build(
+    spec: &RunSpec,
+    data: Arc<RunData>,
+    kernels: Option<&Kernels>,
+    weights: Option<&[f32]>,
+) -> Result<(Model, Vec<HistogramFrame>), SessionError> {
     let (shape, dataset, seed) = (&spec.shape, spec.data.dataset, spec.shape.seed);
     let setup = ModelSetup { data, batch: shape.batch, seed: fold_seed(seed), knobs: spec.knobs };
     let d_seed = seed.wrapping_add(1);
@@ -66,26 +74,32 @@ pub(super) fn build(spec: &RunSpec, data: Arc<RunData>, kernels: Option<&Kernels
         ModelKind::Vae => {
             let arch = shape.vae_spec(dataset).build()?;
             let init = initial(&arch.layout, seed, weights)?;
-            Model::Vae(match kernels {
+            let frames = histogram_frames(&arch.layout, &init);
+            let model = Model::Vae(match kernels {
                 Some(kernels) => Box::new(GpuVae::new(kernels, &setup, arch, &init)?),
                 None => Box::new(CpuVae::new(setup, arch, &init)?),
-            })
+            });
+            (model, frames)
         }
         ModelKind::VaeGan => {
             let arch = shape.vae_gan_spec(dataset).build()?;
             let (init, d_init) = (initial(&arch.vae.layout, seed, weights)?, arch.d_layout.init(d_seed));
-            Model::Vae(match kernels {
+            let frames = histogram_frames(&arch.vae.layout, &init);
+            let model = Model::Vae(match kernels {
                 Some(kernels) => Box::new(GpuVae::with_discriminator(kernels, &setup, arch, &init, &d_init)?),
                 None => Box::new(CpuVae::with_discriminator(setup, arch, &init, &d_init)?),
-            })
+            });
+            (model, frames)
         }
         ModelKind::Gan => {
             let arch = shape.gan_spec(dataset).build()?;
             let (init, d_init) = (initial(&arch.g_layout, seed, weights)?, arch.d_layout.init(d_seed));
-            Model::Gan(match kernels {
+            let frames = histogram_frames(&arch.g_layout, &init);
+            let model = Model::Gan(match kernels {
                 Some(kernels) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
                 None => Box::new(CpuGan::new(setup, arch, &init, &d_init)?),
-            })
+            });
+            (model, frames)
         }
     })
 }

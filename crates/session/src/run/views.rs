@@ -39,15 +39,61 @@ pub struct ViewRequest {
     pub histogram_bins: Option<usize>,
 }
 
-/// A histogram of one weight matrix.
+/// A histogram of one weight matrix, on its layer's fixed frame.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Histogram {
     pub name: String,
-    /// Range of the bins (symmetric around 0).
+    /// Range of the bins (symmetric around 0): fixed while training, so L2's narrowing shows as
+    /// the bars drawing in, not as the axis rescaling under them.
     pub reach: f32,
     pub counts: Vec<u32>,
+    /// The starting weights on the same bins (from a sample, scaled to the layer's count): the
+    /// faint outline a histogram is compared with.
+    pub initial: Vec<u32>,
     /// Share of weights within 1e-3 of zero (what L1 drives up).
     pub near_zero: f32,
+    /// Share of weights beyond the frame (counted in the edge bins).
+    pub outside: f32,
+}
+
+/// The frame of one weight matrix's histogram: a fixed range, and a sample of its starting
+/// weights for the outline (a sample keeps the largest model's frames under a megabyte).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct HistogramFrame {
+    reach: f32,
+    start: Vec<f32>,
+}
+
+/// Most starting weights kept per matrix for its outline.
+const START_SAMPLE: usize = 16_384;
+/// The frame reaches this many times the largest weight it is drawn from: room for training to
+/// spread the weights before they pile up in the edge bins (the MNIST VAE's layers reached 2-3
+/// times their starting range in 400 steps even under L2 0.01).
+const FRAME_MARGIN: f32 = 2.5;
+
+/// One frame per weight matrix of `layout`, from its starting `params`.
+pub(crate) fn histogram_frames(layout: &ParamLayout, params: &[f32]) -> Vec<HistogramFrame> {
+    weight_matrices(layout, params)
+        .map(|(_, w)| {
+            let stride = w.len().div_ceil(START_SAMPLE).max(1);
+            HistogramFrame { reach: frame_reach(w), start: w.iter().step_by(stride).copied().collect() }
+        })
+        .collect()
+}
+
+/// The frames again with each range fitted to `params` now (the user asked to rescale); the
+/// outlines keep the starting weights.
+pub(crate) fn rescaled(frames: &[HistogramFrame], layout: &ParamLayout, params: &[f32]) -> Vec<HistogramFrame> {
+    frames.iter().zip(weight_matrices(layout, params)).map(|(frame, (_, w))| HistogramFrame { reach: frame_reach(w), ..frame.clone() }).collect()
+}
+
+fn frame_reach(w: &[f32]) -> f32 {
+    FRAME_MARGIN * w.iter().filter(|v| v.is_finite()).fold(0f32, |m, v| m.max(v.abs())).max(1e-3)
+}
+
+/// The weight matrices of `layout` in `params` (biases left out: penalties act on weights only).
+fn weight_matrices<'a>(layout: &'a ParamLayout, params: &'a [f32]) -> impl Iterator<Item = (&'a str, &'a [f32])> {
+    layout.slots.iter().filter(|s| s.is_weight).filter_map(|slot| Some((slot.name.as_str(), params.get(slot.range())?)))
 }
 
 /// KL (nats) below which a latent dimension counts as collapsed: its posterior ignores the input.
@@ -91,7 +137,7 @@ impl Run {
                 views.samples = gan.samples(request.points_2d).await?;
                 views.heat = gan.discriminator_map(&map_grid(MAP_SIDE, toy2d::VIEW_HALF_EXTENT).concat()).await?;
                 if let Some(bins) = request.histogram_bins {
-                    views.weights = histograms(&gan.arch().g_layout, &gan.generator_parameters().await?, bins);
+                    views.weights = histograms(&gan.arch().g_layout, &gan.generator_parameters().await?, bins, &self.histogram_frames);
                 }
             }
             Model::Vae(vae) => self.vae_views(vae.as_ref(), request, &mut views).await?,
@@ -128,8 +174,19 @@ impl Run {
             }
         }
         if let Some(bins) = request.histogram_bins {
-            views.weights = histograms(&vae.arch().layout, &vae.parameters().await?, bins);
+            views.weights = histograms(&vae.arch().layout, &vae.parameters().await?, bins, &self.histogram_frames);
         }
+        Ok(())
+    }
+
+    /// Fits each weight histogram's fixed range to the weights now (the outlines keep the
+    /// starting weights): for a run whose weights have grown past, or shrunk far inside, the
+    /// range they started with.
+    pub async fn rescale_histograms(&mut self) -> Result<(), SessionError> {
+        self.histogram_frames = match &self.model {
+            Model::Gan(gan) => rescaled(&self.histogram_frames, &gan.arch().g_layout, &gan.generator_parameters().await?),
+            Model::Vae(vae) => rescaled(&self.histogram_frames, &vae.arch().layout, &vae.parameters().await?),
+        };
         Ok(())
     }
 
@@ -147,23 +204,75 @@ fn modes(dist: Toy2d, noise: f32, samples: &[f32]) -> Option<(usize, usize)> {
     Some((toy2d::modes_covered(&latent_core::data::as_points(samples), &centres, radius, MODE_SHARE), centres.len()))
 }
 
-/// One histogram per weight matrix (biases left out: penalties act on weights only).
-fn histograms(layout: &ParamLayout, params: &[f32], bins: usize) -> Vec<Histogram> {
+/// One histogram per weight matrix, each on its frame.
+fn histograms(layout: &ParamLayout, params: &[f32], bins: usize, frames: &[HistogramFrame]) -> Vec<Histogram> {
     let bins = bins.max(1);
-    layout
-        .slots
-        .iter()
-        .filter(|s| s.is_weight)
-        .filter_map(|slot| {
-            let w = params.get(slot.range())?;
-            let reach = w.iter().filter(|v| v.is_finite()).fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
-            let mut counts = vec![0u32; bins];
-            for v in w.iter().filter(|v| v.is_finite()) {
-                let bin = (((v / reach) + 1.0) * 0.5 * bins as f32).floor() as usize;
-                counts[bin.min(bins - 1)] += 1;
+    weight_matrices(layout, params)
+        .zip(frames)
+        .map(|((name, w), frame)| {
+            let reach = frame.reach;
+            let bin_counts = |values: &[f32]| {
+                let mut counts = vec![0u32; bins];
+                for v in values.iter().filter(|v| v.is_finite()) {
+                    // Beyond the frame, into the edge bins (`outside` says how many).
+                    let bin = ((v / reach + 1.0) * 0.5 * bins as f32).floor().clamp(0.0, (bins - 1) as f32) as usize;
+                    counts[bin] += 1;
+                }
+                counts
+            };
+            let scale = w.len() as f64 / frame.start.len().max(1) as f64;
+            let initial = bin_counts(&frame.start).into_iter().map(|c| (f64::from(c) * scale).round() as u32).collect();
+            let share = |count: usize| count as f32 / w.len().max(1) as f32;
+            Histogram {
+                name: name.to_string(),
+                reach,
+                counts: bin_counts(w),
+                initial,
+                near_zero: share(w.iter().filter(|v| v.abs() < 1e-3).count()),
+                outside: share(w.iter().filter(|v| v.abs() > reach).count()),
             }
-            let near_zero = w.iter().filter(|v| v.abs() < 1e-3).count() as f32 / w.len().max(1) as f32;
-            Some(Histogram { name: slot.name.clone(), reach, counts, near_zero })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LabConfig, ModelKind};
+    use crate::run::Start;
+    use crate::test_support::block_on;
+
+    /// A weight histogram keeps its layer's range while training under L2 (the bars move; the
+    /// axis does not rescale under them), carries the starting weights as its outline, and takes
+    /// a new range only when asked.
+    #[test]
+    fn histograms_keep_their_frame_until_rescaled() {
+        let mut config = LabConfig::defaults_for(ModelKind::Vae, Dataset::Toy(Toy2d::Ring8));
+        config.knobs.l2 = 0.05;
+        let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+        let request = ViewRequest {
+            images: 1,
+            points_2d: 8,
+            scatter_points: None,
+            manifold_side: 0,
+            interpolations: Vec::new(),
+            interpolation_steps: 0,
+            histogram_bins: Some(20),
+        };
+        let before = block_on(run.views(&request)).expect("views").weights;
+        block_on(run.advance(200)).expect("trains");
+        let after = block_on(run.views(&request)).expect("views").weights;
+        assert!(!before.is_empty() && before.len() == after.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(a.reach, b.reach, "{}: the range moved while training", a.name);
+            assert_eq!(a.initial, b.initial, "{}: the outline is the starting weights", a.name);
+            let total: u32 = a.counts.iter().sum();
+            let outline: u32 = a.initial.iter().sum();
+            assert!(total.abs_diff(outline) <= total / 50 + 2, "{}: outline of {outline} weights against {total}", a.name);
+        }
+        block_on(run.rescale_histograms()).expect("rescales");
+        let rescaled = block_on(run.views(&request)).expect("views").weights;
+        assert!(rescaled.iter().zip(&after).any(|(r, a)| r.reach != a.reach), "training moved the weights, so rescaling moves some range");
+        assert_eq!(rescaled[0].initial.iter().sum::<u32>().abs_diff(after[0].initial.iter().sum()), 0, "rescaling keeps the outline's weights");
+    }
 }

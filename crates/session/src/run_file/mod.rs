@@ -113,6 +113,7 @@ mod restore_tests {
     use super::*;
     use crate::config::{Dataset, ModelKind};
     use crate::run::{Run, Start};
+    use crate::test_support::block_on;
 
     /// Saving a CPU run's weights and building from the file gives the same model at the same step,
     /// with its history; weights that do not fit the model are refused.
@@ -151,14 +152,5 @@ mod restore_tests {
         let mut restored = Run::build(back_config.run_spec(), None, None, Start::from_file(&back)).expect("builds");
         block_on(restored.advance(5)).expect("trains");
         assert_eq!(restored.step(), MAX_STEP + 5);
-    }
-
-    /// The CPU engine never awaits anything pending: polling once finishes its calls.
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        let mut future = std::pin::pin!(future);
-        match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("a CPU engine call was pending"),
-        }
     }
 }
