@@ -196,14 +196,16 @@ fn links_are_built_from_the_state() -> Result<()> {
     ensure!(banner.contains("more adjustments"), "the banner lists every note instead of a few: {banner}");
     ensure!(banner.chars().count() < 400 && !banner.contains("account") && !banner.contains("<b>"), "the banner echoes the link's text: {banner}");
 
-    // A slider drag: thirty inputs in one go, then "Copy link" before the controls rest.
-    let moved = s.session.eval(
-        "(() => {
+    // A slider drag as a hand makes one: thirty inputs 20 ms apart (each in a task of its own, so
+    // the page reacts to each), then "Copy link" before the controls rest.
+    let moved = s.session.eval_async(
+        "(async () => {
             window.__addressWrites = 0;
             const slider = document.getElementById('knob-beta');
             for (let i = 1; i <= 30; i++) {
                 slider.value = String(Number(slider.min) + (Number(slider.max) - Number(slider.min)) * i / 40);
                 slider.dispatchEvent(new Event('input', { bubbles: true }));
+                await new Promise((done) => setTimeout(done, 20));
             }
             document.getElementById('copy-link').click();
             return { search: location.search, writes: window.__addressWrites };
