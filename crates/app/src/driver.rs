@@ -397,8 +397,7 @@ async fn open_engine(lab: &Lab) -> Engine {
     let pref = lab.config.get_untracked().engine;
     let (kernels, info) = gpu::open(pref).await;
     if matches!(info, EngineInfo::Cpu { reason: Some(_) }) {
-        let note = lab.config.try_update(LabConfig::shrink_for_cpu).flatten();
-        lab.defaults_note.set(note);
+        lab.config.update(|config| lab.apply_cpu_defaults(config));
     }
     lab.engine.set(info);
     Engine { kernels, pref }

@@ -117,6 +117,12 @@ impl Lab {
         self.phase.set(if self.playing.get_untracked() { Phase::Training } else { Phase::Paused });
     }
 
+    /// Shrinks `config`'s defaults to what the CPU engine trains live, and says under the model
+    /// controls which shrank (or clears that note when none did).
+    pub fn apply_cpu_defaults(&self, config: &mut LabConfig) {
+        self.defaults_note.set(config.shrink_for_cpu());
+    }
+
     pub fn send(&self, command: Command) {
         self.requests.update_value(|r| r.ask(command));
     }

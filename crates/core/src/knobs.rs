@@ -57,8 +57,9 @@ pub struct Knobs {
     /// SGD's momentum μ (0 = plain SGD).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = 0.9))]
     pub momentum: f32,
-    /// Weight γ of the adversarial loss on the decoder (VAE-GAN; 0 is exactly the VAE).
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1.0))]
+    /// Weight γ of the adversarial loss on the decoder (VAE-GAN; 0 is exactly the VAE). At 3 the
+    /// samples are clearly sharper than the VAE's within a few hundred steps; at 10 they speckle.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 3.0))]
     pub gamma: f32,
     /// L2 penalty λ_G on the generator's weights (GAN; default: --l2).
     #[cfg_attr(feature = "clap", arg(long))]
@@ -84,7 +85,7 @@ impl Default for Knobs {
             lr: 1e-3,
             optimizer: Optimizer::Adam,
             momentum: 0.9,
-            gamma: 1.0,
+            gamma: 3.0,
             l2_g: None,
             l2_d: None,
             lr_d: None,

@@ -25,6 +25,10 @@ const FREE_STEPS: u64 = 30;
 const PENALISED_STEPS: u64 = 60;
 /// GAN steps on the ring.
 const GAN_STEPS: u64 = 300;
+/// Steps (VAE-GAN: rounds) the VAE and the VAE-GAN train on the CPU engine at its defaults before
+/// their samples' sharpness is compared, and the least ratio a student must read.
+const SHARPNESS_STEPS: u64 = 6000;
+const SHARPER_BY: f64 = 1.3;
 /// Steps the page trains under the shipped Content-Security-Policy.
 const CSP_STEPS: u64 = 50;
 
@@ -344,6 +348,12 @@ fn gan_on_ring_trains() -> Result<()> {
     // The plane's key: both kinds of point and σ(D)'s colour scale, as a student reads them.
     let key = s.session.eval("document.querySelector('#plane-view .plane-legend')?.innerText ?? ''")?;
     ensure!(key.as_str().is_some_and(|k| k.contains("real") && k.contains("the model's") && k.contains("σ(D)")), "the plane's key: {key}");
+    // Both networks' weights, G's first, with the GAN's own penalties named under them.
+    let layers = s.session.eval("[...document.querySelectorAll('#weights-view figure.histogram')].map(f => f.dataset.layer).join(' ')")?;
+    let layers = layers.as_str().unwrap_or_default();
+    ensure!(layers.starts_with("generator.") && layers.contains(" discriminator."), "the GAN's weight histograms: {layers:?}");
+    let hint = s.session.eval("document.querySelector('#weights-view .hint')?.textContent ?? ''")?;
+    ensure!(hint.as_str().is_some_and(|h| h.contains("λ_G") && h.contains("λ_D") && h.contains("no L1")), "the weights' caption: {hint}");
     println!("GAN on the ring after {:?} steps: {trained:?}", trained.step);
     // Single D and G steps are not rounds: the step counter keeps still and counts them beside.
     s.session.click_css("#play")?;
@@ -404,6 +414,56 @@ fn fallback_without_webgpu() -> Result<()> {
     lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
     s.session.screenshot("fallback")?;
     only_own_files_requested(&s)
+}
+
+/// The VAE-GAN's point, as a student meets it on a machine without WebGPU: the VAE and then the
+/// VAE-GAN, each at the CPU engine's defaults, train to the same step; the sharpness printed under
+/// the VAE-GAN's samples is clearly higher. The VAE-GAN page also shows D's weights after the VAE's
+/// and says what γ does.
+#[test]
+fn vae_gan_samples_read_sharper() -> Result<()> {
+    let s = start("vae_gan_samples_read_sharper", Gpu::NoWebGpu)?;
+    let mut read = Vec::new();
+    for (model, query) in [("vae", "/?autoplay=1"), ("vae-gan", "/?model=vae-gan&autoplay=1")] {
+        s.open(query)?;
+        let ready = wait_ready(&s)?;
+        ensure!(ready.engine == "cpu" && ready.model == model, "{ready:?}");
+        let started = Instant::now();
+        lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {SHARPNESS_STEPS} && isFinite(num(d.loss))"))?;
+        let seconds = started.elapsed().as_secs_f64();
+        // Paused, the page reads its pictures back every frame: the readout is then the step's own.
+        s.session.click_css("#play")?;
+        let paused = lab::wait_for(&s.session, Poll::SCENARIO, "d.state === 'paused'")?;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let text = s.session.eval("document.querySelector('#sharpness strong')?.textContent ?? ''")?;
+        let sharpness: f64 = text
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .filter(|v: &f64| v.is_finite() && *v > 0.0)
+            .with_context(|| format!("{model}: the sharpness readout says {text}"))?;
+        println!("{model} on the CPU engine: sharpness {sharpness} at step {:?}, {seconds:.1} s to step {SHARPNESS_STEPS}", paused.step);
+        s.session.screenshot(&format!("{model}-cpu-samples"))?;
+        read.push((sharpness, seconds));
+    }
+    // The time is a figure for docs/BENCHMARKS.md ("VAE-GAN defaults"), not a check.
+    let [(vae, _), (vae_gan, seconds)] = read[..] else { unreachable!("two models were read") };
+    println!("VAE-GAN / VAE sharpness: {:.2}×; the VAE-GAN reached step {SHARPNESS_STEPS} in {seconds:.1} s", vae_gan / vae);
+    ensure!(vae_gan >= SHARPER_BY * vae, "the VAE-GAN's samples read {vae_gan} against the VAE's {vae}: not {SHARPER_BY}× sharper");
+    let layers = s.session.eval("[...document.querySelectorAll('#weights-view figure.histogram')].map(f => f.dataset.layer).join(' ')")?;
+    let layers = layers.as_str().unwrap_or_default();
+    ensure!(layers.starts_with("encoder.") && layers.contains(" discriminator."), "the VAE-GAN's weight histograms: {layers:?}");
+    // 6,000 rounds outgrow the decoder's starting range: the page says so, and Rescale mends it.
+    let outgrown = "document.querySelector('#rescale-weights').classList.contains('suggested')";
+    let beyond = s.session.eval(
+        "[...document.querySelectorAll('#weights-view figcaption')].map((f) => f.textContent).filter((c) => c.includes('beyond the range')).join(' | ')",
+    )?;
+    ensure!(s.session.eval(outgrown)? == Value::Bool(true), "no Rescale suggested, with these layers beyond their range: {beyond}");
+    s.session.click_css("#rescale-weights")?;
+    s.session.wait_until(Poll::SCENARIO, &format!("!{outgrown}"))?;
+    println!("beyond the range before Rescale: {beyond}");
+    let caption = s.session.eval("document.querySelector('#knob-gamma')?.closest('label')?.querySelector('small')?.textContent ?? ''")?;
+    ensure!(caption.as_str().is_some_and(|c| c.contains("sharpness") && c.contains("speckle")), "γ's caption: {caption}");
+    no_panic(&s)
 }
 
 /// Which wasm build start.js started (`<html data-wasm-build>`) and the engine's label in the top bar.

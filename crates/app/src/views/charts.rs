@@ -147,7 +147,7 @@ fn path(points: &[Option<(f64, f64)>]) -> String {
 
 /// The mapping from values to the plot: x by step, y per axis (log₁₀ of the value on a log main
 /// axis).
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 struct Scales {
     last_step: f64,
     log: bool,
@@ -206,10 +206,12 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     let model = move || lab.config.with(|c| c.shape.model);
     // The step the readout shows (pointer over the chart, or arrow keys on it); None: the latest.
     let cursor = RwSignal::new(None::<u64>);
-    let scales = move || lab.history.with(|h| Scales::new(h.points(), &series_for(model()), lab.log_scale.get()));
+    // One pass over the history per change, shared by the drawing and the pointer handler (which
+    // would otherwise rescan the whole history on every pointer move).
+    let scales = Memo::new(move |_| lab.history.with(|h| Scales::new(h.points(), &series_for(model()), lab.log_scale.get())));
     let chart = move || {
         let series = series_for(model());
-        let scales = scales();
+        let scales = scales.get();
         lab.history.with(|history| {
             let points = history.points();
             let lines = series
@@ -336,7 +338,7 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     let pointer = move |ev: web_sys::PointerEvent| {
         let Some(svg) = ev.current_target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok()) else { return };
         let width = f64::from(svg.client_width().max(1));
-        cursor.set(Some(scales().step_at(f64::from(ev.offset_x()) / width * W)));
+        cursor.set(Some(scales.get_untracked().step_at(f64::from(ev.offset_x()) / width * W)));
     };
     // Arrow keys walk the history's points; Home and End jump to its ends; Escape leaves.
     let key = move |ev: web_sys::KeyboardEvent| {
@@ -518,13 +520,24 @@ pub fn WeightHistograms(lab: Lab) -> impl IntoView {
                             format!("{}{x:.1},{y:.1}H{:.1}", if i == 0 { "M" } else { "L" }, x + width)
                         })
                         .collect();
-                    let outside = (h.outside > 0.0).then(|| format!(" · {:.0}% beyond", h.outside * 100.0));
+                    // Weights beyond the range, each side: an arrow and a share at that edge.
+                    let beyond = |share: f32, left: bool| {
+                        (share >= 0.005).then(|| {
+                            let text = if left { format!("◀ {:.0}%", share * 100.0) } else { format!("{:.0}% ▶", share * 100.0) };
+                            // Above the bars: the left one under the count, the right one in its corner.
+                            view! { <text x=if left { 2.0 } else { WIDE - 2.0 } y=if left { 18.0 } else { 9.0 } text-anchor=if left { "start" } else { "end" } class="beyond">{text}</text> }
+                        })
+                    };
+                    let outside = h.beyond[0] + h.beyond[1];
+                    let outside = (outside >= 0.005).then(|| format!(" · {:.0}% beyond the range", outside * 100.0));
                     view! {
                         <figure class="histogram" data-layer=h.name.clone() data-reach=h.reach>
                             <svg viewBox=format!("0 0 {WIDE} {TALL}") role="img" aria-label=format!("weights of {}: a histogram from −{r:.2} to {r:.2}", h.name, r = h.reach)>
                                 {bars}
                                 <path d=outline class="start" />
                                 <text x="2" y="9" class="count">{format!("{most}")}</text>
+                                {beyond(h.beyond[0], true)}
+                                {beyond(h.beyond[1], false)}
                             </svg>
                             <div class="range"><span>{format!("−{:.2}", h.reach)}</span><span>"0"</span><span>{format!("{:.2}", h.reach)}</span></div>
                             <figcaption>{format!("{} · {:.0}% near 0", h.name, h.near_zero * 100.0)}{outside}</figcaption>
@@ -534,14 +547,29 @@ pub fn WeightHistograms(lab: Lab) -> impl IntoView {
                 .collect_view()
         })
     };
+    // A tenth of some layer's weights beyond its range: the histogram no longer shows them.
+    let outgrown = move || lab.views.with(|v| v.weights.iter().any(|h| h.beyond[0] + h.beyond[1] > 0.1));
+    let hint = move || {
+        match lab.config.with(|c| c.shape.model) {
+        ModelKind::Vae => "L2 shrinks every weight toward 0 (the bars draw in); L1 sets many exactly to 0 (a spike in the middle).",
+        ModelKind::Gan => {
+            "The generator's layers come first, then the discriminator's: λ_G draws G's bars in (far enough and G maps every z to one point), λ_D draws D's in. The GAN has no L1."
+        }
+        ModelKind::VaeGan => {
+            "The encoder's and decoder's layers come first (λ₂ draws their bars in, λ₁ piles them at 0), then the discriminator's, which only λ_D shrinks."
+        }
+    }
+    };
     view! {
         <section class="view" id="weights-view">
             <h2>"Weights per layer"
-                <button class="link" id="rescale-weights" on:click=move |_| lab.send(Command::RescaleHistograms)
-                    title="Fit each histogram's range to the weights now (the range stays fixed while training)">"Rescale"</button>
+                <button class="link" id="rescale-weights" class:suggested=outgrown on:click=move |_| lab.send(Command::RescaleHistograms)
+                    title="Fit each histogram's range to the weights now (the range stays fixed while training)">
+                    {move || if outgrown() { "Rescale: weights outgrew a range" } else { "Rescale" }}
+                </button>
             </h2>
             <div class="histograms">{histograms}</div>
-            <p class="hint">"Each layer keeps its range while training, so the bars move, not the axis; the outline is where the weights started, the number top left the tallest bar's count. L2 shrinks every weight toward 0 (the bars draw in); L1 sets many exactly to 0 (a spike in the middle)."</p>
+            <p class="hint">"Each layer keeps its range while training, so the bars move, not the axis; the outline is where the weights started, the number top left the tallest bar's count. "{hint}</p>
         </section>
     }
 }

@@ -27,7 +27,11 @@ fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
     config.page = PageConfig { embed: old.page.embed, hide: old.page.hide, lock: old.page.lock, ..PageConfig::default() };
     let moved = config.check_model_fits_data();
     let on_cpu = lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) }));
-    lab.defaults_note.set(if on_cpu { config.shrink_for_cpu() } else { None });
+    if on_cpu {
+        lab.apply_cpu_defaults(&mut config);
+    } else {
+        lab.defaults_note.set(None);
+    }
     lab.url_notes.set(moved.into_iter().collect());
     lab.notice.set(None);
     lab.config.set(config);
@@ -203,7 +207,7 @@ fn KnobSlider(lab: Lab, knob: Knob) -> impl IntoView {
                         let v = round_sig(scale.value_at(position), 3);
                         lab.config.update(|c| knob.set(c, v));
                     } />
-                <small>{knob.explanation()}</small>
+                <small>{move || knob.explanation(lab.config.with(|c| c.shape.model))}</small>
             </label>
         </Show>
     }

@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use crate::data::RunData;
 use crate::error::CoreError;
 use crate::knobs::{KnobError, Knobs};
-use crate::model::{DiscriminatorMetrics, GanArch, HeldOutMetrics, VaeArch, VaeGanMetrics};
+use crate::model::{DiscriminatorMetrics, GanArch, HeldOutMetrics, ParamLayout, VaeArch, VaeGanMetrics};
 
 /// Most latent codes one [`VaeModel::decode`] call takes (a 32×32 manifold grid).
 pub const MAX_DECODE_ROWS: usize = 1024;
@@ -153,6 +153,10 @@ pub trait VaeModel {
     async fn parameters(&self) -> Result<Vec<f32>, ModelError>;
     /// Replaces the encoder's and decoder's parameters (the optimizer's state carries on).
     fn set_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError>;
+    /// The VAE-GAN's discriminator layout (`None` for a plain VAE).
+    fn discriminator_layout(&self) -> Option<&ParamLayout>;
+    /// The VAE-GAN's discriminator parameters, flat in that layout's order (empty for a plain VAE).
+    async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError>;
     /// Keeps a copy of the current parameters (early stopping saw a new best).
     fn save_best(&mut self) -> Result<(), ModelError>;
     /// Puts the last saved parameters back; fails if none were saved.
@@ -190,4 +194,6 @@ pub trait GanModel {
     async fn generator_parameters(&self) -> Result<Vec<f32>, ModelError>;
     /// Replaces the generator's parameters (D and both optimizers carry on).
     fn set_generator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError>;
+    /// The discriminator's parameters, flat in `arch().d_layout`'s order.
+    async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError>;
 }

@@ -237,6 +237,10 @@ impl<T: Real> GanCpu<T> {
         &self.generator.params
     }
 
+    pub fn discriminator_params(&self) -> &[T] {
+        &self.discriminator.params
+    }
+
     /// Replaces the generator's parameters (D and both optimizers' state carry on).
     pub fn set_generator_params(&mut self, params: &[f32]) -> Result<(), CoreError> {
         if params.len() != self.generator.params.len() {

@@ -46,6 +46,7 @@ pub struct GpuGan {
     /// D steps per round, the one knob the host applies (by how it replays the steps).
     d_steps: u32,
     generator: NetParams,
+    discriminator: NetParams,
     counters: GpuTensor,
     metrics: GpuTensor,
     d_step: Schedule,
@@ -63,7 +64,7 @@ pub struct GpuGan {
     /// D over the heat map's points, G over a block of codes.
     view_nets: [NetBuffers; 2],
     // Held for the schedules' bind groups.
-    _nets: (NetParams, NetBuffers, DiscriminatorPasses),
+    _nets: (NetBuffers, DiscriminatorPasses),
     _buffers: Vec<GpuTensor>,
     _dataset: GpuDataset,
 }
@@ -147,6 +148,7 @@ impl GpuGan {
             seed,
             d_steps: setup.knobs.d_steps,
             generator,
+            discriminator,
             counters,
             metrics,
             d_step: d,
@@ -162,7 +164,7 @@ impl GpuGan {
             generate,
             generate_codes,
             view_nets: [d_map, g_block],
-            _nets: (discriminator, g_net, passes),
+            _nets: (g_net, passes),
             _buffers: vec![x, zero_posterior, z, eps],
             _dataset: dataset,
         };
@@ -277,5 +279,9 @@ impl GanModel for GpuGan {
         }
         self.ctx.check_alive()?;
         Ok(self.ctx.write_f32(params, parameters)?)
+    }
+
+    async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
+        Ok(read_f32(&self.ctx, &self.discriminator.params).await?)
     }
 }

@@ -8,7 +8,7 @@
 //! term's gradient is accumulated onto the VAE's before the one optimizer step.
 
 use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM};
-use latent_core::model::{VaeGanArch, VaeGanMetrics};
+use latent_core::model::{ParamLayout, VaeGanArch, VaeGanMetrics};
 use latent_core::Knobs;
 
 use super::core::{mean_of_likelihood, VaeCore, TRAIN_COUNTER};
@@ -29,6 +29,9 @@ const D_COUNTER: u32 = 0;
 /// A discriminator and the two steps of a VAE-GAN round.
 #[derive(Debug)]
 pub(super) struct Adversary {
+    /// D's layout (for its weights' histograms) and parameters.
+    pub(super) d_layout: ParamLayout,
+    discriminator: NetParams,
     d_counters: GpuTensor,
     /// D's losses, accuracies and L2 term, and the generator loss, in the GAN's slots.
     gan_metrics: GpuTensor,
@@ -39,7 +42,7 @@ pub(super) struct Adversary {
     /// The generator loss's backward, whose scale is γ/batch.
     gamma: Tuned<LossParams>,
     // Held for the schedules' bind groups.
-    _nets: (NetParams, NetBuffers, DiscriminatorPasses),
+    _nets: (NetBuffers, DiscriminatorPasses),
     _buffers: Vec<GpuTensor>,
 }
 
@@ -84,6 +87,8 @@ impl Adversary {
         let update = vae.push_update(k, &mut s)?;
 
         Ok(Self {
+            d_layout: arch.d_layout.clone(),
+            discriminator,
             d_counters,
             gan_metrics,
             d_step: d,
@@ -91,7 +96,7 @@ impl Adversary {
             vae_knobs: VaeKnobDispatches { gradients, update },
             d_knobs,
             gamma,
-            _nets: (discriminator, prior_dec, passes),
+            _nets: (prior_dec, passes),
             _buffers: vec![zero_posterior, z_prior, eps_prior, fake, fake_grad],
         })
     }
@@ -138,5 +143,10 @@ impl Adversary {
     /// D steps done, as the GPU counts them.
     pub(super) async fn discriminator_steps(&self, vae: &VaeCore) -> Result<u32, GpuError> {
         Ok(read_u32(&vae.ctx, &self.d_counters).await?.first().copied().unwrap_or(0))
+    }
+
+    /// D's parameters, flat in `d_layout`'s order.
+    pub(super) async fn discriminator_parameters(&self, vae: &VaeCore) -> Result<Vec<f32>, GpuError> {
+        read_f32(&vae.ctx, &self.discriminator.params).await
     }
 }

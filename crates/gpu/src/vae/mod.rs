@@ -20,7 +20,7 @@ mod views;
 use async_trait::async_trait;
 use latent_core::engine::{EvalMetrics, EvalSplit, LatentCodes, ModelError, ModelSetup, VaeModel};
 use latent_core::model::vae::prior_noise;
-use latent_core::model::{VaeArch, VaeGanArch, VaeGanMetrics};
+use latent_core::model::{ParamLayout, VaeArch, VaeGanArch, VaeGanMetrics};
 use latent_core::Knobs;
 
 use self::adversarial::Adversary;
@@ -162,6 +162,20 @@ impl VaeModel for GpuVae {
 
     fn set_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
         Ok(self.core.set_parameters(parameters)?)
+    }
+
+    fn discriminator_layout(&self) -> Option<&ParamLayout> {
+        match &self.training {
+            Training::Plain { .. } => None,
+            Training::Adversarial(adversary) => Some(&adversary.d_layout),
+        }
+    }
+
+    async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
+        match &self.training {
+            Training::Plain { .. } => Ok(Vec::new()),
+            Training::Adversarial(adversary) => Ok(adversary.discriminator_parameters(&self.core).await?),
+        }
     }
 
     /// A buffer copy on the GPU: nothing is read back.

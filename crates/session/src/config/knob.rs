@@ -3,7 +3,7 @@
 //! which lie within what `Knobs::validate` accepts (a test checks it), so a slider never offers a
 //! value an engine refuses.
 
-use super::LabConfig;
+use super::{LabConfig, ModelKind};
 
 /// How slider positions map to values.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -138,25 +138,34 @@ impl Knob {
         }
     }
 
-    /// One line: what the knob does, with its formula.
-    pub fn explanation(self) -> &'static str {
+    /// One line: what the knob does to `model`, with its formula.
+    pub fn explanation(self, model: ModelKind) -> &'static str {
+        let vae_gan = model == ModelKind::VaeGan;
         match self {
             Knob::Beta => {
                 "loss = reconstruction + β·KL(q(z|x) ‖ N(0, I)). High β pulls codes to the prior: blurrier samples, and unused dimensions collapse to KL 0."
             }
+            Knob::L2 if vae_gan => "adds λ₂·Σw² over the encoder's and decoder's weights (D has its own λ_D): they decay toward 0, which fights overfitting.",
             Knob::L2 => "adds λ₂·Σw² to the loss: every weight decays toward 0, which fights overfitting.",
             Knob::L2Generator => {
                 "adds λ_G·Σw² over the generator's weights only. Large λ_G shrinks G toward a constant map: every z lands on one point, and the modes covered fall to 1 or 0."
             }
+            Knob::L2Discriminator if vae_gan => {
+                "adds λ_D·Σw² over the discriminator's weights only: a smoother critic, so the decoder's adversarial push is steadier; too large and D cannot tell, and the samples are the plain VAE's again."
+            }
             Knob::L2Discriminator => {
                 "adds λ_D·Σw² over the discriminator's weights only: a smoother critic, which steadies training; too large and D cannot tell real from fake, so G learns nothing."
             }
+            Knob::L1 if vae_gan => "adds λ₁·Σ|w| over the encoder's and decoder's weights: pushes them to exactly 0, making the network sparse.",
             Knob::L1 => "adds λ₁·Σ|w|: pushes weights to exactly 0, making the network sparse.",
             Knob::Dropout => "while training, each hidden unit is zeroed with probability p (survivors scaled by 1/(1−p)).",
+            Knob::Lr if model.has_discriminator() => "Adam's step size for both networks: w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes.",
             Knob::Lr => "Adam's step size: w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes.",
             Knob::Batch => "rows per step: gradients average over B rows. Changing it rebuilds the model.",
             Knob::DSteps => "the discriminator takes k steps for every generator step.",
-            Knob::Gamma => "decoder loss += γ·(−log D(G(z))): the decoder also tries to fool a discriminator, for sharper samples.",
+            Knob::Gamma => {
+                "decoder loss += γ·(−log D(G(z))): the decoder also tries to fool a discriminator, so samples lose the VAE's blur (the sharpness number under the samples rises). γ = 0 is the plain VAE; too large and the decoder chases D, not the data: speckled digits."
+            }
         }
     }
 
@@ -177,12 +186,12 @@ impl Knob {
     pub fn applies_to(self, config: &LabConfig) -> bool {
         match self {
             Knob::Beta | Knob::L1 | Knob::Dropout => config.shape.model.has_encoder(),
-            Knob::DSteps => matches!(config.shape.model, super::ModelKind::Gan),
-            Knob::Gamma => matches!(config.shape.model, super::ModelKind::VaeGan),
+            Knob::DSteps => matches!(config.shape.model, ModelKind::Gan),
+            Knob::Gamma => matches!(config.shape.model, ModelKind::VaeGan),
             // The GAN has no one network to regularise: λ_G and λ_D instead (an old link's `l2`
             // still sets both; see the URL parser).
             Knob::L2 => config.shape.model.has_encoder(),
-            Knob::L2Generator => matches!(config.shape.model, super::ModelKind::Gan),
+            Knob::L2Generator => matches!(config.shape.model, ModelKind::Gan),
             Knob::L2Discriminator => config.shape.model.has_discriminator(),
             Knob::Lr | Knob::Batch => true,
         }

@@ -38,6 +38,23 @@ impl Model {
             Model::Gan(gan) => gan.generator_parameters().await,
         }
     }
+
+    /// Every network's layout with its parameters now: the VAE's encoder and decoder (or the GAN's
+    /// generator), then the discriminator where there is one (what the weight histograms show).
+    pub(crate) async fn networks(&self) -> Result<Vec<(&ParamLayout, Vec<f32>)>, ModelError> {
+        Ok(match self {
+            Model::Vae(vae) => {
+                let mut nets = vec![(&vae.arch().layout, vae.parameters().await?)];
+                if let Some(d_layout) = vae.discriminator_layout() {
+                    nets.push((d_layout, vae.discriminator_parameters().await?));
+                }
+                nets
+            }
+            Model::Gan(gan) => {
+                vec![(&gan.arch().g_layout, gan.generator_parameters().await?), (&gan.arch().d_layout, gan.discriminator_parameters().await?)]
+            }
+        })
+    }
 }
 
 /// The rows the spec trains on: MNIST (from the `mnist` asset) or 2D points, with a held-out set
@@ -60,7 +77,7 @@ pub(super) fn load_data(spec: &RunSpec, mnist: Option<&[u8]>) -> Result<RunData,
 /// encoder and decoder, or the GAN's generator) or from the seed; a discriminator always from the
 /// seed.
 ///
-/// Also returns the weight histograms' frames, drawn from the starting weights.
+/// Also returns the weight histograms' frames, drawn from the starting weights of every network.
 pub(super) fn build(
     spec: &RunSpec,
     data: Arc<RunData>,
@@ -74,7 +91,7 @@ pub(super) fn build(
         ModelKind::Vae => {
             let arch = shape.vae_spec(dataset).build()?;
             let init = initial(&arch.layout, seed, weights)?;
-            let frames = histogram_frames(&arch.layout, &init);
+            let frames = histogram_frames(&[(&arch.layout, &init)]);
             let model = Model::Vae(match kernels {
                 Some(kernels) => Box::new(GpuVae::new(kernels, &setup, arch, &init)?),
                 None => Box::new(CpuVae::new(setup, arch, &init)?),
@@ -84,7 +101,7 @@ pub(super) fn build(
         ModelKind::VaeGan => {
             let arch = shape.vae_gan_spec(dataset).build()?;
             let (init, d_init) = (initial(&arch.vae.layout, seed, weights)?, arch.d_layout.init(d_seed));
-            let frames = histogram_frames(&arch.vae.layout, &init);
+            let frames = histogram_frames(&[(&arch.vae.layout, &init), (&arch.d_layout, &d_init)]);
             let model = Model::Vae(match kernels {
                 Some(kernels) => Box::new(GpuVae::with_discriminator(kernels, &setup, arch, &init, &d_init)?),
                 None => Box::new(CpuVae::with_discriminator(setup, arch, &init, &d_init)?),
@@ -94,7 +111,7 @@ pub(super) fn build(
         ModelKind::Gan => {
             let arch = shape.gan_spec(dataset).build()?;
             let (init, d_init) = (initial(&arch.g_layout, seed, weights)?, arch.d_layout.init(d_seed));
-            let frames = histogram_frames(&arch.g_layout, &init);
+            let frames = histogram_frames(&[(&arch.g_layout, &init), (&arch.d_layout, &d_init)]);
             let model = Model::Gan(match kernels {
                 Some(kernels) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
                 None => Box::new(CpuGan::new(setup, arch, &init, &d_init)?),

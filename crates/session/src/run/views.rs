@@ -6,6 +6,7 @@
 use latent_core::data::mnist;
 use latent_core::data::toy2d::{self, Toy2d};
 use latent_core::engine::{ModelError, VaeModel};
+use latent_core::metrics::gradient_energy;
 use latent_core::model::gan::{map_grid, MAP_SIDE};
 use latent_core::model::{latent_views, ParamLayout};
 
@@ -52,8 +53,9 @@ pub struct Histogram {
     pub initial: Vec<u32>,
     /// Share of weights within 1e-3 of zero (what L1 drives up).
     pub near_zero: f32,
-    /// Share of weights beyond the frame (counted in the edge bins).
-    pub outside: f32,
+    /// Shares of weights below −reach and above reach: counted here, not in the edge bins, where
+    /// they would pile up into a false U shape once training outgrows the frame.
+    pub beyond: [f32; 2],
 }
 
 /// The frame of one weight matrix's histogram: a fixed range, and a sample of its starting
@@ -71,9 +73,9 @@ const START_SAMPLE: usize = 16_384;
 /// times their starting range in 400 steps even under L2 0.01).
 const FRAME_MARGIN: f32 = 2.5;
 
-/// One frame per weight matrix of `layout`, from its starting `params`.
-pub(crate) fn histogram_frames(layout: &ParamLayout, params: &[f32]) -> Vec<HistogramFrame> {
-    weight_matrices(layout, params)
+/// One frame per weight matrix of each network (its layout and starting parameters).
+pub(crate) fn histogram_frames(nets: &[(&ParamLayout, &[f32])]) -> Vec<HistogramFrame> {
+    weight_matrices(nets)
         .map(|(_, w)| {
             let stride = w.len().div_ceil(START_SAMPLE).max(1);
             HistogramFrame { reach: frame_reach(w), start: w.iter().step_by(stride).copied().collect() }
@@ -81,19 +83,21 @@ pub(crate) fn histogram_frames(layout: &ParamLayout, params: &[f32]) -> Vec<Hist
         .collect()
 }
 
-/// The frames again with each range fitted to `params` now (the user asked to rescale); the
-/// outlines keep the starting weights.
-pub(crate) fn rescaled(frames: &[HistogramFrame], layout: &ParamLayout, params: &[f32]) -> Vec<HistogramFrame> {
-    frames.iter().zip(weight_matrices(layout, params)).map(|(frame, (_, w))| HistogramFrame { reach: frame_reach(w), ..frame.clone() }).collect()
+/// The frames again with each range fitted to the networks' parameters now (the user asked to
+/// rescale); the outlines keep the starting weights.
+fn rescaled(frames: &[HistogramFrame], nets: &[(&ParamLayout, &[f32])]) -> Vec<HistogramFrame> {
+    frames.iter().zip(weight_matrices(nets)).map(|(frame, (_, w))| HistogramFrame { reach: frame_reach(w), ..frame.clone() }).collect()
 }
 
 fn frame_reach(w: &[f32]) -> f32 {
     FRAME_MARGIN * w.iter().filter(|v| v.is_finite()).fold(0f32, |m, v| m.max(v.abs())).max(1e-3)
 }
 
-/// The weight matrices of `layout` in `params` (biases left out: penalties act on weights only).
-fn weight_matrices<'a>(layout: &'a ParamLayout, params: &'a [f32]) -> impl Iterator<Item = (&'a str, &'a [f32])> {
-    layout.slots.iter().filter(|s| s.is_weight).filter_map(|slot| Some((slot.name.as_str(), params.get(slot.range())?)))
+/// The weight matrices of each network's layout in its parameters, network after network (biases
+/// left out: penalties act on weights only).
+fn weight_matrices<'a>(nets: &'a [(&'a ParamLayout, &'a [f32])]) -> impl Iterator<Item = (&'a str, &'a [f32])> {
+    nets.iter()
+        .flat_map(|&(layout, params)| layout.slots.iter().filter(|s| s.is_weight).filter_map(move |slot| Some((slot.name.as_str(), params.get(slot.range())?))))
 }
 
 /// KL (nats) below which a latent dimension counts as collapsed: its posterior ignores the input.
@@ -105,6 +109,9 @@ pub struct Views {
     pub dim: usize,
     /// Decoded prior samples (VAE family: images or 2D points; GAN: generated points).
     pub samples: Vec<f32>,
+    /// The samples' sharpness (digits only): their mean gradient energy, which the VAE's blur
+    /// keeps low and the VAE-GAN's discriminator pushes up.
+    pub sharpness: Option<f64>,
     /// Held-out inputs and their reconstructions (VAE family).
     pub inputs: Vec<f32>,
     pub reconstructions: Vec<f32>,
@@ -136,11 +143,12 @@ impl Run {
             Model::Gan(gan) => {
                 views.samples = gan.samples(request.points_2d).await?;
                 views.heat = gan.discriminator_map(&map_grid(MAP_SIDE, toy2d::VIEW_HALF_EXTENT).concat()).await?;
-                if let Some(bins) = request.histogram_bins {
-                    views.weights = histograms(&gan.arch().g_layout, &gan.generator_parameters().await?, bins, &self.histogram_frames);
-                }
             }
             Model::Vae(vae) => self.vae_views(vae.as_ref(), request, &mut views).await?,
+        }
+        if let Some(bins) = request.histogram_bins {
+            let nets = self.model.networks().await?;
+            views.weights = histograms(&borrowed(&nets), bins, &self.histogram_frames);
         }
         if let (Dataset::Toy(dist), true) = (self.spec.data.dataset, dim == 2) {
             views.modes = modes(dist, self.spec.data.noise, &views.samples);
@@ -152,6 +160,9 @@ impl Run {
         let (dim, latent) = (self.data.dim, vae.arch().spec.latent);
         let keep = |v: Vec<f32>| v.into_iter().take(request.images * dim).collect::<Vec<_>>();
         views.samples = vae.samples(if dim == 2 { request.points_2d } else { request.images }).await?;
+        if dim == mnist::PIXELS {
+            views.sharpness = gradient_energy(&views.samples, mnist::IMAGE_SIDE, mnist::IMAGE_SIDE).ok().filter(|e| e.is_finite());
+        }
         views.inputs = keep(self.data.batch(&self.data.test, 0, 0, vae.batch()).data);
         views.reconstructions = keep(vae.reconstructions().await?);
         if let Some(scatter) = request.scatter_points {
@@ -173,9 +184,6 @@ impl Run {
                 }
             }
         }
-        if let Some(bins) = request.histogram_bins {
-            views.weights = histograms(&vae.arch().layout, &vae.parameters().await?, bins, &self.histogram_frames);
-        }
         Ok(())
     }
 
@@ -183,10 +191,8 @@ impl Run {
     /// starting weights): for a run whose weights have grown past, or shrunk far inside, the
     /// range they started with.
     pub async fn rescale_histograms(&mut self) -> Result<(), SessionError> {
-        self.histogram_frames = match &self.model {
-            Model::Gan(gan) => rescaled(&self.histogram_frames, &gan.arch().g_layout, &gan.generator_parameters().await?),
-            Model::Vae(vae) => rescaled(&self.histogram_frames, &vae.arch().layout, &vae.parameters().await?),
-        };
+        let nets = self.model.networks().await?;
+        self.histogram_frames = rescaled(&self.histogram_frames, &borrowed(&nets));
         Ok(())
     }
 
@@ -204,18 +210,23 @@ fn modes(dist: Toy2d, noise: f32, samples: &[f32]) -> Option<(usize, usize)> {
     Some((toy2d::modes_covered(&latent_core::data::as_points(samples), &centres, radius, MODE_SHARE), centres.len()))
 }
 
-/// One histogram per weight matrix, each on its frame.
-fn histograms(layout: &ParamLayout, params: &[f32], bins: usize, frames: &[HistogramFrame]) -> Vec<Histogram> {
+/// The networks' parameters as slices, as the histogram helpers take them.
+fn borrowed<'a>(nets: &'a [(&'a ParamLayout, Vec<f32>)]) -> Vec<(&'a ParamLayout, &'a [f32])> {
+    nets.iter().map(|(layout, params)| (*layout, params.as_slice())).collect()
+}
+
+/// One histogram per weight matrix of every network, each on its frame.
+fn histograms(nets: &[(&ParamLayout, &[f32])], bins: usize, frames: &[HistogramFrame]) -> Vec<Histogram> {
     let bins = bins.max(1);
-    weight_matrices(layout, params)
+    weight_matrices(nets)
         .zip(frames)
         .map(|((name, w), frame)| {
             let reach = frame.reach;
             let bin_counts = |values: &[f32]| {
                 let mut counts = vec![0u32; bins];
-                for v in values.iter().filter(|v| v.is_finite()) {
-                    // Beyond the frame, into the edge bins (`outside` says how many).
-                    let bin = ((v / reach + 1.0) * 0.5 * bins as f32).floor().clamp(0.0, (bins - 1) as f32) as usize;
+                for v in values.iter().filter(|v| v.abs() <= reach) {
+                    // `v = reach` falls in the last bin.
+                    let bin = ((v / reach + 1.0) * 0.5 * bins as f32).floor().min((bins - 1) as f32) as usize;
                     counts[bin] += 1;
                 }
                 counts
@@ -229,7 +240,7 @@ fn histograms(layout: &ParamLayout, params: &[f32], bins: usize, frames: &[Histo
                 counts: bin_counts(w),
                 initial,
                 near_zero: share(w.iter().filter(|v| v.abs() < 1e-3).count()),
-                outside: share(w.iter().filter(|v| v.abs() > reach).count()),
+                beyond: [share(w.iter().filter(|&&v| v < -reach).count()), share(w.iter().filter(|&&v| v > reach).count())],
             }
         })
         .collect()
@@ -242,6 +253,19 @@ mod tests {
     use crate::run::Start;
     use crate::test_support::block_on;
 
+    /// The least of every view, and 20-bin weight histograms.
+    fn histograms_only() -> ViewRequest {
+        ViewRequest {
+            images: 1,
+            points_2d: 8,
+            scatter_points: None,
+            manifold_side: 0,
+            interpolations: Vec::new(),
+            interpolation_steps: 0,
+            histogram_bins: Some(20),
+        }
+    }
+
     /// A weight histogram keeps its layer's range while training under L2 (the bars move; the
     /// axis does not rescale under them), carries the starting weights as its outline, and takes
     /// a new range only when asked.
@@ -250,15 +274,7 @@ mod tests {
         let mut config = LabConfig::defaults_for(ModelKind::Vae, Dataset::Toy(Toy2d::Ring8));
         config.knobs.l2 = 0.05;
         let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
-        let request = ViewRequest {
-            images: 1,
-            points_2d: 8,
-            scatter_points: None,
-            manifold_side: 0,
-            interpolations: Vec::new(),
-            interpolation_steps: 0,
-            histogram_bins: Some(20),
-        };
+        let request = histograms_only();
         let before = block_on(run.views(&request)).expect("views").weights;
         block_on(run.advance(200)).expect("trains");
         let after = block_on(run.views(&request)).expect("views").weights;
@@ -266,7 +282,9 @@ mod tests {
         for (b, a) in before.iter().zip(&after) {
             assert_eq!(a.reach, b.reach, "{}: the range moved while training", a.name);
             assert_eq!(a.initial, b.initial, "{}: the outline is the starting weights", a.name);
-            let total: u32 = a.counts.iter().sum();
+            // Every weight is in a bin or beyond the frame.
+            let inside: u32 = a.counts.iter().sum();
+            let total = (inside as f32 / (1.0 - a.beyond[0] - a.beyond[1])).round() as u32;
             let outline: u32 = a.initial.iter().sum();
             assert!(total.abs_diff(outline) <= total / 50 + 2, "{}: outline of {outline} weights against {total}", a.name);
         }
@@ -274,5 +292,45 @@ mod tests {
         let rescaled = block_on(run.views(&request)).expect("views").weights;
         assert!(rescaled.iter().zip(&after).any(|(r, a)| r.reach != a.reach), "training moved the weights, so rescaling moves some range");
         assert_eq!(rescaled[0].initial.iter().sum::<u32>().abs_diff(after[0].initial.iter().sum()), 0, "rescaling keeps the outline's weights");
+    }
+
+    /// Weights that outgrow the frame are counted beside it, not piled into the edge bins (which
+    /// drew a false U shape once the decoder's weights outgrew their range).
+    #[test]
+    fn weights_beyond_the_frame_stay_out_of_the_edge_bins() {
+        let mut layout = ParamLayout::default();
+        layout.push("w", 1, 8, true);
+        let start = [0.1, -0.1, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let frames = histogram_frames(&[(&layout, &start[..layout.len])]);
+        let reach = frames[0].reach;
+        let grown = [-3.0 * reach, 2.0 * reach, 5.0 * reach, -reach, reach, 0.0, 0.0, 0.0];
+        let h = &histograms(&[(&layout, &grown[..layout.len])], 10, &frames)[0];
+        assert_eq!(h.counts.iter().sum::<u32>(), 5, "the three weights beyond are not binned: {:?}", h.counts);
+        assert_eq!((h.counts[0], h.counts[9]), (1, 1), "±reach itself is inside: {:?}", h.counts);
+        assert_eq!(h.beyond, [1.0 / 8.0, 2.0 / 8.0]);
+    }
+
+    /// The GAN and the VAE-GAN show the discriminator's weights after the generator's (or the
+    /// VAE's), each matrix counted whole, and D's bars move as D trains.
+    #[test]
+    fn adversarial_models_show_both_networks() {
+        for (model, first) in [(ModelKind::Gan, "generator."), (ModelKind::VaeGan, "encoder.")] {
+            let config = LabConfig::defaults_for(model, Dataset::Toy(Toy2d::Ring8));
+            let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+            let request = histograms_only();
+            let before = block_on(run.views(&request)).expect("views").weights;
+            let names: Vec<&str> = before.iter().map(|h| h.name.as_str()).collect();
+            assert!(names[0].starts_with(first), "{model:?}: {names:?}");
+            let d_at = names.iter().position(|n| n.starts_with("discriminator.")).unwrap_or_else(|| panic!("{model:?} shows no D: {names:?}"));
+            assert!(names[d_at..].iter().all(|n| n.starts_with("discriminator.")), "{model:?}: D's matrices come last: {names:?}");
+            let widths = config.shape.hidden.iter().chain([&1]);
+            let d_sizes: Vec<u32> = std::iter::once(&2).chain(config.shape.hidden.iter()).zip(widths).map(|(a, b)| (a * b) as u32).collect();
+            let counted: Vec<u32> = before[d_at..].iter().map(|h| h.counts.iter().sum()).collect();
+            assert_eq!(counted, d_sizes, "{model:?}: every weight of D counted once");
+            block_on(run.advance(100)).expect("trains");
+            let after = block_on(run.views(&request)).expect("views").weights;
+            assert!(after[d_at..].iter().zip(&before[d_at..]).any(|(a, b)| a.counts != b.counts), "{model:?}: D trained but its bars stayed");
+            assert_eq!(after[d_at].reach, before[d_at].reach, "{model:?}: D's range is fixed too");
+        }
     }
 }

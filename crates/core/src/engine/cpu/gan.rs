@@ -117,4 +117,8 @@ impl GanModel for CpuGan {
     fn set_generator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
         Ok(self.gan.set_generator_params(parameters)?)
     }
+
+    async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
+        Ok(self.gan.discriminator_params().to_vec())
+    }
 }

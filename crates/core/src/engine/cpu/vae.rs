@@ -11,7 +11,7 @@ use crate::error::CoreError;
 use crate::knobs::Knobs;
 use crate::matrix::Matrix;
 use crate::model::vae::{eval_chunks, prior_noise, EVAL_STREAM};
-use crate::model::{DiscriminatorMetrics, StepMetrics, VaeArch, VaeCpu, VaeGanArch, VaeGanCpu, VaeGanMetrics};
+use crate::model::{DiscriminatorMetrics, ParamLayout, StepMetrics, VaeArch, VaeCpu, VaeGanArch, VaeGanCpu, VaeGanMetrics};
 use crate::rng::RngStream;
 
 /// The model proper: a plain VAE, or one whose decoder also faces a discriminator.
@@ -178,6 +178,20 @@ impl VaeModel for CpuVae {
 
     fn set_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
         Ok(self.twin.vae_mut().set_params(parameters)?)
+    }
+
+    fn discriminator_layout(&self) -> Option<&ParamLayout> {
+        match &self.twin {
+            Twin::Plain(_) => None,
+            Twin::Adversarial(model) => Some(&model.arch.d_layout),
+        }
+    }
+
+    async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
+        Ok(match &self.twin {
+            Twin::Plain(_) => Vec::new(),
+            Twin::Adversarial(model) => model.discriminator_params().to_vec(),
+        })
     }
 
     fn save_best(&mut self) -> Result<(), ModelError> {
