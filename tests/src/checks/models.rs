@@ -16,6 +16,18 @@ pub(super) fn relative_gap(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1e-3)
 }
 
+/// The discriminator's parameters as each engine reads them back (what the weight histograms
+/// show): the same count, each within 1e-3 of the other (relative above 1) after the same training.
+pub(super) fn same_discriminator(gpu: &[f32], cpu: &[f32]) -> Check {
+    if gpu.len() != cpu.len() || gpu.is_empty() {
+        bail!("D's parameters: {} values on the GPU, {} on the CPU", gpu.len(), cpu.len());
+    }
+    if let Some((i, (a, b))) = gpu.iter().zip(cpu).enumerate().find(|(_, (a, b))| (*a - *b).abs() > 1e-3 * (1.0 + b.abs())) {
+        bail!("D's parameter {i}: GPU {a} vs CPU {b}");
+    }
+    Ok(())
+}
+
 /// 100 steps of a small VAE (two hidden layers per network, dropout on) on both engines from the
 /// same seed and initial parameters: every loss term agrees within 1e-3 relative at every step,
 /// including after β, L1, L2, dropout and the learning rate change at step 50 and the switch from
@@ -208,6 +220,7 @@ pub async fn gan_matches_cpu_twin(h: &Harness) -> Check {
         bail!("heat map point {i} {:?}: GPU σ(D) {a} vs CPU {b}", grid[i]);
     }
     super::errors::expect_err("oversized map", gpu.discriminator_map(&vec![0.0; 2 * MAP_POINTS + 2]).await, &["rows of 2"])?;
+    same_discriminator(&gpu.discriminator_parameters().await?, &cpu.discriminator_parameters().await?)?;
     // G on more codes than a batch (a grid of z here): the same points on both engines, within what
     // 40 rounds of f32 training leave between their parameters.
     let codes: Vec<f32> = flat.iter().map(|v| v * 0.5).collect();

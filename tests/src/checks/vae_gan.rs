@@ -7,7 +7,7 @@ use latent_core::model::{Likelihood, VaeGanSpec, VaeSpec};
 use latent_core::{Activation, Knobs};
 use latent_gpu::GpuVae;
 
-use super::models::relative_gap;
+use super::models::{relative_gap, same_discriminator};
 use crate::harness::{pixel_rows, Check, Harness, Inputs};
 
 /// 30 rounds (one D step, one VAE step each) of a tiny VAE-GAN with dropout on, on both engines
@@ -77,6 +77,10 @@ pub async fn vae_gan_matches_cpu_twin(h: &Harness) -> Check {
     if samples.len() != batch * dim {
         bail!("samples: {} values, expected {}", samples.len(), batch * dim);
     }
+    if gpu.discriminator_layout() != cpu.discriminator_layout() || gpu.discriminator_layout().is_none() {
+        bail!("D's layout: GPU {:?} vs CPU {:?}", gpu.discriminator_layout().map(|l| l.len), cpu.discriminator_layout().map(|l| l.len));
+    }
+    same_discriminator(&gpu.discriminator_parameters().await?, &cpu.discriminator_parameters().await?)?;
     h.no_gpu_errors()
 }
 
