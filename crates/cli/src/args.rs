@@ -280,3 +280,29 @@ impl TrainArgs {
         })
     }
 }
+
+/// Every flag of a sweep: the base run's (as `latent train`'s), the knob and its values, the folds.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub(crate) run: TrainArgs,
+    /// The knob to vary: beta, l2, l1, dropout, lr, gamma (VAE-GAN) or l2d (VAE-GAN's D).
+    #[arg(long)]
+    pub(crate) knob: String,
+    /// The values to try, comma-separated (at most 12).
+    #[arg(long, value_delimiter = ',', conflicts_with = "range", required_unless_present = "range")]
+    pub(crate) values: Option<Vec<f32>>,
+    /// `lo,hi`: --count values from lo to hi, evenly spaced on a log scale (--linear: a linear one).
+    #[arg(long, value_delimiter = ',', num_args = 1, requires = "count")]
+    pub(crate) range: Option<Vec<f32>>,
+    /// How many values --range gives (2..=12).
+    #[arg(long, requires = "range")]
+    pub(crate) count: Option<usize>,
+    /// --range on a linear scale.
+    #[arg(long, requires = "range")]
+    pub(crate) linear: bool,
+    /// 1: score each value on the held-out split; K ≥ 2: K-fold cross-validation over the
+    /// training set (the held-out split is then scored only by the refit at the chosen value).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) folds: usize,
+}

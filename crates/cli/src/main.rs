@@ -6,6 +6,7 @@ mod bench_cpu;
 mod figures;
 mod run_figures;
 mod run_output;
+mod sweep;
 mod train;
 
 use anyhow::{bail, Context as _};
@@ -26,6 +27,9 @@ enum Command {
     Info,
     /// Train a model and write metrics.csv, config.json and PNG figures to an output folder.
     Train(Box<args::TrainArgs>),
+    /// Train a knob's grid of values side by side (K-fold cross-validation with --folds) and write
+    /// sweep.csv, curve.csv and validation_curve.png.
+    Sweep(Box<args::SweepArgs>),
     /// Dataset helpers.
     #[command(subcommand)]
     Data(Data),
@@ -115,6 +119,7 @@ async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             println!("kernels: {} shaders compiled; matmul variant {:?}", latent_gpu::shaders::ALL.len(), kernels.preferred_matmul());
         }
         Command::Train(args) => train::run(*args, matches.subcommand_matches("train").unwrap_or(matches)).await?,
+        Command::Sweep(args) => sweep::run(*args, matches.subcommand_matches("sweep").unwrap_or(matches)).await?,
         Command::Data(Data::MnistSplit { train_size }) => println!("{}", train::mnist_split_json(train_size)?),
         Command::Bench(Bench::Train { steps }) => bench::train(steps.clamp(1, 100_000)).await?,
         Command::Bench(Bench::Cpu { steps, models, json }) => bench_cpu::cpu(steps.clamp(1, 100_000), models.clamp(1, 64), json)?,

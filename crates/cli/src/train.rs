@@ -51,7 +51,7 @@ pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
 /// Opens the engine `backend` asks for: with `auto`, the GPU engine on a hardware adapter and the
 /// CPU twin otherwise; `gpu` insists on the GPU (failing without one). Returns the GPU's kernels
 /// (none for the twin) and a line saying which engine trains and why.
-async fn open(backend: BackendArg) -> anyhow::Result<(Option<latent_gpu::Kernels>, String)> {
+pub(crate) async fn open(backend: BackendArg) -> anyhow::Result<(Option<latent_gpu::Kernels>, String)> {
     let (kernels, choice) = open_engine(backend.into()).await;
     let line = match choice {
         EngineChoice::Gpu { adapter, software: false } => format!("GPU engine on {adapter}"),

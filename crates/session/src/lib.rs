@@ -14,6 +14,7 @@ pub mod points_file;
 pub mod requests;
 pub mod run;
 pub mod run_file;
+pub mod sweep;
 #[cfg(test)]
 mod test_support;
 

@@ -152,6 +152,14 @@ pub fn clip(line: &[(f64, f64)], (lo, hi): (f64, f64)) -> (Vec<Vec<(f64, f64)>>,
     (runs, cut)
 }
 
+/// A single-panel chart's frame on `area`: the margins and label areas the `kl` and
+/// `validation_curve` figures share (room for tick labels at slide sizes).
+pub fn single_panel<'a, 'b, DB: DrawingBackend>(area: &'a DrawingArea<DB, Shift>) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder.margin_left(16).margin_right(28).margin_top(12).x_label_area_size(54).y_label_area_size(86);
+    builder
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,13 +38,7 @@ impl Figure for KlBars {
         let dims = self.kl.len().max(1) as u32;
         let most = self.kl.iter().copied().filter(|v| v.is_finite()).fold(0.1, f64::max);
         let top = most * 1.15;
-        let mut chart = ChartBuilder::on(&body)
-            .margin_left(16)
-            .margin_right(28)
-            .margin_top(12)
-            .x_label_area_size(54)
-            .y_label_area_size(86)
-            .build_cartesian_2d((0..dims - 1).into_segmented(), 0.0..top)?;
+        let mut chart = chart::single_panel(&body).build_cartesian_2d((0..dims - 1).into_segmented(), 0.0..top)?;
         let y_decimals = decimals(top);
         // Label every dimension while they fit, else every other one.
         let step = if dims > 40 { 2 } else { 1 };

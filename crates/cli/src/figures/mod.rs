@@ -5,6 +5,7 @@
 //! so a machine without fonts draws the same figures.
 
 mod chart;
+pub mod curve;
 mod grid;
 mod kl;
 mod loss;
@@ -19,6 +20,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+pub use curve::{format_value as curve_value, ValidationCurve};
 pub use grid::{digit_grid, Grid};
 pub use kl::KlBars;
 pub use loss::{LossChart, Marked};

@@ -3,7 +3,9 @@
 //! which lie within what `Knobs::validate` accepts (a test checks it), so a slider never offers a
 //! value an engine refuses.
 
-use super::{LabConfig, ModelKind};
+use latent_core::Knobs;
+
+use super::{LabConfig, ModelKind, Shape};
 
 /// How slider positions map to values.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -184,17 +186,27 @@ impl Knob {
 
     /// Whether the knob means anything for `config`'s model.
     pub fn applies_to(self, config: &LabConfig) -> bool {
+        self.applies_to_model(config.shape.model)
+    }
+
+    /// Whether the knob means anything for `model`.
+    pub fn applies_to_model(self, model: ModelKind) -> bool {
         match self {
-            Knob::Beta | Knob::L1 | Knob::Dropout => config.shape.model.has_encoder(),
-            Knob::DSteps => matches!(config.shape.model, ModelKind::Gan),
-            Knob::Gamma => matches!(config.shape.model, ModelKind::VaeGan),
+            Knob::Beta | Knob::L1 | Knob::Dropout => model.has_encoder(),
+            Knob::DSteps => matches!(model, ModelKind::Gan),
+            Knob::Gamma => matches!(model, ModelKind::VaeGan),
             // The GAN has no one network to regularise: λ_G and λ_D instead (an old link's `l2`
             // still sets both; see the URL parser).
-            Knob::L2 => config.shape.model.has_encoder(),
-            Knob::L2Generator => matches!(config.shape.model, ModelKind::Gan),
-            Knob::L2Discriminator => config.shape.model.has_discriminator(),
+            Knob::L2 => model.has_encoder(),
+            Knob::L2Generator => matches!(model, ModelKind::Gan),
+            Knob::L2Discriminator => model.has_discriminator(),
             Knob::Lr | Knob::Batch => true,
         }
+    }
+
+    /// The knob whose URL key is `key`.
+    pub fn from_key(key: &str) -> Option<Knob> {
+        Self::ALL.into_iter().find(|k| k.key() == key)
     }
 
     pub fn get(self, config: &LabConfig) -> f32 {
@@ -214,19 +226,24 @@ impl Knob {
 
     /// Sets the knob, clamped to its range (integers rounded).
     pub fn set(self, config: &mut LabConfig, value: f32) {
+        self.set_on(&mut config.knobs, &mut config.shape, value);
+    }
+
+    /// Sets the knob in a run's knobs and shape (a sweep's members), clamped as [`set`](Self::set).
+    pub fn set_on(self, knobs: &mut Knobs, shape: &mut Shape, value: f32) {
         let (lo, hi) = self.scale().bounds();
         let v = if value.is_nan() { lo } else { value.clamp(lo, hi) };
         match self {
-            Knob::Beta => config.knobs.beta = v,
-            Knob::L2 => config.knobs.l2 = v,
-            Knob::L2Generator => config.knobs.l2_g = Some(v),
-            Knob::L2Discriminator => config.knobs.l2_d = Some(v),
-            Knob::L1 => config.knobs.l1 = v,
-            Knob::Dropout => config.knobs.dropout = v,
-            Knob::Lr => config.knobs.lr = v,
-            Knob::Batch => config.shape.batch = self.scale().value_at(self.scale().position_of(v)) as usize,
-            Knob::DSteps => config.knobs.d_steps = v.round() as u32,
-            Knob::Gamma => config.knobs.gamma = v,
+            Knob::Beta => knobs.beta = v,
+            Knob::L2 => knobs.l2 = v,
+            Knob::L2Generator => knobs.l2_g = Some(v),
+            Knob::L2Discriminator => knobs.l2_d = Some(v),
+            Knob::L1 => knobs.l1 = v,
+            Knob::Dropout => knobs.dropout = v,
+            Knob::Lr => knobs.lr = v,
+            Knob::Batch => shape.batch = self.scale().value_at(self.scale().position_of(v)) as usize,
+            Knob::DSteps => knobs.d_steps = v.round() as u32,
+            Knob::Gamma => knobs.gamma = v,
         }
     }
 

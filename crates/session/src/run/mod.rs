@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use latent_core::data::RunData;
-use latent_core::engine::{EvalSplit, GanMetrics};
+use latent_core::engine::{EvalMetrics, EvalSplit, GanMetrics};
 use latent_core::model::{BetaWarmup, EarlyStopping, HeldOutMetrics, StopDecision, VaeGanMetrics};
 use latent_core::Knobs;
 use latent_gpu::Kernels;
@@ -22,6 +22,7 @@ use web_time::Instant;
 pub use cadence::{Cadence, Due};
 pub use history::{History, Point, MAX_HISTORY};
 pub use markers::{Marker, Markers, MAX_MARKERS};
+pub use model::load_data;
 pub(crate) use model::{saved_weight_count, Model};
 pub use views::{Histogram, ViewRequest, Views, COLLAPSED_KL, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
 
@@ -182,7 +183,14 @@ impl Run {
     /// Loads the data (`mnist` is the digits asset, when the spec trains on MNIST) and builds the
     /// model on the GPU (`kernels`) or as the CPU twin, from `start`.
     pub fn build(spec: RunSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>, start: Start) -> Result<Self, SessionError> {
-        let data = Arc::new(model::load_data(&spec, mnist)?);
+        let data = Arc::new(load_data(&spec, mnist)?);
+        Self::build_on(spec, data, kernels, start)
+    }
+
+    /// The same on rows already loaded (a sweep's folds share one load: each fold is the same
+    /// rows with its own training and held-out lists). `data` must suit the spec's batch.
+    pub fn build_on(spec: RunSpec, data: Arc<RunData>, kernels: Option<&Kernels>, start: Start) -> Result<Self, SessionError> {
+        data.check_batch(spec.shape.batch)?;
         let (history, checkpoint) = match start {
             Start::Fresh => (History::default(), None),
             Start::Resume { checkpoint, history } => (history.up_to(checkpoint.step), Some(checkpoint)),
@@ -327,8 +335,13 @@ impl Run {
 
     /// The VAE family's negative ELBO on `split` now, recorded nowhere (a validation score).
     pub async fn negative_elbo(&self, split: EvalSplit) -> Result<f64, SessionError> {
+        Ok(self.score(split).await?.negative_elbo())
+    }
+
+    /// The VAE family's reconstruction (distortion) and KL (rate) on `split` now, recorded nowhere.
+    pub async fn score(&self, split: EvalSplit) -> Result<EvalMetrics, SessionError> {
         match &self.model {
-            Model::Vae(vae) => Ok(vae.evaluate(split).await?.negative_elbo()),
+            Model::Vae(vae) => Ok(vae.evaluate(split).await?),
             Model::Gan(_) => Err(SessionError::Invalid("a GAN has no ELBO".into())),
         }
     }

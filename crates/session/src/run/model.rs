@@ -59,7 +59,7 @@ impl Model {
 
 /// The rows the spec trains on: MNIST (from the `mnist` asset) or 2D points, with a held-out set
 /// of at least one batch.
-pub(super) fn load_data(spec: &RunSpec, mnist: Option<&[u8]>) -> Result<RunData, SessionError> {
+pub fn load_data(spec: &RunSpec, mnist: Option<&[u8]>) -> Result<RunData, SessionError> {
     let (data, seed) = (&spec.data, spec.shape.seed);
     let rows = match data.dataset {
         Dataset::Mnist => {

@@ -1,0 +1,150 @@
+//! `latent sweep`: a knob's grid of values, each trained on K folds of the training set (or scored
+//! on the held-out split with one fold), through the session's [`Sweep`], the code the page uses.
+//! Writes `sweep.csv` (a row per model), `curve.csv` (a row per value: means, standard error and
+//! the choices), `validation_curve.png` and `config.json`; with folds, refits the chosen value on
+//! the whole training set and reports its held-out −ELBO.
+
+use std::fmt::Write as _;
+
+use anyhow::{bail, Context as _};
+use clap::ArgMatches;
+use latent_session::config::Knob;
+use latent_session::sweep::{values_between, Curve, MemberScore, Sweep, SweepSpec};
+
+use crate::args::SweepArgs;
+use crate::figures::{self, Format, Heading, ValidationCurve};
+use crate::train::{open, MNIST_ASSET};
+
+/// Steps between progress lines.
+const CHUNK: usize = 100;
+
+pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
+    args.run.check_flags_apply(matches)?;
+    if args.run.early_stopping > 0 {
+        bail!("--early-stopping does not apply to a sweep: every model trains the same number of steps");
+    }
+    let knob = Knob::from_key(&args.knob).with_context(|| format!("unknown knob `{}`: use beta, l2, l1, dropout, lr, gamma or l2d", args.knob))?;
+    let values = match (&args.values, &args.range, args.count) {
+        (Some(values), _, _) => values.clone(),
+        (None, Some(range), Some(count)) if range.len() == 2 => values_between(range[0], range[1], count, !args.linear)?,
+        _ => bail!("give --values v1,v2,… or --range lo,hi with --count"),
+    };
+    let base = args.run.run_spec()?;
+    let (kernels, engine) = open(args.run.backend).await?;
+    eprintln!("engine: {engine}");
+    let spec = SweepSpec { base, knob, values, folds: args.folds };
+    let mut sweep = Sweep::build(spec.clone(), kernels.as_ref(), Some(MNIST_ASSET))?;
+    let train_rows = sweep.members()[0].run().data().train.len() + if spec.folds > 1 { sweep.members()[0].run().data().test.len() } else { 0 };
+    let steps = args.run.steps(train_rows)?;
+    let out = &args.run.out;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    eprintln!("{} models ({} values × {} folds), {steps} steps each", spec.members(), spec.values.len(), spec.folds);
+    let started = web_time::Instant::now();
+    let mut done = 0;
+    while done < steps {
+        let n = CHUNK.min(steps - done);
+        sweep.advance(n).await?;
+        done += n;
+        eprintln!("step {done}/{steps} ({:.0} s)", started.elapsed().as_secs_f64());
+    }
+    let scores = sweep.scores().await?;
+    let curve = Curve::new(&spec.values, &scores, spec.regularises_upward());
+    std::fs::write(out.join("sweep.csv"), sweep_csv(&scores)).context("writing sweep.csv")?;
+    std::fs::write(out.join("curve.csv"), curve_csv(&curve)).context("writing curve.csv")?;
+    print!("{}", table(&spec, &curve));
+    let chosen = curve.one_se.or(curve.min);
+    let refit = match chosen {
+        Some(i) if spec.folds > 1 => {
+            let value = curve.points[i].value;
+            let test = sweep.refit(value, steps, kernels.as_ref()).await?;
+            println!("refit at {}={value} on all {train_rows} training rows: held-out −ELBO {test:.2} (no model of the sweep saw these rows)", knob.key());
+            Some(test)
+        }
+        Some(_) => {
+            println!("one fold: the values were scored on the held-out split itself, so the choice saw the test set; use --folds 3 or 5 to keep it apart");
+            None
+        }
+        None => None,
+    };
+    let heading = Heading {
+        title: format!("Validation curve of {} ({} folds, {steps} steps per model)", knob.label(), spec.folds),
+        settings: format!(
+            "{} on {} · {train_rows} training rows · batch {} · seed {}",
+            spec.base.shape.model.name(),
+            args.run.dataset,
+            spec.base.shape.batch,
+            spec.base.shape.seed
+        ),
+    };
+    let log = matches!(knob.scale(), latent_session::config::Scale::Log { .. });
+    figures::save(&ValidationCurve { heading, knob: knob.label().into(), curve: curve.clone(), log }, out, "validation_curve", Format::Png)?;
+    let config = serde_json::json!({
+        "knob": knob.key(),
+        "values": spec.values,
+        "folds": spec.folds,
+        "steps": steps,
+        "engine": engine,
+        "min": curve.min.map(|i| curve.points[i].value),
+        "one_se": curve.one_se.map(|i| curve.points[i].value),
+        "refit_held_out_elbo": refit,
+    });
+    std::fs::write(out.join("config.json"), serde_json::to_string_pretty(&config)? + "\n").context("writing config.json")?;
+    eprintln!("wrote {}", out.display());
+    if scores.iter().all(|s| s.diverged) {
+        bail!("every model of the sweep diverged; lower --lr");
+    }
+    Ok(())
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:.4}"))
+}
+
+/// A row per model: value, fold, training and validation −ELBO, rate and distortion, diverged.
+fn sweep_csv(scores: &[MemberScore]) -> String {
+    let mut csv = String::from("value,fold,train_elbo,validation_elbo,rate,distortion,diverged\n");
+    for s in scores {
+        let _ = writeln!(csv, "{},{},{},{},{},{},{}", s.value, s.fold, number(s.train), number(s.validation), number(s.rate), number(s.distortion), s.diverged);
+    }
+    csv
+}
+
+/// A row per value: the means over folds, the validation mean's standard error, and the choices.
+fn curve_csv(curve: &Curve) -> String {
+    let mut csv = String::from("value,train_elbo,validation_elbo,standard_error,rate,distortion,diverged_folds,choice\n");
+    for (i, p) in curve.points.iter().enumerate() {
+        let choice = match (curve.min == Some(i), curve.one_se == Some(i)) {
+            (true, true) => "min+1se",
+            (true, false) => "min",
+            (false, true) => "1se",
+            _ => "",
+        };
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{},{},{},{choice}",
+            p.value,
+            number(p.train),
+            number(p.validation),
+            number(p.standard_error),
+            number(p.rate),
+            number(p.distortion),
+            p.diverged
+        );
+    }
+    csv
+}
+
+/// The curve as a table for the terminal.
+fn table(spec: &SweepSpec, curve: &Curve) -> String {
+    let mut out = format!("{:>10}  {:>10}  {:>18}  {}\n", spec.knob.key(), "train", "validation ± se", "");
+    for (i, p) in curve.points.iter().enumerate() {
+        let mark = [(curve.min, "λ_min"), (curve.one_se, "λ_1se")].iter().filter(|(c, _)| *c == Some(i)).map(|(_, n)| *n).collect::<Vec<_>>().join(" ");
+        let validation = match (p.validation, p.standard_error) {
+            (Some(v), Some(se)) => format!("{v:.2} ± {se:.2}"),
+            (Some(v), None) => format!("{v:.2}"),
+            _ => format!("diverged ({})", p.diverged),
+        };
+        let _ = writeln!(out, "{:>10}  {:>10}  {validation:>18}  {mark}", figures::curve_value(p.value), number(p.train));
+    }
+    out
+}

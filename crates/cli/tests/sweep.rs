@@ -1,0 +1,68 @@
+//! `latent sweep` end to end on the CPU twin, tiny models only: a 3-value × 2-fold sweep writes
+//! its per-model and per-value tables, the validation curve and its config with the choices and
+//! the refit's held-out score; bad sweeps are refused with a message naming the limit.
+
+mod common;
+
+use common::{latent, out_dir, stderr};
+
+#[test]
+fn a_sweep_with_folds_writes_its_curve_and_refit() {
+    let out = out_dir("sweep-folds");
+    let output = latent(&[
+        "sweep",
+        "--knob",
+        "l2",
+        "--values",
+        "0,0.01,0.1",
+        "--folds",
+        "2",
+        "--dataset",
+        "mnist",
+        "--train-size",
+        "100",
+        "--hidden",
+        "16",
+        "--latent",
+        "2",
+        "--batch",
+        "25",
+        "--steps",
+        "30",
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap_or("sweep-folds"),
+    ]);
+    let message = stderr(&output);
+    assert!(output.status.success(), "stderr: {message}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("λ_min") && stdout.contains("refit at l2="), "stdout: {stdout}");
+    let models = std::fs::read_to_string(out.join("sweep.csv")).unwrap_or_default();
+    assert_eq!(models.lines().count(), 1 + 3 * 2, "a header and a row per model:\n{models}");
+    assert!(models.lines().skip(1).all(|row| row.ends_with(",false") && !row.contains(",,")), "every model scored:\n{models}");
+    let curve = std::fs::read_to_string(out.join("curve.csv")).unwrap_or_default();
+    assert_eq!(curve.lines().count(), 1 + 3, "{curve}");
+    assert!(curve.contains("min"), "the least mean is marked:\n{curve}");
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap_or_default()).unwrap_or_default();
+    assert!(config["refit_held_out_elbo"].as_f64().is_some_and(f64::is_finite), "{config}");
+    assert!(config["min"].as_f64().is_some(), "{config}");
+    let png = std::fs::read(out.join("validation_curve.png")).unwrap_or_default();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "validation_curve.png: {} bytes", png.len());
+}
+
+#[test]
+fn bad_sweeps_are_refused_naming_the_limit() {
+    for (args, expected) in [
+        (&["sweep", "--knob", "batch", "--values", "32,64"][..], "no knob `batch`"),
+        (&["sweep", "--knob", "colour", "--values", "1"], "unknown knob `colour`"),
+        (&["sweep", "--knob", "l2", "--values", "0.5"], "outside the knob's range"),
+        (&["sweep", "--knob", "l2", "--values", "0.01", "--folds", "5", "--train-size", "100", "--batch", "32"], "fewer than one batch of 32"),
+        (&["sweep", "--knob", "l2", "--range", "0,0.1", "--count", "4"], "a log range needs ends above 0"),
+        (&["sweep", "--knob", "l2", "--values", "0.01", "--early-stopping", "3"], "--early-stopping"),
+    ] {
+        let output = latent(&[args, &["--backend", "cpu", "--steps", "1", "--out", out_dir("sweep-refused").to_str().unwrap_or("refused")]].concat());
+        let message = stderr(&output);
+        assert!(!output.status.success() && message.contains(expected), "{args:?}: expected `{expected}` in: {message}");
+    }
+}
