@@ -1,7 +1,7 @@
 //! `latent sweep`: a knob's grid of values, each trained on K folds of the training set (or scored
 //! on the held-out split with one fold), through the session's [`Sweep`], the code the page uses.
 //! Writes `sweep.csv` (a row per model), `curve.csv` (a row per value: means, standard error and
-//! the choices), `validation_curve.png` and `config.json`; with folds, refits the chosen value on
+//! the choices), `validation_curve.png`, for β `rate_distortion.png`, and `config.json`; with folds, refits the chosen value on
 //! the whole training set and reports its held-out −ELBO.
 
 use std::fmt::Write as _;
@@ -12,7 +12,7 @@ use latent_session::config::Knob;
 use latent_session::sweep::{values_between, Curve, MemberScore, Sweep, SweepSpec};
 
 use crate::args::SweepArgs;
-use crate::figures::{self, Format, Heading, ValidationCurve};
+use crate::figures::{self, Format, Heading, RateDistortion, ValidationCurve};
 use crate::train::{open, MNIST_ASSET};
 
 /// Steps between progress lines.
@@ -34,7 +34,7 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     eprintln!("engine: {engine}");
     let spec = SweepSpec { base, knob, values, folds: args.folds };
     let mut sweep = Sweep::build(spec.clone(), kernels.as_ref(), Some(MNIST_ASSET))?;
-    let train_rows = sweep.members()[0].run().data().train.len() + if spec.folds > 1 { sweep.members()[0].run().data().test.len() } else { 0 };
+    let train_rows = sweep.training_rows();
     let steps = args.run.steps(train_rows)?;
     let out = &args.run.out;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -77,6 +77,11 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
         ),
     };
     let log = matches!(knob.scale(), latent_session::config::Scale::Log { .. });
+    if knob == Knob::Beta {
+        let heading =
+            Heading { title: format!("Rate and distortion across β ({} folds, {steps} steps per model)", spec.folds), settings: heading.settings.clone() };
+        figures::save(&RateDistortion { heading, curve: curve.clone() }, out, "rate_distortion", Format::Png)?;
+    }
     figures::save(&ValidationCurve { heading, knob: knob.label().into(), curve: curve.clone(), log }, out, "validation_curve", Format::Png)?;
     let config = serde_json::json!({
         "knob": knob.key(),

@@ -51,6 +51,45 @@ fn a_sweep_with_folds_writes_its_curve_and_refit() {
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "validation_curve.png: {} bytes", png.len());
 }
 
+/// A β sweep also draws the rate–distortion plane; with one fold the values are scored on the
+/// held-out split, and the command says the choice saw the test set.
+#[test]
+fn a_beta_sweep_draws_rate_and_distortion() {
+    let out = out_dir("sweep-beta");
+    let output = latent(&[
+        "sweep",
+        "--knob",
+        "beta",
+        "--range",
+        "0.5,4",
+        "--count",
+        "2",
+        "--dataset",
+        "mnist",
+        "--train-size",
+        "100",
+        "--hidden",
+        "16",
+        "--latent",
+        "2",
+        "--batch",
+        "25",
+        "--steps",
+        "20",
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap_or("sweep-beta"),
+    ]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("the choice saw the test set"), "stdout: {stdout}");
+    let png = std::fs::read(out.join("rate_distortion.png")).unwrap_or_default();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "rate_distortion.png: {} bytes", png.len());
+    let curve = std::fs::read_to_string(out.join("curve.csv")).unwrap_or_default();
+    assert!(curve.lines().nth(1).is_some_and(|row| row.starts_with("0.5,")) && curve.lines().nth(2).is_some_and(|row| row.starts_with("4,")), "{curve}");
+}
+
 #[test]
 fn bad_sweeps_are_refused_naming_the_limit() {
     for (args, expected) in [

@@ -10,6 +10,7 @@ mod grid;
 mod kl;
 mod loss;
 mod plane;
+mod rate_distortion;
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -25,6 +26,7 @@ pub use grid::{digit_grid, Grid};
 pub use kl::KlBars;
 pub use loss::{LossChart, Marked};
 pub use plane::{ClassScatter, HeatMap, RealVsGenerated};
+pub use rate_distortion::RateDistortion;
 
 /// The font family name the figures ask for; [`register_fonts`] binds it to the embedded font.
 const FAMILY: &str = "sans-serif";

@@ -58,7 +58,8 @@ pub fn values_between(lo: f32, hi: f32, count: usize, log: bool) -> Result<Vec<f
         let (lo, hi) = (f64::from(lo), f64::from(hi));
         (if log { (lo.ln() + t * (hi.ln() - lo.ln())).exp() } else { lo + t * (hi - lo) }) as f32
     };
-    Ok((0..count).map(at).collect())
+    // The ends exactly as given (e^ln(hi) can miss hi by an ulp).
+    Ok((0..count).map(|i| if i + 1 == count { hi } else { at(i) }).collect())
 }
 
 impl SweepSpec {
@@ -154,6 +155,7 @@ pub struct MemberScore {
     pub validation: Option<f64>,
     pub rate: Option<f64>,
     pub distortion: Option<f64>,
+    /// Its loss stopped being finite while training, or its scores are not finite.
     pub diverged: bool,
 }
 
@@ -190,6 +192,11 @@ impl Sweep {
 
     pub fn members(&self) -> &[Member] {
         &self.members
+    }
+
+    /// Rows of the base run's training set, which the folds split.
+    pub fn training_rows(&self) -> usize {
+        self.data.train.len()
     }
 
     /// Steps every member has taken (the ones that diverged stopped there).

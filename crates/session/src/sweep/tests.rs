@@ -112,6 +112,7 @@ fn members_train_on_their_folds_and_a_diverged_one_stops_alone() {
 #[test]
 fn ranges_are_spaced_as_asked() {
     let log = values_between(1e-4, 1e-1, 4, true).unwrap_or_default();
+    assert_eq!((log.first(), log.last()), (Some(&1e-4), Some(&1e-1)), "the ends exactly as given");
     let expected = [1e-4f32, 1e-3, 1e-2, 1e-1];
     assert!(log.iter().zip(expected).all(|(a, b)| (a / b - 1.0).abs() < 1e-5), "{log:?}");
     assert_eq!(values_between(0.0, 0.5, 3, false).unwrap_or_default(), vec![0.0, 0.25, 0.5]);
