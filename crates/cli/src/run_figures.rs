@@ -96,6 +96,13 @@ pub async fn write(run: &Run, args: &TrainArgs, progress: &[Progress], best: Opt
         }
         None => String::new(),
     };
+    let covered = match views.mmd {
+        Some(mmd) => {
+            println!("MMD² between real and generated points: {mmd:.4} (0 when they match)");
+            format!("{covered}, MMD² {:.4}", mmd.max(0.0))
+        }
+        None => covered,
+    };
     let title = heading(format!("Real vs generated points at {at} {step}{covered}"));
     save(&RealVsGenerated { heading: title, real: views.real.clone(), generated: generated.clone() }, out, "samples", format)?;
     if args.model == ModelArg::Gan {

@@ -348,6 +348,12 @@ fn gan_on_ring_trains() -> Result<()> {
     // The plane's key: both kinds of point and σ(D)'s colour scale, as a student reads them.
     let key = s.session.eval("document.querySelector('#plane-view .plane-legend')?.innerText ?? ''")?;
     ensure!(key.as_str().is_some_and(|k| k.contains("real") && k.contains("the model's") && k.contains("σ(D)")), "the plane's key: {key}");
+    // The generated points scored against the real ones, in numbers.
+    let scores = s.session.eval("document.querySelector('#plane-scores')?.textContent ?? ''")?;
+    let scores = scores.as_str().unwrap_or_default().to_string();
+    let mmd: Option<f64> = scores.split("(0 = match): ").nth(1).and_then(|rest| rest.split(". ").next()).and_then(|v| v.trim_end_matches('.').parse().ok());
+    ensure!(scores.contains("Modes covered") && mmd.is_some_and(|m| m.is_finite() && m >= 0.0), "the plane's scores: {scores:?}");
+    println!("plane scores after {:?} rounds: {scores}", trained.step);
     // Both networks' weights, G's first, with the GAN's own penalties named under them.
     let layers = s.session.eval("[...document.querySelectorAll('#weights-view figure.histogram')].map(f => f.dataset.layer).join(' ')")?;
     let layers = layers.as_str().unwrap_or_default();

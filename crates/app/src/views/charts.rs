@@ -549,16 +549,10 @@ pub fn WeightHistograms(lab: Lab) -> impl IntoView {
     };
     // A tenth of some layer's weights beyond its range: the histogram no longer shows them.
     let outgrown = move || lab.views.with(|v| v.weights.iter().any(|h| h.beyond[0] + h.beyond[1] > 0.1));
-    let hint = move || {
-        match lab.config.with(|c| c.shape.model) {
+    let hint = move || match lab.config.with(|c| c.shape.model) {
         ModelKind::Vae => "L2 shrinks every weight toward 0 (the bars draw in); L1 sets many exactly to 0 (a spike in the middle).",
-        ModelKind::Gan => {
-            "The generator's layers come first, then the discriminator's: λ_G draws G's bars in (far enough and G maps every z to one point), λ_D draws D's in. The GAN has no L1."
-        }
-        ModelKind::VaeGan => {
-            "The encoder's and decoder's layers come first (λ₂ draws their bars in, λ₁ piles them at 0), then the discriminator's, which only λ_D shrinks."
-        }
-    }
+        ModelKind::Gan => "G's layers, then D's: λ_G draws G's bars in (far enough, every z lands on one point), λ_D draws D's in. The GAN has no L1.",
+        ModelKind::VaeGan => "The encoder's and decoder's layers (λ₂ draws them in, λ₁ piles them at 0), then D's, which only λ_D shrinks.",
     };
     view! {
         <section class="view" id="weights-view">

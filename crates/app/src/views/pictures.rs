@@ -104,10 +104,10 @@ fn DigitViews(lab: Lab) -> impl IntoView {
         <div class="picture-row">
             <CanvasView id="samples" title="Samples" canvas=samples
                 hint="Decoded from the same prior noise z ~ N(0, I) at every refresh, so what changes is the model. A plain VAE's samples are blurry (it averages plausible digits); the VAE-GAN's adversarial term sharpens them.">
-                <p class="readout" id="sharpness" title="The mean, over every pair of neighbouring pixels in these samples, of their squared difference: blur keeps it low, crisp strokes raise it">
+                <p class="readout" id="sharpness" title="Mean squared difference of neighbouring pixels: blur keeps it low">
                     "Sharpness (gradient energy): "<strong>{move || lab.views.with(|v| v.sharpness.map_or_else(|| "–".to_string(), |e| format!("{e:.4}")))}</strong>
                 </p>
-                {move || is_vae_gan().then(|| view! { <p class="hint">"VAE-GAN: γ weighs the discriminator's verdict on these samples (D: one hidden layer of 128, learning at 3·10⁻⁴). Compare the sharpness with the plain VAE's at the same step: at γ = 3 it is about 1.5× higher after 3,000 steps and 1.7× after 6,000; at γ = 10 it rises further, but as speckle."</p> })}
+                {move || is_vae_gan().then(|| view! { <p class="hint">"VAE-GAN: γ weighs D's verdict on these samples (D: 128 units, learning at 3·10⁻⁴). At γ = 3 their sharpness is 1.5-1.7× the plain VAE's at the same step; at γ = 10 it rises as speckle."</p> })}
             </CanvasView>
             <CanvasView id="reconstructions" title="Reconstructions" canvas=recons
                 hint="Rows of held-out inputs, each above its reconstruction through the posterior mean μ(x). High β or a tiny latent blurs them." />
@@ -256,7 +256,14 @@ fn PlaneView(lab: Lab) -> impl IntoView {
             input.set_value("");
         }
     };
-    let modes = move || lab.views.with(|v| v.modes.map(|(m, of)| format!("Modes covered: {m} of {of}. ")));
+    // The two scores of the generated points against the real ones, as a student reads them.
+    let scores = move || {
+        lab.views.with(|v| {
+            let modes = v.modes.map(|(m, of)| format!("Modes covered: {m} of {of}. "));
+            let mmd = v.mmd.map(|m| format!("MMD² to the real points (0 = match): {:.4}. ", m.max(0.0)));
+            format!("{}{}", modes.unwrap_or_default(), mmd.unwrap_or_default())
+        })
+    };
     let hint = move || {
         match (drawing(), lab.config.with(|c| c.shape.model)) {
         (true, _) => "Click, tap or drag on the plane to add points (at least 8; the noise σ spreads each into a little cloud). The model rebuilds as you draw.",
@@ -286,7 +293,7 @@ fn PlaneView(lab: Lab) -> impl IntoView {
                     <input type="text" id="add-point" inputmode="decimal" placeholder="0.5, -1" on:change=type_point />
                 </label>
             })}
-            <p class="hint">{modes}{hint}</p>
+            <p class="hint"><span id="plane-scores">{scores}</span>{hint}</p>
         </section>
     }
 }

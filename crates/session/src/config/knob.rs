@@ -158,18 +158,16 @@ impl Knob {
             Knob::L2Discriminator => {
                 "adds λ_D·Σw² over the discriminator's weights only: a smoother critic, which steadies training; too large and D cannot tell real from fake, so G learns nothing."
             }
-            Knob::L1 if vae_gan => "adds λ₁·Σ|w| over the encoder's and decoder's weights: pushes them to exactly 0, making the network sparse.",
             Knob::L1 => "adds λ₁·Σ|w|: pushes weights to exactly 0, making the network sparse.",
             Knob::Dropout => "while training, each hidden unit is zeroed with probability p (survivors scaled by 1/(1−p)).",
             Knob::Lr if vae_gan => {
-                "Adam's step size for the encoder and decoder: w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes. On digits D keeps its own 3·10⁻⁴, so it does not overpower the decoder; on 2D points it shares η."
+                "Adam's step size for the encoder and decoder (on digits D keeps its own 3·10⁻⁴): w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes."
             }
-            Knob::Lr if model.has_discriminator() => "Adam's step size for both networks: w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes.",
             Knob::Lr => "Adam's step size: w ← w − η·m̂/(√v̂ + ε). Too high and the loss explodes.",
             Knob::Batch => "rows per step: gradients average over B rows. Changing it rebuilds the model.",
             Knob::DSteps => "the discriminator takes k steps for every generator step.",
             Knob::Gamma => {
-                "decoder loss += γ·(−log D(G(z))): the decoder also tries to fool a discriminator, so samples lose the VAE's blur (the sharpness number under the samples rises). γ = 0 is the plain VAE; too large and the decoder chases D, not the data: speckled digits."
+                "decoder loss += γ·(−log D(G(z))): the decoder also tries to fool a discriminator, so samples lose the VAE's blur (their sharpness rises). γ = 0 is the plain VAE; too large gives speckle."
             }
         }
     }
