@@ -1,6 +1,8 @@
 //! What every chart shares: the heading, text sizes for slides, line colours, axis ranges that
 //! show what matters, and lines cut at the frame.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -158,6 +160,19 @@ pub fn single_panel<'a, 'b, DB: DrawingBackend>(area: &'a DrawingArea<DB, Shift>
     let mut builder = ChartBuilder::on(area);
     builder.margin_left(16).margin_right(28).margin_top(12).x_label_area_size(54).y_label_area_size(86);
     builder
+}
+
+/// A single-panel chart's mesh in the figures' shared style (axis titles and tick labels at slide
+/// sizes, light grid lines, a grey frame); each figure adds its own descriptions and labels.
+pub fn styled_mesh<'a, 'b, DB, XT, YT, X, Y>(chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.axis_desc_style(font(AXIS_SIZE)).label_style(font(TICK_SIZE)).bold_line_style(GRID).light_line_style(GRID.mix(0.5)).axis_style(FRAME);
+    mesh
 }
 
 #[cfg(test)]

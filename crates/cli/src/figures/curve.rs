@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{self, decimals, font, muted, AXIS_SIZE, FRAME, GRID, LEGEND_SIZE, LINES, NOTE_SIZE, TICK_SIZE};
+use super::chart::{self, decimals, font, muted, LEGEND_SIZE, LINES, NOTE_SIZE, TICK_SIZE};
 use super::{Figure, Heading};
 
 const SIZE: (u32, u32) = (1200, 560);
@@ -59,16 +59,10 @@ impl Figure for ValidationCurve {
         let (y_lo, y_hi) = if y_lo.is_finite() { (y_lo - 0.08 * (y_hi - y_lo).max(1.0), y_hi + 0.25 * (y_hi - y_lo).max(1.0)) } else { (0.0, 1.0) };
         let mut chart = chart::single_panel(&body).build_cartesian_2d((x_lo - pad)..(x_hi + pad), y_lo..y_hi)?;
         let y_decimals = decimals(y_hi - y_lo);
-        chart
-            .configure_mesh()
+        chart::styled_mesh(&mut chart)
             .disable_x_mesh()
             .x_desc(format!("{}{}", self.knob, if self.log { " (log scale)" } else { "" }))
             .y_desc("−ELBO (nats per example)")
-            .axis_desc_style(font(AXIS_SIZE))
-            .label_style(font(TICK_SIZE))
-            .bold_line_style(GRID)
-            .light_line_style(GRID.mix(0.5))
-            .axis_style(FRAME)
             .x_labels(0)
             .y_label_formatter(&|v| format!("{v:.y_decimals$}"))
             .draw()?;

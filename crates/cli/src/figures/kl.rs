@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{self, decimals, font, muted, AXIS_SIZE, FRAME, GRID, LEGEND_SIZE, LINES, NOTE_SIZE, TICK_SIZE};
+use super::chart::{self, decimals, font, muted, LEGEND_SIZE, LINES, NOTE_SIZE};
 use super::{Figure, Heading};
 
 /// Width, and height under the heading.
@@ -42,16 +42,10 @@ impl Figure for KlBars {
         let y_decimals = decimals(top);
         // Label every dimension while they fit, else every other one.
         let step = if dims > 40 { 2 } else { 1 };
-        chart
-            .configure_mesh()
+        chart::styled_mesh(&mut chart)
             .disable_x_mesh()
             .x_desc("latent dimension")
             .y_desc("KL (nats per example)")
-            .axis_desc_style(font(AXIS_SIZE))
-            .label_style(font(TICK_SIZE))
-            .bold_line_style(GRID)
-            .light_line_style(GRID.mix(0.5))
-            .axis_style(FRAME)
             .x_labels(dims as usize)
             .x_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if i % step == 0 => format!("z{i}"),

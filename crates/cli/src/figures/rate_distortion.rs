@@ -9,7 +9,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::chart::{self, decimals, font, muted, AXIS_SIZE, FRAME, GRID, LEGEND_SIZE, LINES, NOTE_SIZE, TICK_SIZE};
+use super::chart::{self, decimals, font, muted, FRAME, LEGEND_SIZE, LINES, NOTE_SIZE};
 use super::curve::format_value;
 use super::{Figure, Heading};
 
@@ -37,15 +37,9 @@ impl Figure for RateDistortion {
         let (d_lo, d_hi) = if d_lo.is_finite() { (d_lo - 0.1 * (d_hi - d_lo).max(1.0), d_hi + 0.1 * (d_hi - d_lo).max(1.0)) } else { (0.0, 1.0) };
         let mut chart = chart::single_panel(&body).build_cartesian_2d(r_lo..r_hi, d_lo..d_hi)?;
         let (x_decimals, y_decimals) = (decimals(r_hi - r_lo), decimals(d_hi - d_lo));
-        chart
-            .configure_mesh()
+        chart::styled_mesh(&mut chart)
             .x_desc("rate: KL(q(z|x) ‖ p(z)), nats per example")
             .y_desc("distortion: reconstruction, nats per example")
-            .axis_desc_style(font(AXIS_SIZE))
-            .label_style(font(TICK_SIZE))
-            .bold_line_style(GRID)
-            .light_line_style(GRID.mix(0.5))
-            .axis_style(FRAME)
             .x_label_formatter(&|v| format!("{v:.x_decimals$}"))
             .y_label_formatter(&|v| format!("{v:.y_decimals$}"))
             .draw()?;
