@@ -9,7 +9,7 @@ fn window() -> Result<web_sys::Window, String> {
     web_sys::window().ok_or_else(|| "no browser window".to_string())
 }
 
-fn js_text(e: JsValue) -> String {
+pub fn js_text(e: JsValue) -> String {
     e.as_string().or_else(|| js_sys::Error::from(e.clone()).message().as_string()).unwrap_or_else(|| format!("{e:?}"))
 }
 
@@ -88,6 +88,11 @@ fn save_url(name: &str, url: &str) {
     anchor.set_href(url);
     anchor.set_download(name);
     anchor.click();
+}
+
+/// Logical cores the browser reports (1 where it does not say).
+pub fn cores() -> usize {
+    window().map_or(1, |w| w.navigator().hardware_concurrency() as usize).max(1)
 }
 
 /// Milliseconds since the page started (monotonic).

@@ -9,6 +9,7 @@ mod faults;
 mod gpu;
 mod lesson_api;
 mod state;
+mod sweep;
 mod views;
 
 fn main() {

@@ -8,6 +8,7 @@ use latent_session::RunFile;
 use leptos::prelude::*;
 
 use crate::gpu::EngineInfo;
+use crate::sweep::{SweepProgress, SweepWorkers};
 
 /// Where the run is; the page reports it as `data-state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +81,10 @@ pub struct Lab {
     requests: StoredValue<Requests>,
     /// A run file read by the user, waiting for the driver to rebuild its model from it.
     pub pending_import: StoredValue<Option<RunFile>>,
+    /// The sweep the Sweep panel last started, as its workers report it.
+    pub sweep: RwSignal<SweepProgress>,
+    /// Its workers while it runs.
+    pub sweep_workers: StoredValue<Option<SweepWorkers>, LocalStorage>,
 }
 
 impl Lab {
@@ -105,6 +110,8 @@ impl Lab {
             log_scale: RwSignal::new(false),
             requests: StoredValue::new(Requests::default()),
             pending_import: StoredValue::new(None),
+            sweep: RwSignal::new(SweepProgress::default()),
+            sweep_workers: StoredValue::new_local(None),
         }
     }
 

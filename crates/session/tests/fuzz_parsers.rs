@@ -6,42 +6,21 @@
 //! `PROPTEST_CASES=100000 cargo test -p latent-session --release --test fuzz_parsers -- --nocapture`
 //! runs a longer campaign; each property prints how many inputs it tried.
 
+use latent_session::config::query::KNOWN_KEYS;
 use latent_session::config::query::MAX_QUERY;
 use latent_session::config::{Bench, Knob, LabConfig, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
 use latent_session::run::{History, MAX_HISTORY};
 use latent_session::run_file::{self, FORMAT, FORMAT_V1};
+use latent_session::sweep::plan::{SweepPlan, MAX_SWEEP_WORKERS, SWEEP_STEPS};
+use latent_session::sweep::{MAX_FOLDS, MAX_VALUES};
 use latent_session::RunFile;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-const KEYS: [&str; 26] = [
-    "model",
-    "data",
-    "train",
-    "noise",
-    "seed",
-    "pts",
-    "hidden",
-    "activation",
-    "latent",
-    "early",
-    "embed",
-    "autoplay",
-    "engine",
-    "hide",
-    "lock",
-    "bench",
-    "beta",
-    "l2",
-    "l1",
-    "dropout",
-    "lr",
-    "batch",
-    "dsteps",
-    "gamma",
-    "unknown",
-    "",
-];
+/// Every key the parser knows (the knobs' too), and two it does not.
+fn keys() -> Vec<&'static str> {
+    KNOWN_KEYS.iter().copied().chain(Knob::ALL.iter().map(|k| k.key())).chain(["unknown", ""]).collect()
+}
 
 /// Values that hit the edges: huge, negative, non-finite, empty, lists, escapes, other keys' values.
 fn value() -> impl Strategy<Value = String> {
@@ -55,14 +34,14 @@ fn value() -> impl Strategy<Value = String> {
         Just(String::new()),
         "[0-9,]{0,40}",
         "[0-9:.,-]{0,60}",
-        "(vae|gan|vae-gan|mnist|ring|drawn|relu|tanh|auto|webgpu|cpu|beta|l1|seed|model)",
+        "(vae|gan|vae-gan|mnist|ring|drawn|relu|tanh|auto|webgpu|cpu|beta|l1|l2|l2d|lr|gamma|seed|model)",
         "%[0-9A-Fa-f]{0,2}[a-z%]{0,6}",
         ".{0,30}",
     ]
 }
 
 fn query() -> impl Strategy<Value = String> {
-    let pair = (prop::sample::select(&KEYS[..]), value()).prop_map(|(k, v)| format!("{k}={v}"));
+    let pair = (prop::sample::select(keys()), value()).prop_map(|(k, v)| format!("{k}={v}"));
     prop_oneof![
         prop::collection::vec(pair, 0..24).prop_map(|pairs| pairs.join("&")),
         ".{0,200}",
@@ -92,6 +71,14 @@ fn check_bounds(config: &LabConfig) -> Result<(), TestCaseError> {
     }
     prop_assert!(config.knobs.validate().is_ok(), "{:?}", config.knobs);
     prop_assert!(config.page.hide.len() <= 32 && config.page.lock.len() <= 32);
+    if let Some(plan) = &config.sweep {
+        let (lo, hi) = plan.knob.scale().bounds();
+        prop_assert!(SweepPlan::can_sweep(plan.knob, config.shape.model), "{plan:?}");
+        prop_assert!(!plan.values.is_empty() && plan.values.len() <= MAX_VALUES, "{plan:?}");
+        prop_assert!(plan.values.iter().all(|v| v.is_finite() && (lo..=hi).contains(v)) && plan.values.windows(2).all(|w| w[0] < w[1]), "{plan:?}");
+        prop_assert!((1..=MAX_FOLDS).contains(&plan.folds) && (SWEEP_STEPS.0..=SWEEP_STEPS.1).contains(&plan.steps), "{plan:?}");
+        prop_assert!(plan.workers.is_none_or(|w| (1..=MAX_SWEEP_WORKERS).contains(&w)), "{plan:?}");
+    }
     let (again, notes) = LabConfig::from_query(&config.to_query());
     prop_assert_eq!(&again, config);
     prop_assert!(notes.is_empty(), "{:?}", notes);

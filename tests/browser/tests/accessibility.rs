@@ -26,6 +26,12 @@ fn audit(name: &str, gpu: Gpu, page: &str, steps: u64) -> Result<Scenario> {
     lab::watch(&s.session);
     s.open(page)?;
     lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {steps} && isFinite(num(d.loss))"))?;
+    expect_no_violations(&s, name, page)?;
+    Ok(s)
+}
+
+/// Runs axe on the page as it is now; fails listing every violation.
+fn expect_no_violations(s: &Scenario, name: &str, page: &str) -> Result<()> {
     s.session.execute(&axe_source()?, &[])?;
     let violations = s.session.execute_async(RUN_AXE, &[])?;
     s.session.screenshot(name)?;
@@ -39,7 +45,7 @@ fn audit(name: &str, gpu: Gpu, page: &str, steps: u64) -> Result<Scenario> {
         .collect();
     println!("{name}: {} violation(s)", list.len());
     ensure!(list.is_empty(), "axe found {} violation(s) on {page}:\n{}", list.len(), report.join("\n"));
-    Ok(s)
+    Ok(())
 }
 
 #[test]
@@ -66,6 +72,20 @@ fn gan_page_has_no_axe_violations() -> Result<()> {
 #[test]
 fn embed_mode_has_no_axe_violations() -> Result<()> {
     audit("axe-embed", Gpu::NoWebGpu, "/?embed=1&autoplay=1", 10).map(drop)
+}
+
+/// The Sweep panel open with a finished sweep: its form, status, curve, table and buttons.
+#[test]
+fn sweep_panel_has_no_axe_violations() -> Result<()> {
+    let page = "/?train=200&sweep=l2&sweep_values=0,0.1&folds=2&sweep_steps=50";
+    let s = Scenario::start("axe-sweep", &paths::dist_dir()?, Gpu::NoWebGpu)?;
+    lab::watch(&s.session);
+    s.open(page)?;
+    lab::wait_ready(&s.session)?;
+    s.session.click_css("#sweep-start")?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#sweep-status')?.dataset.state === 'done'")?;
+    s.session.eval("document.querySelector('#sweep-view').scrollIntoView()")?;
+    expect_no_violations(&s, "axe-sweep", page)
 }
 
 /// Types `text` into the input `css` and presses Enter, as a keyboard user does (the value it held

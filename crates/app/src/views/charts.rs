@@ -82,7 +82,7 @@ impl Series {
 }
 
 /// A value as the chart prints it: four significant digits, no exponent in the usual range.
-fn format_value(v: f64) -> String {
+pub(super) fn format_value(v: f64) -> String {
     match v.abs() {
         a if !a.is_finite() => "—".into(),
         0.0 => "0".into(),
@@ -96,7 +96,7 @@ fn format_value(v: f64) -> String {
 
 /// Round tick values covering `lo..=hi` (steps of 1, 2 or 5 times a power of ten), about
 /// `count`, each labelled with as many decimals as the step needs ("100", "0.25").
-fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<(f64, String)> {
+pub(super) fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<(f64, String)> {
     let span = hi - lo;
     if !(span.is_finite() && span > 0.0) {
         return vec![(lo, format_value(lo))];
@@ -117,7 +117,7 @@ fn nice_ticks(lo: f64, hi: f64, count: usize) -> Vec<(f64, String)> {
 }
 
 /// The range of `values` with a little room, or a unit range around a lone value.
-fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(super) fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     match (lo.is_finite(), hi > lo) {
         (true, true) => {
@@ -130,7 +130,7 @@ fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 }
 
 /// An SVG path through `points` (already in chart coordinates), broken at gaps.
-fn path(points: &[Option<(f64, f64)>]) -> String {
+pub(super) fn path(points: &[Option<(f64, f64)>]) -> String {
     let mut d = String::new();
     let mut pen_down = false;
     for p in points {
@@ -482,6 +482,8 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
 fn format_nats(nats: f64) -> String {
     match nats {
         n if !n.is_finite() => "—".into(),
+        // Before the first step the total is −0.0, which `{:e}` writes "-0e0".
+        n if n.abs() < 1e-9 => "0".into(),
         n if n.abs() >= 100.0 => format!("{n:.0}"),
         n if n.abs() >= 10.0 => format!("{n:.1}"),
         n if n.abs() >= 0.01 => format!("{n:.2}"),

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::state::Lab;
 
 /// Applies `key=value` to the config through the URL parser; its notes (clamps, refusals) show.
-fn set_param(lab: Lab, key: &str, value: &str) {
+pub(super) fn set_param(lab: Lab, key: &str, value: &str) {
     let query = format!("{}&{key}={value}", lab.config.with_untracked(LabConfig::to_query));
     let (config, notes) = LabConfig::from_query(&query);
     lab.url_notes.set(notes);

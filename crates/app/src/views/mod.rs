@@ -6,6 +6,7 @@ mod charts;
 mod controls;
 mod pictures;
 mod share;
+mod sweep;
 mod top_bar;
 
 use latent_session::config::LabConfig;
@@ -51,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <pictures::Pictures lab=lab />
                     <charts::KlBars lab=lab />
                     <charts::WeightHistograms lab=lab />
+                    <sweep::SweepPanel lab=lab />
                     <share::Share lab=lab />
                 </div>
             </div>

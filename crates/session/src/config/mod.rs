@@ -10,6 +10,7 @@ use latent_core::model::{GanSpec, Likelihood, VaeGanSpec, VaeSpec};
 use latent_core::{Activation, Knobs};
 
 use crate::run::{RunOptions, RunSpec};
+use crate::sweep::plan::SweepPlan;
 
 pub mod knob;
 pub mod layers;
@@ -210,6 +211,8 @@ pub struct LabConfig {
     pub early_stopping: bool,
     pub engine: EnginePref,
     pub page: PageConfig,
+    /// The sweep the page's Sweep panel trains (`None`: the panel is closed).
+    pub sweep: Option<SweepPlan>,
 }
 
 /// What a benchmark page (`?bench=`) measures.
@@ -272,6 +275,7 @@ impl LabConfig {
             early_stopping: false,
             engine: EnginePref::Auto,
             page: PageConfig::default(),
+            sweep: None,
         }
     }
 

@@ -5,6 +5,8 @@
 use latent_core::data::toy2d;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::sweep::plan::{parse_plan, plan_pairs};
+
 use super::{Bench, Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
 
 /// Longest query read; the rest is ignored with a note.
@@ -134,6 +136,7 @@ impl LabConfig {
                 }
             }
         }
+        c.sweep = parse_plan(&mut notes, get, c.shape.model);
         c.page.hide = control_list(&mut notes, "hide", get("hide"));
         c.page.lock = control_list(&mut notes, "lock", get("lock"));
 
@@ -185,6 +188,9 @@ impl LabConfig {
             Some(Bench::Matmul) => pairs.push(("bench", "matmul".into())),
             None => {}
         }
+        if let Some(plan) = &self.sweep {
+            pairs.extend(plan_pairs(plan));
+        }
         for (key, list) in [("hide", &self.page.hide), ("lock", &self.page.lock)] {
             if !list.is_empty() {
                 pairs.push((key, list.join(",")));
@@ -201,8 +207,30 @@ impl Knob {
     }
 }
 
-const KNOWN_KEYS: [&str; 16] =
-    ["model", "data", "train", "noise", "seed", "pts", "hidden", "activation", "latent", "early", "embed", "autoplay", "engine", "hide", "lock", "bench"];
+/// Every key a link may hold besides the knobs' own.
+pub const KNOWN_KEYS: [&str; 21] = [
+    "model",
+    "data",
+    "train",
+    "noise",
+    "seed",
+    "pts",
+    "hidden",
+    "activation",
+    "latent",
+    "early",
+    "embed",
+    "autoplay",
+    "engine",
+    "hide",
+    "lock",
+    "bench",
+    "sweep",
+    "sweep_values",
+    "folds",
+    "sweep_steps",
+    "sweep_workers",
+];
 
 /// A drawn coordinate as the URL holds it: two decimals (a hundredth of the view's unit).
 pub fn round2(v: f32) -> f32 {
@@ -242,7 +270,7 @@ fn parse_points(notes: &mut Vec<String>, value: &str) -> Vec<[f32; 2]> {
 }
 
 /// A number, or a note and `None`.
-fn number(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Option<f64> {
+pub(crate) fn number(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Option<f64> {
     let v = value?;
     match v.trim().parse::<f64>() {
         Ok(x) if x.is_finite() => Some(x),
@@ -253,7 +281,7 @@ fn number(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Option<f64
     }
 }
 
-fn clamp_note(notes: &mut Vec<String>, key: &str, v: f64, lo: f64, hi: f64) -> f64 {
+pub(crate) fn clamp_note(notes: &mut Vec<String>, key: &str, v: f64, lo: f64, hi: f64) -> f64 {
     let clamped = v.clamp(lo, hi);
     if clamped != v {
         notes.push(format!("`{key}={v}` is outside [{lo}, {hi}]; clamped to {clamped}"));
@@ -314,7 +342,7 @@ fn control_list(notes: &mut Vec<String>, key: &str, value: Option<&str>) -> Vec<
 /// How a value from the link is quoted back in a note. A link can come from anyone, and the notes
 /// banner should not become a billboard for its text: only short plain values (letters, digits and
 /// `.,:+-_`) are echoed, cut at [`ECHOED`] characters; anything else is described, not shown.
-fn shorten(s: &str) -> String {
+pub(crate) fn shorten(s: &str) -> String {
     if !s.chars().all(|c| c.is_ascii_alphanumeric() || ".,:+-_".contains(c)) {
         return format!("[{} characters, not shown]", s.chars().count());
     }

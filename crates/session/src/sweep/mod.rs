@@ -7,10 +7,13 @@
 //! choosing on the test set is the mistake the lesson warns against.
 
 pub mod curve;
+pub mod plan;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use latent_core::data::RunData;
 use latent_core::engine::EvalSplit;
@@ -147,7 +150,7 @@ impl Member {
 /// How a member scored: −ELBO on the rows it trained on and on its validation rows (its fold's, or
 /// the held-out split with one fold), and the validation −ELBO's two terms, rate (KL) and
 /// distortion (reconstruction). `None` for a member that diverged.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MemberScore {
     pub value: f32,
     pub fold: usize,
@@ -172,16 +175,25 @@ impl Sweep {
     /// training list in fold i mod K, so every fold has every class of the class-balanced subset)
     /// and builds every member on the GPU (`kernels`) or as the CPU twin.
     pub fn build(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
+        Self::build_part(spec, kernels, mnist, 0, 1)
+    }
+
+    /// The share `part` of `parts` of the sweep's members (members in value order, folds within a
+    /// value, member i in part i mod `parts`): what one of the page's workers trains. Every part
+    /// checks the whole sweep, and its members are the very models [`build`](Self::build) makes.
+    pub fn build_part(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>, part: usize, parts: usize) -> Result<Self, SessionError> {
+        if parts == 0 || part >= parts {
+            return Err(SessionError::Invalid(format!("no part {part} of {parts}")));
+        }
         let data = Arc::new(load_data(&spec.base, mnist)?);
         spec.check(data.train.len())?;
         let folds: Vec<Arc<RunData>> =
             if spec.folds == 1 { vec![Arc::clone(&data)] } else { (0..spec.folds).map(|k| Arc::new(fold(&data, k, spec.folds))).collect() };
-        let mut members = Vec::with_capacity(spec.members());
-        for &value in &spec.values {
-            for (k, rows) in folds.iter().enumerate() {
-                let run = Run::build_on(spec.member_spec(value), Arc::clone(rows), kernels, Start::Fresh)?;
-                members.push(Member { value, fold: k, run, diverged_at: None });
-            }
+        let mut members = Vec::with_capacity(spec.members().div_ceil(parts));
+        let grid = spec.values.iter().flat_map(|&value| folds.iter().enumerate().map(move |(k, rows)| (value, k, rows)));
+        for (value, k, rows) in grid.skip(part).step_by(parts) {
+            let run = Run::build_on(spec.member_spec(value), Arc::clone(rows), kernels, Start::Fresh)?;
+            members.push(Member { value, fold: k, run, diverged_at: None });
         }
         Ok(Self { spec, data, members })
     }

@@ -120,3 +120,80 @@ fn ranges_are_spaced_as_asked() {
         assert!(values_between(lo, hi, count, is_log).is_err(), "{lo}..{hi} × {count} (log {is_log}) was accepted");
     }
 }
+
+/// The parts of a sweep split its members between workers: together they are the whole sweep's
+/// members, each once, and a member trains to the same scores in its part as in the whole sweep.
+#[test]
+fn parts_hold_the_whole_sweeps_members_once() {
+    let mut base = ring_vae();
+    base.data.train_size = 600;
+    let spec = SweepSpec { base, knob: Knob::L2, values: vec![0.0, 1e-3, 1e-2], folds: 3 };
+    let mut whole = Sweep::build(spec.clone(), None, None).unwrap_or_else(|e| panic!("{e}"));
+    let mut parts: Vec<Sweep> = (0..2).map(|p| Sweep::build_part(spec.clone(), None, None, p, 2).unwrap_or_else(|e| panic!("{e}"))).collect();
+    assert_eq!(parts.iter().map(|p| p.members().len()).collect::<Vec<_>>(), [5, 4]);
+    block_on(whole.advance(30)).unwrap_or_else(|e| panic!("{e}"));
+    let mut from_parts = Vec::new();
+    for part in &mut parts {
+        block_on(part.advance(30)).unwrap_or_else(|e| panic!("{e}"));
+        from_parts.extend(block_on(part.scores()).unwrap_or_else(|e| panic!("{e}")));
+    }
+    from_parts.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.fold.cmp(&b.fold)));
+    assert_eq!(from_parts, block_on(whole.scores()).unwrap_or_else(|e| panic!("{e}")), "the parts train the whole sweep's members");
+    assert!(Sweep::build_part(spec, None, None, 2, 2).is_err(), "no part 2 of 2");
+}
+
+/// A sweep in a link reads back as it was written; what a link may not ask for is clamped or
+/// dropped with a note, never trained.
+#[test]
+fn a_sweep_in_a_link_round_trips_and_is_bounded() {
+    let (config, notes) = LabConfig::from_query("train=200&sweep=l2&sweep_values=0.01,0,0.001,0.01&folds=5&sweep_steps=300&sweep_workers=2");
+    assert!(notes.is_empty(), "{notes:?}");
+    let plan = config.sweep.clone().unwrap_or_else(|| panic!("no sweep read"));
+    assert_eq!(plan, plan::SweepPlan { knob: Knob::L2, values: vec![0.0, 0.001, 0.01], folds: 5, steps: 300, workers: Some(2) }, "sorted, each once");
+    assert_eq!(LabConfig::from_query(&config.to_query()).0, config, "round trip");
+
+    let read = |query: &str| LabConfig::from_query(query);
+    let (c, notes) = read("sweep=l2&sweep_values=1,x,0.05&folds=99&sweep_steps=1e9&sweep_workers=0");
+    let plan = c.sweep.unwrap_or_else(|| panic!("no sweep read"));
+    assert_eq!((plan.values, plan.folds, plan.steps, plan.workers), (vec![0.05, 0.1], 10, plan::SWEEP_STEPS.1, Some(1)));
+    assert!(notes.iter().any(|n| n.contains("clamped to 0.1")) && notes.iter().any(|n| n.contains("not a number")), "{notes:?}");
+    let many: Vec<String> = (1..=20).map(|i| format!("{}", i as f32 * 1e-3)).collect();
+    let (c, notes) = read(&format!("sweep=l2&sweep_values={}", many.join(",")));
+    assert_eq!(c.sweep.map(|p| p.values.len()), Some(MAX_VALUES));
+    assert!(notes.iter().any(|n| n.contains("at most 12 values")), "{notes:?}");
+    for (query, says) in [
+        ("sweep=batch", "no knob"),
+        ("sweep=gamma", "no knob"),
+        ("model=gan&sweep=l2g", "GAN sweep"),
+        ("folds=3", "without `sweep=KNOB`"),
+        ("sweep=l2&sweep_values=x", "no usable value"),
+    ] {
+        let (c, notes) = read(query);
+        assert!(c.sweep.is_none() && notes.iter().any(|n| n.contains(says)), "{query}: {notes:?}");
+    }
+    let (c, _) = read("sweep=beta");
+    assert_eq!(c.sweep.map(|p| p.values), Some(vec![0.0, 0.1, 1.0, 10.0, 100.0]), "β's default values");
+    assert_eq!(plan::SweepPlan::default_for(ModelKind::Vae).map(|p| p.values), Some(vec![0.0, 1e-4, 1e-3, 1e-2, 1e-1]));
+    assert!(plan::SweepPlan::default_for(ModelKind::Gan).is_none());
+}
+
+/// A worker's report reads back exactly from its numbers; numbers it cannot have written are refused.
+#[test]
+fn worker_reports_round_trip_through_numbers() {
+    let report = plan::WorkerReport {
+        part: 1,
+        step: 420,
+        models: 2,
+        done: true,
+        scores: Some(vec![
+            score(0.001, 0, 150.25),
+            MemberScore { value: 0.1, fold: 2, train: None, validation: None, rate: None, distortion: None, diverged: true },
+        ]),
+    };
+    assert_eq!(plan::WorkerReport::from_numbers(&report.to_numbers()), Some(report.clone()));
+    let progress = plan::WorkerReport { scores: None, done: false, ..report };
+    assert_eq!(plan::WorkerReport::from_numbers(&progress.to_numbers()), Some(progress));
+    for bad in [&[][..], &[0.0, 1.0, 2.0, 0.0, 1.0, 0.5][..], &[-1.0, 1.0, 2.0, 0.0, 0.0][..], &[0.0, f64::NAN, 2.0, 0.0, 0.0][..]] {
+        assert_eq!(plan::WorkerReport::from_numbers(bad), None, "{bad:?}");
+    }
+}

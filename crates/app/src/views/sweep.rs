@@ -1,0 +1,282 @@
+//! The Sweep panel: choose a knob's value the way the course's readings say, by cross-validation.
+//! The plan (knob, values, folds, steps) lives in the config, so it is in the link and every edit
+//! goes through the URL parser's checks; the members train in Web Workers ([`crate::sweep`]). The
+//! validation curve (mean ± standard error over folds, and training), λ_min and λ_1se, a table of
+//! the numbers, "Use this value" for the main run and the scores as CSV.
+
+use latent_session::config::{Knob, ModelKind};
+use latent_session::sweep::plan::{default_values, SweepPlan};
+use latent_session::sweep::{Curve, CurvePoint, SWEEPABLE};
+use leptos::prelude::*;
+
+use super::charts::{format_value, nice_ticks, padded_range, path};
+use super::controls::set_param;
+use crate::browser;
+use crate::state::Lab;
+use crate::sweep::{self, SweepPhase, SweepProgress};
+
+/// The curve's viewBox and plot area (the loss chart's size, so their text matches).
+const W: f64 = 600.0;
+const H: f64 = 220.0;
+const LEFT: f64 = 48.0;
+const RIGHT: f64 = W - 20.0;
+const TOP: f64 = 22.0;
+const BOTTOM: f64 = H - 26.0;
+/// Okabe–Ito blue (training) and vermillion (validation), as in the loss chart.
+const TRAIN_COLOUR: &str = "#0072B2";
+const VALIDATION_COLOUR: &str = "#D55E00";
+
+#[component]
+pub fn SweepPanel(lab: Lab) -> impl IntoView {
+    let model = move || lab.config.with(|c| c.shape.model);
+    let plan = move || lab.config.with(|c| c.sweep.clone());
+    let open = move |_| lab.config.update(|c| c.sweep = SweepPlan::default_for(c.shape.model));
+    let close = move |_| lab.config.update(|c| c.sweep = None);
+    // A sweep whose plan is gone (Close, another model or dataset) stops: no worker trains unseen.
+    Effect::new(move |_| {
+        if plan().is_none() {
+            sweep::stop(lab);
+        }
+    });
+    let running = move || lab.sweep.with(|s| s.phase == SweepPhase::Running);
+    let set_knob = move |ev| {
+        if let Some(knob) = Knob::from_key(&event_target_value(&ev)) {
+            lab.config.update(|c| {
+                if let Some(plan) = c.sweep.as_mut() {
+                    (plan.knob, plan.values) = (knob, default_values(knob));
+                }
+            });
+        }
+    };
+    let form = move || {
+        let plan = plan()?;
+        let knobs = SWEEPABLE.into_iter().filter(|k| SweepPlan::can_sweep(*k, model())).map(|k| {
+            view! { <option value=k.key() selected=k == plan.knob>{k.label()}</option> }
+        });
+        // The usual choices, and a link's own count among them.
+        let mut counts = vec![1, 3, 5, 10];
+        if !counts.contains(&plan.folds) {
+            counts.push(plan.folds);
+            counts.sort_unstable();
+        }
+        let folds = counts.into_iter().map(|k| {
+            let label = if k == 1 { "1: score on the held-out split".to_string() } else { format!("{k}-fold cross-validation") };
+            view! { <option value=k selected=k == plan.folds>{label}</option> }
+        });
+        let values = plan.values.iter().map(|v| Knob::format_plain(*v)).collect::<Vec<_>>().join(", ");
+        Some(view! {
+            <div class="sweep-form">
+                <label class="field">"Knob"<select id="sweep-knob" on:change=set_knob>{knobs.collect_view()}</select></label>
+                <label class="field">"Values"<input id="sweep-values" type="text" value=values
+                    on:change=move |ev| set_param(lab, "sweep_values", &event_target_value(&ev)) /></label>
+                <label class="field">"Folds"<select id="sweep-folds" on:change=move |ev| set_param(lab, "folds", &event_target_value(&ev))>{folds.collect_view()}</select></label>
+                <label class="field">"Steps per model"<input id="sweep-steps" type="number" min="10" step="100" value=plan.steps
+                    on:change=move |ev| set_param(lab, "sweep_steps", &event_target_value(&ev)) /></label>
+                <p>
+                    <button id="sweep-start" class="primary" on:click=move |_| if running() { sweep::stop(lab) } else { sweep::start(lab) }>
+                        {move || if running() { "Stop sweep" } else { "Start sweep" }}
+                    </button>
+                    " "<button class="link" on:click=close>"Close"</button>
+                </p>
+            </div>
+        })
+    };
+    view! {
+        <section class="view" id="sweep-view" aria-labelledby="sweep-title">
+            <h2 id="sweep-title">"Sweep: choose a value by cross-validation"</h2>
+            <Show when=move || plan().is_some() fallback=move || view! {
+                <p class="hint">{move || if model() == ModelKind::Gan {
+                    "A GAN has no ELBO to validate: sweeps are built for the VAE and the VAE-GAN."
+                } else {
+                    "Train one model per value of a knob, on K folds of the training set, and read which value generalises best."
+                }}</p>
+                <Show when=move || model() != ModelKind::Gan>
+                    <button id="sweep-open" on:click=open>"Set up a sweep"</button>
+                </Show>
+            }>
+                {form}
+                <SweepResults lab=lab />
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn SweepResults(lab: Lab) -> impl IntoView {
+    let progress = move || lab.sweep.get();
+    let curve = Memo::new(move |_| lab.sweep.with(SweepProgress::curve));
+    let status = move || {
+        let p = progress();
+        let spec = p.spec.as_ref()?;
+        let shape = format!("{} models ({} values × {} fold{})", spec.members(), spec.values.len(), spec.folds, if spec.folds == 1 { "" } else { "s" });
+        let text = match p.phase {
+            SweepPhase::Failed => p.message.clone().unwrap_or_default(),
+            phase => format!(
+                "{} {shape} in {} worker{}: step {} of {} · {:.0} model-steps/s",
+                match phase {
+                    SweepPhase::Running => "Training",
+                    SweepPhase::Stopped => "Stopped:",
+                    _ => "Trained",
+                },
+                p.parts.len(),
+                if p.parts.len() == 1 { "" } else { "s" },
+                p.step(),
+                p.steps,
+                p.rate()
+            ),
+        };
+        Some(text)
+    };
+    let knob = move || lab.sweep.with(|s| s.spec.as_ref().map(|s| s.knob));
+    let choices = move || {
+        let (curve, knob) = (curve.get()?, knob()?);
+        let button = |id: &'static str, rule: &'static str, index: Option<usize>| {
+            index.map(|i| {
+                let value = curve.points[i].value;
+                view! {
+                    <button id=id on:click=move |_| lab.config.update(|c| knob.set(c, value))>
+                        {format!("Use {rule} {} = {}", knob.symbol(), knob.format(value))}
+                    </button>" "
+                }
+            })
+        };
+        Some(view! {
+            <p class="sweep-choices">
+                {button("sweep-use-1se", "the one-SE choice", curve.one_se)}
+                {button("sweep-use-min", "the minimum", curve.min)}
+                <button id="sweep-csv" class="link" on:click=move |_| download_csv(lab)>"Download the scores (CSV)"</button>
+            </p>
+        })
+    };
+    let note = move || {
+        let folds = lab.sweep.with(|s| s.spec.as_ref().map(|s| s.folds))?;
+        Some(if folds == 1 {
+            "One fold: every member was scored on the held-out split, so the choice has seen the test rows. Use folds to keep them for the end."
+        } else {
+            "Validation rows come from the training set; the held-out split stays untouched. Use a value and train: the main run learns from all the training rows, and its held-out −ELBO (the loss chart's dashed line) is the chosen value's test score, which no member saw."
+        })
+    };
+    view! {
+        <p id="sweep-status" role="status" data-state=move || lab.sweep.with(|s| s.phase.key())>{status}</p>
+        {move || curve.get().zip(knob()).map(|(curve, knob)| view! { <CurveChart curve=curve.clone() knob=knob /> <CurveTable curve=curve knob=knob /> })}
+        {choices}
+        <p class="hint">{note}</p>
+    }
+}
+
+/// Validation −ELBO (mean ± one standard error over the folds) and training −ELBO at each value,
+/// the values evenly spaced (a log-spaced grid reads as on a log axis); λ_min and λ_1se marked.
+/// Drawn as markup text (numbers and our own labels only, never user text): a Leptos view per
+/// mark cost about ten times the bytes in the page's module.
+#[component]
+fn CurveChart(curve: Curve, knob: Knob) -> impl IntoView {
+    let label = format!("Validation curve: −ELBO against {}; validation mean ± one standard error, and training", knob.label());
+    view! {
+        <svg viewBox=format!("0 0 {W} {H}") class="chart sweep-curve" id="sweep-curve" role="img" aria-label=label inner_html=curve_svg(&curve, knob) />
+        <div class="legend">
+            <span class="legend-item"><i style:background=TRAIN_COLOUR></i>"training −ELBO"</span>
+            <span class="legend-item"><i style:background=VALIDATION_COLOUR class="dashed"></i>"validation −ELBO ± 1 SE"</span>
+        </div>
+    }
+}
+
+fn curve_svg(curve: &Curve, knob: Knob) -> String {
+    let n = curve.points.len();
+    let x = |i: usize| if n <= 1 { (LEFT + RIGHT) / 2.0 } else { LEFT + 10.0 + (RIGHT - LEFT - 20.0) * i as f64 / (n - 1) as f64 };
+    let spread = curve.points.iter().flat_map(|p| {
+        let se = p.standard_error.unwrap_or(0.0);
+        [p.train, p.validation.map(|v| v - se), p.validation.map(|v| v + se)]
+    });
+    let range = padded_range(spread.flatten());
+    let y = |v: f64| BOTTOM - (BOTTOM - TOP) * (v - range.0) / (range.1 - range.0);
+    let mut svg = String::new();
+    for (v, label) in nice_ticks(range.0, range.1, 4) {
+        let (l, yv) = (LEFT - 4.0, y(v));
+        svg += &format!(
+            r#"<line x1="{l}" x2="{LEFT}" y1="{yv:.1}" y2="{yv:.1}" class="axis-line"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{label}</text>"#,
+            LEFT - 6.0,
+            yv + 3.0
+        );
+    }
+    svg += &format!(
+        r#"<line x1="{LEFT}" x2="{RIGHT}" y1="{BOTTOM}" y2="{BOTTOM}" class="axis-line"/><text x="2" y="12" class="tick">−ELBO (nats)</text><text x="{RIGHT}" y="{}" text-anchor="end" class="tick">{}</text>"#,
+        H - 2.0,
+        knob.symbol()
+    );
+    for (index, label, row) in [(curve.min, "min", 10.0), (curve.one_se, "1 SE", 22.0)] {
+        if let Some(i) = index {
+            let xi = x(i);
+            svg += &format!(
+                r##"<line x1="{xi:.1}" x2="{xi:.1}" y1="{TOP}" y2="{BOTTOM}" stroke="#6c757d" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" class="tick">{label}</text>"##,
+                xi + 3.0,
+                TOP + row
+            );
+        }
+    }
+    let line = |value: fn(&CurvePoint) -> Option<f64>| path(&curve.points.iter().enumerate().map(|(i, p)| value(p).map(|v| (x(i), y(v)))).collect::<Vec<_>>());
+    svg += &format!(r#"<path d="{}" fill="none" stroke="{TRAIN_COLOUR}" stroke-width="1.5"/>"#, line(|p| p.train));
+    svg += &format!(r#"<path d="{}" fill="none" stroke="{VALIDATION_COLOUR}" stroke-width="1.5" stroke-dasharray="5 3"/>"#, line(|p| p.validation));
+    for (i, p) in curve.points.iter().enumerate() {
+        let xi = x(i);
+        if let (Some(v), se) = (p.validation, p.standard_error) {
+            if let Some(se) = se {
+                svg += &format!(
+                    r#"<line x1="{xi:.1}" x2="{xi:.1}" y1="{:.1}" y2="{:.1}" stroke="{VALIDATION_COLOUR}" stroke-width="1.5"/>"#,
+                    y(v - se),
+                    y(v + se)
+                );
+            }
+            svg += &format!(r#"<circle cx="{xi:.1}" cy="{:.1}" r="3" fill="{VALIDATION_COLOUR}"/>"#, y(v));
+        }
+        if p.diverged > 0 {
+            svg += &format!(r#"<text x="{xi:.1}" y="{}" text-anchor="middle" class="tick diverged">×{}</text>"#, TOP + 8.0, p.diverged);
+        }
+        svg += &format!(r#"<text x="{xi:.1}" y="{}" text-anchor="middle" class="tick">{}</text>"#, BOTTOM + 14.0, knob.format(p.value));
+    }
+    svg
+}
+
+/// The curve's numbers, as a student reads them (markup text, as the chart).
+#[component]
+fn CurveTable(curve: Curve, knob: Knob) -> impl IntoView {
+    let cell = |v: Option<f64>| v.map_or_else(|| "—".to_string(), format_value);
+    let mut rows = String::new();
+    for (i, p) in curve.points.iter().enumerate() {
+        let validation = match (p.validation, p.standard_error) {
+            (Some(v), Some(se)) => format!("{} ± {}", format_value(v), format_value(se)),
+            (v, _) => cell(v),
+        };
+        let choice = [(curve.min, "λ_min"), (curve.one_se, "λ_1se")].iter().filter(|(c, _)| *c == Some(i)).map(|(_, l)| *l).collect::<Vec<_>>().join(", ");
+        rows += &format!(
+            r#"<tr data-value="{}"><td>{}</td><td>{}</td><td class="validation">{validation}</td><td>{}</td><td>{}</td><td>{}</td><td class="choice">{choice}</td></tr>"#,
+            Knob::format_plain(p.value),
+            knob.format(p.value),
+            cell(p.train),
+            cell(p.rate),
+            cell(p.distortion),
+            p.diverged
+        );
+    }
+    view! {
+        <table id="sweep-table" class="numbers">
+            <thead><tr>
+                <th scope="col">{knob.symbol()}</th><th scope="col">"training −ELBO"</th><th scope="col">"validation −ELBO ± SE"</th>
+                <th scope="col">"rate (KL)"</th><th scope="col">"distortion"</th><th scope="col">"diverged"</th><th scope="col">"choice"</th>
+            </tr></thead>
+            <tbody inner_html=rows />
+        </table>
+    }
+}
+
+/// Every member's scores as CSV, the columns of the command line's `sweep.csv`.
+fn download_csv(lab: Lab) {
+    let scores = lab.sweep.with_untracked(SweepProgress::scores);
+    let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut csv = String::from("value,fold,train_elbo,validation_elbo,rate,distortion,diverged\n");
+    for s in scores {
+        csv.push_str(&format!("{},{},{},{},{},{},{}\n", s.value, s.fold, cell(s.train), cell(s.validation), cell(s.rate), cell(s.distortion), s.diverged));
+    }
+    if let Err(e) = browser::download("sweep.csv", "text/csv", csv.as_bytes()) {
+        lab.sweep.update(|s| s.message = Some(e));
+    }
+}

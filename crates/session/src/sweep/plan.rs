@@ -1,0 +1,215 @@
+//! A sweep as the page and its links hold it: which knob, the values, the folds, how long each
+//! member trains and (for benchmarks) over how many workers. The URL parser reads it through the
+//! same validated path as every other key (`sweep=l2&sweep_values=0,0.001,0.01&folds=3`), so a
+//! link cannot ask for more than a sweep may train; [`SweepSpec::check`] then refuses what the
+//! data or memory cannot hold, naming the limit.
+
+use serde::{Deserialize, Serialize};
+
+use super::{values_between, SweepSpec, MAX_FOLDS, MAX_VALUES, SWEEPABLE};
+use crate::config::query::{clamp_note, number, shorten};
+use crate::config::{round_sig, Knob, LabConfig, ModelKind, Scale};
+
+/// Steps each member trains unless the link says otherwise, and the range a link may ask for.
+pub const DEFAULT_SWEEP_STEPS: usize = 800;
+pub const SWEEP_STEPS: (usize, usize) = (10, 20_000);
+/// Most workers a link may ask for (the page uses the browser's cores, at least two, by default).
+pub const MAX_SWEEP_WORKERS: usize = 8;
+/// Folds unless the link says otherwise: 3-fold cross-validation.
+pub const DEFAULT_FOLDS: usize = 3;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepPlan {
+    pub knob: Knob,
+    pub values: Vec<f32>,
+    pub folds: usize,
+    /// Steps each member trains.
+    pub steps: usize,
+    /// Workers to spread the members over; `None`: the browser's cores, at least two.
+    pub workers: Option<usize>,
+}
+
+impl SweepPlan {
+    /// The sweep the page offers first for `model`: its L2 (the GAN, which a sweep cannot score
+    /// yet, has none) at the knob's default values, 3 folds.
+    pub fn default_for(model: ModelKind) -> Option<Self> {
+        let knob = SWEEPABLE.into_iter().find(|k| *k == Knob::L2 && k.applies_to_model(model))?;
+        Some(Self { knob, values: default_values(knob), folds: DEFAULT_FOLDS, steps: DEFAULT_SWEEP_STEPS, workers: None })
+    }
+
+    /// The members this plan trains over `config`'s run.
+    pub fn spec(&self, config: &LabConfig) -> SweepSpec {
+        SweepSpec { base: config.run_spec(), knob: self.knob, values: self.values.clone(), folds: self.folds }
+    }
+
+    /// Whether a sweep of this model may vary `knob`.
+    pub fn can_sweep(knob: Knob, model: ModelKind) -> bool {
+        model != ModelKind::Gan && SWEEPABLE.contains(&knob) && knob.applies_to_model(model)
+    }
+}
+
+/// Values a sweep of `knob` tries when none are given: on a log scale four decades up to the
+/// knob's largest value (0 first where the slider has it), else five values across its range.
+pub fn default_values(knob: Knob) -> Vec<f32> {
+    let spread = match knob.scale() {
+        Scale::Log { min, max, zero, .. } => {
+            let lo = min.max(max / 1000.0);
+            let zero = zero.then_some(0.0);
+            zero.into_iter().chain(values_between(lo, max, 4, true).unwrap_or_default()).collect()
+        }
+        Scale::Linear { min, max, .. } => values_between(min, max, 5, false).unwrap_or_default(),
+        Scale::PowersOfTwo { .. } => Vec::new(),
+    };
+    spread.into_iter().map(|v| round_sig(v, 2)).collect()
+}
+
+/// The sweep keys of a query, read with `number`'s and the knob ranges' checks; every problem is a
+/// note, and a sweep that cannot be trained is dropped with one.
+pub(crate) fn parse_plan<'q>(notes: &mut Vec<String>, get: impl Fn(&str) -> Option<&'q str>, model: ModelKind) -> Option<SweepPlan> {
+    let Some(key) = get("sweep") else {
+        if ["sweep_values", "folds", "sweep_steps", "sweep_workers"].iter().any(|k| get(k).is_some()) {
+            notes.push("sweep settings without `sweep=KNOB`; ignored".into());
+        }
+        return None;
+    };
+    let knob = match Knob::from_key(key.trim()) {
+        Some(knob) if SweepPlan::can_sweep(knob, model) => knob,
+        Some(knob) if model == ModelKind::Gan => {
+            notes.push(format!("a GAN sweep (`{}`) is not built yet: sweeps score the ELBO of the VAE and the VAE-GAN; ignored", knob.key()));
+            return None;
+        }
+        _ => {
+            let choices: Vec<&str> = SWEEPABLE.iter().filter(|k| SweepPlan::can_sweep(**k, model)).map(|k| k.key()).collect();
+            notes.push(format!("`sweep` names no knob the {} can sweep ({}); ignored", model.name(), choices.join(", ")));
+            return None;
+        }
+    };
+    let values = match get("sweep_values") {
+        None => default_values(knob),
+        Some(list) => parse_values(notes, knob, list),
+    };
+    if values.is_empty() {
+        notes.push("`sweep_values` lists no usable value; the sweep was dropped".into());
+        return None;
+    }
+    let count = |notes: &mut Vec<String>, key: &str, (lo, hi): (usize, usize)| {
+        number(notes, key, get(key)).map(|v| clamp_note(notes, key, v.round(), lo as f64, hi as f64) as usize)
+    };
+    let folds = count(notes, "folds", (1, MAX_FOLDS)).unwrap_or(DEFAULT_FOLDS);
+    let steps = count(notes, "sweep_steps", SWEEP_STEPS).unwrap_or(DEFAULT_SWEEP_STEPS);
+    let workers = count(notes, "sweep_workers", (1, MAX_SWEEP_WORKERS));
+    Some(SweepPlan { knob, values, folds, steps, workers })
+}
+
+/// `sweep_values`: numbers within the knob's range (clamped with a note), at most [`MAX_VALUES`],
+/// in increasing order, each once.
+fn parse_values(notes: &mut Vec<String>, knob: Knob, list: &str) -> Vec<f32> {
+    let (lo, hi) = knob.scale().bounds();
+    let mut values: Vec<f32> = Vec::new();
+    let mut entries = list.split(',').map(str::trim).filter(|s| !s.is_empty());
+    for entry in entries.by_ref().take(MAX_VALUES) {
+        match entry.parse::<f32>() {
+            Ok(v) if v.is_finite() => {
+                let clamped = v.clamp(lo, hi);
+                if clamped != v {
+                    notes.push(format!("sweep value `{v}` is outside [{lo}, {hi}]; clamped to {clamped}"));
+                }
+                if !values.contains(&clamped) {
+                    values.push(clamped);
+                }
+            }
+            _ => notes.push(format!("sweep value `{}` is not a number; dropped", shorten(entry))),
+        }
+    }
+    if entries.next().is_some() {
+        notes.push(format!("a sweep tries at most {MAX_VALUES} values; the rest were dropped"));
+    }
+    values.sort_by(f32::total_cmp);
+    values
+}
+
+/// The plan's keys for a link (appended after the run's own).
+pub(crate) fn plan_pairs(plan: &SweepPlan) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![
+        ("sweep", plan.knob.key().to_string()),
+        ("sweep_values", plan.values.iter().map(|v| Knob::format_plain(*v)).collect::<Vec<_>>().join(",")),
+        ("folds", plan.folds.to_string()),
+        ("sweep_steps", plan.steps.to_string()),
+    ];
+    if let Some(workers) = plan.workers {
+        pairs.push(("sweep_workers", workers.to_string()));
+    }
+    pairs
+}
+
+/// What the page sends each of its sweep workers: the whole page state as a link (the sweep plan
+/// in it) and which share of the members this worker trains.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepJob {
+    pub query: String,
+    pub part: usize,
+    pub parts: usize,
+}
+
+/// What a sweep worker reports after a chunk of steps: every member of its part has taken `step`
+/// steps, with their scores when it scored them; `done` with the last. It travels as numbers
+/// ([`to_numbers`](Self::to_numbers)), a `Float64Array` the page reads back with
+/// [`from_numbers`](Self::from_numbers); a failure travels as its message, a string.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerReport {
+    pub part: usize,
+    pub step: u64,
+    pub models: usize,
+    pub done: bool,
+    pub scores: Option<Vec<super::MemberScore>>,
+}
+
+/// Numbers before the scores, and per score.
+const HEAD: usize = 5;
+const PER_SCORE: usize = 7;
+
+impl WorkerReport {
+    /// `[part, step, models, done, scored, then per score: value, fold, train, validation, rate,
+    /// distortion, diverged]`, NaN for a missing number.
+    pub fn to_numbers(&self) -> Vec<f64> {
+        let scores = self.scores.as_deref().unwrap_or_default();
+        let mut numbers =
+            vec![self.part as f64, self.step as f64, self.models as f64, f64::from(u8::from(self.done)), f64::from(u8::from(self.scores.is_some()))];
+        for s in scores {
+            let n = |v: Option<f64>| v.unwrap_or(f64::NAN);
+            numbers.extend([f64::from(s.value), s.fold as f64, n(s.train), n(s.validation), n(s.rate), n(s.distortion), f64::from(u8::from(s.diverged))]);
+        }
+        numbers
+    }
+
+    /// The report `to_numbers` wrote; `None` for numbers it cannot have written.
+    pub fn from_numbers(numbers: &[f64]) -> Option<Self> {
+        let (head, rest) = (numbers.get(..HEAD)?, &numbers[HEAD..]);
+        let count = |v: f64| (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e15).then_some(v as u64);
+        if rest.len() % PER_SCORE != 0 {
+            return None;
+        }
+        let some = |v: f64| v.is_finite().then_some(v);
+        let scores: Option<Vec<super::MemberScore>> = rest
+            .chunks_exact(PER_SCORE)
+            .map(|r| {
+                Some(super::MemberScore {
+                    value: r[0] as f32,
+                    fold: count(r[1])? as usize,
+                    train: some(r[2]),
+                    validation: some(r[3]),
+                    rate: some(r[4]),
+                    distortion: some(r[5]),
+                    diverged: r[6] != 0.0,
+                })
+            })
+            .collect();
+        Some(Self {
+            part: count(head[0])? as usize,
+            step: count(head[1])?,
+            models: count(head[2])? as usize,
+            done: head[3] != 0.0,
+            scores: if head[4] != 0.0 { Some(scores?) } else { None },
+        })
+    }
+}

@@ -1,0 +1,18 @@
+// A sweep's Web Worker (crates/app/src/sweep.rs starts them): loads the worker build of Latent Lab
+// (crates/worker, which Trunk builds beside the page as latent-worker.js and latent-worker_bg.wasm)
+// and hands it each job. Messages that arrive while the module loads wait for it here, so the page
+// need not wait for a "ready" message. A classic worker script from the page's own origin: the
+// page's Content-Security-Policy allows it with no blob: or inline script.
+importScripts('./latent-worker.js');
+
+const ready = wasm_bindgen({ module_or_path: './latent-worker_bg.wasm' });
+
+self.onmessage = async (event) => {
+    try {
+        await ready;
+    } catch (error) {
+        self.postMessage(JSON.stringify({ Failed: { part: 0, message: `the sweep worker could not load its module: ${error}` } }));
+        return;
+    }
+    await wasm_bindgen.train_sweep_part(event.data);
+};
