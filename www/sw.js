@@ -3,7 +3,8 @@
 // below) and the files; start.js registers it once the app runs.
 //
 // One cache per version, holding a consistent set of files: the page, its script and styles, the
-// MNIST asset, and the one build of the app this browser runs (the same pick start.js makes). Every
+// MNIST asset, and the one build of the app (and of the sweep's worker) this browser runs (the same
+// pick start.js makes). Every
 // request the cache can answer is answered from it, so a page never mixes files of two deploys; a
 // new deploy (new bytes here) installs beside the old one, takes over, and deletes the old caches.
 import { pick } from './wasm-build.js';
@@ -15,7 +16,7 @@ self.addEventListener('install', (event) => {
     const build = pick(WebAssembly.validate);
     event.waitUntil((async () => {
         const cache = await caches.open(CACHE);
-        await cache.addAll([...FILES, build.js, build.wasm]);
+        await cache.addAll([...FILES, build.js, build.wasm, `${build.worker}.js`, `${build.worker}_bg.wasm`]);
         await self.skipWaiting();
     })());
 });

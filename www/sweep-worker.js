@@ -3,9 +3,13 @@
 // and hands it each job. Messages that arrive while the module loads wait for it here, so the page
 // need not wait for a "ready" message. A classic worker script from the page's own origin: the
 // page's Content-Security-Policy allows it with no blob: or inline script.
-importScripts('./latent-worker.js');
+//
+// The page names the worker after the build it runs itself (start.js's pick: "relaxed-simd" or
+// "portable"), so a browser that runs the relaxed-SIMD page trains its sweeps with relaxed SIMD too.
+const build = self.name === 'relaxed-simd' ? './latent-worker-relaxed-simd' : './latent-worker';
+importScripts(`${build}.js`);
 
-const ready = wasm_bindgen({ module_or_path: './latent-worker_bg.wasm' });
+const ready = wasm_bindgen({ module_or_path: `${build}_bg.wasm` });
 
 self.onmessage = async (event) => {
     try {

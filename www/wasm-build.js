@@ -1,5 +1,5 @@
-// The two builds of the app in a release site and the test that picks one (release builds fill in
-// the names: scripts/trunk/relaxed-simd-build).
+// The two builds of the app (and of the sweep's worker) in a release site and the test that picks
+// one (release builds fill in the app's names: scripts/trunk/relaxed-simd-build).
 
 // A module of one function that splats three f32 constants and applies f32x4.relaxed_madd (opcode
 // 0xfd 0x105): it validates only where the browser runs relaxed SIMD.
@@ -15,9 +15,11 @@ const RELAXED_MADD_MODULE = new Uint8Array([
     0x0b, // end
 ]);
 
+// `worker`: the sweep's Web Worker of the same kind (its .js and _bg.wasm), which
+// www/sweep-worker.js loads when the page names the worker after its own build.
 export const BUILDS = {
-    relaxed: { name: 'relaxed-simd', js: './@RELAXED@.js', wasm: './@RELAXED@_bg.wasm' },
-    portable: { name: 'portable', js: './@PORTABLE@.js', wasm: './@PORTABLE@_bg.wasm' },
+    relaxed: { name: 'relaxed-simd', js: './@RELAXED@.js', wasm: './@RELAXED@_bg.wasm', worker: './latent-worker-relaxed-simd' },
+    portable: { name: 'portable', js: './@PORTABLE@.js', wasm: './@PORTABLE@_bg.wasm', worker: './latent-worker' },
 };
 
 // The build `validate` (WebAssembly.validate, or a stand-in in tests) says this browser can run.

@@ -10,13 +10,16 @@ use latent_session::sweep::plan::{SweepJob, WorkerReport};
 use latent_session::sweep::{Curve, MemberScore, SweepSpec};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageEvent, Worker};
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions};
 
 use crate::browser;
 use crate::state::Lab;
 
 /// The worker's loader script, beside the page.
 const WORKER_SCRIPT: &str = "./sweep-worker.js";
+/// The name the workers get, which picks their build in `sweep-worker.js`: the kind this page's
+/// module is (start.js starts the relaxed-SIMD build only where the browser runs it).
+const WORKER_BUILD: &str = if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "portable" };
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SweepPhase {
@@ -174,7 +177,9 @@ fn spawn(lab: Lab, config: &LabConfig, parts: usize) -> Result<SweepWorkers, Str
     let query = config.to_query();
     let mut workers = Vec::with_capacity(parts);
     for part in 0..parts {
-        let worker = Worker::new(WORKER_SCRIPT).map_err(browser::js_text)?;
+        let options = WorkerOptions::new();
+        options.set_name(WORKER_BUILD);
+        let worker = Worker::new_with_options(WORKER_SCRIPT, &options).map_err(browser::js_text)?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             // Numbers are a report, a string is a failure's message.
             let data = event.data();

@@ -954,6 +954,10 @@ fn sweep_cross_validates_in_workers() -> Result<()> {
     let longest = long.as_array().into_iter().flatten().filter_map(Value::as_f64).fold(0.0, f64::max);
     println!("main thread during the sweep: {} long tasks, the longest {longest:.0} ms", long.as_array().map_or(0, Vec::len));
     ensure!(longest < 1000.0, "the main thread was held {longest:.0} ms while the workers trained");
+    // The relaxed-SIMD page (this Chromium runs it) starts relaxed-SIMD workers.
+    let worker_builds: Vec<String> = s.server.requests().into_iter().map(|r| r.path).filter(|p| p.starts_with("/latent-worker")).collect();
+    ensure!(worker_builds.iter().all(|p| p.starts_with("/latent-worker-relaxed-simd")) && !worker_builds.is_empty(), "the workers loaded {worker_builds:?}");
+    only_own_files_requested(&s)?;
     let rows = s.session.eval(
         "[...document.querySelectorAll('#sweep-table tbody tr')].map((r) => [r.dataset.value, r.cells[1].textContent, r.cells[2].textContent, r.cells[6].textContent])",
     )?;
@@ -978,6 +982,24 @@ fn sweep_cross_validates_in_workers() -> Result<()> {
         (get("sweep"), get("sweep_values"), get("folds"), get("sweep_steps")) == (Some("l2"), Some("0,0.01,0.1"), Some("3"), Some("200")),
         "the link lost the sweep: {params:?}"
     );
+    ensure!(s.session.eval("document.querySelector('#rate-distortion') === null")? == Value::Bool(true), "an L2 sweep drew the rate–distortion plane");
+
+    // A β sweep adds the rate–distortion plane: one point per β, the rate falling as β rises.
+    s.open("/?train=200&sweep=beta&sweep_values=0.1,1,10&folds=1&sweep_steps=150")?;
+    wait_ready(&s)?;
+    s.session.click_css("#sweep-start")?;
+    s.session.wait_until(Poll::SCENARIO, &format!("['done', 'failed'].includes({SWEEP_STATE})"))?;
+    let rates = s.session.eval("[...document.querySelectorAll('#sweep-table tbody tr')].map((r) => Number(r.cells[3].textContent))")?;
+    let rates: Vec<f64> = serde_json::from_value(rates)?;
+    println!("β sweep: rate (KL) {rates:?} at β 0.1, 1, 10");
+    ensure!(
+        rates.len() == 3 && rates.iter().all(|r| r.is_finite()) && rates[0] > rates[1] && rates[1] > rates[2],
+        "the rate does not fall as β rises: {rates:?}"
+    );
+    let points = s.session.eval("document.querySelectorAll('#rate-distortion circle').length")?;
+    ensure!(points == 3, "the rate–distortion plane draws {points} points for 3 values of β");
+    s.session.eval("document.querySelector('#rate-distortion').scrollIntoView()")?;
+    s.session.screenshot("sweep-beta")?;
     no_panic(&s)
 }
 

@@ -158,7 +158,11 @@ fn SweepResults(lab: Lab) -> impl IntoView {
     };
     view! {
         <p id="sweep-status" role="status" data-state=move || lab.sweep.with(|s| s.phase.key())>{status}</p>
-        {move || curve.get().zip(knob()).map(|(curve, knob)| view! { <CurveChart curve=curve.clone() knob=knob /> <CurveTable curve=curve knob=knob /> })}
+        {move || curve.get().zip(knob()).map(|(curve, knob)| view! {
+            <CurveChart curve=curve.clone() knob=knob />
+            {(knob == Knob::Beta).then(|| view! { <RateDistortion lab=lab curve=curve.clone() /> })}
+            <CurveTable curve=curve knob=knob />
+        })}
         {choices}
         <p class="hint">{note}</p>
     }
@@ -232,6 +236,95 @@ fn curve_svg(curve: &Curve, knob: Knob) -> String {
             svg += &format!(r#"<text x="{xi:.1}" y="{}" text-anchor="middle" class="tick diverged">×{}</text>"#, TOP + 8.0, p.diverged);
         }
         svg += &format!(r#"<text x="{xi:.1}" y="{}" text-anchor="middle" class="tick">{}</text>"#, BOTTOM + 14.0, knob.format(p.value));
+    }
+    svg
+}
+
+/// A β sweep on the rate–distortion plane: each value's validation rate (KL) and distortion
+/// (reconstruction), means over the folds, labelled with its β; dashed lines of slope −1 are
+/// lines of equal −ELBO (rate + distortion), the lowest through the best value. The main run's
+/// path (its training batches, after the first tenth of its history) moves as it trains and as
+/// its β slider moves.
+#[component]
+fn RateDistortion(lab: Lab, curve: Curve) -> impl IntoView {
+    let svg = move || {
+        lab.history.with(|h| {
+            let points = h.points();
+            let settled = &points[points.len() / 10..];
+            let every = settled.len().div_ceil(MAIN_PATH_POINTS).max(1);
+            let path: Vec<(f64, f64)> =
+                settled.iter().step_by(every).map(|p| (p.kl, p.reconstruction)).filter(|(r, d)| r.is_finite() && d.is_finite()).collect();
+            rate_distortion_svg(&curve, &path)
+        })
+    };
+    view! {
+        <h3>"Rate and distortion"</h3>
+        <svg viewBox=format!("0 0 {W} {H}") class="chart sweep-curve" id="rate-distortion" role="img"
+            aria-label="Rate (KL) against distortion (reconstruction) for each β of the sweep, with lines of equal −ELBO and the main run's path" inner_html=svg />
+        <p class="hint">"Raising β buys a lower rate (fewer nats in the code) with more distortion (blurrier reconstructions); along a dashed line the −ELBO is the same. Grey: the main run as it trains, on its training batches."</p>
+    }
+}
+
+/// Points of the main run's path drawn at most.
+const MAIN_PATH_POINTS: usize = 200;
+/// Lines of equal −ELBO drawn.
+const ELBO_LEVELS: usize = 4;
+
+fn rate_distortion_svg(curve: &Curve, main_path: &[(f64, f64)]) -> String {
+    let sweep: Vec<(f64, f64, f32)> = curve.points.iter().filter_map(|p| Some((p.rate?, p.distortion?, p.value))).collect();
+    let all = || sweep.iter().map(|p| (p.0, p.1)).chain(main_path.iter().copied());
+    let (r_lo, r_hi) = padded_range(all().map(|p| p.0).chain([0.0]));
+    let (d_lo, d_hi) = padded_range(all().map(|p| p.1));
+    let x = |r: f64| LEFT + (RIGHT - LEFT) * (r - r_lo) / (r_hi - r_lo);
+    let y = |d: f64| BOTTOM - (BOTTOM - TOP) * (d - d_lo) / (d_hi - d_lo);
+    let mut svg = String::new();
+    for (v, label) in nice_ticks(d_lo, d_hi, 4) {
+        svg += &format!(
+            r#"<line x1="{}" x2="{LEFT}" y1="{y:.1}" y2="{y:.1}" class="axis-line"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{label}</text>"#,
+            LEFT - 4.0,
+            LEFT - 6.0,
+            y(v) + 3.0,
+            y = y(v)
+        );
+    }
+    for (v, label) in nice_ticks(r_lo, r_hi, 6) {
+        svg += &format!(r#"<text x="{:.1}" y="{}" text-anchor="middle" class="tick">{label}</text>"#, x(v), BOTTOM + 14.0);
+    }
+    svg += &format!(
+        r#"<line x1="{LEFT}" x2="{RIGHT}" y1="{BOTTOM}" y2="{BOTTOM}" class="axis-line"/><text x="2" y="12" class="tick">distortion (nats)</text><text x="{RIGHT}" y="{}" text-anchor="end" class="tick">rate: KL (nats)</text>"#,
+        H - 2.0
+    );
+    // rate + distortion = level, cut to the frame.
+    let elbos = sweep.iter().map(|p| p.0 + p.1);
+    let (e_lo, e_hi) = elbos.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| (lo.min(e), hi.max(e)));
+    if e_lo.is_finite() {
+        let step = ((e_hi - e_lo) / (ELBO_LEVELS - 1) as f64).max(1.0);
+        for level in (0..ELBO_LEVELS).map(|i| e_lo + i as f64 * step) {
+            let (from, to) = ((level - d_hi).max(r_lo), (level - d_lo).min(r_hi));
+            if from < to {
+                svg += &format!(
+                    r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#9aa0a6" stroke-dasharray="5 4"/><text x="{:.1}" y="{:.1}" text-anchor="end" class="tick">−ELBO {level:.0}</text>"##,
+                    x(from),
+                    x(to),
+                    y(level - from),
+                    y(level - to),
+                    x(to) - 2.0,
+                    y(level - to) - 3.0
+                );
+            }
+        }
+    }
+    let trail = path(&main_path.iter().map(|&(r, d)| Some((x(r), y(d)))).collect::<Vec<_>>());
+    svg += &format!(r##"<path d="{trail}" fill="none" stroke="#6c757d" stroke-width="1.5"/>"##);
+    for &(r, d, beta) in &sweep {
+        svg += &format!(
+            r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{VALIDATION_COLOUR}"/><text x="{:.1}" y="{:.1}" class="tick">β {}</text>"#,
+            x(r),
+            y(d),
+            x(r) + 6.0,
+            y(d) - 5.0,
+            Knob::Beta.format(beta)
+        );
     }
     svg
 }
