@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use anyhow::{ensure, Context as _, Result};
+use anyhow::{bail, ensure, Context as _, Result};
 use latent_browser_tests::lab::{self, Knob, LabStatus};
 use latent_browser_tests::{paths, Gpu, Poll, Scenario};
 use serde_json::Value;
@@ -363,7 +363,10 @@ fn gan_on_ring_trains() -> Result<()> {
     println!("GAN on the ring after {:?} steps: {trained:?}", trained.step);
     // Single D and G steps are not rounds: the step counter keeps still and counts them beside.
     s.session.click_css("#play")?;
-    let paused = lab::wait_for(&s.session, Poll::SCENARIO, "d.state === 'paused'")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, "d.state === 'paused'")?;
+    // A round already submitted when Pause was pressed still reports when its readback lands, so
+    // the "before" reading is the step once it has held still (not the first paused reading).
+    let paused = settled_status(&s)?;
     for button in ["#step-d", "#step-d", "#step-g"] {
         s.session.click_css(button)?;
         std::thread::sleep(std::time::Duration::from_millis(300));
@@ -376,6 +379,21 @@ fn gan_on_ring_trains() -> Result<()> {
     println!("after two D and one G step: {counted} at {after:?}");
     ensure!(after.step == paused.step, "single D/G steps moved the round counter: {paused:?} → {after:?}");
     Ok(())
+}
+
+/// The status once its step reads the same twice, 400 ms apart (at most 20 tries): what a
+/// student reads after pausing, once the rounds already in flight have reported.
+fn settled_status(s: &Scenario) -> Result<LabStatus> {
+    let mut last = lab::status(&s.session)?;
+    for _ in 0..20 {
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        let now = lab::status(&s.session)?;
+        if now.step == last.step {
+            return Ok(now);
+        }
+        last = now;
+    }
+    bail!("the step kept moving after Pause: last read {last:?}")
 }
 
 #[test]
