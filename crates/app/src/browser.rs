@@ -63,15 +63,20 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
 
 /// Offers `bytes` as a file download named `name`; nothing leaves the browser.
 pub fn download(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
+    let url = object_url(bytes, mime)?;
+    save_url(name, &url);
+    web_sys::Url::revoke_object_url(&url).ok();
+    Ok(())
+}
+
+/// A `blob:` URL for `bytes` of type `mime` (the caller revokes it).
+pub fn object_url(bytes: &[u8], mime: &str) -> Result<String, String> {
     let array = Uint8Array::from(bytes);
     let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(js_text)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_text)?;
-    save_url(name, &url);
-    web_sys::Url::revoke_object_url(&url).ok();
-    Ok(())
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(js_text)
 }
 
 /// Offers a canvas's picture as a PNG download.

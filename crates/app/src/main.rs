@@ -9,6 +9,7 @@ mod faults;
 mod gpu;
 mod lesson_api;
 mod state;
+mod svg_export;
 mod sweep;
 mod views;
 

@@ -28,7 +28,7 @@ enum Command {
     /// Train a model and write metrics.csv, config.json and PNG figures to an output folder.
     Train(Box<args::TrainArgs>),
     /// Train a knob's grid of values side by side (K-fold cross-validation with --folds) and write
-    /// sweep.csv, curve.csv and validation_curve.png.
+    /// sweep.csv, curve.csv, kl_per_dim.csv and validation_curve.png.
     Sweep(Box<args::SweepArgs>),
     /// Dataset helpers.
     #[command(subcommand)]

@@ -1,7 +1,7 @@
 //! `latent sweep`: a knob's grid of values, each trained on K folds of the training set (or scored
 //! on the held-out split with one fold), through the session's [`Sweep`], the code the page uses.
-//! Writes `sweep.csv` (a row per model), `curve.csv` (a row per value: means, standard error and
-//! the choices), `validation_curve.png`, for β `rate_distortion.png`, and `config.json`; with folds, refits the chosen value on
+//! Writes `sweep.csv` (a row per model), `curve.csv` (a row per value: means, standard error,
+//! active latent dimensions and the choices), `kl_per_dim.csv` (each value's rate per latent dimension), `validation_curve.png`, for β `rate_distortion.png`, and `config.json`; with folds, refits the chosen value on
 //! the whole training set and reports its held-out −ELBO.
 
 use std::fmt::Write as _;
@@ -51,6 +51,7 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     let curve = Curve::new(&spec.values, &scores, spec.regularises_upward());
     std::fs::write(out.join("sweep.csv"), sweep_csv(&scores)).context("writing sweep.csv")?;
     std::fs::write(out.join("curve.csv"), curve_csv(&curve)).context("writing curve.csv")?;
+    std::fs::write(out.join("kl_per_dim.csv"), kl_csv(&curve)).context("writing kl_per_dim.csv")?;
     print!("{}", table(&spec, &curve));
     let chosen = curve.one_se.or(curve.min);
     let refit = match chosen {
@@ -116,7 +117,7 @@ fn sweep_csv(scores: &[MemberScore]) -> String {
 
 /// A row per value: the means over folds, the validation mean's standard error, and the choices.
 fn curve_csv(curve: &Curve) -> String {
-    let mut csv = String::from("value,train_elbo,validation_elbo,standard_error,rate,distortion,diverged_folds,choice\n");
+    let mut csv = String::from("value,train_elbo,validation_elbo,standard_error,rate,distortion,diverged_folds,active_dims,choice\n");
     for (i, p) in curve.points.iter().enumerate() {
         let choice = match (curve.min == Some(i), curve.one_se == Some(i)) {
             (true, true) => "min+1se",
@@ -126,15 +127,36 @@ fn curve_csv(curve: &Curve) -> String {
         };
         let _ = writeln!(
             csv,
-            "{},{},{},{},{},{},{},{choice}",
+            "{},{},{},{},{},{},{},{},{choice}",
             p.value,
             number(p.train),
             number(p.validation),
             number(p.standard_error),
             number(p.rate),
             number(p.distortion),
-            p.diverged
+            p.diverged,
+            p.active_dims().map_or_else(String::new, |a| a.to_string())
         );
+    }
+    csv
+}
+
+/// A row per value: the validation rate of each latent dimension (nats, means over the folds),
+/// the numbers of the page's heat map.
+fn kl_csv(curve: &Curve) -> String {
+    let dims = curve.points.iter().map(|p| p.kl_per_dim.len()).max().unwrap_or(0);
+    let mut csv = String::from("value");
+    for d in 1..=dims {
+        let _ = write!(csv, ",z{d}");
+    }
+    csv.push('\n');
+    for p in &curve.points {
+        csv += &p.value.to_string();
+        for d in 0..dims {
+            csv.push(',');
+            csv += &number(p.kl_per_dim.get(d).copied());
+        }
+        csv.push('\n');
     }
     csv
 }

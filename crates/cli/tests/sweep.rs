@@ -88,6 +88,12 @@ fn a_beta_sweep_draws_rate_and_distortion() {
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "rate_distortion.png: {} bytes", png.len());
     let curve = std::fs::read_to_string(out.join("curve.csv")).unwrap_or_default();
     assert!(curve.lines().nth(1).is_some_and(|row| row.starts_with("0.5,")) && curve.lines().nth(2).is_some_and(|row| row.starts_with("4,")), "{curve}");
+    // Each β's rate per latent dimension: both of the 2 dimensions, non-negative, adding up to
+    // no more rate at β 4 than at β 0.5.
+    let kl = std::fs::read_to_string(out.join("kl_per_dim.csv")).unwrap_or_default();
+    let rows: Vec<Vec<f64>> = kl.lines().skip(1).map(|row| row.split(',').skip(1).map(|v| v.parse().unwrap_or(f64::NAN)).collect()).collect();
+    assert!(kl.starts_with("value,z1,z2\n") && rows.len() == 2 && rows.iter().flatten().all(|v| *v >= 0.0), "kl_per_dim.csv:\n{kl}");
+    assert!(rows[1].iter().sum::<f64>() <= rows[0].iter().sum::<f64>(), "the rate rose with β:\n{kl}");
 }
 
 #[test]

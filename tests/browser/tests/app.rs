@@ -977,7 +977,7 @@ fn sweep_cross_validates_in_workers() -> Result<()> {
     ensure!(worker_builds.iter().all(|p| p.starts_with("/latent-worker-relaxed-simd")) && !worker_builds.is_empty(), "the workers loaded {worker_builds:?}");
     only_own_files_requested(&s)?;
     let rows = s.session.eval(
-        "[...document.querySelectorAll('#sweep-table tbody tr')].map((r) => [r.dataset.value, r.cells[1].textContent, r.cells[2].textContent, r.cells[6].textContent])",
+        "[...document.querySelectorAll('#sweep-table tbody tr')].map((r) => [r.dataset.value, r.cells[1].textContent, r.cells[2].textContent, r.querySelector('.choice').textContent])",
     )?;
     let rows: Vec<[String; 4]> = serde_json::from_value(rows)?;
     println!("sweep table: {rows:?}");
@@ -1018,7 +1018,96 @@ fn sweep_cross_validates_in_workers() -> Result<()> {
     ensure!(points == 3, "the rate–distortion plane draws {points} points for 3 values of β");
     s.session.eval("document.querySelector('#rate-distortion').scrollIntoView()")?;
     s.session.screenshot("sweep-beta")?;
-    no_panic(&s)
+    // Beside it, the rate per latent dimension: one cell per dimension and β, whose sum is the
+    // table's rate, and fewer active dimensions (as the table and the map print them) as β rises.
+    let cells = s.session.eval(
+        "[...document.querySelectorAll('#kl-heatmap rect[data-dim]')].map((r) => [Number(r.dataset.dim), Number(r.dataset.value), Number(r.dataset.kl)])",
+    )?;
+    let cells: Vec<(usize, f64, f64)> = serde_json::from_value(cells)?;
+    let latent = cells.iter().map(|c| c.0).max().unwrap_or(0);
+    ensure!(latent > 1 && cells.len() == 3 * latent, "the heat map has {} cells for {latent} dimensions × 3 values of β", cells.len());
+    for (beta, rate) in [0.1, 1.0, 10.0].into_iter().zip(&rates) {
+        let summed: f64 = cells.iter().filter(|c| c.1 == beta).map(|c| c.2).sum();
+        ensure!((summed - rate).abs() <= 0.05 * rate.max(1.0), "β {beta}: the map's dimensions add to {summed:.3} nats, the table's rate is {rate}");
+    }
+    let active = s.session.eval("[...document.querySelectorAll('#sweep-table tbody td.active-dims')].map((c) => Number(c.textContent))")?;
+    let active: Vec<usize> = serde_json::from_value(active)?;
+    let printed = s.session.eval("[...document.querySelectorAll('#kl-heatmap text.active-dims')].map((t) => t.textContent)")?;
+    println!("β sweep: active dimensions {active:?}, under the map {printed}");
+    ensure!(active.len() == 3 && active[0] >= active[2] && active[0] > 0, "active dimensions do not fall as β rises: {active:?}");
+    ensure!(
+        printed == serde_json::json!(active.iter().map(|a| format!("{a} of {latent}")).collect::<Vec<_>>()),
+        "the map prints {printed}, the table {active:?}"
+    );
+    s.session.eval("document.querySelector('#kl-heatmap').scrollIntoView({ block: 'center' })")?;
+    s.session.screenshot("sweep-beta-kl")?;
+    // Every chart of the sweep saves as a PNG, drawn as on the page: twice the chart's size, the
+    // validation colour on the curve, the heat map's blues, the muted grey of the ticks (which only
+    // the page's stylesheet gives).
+    for (chart, name, colour) in
+        [("sweep-curve", "validation-curve", [213, 94, 0]), ("kl-heatmap", "kl-heatmap", [8, 48, 107]), ("rate-distortion", "rate-distortion", [213, 94, 0])]
+    {
+        let png = saved_png(&s, chart)?;
+        println!("{chart} as PNG: {png}");
+        let (width, height) = (png["width"].as_f64().unwrap_or(0.0), png["height"].as_f64().unwrap_or(0.0));
+        ensure!(
+            png["name"] == format!("latent-lab-{name}.png")
+                && width == 2.0 * png["viewWidth"].as_f64().unwrap_or(0.0)
+                && height == 2.0 * png["viewHeight"].as_f64().unwrap_or(0.0),
+            "{chart}: {png}"
+        );
+        let count = |key: &str| png["colours"][key].as_f64().unwrap_or(0.0);
+        ensure!(count(&format!("{colour:?}")) > 20.0 && count("muted") > 20.0, "{chart}: the PNG lacks the chart's colours: {png}");
+    }
+    // Saving wrote the charts' look through the CSSOM: nothing the page's CSP blocks.
+    let blocked: Vec<_> =
+        s.session.browser_log()?.into_iter().filter(|e| e.message.contains("Content Security Policy") || e.message.contains("panicked")).collect();
+    ensure!(blocked.is_empty(), "the sweep's page logged:\n{}", list(&blocked));
+    Ok(())
+}
+
+/// Clicks the PNG button of the SVG chart `chart` with the page's downloads caught (an anchor's
+/// click records its name and URL instead of saving), then reads the PNG back as an image: its
+/// name, size, the chart's viewBox size, and how many pixels are near each colour asked about
+/// (`[r, g, b]` keys as written by `{:?}`, and `muted`, the page's grey for ticks).
+fn saved_png(s: &Scenario, chart: &str) -> Result<Value> {
+    s.session.execute(
+        "window.savedDownload = null; HTMLAnchorElement.prototype.click = function () { window.savedDownload = { name: this.download, href: this.href }; };
+         document.querySelector(`button[data-chart='${arguments[0]}']`).click();",
+        &[Value::from(chart)],
+    )?;
+    s.session.wait_until(Poll::SCENARIO, "window.savedDownload !== null")?;
+    // The file itself beside the screenshots, to be looked at.
+    let href = s.session.eval("window.savedDownload.href")?;
+    let encoded = href.as_str().and_then(|h| h.strip_prefix("data:image/png;base64,")).with_context(|| format!("{chart}: not a PNG data URL"))?;
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)?;
+    std::fs::write(paths::screenshot_dir()?.join(format!("saved-{chart}.png")), bytes)?;
+    let muted = s.session.eval("getComputedStyle(document.querySelector('.sweep-curve text.tick')).fill")?;
+    s.session.eval_async(&format!(
+        "new Promise((resolve, reject) => {{
+            const image = new Image();
+            image.onerror = () => reject('the saved file is not an image');
+            image.onload = () => {{
+                const canvas = document.createElement('canvas');
+                [canvas.width, canvas.height] = [image.width, image.height];
+                const context = canvas.getContext('2d');
+                context.drawImage(image, 0, 0);
+                const pixels = context.getImageData(0, 0, image.width, image.height).data;
+                const muted = ({muted}).match(/[0-9]+/g).map(Number);
+                const wanted = {{ '[213, 94, 0]': [213, 94, 0], '[8, 48, 107]': [8, 48, 107], muted }};
+                const colours = Object.fromEntries(Object.keys(wanted).map((k) => [k, 0]));
+                for (let i = 0; i < pixels.length; i += 4) {{
+                    for (const [key, [r, g, b]] of Object.entries(wanted)) {{
+                        if (Math.abs(pixels[i] - r) + Math.abs(pixels[i + 1] - g) + Math.abs(pixels[i + 2] - b) < 24) colours[key] += 1;
+                    }}
+                }}
+                const box = document.getElementById('{chart}').viewBox.baseVal;
+                resolve({{ name: window.savedDownload.name, type: window.savedDownload.href.slice(0, 22), width: image.width, height: image.height, viewWidth: box.width, viewHeight: box.height, colours }});
+            }};
+            image.src = window.savedDownload.href;
+        }})",
+        muted = serde_json::to_string(&muted)?
+    ))
 }
 
 /// Issue 15's CPU target, as a benchmark that prints (run it by name; nothing is asserted about

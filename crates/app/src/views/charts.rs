@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use latent_session::run::{History, Point, COLLAPSED_KL};
 
+use super::pictures::SvgPngButton;
 use crate::driver::HISTOGRAM_BINS;
 use crate::state::{Command, Lab};
 
@@ -388,8 +389,9 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
             <h2>"Loss"
                 <label class="toggle"><input type="checkbox" id="log-scale" prop:checked=move || lab.log_scale.get()
                     on:change=move |ev| lab.log_scale.set(event_target_checked(&ev)) />"log scale"</label>
+                <SvgPngButton chart="loss-chart" name="loss" />
             </h2>
-            <svg viewBox=format!("0 0 {W} {H}") class="chart loss" role="img" tabindex="0"
+            <svg viewBox=format!("0 0 {W} {H}") class="chart loss" id="loss-chart" role="img" tabindex="0"
                 aria-label="Loss over training steps; arrow keys move the readout below from step to step"
                 on:pointermove=pointer on:pointerleave=move |_| cursor.set(None) on:keydown=key on:blur=move |_| cursor.set(None)>
                 {chart}
@@ -467,8 +469,8 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
     view! {
         <Show when=move || lab.config.with(|c| c.shape.model.has_encoder())>
             <section class="view" id="kl-view">
-                <h2>"KL per latent dimension"</h2>
-                <svg viewBox=format!("0 0 {W} 112") class="chart bars" role="img" aria-label="KL divergence per latent dimension, in nats on a log scale from 0.01 to 100">
+                <h2>"KL per latent dimension"<SvgPngButton chart="kl-chart" name="kl" /></h2>
+                <svg viewBox=format!("0 0 {W} 112") class="chart bars" id="kl-chart" role="img" aria-label="KL divergence per latent dimension, in nats on a log scale from 0.01 to 100">
                     {axis.clone()}
                     {bars}
                 </svg>

@@ -47,6 +47,19 @@ fn PngButton(canvas: NodeRef<Canvas>, name: &'static str) -> impl IntoView {
     view! { <button class="link download" on:click=save title="Download as PNG">"PNG"</button> }
 }
 
+/// Downloads the SVG chart with id `chart` as `latent-lab-NAME.png`, as it looks on the page.
+#[component]
+pub(super) fn SvgPngButton(chart: &'static str, name: &'static str) -> impl IntoView {
+    let save = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Err(e) = crate::svg_export::download_svg_png(&format!("latent-lab-{name}.png"), chart).await {
+                log::warn!("PNG download failed: {e}");
+            }
+        });
+    };
+    view! { <button class="link download" on:click=save title="Download as PNG" data-chart=chart>"PNG"</button> }
+}
+
 /// A titled view around one canvas, with its explanation and a PNG download.
 #[component]
 fn CanvasView(

@@ -346,6 +346,15 @@ impl Run {
         }
     }
 
+    /// The VAE family's KL per latent dimension on the held-out rows now (nats; see
+    /// [`LatentCodes::kl_per_dim`](latent_core::engine::LatentCodes::kl_per_dim)), recorded nowhere.
+    pub async fn held_out_kl_per_dim(&self) -> Result<Vec<f64>, SessionError> {
+        match &self.model {
+            Model::Vae(vae) => Ok(vae.latent_codes().await?.kl_per_dim()),
+            Model::Gan(_) => Err(SessionError::Invalid("a GAN has no posterior".into())),
+        }
+    }
+
     /// The run as a file: `query` (the settings, as a link holds them), the step, the history
     /// and the weights.
     pub async fn export(&self, query: String) -> Result<RunFile, SessionError> {

@@ -5,6 +5,7 @@
 //! noise, and simpler).
 
 use super::MemberScore;
+use crate::run::COLLAPSED_KL;
 
 /// One value of the sweep, summed over its folds.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,17 @@ pub struct CurvePoint {
     pub standard_error: Option<f64>,
     /// Folds whose member diverged.
     pub diverged: usize,
+    /// The validation rate per latent dimension (nats), the mean over the folds that scored
+    /// (empty when none did).
+    pub kl_per_dim: Vec<f64>,
+}
+
+impl CurvePoint {
+    /// Latent dimensions that carry information (KL at least [`COLLAPSED_KL`]); `None` before a
+    /// fold scored.
+    pub fn active_dims(&self) -> Option<usize> {
+        (!self.kl_per_dim.is_empty()).then(|| self.kl_per_dim.iter().filter(|&&k| k >= COLLAPSED_KL).count())
+    }
 }
 
 /// The curve and its two choices, as indices into `points`.
@@ -69,5 +81,15 @@ fn point<'a>(value: f32, folds: impl Iterator<Item = &'a MemberScore>) -> CurveP
         distortion: mean(|s| s.distortion),
         standard_error,
         diverged: folds.len() - scored.len(),
+        kl_per_dim: mean_per_dim(&scored),
     }
+}
+
+/// The folds' KL per dimension, averaged dimension by dimension (folds of one sweep share the
+/// latent size; a fold that reported none is left out).
+fn mean_per_dim(scored: &[&MemberScore]) -> Vec<f64> {
+    let reported: Vec<&[f64]> = scored.iter().map(|s| s.kl_per_dim.as_slice()).filter(|k| !k.is_empty()).collect();
+    let dims = reported.first().map_or(0, |k| k.len());
+    let reported: Vec<&[f64]> = reported.into_iter().filter(|k| k.len() == dims).collect();
+    (0..dims).map(|d| reported.iter().map(|k| k[d]).sum::<f64>() / reported.len() as f64).collect()
 }

@@ -160,6 +160,10 @@ pub struct MemberScore {
     pub distortion: Option<f64>,
     /// Its loss stopped being finite while training, or its scores are not finite.
     pub diverged: bool,
+    /// The validation rate per latent dimension (nats; empty for a member that diverged): where
+    /// posterior collapse sets in, dimension by dimension.
+    #[serde(default)]
+    pub kl_per_dim: Vec<f64>,
 }
 
 /// The models of a sweep, trained together.
@@ -232,7 +236,16 @@ impl Sweep {
     pub async fn scores(&self) -> Result<Vec<MemberScore>, SessionError> {
         let mut scores = Vec::with_capacity(self.members.len());
         for m in &self.members {
-            let mut score = MemberScore { value: m.value, fold: m.fold, train: None, validation: None, rate: None, distortion: None, diverged: true };
+            let mut score = MemberScore {
+                value: m.value,
+                fold: m.fold,
+                train: None,
+                validation: None,
+                rate: None,
+                distortion: None,
+                diverged: true,
+                kl_per_dim: Vec::new(),
+            };
             if m.diverged_at.is_none() {
                 let (train, validation) = (m.run.score(EvalSplit::Train).await?, m.run.score(EvalSplit::Test).await?);
                 let finite = train.negative_elbo().is_finite() && validation.negative_elbo().is_finite();
@@ -243,6 +256,7 @@ impl Sweep {
                         rate: Some(validation.kl),
                         distortion: Some(validation.reconstruction),
                         diverged: false,
+                        kl_per_dim: m.run.held_out_kl_per_dim().await?,
                         ..score
                     };
                 }

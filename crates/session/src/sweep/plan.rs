@@ -164,52 +164,61 @@ pub struct WorkerReport {
     pub scores: Option<Vec<super::MemberScore>>,
 }
 
-/// Numbers before the scores, and per score.
+/// Numbers before the scores, and per score before its KL per dimension.
 const HEAD: usize = 5;
-const PER_SCORE: usize = 7;
+const PER_SCORE: usize = 8;
+/// Most latent dimensions a report carries per score (the latent slider's maximum is far below).
+const MAX_REPORTED_DIMS: usize = 1024;
 
 impl WorkerReport {
     /// `[part, step, models, done, scored, then per score: value, fold, train, validation, rate,
-    /// distortion, diverged]`, NaN for a missing number.
+    /// distortion, diverged, dims, then dims numbers of KL per dimension]`, NaN for a missing number.
     pub fn to_numbers(&self) -> Vec<f64> {
         let scores = self.scores.as_deref().unwrap_or_default();
         let mut numbers =
             vec![self.part as f64, self.step as f64, self.models as f64, f64::from(u8::from(self.done)), f64::from(u8::from(self.scores.is_some()))];
         for s in scores {
             let n = |v: Option<f64>| v.unwrap_or(f64::NAN);
+            let dims = s.kl_per_dim.len().min(MAX_REPORTED_DIMS);
             numbers.extend([f64::from(s.value), s.fold as f64, n(s.train), n(s.validation), n(s.rate), n(s.distortion), f64::from(u8::from(s.diverged))]);
+            numbers.push(dims as f64);
+            numbers.extend(&s.kl_per_dim[..dims]);
         }
         numbers
     }
 
     /// The report `to_numbers` wrote; `None` for numbers it cannot have written.
     pub fn from_numbers(numbers: &[f64]) -> Option<Self> {
-        let (head, rest) = (numbers.get(..HEAD)?, &numbers[HEAD..]);
+        let (head, mut rest) = (numbers.get(..HEAD)?, &numbers[HEAD..]);
         let count = |v: f64| (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e15).then_some(v as u64);
-        if rest.len() % PER_SCORE != 0 {
+        let some = |v: f64| v.is_finite().then_some(v);
+        let mut scores = Vec::new();
+        while !rest.is_empty() {
+            let r = rest.get(..PER_SCORE)?;
+            let dims = count(r[7]).filter(|&d| d as usize <= MAX_REPORTED_DIMS)? as usize;
+            let kl_per_dim = rest.get(PER_SCORE..PER_SCORE + dims)?.to_vec();
+            scores.push(super::MemberScore {
+                value: r[0] as f32,
+                fold: count(r[1])? as usize,
+                train: some(r[2]),
+                validation: some(r[3]),
+                rate: some(r[4]),
+                distortion: some(r[5]),
+                diverged: r[6] != 0.0,
+                kl_per_dim,
+            });
+            rest = &rest[PER_SCORE + dims..];
+        }
+        let scored = head[4] != 0.0;
+        if !scored && !scores.is_empty() {
             return None;
         }
-        let some = |v: f64| v.is_finite().then_some(v);
-        let scores: Option<Vec<super::MemberScore>> = rest
-            .chunks_exact(PER_SCORE)
-            .map(|r| {
-                Some(super::MemberScore {
-                    value: r[0] as f32,
-                    fold: count(r[1])? as usize,
-                    train: some(r[2]),
-                    validation: some(r[3]),
-                    rate: some(r[4]),
-                    distortion: some(r[5]),
-                    diverged: r[6] != 0.0,
-                })
-            })
-            .collect();
         Some(Self {
             part: count(head[0])? as usize,
             step: count(head[1])?,
             models: count(head[2])? as usize,
             done: head[3] != 0.0,
-            scores: if head[4] != 0.0 { Some(scores?) } else { None },
+            scores: scored.then_some(scores),
         })
     }
 }

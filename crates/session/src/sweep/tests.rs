@@ -14,6 +14,7 @@ fn score(value: f32, fold: usize, validation: f64) -> MemberScore {
         rate: Some(1.0),
         distortion: Some(validation - 1.0),
         diverged: false,
+        kl_per_dim: vec![0.5, 0.01, validation / 100.0],
     }
 }
 
@@ -101,6 +102,14 @@ fn members_train_on_their_folds_and_a_diverged_one_stops_alone() {
     assert!(scores[3].diverged && scores[3].validation.is_none(), "{:?}", scores[3]);
     let others = scores.iter().enumerate().filter(|(i, _)| *i != 3);
     assert!(others.clone().all(|(_, s)| !s.diverged && s.validation.is_some_and(f64::is_finite)), "{scores:?}");
+    // Each scored member's rate, dimension by dimension on its validation rows, adds up to the
+    // rate its evaluation gave (the same rows, up to the evaluation's whole batches).
+    let latent = sweep.spec().base.shape.latent;
+    for (_, s) in others.clone() {
+        let (total, rate) = (s.kl_per_dim.iter().sum::<f64>(), s.rate.unwrap_or(f64::NAN));
+        assert!(s.kl_per_dim.len() == latent && (total - rate).abs() < 0.05 * rate.max(1.0), "KL per dimension {:?} against the rate {rate}", s.kl_per_dim);
+    }
+    assert!(scores[3].kl_per_dim.is_empty());
     assert!(sweep.members.iter().enumerate().all(|(i, m)| i == 3 || m.run.step() == 200), "the others trained on");
     block_on(sweep.advance(50)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((sweep.step(), sweep.members[3].run.step()), (250, 200), "a diverged member trains no more");
@@ -187,13 +196,44 @@ fn worker_reports_round_trip_through_numbers() {
         done: true,
         scores: Some(vec![
             score(0.001, 0, 150.25),
-            MemberScore { value: 0.1, fold: 2, train: None, validation: None, rate: None, distortion: None, diverged: true },
+            MemberScore { value: 0.1, fold: 2, train: None, validation: None, rate: None, distortion: None, diverged: true, kl_per_dim: Vec::new() },
         ]),
     };
     assert_eq!(plan::WorkerReport::from_numbers(&report.to_numbers()), Some(report.clone()));
     let progress = plan::WorkerReport { scores: None, done: false, ..report };
     assert_eq!(plan::WorkerReport::from_numbers(&progress.to_numbers()), Some(progress));
+    // A score claiming more dimensions than follow, or a fractional count, or scores in a report
+    // that says it holds none.
+    let mut short = report.to_numbers();
+    short.pop();
+    let mut fractional = report.to_numbers();
+    fractional[plan_dims_at()] = 2.5;
+    let mut unscored = report.to_numbers();
+    unscored[4] = 0.0;
+    assert_eq!(plan::WorkerReport::from_numbers(&short), None);
+    assert_eq!(plan::WorkerReport::from_numbers(&fractional), None);
+    assert_eq!(plan::WorkerReport::from_numbers(&unscored), None);
     for bad in [&[][..], &[0.0, 1.0, 2.0, 0.0, 1.0, 0.5][..], &[-1.0, 1.0, 2.0, 0.0, 0.0][..], &[0.0, f64::NAN, 2.0, 0.0, 0.0][..]] {
         assert_eq!(plan::WorkerReport::from_numbers(bad), None, "{bad:?}");
     }
+}
+
+/// Where the first score's count of KL dimensions sits in a report's numbers (after the five head
+/// numbers and the score's seven).
+fn plan_dims_at() -> usize {
+    5 + 7
+}
+
+/// A value's KL per dimension is its folds' mean, dimension by dimension; a diverged fold is left
+/// out; a dimension under the collapse threshold is not active.
+#[test]
+fn the_curve_averages_kl_per_dimension_over_folds() {
+    let mut diverged = score(0.1, 2, 0.0);
+    (diverged.diverged, diverged.kl_per_dim) = (true, Vec::new());
+    let scores = [score(0.1, 0, 100.0), score(0.1, 1, 300.0), diverged];
+    let curve = Curve::new(&[0.1], &scores, true);
+    let point = &curve.points[0];
+    assert_eq!(point.kl_per_dim, vec![0.5, 0.01, 2.0], "{point:?}");
+    assert_eq!(point.active_dims(), Some(2), "0.01 nats is a collapsed dimension");
+    assert_eq!(Curve::new(&[1.0], &[], true).points[0].active_dims(), None);
 }

@@ -4,6 +4,8 @@
 //! validation curve (mean ± standard error over folds, and training), λ_min and λ_1se, a table of
 //! the numbers, "Use this value" for the main run and the scores as CSV.
 
+mod beta;
+
 use latent_session::config::{Knob, ModelKind};
 use latent_session::sweep::plan::{default_values, SweepPlan};
 use latent_session::sweep::{Curve, CurvePoint, SWEEPABLE};
@@ -11,20 +13,22 @@ use leptos::prelude::*;
 
 use super::charts::{format_value, nice_ticks, padded_range, path};
 use super::controls::set_param;
+use super::pictures::SvgPngButton;
 use crate::browser;
 use crate::state::Lab;
 use crate::sweep::{self, SweepPhase, SweepProgress};
+use beta::{KlHeatMap, RateDistortion};
 
 /// The curve's viewBox and plot area (the loss chart's size, so their text matches).
-const W: f64 = 600.0;
-const H: f64 = 220.0;
-const LEFT: f64 = 48.0;
-const RIGHT: f64 = W - 20.0;
-const TOP: f64 = 22.0;
-const BOTTOM: f64 = H - 26.0;
+pub(super) const W: f64 = 600.0;
+pub(super) const H: f64 = 220.0;
+pub(super) const LEFT: f64 = 48.0;
+pub(super) const RIGHT: f64 = W - 20.0;
+pub(super) const TOP: f64 = 22.0;
+pub(super) const BOTTOM: f64 = H - 26.0;
 /// Okabe–Ito blue (training) and vermillion (validation), as in the loss chart.
 const TRAIN_COLOUR: &str = "#0072B2";
-const VALIDATION_COLOUR: &str = "#D55E00";
+pub(super) const VALIDATION_COLOUR: &str = "#D55E00";
 
 #[component]
 pub fn SweepPanel(lab: Lab) -> impl IntoView {
@@ -160,7 +164,7 @@ fn SweepResults(lab: Lab) -> impl IntoView {
         <p id="sweep-status" role="status" data-state=move || lab.sweep.with(|s| s.phase.key())>{status}</p>
         {move || curve.get().zip(knob()).map(|(curve, knob)| view! {
             <CurveChart curve=curve.clone() knob=knob />
-            {(knob == Knob::Beta).then(|| view! { <RateDistortion lab=lab curve=curve.clone() /> })}
+            {(knob == Knob::Beta).then(|| view! { <RateDistortion lab=lab curve=curve.clone() /><KlHeatMap curve=curve.clone() /> })}
             <CurveTable curve=curve knob=knob />
         })}
         {choices}
@@ -180,6 +184,7 @@ fn CurveChart(curve: Curve, knob: Knob) -> impl IntoView {
         <div class="legend">
             <span class="legend-item"><i style:background=TRAIN_COLOUR></i>"training −ELBO"</span>
             <span class="legend-item"><i style:background=VALIDATION_COLOUR class="dashed"></i>"validation −ELBO ± 1 SE"</span>
+            <SvgPngButton chart="sweep-curve" name="validation-curve" />
         </div>
     }
 }
@@ -240,95 +245,6 @@ fn curve_svg(curve: &Curve, knob: Knob) -> String {
     svg
 }
 
-/// A β sweep on the rate–distortion plane: each value's validation rate (KL) and distortion
-/// (reconstruction), means over the folds, labelled with its β; dashed lines of slope −1 are
-/// lines of equal −ELBO (rate + distortion), the lowest through the best value. The main run's
-/// path (its training batches, after the first tenth of its history) moves as it trains and as
-/// its β slider moves.
-#[component]
-fn RateDistortion(lab: Lab, curve: Curve) -> impl IntoView {
-    let svg = move || {
-        lab.history.with(|h| {
-            let points = h.points();
-            let settled = &points[points.len() / 10..];
-            let every = settled.len().div_ceil(MAIN_PATH_POINTS).max(1);
-            let path: Vec<(f64, f64)> =
-                settled.iter().step_by(every).map(|p| (p.kl, p.reconstruction)).filter(|(r, d)| r.is_finite() && d.is_finite()).collect();
-            rate_distortion_svg(&curve, &path)
-        })
-    };
-    view! {
-        <h3>"Rate and distortion"</h3>
-        <svg viewBox=format!("0 0 {W} {H}") class="chart sweep-curve" id="rate-distortion" role="img"
-            aria-label="Rate (KL) against distortion (reconstruction) for each β of the sweep, with lines of equal −ELBO and the main run's path" inner_html=svg />
-        <p class="hint">"Raising β buys a lower rate (fewer nats in the code) with more distortion (blurrier reconstructions); along a dashed line the −ELBO is the same. Grey: the main run as it trains, on its training batches."</p>
-    }
-}
-
-/// Points of the main run's path drawn at most.
-const MAIN_PATH_POINTS: usize = 200;
-/// Lines of equal −ELBO drawn.
-const ELBO_LEVELS: usize = 4;
-
-fn rate_distortion_svg(curve: &Curve, main_path: &[(f64, f64)]) -> String {
-    let sweep: Vec<(f64, f64, f32)> = curve.points.iter().filter_map(|p| Some((p.rate?, p.distortion?, p.value))).collect();
-    let all = || sweep.iter().map(|p| (p.0, p.1)).chain(main_path.iter().copied());
-    let (r_lo, r_hi) = padded_range(all().map(|p| p.0).chain([0.0]));
-    let (d_lo, d_hi) = padded_range(all().map(|p| p.1));
-    let x = |r: f64| LEFT + (RIGHT - LEFT) * (r - r_lo) / (r_hi - r_lo);
-    let y = |d: f64| BOTTOM - (BOTTOM - TOP) * (d - d_lo) / (d_hi - d_lo);
-    let mut svg = String::new();
-    for (v, label) in nice_ticks(d_lo, d_hi, 4) {
-        svg += &format!(
-            r#"<line x1="{}" x2="{LEFT}" y1="{y:.1}" y2="{y:.1}" class="axis-line"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{label}</text>"#,
-            LEFT - 4.0,
-            LEFT - 6.0,
-            y(v) + 3.0,
-            y = y(v)
-        );
-    }
-    for (v, label) in nice_ticks(r_lo, r_hi, 6) {
-        svg += &format!(r#"<text x="{:.1}" y="{}" text-anchor="middle" class="tick">{label}</text>"#, x(v), BOTTOM + 14.0);
-    }
-    svg += &format!(
-        r#"<line x1="{LEFT}" x2="{RIGHT}" y1="{BOTTOM}" y2="{BOTTOM}" class="axis-line"/><text x="2" y="12" class="tick">distortion (nats)</text><text x="{RIGHT}" y="{}" text-anchor="end" class="tick">rate: KL (nats)</text>"#,
-        H - 2.0
-    );
-    // rate + distortion = level, cut to the frame.
-    let elbos = sweep.iter().map(|p| p.0 + p.1);
-    let (e_lo, e_hi) = elbos.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), e| (lo.min(e), hi.max(e)));
-    if e_lo.is_finite() {
-        let step = ((e_hi - e_lo) / (ELBO_LEVELS - 1) as f64).max(1.0);
-        for level in (0..ELBO_LEVELS).map(|i| e_lo + i as f64 * step) {
-            let (from, to) = ((level - d_hi).max(r_lo), (level - d_lo).min(r_hi));
-            if from < to {
-                svg += &format!(
-                    r##"<line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#9aa0a6" stroke-dasharray="5 4"/><text x="{:.1}" y="{:.1}" text-anchor="end" class="tick">−ELBO {level:.0}</text>"##,
-                    x(from),
-                    x(to),
-                    y(level - from),
-                    y(level - to),
-                    x(to) - 2.0,
-                    y(level - to) - 3.0
-                );
-            }
-        }
-    }
-    let trail = path(&main_path.iter().map(|&(r, d)| Some((x(r), y(d)))).collect::<Vec<_>>());
-    svg += &format!(r##"<path d="{trail}" fill="none" stroke="#6c757d" stroke-width="1.5"/>"##);
-    for &(r, d, beta) in &sweep {
-        svg += &format!(
-            r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{VALIDATION_COLOUR}"/><text x="{:.1}" y="{:.1}" class="tick">β {}</text>"#,
-            x(r),
-            y(d),
-            x(r) + 6.0,
-            y(d) - 5.0,
-            Knob::Beta.format(beta)
-        );
-    }
-    svg
-}
-
 /// The curve's numbers, as a student reads them (markup text, as the chart).
 #[component]
 fn CurveTable(curve: Curve, knob: Knob) -> impl IntoView {
@@ -341,12 +257,13 @@ fn CurveTable(curve: Curve, knob: Knob) -> impl IntoView {
         };
         let choice = [(curve.min, "λ_min"), (curve.one_se, "λ_1se")].iter().filter(|(c, _)| *c == Some(i)).map(|(_, l)| *l).collect::<Vec<_>>().join(", ");
         rows += &format!(
-            r#"<tr data-value="{}"><td>{}</td><td>{}</td><td class="validation">{validation}</td><td>{}</td><td>{}</td><td>{}</td><td class="choice">{choice}</td></tr>"#,
+            r#"<tr data-value="{}"><td>{}</td><td>{}</td><td class="validation">{validation}</td><td>{}</td><td>{}</td><td class="active-dims">{}</td><td>{}</td><td class="choice">{choice}</td></tr>"#,
             Knob::format_plain(p.value),
             knob.format(p.value),
             cell(p.train),
             cell(p.rate),
             cell(p.distortion),
+            p.active_dims().map_or_else(|| "—".to_string(), |a| a.to_string()),
             p.diverged
         );
     }
@@ -354,7 +271,7 @@ fn CurveTable(curve: Curve, knob: Knob) -> impl IntoView {
         <table id="sweep-table" class="numbers">
             <thead><tr>
                 <th scope="col">{knob.symbol()}</th><th scope="col">"training −ELBO"</th><th scope="col">"validation −ELBO ± SE"</th>
-                <th scope="col">"rate (KL)"</th><th scope="col">"distortion"</th><th scope="col">"diverged"</th><th scope="col">"choice"</th>
+                <th scope="col">"rate (KL)"</th><th scope="col">"distortion"</th><th scope="col">"active dims"</th><th scope="col">"diverged"</th><th scope="col">"choice"</th>
             </tr></thead>
             <tbody inner_html=rows />
         </table>
