@@ -1,7 +1,7 @@
 // A sweep's Web Worker (crates/app/src/sweep.rs starts them): loads the worker build of Latent Lab
 // (crates/worker, which Trunk builds beside the page as latent-worker.js and latent-worker_bg.wasm)
-// and hands it each job. Messages that arrive while the module loads wait for it here, so the page
-// need not wait for a "ready" message. A classic worker script from the page's own origin: the
+// and hands it each job, then each request to show a member it trained. Messages that arrive
+// while the module loads wait for it here, so the page need not wait for a "ready" message. A classic worker script from the page's own origin: the
 // page's Content-Security-Policy allows it with no blob: or inline script.
 //
 // The page names the worker after the build it runs itself (start.js's pick: "relaxed-simd" or
@@ -15,8 +15,13 @@ self.onmessage = async (event) => {
     try {
         await ready;
     } catch (error) {
-        self.postMessage(JSON.stringify({ Failed: { part: 0, message: `the sweep worker could not load its module: ${error}` } }));
+        self.postMessage(`the sweep worker could not load its module: ${error}`);
         return;
     }
-    await wasm_bindgen.train_sweep_part(event.data);
+    // A job is a string (JSON); a request for one trained member's pictures is [value, fold].
+    if (event.data instanceof Float64Array) {
+        await wasm_bindgen.show_member(event.data[0], event.data[1]);
+    } else {
+        await wasm_bindgen.train_sweep_part(event.data);
+    }
 };

@@ -2,11 +2,13 @@
 //! on the main thread. Each worker (`www/sweep-worker.js` loading the `latent-worker` build) gets
 //! the whole state as a link and its share of the members (`Sweep::build_part`), and reports steps
 //! and scores by message; the page merges them into one [`SweepProgress`] and draws the curve.
-//! Stopping terminates the workers; their last scores stay on the page.
+//! Stopping terminates the workers; their last scores stay on the page. A finished sweep keeps its
+//! workers, and so its models: picking a value asks the worker holding that value's first fold for
+//! its pictures ([`show`]).
 
-use js_sys::Float64Array;
+use js_sys::{Float32Array, Float64Array};
 use latent_session::config::LabConfig;
-use latent_session::sweep::plan::{SweepJob, WorkerReport};
+use latent_session::sweep::plan::{MemberViews, SweepJob, WorkerReport};
 use latent_session::sweep::{Curve, MemberScore, SweepSpec};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -65,6 +67,11 @@ pub struct SweepProgress {
     pub started_ms: f64,
     /// When the last part finished, or the sweep stopped.
     pub ended_ms: Option<f64>,
+    /// The member whose pictures were asked for (value, fold), and its pictures once they came.
+    pub showing: Option<(f32, usize)>,
+    pub member: Option<MemberViews>,
+    /// Why a member's pictures cannot be shown.
+    pub member_note: Option<String>,
 }
 
 impl SweepProgress {
@@ -121,9 +128,9 @@ impl SweepProgress {
     }
 }
 
-/// The running sweep's workers; dropping it terminates them (held only for that).
+/// The sweep's workers (running, or finished and holding their models); dropping it terminates them.
 pub struct SweepWorkers {
-    _workers: Vec<SweepWorker>,
+    workers: Vec<SweepWorker>,
 }
 
 /// One worker and the handlers it calls (they must live as long as it does).
@@ -162,6 +169,30 @@ pub fn start(lab: Lab) {
     }
 }
 
+/// Asks for the pictures of the finished sweep's model at `value` on its first fold, from the
+/// worker that trained it (member i is in part i mod the parts); they arrive as a message.
+pub fn show(lab: Lab, value: f32) {
+    let (index, done) = lab.sweep.with_untracked(|p| {
+        let index = p.spec.as_ref().and_then(|spec| spec.values.iter().position(|v| *v == value).map(|i| i * spec.folds));
+        (index, p.phase == SweepPhase::Done)
+    });
+    let Some(index) = index.filter(|_| done) else {
+        lab.sweep.update(|p| p.member_note = Some("Only a finished sweep keeps its models: train it to the end to see their pictures.".into()));
+        return;
+    };
+    let posted = lab.sweep_workers.with_value(|workers| {
+        let workers = &workers.as_ref()?.workers;
+        let worker = &workers[index % workers.len()].worker;
+        Some(worker.post_message(&Float64Array::from(&[f64::from(value), 0.0][..])).is_ok())
+    });
+    lab.sweep.update(|p| {
+        (p.showing, p.member_note) = (Some((value, 0)), None);
+        if posted != Some(true) {
+            p.member_note = Some("The sweep's models are gone (it was stopped or closed): train it again to see their pictures.".into());
+        }
+    });
+}
+
 /// Stops the running sweep; the scores so far stay.
 pub fn stop(lab: Lab) {
     lab.sweep_workers.set_value(None);
@@ -181,15 +212,27 @@ fn spawn(lab: Lab, config: &LabConfig, parts: usize) -> Result<SweepWorkers, Str
         options.set_name(WORKER_BUILD);
         let worker = Worker::new_with_options(WORKER_SCRIPT, &options).map_err(browser::js_text)?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            // Numbers are a report, a string is a failure's message.
+            // f64 numbers are a report, f32 numbers a member's pictures, a string a message: a
+            // failure while training, after it why a member cannot be shown.
             let data = event.data();
+            if let Some(numbers) = data.dyn_ref::<Float32Array>() {
+                let views = MemberViews::from_numbers(&numbers.to_vec());
+                lab.sweep.update(|p| match views {
+                    Some(views) => (p.member, p.member_note) = (Some(views), None),
+                    None => p.member_note = Some("A sweep worker sent pictures the page cannot read.".into()),
+                });
+                return;
+            }
             let report = data.dyn_ref::<Float64Array>().and_then(|numbers| WorkerReport::from_numbers(&numbers.to_vec()));
+            let running = lab.sweep.with_untracked(|p| p.phase == SweepPhase::Running);
             match (report, data.as_string()) {
                 (Some(report), _) => lab.sweep.update(|p| p.apply(report)),
-                (None, Some(message)) => lab.sweep.update(|p| p.fail(format!("The sweep stopped: {message}."))),
+                (None, Some(message)) if running => lab.sweep.update(|p| p.fail(format!("The sweep stopped: {message}."))),
+                (None, Some(message)) => lab.sweep.update(|p| p.member_note = Some(format!("Cannot show that model: {message}."))),
                 (None, None) => lab.sweep.update(|p| p.fail("A sweep worker sent a message the page cannot read.".into())),
             }
-            if lab.sweep.with_untracked(|p| p.phase != SweepPhase::Running) {
+            // A finished sweep's workers stay, holding the models to show; a failed one's go.
+            if lab.sweep.with_untracked(|p| p.phase == SweepPhase::Failed) {
                 lab.sweep_workers.set_value(None);
             }
         });
@@ -203,5 +246,5 @@ fn spawn(lab: Lab, config: &LabConfig, parts: usize) -> Result<SweepWorkers, Str
         worker.post_message(&JsValue::from_str(&job)).map_err(browser::js_text)?;
         workers.push(SweepWorker { worker, _on_message: on_message, _on_error: on_error });
     }
-    Ok(SweepWorkers { _workers: workers })
+    Ok(SweepWorkers { workers })
 }

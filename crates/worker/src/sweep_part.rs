@@ -2,9 +2,12 @@
 //! members `Sweep::build_part` gives this part, trains them in chunks and posts [`WorkerReport`]s
 //! (as a `Float64Array`) after them: steps often, scores every tenth of the training and at the
 //! end; a failure is posted as its message. The page stops a sweep by terminating its workers, so
-//! the loop needs no stop message.
+//! the loop needs no stop message. A finished part stays in the worker, so `show_member` can post
+//! one member's pictures (`MemberViews`, a `Float32Array`) when the student picks its value.
 
-use js_sys::{Float64Array, Uint8Array};
+use std::cell::RefCell;
+
+use js_sys::{Float32Array, Float64Array, Uint8Array};
 use latent_session::config::{Dataset, LabConfig};
 use latent_session::sweep::plan::{SweepJob, WorkerReport};
 use latent_session::sweep::Sweep;
@@ -20,6 +23,13 @@ const PROGRESS_EVERY_MS: u128 = 200;
 const CHUNK: usize = 10;
 /// Scores per member over the training (each costs two evaluations).
 const SCORINGS: usize = 10;
+/// Digits in a member's sample grid, and inputs with their reconstructions (the page's grids).
+const MEMBER_IMAGES: usize = 16;
+
+thread_local! {
+    /// This worker's part once trained: what `show_member` draws from.
+    static TRAINED: RefCell<Option<Sweep>> = const { RefCell::new(None) };
+}
 
 /// Trains this worker's part of the sweep in `job` (a [`SweepJob`] as JSON) to the end; every
 /// outcome, a failure too, is a report.
@@ -55,7 +65,27 @@ async fn train(job: &str) -> Result<(), SessionError> {
             last_progress = Instant::now();
         }
     }
+    TRAINED.with_borrow_mut(|trained| *trained = Some(sweep));
     Ok(())
+}
+
+/// Posts the pictures of this part's member at `value` on `fold` (`MemberViews` as a
+/// `Float32Array`), or a message saying why it cannot.
+#[wasm_bindgen]
+pub async fn show_member(value: f64, fold: usize) {
+    // Out of the cell while its views are read, so no borrow is held across an await.
+    let Some(sweep) = TRAINED.with_borrow_mut(Option::take) else {
+        scope().post_message(&JsValue::from_str("this worker holds no trained models to show")).ok();
+        return;
+    };
+    let views = sweep.member_views(value as f32, fold, MEMBER_IMAGES).await;
+    TRAINED.with_borrow_mut(|trained| *trained = Some(sweep));
+    let message = match views {
+        Ok(Some(views)) => Float32Array::from(views.to_numbers().as_slice()).into(),
+        Ok(None) => JsValue::from_str(&format!("no model at {value} on fold {fold} in this worker")),
+        Err(e) => JsValue::from_str(&format!("could not draw that model: {e}")),
+    };
+    scope().post_message(&message).ok();
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {

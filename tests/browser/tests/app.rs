@@ -992,6 +992,31 @@ fn sweep_cross_validates_in_workers() -> Result<()> {
     ensure!(min.len() == 1 && one_se.len() == 1, "λ_min {min:?}, λ_1se {one_se:?}");
     s.session.eval("document.querySelector('#sweep-view').scrollIntoView()")?;
     s.session.screenshot("sweep-done")?;
+    // A finished sweep keeps its models: a row's button, then a point of the curve, shows that
+    // value's model (its first fold) as pictures, drawn from the worker that trained it.
+    for (how, mark, value) in [("row", "#sweep-table button[data-show='2']", "0.1"), ("point", "#sweep-curve circle[data-show='0']", "0")] {
+        s.session.execute("arguments[0] === 'row' ? document.querySelector(arguments[1]).click() : document.querySelector(arguments[1]).dispatchEvent(new MouseEvent('click', { bubbles: true }))", &[Value::from(how), Value::from(mark)])?;
+        s.session.wait_until(Poll::SCENARIO, &format!("document.querySelector('#sweep-member')?.dataset.value === '{value}'"))?;
+        let shown = s.session.eval(
+            "(() => { const ink = (id) => { const c = document.getElementById(id); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 200) n += 1; return [c.width, c.height, n]; };
+              return { caption: document.querySelector('#sweep-member-caption').textContent, note: document.querySelector('#sweep-member-note').textContent, samples: ink('sweep-member-samples'), recons: ink('sweep-member-reconstructions') }; })()",
+        )?;
+        println!("pictures of the model at l2={value} ({how}): {shown}");
+        let sharpness: Option<f64> = shown["caption"].as_str().and_then(|c| c.split("gradient energy) ").nth(1)).and_then(|v| v.trim().parse().ok());
+        ensure!(
+            shown["caption"].as_str().is_some_and(|c| c.contains("validated on fold 1 of 3")) && sharpness.is_some_and(|v| v > 0.0) && shown["note"] == "",
+            "the model's caption: {shown}"
+        );
+        // 16 digits in rows of 8 (29 pixels a cell), and 16 held-out digits above their
+        // reconstructions; each with ink.
+        ensure!(shown["samples"][0] == 233 && shown["samples"][1] == 59 && shown["samples"][2].as_u64().unwrap_or(0) > 16 * 20, "samples canvas: {shown}");
+        ensure!(
+            shown["recons"][0] == 233 && shown["recons"][1] == 117 && shown["recons"][2].as_u64().unwrap_or(0) > 32 * 20,
+            "reconstructions canvas: {shown}"
+        );
+    }
+    s.session.eval("document.querySelector('#sweep-member').scrollIntoView({ block: 'center' })")?;
+    s.session.screenshot("sweep-member")?;
     s.session.click_css("#sweep-use-1se")?;
     let params = lab::query_params(&s.session)?;
     let get = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());

@@ -37,6 +37,18 @@ pub fn draw_images(canvas: &HtmlCanvasElement, images: &[f32], side: usize, cols
     put(canvas, &rgba, w, h);
 }
 
+/// Draws held-out `inputs` and their `reconstructions` in alternating rows of `cols` (each input
+/// above its reconstruction), as [`draw_images`] draws a grid.
+pub fn draw_pairs(canvas: &HtmlCanvasElement, inputs: &[f32], reconstructions: &[f32], side: usize, cols: usize) {
+    let row = cols * side * side;
+    let mut pairs = Vec::with_capacity(inputs.len() + reconstructions.len());
+    for block in 0..inputs.len().min(reconstructions.len()) / row.max(1) {
+        pairs.extend_from_slice(&inputs[block * row..][..row]);
+        pairs.extend_from_slice(&reconstructions[block * row..][..row]);
+    }
+    draw_images(canvas, &pairs, side, cols);
+}
+
 fn put(canvas: &HtmlCanvasElement, rgba: &[u8], w: usize, h: usize) {
     let Some(ctx) = context(canvas) else { return };
     if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w as u32, h as u32) {

@@ -96,13 +96,7 @@ fn DigitViews(lab: Lab) -> impl IntoView {
                 canvas::draw_images(&c, &v.samples, IMAGE_SIDE, 8);
             }
             if let Some(c) = recons.get() {
-                // Inputs and reconstructions in alternating rows of 8.
-                let mut pairs = Vec::new();
-                for block in 0..v.inputs.len() / (8 * pixels) {
-                    pairs.extend_from_slice(&v.inputs[block * 8 * pixels..][..8 * pixels]);
-                    pairs.extend_from_slice(&v.reconstructions[block * 8 * pixels..][..8 * pixels]);
-                }
-                canvas::draw_images(&c, &pairs, IMAGE_SIDE, 8);
+                canvas::draw_pairs(&c, &v.inputs, &v.reconstructions, IMAGE_SIDE, 8);
             }
             if let Some(c) = manifold.get() {
                 canvas::draw_images(&c, &v.manifold, IMAGE_SIDE, MANIFOLD_SIDE);

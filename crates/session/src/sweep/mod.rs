@@ -20,10 +20,13 @@ use latent_core::engine::EvalSplit;
 use latent_gpu::Kernels;
 
 use crate::config::{Knob, ModelKind};
-use crate::run::{load_data, saved_weight_count, Cadence, RunEvent, RunOptions};
+use crate::run::{load_data, saved_weight_count, Cadence, RunEvent, RunOptions, ViewRequest};
 use crate::{Run, RunSpec, SessionError, Start};
 
 pub use curve::{Curve, CurvePoint};
+
+/// Generated points a 2D member's pictures hold.
+const MEMBER_POINTS: usize = 256;
 
 /// Most values a sweep tries, and most folds.
 pub const MAX_VALUES: usize = 12;
@@ -264,6 +267,32 @@ impl Sweep {
             scores.push(score);
         }
         Ok(scores)
+    }
+
+    /// The pictures of the member at `value` on `fold`: `images` decoded prior samples (points
+    /// for 2D data), as many held-out inputs with their reconstructions, and the samples'
+    /// sharpness. `None` when this sweep (or this part of it) holds no such member.
+    pub async fn member_views(&self, value: f32, fold: usize, images: usize) -> Result<Option<plan::MemberViews>, SessionError> {
+        let Some(member) = self.members.iter().find(|m| m.value == value && m.fold == fold) else { return Ok(None) };
+        let request = ViewRequest {
+            images,
+            points_2d: MEMBER_POINTS,
+            scatter_points: None,
+            manifold_side: 0,
+            interpolations: Vec::new(),
+            interpolation_steps: 0,
+            histogram_bins: None,
+        };
+        let views = member.run.views(&request).await?;
+        Ok(Some(plan::MemberViews {
+            value,
+            fold,
+            dim: views.dim,
+            samples: views.samples,
+            inputs: views.inputs,
+            reconstructions: views.reconstructions,
+            sharpness: views.sharpness.map(|s| s as f32),
+        }))
     }
 
     /// The validation curve of the scores now.

@@ -222,3 +222,64 @@ impl WorkerReport {
         })
     }
 }
+
+/// One member's pictures, for the page to show when a student picks a value: decoded prior
+/// samples (images, or 2D points), held-out inputs and their reconstructions, and the samples'
+/// sharpness (gradient energy; images only). It travels as a `Float32Array`
+/// ([`to_numbers`](Self::to_numbers)), so the page tells it from a report (`Float64Array`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MemberViews {
+    pub value: f32,
+    pub fold: usize,
+    /// Numbers per sample (784 for a digit, 2 for a point).
+    pub dim: usize,
+    pub samples: Vec<f32>,
+    pub inputs: Vec<f32>,
+    pub reconstructions: Vec<f32>,
+    pub sharpness: Option<f32>,
+}
+
+/// Numbers before the pictures.
+const VIEWS_HEAD: usize = 7;
+/// Most numbers a view message may hold (64 digits in each of the three sets).
+const MAX_VIEW_NUMBERS: usize = 3 * 64 * 784;
+
+impl MemberViews {
+    /// `[value, fold, dim, samples, inputs, reconstructions, sharpness]` (the three counts in
+    /// numbers, sharpness NaN when none), then the three sets one after the other.
+    pub fn to_numbers(&self) -> Vec<f32> {
+        let mut numbers = vec![
+            self.value,
+            self.fold as f32,
+            self.dim as f32,
+            self.samples.len() as f32,
+            self.inputs.len() as f32,
+            self.reconstructions.len() as f32,
+            self.sharpness.unwrap_or(f32::NAN),
+        ];
+        numbers.extend(self.samples.iter().chain(&self.inputs).chain(&self.reconstructions));
+        numbers
+    }
+
+    /// The views `to_numbers` wrote; `None` for numbers it cannot have written.
+    pub fn from_numbers(numbers: &[f32]) -> Option<Self> {
+        let head = numbers.get(..VIEWS_HEAD)?;
+        let count = |v: f32| (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && (v as usize) <= MAX_VIEW_NUMBERS).then_some(v as usize);
+        let (dim, samples, inputs, reconstructions) = (count(head[2])?, count(head[3])?, count(head[4])?, count(head[5])?);
+        let rest = &numbers[VIEWS_HEAD..];
+        if dim == 0 || rest.len() != samples + inputs + reconstructions || [samples, inputs, reconstructions].iter().any(|n| n % dim != 0) {
+            return None;
+        }
+        let (s, rest) = rest.split_at(samples);
+        let (i, r) = rest.split_at(inputs);
+        Some(Self {
+            value: head[0],
+            fold: count(head[1])?,
+            dim,
+            samples: s.to_vec(),
+            inputs: i.to_vec(),
+            reconstructions: r.to_vec(),
+            sharpness: head[6].is_finite().then_some(head[6]),
+        })
+    }
+}

@@ -115,6 +115,12 @@ fn members_train_on_their_folds_and_a_diverged_one_stops_alone() {
     assert_eq!((sweep.step(), sweep.members[3].run.step()), (250, 200), "a diverged member trains no more");
     let curve = block_on(sweep.curve()).unwrap_or_else(|e| panic!("{e}"));
     assert!(curve.points[0].standard_error.is_some() && curve.points[1].diverged == 1, "{curve:?}");
+    // A member's pictures: 2D points for the ring, finite for a member that trained; none for a
+    // value the sweep does not hold.
+    let views = block_on(sweep.member_views(1e-3, 1, 8)).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
+    assert!(views.dim == 2 && views.samples.len() == 2 * MEMBER_POINTS && views.samples.iter().all(|v| v.is_finite()), "{views:?}");
+    assert!(!views.inputs.is_empty() && views.inputs.len() == views.reconstructions.len() && views.sharpness.is_none(), "{views:?}");
+    assert_eq!(block_on(sweep.member_views(0.5, 0, 8)).unwrap_or_else(|e| panic!("{e}")), None);
 }
 
 /// A log range is even in log space and ends exactly on its ends; bad ranges are refused.
@@ -236,4 +242,32 @@ fn the_curve_averages_kl_per_dimension_over_folds() {
     assert_eq!(point.kl_per_dim, vec![0.5, 0.01, 2.0], "{point:?}");
     assert_eq!(point.active_dims(), Some(2), "0.01 nats is a collapsed dimension");
     assert_eq!(Curve::new(&[1.0], &[], true).points[0].active_dims(), None);
+}
+
+/// A member's pictures read back exactly from their numbers; numbers it cannot have written (a
+/// count that does not match, sets not whole samples, no dimension) are refused.
+#[test]
+fn member_views_round_trip_through_numbers() {
+    let views = plan::MemberViews {
+        value: 0.01,
+        fold: 2,
+        dim: 2,
+        samples: vec![0.5, -1.0, 2.0, 0.25],
+        inputs: vec![1.0, 1.0],
+        reconstructions: vec![0.9, 1.1],
+        sharpness: None,
+    };
+    assert_eq!(plan::MemberViews::from_numbers(&views.to_numbers()), Some(views.clone()));
+    let sharp = plan::MemberViews { sharpness: Some(0.042), ..views.clone() };
+    assert_eq!(plan::MemberViews::from_numbers(&sharp.to_numbers()), Some(sharp));
+    let mut short = views.to_numbers();
+    short.pop();
+    let mut odd = views.to_numbers();
+    odd[3] = 3.0;
+    odd.remove(7);
+    let mut no_dim = views.to_numbers();
+    no_dim[2] = 0.0;
+    for bad in [short, odd, no_dim, vec![0.0; 3]] {
+        assert_eq!(plan::MemberViews::from_numbers(&bad), None, "{bad:?}");
+    }
 }

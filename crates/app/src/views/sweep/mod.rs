@@ -5,11 +5,13 @@
 //! the numbers, "Use this value" for the main run and the scores as CSV.
 
 mod beta;
+mod member;
 
 use latent_session::config::{Knob, ModelKind};
 use latent_session::sweep::plan::{default_values, SweepPlan};
 use latent_session::sweep::{Curve, CurvePoint, SWEEPABLE};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast as _;
 
 use super::charts::{format_value, nice_ticks, padded_range, path};
 use super::controls::set_param;
@@ -18,6 +20,7 @@ use crate::browser;
 use crate::state::Lab;
 use crate::sweep::{self, SweepPhase, SweepProgress};
 use beta::{KlHeatMap, RateDistortion};
+use member::MemberPictures;
 
 /// The curve's viewBox and plot area (the loss chart's size, so their text matches).
 pub(super) const W: f64 = 600.0;
@@ -163,10 +166,11 @@ fn SweepResults(lab: Lab) -> impl IntoView {
     view! {
         <p id="sweep-status" role="status" data-state=move || lab.sweep.with(|s| s.phase.key())>{status}</p>
         {move || curve.get().zip(knob()).map(|(curve, knob)| view! {
-            <CurveChart curve=curve.clone() knob=knob />
+            <CurveChart lab=lab curve=curve.clone() knob=knob />
             {(knob == Knob::Beta).then(|| view! { <RateDistortion lab=lab curve=curve.clone() /><KlHeatMap curve=curve.clone() /> })}
-            <CurveTable curve=curve knob=knob />
+            <CurveTable lab=lab curve=curve knob=knob />
         })}
+        {move || knob().map(|knob| view! { <MemberPictures lab=lab knob=knob /> })}
         {choices}
         <p class="hint">{note}</p>
     }
@@ -177,10 +181,11 @@ fn SweepResults(lab: Lab) -> impl IntoView {
 /// Drawn as markup text (numbers and our own labels only, never user text): a Leptos view per
 /// mark cost about ten times the bytes in the page's module.
 #[component]
-fn CurveChart(curve: Curve, knob: Knob) -> impl IntoView {
+fn CurveChart(lab: Lab, curve: Curve, knob: Knob) -> impl IntoView {
     let label = format!("Validation curve: −ELBO against {}; validation mean ± one standard error, and training", knob.label());
     view! {
-        <svg viewBox=format!("0 0 {W} {H}") class="chart sweep-curve" id="sweep-curve" role="img" aria-label=label inner_html=curve_svg(&curve, knob) />
+        <svg viewBox=format!("0 0 {W} {H}") class="chart sweep-curve" id="sweep-curve" role="img" aria-label=label
+            on:click=pick(lab, &curve) inner_html=curve_svg(&curve, knob) />
         <div class="legend">
             <span class="legend-item"><i style:background=TRAIN_COLOUR></i>"training −ELBO"</span>
             <span class="legend-item"><i style:background=VALIDATION_COLOUR class="dashed"></i>"validation −ELBO ± 1 SE"</span>
@@ -235,7 +240,7 @@ fn curve_svg(curve: &Curve, knob: Knob) -> String {
                     y(v + se)
                 );
             }
-            svg += &format!(r#"<circle cx="{xi:.1}" cy="{:.1}" r="3" fill="{VALIDATION_COLOUR}"/>"#, y(v));
+            svg += &format!(r#"<circle cx="{xi:.1}" cy="{:.1}" r="4" fill="{VALIDATION_COLOUR}" class="pick" data-show="{i}"/>"#, y(v));
         }
         if p.diverged > 0 {
             svg += &format!(r#"<text x="{xi:.1}" y="{}" text-anchor="middle" class="tick diverged">×{}</text>"#, TOP + 8.0, p.diverged);
@@ -247,7 +252,8 @@ fn curve_svg(curve: &Curve, knob: Knob) -> String {
 
 /// The curve's numbers, as a student reads them (markup text, as the chart).
 #[component]
-fn CurveTable(curve: Curve, knob: Knob) -> impl IntoView {
+fn CurveTable(lab: Lab, curve: Curve, knob: Knob) -> impl IntoView {
+    let on_click = pick(lab, &curve);
     let cell = |v: Option<f64>| v.map_or_else(|| "—".to_string(), format_value);
     let mut rows = String::new();
     for (i, p) in curve.points.iter().enumerate() {
@@ -257,7 +263,7 @@ fn CurveTable(curve: Curve, knob: Knob) -> impl IntoView {
         };
         let choice = [(curve.min, "λ_min"), (curve.one_se, "λ_1se")].iter().filter(|(c, _)| *c == Some(i)).map(|(_, l)| *l).collect::<Vec<_>>().join(", ");
         rows += &format!(
-            r#"<tr data-value="{}"><td>{}</td><td>{}</td><td class="validation">{validation}</td><td>{}</td><td>{}</td><td class="active-dims">{}</td><td>{}</td><td class="choice">{choice}</td></tr>"#,
+            r#"<tr data-value="{}"><td>{}</td><td>{}</td><td class="validation">{validation}</td><td>{}</td><td>{}</td><td class="active-dims">{}</td><td>{}</td><td class="choice">{choice}</td><td><button type="button" class="link" data-show="{i}">pictures</button></td></tr>"#,
             Knob::format_plain(p.value),
             knob.format(p.value),
             cell(p.train),
@@ -268,13 +274,25 @@ fn CurveTable(curve: Curve, knob: Knob) -> impl IntoView {
         );
     }
     view! {
-        <table id="sweep-table" class="numbers">
+        <table id="sweep-table" class="numbers" on:click=on_click>
             <thead><tr>
                 <th scope="col">{knob.symbol()}</th><th scope="col">"training −ELBO"</th><th scope="col">"validation −ELBO ± SE"</th>
-                <th scope="col">"rate (KL)"</th><th scope="col">"distortion"</th><th scope="col">"active dims"</th><th scope="col">"diverged"</th><th scope="col">"choice"</th>
+                <th scope="col">"rate (KL)"</th><th scope="col">"distortion"</th><th scope="col">"active dims"</th><th scope="col">"diverged"</th><th scope="col">"choice"</th><th scope="col">"model"</th>
             </tr></thead>
             <tbody inner_html=rows />
         </table>
+    }
+}
+
+/// A click on a `data-show` mark (a curve point, a row's button) asks for the pictures of that
+/// value's model; the marks are markup text, so one handler on their chart or table reads them.
+fn pick(lab: Lab, curve: &Curve) -> impl Fn(web_sys::MouseEvent) + 'static {
+    let values: Vec<f32> = curve.points.iter().map(|p| p.value).collect();
+    move |ev| {
+        let mark = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.closest("[data-show]").ok().flatten());
+        if let Some(&value) = mark.and_then(|m| m.get_attribute("data-show")).and_then(|i| i.parse::<usize>().ok()).and_then(|i| values.get(i)) {
+            sweep::show(lab, value);
+        }
     }
 }
 
