@@ -1028,8 +1028,24 @@ fn sweep_cross_validates_in_workers() -> Result<()> {
     ensure!(s.session.eval("document.querySelector('#rate-distortion') === null")? == Value::Bool(true), "an L2 sweep drew the rate–distortion plane");
 
     // A β sweep adds the rate–distortion plane: one point per β, the rate falling as β rises.
-    s.open("/?train=200&sweep=beta&sweep_values=0.1,1,10&folds=1&sweep_steps=150")?;
+    // The link holds two values; the range fields fill in three, log-spaced (a log range from 0
+    // is refused with the reason first, and leaves the values as they were).
+    s.open("/?train=200&sweep=beta&sweep_values=0.1,10&folds=1&sweep_steps=150")?;
     wait_ready(&s)?;
+    let fill = |from: &str, to: &str, count: &str, scale: &str| -> Result<()> {
+        s.session.execute(
+            "const [from, to, count, scale] = arguments; const set = (id, v) => { document.getElementById(id).value = v; };
+             set('sweep-from', from); set('sweep-to', to); set('sweep-count', count); set('sweep-scale', scale); document.getElementById('sweep-fill').click();",
+            &[Value::from(from), Value::from(to), Value::from(count), Value::from(scale)],
+        )?;
+        Ok(())
+    };
+    fill("0", "10", "3", "log")?;
+    let note = s.session.wait_until(Poll::SCENARIO, "document.querySelector('#sweep-range-note')?.textContent || false")?;
+    ensure!(note.as_str().is_some_and(|n| n.contains("above 0")), "a log range from 0: {note}");
+    fill("0.1", "10", "3", "log")?;
+    s.session.wait_until(Poll::SCENARIO, "new URLSearchParams(location.search).get('sweep_values') === '0.1,1,10'")?;
+    ensure!(s.session.eval("document.querySelector('#sweep-range-note').textContent")? == "", "the note stayed after a good range");
     s.session.click_css("#sweep-start")?;
     s.session.wait_until(Poll::SCENARIO, &format!("['done', 'failed'].includes({SWEEP_STATE})"))?;
     let rates = s.session.eval("[...document.querySelectorAll('#sweep-table tbody tr')].map((r) => Number(r.cells[3].textContent))")?;

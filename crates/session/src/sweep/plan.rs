@@ -63,6 +63,14 @@ pub fn default_values(knob: Knob) -> Vec<f32> {
     spread.into_iter().map(|v| round_sig(v, 2)).collect()
 }
 
+/// The values field's text for `count` values from `lo` to `hi`, evenly spaced on a log scale
+/// (`log`) or a linear one, each to three significant digits: what the page's range fields fill
+/// in (the link's `sweep_values` then goes through the parser's checks as typed values do).
+pub fn range_text(lo: f32, hi: f32, count: usize, log: bool) -> Result<String, crate::SessionError> {
+    let values = values_between(lo, hi, count, log)?;
+    Ok(values.into_iter().map(|v| Knob::format_plain(round_sig(v, 3))).collect::<Vec<_>>().join(","))
+}
+
 /// The sweep keys of a query, read with `number`'s and the knob ranges' checks; every problem is a
 /// note, and a sweep that cannot be trained is dropped with one.
 pub(crate) fn parse_plan<'q>(notes: &mut Vec<String>, get: impl Fn(&str) -> Option<&'q str>, model: ModelKind) -> Option<SweepPlan> {

@@ -271,3 +271,16 @@ fn member_views_round_trip_through_numbers() {
         assert_eq!(plan::MemberViews::from_numbers(&bad), None, "{bad:?}");
     }
 }
+
+/// The page's range fields: four log-spaced values from 1e-4 to 0.1 read as typed; a linear
+/// range; a bad range is refused with the reason.
+#[test]
+fn a_range_fills_the_values_field() {
+    assert_eq!(plan::range_text(1e-4, 0.1, 4, true).ok().as_deref(), Some("0.0001,0.001,0.01,0.1"));
+    assert_eq!(plan::range_text(0.0, 0.5, 3, false).ok().as_deref(), Some("0,0.25,0.5"));
+    let refused = |lo: f32, hi: f32, count: usize, log: bool| plan::range_text(lo, hi, count, log).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused(0.0, 0.1, 4, true).contains("above 0"));
+    assert!(refused(0.1, 0.01, 4, false).contains("lo < hi"));
+    assert!(refused(f32::NAN, 1.0, 4, false).contains("finite"));
+    assert!(refused(0.1, 1.0, 13, false).contains("values"));
+}

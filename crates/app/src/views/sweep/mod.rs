@@ -7,9 +7,10 @@
 mod beta;
 mod member;
 
-use latent_session::config::{Knob, ModelKind};
-use latent_session::sweep::plan::{default_values, SweepPlan};
+use latent_session::config::{Knob, ModelKind, Scale};
+use latent_session::sweep::plan::{default_values, range_text, SweepPlan};
 use latent_session::sweep::{Curve, CurvePoint, SWEEPABLE};
+use leptos::html::{Input, Select};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
 
@@ -55,6 +56,7 @@ pub fn SweepPanel(lab: Lab) -> impl IntoView {
             });
         }
     };
+    let range_note = RwSignal::new(None::<String>);
     let form = move || {
         let plan = plan()?;
         let knobs = SWEEPABLE.into_iter().filter(|k| SweepPlan::can_sweep(*k, model())).map(|k| {
@@ -71,11 +73,40 @@ pub fn SweepPanel(lab: Lab) -> impl IntoView {
             view! { <option value=k selected=k == plan.folds>{label}</option> }
         });
         let values = plan.values.iter().map(|v| Knob::format_plain(*v)).collect::<Vec<_>>().join(", ");
+        // The range fields start at the values' ends (the least above 0 for a log range).
+        let log = matches!(plan.knob.scale(), Scale::Log { .. });
+        let from = plan.values.iter().copied().filter(|v| !log || *v > 0.0).reduce(f32::min).unwrap_or(0.0);
+        let to = plan.values.iter().copied().reduce(f32::max).unwrap_or(0.0);
+        let (from_field, to_field, count_field, scale_field) =
+            (NodeRef::<Input>::new(), NodeRef::<Input>::new(), NodeRef::<Input>::new(), NodeRef::<Select>::new());
+        let fill = move |_| {
+            let number = |field: NodeRef<Input>| field.get().map_or(f32::NAN, |f| f.value().trim().parse().unwrap_or(f32::NAN));
+            let count = count_field.get().and_then(|f| f.value().trim().parse().ok()).unwrap_or(0);
+            let log = scale_field.get().is_some_and(|f| f.value() == "log");
+            match range_text(number(from_field), number(to_field), count, log) {
+                Ok(text) => {
+                    range_note.set(None);
+                    set_param(lab, "sweep_values", &text);
+                }
+                Err(e) => range_note.set(Some(format!("That range cannot fill the values: {e}."))),
+            }
+        };
         Some(view! {
             <div class="sweep-form">
                 <label class="field">"Knob"<select id="sweep-knob" on:change=set_knob>{knobs.collect_view()}</select></label>
                 <label class="field">"Values"<input id="sweep-values" type="text" value=values
                     on:change=move |ev| set_param(lab, "sweep_values", &event_target_value(&ev)) /></label>
+                <fieldset class="sweep-range">
+                    <legend>"Or fill the values from a range"</legend>
+                    <label>"from "<input id="sweep-from" type="text" size="6" node_ref=from_field value=Knob::format_plain(from) /></label>
+                    <label>" to "<input id="sweep-to" type="text" size="6" node_ref=to_field value=Knob::format_plain(to) /></label>
+                    <label>" in "<input id="sweep-count" type="number" min="2" max="12" node_ref=count_field value=plan.values.len().max(2) />" values"</label>
+                    <label>" on a "<select id="sweep-scale" node_ref=scale_field>
+                        <option value="log" selected=log>"log"</option><option value="linear" selected=!log>"linear"</option>
+                    </select>" scale "</label>
+                    <button id="sweep-fill" type="button" on:click=fill>"Fill"</button>
+                    <p class="hint" role="alert" id="sweep-range-note">{move || range_note.get()}</p>
+                </fieldset>
                 <label class="field">"Folds"<select id="sweep-folds" on:change=move |ev| set_param(lab, "folds", &event_target_value(&ev))>{folds.collect_view()}</select></label>
                 <label class="field">"Steps per model"<input id="sweep-steps" type="number" min="10" step="100" value=plan.steps
                     on:change=move |ev| set_param(lab, "sweep_steps", &event_target_value(&ev)) /></label>
