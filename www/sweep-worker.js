@@ -18,9 +18,10 @@ self.onmessage = async (event) => {
         self.postMessage(`the sweep worker could not load its module: ${error}`);
         return;
     }
-    // A job is a string (JSON); a request for one trained member's pictures is [value, fold].
+    // A job is a string (JSON); a request for one trained member's pictures is [value, fold, across]
+    // (across NaN for a sweep of one knob).
     if (event.data instanceof Float64Array) {
-        await wasm_bindgen.show_member(event.data[0], event.data[1]);
+        await wasm_bindgen.show_member(event.data[0], event.data[1], event.data.length > 2 ? event.data[2] : NaN);
     } else {
         await wasm_bindgen.train_sweep_part(event.data);
     }

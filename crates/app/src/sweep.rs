@@ -8,8 +8,9 @@
 
 use js_sys::{Float32Array, Float64Array};
 use latent_session::config::LabConfig;
+use latent_session::config::ModelKind;
 use latent_session::sweep::plan::{MemberViews, SweepJob, WorkerReport};
-use latent_session::sweep::{Curve, MemberScore, SweepSpec};
+use latent_session::sweep::{Curve, Grid, MemberScore, SweepSpec};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions};
@@ -75,18 +76,32 @@ pub struct SweepProgress {
 }
 
 impl SweepProgress {
-    /// Every member's latest score, in value order and folds within a value.
+    /// Every member's latest score, in value order, the second knob's values within a value and
+    /// folds within those.
     pub fn scores(&self) -> Vec<MemberScore> {
         let mut scores: Vec<MemberScore> = self.parts.iter().flat_map(|p| p.scores.iter().cloned()).collect();
-        scores.sort_by(|a, b| a.value.total_cmp(&b.value).then(a.fold.cmp(&b.fold)));
+        let across = |s: &MemberScore| s.across.unwrap_or(f32::NEG_INFINITY);
+        scores.sort_by(|a, b| a.value.total_cmp(&b.value).then(across(a).total_cmp(&across(b))).then(a.fold.cmp(&b.fold)));
         scores
     }
 
-    /// The validation curve of the latest scores (none before the first).
+    /// Whether this is a GAN's sweep, scored by modes and MMD rather than the ELBO.
+    pub fn is_gan(&self) -> bool {
+        self.spec.as_ref().is_some_and(|s| s.base.shape.model == ModelKind::Gan)
+    }
+
+    /// The validation curve of the latest scores (none before the first, nor for a GAN).
     pub fn curve(&self) -> Option<Curve> {
-        let spec = self.spec.as_ref()?;
+        let spec = self.spec.as_ref().filter(|_| !self.is_gan())?;
         let scores = self.scores();
         (!scores.is_empty()).then(|| Curve::new(&spec.values, &scores, spec.regularises_upward()))
+    }
+
+    /// A GAN sweep's grid of the latest scores (none before the first).
+    pub fn grid(&self) -> Option<Grid> {
+        let spec = self.spec.as_ref().filter(|_| self.is_gan())?;
+        let scores = self.scores();
+        (!scores.is_empty()).then(|| Grid::new(spec, &scores))
     }
 
     /// Steps taken by all members together.
@@ -169,11 +184,17 @@ pub fn start(lab: Lab) {
     }
 }
 
-/// Asks for the pictures of the finished sweep's model at `value` on its first fold, from the
-/// worker that trained it (member i is in part i mod the parts); they arrive as a message.
-pub fn show(lab: Lab, value: f32) {
+/// Asks for the pictures of the finished sweep's model at `value` (and `across` in a grid) on its
+/// first fold, from the worker that trained it (member i is in part i mod the parts); they arrive
+/// as a message.
+pub fn show(lab: Lab, value: f32, across: Option<f32>) {
     let (index, done) = lab.sweep.with_untracked(|p| {
-        let index = p.spec.as_ref().and_then(|spec| spec.values.iter().position(|v| *v == value).map(|i| i * spec.folds));
+        let index = p.spec.as_ref().and_then(|spec| {
+            let column = spec.values.iter().position(|v| *v == value)?;
+            let seconds = spec.across_values();
+            let row = seconds.iter().position(|a| *a == across)?;
+            Some((column * seconds.len() + row) * spec.folds)
+        });
         (index, p.phase == SweepPhase::Done)
     });
     let Some(index) = index.filter(|_| done) else {
@@ -183,7 +204,8 @@ pub fn show(lab: Lab, value: f32) {
     let posted = lab.sweep_workers.with_value(|workers| {
         let workers = &workers.as_ref()?.workers;
         let worker = &workers[index % workers.len()].worker;
-        Some(worker.post_message(&Float64Array::from(&[f64::from(value), 0.0][..])).is_ok())
+        let request = [f64::from(value), 0.0, across.map_or(f64::NAN, f64::from)];
+        Some(worker.post_message(&Float64Array::from(&request[..])).is_ok())
     });
     lab.sweep.update(|p| {
         (p.showing, p.member_note) = (Some((value, 0)), None);

@@ -286,7 +286,8 @@ impl TrainArgs {
 pub struct SweepArgs {
     #[command(flatten)]
     pub(crate) run: TrainArgs,
-    /// The knob to vary: beta, l2, l1, dropout, lr, gamma (VAE-GAN) or l2d (VAE-GAN's D).
+    /// The knob to vary: beta, l2, l1, dropout, lr, gamma (VAE-GAN), l2d (the discriminator's L2)
+    /// or l2g (the GAN's generator's).
     #[arg(long)]
     pub(crate) knob: String,
     /// The values to try, comma-separated (at most 12).
@@ -305,4 +306,11 @@ pub struct SweepArgs {
     /// training set (the held-out split is then scored only by the refit at the chosen value).
     #[arg(long, default_value_t = 1)]
     pub(crate) folds: usize,
+    /// A GAN's second knob, crossed with --knob into a grid (l2d against --knob l2g), scored by
+    /// modes covered and MMD² to the real points.
+    #[arg(long, requires = "across_values")]
+    pub(crate) across: Option<String>,
+    /// The second knob's values, comma-separated (at most 12).
+    #[arg(long, value_delimiter = ',', requires = "across")]
+    pub(crate) across_values: Option<Vec<f32>>,
 }

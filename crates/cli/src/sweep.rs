@@ -2,17 +2,18 @@
 //! on the held-out split with one fold), through the session's [`Sweep`], the code the page uses.
 //! Writes `sweep.csv` (a row per model), `curve.csv` (a row per value: means, standard error,
 //! active latent dimensions and the choices), `kl_per_dim.csv` (each value's rate per latent dimension), `validation_curve.png`, for β `rate_distortion.png`, and `config.json`; with folds, refits the chosen value on
-//! the whole training set and reports its held-out −ELBO.
+//! the whole training set and reports its held-out −ELBO. A GAN's sweep (one knob, or a grid with
+//! `--across`) scores each model by modes covered and MMD² instead and draws `gan_grid.png`.
 
 use std::fmt::Write as _;
 
 use anyhow::{bail, Context as _};
 use clap::ArgMatches;
-use latent_session::config::Knob;
-use latent_session::sweep::{values_between, Curve, MemberScore, Sweep, SweepSpec};
+use latent_session::config::{Knob, ModelKind};
+use latent_session::sweep::{scores_csv, values_between, Axis, Curve, Grid, MemberScore, Sweep, SweepSpec};
 
 use crate::args::SweepArgs;
-use crate::figures::{self, Format, Heading, RateDistortion, ValidationCurve};
+use crate::figures::{self, Format, GanGrid, Heading, RateDistortion, ValidationCurve};
 use crate::train::{open, MNIST_ASSET};
 
 /// Steps between progress lines.
@@ -23,7 +24,12 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     if args.run.early_stopping > 0 {
         bail!("--early-stopping does not apply to a sweep: every model trains the same number of steps");
     }
-    let knob = Knob::from_key(&args.knob).with_context(|| format!("unknown knob `{}`: use beta, l2, l1, dropout, lr, gamma or l2d", args.knob))?;
+    let knob_named = |key: &str| Knob::from_key(key).with_context(|| format!("unknown knob `{key}`: use beta, l2, l1, dropout, lr, gamma, l2d or l2g"));
+    let knob = knob_named(&args.knob)?;
+    let across = match (&args.across, &args.across_values) {
+        (Some(key), Some(values)) => Some(Axis { knob: knob_named(key)?, values: values.clone() }),
+        _ => None,
+    };
     let values = match (&args.values, &args.range, args.count) {
         (Some(values), _, _) => values.clone(),
         (None, Some(range), Some(count)) if range.len() == 2 => values_between(range[0], range[1], count, !args.linear)?,
@@ -32,13 +38,14 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     let base = args.run.run_spec()?;
     let (kernels, engine) = open(args.run.backend).await?;
     eprintln!("engine: {engine}");
-    let spec = SweepSpec { base, knob, values, folds: args.folds };
+    let spec = SweepSpec { base, knob, values, folds: args.folds, across };
     let mut sweep = Sweep::build(spec.clone(), kernels.as_ref(), Some(MNIST_ASSET))?;
     let train_rows = sweep.training_rows();
     let steps = args.run.steps(train_rows)?;
     let out = &args.run.out;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    eprintln!("{} models ({} values × {} folds), {steps} steps each", spec.members(), spec.values.len(), spec.folds);
+    let grid = spec.across.as_ref().map_or_else(String::new, |a| format!(" × {} values of {}", a.values.len(), a.knob.key()));
+    eprintln!("{} models ({} values{grid} × {} folds), {steps} steps each", spec.members(), spec.values.len(), spec.folds);
     let started = web_time::Instant::now();
     let mut done = 0;
     while done < steps {
@@ -48,8 +55,11 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
         eprintln!("step {done}/{steps} ({:.0} s)", started.elapsed().as_secs_f64());
     }
     let scores = sweep.scores().await?;
+    std::fs::write(out.join("sweep.csv"), scores_csv(&scores)).context("writing sweep.csv")?;
+    if spec.base.shape.model == ModelKind::Gan {
+        return gan_outputs(&args, &spec, &scores, steps, &engine);
+    }
     let curve = Curve::new(&spec.values, &scores, spec.regularises_upward());
-    std::fs::write(out.join("sweep.csv"), sweep_csv(&scores)).context("writing sweep.csv")?;
     std::fs::write(out.join("curve.csv"), curve_csv(&curve)).context("writing curve.csv")?;
     std::fs::write(out.join("kl_per_dim.csv"), kl_csv(&curve)).context("writing kl_per_dim.csv")?;
     print!("{}", table(&spec, &curve));
@@ -106,13 +116,61 @@ fn number(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| format!("{v:.4}"))
 }
 
-/// A row per model: value, fold, training and validation −ELBO, rate and distortion, diverged.
-fn sweep_csv(scores: &[MemberScore]) -> String {
-    let mut csv = String::from("value,fold,train_elbo,validation_elbo,rate,distortion,diverged\n");
-    for s in scores {
-        let _ = writeln!(csv, "{},{},{},{},{},{},{}", s.value, s.fold, number(s.train), number(s.validation), number(s.rate), number(s.distortion), s.diverged);
+/// A GAN sweep's outputs: the grid as a table, `gan_grid.png` and `config.json` with the best pair.
+fn gan_outputs(args: &SweepArgs, spec: &SweepSpec, scores: &[MemberScore], steps: usize, engine: &str) -> anyhow::Result<()> {
+    let grid = Grid::new(spec, scores);
+    let across = spec.across.as_ref().map(|a| a.knob);
+    print!("{}", grid_table(spec, &grid));
+    let best = grid.best.and_then(|b| grid.at(b));
+    if let Some((value, second)) = best {
+        let second = second.zip(across).map_or_else(String::new, |(v, k)| format!(", {}={v}", k.key()));
+        println!("best: {}={value}{second} (most modes covered, then least MMD²)", spec.knob.key());
     }
-    csv
+    let pair = across.map_or_else(|| spec.knob.label().to_string(), |a| format!("{} against {}", spec.knob.label(), a.label()));
+    let heading = Heading {
+        title: format!("GAN grid: {pair} ({steps} rounds per model)"),
+        settings: format!("GAN on {} · batch {} · seed {}", args.run.dataset, spec.base.shape.batch, spec.base.shape.seed),
+    };
+    figures::save(&GanGrid { heading, knob: spec.knob, across, grid: grid.clone() }, &args.run.out, "gan_grid", Format::Png)?;
+    let config = serde_json::json!({
+        "knob": spec.knob.key(),
+        "values": spec.values,
+        "across": across.map(Knob::key),
+        "across_values": spec.across.as_ref().map(|a| &a.values),
+        "steps": steps,
+        "engine": engine,
+        "best": best.map(|(v, a)| serde_json::json!({ "value": v, "across": a })),
+    });
+    std::fs::write(args.run.out.join("config.json"), serde_json::to_string_pretty(&config)? + "\n").context("writing config.json")?;
+    eprintln!("wrote {}", args.run.out.display());
+    if scores.iter().all(|s| s.diverged) {
+        bail!("every model of the sweep diverged; lower --lr");
+    }
+    Ok(())
+}
+
+/// The grid as a table for the terminal: a row per second value, a column per first value, each
+/// cell its modes covered and MMD².
+fn grid_table(spec: &SweepSpec, grid: &Grid) -> String {
+    let across = spec.across.as_ref().map_or("", |a| a.knob.key());
+    let mut out = format!("{:>10}", format!("{across}\\{}", spec.knob.key()));
+    for v in &grid.values {
+        let _ = write!(out, "  {:>16}", figures::curve_value(*v));
+    }
+    out.push('\n');
+    for (r, row) in grid.rows.iter().enumerate() {
+        let _ = write!(out, "{:>10}", row.map_or_else(String::new, figures::curve_value));
+        for c in 0..grid.values.len() {
+            let text = match grid.cell(r, c) {
+                Some(s) if !s.diverged => format!("{} · {:.4}", s.modes.map_or_else(|| "-".into(), |(m, of)| format!("{m}/{of}")), s.mmd.unwrap_or(f64::NAN)),
+                Some(_) => "diverged".into(),
+                None => "-".into(),
+            };
+            let _ = write!(out, "  {text:>16}");
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// A row per value: the means over folds, the validation mean's standard error, and the choices.

@@ -34,7 +34,7 @@ fn an_l2_sweep_with_folds_is_u_shaped() {
         options: RunOptions { early_stopping: None, beta_warmup: 0, evaluation: Cadence::Never, checkpoints: Cadence::Never, held_out_digits: 1000 },
     };
     let values = vec![0.0, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1];
-    let spec = SweepSpec { base, knob: Knob::L2, values, folds: 3 };
+    let spec = SweepSpec { base, knob: Knob::L2, values, folds: 3, across: None };
     let mut sweep = Sweep::build(spec, None, Some(MNIST)).unwrap_or_else(|e| panic!("{e}"));
     block_on(sweep.advance(steps)).unwrap_or_else(|e| panic!("{e}"));
     let curve = block_on(sweep.curve()).unwrap_or_else(|e| panic!("{e}"));

@@ -69,20 +69,21 @@ async fn train(job: &str) -> Result<(), SessionError> {
     Ok(())
 }
 
-/// Posts the pictures of this part's member at `value` on `fold` (`MemberViews` as a
-/// `Float32Array`), or a message saying why it cannot.
+/// Posts the pictures of this part's member at `value` (and `across`, NaN for a sweep of one
+/// knob) on `fold` (`MemberViews` as a `Float32Array`), or a message saying why it cannot.
 #[wasm_bindgen]
-pub async fn show_member(value: f64, fold: usize) {
+pub async fn show_member(value: f64, fold: usize, across: f64) {
     // Out of the cell while its views are read, so no borrow is held across an await.
     let Some(sweep) = TRAINED.with_borrow_mut(Option::take) else {
         scope().post_message(&JsValue::from_str("this worker holds no trained models to show")).ok();
         return;
     };
-    let views = sweep.member_views(value as f32, fold, MEMBER_IMAGES).await;
+    let across = across.is_finite().then_some(across as f32);
+    let views = sweep.member_views(value as f32, across, fold, MEMBER_IMAGES).await;
     TRAINED.with_borrow_mut(|trained| *trained = Some(sweep));
     let message = match views {
         Ok(Some(views)) => Float32Array::from(views.to_numbers().as_slice()).into(),
-        Ok(None) => JsValue::from_str(&format!("no model at {value} on fold {fold} in this worker")),
+        Ok(None) => JsValue::from_str(&format!("no model at {value} (across {across:?}) on fold {fold} in this worker")),
         Err(e) => JsValue::from_str(&format!("could not draw that model: {e}")),
     };
     scope().post_message(&message).ok();

@@ -85,7 +85,15 @@ fn sweep_panel_has_no_axe_violations() -> Result<()> {
     s.session.click_css("#sweep-start")?;
     s.session.wait_until(Poll::SCENARIO, "document.querySelector('#sweep-status')?.dataset.state === 'done'")?;
     s.session.eval("document.querySelector('#sweep-view').scrollIntoView()")?;
-    expect_no_violations(&s, "axe-sweep", page)
+    expect_no_violations(&s, "axe-sweep", page)?;
+    // The GAN's grid: its selects, the heat map and the grid's table.
+    let grid = "/?model=gan&sweep=l2g&sweep_values=0,0.1&across=l2d&across_values=0,0.01&sweep_steps=50";
+    s.open(grid)?;
+    lab::wait_ready(&s.session)?;
+    s.session.click_css("#sweep-start")?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#sweep-status')?.dataset.state === 'done'")?;
+    s.session.eval("document.querySelector('#gan-grid').scrollIntoView()")?;
+    expect_no_violations(&s, "axe-sweep-gan-grid", grid)
 }
 
 /// Types `text` into the input `css` and presses Enter, as a keyboard user does (the value it held

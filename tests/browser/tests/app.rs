@@ -1107,6 +1107,95 @@ fn sweep_cross_validates_in_workers() -> Result<()> {
     Ok(())
 }
 
+/// A GAN's sweep as a student meets it (issue 15): on the GAN page the Sweep panel offers a grid
+/// of λ_G against λ_D; with fewer λ_D values and more rounds typed in, Start trains the 6 GANs in
+/// workers; the heat map and its table print each pair's modes covered (of the ring's 8) and MMD²,
+/// a strong λ_G covering fewer modes than none; a cell shows that GAN's points; "Use the best
+/// pair" sets both sliders of the main run; the grid saves as a PNG.
+#[test]
+fn gan_grid_sweeps_both_penalties() -> Result<()> {
+    let s = start("gan_grid_sweeps_both_penalties", Gpu::NoWebGpu)?;
+    s.open("/?model=gan")?;
+    wait_ready(&s)?;
+    let title = s.session.eval("document.querySelector('#sweep-title').textContent")?;
+    ensure!(title.as_str().is_some_and(|t| t.contains("λ_G and λ_D")), "the GAN's sweep panel: {title}");
+    s.session.click_css("#sweep-open")?;
+    s.session.wait_until(Poll::SCENARIO, "new URLSearchParams(location.search).get('across') === 'l2d'")?;
+    let change = |id: &str, value: &str| -> Result<()> {
+        s.session.execute(
+            "const field = document.getElementById(arguments[0]); field.value = arguments[1]; field.dispatchEvent(new Event('change', { bubbles: true }));",
+            &[Value::from(id), Value::from(value)],
+        )?;
+        Ok(())
+    };
+    change("sweep-across-values", "0, 0.01")?;
+    s.session.wait_until(Poll::SCENARIO, "new URLSearchParams(location.search).get('across_values') === '0,0.01'")?;
+    change("sweep-steps", "2000")?;
+    s.session.wait_until(Poll::SCENARIO, "new URLSearchParams(location.search).get('sweep_steps') === '2000'")?;
+    ensure!(s.session.eval("document.getElementById('sweep-folds').closest('label').hidden")? == Value::Bool(true), "a GAN's sweep offers folds");
+    s.session.click_css("#sweep-start")?;
+    s.session.wait_until(Poll::SCENARIO, &format!("['done', 'failed'].includes({SWEEP_STATE})"))?;
+    let status = s.session.eval("document.querySelector('#sweep-status').textContent")?;
+    println!("GAN grid: {status}");
+    ensure!(
+        status.as_str().is_some_and(|t| t.contains("6 models (3 values × 2 values of λ_D × 1 fold)") && t.contains("step 2000 of 2000")),
+        "status: {status}"
+    );
+    let cells = s.session.eval(
+        "[...document.querySelectorAll('#gan-grid rect[data-show]')].map((r) => [Number(r.dataset.value), Number(r.dataset.across), r.dataset.modes === '' ? -1 : Number(r.dataset.modes), r.dataset.mmd === '' ? -1 : Number(r.dataset.mmd), r.dataset.best === '1'])",
+    )?;
+    let cells: Vec<(f64, f64, i64, f64, bool)> = serde_json::from_value(cells)?;
+    println!("GAN grid cells (λ_G, λ_D, modes, MMD², best): {cells:?}");
+    ensure!(cells.len() == 6 && cells.iter().all(|c| c.2 >= 0 && c.3 >= 0.0), "every pair scored: {cells:?}");
+    let cell = |g: f64, d: f64| cells.iter().find(|c| c.0 == g && c.1 == d).copied();
+    // A strong generator penalty pulls the points together: farther from the real ones at both λ_D,
+    // never more modes, and fewer where D is free.
+    for d in [0.0, 0.01] {
+        let (free, strong) = (cell(0.0, d), cell(0.1, d));
+        let fewer = |f: (f64, f64, i64, f64, bool), st: (f64, f64, i64, f64, bool)| if d == 0.0 { st.2 < f.2 } else { st.2 <= f.2 };
+        ensure!(free.zip(strong).is_some_and(|(f, st)| fewer(f, st) && st.3 > f.3), "at λ_D {d}: λ_G 0.1 {strong:?} against λ_G 0 {free:?}");
+    }
+    let best: Vec<_> = cells.iter().filter(|c| c.4).collect();
+    ensure!(best.len() == 1 && best[0].0 < 0.1 && cells.iter().all(|c| c.2 <= best[0].2), "the framed cell: {best:?} of {cells:?}");
+    // The table prints the numbers the cells hold.
+    let rows = s.session.eval("[...document.querySelectorAll('#sweep-table tbody tr')].map((r) => [r.cells[0].textContent, r.cells[1].textContent, r.querySelector('.modes').textContent, r.querySelector('.choice').textContent])")?;
+    println!("GAN grid table: {rows}");
+    let rows: Vec<[String; 4]> = serde_json::from_value(rows)?;
+    ensure!(rows.len() == 6 && rows.iter().filter(|r| r[3] == "best").count() == 1, "table: {rows:?}");
+    for (row, c) in rows.iter().zip(&cells) {
+        ensure!(row[2] == format!("{} of 8", c.2), "the table's modes {row:?} against the cell {c:?}");
+    }
+    s.session.eval("document.querySelector('#gan-grid').scrollIntoView()")?;
+    s.session.screenshot("sweep-gan-grid")?;
+    // A cell shows that GAN's points over the real ones.
+    let (g, d) = (best[0].0, best[0].1);
+    let index = cells.iter().position(|c| c.4).unwrap_or(0);
+    s.session.execute(
+        "document.querySelector(`#gan-grid rect[data-show='${arguments[0]}']`).dispatchEvent(new MouseEvent('click', { bubbles: true }))",
+        &[Value::from(index)],
+    )?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#sweep-member')?.dataset.across !== undefined")?;
+    let shown = s.session.eval(
+        "(() => { const m = document.querySelector('#sweep-member'); const c = document.getElementById('sweep-member-samples'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let orange = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 180 && d[i + 1] > 80 && d[i + 1] < 160 && d[i + 2] < 80) orange += 1;
+          return { value: Number(m.dataset.value), across: Number(m.dataset.across), caption: document.querySelector('#sweep-member-caption').textContent, width: c.width, orange }; })()",
+    )?;
+    println!("the best GAN's points: {shown}");
+    ensure!(shown["value"] == g && shown["across"] == d && shown["orange"].as_u64().unwrap_or(0) > 200, "the member shown: {shown}");
+    ensure!(shown["caption"].as_str().is_some_and(|c| c.contains("λ_G =") && c.contains("λ_D =")), "caption: {shown}");
+    s.session.eval("document.querySelector('#sweep-member').scrollIntoView({ block: 'center' })")?;
+    s.session.screenshot("sweep-gan-member")?;
+    let png = saved_png(&s, "gan-grid")?;
+    println!("gan-grid as PNG: {png}");
+    ensure!(png["name"] == "latent-lab-gan-grid.png" && png["width"].as_f64() == png["viewWidth"].as_f64().map(|w| 2.0 * w), "{png}");
+    ensure!(png["colours"]["muted"].as_f64().unwrap_or(0.0) > 20.0, "the PNG lacks the ticks' grey: {png}");
+    s.session.click_css("#sweep-use-best")?;
+    let params = lab::query_params(&s.session)?;
+    let get = |key: &str| params.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse::<f64>().ok());
+    ensure!(get("l2g") == Some(g) && get("l2d") == Some(d), "after Use the best pair: l2g {:?}, l2d {:?}; the best is {g}, {d}", get("l2g"), get("l2d"));
+    no_panic(&s)?;
+    Ok(())
+}
+
 /// Clicks the PNG button of the SVG chart `chart` with the page's downloads caught (an anchor's
 /// click records its name and URL instead of saving), then reads the PNG back as an image: its
 /// name, size, the chart's viewBox size, and how many pixels are near each colour asked about

@@ -6,6 +6,7 @@
 
 mod chart;
 pub mod curve;
+mod gan_grid;
 mod grid;
 mod kl;
 mod loss;
@@ -22,6 +23,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 pub use curve::{format_value as curve_value, ValidationCurve};
+pub use gan_grid::GanGrid;
 pub use grid::{digit_grid, Grid};
 pub use kl::KlBars;
 pub use loss::{LossChart, Marked};

@@ -208,7 +208,7 @@ impl Knob {
 }
 
 /// Every key a link may hold besides the knobs' own.
-pub const KNOWN_KEYS: [&str; 21] = [
+pub const KNOWN_KEYS: [&str; 23] = [
     "model",
     "data",
     "train",
@@ -230,6 +230,8 @@ pub const KNOWN_KEYS: [&str; 21] = [
     "folds",
     "sweep_steps",
     "sweep_workers",
+    "across",
+    "across_values",
 ];
 
 /// A drawn coordinate as the URL holds it: two decimals (a hundredth of the view's unit).

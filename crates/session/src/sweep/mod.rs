@@ -5,8 +5,13 @@
 //! them up with its minimum and the one-standard-error choice. With folds the held-out split stays
 //! untouched until the chosen value is refitted on the whole training set ([`Sweep::refit`]):
 //! choosing on the test set is the mistake the lesson warns against.
+//!
+//! A GAN has no likelihood to validate: its sweep scores each member's generated points against
+//! the real ones (modes covered, and the squared MMD the GAN's views show), on one fold, and may
+//! cross a second knob (`across`) into a grid over (λ_G, λ_D), summed up by [`grid::Grid`].
 
 pub mod curve;
+pub mod grid;
 pub mod plan;
 #[cfg(test)]
 mod tests;
@@ -24,13 +29,19 @@ use crate::run::{load_data, saved_weight_count, Cadence, RunEvent, RunOptions, V
 use crate::{Run, RunSpec, SessionError, Start};
 
 pub use curve::{Curve, CurvePoint};
+pub use grid::Grid;
 
 /// Generated points a 2D member's pictures hold.
 const MEMBER_POINTS: usize = 256;
+/// Generated points a GAN member is scored on (the views' MMD then compares the first 256 with
+/// as many real points; modes count all of them).
+const GAN_SCORE_POINTS: usize = 512;
 
 /// Most values a sweep tries, and most folds.
 pub const MAX_VALUES: usize = 12;
 pub const MAX_FOLDS: usize = 10;
+/// Most models a sweep trains (a grid of two knobs included).
+pub const MAX_MEMBERS: usize = MAX_VALUES * MAX_FOLDS;
 /// Most weights all members hold together: each also keeps a gradient and Adam's two moments, so
 /// this is about 1 GB of f32 state.
 pub const MAX_SWEEP_WEIGHTS: usize = 64_000_000;
@@ -48,6 +59,15 @@ pub struct SweepSpec {
     /// 1: train on the training set, score on the held-out split; K ≥ 2: K-fold cross-validation
     /// over the training set.
     pub folds: usize,
+    /// A second knob crossed with the first into a grid (the GAN's λ_G × λ_D); `None`: one knob.
+    pub across: Option<Axis>,
+}
+
+/// A knob and the values a sweep tries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axis {
+    pub knob: Knob,
+    pub values: Vec<f32>,
 }
 
 /// `count` values from `lo` to `hi`, evenly spaced on a log scale (`log`, both ends > 0) or a
@@ -75,24 +95,24 @@ impl SweepSpec {
     pub fn check(&self, train_rows: usize) -> Result<(), SessionError> {
         let invalid = |m: String| Err(SessionError::Invalid(m));
         let model = self.base.shape.model;
-        if model == ModelKind::Gan {
-            return invalid("a GAN sweep would score modes covered, which is not built yet; sweep the VAE or the VAE-GAN".into());
-        }
-        if !SWEEPABLE.contains(&self.knob) || !self.knob.applies_to_model(model) {
-            return invalid(format!("the {} has no knob `{}` a sweep can vary", model.name(), self.knob.key()));
-        }
-        if self.values.is_empty() || self.values.len() > MAX_VALUES {
-            return invalid(format!("a sweep tries 1..={MAX_VALUES} values, not {}", self.values.len()));
-        }
-        let (lo, hi) = self.knob.scale().bounds();
-        if let Some(v) = self.values.iter().find(|v| !(lo..=hi).contains(*v)) {
-            return invalid(format!("`{}={v}` is outside the knob's range [{lo}, {hi}]", self.knob.key()));
-        }
-        if (1..self.values.len()).any(|i| self.values[..i].contains(&self.values[i])) {
-            return invalid(format!("the values of `{}` repeat: {:?}", self.knob.key(), self.values));
+        check_axis(model, self.knob, &self.values)?;
+        if let Some(across) = &self.across {
+            if model != ModelKind::Gan {
+                return invalid(format!("a grid over two knobs is the GAN's (scored by modes covered and MMD); a {} sweep varies one knob", model.name()));
+            }
+            if across.knob == self.knob {
+                return invalid(format!("a grid crosses two different knobs, not `{}` with itself", self.knob.key()));
+            }
+            check_axis(model, across.knob, &across.values)?;
         }
         if self.folds == 0 || self.folds > MAX_FOLDS {
             return invalid(format!("folds must be 1..={MAX_FOLDS}, not {}", self.folds));
+        }
+        if model == ModelKind::Gan && self.folds > 1 {
+            return invalid(format!("a GAN is scored by its generated points against the real ones, not on validation rows: use one fold, not {}", self.folds));
+        }
+        if self.members() > MAX_MEMBERS {
+            return invalid(format!("{} models: a sweep trains at most {MAX_MEMBERS}", self.members()));
         }
         let batch = self.base.shape.batch;
         if self.folds > 1 {
@@ -114,9 +134,17 @@ impl SweepSpec {
         Ok(())
     }
 
+    /// Values of the second knob, or one `None` for a sweep of one knob.
+    pub fn across_values(&self) -> Vec<Option<f32>> {
+        match &self.across {
+            Some(axis) => axis.values.iter().copied().map(Some).collect(),
+            None => vec![None],
+        }
+    }
+
     /// Models the sweep trains: every value on every fold.
     pub fn members(&self) -> usize {
-        self.values.len() * self.folds
+        self.values.len() * self.across.as_ref().map_or(1, |a| a.values.len()) * self.folds
     }
 
     /// Whether a larger value regularises more (what the one-standard-error rule leans toward).
@@ -124,20 +152,45 @@ impl SweepSpec {
         matches!(self.knob, Knob::Beta | Knob::L2 | Knob::L1 | Knob::Dropout | Knob::L2Generator | Knob::L2Discriminator)
     }
 
-    /// The base run with the knob at `value`, trained without evaluations or checkpoints along
-    /// the way (a sweep scores its members when asked) and without early stopping (every member
-    /// trains the same number of steps).
-    fn member_spec(&self, value: f32) -> RunSpec {
+    /// The base run with the knob at `value` (and the second knob at `across`), trained without
+    /// evaluations or checkpoints along the way (a sweep scores its members when asked) and
+    /// without early stopping (every member trains the same number of steps).
+    fn member_spec(&self, value: f32, across: Option<f32>) -> RunSpec {
         let mut spec = self.base.clone();
         self.knob.set_on(&mut spec.knobs, &mut spec.shape, value);
+        if let (Some(axis), Some(v)) = (&self.across, across) {
+            axis.knob.set_on(&mut spec.knobs, &mut spec.shape, v);
+        }
         spec.options = RunOptions { early_stopping: None, evaluation: Cadence::Never, checkpoints: Cadence::Never, ..spec.options };
         spec
     }
 }
 
-/// One model of a sweep: a value trained on a fold.
+/// Refuses a knob `model` lacks or a sweep cannot vary, and values out of its range, repeated
+/// or too many.
+fn check_axis(model: ModelKind, knob: Knob, values: &[f32]) -> Result<(), SessionError> {
+    let invalid = |m: String| Err(SessionError::Invalid(m));
+    if !SWEEPABLE.contains(&knob) || !knob.applies_to_model(model) {
+        return invalid(format!("the {} has no knob `{}` a sweep can vary", model.name(), knob.key()));
+    }
+    if values.is_empty() || values.len() > MAX_VALUES {
+        return invalid(format!("a sweep tries 1..={MAX_VALUES} values of a knob, not {}", values.len()));
+    }
+    let (lo, hi) = knob.scale().bounds();
+    if let Some(v) = values.iter().find(|v| !(lo..=hi).contains(*v)) {
+        return invalid(format!("`{}={v}` is outside the knob's range [{lo}, {hi}]", knob.key()));
+    }
+    if (1..values.len()).any(|i| values[..i].contains(&values[i])) {
+        return invalid(format!("the values of `{}` repeat: {values:?}", knob.key()));
+    }
+    Ok(())
+}
+
+/// One model of a sweep: a value (of each knob) trained on a fold.
 pub struct Member {
     pub value: f32,
+    /// The second knob's value in a grid.
+    pub across: Option<f32>,
     pub fold: usize,
     run: Run,
     /// The step at which its loss stopped being finite, if it did.
@@ -150,12 +203,17 @@ impl Member {
     }
 }
 
-/// How a member scored: −ELBO on the rows it trained on and on its validation rows (its fold's, or
-/// the held-out split with one fold), and the validation −ELBO's two terms, rate (KL) and
-/// distortion (reconstruction). `None` for a member that diverged.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// How a member scored. The VAE family: −ELBO on the rows it trained on and on its validation
+/// rows (its fold's, or the held-out split with one fold), and the validation −ELBO's two terms,
+/// rate (KL) and distortion (reconstruction). A GAN: modes covered and the squared MMD between
+/// its generated points and the real ones. `None` for what a member does not have, or when it
+/// diverged.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MemberScore {
     pub value: f32,
+    /// The second knob's value in a grid.
+    #[serde(default)]
+    pub across: Option<f32>,
     pub fold: usize,
     pub train: Option<f64>,
     pub validation: Option<f64>,
@@ -167,6 +225,37 @@ pub struct MemberScore {
     /// posterior collapse sets in, dimension by dimension.
     #[serde(default)]
     pub kl_per_dim: Vec<f64>,
+    /// GAN: modes of the data covered by its generated points, of how many.
+    #[serde(default)]
+    pub modes: Option<(usize, usize)>,
+    /// GAN: the squared MMD between its generated points and the real ones (0 when they match).
+    #[serde(default)]
+    pub mmd: Option<f64>,
+}
+
+/// Every member's scores as CSV, a row per model: the command line's `sweep.csv` and the page's
+/// download. Empty cells for what a member has not (a GAN's −ELBO, a VAE's modes).
+pub fn scores_csv(scores: &[MemberScore]) -> String {
+    let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut csv = String::from("value,fold,train_elbo,validation_elbo,rate,distortion,diverged,across,modes_covered,modes,mmd2\n");
+    for s in scores {
+        let (covered, modes) = s.modes.map_or((None, None), |(m, of)| (Some(m as f64), Some(of as f64)));
+        csv += &format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            s.value,
+            s.fold,
+            cell(s.train),
+            cell(s.validation),
+            cell(s.rate),
+            cell(s.distortion),
+            s.diverged,
+            s.across.map(|v| v.to_string()).unwrap_or_default(),
+            cell(covered),
+            cell(modes),
+            cell(s.mmd)
+        );
+    }
+    csv
 }
 
 /// The models of a sweep, trained together.
@@ -197,10 +286,15 @@ impl Sweep {
         let folds: Vec<Arc<RunData>> =
             if spec.folds == 1 { vec![Arc::clone(&data)] } else { (0..spec.folds).map(|k| Arc::new(fold(&data, k, spec.folds))).collect() };
         let mut members = Vec::with_capacity(spec.members().div_ceil(parts));
-        let grid = spec.values.iter().flat_map(|&value| folds.iter().enumerate().map(move |(k, rows)| (value, k, rows)));
-        for (value, k, rows) in grid.skip(part).step_by(parts) {
-            let run = Run::build_on(spec.member_spec(value), Arc::clone(rows), kernels, Start::Fresh)?;
-            members.push(Member { value, fold: k, run, diverged_at: None });
+        let across = spec.across_values();
+        let grid = spec
+            .values
+            .iter()
+            .flat_map(|&value| across.iter().map(move |&a| (value, a)))
+            .flat_map(|(value, a)| folds.iter().enumerate().map(move |(k, rows)| (value, a, k, rows)));
+        for (value, across, k, rows) in grid.skip(part).step_by(parts) {
+            let run = Run::build_on(spec.member_spec(value, across), Arc::clone(rows), kernels, Start::Fresh)?;
+            members.push(Member { value, across, fold: k, run, diverged_at: None });
         }
         Ok(Self { spec, data, members })
     }
@@ -235,57 +329,53 @@ impl Sweep {
         Ok(())
     }
 
-    /// Every member's scores now (members in value order, folds within a value).
+    /// Every member's scores now (members in value order, the second knob's values within a
+    /// value, folds within those).
     pub async fn scores(&self) -> Result<Vec<MemberScore>, SessionError> {
         let mut scores = Vec::with_capacity(self.members.len());
         for m in &self.members {
-            let mut score = MemberScore {
-                value: m.value,
-                fold: m.fold,
-                train: None,
-                validation: None,
-                rate: None,
-                distortion: None,
-                diverged: true,
-                kl_per_dim: Vec::new(),
-            };
-            if m.diverged_at.is_none() {
-                let (train, validation) = (m.run.score(EvalSplit::Train).await?, m.run.score(EvalSplit::Test).await?);
-                let finite = train.negative_elbo().is_finite() && validation.negative_elbo().is_finite();
-                if finite {
-                    score = MemberScore {
-                        train: Some(train.negative_elbo()),
-                        validation: Some(validation.negative_elbo()),
-                        rate: Some(validation.kl),
-                        distortion: Some(validation.reconstruction),
-                        diverged: false,
-                        kl_per_dim: m.run.held_out_kl_per_dim().await?,
-                        ..score
-                    };
+            let diverged = MemberScore { value: m.value, across: m.across, fold: m.fold, diverged: true, ..MemberScore::default() };
+            let score = match (m.diverged_at, m.run.spec().shape.model) {
+                (Some(_), _) => diverged,
+                (None, ModelKind::Gan) => {
+                    let request = ViewRequest { points_2d: GAN_SCORE_POINTS, ..member_request(0) };
+                    let views = m.run.views(&request).await?;
+                    match views.mmd {
+                        Some(mmd) => MemberScore { modes: views.modes, mmd: Some(mmd), diverged: false, ..diverged },
+                        None => diverged,
+                    }
                 }
-            }
+                (None, _) => {
+                    let (train, validation) = (m.run.score(EvalSplit::Train).await?, m.run.score(EvalSplit::Test).await?);
+                    if train.negative_elbo().is_finite() && validation.negative_elbo().is_finite() {
+                        MemberScore {
+                            train: Some(train.negative_elbo()),
+                            validation: Some(validation.negative_elbo()),
+                            rate: Some(validation.kl),
+                            distortion: Some(validation.reconstruction),
+                            diverged: false,
+                            kl_per_dim: m.run.held_out_kl_per_dim().await?,
+                            ..diverged
+                        }
+                    } else {
+                        diverged
+                    }
+                }
+            };
             scores.push(score);
         }
         Ok(scores)
     }
 
-    /// The pictures of the member at `value` on `fold`: `images` decoded prior samples (points
-    /// for 2D data), as many held-out inputs with their reconstructions, and the samples'
-    /// sharpness. `None` when this sweep (or this part of it) holds no such member.
-    pub async fn member_views(&self, value: f32, fold: usize, images: usize) -> Result<Option<plan::MemberViews>, SessionError> {
-        let Some(member) = self.members.iter().find(|m| m.value == value && m.fold == fold) else { return Ok(None) };
-        let request = ViewRequest {
-            images,
-            points_2d: MEMBER_POINTS,
-            scatter_points: None,
-            manifold_side: 0,
-            interpolations: Vec::new(),
-            interpolation_steps: 0,
-            histogram_bins: None,
-        };
-        let views = member.run.views(&request).await?;
+    /// The pictures of the member at `value` (and `across`) on `fold`: `images` decoded prior
+    /// samples (points for 2D data), as many held-out inputs with their reconstructions, and the
+    /// samples' sharpness. `None` when this sweep (or this part of it) holds no such member.
+    pub async fn member_views(&self, value: f32, across: Option<f32>, fold: usize, images: usize) -> Result<Option<plan::MemberViews>, SessionError> {
+        let Some(member) = self.members.iter().find(|m| m.value == value && m.across == across && m.fold == fold) else { return Ok(None) };
+        let views = member.run.views(&member_request(images)).await?;
         Ok(Some(plan::MemberViews {
             value,
+            across,
             fold,
             dim: views.dim,
             samples: views.samples,
@@ -304,12 +394,25 @@ impl Sweep {
     /// and its −ELBO on the held-out split, which no member has seen (with one fold the members
     /// were scored on it: the number is then the member's own, and the choice saw the test set).
     pub async fn refit(&self, value: f32, steps: usize, kernels: Option<&Kernels>) -> Result<f64, SessionError> {
-        let mut run = Run::build_on(self.spec.member_spec(value), Arc::clone(&self.data), kernels, Start::Fresh)?;
+        let mut run = Run::build_on(self.spec.member_spec(value, None), Arc::clone(&self.data), kernels, Start::Fresh)?;
         let progress = run.advance(steps).await?;
         if progress.event == Some(RunEvent::Diverged) {
             return Err(SessionError::Invalid(format!("the refit at `{}={value}` diverged by step {}", self.spec.knob.key(), run.step())));
         }
         run.negative_elbo(EvalSplit::Test).await
+    }
+}
+
+/// A member's pictures: `images` digits (or [`MEMBER_POINTS`] points on the plane), nothing else.
+fn member_request(images: usize) -> ViewRequest {
+    ViewRequest {
+        images,
+        points_2d: MEMBER_POINTS,
+        scatter_points: None,
+        manifold_side: 0,
+        interpolations: Vec::new(),
+        interpolation_steps: 0,
+        histogram_bins: None,
     }
 }
 

@@ -2,11 +2,12 @@
 //! member trains and (for benchmarks) over how many workers. The URL parser reads it through the
 //! same validated path as every other key (`sweep=l2&sweep_values=0,0.001,0.01&folds=3`), so a
 //! link cannot ask for more than a sweep may train; [`SweepSpec::check`] then refuses what the
-//! data or memory cannot hold, naming the limit.
+//! data or memory cannot hold, naming the limit. A GAN's grid adds a second knob
+//! (`across=l2d&across_values=0,0.01,0.1`).
 
 use serde::{Deserialize, Serialize};
 
-use super::{values_between, SweepSpec, MAX_FOLDS, MAX_VALUES, SWEEPABLE};
+use super::{values_between, Axis, SweepSpec, MAX_FOLDS, MAX_VALUES, SWEEPABLE};
 use crate::config::query::{clamp_note, number, shorten};
 use crate::config::{round_sig, Knob, LabConfig, ModelKind, Scale};
 
@@ -15,8 +16,13 @@ pub const DEFAULT_SWEEP_STEPS: usize = 800;
 pub const SWEEP_STEPS: (usize, usize) = (10, 20_000);
 /// Most workers a link may ask for (the page uses the browser's cores, at least two, by default).
 pub const MAX_SWEEP_WORKERS: usize = 8;
-/// Folds unless the link says otherwise: 3-fold cross-validation.
+/// Folds unless the link says otherwise: 3-fold cross-validation (a GAN's sweep has one).
 pub const DEFAULT_FOLDS: usize = 3;
+/// Rounds each GAN member trains unless the link says otherwise: the ring GAN covers most of its
+/// modes by then.
+pub const DEFAULT_GAN_SWEEP_STEPS: usize = 1500;
+/// The GAN grid's default values of λ_G and of λ_D: none, weak, strong (9 models).
+pub const DEFAULT_GAN_GRID: [f32; 3] = [0.0, 0.01, 0.1];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepPlan {
@@ -27,24 +33,30 @@ pub struct SweepPlan {
     pub steps: usize,
     /// Workers to spread the members over; `None`: the browser's cores, at least two.
     pub workers: Option<usize>,
+    /// The second knob of a grid (the GAN's).
+    pub across: Option<Axis>,
 }
 
 impl SweepPlan {
-    /// The sweep the page offers first for `model`: its L2 (the GAN, which a sweep cannot score
-    /// yet, has none) at the knob's default values, 3 folds.
+    /// The sweep the page offers first for `model`: the VAE family's L2 at the knob's default
+    /// values, 3 folds; the GAN's grid of λ_G against λ_D ([`DEFAULT_GAN_GRID`]), one fold.
     pub fn default_for(model: ModelKind) -> Option<Self> {
+        if model == ModelKind::Gan {
+            let across = Some(Axis { knob: Knob::L2Discriminator, values: DEFAULT_GAN_GRID.to_vec() });
+            return Some(Self { knob: Knob::L2Generator, values: DEFAULT_GAN_GRID.to_vec(), folds: 1, steps: DEFAULT_GAN_SWEEP_STEPS, workers: None, across });
+        }
         let knob = SWEEPABLE.into_iter().find(|k| *k == Knob::L2 && k.applies_to_model(model))?;
-        Some(Self { knob, values: default_values(knob), folds: DEFAULT_FOLDS, steps: DEFAULT_SWEEP_STEPS, workers: None })
+        Some(Self { knob, values: default_values(knob), folds: DEFAULT_FOLDS, steps: DEFAULT_SWEEP_STEPS, workers: None, across: None })
     }
 
     /// The members this plan trains over `config`'s run.
     pub fn spec(&self, config: &LabConfig) -> SweepSpec {
-        SweepSpec { base: config.run_spec(), knob: self.knob, values: self.values.clone(), folds: self.folds }
+        SweepSpec { base: config.run_spec(), knob: self.knob, values: self.values.clone(), folds: self.folds, across: self.across.clone() }
     }
 
     /// Whether a sweep of this model may vary `knob`.
     pub fn can_sweep(knob: Knob, model: ModelKind) -> bool {
-        model != ModelKind::Gan && SWEEPABLE.contains(&knob) && knob.applies_to_model(model)
+        SWEEPABLE.contains(&knob) && knob.applies_to_model(model)
     }
 }
 
@@ -75,23 +87,12 @@ pub fn range_text(lo: f32, hi: f32, count: usize, log: bool) -> Result<String, c
 /// note, and a sweep that cannot be trained is dropped with one.
 pub(crate) fn parse_plan<'q>(notes: &mut Vec<String>, get: impl Fn(&str) -> Option<&'q str>, model: ModelKind) -> Option<SweepPlan> {
     let Some(key) = get("sweep") else {
-        if ["sweep_values", "folds", "sweep_steps", "sweep_workers"].iter().any(|k| get(k).is_some()) {
+        if ["sweep_values", "folds", "sweep_steps", "sweep_workers", "across", "across_values"].iter().any(|k| get(k).is_some()) {
             notes.push("sweep settings without `sweep=KNOB`; ignored".into());
         }
         return None;
     };
-    let knob = match Knob::from_key(key.trim()) {
-        Some(knob) if SweepPlan::can_sweep(knob, model) => knob,
-        Some(knob) if model == ModelKind::Gan => {
-            notes.push(format!("a GAN sweep (`{}`) is not built yet: sweeps score the ELBO of the VAE and the VAE-GAN; ignored", knob.key()));
-            return None;
-        }
-        _ => {
-            let choices: Vec<&str> = SWEEPABLE.iter().filter(|k| SweepPlan::can_sweep(**k, model)).map(|k| k.key()).collect();
-            notes.push(format!("`sweep` names no knob the {} can sweep ({}); ignored", model.name(), choices.join(", ")));
-            return None;
-        }
-    };
+    let knob = sweep_knob(notes, "sweep", key, model)?;
     let values = match get("sweep_values") {
         None => default_values(knob),
         Some(list) => parse_values(notes, knob, list),
@@ -100,13 +101,57 @@ pub(crate) fn parse_plan<'q>(notes: &mut Vec<String>, get: impl Fn(&str) -> Opti
         notes.push("`sweep_values` lists no usable value; the sweep was dropped".into());
         return None;
     }
+    let across = match get("across") {
+        None => {
+            if get("across_values").is_some() {
+                notes.push("`across_values` without `across=KNOB`; ignored".into());
+            }
+            None
+        }
+        Some(_) if model != ModelKind::Gan => {
+            notes.push(format!("a grid over two knobs (`across`) is the GAN's; the {} sweeps one knob", model.name()));
+            None
+        }
+        Some(key) => match sweep_knob(notes, "across", key, model) {
+            Some(k) if k == knob => {
+                notes.push(format!("`across` must name a second knob, not `{}` again; ignored", k.key()));
+                None
+            }
+            Some(k) => {
+                let values = get("across_values").map_or_else(|| default_values(k), |list| parse_values(notes, k, list));
+                Some(Axis { knob: k, values })
+            }
+            None => None,
+        },
+    };
+    if across.as_ref().is_some_and(|a| a.values.is_empty()) {
+        notes.push("`across_values` lists no usable value; the sweep was dropped".into());
+        return None;
+    }
     let count = |notes: &mut Vec<String>, key: &str, (lo, hi): (usize, usize)| {
         number(notes, key, get(key)).map(|v| clamp_note(notes, key, v.round(), lo as f64, hi as f64) as usize)
     };
-    let folds = count(notes, "folds", (1, MAX_FOLDS)).unwrap_or(DEFAULT_FOLDS);
-    let steps = count(notes, "sweep_steps", SWEEP_STEPS).unwrap_or(DEFAULT_SWEEP_STEPS);
+    let gan = model == ModelKind::Gan;
+    let folds = count(notes, "folds", (1, MAX_FOLDS)).unwrap_or(if gan { 1 } else { DEFAULT_FOLDS });
+    if gan && folds > 1 {
+        notes.push("a GAN's sweep scores generated points against the real ones, on one fold; `folds` ignored".into());
+    }
+    let folds = if gan { 1 } else { folds };
+    let steps = count(notes, "sweep_steps", SWEEP_STEPS).unwrap_or(if gan { DEFAULT_GAN_SWEEP_STEPS } else { DEFAULT_SWEEP_STEPS });
     let workers = count(notes, "sweep_workers", (1, MAX_SWEEP_WORKERS));
-    Some(SweepPlan { knob, values, folds, steps, workers })
+    Some(SweepPlan { knob, values, folds, steps, workers, across })
+}
+
+/// The knob `key` (the value of `sweep` or `across`) names, if `model` can sweep it; else a note.
+fn sweep_knob(notes: &mut Vec<String>, name: &str, key: &str, model: ModelKind) -> Option<Knob> {
+    match Knob::from_key(key.trim()) {
+        Some(knob) if SweepPlan::can_sweep(knob, model) => Some(knob),
+        _ => {
+            let choices: Vec<&str> = SWEEPABLE.iter().filter(|k| SweepPlan::can_sweep(**k, model)).map(|k| k.key()).collect();
+            notes.push(format!("`{name}` names no knob the {} can sweep ({}); ignored", model.name(), choices.join(", ")));
+            None
+        }
+    }
 }
 
 /// `sweep_values`: numbers within the knob's range (clamped with a note), at most [`MAX_VALUES`],
@@ -140,14 +185,23 @@ fn parse_values(notes: &mut Vec<String>, knob: Knob, list: &str) -> Vec<f32> {
 pub(crate) fn plan_pairs(plan: &SweepPlan) -> Vec<(&'static str, String)> {
     let mut pairs = vec![
         ("sweep", plan.knob.key().to_string()),
-        ("sweep_values", plan.values.iter().map(|v| Knob::format_plain(*v)).collect::<Vec<_>>().join(",")),
+        ("sweep_values", values_text(&plan.values)),
         ("folds", plan.folds.to_string()),
         ("sweep_steps", plan.steps.to_string()),
     ];
     if let Some(workers) = plan.workers {
         pairs.push(("sweep_workers", workers.to_string()));
     }
+    if let Some(axis) = &plan.across {
+        pairs.push(("across", axis.knob.key().to_string()));
+        pairs.push(("across_values", values_text(&axis.values)));
+    }
     pairs
+}
+
+/// Values as a link's list holds them.
+pub fn values_text(values: &[f32]) -> String {
+    values.iter().map(|v| Knob::format_plain(*v)).collect::<Vec<_>>().join(",")
 }
 
 /// What the page sends each of its sweep workers: the whole page state as a link (the sweep plan
@@ -174,13 +228,14 @@ pub struct WorkerReport {
 
 /// Numbers before the scores, and per score before its KL per dimension.
 const HEAD: usize = 5;
-const PER_SCORE: usize = 8;
+const PER_SCORE: usize = 12;
 /// Most latent dimensions a report carries per score (the latent slider's maximum is far below).
 const MAX_REPORTED_DIMS: usize = 1024;
 
 impl WorkerReport {
     /// `[part, step, models, done, scored, then per score: value, fold, train, validation, rate,
-    /// distortion, diverged, dims, then dims numbers of KL per dimension]`, NaN for a missing number.
+    /// distortion, diverged, across, modes covered, of modes, MMD², dims, then dims numbers of KL
+    /// per dimension]`, NaN for a missing number.
     pub fn to_numbers(&self) -> Vec<f64> {
         let scores = self.scores.as_deref().unwrap_or_default();
         let mut numbers =
@@ -189,6 +244,8 @@ impl WorkerReport {
             let n = |v: Option<f64>| v.unwrap_or(f64::NAN);
             let dims = s.kl_per_dim.len().min(MAX_REPORTED_DIMS);
             numbers.extend([f64::from(s.value), s.fold as f64, n(s.train), n(s.validation), n(s.rate), n(s.distortion), f64::from(u8::from(s.diverged))]);
+            let (covered, of) = s.modes.map_or((None, None), |(m, of)| (Some(m as f64), Some(of as f64)));
+            numbers.extend([n(s.across.map(f64::from)), n(covered), n(of), n(s.mmd)]);
             numbers.push(dims as f64);
             numbers.extend(&s.kl_per_dim[..dims]);
         }
@@ -203,7 +260,11 @@ impl WorkerReport {
         let mut scores = Vec::new();
         while !rest.is_empty() {
             let r = rest.get(..PER_SCORE)?;
-            let dims = count(r[7]).filter(|&d| d as usize <= MAX_REPORTED_DIMS)? as usize;
+            let dims = count(r[11]).filter(|&d| d as usize <= MAX_REPORTED_DIMS)? as usize;
+            let modes = match (r[8].is_nan(), r[9].is_nan()) {
+                (true, true) => None,
+                _ => Some((count(r[8])? as usize, count(r[9])? as usize)),
+            };
             let kl_per_dim = rest.get(PER_SCORE..PER_SCORE + dims)?.to_vec();
             scores.push(super::MemberScore {
                 value: r[0] as f32,
@@ -214,6 +275,9 @@ impl WorkerReport {
                 distortion: some(r[5]),
                 diverged: r[6] != 0.0,
                 kl_per_dim,
+                across: some(r[7]).map(|v| v as f32),
+                modes,
+                mmd: some(r[10]),
             });
             rest = &rest[PER_SCORE + dims..];
         }
@@ -238,6 +302,8 @@ impl WorkerReport {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemberViews {
     pub value: f32,
+    /// The second knob's value in a grid.
+    pub across: Option<f32>,
     pub fold: usize,
     /// Numbers per sample (784 for a digit, 2 for a point).
     pub dim: usize,
@@ -248,13 +314,13 @@ pub struct MemberViews {
 }
 
 /// Numbers before the pictures.
-const VIEWS_HEAD: usize = 7;
+const VIEWS_HEAD: usize = 8;
 /// Most numbers a view message may hold (64 digits in each of the three sets).
 const MAX_VIEW_NUMBERS: usize = 3 * 64 * 784;
 
 impl MemberViews {
-    /// `[value, fold, dim, samples, inputs, reconstructions, sharpness]` (the three counts in
-    /// numbers, sharpness NaN when none), then the three sets one after the other.
+    /// `[value, fold, dim, samples, inputs, reconstructions, sharpness, across]` (the three counts
+    /// in numbers, sharpness and across NaN when none), then the three sets one after the other.
     pub fn to_numbers(&self) -> Vec<f32> {
         let mut numbers = vec![
             self.value,
@@ -264,6 +330,7 @@ impl MemberViews {
             self.inputs.len() as f32,
             self.reconstructions.len() as f32,
             self.sharpness.unwrap_or(f32::NAN),
+            self.across.unwrap_or(f32::NAN),
         ];
         numbers.extend(self.samples.iter().chain(&self.inputs).chain(&self.reconstructions));
         numbers
@@ -288,6 +355,7 @@ impl MemberViews {
             inputs: i.to_vec(),
             reconstructions: r.to_vec(),
             sharpness: head[6].is_finite().then_some(head[6]),
+            across: head[7].is_finite().then_some(head[7]),
         })
     }
 }

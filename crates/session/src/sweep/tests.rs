@@ -15,6 +15,7 @@ fn score(value: f32, fold: usize, validation: f64) -> MemberScore {
         distortion: Some(validation - 1.0),
         diverged: false,
         kl_per_dim: vec![0.5, 0.01, validation / 100.0],
+        ..MemberScore::default()
     }
 }
 
@@ -55,7 +56,7 @@ fn ring_vae() -> RunSpec {
 #[test]
 fn bad_sweeps_are_refused_naming_the_limit() {
     let base = ring_vae();
-    let sweep = |knob, values: Vec<f32>, folds| SweepSpec { base: base.clone(), knob, values, folds };
+    let sweep = |knob, values: Vec<f32>, folds| SweepSpec { base: base.clone(), knob, values, folds, across: None };
     let refused = |spec: SweepSpec, rows: usize, says: &str| {
         let e = spec.check(rows).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(e.contains(says), "expected a refusal naming `{says}`, got `{e}`");
@@ -71,10 +72,58 @@ fn bad_sweeps_are_refused_naming_the_limit() {
     let mut huge = sweep(Knob::L2, vec![0.01, 0.02], 10);
     huge.base.shape.hidden = vec![1024, 1024, 1024];
     refused(huge, 100_000, "weights together");
-    let mut gan = sweep(Knob::L2Generator, vec![0.01], 1);
-    gan.base.shape.model = ModelKind::Gan;
-    refused(gan, 2000, "GAN sweep");
+    let across = |knob, values: Vec<f32>| Some(Axis { knob, values });
+    refused(SweepSpec { across: across(Knob::L1, vec![0.01]), ..sweep(Knob::L2, vec![0.01], 1) }, 2000, "the GAN's");
+    let gan = |knob, folds, second| SweepSpec { base: ring_gan(), knob, values: vec![0.0, 0.01], folds, across: second };
+    refused(gan(Knob::L2Generator, 3, None), 2000, "use one fold");
+    refused(gan(Knob::L2, 1, None), 2000, "no knob `l2`");
+    refused(gan(Knob::L2Generator, 1, across(Knob::L2Generator, vec![0.1])), 2000, "not `l2g` with itself");
+    refused(gan(Knob::L2Generator, 1, across(Knob::L2Discriminator, vec![0.5])), 2000, "outside the knob's range");
+    assert!(gan(Knob::L2Generator, 1, across(Knob::L2Discriminator, vec![0.0, 0.1])).check(2000).is_ok());
     assert!(sweep(Knob::L2, vec![0.0, 0.01], 3).check(2000).is_ok());
+}
+
+fn ring_gan() -> RunSpec {
+    LabConfig::defaults_for(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8)).run_spec()
+}
+
+/// A GAN grid over (λ_G, λ_D) trains every pair and scores each by its generated points: modes
+/// covered and MMD². A strong λ_G shrinks the generator toward a constant map, so the best cell
+/// is one without it and the strong λ_G's cells cover fewer modes; a part of the grid holds its
+/// members' pictures (points on the plane), found by both values.
+#[test]
+fn a_gan_grid_scores_modes_and_mmd_per_pair() {
+    let spec = SweepSpec {
+        base: ring_gan(),
+        knob: Knob::L2Generator,
+        values: vec![0.0, 0.1],
+        folds: 1,
+        across: Some(Axis { knob: Knob::L2Discriminator, values: vec![0.0, 0.01] }),
+    };
+    let mut sweep = Sweep::build(spec.clone(), None, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sweep.members().len(), 4);
+    assert_eq!(
+        sweep.members().iter().map(|m| (m.value, m.across)).collect::<Vec<_>>(),
+        [(0.0, Some(0.0)), (0.0, Some(0.01)), (0.1, Some(0.0)), (0.1, Some(0.01))]
+    );
+    block_on(sweep.advance(2000)).unwrap_or_else(|e| panic!("{e}"));
+    let scores = block_on(sweep.scores()).unwrap_or_else(|e| panic!("{e}"));
+    let grid = Grid::new(&spec, &scores);
+    for (i, cell) in grid.cells.iter().enumerate() {
+        let cell = cell.as_ref().unwrap_or_else(|| panic!("cell {i} unscored"));
+        println!("λ_G {} λ_D {:?}: modes {:?}, MMD² {:?}", cell.value, cell.across, cell.modes, cell.mmd);
+        assert!(!cell.diverged && cell.mmd.is_some_and(|m| m >= 0.0) && cell.modes.is_some_and(|(_, of)| of == 8), "{cell:?}");
+        assert!(cell.validation.is_none() && cell.kl_per_dim.is_empty(), "a GAN has no ELBO: {cell:?}");
+    }
+    let best = grid.best.and_then(|b| grid.at(b)).unwrap_or_else(|| panic!("no best cell: {grid:?}"));
+    assert_eq!(best.0, 0.0, "the best cell has no generator penalty: {grid:?}");
+    let modes = |row, column| grid.cell(row, column).and_then(|c| c.modes).map_or(0, |(m, _)| m);
+    for row in 0..2 {
+        assert!(modes(row, 1) < modes(row, 0), "λ_G 0.1 covers fewer modes than 0 at λ_D {:?}: {grid:?}", grid.rows[row]);
+    }
+    let views = block_on(sweep.member_views(0.1, Some(0.01), 0, 8)).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
+    assert_eq!((views.dim, views.across, views.samples.len()), (2, Some(0.01), 2 * 256));
+    assert_eq!(block_on(sweep.member_views(0.1, None, 0, 8)).unwrap_or_else(|e| panic!("{e}")), None, "a grid's member needs both values");
 }
 
 /// Members of one value train on disjoint validation folds that cover the training rows; members
@@ -84,7 +133,7 @@ fn bad_sweeps_are_refused_naming_the_limit() {
 fn members_train_on_their_folds_and_a_diverged_one_stops_alone() {
     let mut base = ring_vae();
     base.data.train_size = 600;
-    let spec = SweepSpec { base, knob: Knob::Lr, values: vec![1e-3, 0.1], folds: 3 };
+    let spec = SweepSpec { base, knob: Knob::Lr, values: vec![1e-3, 0.1], folds: 3, across: None };
     let mut sweep = Sweep::build(spec, None, None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sweep.members().len(), 6);
     let mut seen: Vec<u32> = sweep.members()[..3].iter().flat_map(|m| m.run().data().test.clone()).collect();
@@ -117,10 +166,10 @@ fn members_train_on_their_folds_and_a_diverged_one_stops_alone() {
     assert!(curve.points[0].standard_error.is_some() && curve.points[1].diverged == 1, "{curve:?}");
     // A member's pictures: 2D points for the ring, finite for a member that trained; none for a
     // value the sweep does not hold.
-    let views = block_on(sweep.member_views(1e-3, 1, 8)).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
+    let views = block_on(sweep.member_views(1e-3, None, 1, 8)).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
     assert!(views.dim == 2 && views.samples.len() == 2 * MEMBER_POINTS && views.samples.iter().all(|v| v.is_finite()), "{views:?}");
     assert!(!views.inputs.is_empty() && views.inputs.len() == views.reconstructions.len() && views.sharpness.is_none(), "{views:?}");
-    assert_eq!(block_on(sweep.member_views(0.5, 0, 8)).unwrap_or_else(|e| panic!("{e}")), None);
+    assert_eq!(block_on(sweep.member_views(0.5, None, 0, 8)).unwrap_or_else(|e| panic!("{e}")), None);
 }
 
 /// A log range is even in log space and ends exactly on its ends; bad ranges are refused.
@@ -142,7 +191,7 @@ fn ranges_are_spaced_as_asked() {
 fn parts_hold_the_whole_sweeps_members_once() {
     let mut base = ring_vae();
     base.data.train_size = 600;
-    let spec = SweepSpec { base, knob: Knob::L2, values: vec![0.0, 1e-3, 1e-2], folds: 3 };
+    let spec = SweepSpec { base, knob: Knob::L2, values: vec![0.0, 1e-3, 1e-2], folds: 3, across: None };
     let mut whole = Sweep::build(spec.clone(), None, None).unwrap_or_else(|e| panic!("{e}"));
     let mut parts: Vec<Sweep> = (0..2).map(|p| Sweep::build_part(spec.clone(), None, None, p, 2).unwrap_or_else(|e| panic!("{e}"))).collect();
     assert_eq!(parts.iter().map(|p| p.members().len()).collect::<Vec<_>>(), [5, 4]);
@@ -164,7 +213,11 @@ fn a_sweep_in_a_link_round_trips_and_is_bounded() {
     let (config, notes) = LabConfig::from_query("train=200&sweep=l2&sweep_values=0.01,0,0.001,0.01&folds=5&sweep_steps=300&sweep_workers=2");
     assert!(notes.is_empty(), "{notes:?}");
     let plan = config.sweep.clone().unwrap_or_else(|| panic!("no sweep read"));
-    assert_eq!(plan, plan::SweepPlan { knob: Knob::L2, values: vec![0.0, 0.001, 0.01], folds: 5, steps: 300, workers: Some(2) }, "sorted, each once");
+    assert_eq!(
+        plan,
+        plan::SweepPlan { knob: Knob::L2, values: vec![0.0, 0.001, 0.01], folds: 5, steps: 300, workers: Some(2), across: None },
+        "sorted, each once"
+    );
     assert_eq!(LabConfig::from_query(&config.to_query()).0, config, "round trip");
 
     let read = |query: &str| LabConfig::from_query(query);
@@ -179,7 +232,8 @@ fn a_sweep_in_a_link_round_trips_and_is_bounded() {
     for (query, says) in [
         ("sweep=batch", "no knob"),
         ("sweep=gamma", "no knob"),
-        ("model=gan&sweep=l2g", "GAN sweep"),
+        ("model=gan&sweep=l2", "no knob the GAN can sweep"),
+        ("model=gan&across_values=0,1", "without `sweep=KNOB`"),
         ("folds=3", "without `sweep=KNOB`"),
         ("sweep=l2&sweep_values=x", "no usable value"),
     ] {
@@ -189,7 +243,21 @@ fn a_sweep_in_a_link_round_trips_and_is_bounded() {
     let (c, _) = read("sweep=beta");
     assert_eq!(c.sweep.map(|p| p.values), Some(vec![0.0, 0.1, 1.0, 10.0, 100.0]), "β's default values");
     assert_eq!(plan::SweepPlan::default_for(ModelKind::Vae).map(|p| p.values), Some(vec![0.0, 1e-4, 1e-3, 1e-2, 1e-1]));
-    assert!(plan::SweepPlan::default_for(ModelKind::Gan).is_none());
+    let gan = plan::SweepPlan::default_for(ModelKind::Gan).unwrap_or_else(|| panic!("no GAN grid"));
+    assert_eq!((gan.knob, gan.across.map(|a| a.knob), gan.folds), (Knob::L2Generator, Some(Knob::L2Discriminator), 1));
+
+    // A GAN grid in a link: the second knob and its values read back; folds stay one; a second
+    // knob on a VAE, or the same knob twice, is dropped with a note.
+    let (c, notes) = read("model=gan&sweep=l2g&sweep_values=0.1,0&across=l2d&across_values=0.01,0,0.01&folds=3");
+    let plan = c.sweep.clone().unwrap_or_else(|| panic!("no grid read: {notes:?}"));
+    assert_eq!(plan.across, Some(Axis { knob: Knob::L2Discriminator, values: vec![0.0, 0.01] }));
+    assert_eq!((plan.values, plan.folds, plan.steps), (vec![0.0, 0.1], 1, plan::DEFAULT_GAN_SWEEP_STEPS));
+    assert!(notes.iter().any(|n| n.contains("one fold")), "{notes:?}");
+    assert_eq!(LabConfig::from_query(&c.to_query()).0, c, "a grid round-trips");
+    let (c, notes) = read("sweep=l2&across=beta");
+    assert!(c.sweep.is_some_and(|p| p.across.is_none()) && notes.iter().any(|n| n.contains("GAN's")), "{notes:?}");
+    let (c, notes) = read("model=gan&sweep=l2g&across=l2g");
+    assert!(c.sweep.is_some_and(|p| p.across.is_none()) && notes.len() == 1, "{notes:?}");
 }
 
 /// A worker's report reads back exactly from its numbers; numbers it cannot have written are refused.
@@ -202,7 +270,8 @@ fn worker_reports_round_trip_through_numbers() {
         done: true,
         scores: Some(vec![
             score(0.001, 0, 150.25),
-            MemberScore { value: 0.1, fold: 2, train: None, validation: None, rate: None, distortion: None, diverged: true, kl_per_dim: Vec::new() },
+            MemberScore { value: 0.1, fold: 2, diverged: true, ..MemberScore::default() },
+            MemberScore { value: 0.01, across: Some(0.1), modes: Some((7, 8)), mmd: Some(0.0125), ..MemberScore::default() },
         ]),
     };
     assert_eq!(plan::WorkerReport::from_numbers(&report.to_numbers()), Some(report.clone()));
@@ -225,9 +294,9 @@ fn worker_reports_round_trip_through_numbers() {
 }
 
 /// Where the first score's count of KL dimensions sits in a report's numbers (after the five head
-/// numbers and the score's seven).
+/// numbers and the score's eleven).
 fn plan_dims_at() -> usize {
-    5 + 7
+    5 + 11
 }
 
 /// A value's KL per dimension is its folds' mean, dimension by dimension; a diverged fold is left
@@ -250,6 +319,7 @@ fn the_curve_averages_kl_per_dimension_over_folds() {
 fn member_views_round_trip_through_numbers() {
     let views = plan::MemberViews {
         value: 0.01,
+        across: Some(0.1),
         fold: 2,
         dim: 2,
         samples: vec![0.5, -1.0, 2.0, 0.25],
@@ -264,7 +334,7 @@ fn member_views_round_trip_through_numbers() {
     short.pop();
     let mut odd = views.to_numbers();
     odd[3] = 3.0;
-    odd.remove(7);
+    odd.remove(8);
     let mut no_dim = views.to_numbers();
     no_dim[2] = 0.0;
     for bad in [short, odd, no_dim, vec![0.0; 3]] {

@@ -193,7 +193,7 @@ fn kl_heat_svg(curve: &Curve, dims: usize) -> (String, f64) {
 
 /// A light-to-dark blue for a share in [0, 1] of the map's highest rate: one hue, so it reads
 /// the same to colour-blind eyes and in greyscale.
-fn heat_colour(share: f64) -> String {
+pub(super) fn heat_colour(share: f64) -> String {
     let t = share.clamp(0.0, 1.0);
     let mix = |light: f64, dark: f64| (light + (dark - light) * t).round() as u8;
     format!("#{:02x}{:02x}{:02x}", mix(239.0, 8.0), mix(243.0, 48.0), mix(255.0, 107.0))

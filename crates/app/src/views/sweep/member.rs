@@ -16,25 +16,29 @@ use crate::state::Lab;
 const PLANE_SIZE: u32 = 300;
 
 #[component]
-pub(super) fn MemberPictures(lab: Lab, knob: Knob) -> impl IntoView {
+pub(super) fn MemberPictures(lab: Lab, knob: Knob, across: Option<Knob>) -> impl IntoView {
     let samples = NodeRef::<Canvas>::new();
     let recons = NodeRef::<Canvas>::new();
     Effect::new(move |_| {
-        lab.sweep.with(|s| draw(s.member.as_ref(), samples, recons));
+        // 2D data: the main run's real points under the member's, so covered modes show.
+        let real = lab.views.with_untracked(|v| v.real.clone());
+        lab.sweep.with(|s| draw(s.member.as_ref(), &real, samples, recons));
     });
     let folds = move || lab.sweep.with(|s| s.spec.as_ref().map_or(1, |s| s.folds));
     // The member's numbers only (a clone of its pictures would copy every pixel per reading).
-    let member = move || lab.sweep.with(|s| s.member.as_ref().map(|m| (m.value, m.sharpness, m.dim)));
+    let member = move || lab.sweep.with(|s| s.member.as_ref().map(|m| (m.value, m.sharpness, m.dim, m.across)));
     let caption = move || {
-        let (value, sharpness, _) = member()?;
+        let (value, sharpness, _, second) = member()?;
+        let second = second.zip(across).map_or_else(String::new, |(v, a)| format!(", {} = {}", a.symbol(), a.format(v)));
         let fold = if folds() > 1 { format!(", validated on fold 1 of {}", folds()) } else { String::new() };
         let sharpness = sharpness.map_or_else(String::new, |s| format!(" · sample sharpness (gradient energy) {s:.4}"));
-        Some(format!("{} = {}{fold}{sharpness}", knob.symbol(), knob.format(value)))
+        Some(format!("{} = {}{second}{fold}{sharpness}", knob.symbol(), knob.format(value)))
     };
-    let images = move || member().is_some_and(|(_, _, dim)| dim != 2);
+    let images = move || member().is_some_and(|(_, _, dim, _)| dim != 2);
     view! {
         <div id="sweep-member" aria-live="polite"
-            data-value=move || member().map(|(value, _, _)| Knob::format_plain(value))
+            data-value=move || member().map(|(value, _, _, _)| Knob::format_plain(value))
+            data-across=move || member().and_then(|(_, _, _, second)| second.map(Knob::format_plain))
             hidden=move || lab.sweep.with(|s| s.showing.is_none() && s.member_note.is_none())>
             <h3>"One model of the sweep"</h3>
             <p class="hint" id="sweep-member-note">{move || lab.sweep.with(|s| s.member_note.clone())}</p>
@@ -42,7 +46,7 @@ pub(super) fn MemberPictures(lab: Lab, knob: Knob) -> impl IntoView {
             <div class="picture-row">
                 <figure>
                     <canvas node_ref=samples class="picture" id="sweep-member-samples"></canvas>
-                    <figcaption>"Samples from the prior"</figcaption>
+                    <figcaption>{move || if images() { "Samples from the prior" } else { "Its points (orange) over real ones (dark)" }}</figcaption>
                 </figure>
                 <figure hidden=move || !images()>
                     <canvas node_ref=recons class="picture" id="sweep-member-reconstructions"></canvas>
@@ -53,13 +57,14 @@ pub(super) fn MemberPictures(lab: Lab, knob: Knob) -> impl IntoView {
     }
 }
 
-/// The member's samples (digits in rows of 8, or points on the plane) and its reconstructions.
-fn draw(member: Option<&MemberViews>, samples: NodeRef<Canvas>, recons: NodeRef<Canvas>) {
+/// The member's samples (digits in rows of 8, or points on the plane over the `real` ones) and its
+/// reconstructions.
+fn draw(member: Option<&MemberViews>, real: &[[f32; 2]], samples: NodeRef<Canvas>, recons: NodeRef<Canvas>) {
     let Some(m) = member else { return };
     if let Some(c) = samples.get() {
         if m.dim == 2 {
             let points: Vec<[f32; 2]> = m.samples.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-            canvas::draw_plane(&c, &[], 0, &[], &points, PLANE_SIZE);
+            canvas::draw_plane(&c, &[], 0, real, &points, PLANE_SIZE);
         } else {
             canvas::draw_images(&c, &m.samples, IMAGE_SIDE, 8);
         }

@@ -2,14 +2,17 @@
 //! The plan (knob, values, folds, steps) lives in the config, so it is in the link and every edit
 //! goes through the URL parser's checks; the members train in Web Workers ([`crate::sweep`]). The
 //! validation curve (mean ± standard error over folds, and training), λ_min and λ_1se, a table of
-//! the numbers, "Use this value" for the main run and the scores as CSV.
+//! the numbers, "Use this value" for the main run and the scores as CSV. A GAN's sweep crosses
+//! two knobs (λ_G and λ_D) into a grid scored by modes covered and MMD² ([`grid`]).
 
 mod beta;
+mod grid;
 mod member;
 
 use latent_session::config::{Knob, ModelKind, Scale};
+use latent_session::sweep::plan::values_text;
 use latent_session::sweep::plan::{default_values, range_text, SweepPlan};
-use latent_session::sweep::{Curve, CurvePoint, SWEEPABLE};
+use latent_session::sweep::{scores_csv, Axis, Curve, CurvePoint, SWEEPABLE};
 use leptos::html::{Input, Select};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
@@ -21,6 +24,7 @@ use crate::browser;
 use crate::state::Lab;
 use crate::sweep::{self, SweepPhase, SweepProgress};
 use beta::{KlHeatMap, RateDistortion};
+use grid::GridHeatMap;
 use member::MemberPictures;
 
 /// The curve's viewBox and plot area (the loss chart's size, so their text matches).
@@ -33,6 +37,9 @@ pub(super) const BOTTOM: f64 = H - 26.0;
 /// Okabe–Ito blue (training) and vermillion (validation), as in the loss chart.
 const TRAIN_COLOUR: &str = "#0072B2";
 pub(super) const VALIDATION_COLOUR: &str = "#D55E00";
+
+/// Knob values a "Use" button sets on the main run.
+type KnobValues = Vec<(Knob, f32)>;
 
 #[component]
 pub fn SweepPanel(lab: Lab) -> impl IntoView {
@@ -52,27 +59,52 @@ pub fn SweepPanel(lab: Lab) -> impl IntoView {
             lab.config.update(|c| {
                 if let Some(plan) = c.sweep.as_mut() {
                     (plan.knob, plan.values) = (knob, default_values(knob));
+                    // A grid crosses two different knobs: picking the second one as the first
+                    // leaves a sweep of one.
+                    plan.across = plan.across.take().filter(|a| a.knob != knob);
                 }
             });
         }
     };
+    // The GAN's second knob: none, or another knob at its default values.
+    let set_across = move |ev| {
+        let knob = Knob::from_key(&event_target_value(&ev));
+        lab.config.update(|c| {
+            if let Some(plan) = c.sweep.as_mut() {
+                plan.across = knob.filter(|k| *k != plan.knob).map(|knob| Axis { knob, values: default_values(knob) });
+            }
+        });
+    };
     let range_note = RwSignal::new(None::<String>);
     let form = move || {
         let plan = plan()?;
-        let knobs = SWEEPABLE.into_iter().filter(|k| SweepPlan::can_sweep(*k, model())).map(|k| {
-            view! { <option value=k.key() selected=k == plan.knob>{k.label()}</option> }
-        });
+        let knobs =
+            options(SWEEPABLE.into_iter().filter(|k| SweepPlan::can_sweep(*k, model())).map(|k| (k.key().to_string(), k.label().to_string(), k == plan.knob)));
         // The usual choices, and a link's own count among them.
         let mut counts = vec![1, 3, 5, 10];
         if !counts.contains(&plan.folds) {
             counts.push(plan.folds);
             counts.sort_unstable();
         }
-        let folds = counts.into_iter().map(|k| {
+        let folds = options(counts.into_iter().map(|k| {
             let label = if k == 1 { "1: score on the held-out split".to_string() } else { format!("{k}-fold cross-validation") };
-            view! { <option value=k selected=k == plan.folds>{label}</option> }
-        });
+            (k.to_string(), label, k == plan.folds)
+        }));
         let values = plan.values.iter().map(|v| Knob::format_plain(*v)).collect::<Vec<_>>().join(", ");
+        let gan = model() == ModelKind::Gan;
+        let across = gan.then(|| {
+            let none = ("none".to_string(), "none: one knob".to_string(), plan.across.is_none());
+            let seconds = SWEEPABLE.into_iter().filter(|k| *k != plan.knob && SweepPlan::can_sweep(*k, ModelKind::Gan));
+            let choices = options(
+                std::iter::once(none).chain(seconds.map(|k| (k.key().to_string(), k.label().to_string(), plan.across.as_ref().is_some_and(|a| a.knob == k)))),
+            );
+            let values = plan.across.as_ref().map(|a| values_text(&a.values).replace(',', ", ")).unwrap_or_default();
+            view! {
+                <label class="field">"Across (a grid)"<select id="sweep-across" on:change=set_across inner_html=choices /></label>
+                <label class="field" hidden=plan.across.is_none()>"Its values"<input id="sweep-across-values" type="text" value=values
+                    on:change=move |ev| set_param(lab, "across_values", &event_target_value(&ev)) /></label>
+            }
+        });
         // The range fields start at the values' ends (the least above 0 for a log range).
         let log = matches!(plan.knob.scale(), Scale::Log { .. });
         let from = plan.values.iter().copied().filter(|v| !log || *v > 0.0).reduce(f32::min).unwrap_or(0.0);
@@ -93,7 +125,7 @@ pub fn SweepPanel(lab: Lab) -> impl IntoView {
         };
         Some(view! {
             <div class="sweep-form">
-                <label class="field">"Knob"<select id="sweep-knob" on:change=set_knob>{knobs.collect_view()}</select></label>
+                <label class="field">"Knob"<select id="sweep-knob" on:change=set_knob inner_html=knobs /></label>
                 <label class="field">"Values"<input id="sweep-values" type="text" value=values
                     on:change=move |ev| set_param(lab, "sweep_values", &event_target_value(&ev)) /></label>
                 <fieldset class="sweep-range">
@@ -107,7 +139,8 @@ pub fn SweepPanel(lab: Lab) -> impl IntoView {
                     <button id="sweep-fill" type="button" on:click=fill>"Fill"</button>
                     <p class="hint" role="alert" id="sweep-range-note">{move || range_note.get()}</p>
                 </fieldset>
-                <label class="field">"Folds"<select id="sweep-folds" on:change=move |ev| set_param(lab, "folds", &event_target_value(&ev))>{folds.collect_view()}</select></label>
+                {across}
+                <label class="field" hidden=gan>"Folds"<select id="sweep-folds" on:change=move |ev| set_param(lab, "folds", &event_target_value(&ev)) inner_html=folds /></label>
                 <label class="field">"Steps per model"<input id="sweep-steps" type="number" min="10" step="100" value=plan.steps
                     on:change=move |ev| set_param(lab, "sweep_steps", &event_target_value(&ev)) /></label>
                 <p>
@@ -121,16 +154,18 @@ pub fn SweepPanel(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="sweep-view" aria-labelledby="sweep-title">
-            <h2 id="sweep-title">"Sweep: choose a value by cross-validation"</h2>
+            <h2 id="sweep-title">{move || if model() == ModelKind::Gan {
+                "Sweep: which λ_G and λ_D keep a GAN on all its modes"
+            } else {
+                "Sweep: choose a value by cross-validation"
+            }}</h2>
             <Show when=move || plan().is_some() fallback=move || view! {
                 <p class="hint">{move || if model() == ModelKind::Gan {
-                    "A GAN has no ELBO to validate: sweeps are built for the VAE and the VAE-GAN."
+                    "Train one GAN per pair of values of two knobs (λ_G and λ_D at first) and read which pairs cover the data's modes: a GAN has no likelihood to validate, so each is scored by its points against the real ones."
                 } else {
                     "Train one model per value of a knob, on K folds of the training set, and read which value generalises best."
                 }}</p>
-                <Show when=move || model() != ModelKind::Gan>
-                    <button id="sweep-open" on:click=open>"Set up a sweep"</button>
-                </Show>
+                <button id="sweep-open" on:click=open>"Set up a sweep"</button>
             }>
                 {form}
                 <SweepResults lab=lab />
@@ -146,7 +181,8 @@ fn SweepResults(lab: Lab) -> impl IntoView {
     let status = move || {
         let p = progress();
         let spec = p.spec.as_ref()?;
-        let shape = format!("{} models ({} values × {} fold{})", spec.members(), spec.values.len(), spec.folds, if spec.folds == 1 { "" } else { "s" });
+        let grid = spec.across.as_ref().map_or_else(String::new, |a| format!(" × {} values of {}", a.values.len(), a.knob.symbol()));
+        let shape = format!("{} models ({} values{grid} × {} fold{})", spec.members(), spec.values.len(), spec.folds, if spec.folds == 1 { "" } else { "s" });
         let text = match p.phase {
             SweepPhase::Failed => p.message.clone().unwrap_or_default(),
             phase => format!(
@@ -166,27 +202,39 @@ fn SweepResults(lab: Lab) -> impl IntoView {
         Some(text)
     };
     let knob = move || lab.sweep.with(|s| s.spec.as_ref().map(|s| s.knob));
+    let grid = Memo::new(move |_| lab.sweep.with(SweepProgress::grid));
+    let across = move || lab.sweep.with(|s| s.spec.as_ref().and_then(|s| s.across.as_ref().map(|a| a.knob)));
+    // "Use" buttons: the curve's two choices, or the grid's best value (pair); each sets the knob
+    // values it names on the main run.
     let choices = move || {
-        let (curve, knob) = (curve.get()?, knob()?);
-        let button = |id: &'static str, rule: &'static str, index: Option<usize>| {
-            index.map(|i| {
-                let value = curve.points[i].value;
-                view! {
-                    <button id=id on:click=move |_| lab.config.update(|c| knob.set(c, value))>
-                        {format!("Use {rule} {} = {}", knob.symbol(), knob.format(value))}
-                    </button>" "
+        let knob = knob()?;
+        let mut uses: Vec<(&'static str, String, KnobValues)> = Vec::new();
+        if let Some(curve) = curve.get() {
+            for (id, rule, index) in [("sweep-use-1se", "the one-SE choice", curve.one_se), ("sweep-use-min", "the minimum", curve.min)] {
+                if let Some(value) = index.map(|i| curve.points[i].value) {
+                    uses.push((id, format!("Use {rule} {} = {}", knob.symbol(), knob.format(value)), vec![(knob, value)]));
                 }
-            })
-        };
+            }
+        }
+        if let Some((value, second)) = grid.get().and_then(|g| g.at(g.best?)) {
+            let mut sets = vec![(knob, value)];
+            sets.extend(across().zip(second));
+            let named = sets.iter().map(|(k, v)| format!("{} = {}", k.symbol(), k.format(*v))).collect::<Vec<_>>().join(", ");
+            uses.push(("sweep-use-best", format!("Use the best {}: {named}", if sets.len() > 1 { "pair" } else { "value" }), sets));
+        }
         Some(view! {
             <p class="sweep-choices">
-                {button("sweep-use-1se", "the one-SE choice", curve.one_se)}
-                {button("sweep-use-min", "the minimum", curve.min)}
+                {uses.into_iter().map(|(id, label, sets)| view! {
+                    <button id=id on:click=move |_| lab.config.update(|c| sets.iter().for_each(|(k, v)| k.set(c, *v)))>{label}</button>" "
+                }).collect_view()}
                 <button id="sweep-csv" class="link" on:click=move |_| download_csv(lab)>"Download the scores (CSV)"</button>
             </p>
         })
     };
     let note = move || {
+        if lab.sweep.with(SweepProgress::is_gan) {
+            return Some("A GAN has no likelihood to validate: each model is scored by 512 of its points against the real ones. Modes covered counts the data's modes holding at least 2% of the points; MMD² is 0 when the two clouds match. Both come from the training distribution, so there is no test set to keep apart.");
+        }
         let folds = lab.sweep.with(|s| s.spec.as_ref().map(|s| s.folds))?;
         Some(if folds == 1 {
             "One fold: every member was scored on the held-out split, so the choice has seen the test rows. Use folds to keep them for the end."
@@ -201,7 +249,8 @@ fn SweepResults(lab: Lab) -> impl IntoView {
             {(knob == Knob::Beta).then(|| view! { <RateDistortion lab=lab curve=curve.clone() /><KlHeatMap curve=curve.clone() /> })}
             <CurveTable lab=lab curve=curve knob=knob />
         })}
-        {move || knob().map(|knob| view! { <MemberPictures lab=lab knob=knob /> })}
+        {move || grid.get().zip(knob()).map(|(grid, knob)| view! { <GridHeatMap lab=lab grid=grid knob=knob across=across() /> })}
+        {move || knob().map(|knob| view! { <MemberPictures lab=lab knob=knob across=across() /> })}
         {choices}
         <p class="hint">{note}</p>
     }
@@ -320,21 +369,27 @@ fn CurveTable(lab: Lab, curve: Curve, knob: Knob) -> impl IntoView {
 fn pick(lab: Lab, curve: &Curve) -> impl Fn(web_sys::MouseEvent) + 'static {
     let values: Vec<f32> = curve.points.iter().map(|p| p.value).collect();
     move |ev| {
-        let mark = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.closest("[data-show]").ok().flatten());
-        if let Some(&value) = mark.and_then(|m| m.get_attribute("data-show")).and_then(|i| i.parse::<usize>().ok()).and_then(|i| values.get(i)) {
-            sweep::show(lab, value);
+        if let Some(&value) = picked(&ev).and_then(|i| values.get(i)) {
+            sweep::show(lab, value, None);
         }
     }
 }
 
-/// Every member's scores as CSV, the columns of the command line's `sweep.csv`.
+/// `<option>`s (value, label, selected) as markup, our own labels only: a Leptos view per option
+/// costs bytes in the page's module that a string does not.
+fn options(items: impl Iterator<Item = (String, String, bool)>) -> String {
+    items.map(|(value, label, selected)| format!(r#"<option value="{value}"{}>{label}</option>"#, if selected { " selected" } else { "" })).collect()
+}
+
+/// The index in the `data-show` mark (or inside one) that `ev` clicked.
+pub(super) fn picked(ev: &web_sys::MouseEvent) -> Option<usize> {
+    let mark = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok())?.closest("[data-show]").ok().flatten()?;
+    mark.get_attribute("data-show")?.parse().ok()
+}
+
+/// Every member's scores as CSV, the command line's `sweep.csv`.
 fn download_csv(lab: Lab) {
-    let scores = lab.sweep.with_untracked(SweepProgress::scores);
-    let cell = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let mut csv = String::from("value,fold,train_elbo,validation_elbo,rate,distortion,diverged\n");
-    for s in scores {
-        csv.push_str(&format!("{},{},{},{},{},{},{}\n", s.value, s.fold, cell(s.train), cell(s.validation), cell(s.rate), cell(s.distortion), s.diverged));
-    }
+    let csv = scores_csv(&lab.sweep.with_untracked(SweepProgress::scores));
     if let Err(e) = browser::download("sweep.csv", "text/csv", csv.as_bytes()) {
         lab.sweep.update(|s| s.message = Some(e));
     }
