@@ -115,7 +115,7 @@ async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let config = config.benchmark();
     let (kernels, info) = gpu::open(config.engine).await;
     let mnist = match config.data.dataset {
-        Dataset::Mnist => Some(browser::fetch_bytes("assets/mnist-10k.bin").await?),
+        Dataset::Mnist => Some(latent_web::fetch_mnist().await?),
         _ => None,
     };
     let built_at = browser::now_ms();

@@ -1,5 +1,6 @@
 //! The few browser services the page needs, as small async-friendly functions: animation frames,
-//! fetching an asset, the URL, the clipboard and downloads. Failures come back as text to show.
+//! the URL, the clipboard and downloads (fetching lives in `latent-web`, shared with the workers).
+//! Failures come back as text to show.
 
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::{JsCast as _, JsValue};
@@ -9,9 +10,7 @@ fn window() -> Result<web_sys::Window, String> {
     web_sys::window().ok_or_else(|| "no browser window".to_string())
 }
 
-pub fn js_text(e: JsValue) -> String {
-    e.as_string().or_else(|| js_sys::Error::from(e.clone()).message().as_string()).unwrap_or_else(|| format!("{e:?}"))
-}
+pub use latent_web::js_text;
 
 /// Resolves at the next animation frame. A hidden tab gets none, so a loop awaiting this pauses
 /// by itself there and resumes when the tab is shown again.
@@ -21,17 +20,6 @@ pub async fn next_frame() {
         window.request_animation_frame(&resolve).ok();
     });
     JsFuture::from(promise).await.ok();
-}
-
-/// The bytes of a same-origin asset (relative URLs keep the site working under any path).
-pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let response = JsFuture::from(window()?.fetch_with_str(url)).await.map_err(js_text)?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "fetch gave no response".to_string())?;
-    if !response.ok() {
-        return Err(format!("{url}: HTTP {}", response.status()));
-    }
-    let buffer = JsFuture::from(response.array_buffer().map_err(js_text)?).await.map_err(js_text)?;
-    Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// The page's query string (with its `?`).

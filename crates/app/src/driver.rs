@@ -179,7 +179,7 @@ impl Driver {
         lab.phase.set(Phase::Starting);
         self.failed = Some(config.clone());
         if matches!(config.data.dataset, Dataset::Mnist) && self.mnist.is_none() {
-            let bytes = browser::fetch_bytes("assets/mnist-10k.bin")
+            let bytes = latent_web::fetch_mnist()
                 .await
                 .map_err(|e| SessionError::Invalid(format!("Could not load the MNIST digits ({e}). Try a 2D dataset, or reload the page.")))?;
             self.mnist = Some(bytes);

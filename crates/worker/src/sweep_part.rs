@@ -7,13 +7,12 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Float32Array, Float64Array, Uint8Array};
+use js_sys::{Float32Array, Float64Array};
 use latent_session::config::{Dataset, LabConfig};
 use latent_session::sweep::plan::{SweepJob, WorkerReport};
 use latent_session::sweep::Sweep;
 use latent_session::SessionError;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::DedicatedWorkerGlobalScope;
 use web_time::Instant;
 
@@ -45,7 +44,7 @@ async fn train(job: &str) -> Result<(), SessionError> {
     let (config, _notes) = LabConfig::from_query(&job.query);
     let plan = config.sweep.clone().ok_or_else(|| SessionError::Invalid("the job's link holds no sweep".into()))?;
     let mnist = match config.data.dataset {
-        Dataset::Mnist => Some(fetch_bytes("assets/mnist-10k.bin").await.map_err(|e| SessionError::Invalid(format!("could not load the MNIST digits: {e}")))?),
+        Dataset::Mnist => Some(latent_web::fetch_mnist().await.map_err(|e| SessionError::Invalid(format!("could not load the MNIST digits: {e}")))?),
         _ => None,
     };
     let mut sweep = Sweep::build_part(plan.spec(&config), None, mnist.as_deref(), job.part, job.parts)?;
@@ -96,16 +95,4 @@ fn scope() -> DedicatedWorkerGlobalScope {
 fn post(report: &WorkerReport) {
     // Posting numbers cannot fail while the worker lives.
     scope().post_message(&Float64Array::from(report.to_numbers().as_slice())).ok();
-}
-
-/// The bytes at `url` (relative to the worker's script, which sits beside the page).
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let text = |e: JsValue| e.as_string().unwrap_or_else(|| format!("{e:?}"));
-    let response = JsFuture::from(scope().fetch_with_str(url)).await.map_err(text)?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "fetch gave no response".to_string())?;
-    if !response.ok() {
-        return Err(format!("{url}: HTTP {}", response.status()));
-    }
-    let buffer = JsFuture::from(response.array_buffer().map_err(text)?).await.map_err(text)?;
-    Ok(Uint8Array::new(&buffer).to_vec())
 }

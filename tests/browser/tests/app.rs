@@ -1263,3 +1263,37 @@ fn sweep_workers_bench() -> Result<()> {
     println!("8 MNIST VAEs: {:.0} model-steps/s in 1 worker, {:.0} in 2: {:.2}×", rates[0], rates[1], rates[1] / rates[0]);
     no_panic(&s)
 }
+
+/// What the page's main thread does while it loads, as a benchmark that prints (run it by name;
+/// nothing is asserted about time): from navigation until the default MNIST VAE is ready, the
+/// long tasks (over 50 ms) the `longtask` buffer holds, their count, the longest and the blocking
+/// time (each task's time past 50 ms, summed, as Lighthouse's TBT counts it), without CPU
+/// throttling. With `LATENT_DIST_BEFORE` set to an earlier build's `dist/`, the two sites load
+/// alternately, three times each, side by side in one run.
+#[test]
+#[ignore = "a benchmark: LATENT_DIST_BEFORE=<old dist> cargo test -p latent-browser-tests --test app load_long_tasks_bench -- --ignored --nocapture"]
+fn load_long_tasks_bench() -> Result<()> {
+    let mut sites = vec![("now", paths::dist_dir()?)];
+    if let Some(before) = std::env::var_os("LATENT_DIST_BEFORE") {
+        sites.insert(0, ("before", before.into()));
+    }
+    for round in 1..=3 {
+        for (name, site) in &sites {
+            let s = start_on(&format!("load_long_tasks_bench_{name}_{round}"), site, Gpu::NoWebGpu)?;
+            s.open("/")?;
+            wait_ready(&s)?;
+            let tasks = s.session.execute_async(
+                "const done = arguments[arguments.length - 1];
+                 new PerformanceObserver((list, observer) => { observer.disconnect(); done(list.getEntries().map((e) => e.duration)); }).observe({ type: 'longtask', buffered: true });
+                 setTimeout(() => done([]), 2000);",
+                &[],
+            )?;
+            let tasks: Vec<f64> = serde_json::from_value(tasks)?;
+            let longest = tasks.iter().copied().fold(0.0, f64::max);
+            let blocking: f64 = tasks.iter().map(|t| t - 50.0).sum();
+            println!("{name} (round {round}): {} long tasks, the longest {longest:.0} ms, blocking {blocking:.0} ms: {tasks:.0?}", tasks.len());
+            no_panic(&s)?;
+        }
+    }
+    Ok(())
+}

@@ -26,6 +26,12 @@
 //! file is not sorted by class and any prefix is roughly balanced. The source's classes are not equal
 //! in size (from 863 fives to 1,127 ones), so the file is exactly balanced only up to 8,630 digits.
 //!
+//! An **inflated copy** has the same header with the magic `LLMNISTR` and the payload stored as is
+//! (exactly the header's length): what the page and its workers hand over after the browser's own
+//! `DecompressionStream` inflated the file off the main thread ([`inflated`] writes its header).
+//! The checksum is checked either way. Reading the zlib stream itself needs the `zlib` feature (on
+//! by default; the web builds leave it out, and miniz_oxide with it).
+//!
 //! Every inconsistency is reported as [`DataError::CorruptAsset`] naming what is wrong: a damaged
 //! download must say so rather than train on garbage. Decompression is capped at the length the header
 //! promises (itself capped by [`MAX_COUNT`]), so a hostile file cannot make the loader allocate more.
@@ -36,6 +42,7 @@
 //! takes class-balanced training sets of any size from 10 up, each contained in the next larger one,
 //! so a student can shrink the training set and compare runs on the same test digits.
 
+#[cfg(feature = "zlib")]
 use miniz_oxide::inflate::{decompress_to_vec_zlib_with_limit, TINFLStatus};
 
 use super::DataError;
@@ -58,7 +65,10 @@ pub const DEFAULT_SPLIT_SEED: u64 = 0x4C4C_4D4E_4953_5431; // "LLMNIST1"
 pub const MIN_TRAIN_SUBSET: usize = CLASSES;
 
 const MAGIC: &[u8; 8] = b"LLMNIST1";
-const HEADER_LEN: usize = 28;
+/// The magic of an inflated copy (the payload as is).
+const INFLATED_MAGIC: &[u8; 8] = b"LLMNISTR";
+/// Bytes before the payload.
+pub const HEADER_LEN: usize = 28;
 
 /// Labels and pixels of an MNIST asset, validated on construction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,8 +98,15 @@ impl Mnist {
         let Some((header, stream)) = bytes.split_first_chunk::<HEADER_LEN>() else {
             return Err(corrupt(format!("too short: {} bytes, the header alone is {HEADER_LEN}", bytes.len())));
         };
-        let header = parse_header(header)?;
-        let payload = inflate(stream, header.payload_len)?;
+        let (header, inflated) = parse_header(header)?;
+        let payload = if inflated {
+            if stream.len() != header.payload_len {
+                return Err(corrupt(format!("the inflated payload is {} bytes, the header says {}", stream.len(), header.payload_len)));
+            }
+            stream.to_vec()
+        } else {
+            inflate(stream, header.payload_len)?
+        };
         let actual_crc = crc32(&payload);
         if actual_crc != header.crc {
             return Err(corrupt(format!("checksum mismatch: CRC-32 of the data is {actual_crc:08x}, the header says {:08x}", header.crc)));
@@ -174,11 +191,25 @@ impl Mnist {
     }
 }
 
-/// Reads and checks the header fields; the payload length must match the count exactly.
-fn parse_header(header: &[u8; HEADER_LEN]) -> Result<Header, DataError> {
-    if &header[..MAGIC.len()] != MAGIC {
-        return Err(corrupt("wrong magic: this is not a Latent Lab MNIST file (LLMNIST1)"));
-    }
+/// The header of an inflated copy of the asset whose first [`HEADER_LEN`] bytes are `header`: the
+/// same fields under the inflated magic. `None` when `header` is not an asset's (a short or
+/// foreign file; [`Mnist::parse`] then says what is wrong).
+pub fn inflated(header: &[u8]) -> Option<[u8; HEADER_LEN]> {
+    let mut copy: [u8; HEADER_LEN] = header.get(..HEADER_LEN)?.try_into().ok()?;
+    (&copy[..MAGIC.len()] == MAGIC).then(|| {
+        copy[..MAGIC.len()].copy_from_slice(INFLATED_MAGIC);
+        copy
+    })
+}
+
+/// Reads and checks the header fields; the payload length must match the count exactly. Also
+/// says whether the payload is stored inflated.
+fn parse_header(header: &[u8; HEADER_LEN]) -> Result<(Header, bool), DataError> {
+    let inflated = match &header[..MAGIC.len()] {
+        m if m == MAGIC => false,
+        m if m == INFLATED_MAGIC => true,
+        _ => return Err(corrupt("wrong magic: this is not a Latent Lab MNIST file (LLMNIST1)")),
+    };
     let field = |offset: usize| u32::from_le_bytes([header[offset], header[offset + 1], header[offset + 2], header[offset + 3]]);
     let [count, rows, cols, payload_len] = [8, 12, 16, 20].map(|offset| field(offset) as usize);
     let crc = field(24);
@@ -192,10 +223,17 @@ fn parse_header(header: &[u8; HEADER_LEN]) -> Result<Header, DataError> {
     if payload_len != expected_len {
         return Err(corrupt(format!("payload length {payload_len} does not match {count} digits ({expected_len} bytes)")));
     }
-    Ok(Header { count, payload_len, crc })
+    Ok((Header { count, payload_len, crc }, inflated))
+}
+
+/// Without the `zlib` feature (the web builds) only an inflated copy reads.
+#[cfg(not(feature = "zlib"))]
+fn inflate(_stream: &[u8], _expected_len: usize) -> Result<Vec<u8>, DataError> {
+    Err(corrupt("this build reads the asset only once inflated (LLMNISTR): inflate it first"))
 }
 
 /// Decompresses the zlib stream, refusing to produce more than `expected_len` bytes.
+#[cfg(feature = "zlib")]
 fn inflate(stream: &[u8], expected_len: usize) -> Result<Vec<u8>, DataError> {
     let payload = decompress_to_vec_zlib_with_limit(stream, expected_len).map_err(|error| match error.status {
         TINFLStatus::HasMoreOutput => corrupt(format!("decompressed data is longer than the {expected_len} bytes the header says")),
@@ -297,7 +335,8 @@ fn interleave(lists: &[Vec<u32>]) -> Vec<u32> {
     (0..longest).flat_map(|position| lists.iter().filter_map(move |list| list.get(position).copied())).collect()
 }
 
-#[cfg(test)]
+// The tests build and read zlib streams.
+#[cfg(all(test, feature = "zlib"))]
 mod tests {
     use std::collections::HashSet;
 
@@ -363,6 +402,24 @@ mod tests {
         assert_eq!(mnist.label(2), 9);
         assert_eq!(mnist.pixels(), &payload[5..]);
         assert_eq!(mnist.image(1), &payload[5 + PIXELS..5 + 2 * PIXELS]);
+        Ok(())
+    }
+
+    /// The inflated copy a browser makes (its header from [`inflated`], the payload as is) reads
+    /// as the asset itself; a copy of the wrong length or with a damaged byte is refused, and
+    /// [`inflated`] refuses a header that is not an asset's.
+    #[test]
+    fn an_inflated_copy_reads_as_the_asset() -> Result<(), DataError> {
+        let header = inflated(ASSET).ok_or_else(|| corrupt("no header"))?;
+        let payload = decompress_to_vec_zlib_with_limit(&ASSET[HEADER_LEN..], 8_000_000).map_err(|e| corrupt(format!("{e:?}")))?;
+        let copy = [&header[..], &payload].concat();
+        assert_eq!(Mnist::parse(&copy)?, Mnist::parse(ASSET)?);
+        assert!(corrupt_message(&copy[..copy.len() - 1]).contains("the inflated payload is"));
+        let mut damaged = copy.clone();
+        damaged[HEADER_LEN + 5000] ^= 0x01;
+        assert!(corrupt_message(&damaged).contains("checksum mismatch"));
+        assert_eq!(inflated(&copy), None, "an inflated copy is not inflated again");
+        assert_eq!(inflated(&ASSET[..10]), None);
         Ok(())
     }
 
