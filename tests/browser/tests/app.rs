@@ -427,7 +427,17 @@ fn fallback_without_webgpu() -> Result<()> {
     s.open("/?autoplay=1&train=500")?;
     let ready = wait_ready(&s)?;
     ensure!(ready.engine == "cpu", "engine {:?} without WebGPU: {ready:?}", ready.engine);
-    ensure!(lab::is_visible(&s.session, "#fallback-banner")?, "#fallback-banner is not visible");
+    // The top bar marks the CPU engine; "why?" opens the reason under it.
+    let marked = s.session.eval("[document.querySelector('.engine').className, getComputedStyle(document.querySelector('.engine'), '::before').content]")?;
+    ensure!(
+        marked[0].as_str().is_some_and(|c| c.contains("fallback")) && marked[1].as_str().is_some_and(|c| c.contains('⚠')),
+        "the engine's name is not marked: {marked}"
+    );
+    s.session.click_css("#engine-why")?;
+    ensure!(lab::is_visible(&s.session, "#fallback-banner")?, "#fallback-banner is not visible after why?");
+    let reason = s.session.eval("document.querySelector('#fallback-banner').textContent")?;
+    println!("why the CPU engine: {reason}");
+    ensure!(reason.as_str().is_some_and(|r| r.contains("Running on the CPU engine")), "the reason: {reason}");
     let note = s.session.eval("document.querySelector('#defaults-note')?.textContent ?? ''")?;
     println!("defaults note: {note}");
     ensure!(note.as_str().is_some_and(|n| n.contains("hidden layer of 64") && n.contains("batch 32")), "no note of the CPU defaults: {note}");
@@ -437,6 +447,18 @@ fn fallback_without_webgpu() -> Result<()> {
     let from = lab::status(&s.session)?.step.unwrap_or(0);
     lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
     s.session.screenshot("fallback")?;
+    // Nothing on the page moved while it loaded and trained, before the click on "why?" (the
+    // layout shifts Lighthouse sums as CLS, without recent input).
+    let shifted = s.session.execute_async(
+        "const done = arguments[arguments.length - 1]; let sum = 0;
+         new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) sum += e.value; }).observe({ type: 'layout-shift', buffered: true });
+         setTimeout(() => done(sum), 300);",
+        &[],
+    )?;
+    println!("layout shift while loading and training: {shifted}");
+    ensure!(shifted.as_f64().is_some_and(|v| v < 0.05), "the page moved under the reader while it loaded: {shifted}");
+    s.session.click_css("#fallback-banner button")?;
+    ensure!(!lab::is_visible(&s.session, "#fallback-banner")?, "Close left the CPU engine's reason open");
     only_own_files_requested(&s)
 }
 
@@ -1181,7 +1203,8 @@ fn gan_grid_sweeps_both_penalties() -> Result<()> {
     )?;
     println!("the best GAN's points: {shown}");
     ensure!(shown["value"] == g && shown["across"] == d && shown["orange"].as_u64().unwrap_or(0) > 200, "the member shown: {shown}");
-    ensure!(shown["caption"].as_str().is_some_and(|c| c.contains("λ_G =") && c.contains("λ_D =")), "caption: {shown}");
+    let modes = format!("{} of 8 modes covered", best[0].2);
+    ensure!(shown["caption"].as_str().is_some_and(|c| c.contains("λ_G =") && c.contains("λ_D =") && c.contains(&modes)), "caption: {shown}");
     s.session.eval("document.querySelector('#sweep-member').scrollIntoView({ block: 'center' })")?;
     s.session.screenshot("sweep-gan-member")?;
     let png = saved_png(&s, "gan-grid")?;

@@ -89,18 +89,10 @@ fn BenchPage(config: LabConfig) -> impl IntoView {
     }
 }
 
-/// The engine fallback banner, URL notes, and the driver's messages.
+/// URL notes and the driver's messages (why the CPU engine trains is in the top bar: see
+/// `top_bar::EngineLabel`).
 #[component]
 fn Notices(lab: Lab) -> impl IntoView {
-    let fallback = move || match lab.engine.get() {
-        crate::gpu::EngineInfo::Cpu { reason: Some(reason) } => Some(view! {
-            <div id="fallback-banner" class="banner warn" role="status">
-                <strong>"Running on the CPU engine. "</strong>{reason}
-                <span class="hint">" Training is slower here; the default model is smaller."</span>
-            </div>
-        }),
-        _ => None,
-    };
     let notes = move || {
         let notes = lab.url_notes.get();
         (!notes.is_empty()).then(|| {
@@ -134,5 +126,5 @@ fn Notices(lab: Lab) -> impl IntoView {
             }
         })
     };
-    view! { {fallback} {notes} {notice} }
+    view! { {notes} {notice} }
 }

@@ -5,10 +5,16 @@ use latent_session::config::ModelKind;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
 
+use crate::gpu::EngineInfo;
 use crate::state::{Command, Lab, Phase};
+
+/// Whether the student opened the reason the CPU engine trains.
+#[derive(Clone, Copy)]
+struct ReasonOpen(RwSignal<bool>);
 
 #[component]
 pub fn TopBar(lab: Lab) -> impl IntoView {
+    provide_context(ReasonOpen(RwSignal::new(false)));
     let is_gan = move || lab.config.with(|c| matches!(c.shape.model, ModelKind::Gan));
     let busy = move || matches!(lab.phase.get(), Phase::Starting);
     let toggle = move |_| lab.toggle_play();
@@ -58,8 +64,9 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
                 }}
                 <span>"epoch "<b>{move || format!("{:.1}", epoch())}</b></span>
                 <span><b>{move || format!("{:.1}", lab.steps_per_second.get())}</b>" steps/s"</span>
-                <span class="engine" title=move || lab.engine.get().label()>{move || lab.engine.get().label()}</span>
+                <EngineLabel lab=lab />
             </div>
+            <FallbackReason lab=lab />
             <output id="lab-status" hidden
                 data-state=move || lab.phase.get().key()
                 data-engine=move || lab.engine.get().key()
@@ -77,5 +84,40 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
                 data-checkpoint=move || lab.checkpoint_step.get().map(|s| s.to_string()).unwrap_or_default()
             ></output>
         </div>
+    }
+}
+
+/// The engine's name; where the CPU engine trains for lack of WebGPU, marked and with a "why?" that
+/// opens the reason. The reason arrives after the first paint (once the adapter request failed): a
+/// banner appearing then would push every view down (Lighthouse measured a layout shift of 0.21),
+/// so it opens on request, under the bar, and the name's room is kept from the start (style.css).
+#[component]
+fn EngineLabel(lab: Lab) -> impl IntoView {
+    let ReasonOpen(open) = expect_context::<ReasonOpen>();
+    let fallback = move || matches!(lab.engine.get(), EngineInfo::Cpu { reason: Some(_) });
+    view! {
+        <span class="engine" class:fallback=fallback title=move || lab.engine.get().label()>
+            {move || lab.engine.get().label()}
+        </span>
+        // Always there, invisible (and out of the tab order) unless the CPU engine fell back, so
+        // its room is kept from the first paint too.
+        <button id="engine-why" class="link" class:invisible=move || !fallback() aria-controls="fallback-banner"
+            aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"why?"</button>
+    }
+}
+
+/// Why the CPU engine trains, once asked.
+#[component]
+fn FallbackReason(lab: Lab) -> impl IntoView {
+    let ReasonOpen(open) = expect_context::<ReasonOpen>();
+    move || match lab.engine.get() {
+        EngineInfo::Cpu { reason: Some(reason) } if open.get() => Some(view! {
+            <div id="fallback-banner" class="banner warn" role="status">
+                <strong>"Running on the CPU engine. "</strong>{reason}
+                <span class="hint">" Training is slower here; the default model is smaller."</span>
+                <button class="link" on:click=move |_| open.set(false)>"Close"</button>
+            </div>
+        }),
+        _ => None,
     }
 }

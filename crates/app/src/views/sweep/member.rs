@@ -29,10 +29,13 @@ pub(super) fn MemberPictures(lab: Lab, knob: Knob, across: Option<Knob>) -> impl
     let member = move || lab.sweep.with(|s| s.member.as_ref().map(|m| (m.value, m.sharpness, m.dim, m.across)));
     let caption = move || {
         let (value, sharpness, _, second) = member()?;
+        // A GAN's score beside its points, as the grid prints it.
+        let score = lab.sweep.with(|s| s.parts.iter().flat_map(|p| &p.scores).find(|c| c.value == value && c.across == second && c.fold == 0).cloned());
+        let gan = score.and_then(|c| Some(format!(" · {} of {} modes covered, MMD² {:.3}", c.modes?.0, c.modes?.1, c.mmd?))).unwrap_or_default();
         let second = second.zip(across).map_or_else(String::new, |(v, a)| format!(", {} = {}", a.symbol(), a.format(v)));
         let fold = if folds() > 1 { format!(", validated on fold 1 of {}", folds()) } else { String::new() };
         let sharpness = sharpness.map_or_else(String::new, |s| format!(" · sample sharpness (gradient energy) {s:.4}"));
-        Some(format!("{} = {}{second}{fold}{sharpness}", knob.symbol(), knob.format(value)))
+        Some(format!("{} = {}{second}{fold}{sharpness}{gan}", knob.symbol(), knob.format(value)))
     };
     let images = move || member().is_some_and(|(_, _, dim, _)| dim != 2);
     view! {
