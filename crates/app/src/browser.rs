@@ -3,6 +3,7 @@
 //! Failures come back as text to show.
 
 use js_sys::{Promise, Uint8Array};
+use latent_session::lesson::bytes_text;
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -105,7 +106,7 @@ pub fn wasm_memory_bytes() -> u64 {
 /// The text of a file the user chose, refused with a message above `max_bytes`.
 pub async fn read_text_file(file: &web_sys::File, max_bytes: usize) -> Result<String, String> {
     if file.size() > max_bytes as f64 {
-        return Err(format!("This file is {:.1} MB; at most {} MB are read.", file.size() / 1e6, max_bytes >> 20));
+        return Err(format!("This file is {}; at most {} are read.", bytes_text(file.size() as usize), bytes_text(max_bytes)));
     }
     match JsFuture::from(file.text()).await {
         Ok(text) => Ok(text.as_string().unwrap_or_default()),

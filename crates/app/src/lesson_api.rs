@@ -5,10 +5,13 @@
 //! - `action: "set"`, `query: "beta=4&lr=0.01"`: changes settings, through the same validated path
 //!   as a link (unknown keys and bad values are noted, ranges clamped, hostile sizes cut);
 //! - `"play"`, `"pause"`, `"step"`, `"reset"`: as the buttons;
+//! - `action: "lesson"`, `name: "elbo-beta"`, `card: 2`: opens a built-in lesson (or a `.md` file
+//!   beside the page) at a card, counted from 1; without `name`, moves the open lesson to `card`;
+//!   `name: ""` closes the lesson;
 //! - `"status"`: asks for a reply only.
 //!
 //! Every marked message gets a reply, `{ latentLabReply: 1, ok, message, query, state, step, loss,
-//! kl, trainElbo, testElbo, dAccuracy, modesCovered, modesTotal }` (a mark of its own, so that a reply
+//! kl, trainElbo, testElbo, dAccuracy, modesCovered, modesTotal, lesson, card, cardReached }` (a mark of its own, so that a reply
 //! is never read as a request): `ok` false with the reason for a malformed one; `query` is the
 //! page's whole state afterwards, less the user's own points (`pts`), which never leave the page.
 //! The reply goes to the sender's origin only, on the `MessagePort` sent with the message if there
@@ -21,10 +24,12 @@
 
 use js_sys::{JsString, Object, Reflect};
 use latent_session::config::query::MAX_QUERY;
+use latent_session::lesson::{LessonLink, MAX_CARDS, MAX_NAME};
 use latent_session::lesson_origins::{LessonOrigins, META_NAME};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
+use crate::lesson::{self, LessonState};
 use crate::state::{Command, Lab, Phase};
 
 /// The mark and version a message must carry, and the mark of replies.
@@ -41,6 +46,11 @@ enum Request {
     Step,
     Reset,
     Status,
+    /// A lesson's name (`Some("")` closes it) and a card, from 0.
+    Lesson {
+        name: Option<String>,
+        card: Option<usize>,
+    },
 }
 
 /// Longest `action` read: the longest action is six characters; anything longer is refused
@@ -91,8 +101,8 @@ fn on_message(lab: Lab, origins: &LessonOrigins, event: &web_sys::MessageEvent) 
     let own = window.location().origin().unwrap_or_default();
     let reply = match origins.allows(&origin, &own) {
         Ok(()) => {
-            let (ok, message) = match parse(&data) {
-                Ok(request) => (true, apply(lab, request)),
+            let (ok, message) = match parse(&data).and_then(|request| apply(lab, request)) {
+                Ok(message) => (true, message),
                 Err(reason) => (false, reason),
             };
             reply(lab, ok, &message)
@@ -143,15 +153,34 @@ fn parse(data: &JsValue) -> Result<Request, String> {
         "step" => Request::Step,
         "reset" => Request::Reset,
         "status" => Request::Status,
-        other => return Err(format!("unknown action `{}`: set, play, pause, step, reset or status", other.chars().take(40).collect::<String>())),
+        "lesson" => {
+            let name = short_string(data, "name", MAX_NAME as u32)?;
+            if let Some(name) = name.as_deref().filter(|n| !n.is_empty()) {
+                LessonLink::check_name(name)?;
+            }
+            let card = match Reflect::get(data, &"card".into()).ok().filter(|v| !v.is_undefined()) {
+                None => None,
+                Some(v) => match v.as_f64() {
+                    Some(n) if n.fract() == 0.0 && (1.0..=MAX_CARDS as f64).contains(&n) => Some(n as usize - 1),
+                    _ => return Err(format!("`card` is a whole number from 1 to {MAX_CARDS}")),
+                },
+            };
+            if name.is_none() && card.is_none() {
+                return Err("`lesson` needs a `name` (\"elbo-beta\", or \"\" to close it) or a `card`".into());
+            }
+            Request::Lesson { name, card }
+        }
+        other => return Err(format!("unknown action `{}`: set, play, pause, step, reset, lesson or status", other.chars().take(40).collect::<String>())),
     })
 }
 
-/// Carries out a request; returns what the reply says about it.
-fn apply(lab: Lab, request: Request) -> String {
-    match request {
+/// Carries out a request; returns what the reply says about it, or why it was refused.
+fn apply(lab: Lab, request: Request) -> Result<String, String> {
+    Ok(match request {
         Request::Set(query) => {
-            let (config, notes) = lab.config.with_untracked(|c| c.with_changes(&query));
+            let (mut config, notes) = lab.config.with_untracked(|c| c.with_changes(&query));
+            // Lessons open through the `lesson` action, which loads them; a `lesson=` here is ignored.
+            config.page.lesson = lab.config.with_untracked(|c| c.page.lesson.clone());
             lab.config.set(config);
             if notes.is_empty() {
                 "settings applied".into()
@@ -180,7 +209,24 @@ fn apply(lab: Lab, request: Request) -> String {
             "reset queued".into()
         }
         Request::Status => "status".into(),
-    }
+        Request::Lesson { name: Some(name), .. } if name.is_empty() => {
+            lesson::close(lab);
+            "lesson closed".into()
+        }
+        Request::Lesson { name: Some(name), card } => {
+            let message = format!("opening the lesson {name}");
+            lesson::follow_link(lab, LessonLink { name, card: card.unwrap_or(0) });
+            message
+        }
+        Request::Lesson { name: None, card } => {
+            if !lab.lesson.with_untracked(|l| matches!(l, LessonState::Open(_))) {
+                return Err("no lesson is open: send a `name`".into());
+            }
+            let card = card.unwrap_or(0);
+            lesson::go_to(lab, card);
+            format!("moved to card {}", card + 1)
+        }
+    })
 }
 
 /// The reply object: the outcome, the page's state and the numbers a lesson reads.
@@ -190,7 +236,11 @@ fn reply(lab: Lab, ok: bool, message: &str) -> JsValue {
     let vae_family = lab.config.with_untracked(|c| c.shape.model.has_encoder());
     let modes = lab.views.with_untracked(|v| v.modes);
     let number = |v: Option<f64>| v.filter(|x| x.is_finite()).map_or(JsValue::NULL, JsValue::from);
-    let fields: [(&str, JsValue); 13] = [
+    let (lesson_name, card, reached) = lab.lesson.with_untracked(|l| match l {
+        LessonState::Open(open) => (JsValue::from(open.name.as_str()), JsValue::from(open.card as f64 + 1.0), JsValue::from(open.reached_here().is_some())),
+        _ => (JsValue::NULL, JsValue::NULL, JsValue::NULL),
+    });
+    let fields: [(&str, JsValue); 16] = [
         (REPLY_MARK, VERSION.into()),
         ("ok", ok.into()),
         ("message", message.into()),
@@ -204,6 +254,9 @@ fn reply(lab: Lab, ok: bool, message: &str) -> JsValue {
         ("dAccuracy", number(d_accuracy)),
         ("modesCovered", number(modes.map(|(covered, _)| covered as f64))),
         ("modesTotal", number(modes.map(|(_, total)| total as f64))),
+        ("lesson", lesson_name),
+        ("card", card),
+        ("cardReached", reached),
     ];
     object(&fields)
 }

@@ -7,6 +7,7 @@ mod browser;
 mod driver;
 mod faults;
 mod gpu;
+mod lesson;
 mod lesson_api;
 mod state;
 mod svg_export;

@@ -8,6 +8,7 @@ use latent_session::RunFile;
 use leptos::prelude::*;
 
 use crate::gpu::EngineInfo;
+use crate::lesson::LessonState;
 use crate::sweep::{SweepProgress, SweepWorkers};
 
 /// Where the run is; the page reports it as `data-state`.
@@ -85,6 +86,8 @@ pub struct Lab {
     pub sweep: RwSignal<SweepProgress>,
     /// Its workers while it runs.
     pub sweep_workers: StoredValue<Option<SweepWorkers>, LocalStorage>,
+    /// The lesson beside the views, if one is open.
+    pub lesson: RwSignal<LessonState>,
 }
 
 impl Lab {
@@ -112,6 +115,7 @@ impl Lab {
             pending_import: StoredValue::new(None),
             sweep: RwSignal::new(SweepProgress::default()),
             sweep_workers: StoredValue::new_local(None),
+            lesson: RwSignal::new(LessonState::Closed),
         }
     }
 

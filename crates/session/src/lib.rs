@@ -8,6 +8,7 @@
 pub mod config;
 mod engine;
 mod error;
+pub mod lesson;
 pub mod lesson_origins;
 pub mod palette;
 pub mod points_file;

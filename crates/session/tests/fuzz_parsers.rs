@@ -264,3 +264,70 @@ fn point_files_never_panic_and_stay_in_the_plane() {
         .unwrap_or_else(|e| panic!("{e}"));
     println!("point-file parser: {cases} generated files, none panicked; {} were accepted, each within the plane", accepted.get());
 }
+
+/// Lesson lines: headings, directives with good and bad arguments, marked-up text, hostile bytes.
+fn lesson_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "# .{0,40}",
+        "## .{0,40}",
+        "### .{0,10}",
+        "setup: (model=(vae|gan|vae-gan)&)?(beta|l2|lr|data|train|hidden|lesson|pts|zz)=[0-9a-z.,%-]{0,8}",
+        "try: (beta|l1|l2|lr|model|zz)=[0-9e.-]{0,6} ?(\\| .{0,20})?",
+        "check: (step|kl|gap|collapsed|modes|near_zero|zz) ?(>=|<=|>|<|=)? ?[0-9e.-]{0,6}( and kl > 1)? ?(\\| .{0,20})?",
+        "[-*] .{0,30}",
+        "[a-z *`$\\\\_^{}<>&\"']{0,80}",
+        ".{0,60}",
+        Just(String::new()),
+        Just("x".repeat(2100)),
+    ]
+}
+
+fn lesson_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(lesson_line(), 0..60).prop_map(|lines| lines.join("\n")),
+        prop::collection::vec(lesson_line(), 0..8).prop_map(|lines| format!("# T\n{}\n## C\n{}", lines.join("\n"), lines.join("\n"))),
+        ".{0,300}",
+    ]
+}
+
+#[test]
+fn lesson_files_never_panic_and_stay_in_bounds() {
+    use latent_session::lesson::{inline_html, Block, Lesson, MAX_BLOCKS, MAX_CARDS, MAX_LABEL, MAX_TRIES};
+    let cases = cases(3000);
+    let mut runner = runner(cases);
+    let accepted = std::cell::Cell::new(0u32);
+    runner
+        .run(&lesson_text(), |text| {
+            let Ok(lesson) = Lesson::parse(&text) else { return Ok(()) };
+            accepted.set(accepted.get() + 1);
+            prop_assert!(!lesson.cards.is_empty() && lesson.cards.len() <= MAX_CARDS);
+            prop_assert!(lesson.title.chars().count() <= MAX_LABEL);
+            for (i, card) in lesson.cards.iter().enumerate() {
+                prop_assert!(card.body.len() <= MAX_BLOCKS && card.tries.len() <= MAX_TRIES);
+                prop_assert!(card.tries.iter().all(|t| t.label.chars().count() <= MAX_LABEL && t.value.is_finite()));
+                // The setups up to this card apply without a note to a fresh page and leave it
+                // within bounds.
+                let (config, notes) = lesson.config_at(i, &LabConfig::default());
+                prop_assert!(notes.is_empty(), "{notes:?}");
+                check_bounds(&config)?;
+                // Whatever the author wrote, the page's markup holds only our own tags.
+                for block in &card.body {
+                    let texts = match block {
+                        Block::Paragraph(p) => vec![p.clone()],
+                        Block::List(items) => items.clone(),
+                    };
+                    for html in texts.iter().map(|t| inline_html(t)) {
+                        let tags: Vec<&str> = html.split('<').skip(1).map(|t| t.split(['>', ' ']).next().unwrap_or("")).collect();
+                        prop_assert!(
+                            tags.iter().all(|t| ["em", "/em", "strong", "/strong", "code", "/code", "span", "/span", "sub", "/sub", "sup", "/sup"].contains(t)),
+                            "{html}"
+                        );
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!("lesson parser: {cases} generated files, none panicked; {} were accepted, each within its limits", accepted.get());
+    assert!(Lesson::from_bytes(&vec![b'#'; 48 * 1024]).is_err());
+}

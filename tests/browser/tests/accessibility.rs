@@ -129,3 +129,16 @@ fn canvas_choices_work_from_the_keyboard() -> Result<()> {
     ensure!(points.contains("0.5") && points.contains("-1"), "typing 0.5, -1 left the link's points at {points:?}");
     Ok(())
 }
+
+/// The lesson panel beside the views, with a card's check ticked (issue 16): its progress dots,
+/// "try this" buttons, check and navigation, and the gallery under the views.
+#[test]
+fn lesson_panel_has_no_axe_violations() -> Result<()> {
+    let page = "/?lesson=elbo-beta&autoplay=1";
+    let s = Scenario::start("axe-lesson", &paths::dist_dir()?, Gpu::NoWebGpu)?;
+    lab::watch(&s.session);
+    s.open(page)?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#lesson-check')?.dataset.reached !== undefined")?;
+    ensure!(s.session.eval("document.querySelector('#lesson-gallery') !== null")? == Value::Bool(true), "no lesson gallery");
+    expect_no_violations(&s, "axe-lesson", page)
+}

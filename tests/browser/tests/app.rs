@@ -1320,3 +1320,141 @@ fn load_long_tasks_bench() -> Result<()> {
     }
     Ok(())
 }
+
+/// What a student reads on the lesson panel now: the card shown, its title, whether its check
+/// ticked (and the step and numbers it ticked with), and the live numbers under the check.
+fn lesson_panel(s: &Scenario) -> Result<Value> {
+    s.session.eval(
+        "(() => { const p = document.querySelector('#lesson'); if (!p) return null;
+          const text = (css) => p.querySelector(css)?.textContent ?? null;
+          return { card: p.dataset.card, title: text('#lesson-card-title'), reached: p.querySelector('#lesson-check')?.dataset.reached ?? null,
+                   readouts: text('#lesson-reached-readouts'), now: text('#lesson-now'), error: text('#lesson-error'),
+                   tries: p.querySelectorAll('.try').length }; })()",
+    )
+}
+
+/// Every built-in lesson as a student takes it on the CPU engine (issue 16): opened from its link,
+/// each card's setup applies (its title shows and the link names the card), "Train" and every
+/// "try this" button are pressed, and the card's check must tick within 2 minutes, showing the
+/// step and the numbers it ticked with; a screenshot of each ticked card. Prints how long each
+/// check took.
+#[test]
+fn lessons_run_end_to_end() -> Result<()> {
+    const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
+    let s = start("lessons_run_end_to_end", Gpu::NoWebGpu)?;
+    for name in ["elbo-beta", "l2-overfitting", "l1-vs-l2", "gan-penalties"] {
+        s.open(&format!("/?lesson={name}"))?;
+        let status = wait_ready(&s)?;
+        ensure!(status.engine == "cpu", "{name}: engine {}", status.engine);
+        let cards = s.session.eval("document.querySelectorAll('#lesson .progress li').length")?.as_u64().context("no progress dots")?;
+        ensure!(cards >= 1, "{name}: the lesson panel shows no cards");
+        for card in 0..cards {
+            let panel = s
+                .session
+                .wait_until(Poll::SCENARIO, &format!("document.querySelector('#lesson')?.dataset.card === '{card}'"))
+                .and_then(|_| lesson_panel(&s))?;
+            ensure!(panel["title"].as_str().is_some_and(|t| t.starts_with(&format!("{}. ", card + 1))), "{name} card {}: {panel}", card + 1);
+            let params = lab::query_params(&s.session)?;
+            ensure!(
+                params.contains(&("lesson".into(), name.into())) && params.contains(&("card".into(), (card + 1).to_string())),
+                "{name} card {}: the link does not name the card: {params:?}",
+                card + 1
+            );
+            if lab::status(&s.session)?.state != "training" {
+                s.session.click_css("#play")?;
+            }
+            let tries = panel["tries"].as_u64().unwrap_or(0);
+            for i in 0..tries {
+                s.session.execute("document.querySelectorAll('#lesson .try')[arguments[0]].click()", &[Value::from(i)])?;
+            }
+            let has_check = s.session.eval("document.querySelector('#lesson-check') !== null")? == Value::Bool(true);
+            if has_check {
+                let started = Instant::now();
+                s.session.wait_until(Poll::within(CHECK_BUDGET), "document.querySelector('#lesson-check')?.dataset.reached !== undefined").with_context(
+                    || format!("{name} card {}: the check did not tick within {CHECK_BUDGET:?}: {}", card + 1, lesson_panel(&s).unwrap_or_default()),
+                )?;
+                let panel = lesson_panel(&s)?;
+                println!("{name} card {}: ticked after {:.1} s at step {}: {}", card + 1, started.elapsed().as_secs_f64(), panel["reached"], panel["readouts"]);
+                ensure!(panel["readouts"].as_str().is_some_and(|r| r.contains("goal")), "{name} card {}: no numbers beside the tick: {panel}", card + 1);
+                s.session.screenshot(&format!("lesson-{name}-{}", card + 1))?;
+            }
+            if card + 1 < cards {
+                s.session.click_css("#lesson-next")?;
+            }
+        }
+        no_panic(&s)?;
+    }
+    Ok(())
+}
+
+/// A teacher's own lessons (issue 16): a file hosted beside the page opens from its link at the
+/// linked card; a broken file and a missing one give messages that say why (the line, the HTTP
+/// status); a file chosen in the gallery opens, and one too large is refused before it is read;
+/// and a course page framing the playground opens a built-in lesson at a card through the lesson
+/// API, reads the card back in the reply, and gets a refusal for a name that is not a lesson.
+#[test]
+fn teachers_lessons_open_from_links_files_and_the_api() -> Result<()> {
+    const OWN: &str = "# Week 3\nOur own lesson.\n\n## Start\nsetup: beta=1\nTrain for a while.\ncheck: step >= 20 | Twenty steps\n\n## Turn up β\nsetup: beta=2\nWatch the *KL* fall: $\\beta \\cdot \\mathrm{KL}$ <script>alert(1)</script>\ntry: beta=6 | Raise β to 6\n";
+    let site = site_with_lesson_origins("")?;
+    std::fs::write(site.path().join("week-3.md"), OWN)?;
+    std::fs::write(site.path().join("broken.md"), "# Broken\n## Card\ncheck: happiness > 3 | Be happy\n")?;
+    let s =
+        Scenario::with_server("teachers_lessons_open_from_links_files_and_the_api", latent_browser_tests::StaticServer::start(site.path())?, Gpu::NoWebGpu)?;
+    lab::watch(&s.session);
+
+    // Hosted beside the page, linked at its second card: that card's setup applies.
+    s.open("/?lesson=week-3.md&card=2")?;
+    wait_ready(&s)?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#lesson')?.dataset.card === '1'")?;
+    let panel = lesson_panel(&s)?;
+    ensure!(panel["title"] == "2. Turn up β", "{panel}");
+    ensure!(query_value(&s, "beta")?.as_deref() == Some("2"), "the card's setup did not apply: {:?}", lab::query_params(&s.session)?);
+    let body = s.session.eval("document.querySelector('#lesson .lesson-body').innerHTML")?;
+    ensure!(body.as_str().is_some_and(|b| b.contains("<em>KL</em>") && b.contains("β · KL") && b.contains("&lt;script&gt;")), "{body}");
+    ensure!(s.session.eval("document.querySelector('#lesson script')")?.is_null(), "the lesson's text became markup");
+    s.session.click_css("#lesson .try")?;
+    ensure!(s.session.wait_until(Poll::SCENARIO, "new URLSearchParams(location.search).get('beta') === '6'").is_ok(), "the try button did not set β");
+    s.session.screenshot("lesson-hosted")?;
+
+    // A broken file, and one that is not there.
+    for (link, expected) in [("broken.md", "line 3: no readout `happiness`"), ("missing.md", "HTTP 404")] {
+        s.open(&format!("/?lesson={link}"))?;
+        wait_ready(&s)?;
+        let error = s.session.wait_until(Poll::SCENARIO, "document.querySelector('#lesson-error')?.textContent")?;
+        ensure!(error.as_str().is_some_and(|e| e.contains(expected)), "{link}: {error}");
+    }
+
+    // A file of the teacher's, chosen in the gallery; and one too large.
+    s.open("/")?;
+    wait_ready(&s)?;
+    let dir = paths::TempDir::new("latent-lab-lessons")?;
+    let own = dir.path().join("mine.md");
+    std::fs::write(&own, OWN)?;
+    s.session.send_keys(&s.session.find("#lesson-file")?, &own.display().to_string())?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#lesson-card-title')?.textContent === '1. Start'")?;
+    ensure!(query_value(&s, "lesson")?.is_none(), "a file from the user's disk was put in the link");
+    let large = dir.path().join("large.md");
+    std::fs::write(&large, "x".repeat(47 * 1024))?;
+    s.session.send_keys(&s.session.find("#lesson-file")?, &large.display().to_string())?;
+    let error = s.session.wait_until(Poll::SCENARIO, "document.querySelector('#lesson-error')?.textContent")?;
+    ensure!(error.as_str().is_some_and(|e| e.contains("47.0 KB") && e.contains("32.0 KB")), "{error}");
+
+    // A course page of the same origin drives lessons through the API.
+    s.open("/lesson.html")?;
+    ensure!(frame_playground(&s, "/?embed=1")?["ok"] == Value::Bool(true), "the framed playground did not answer");
+    let opened = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "name": "elbo-beta", "card": 2 }), false)?;
+    ensure!(opened["ok"] == Value::Bool(true) && opened["lesson"] == "elbo-beta" && opened["card"] == 2.0 && opened["cardReached"] == false, "{opened}");
+    let refused = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "name": "https://evil.example/x.md" }), false)?;
+    ensure!(refused["ok"] == Value::Bool(false) && refused["message"].as_str().is_some_and(|m| m.contains("no lesson")), "{refused}");
+    let moved = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "card": 3 }), true)?;
+    ensure!(moved["ok"] == Value::Bool(true) && moved["card"] == 3.0, "{moved}");
+    let frame = s.session.find("iframe")?;
+    s.session.enter_frame(&frame)?;
+    let title = s.session.eval("document.querySelector('#lesson-card-title')?.textContent")?;
+    s.session.leave_frames()?;
+    ensure!(title == "3. Bring them back", "the framed page shows {title}");
+    let closed = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "name": "" }), false)?;
+    ensure!(closed["ok"] == Value::Bool(true) && closed["lesson"].is_null(), "{closed}");
+    s.session.screenshot("lesson-api")?;
+    Ok(())
+}

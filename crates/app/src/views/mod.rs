@@ -4,6 +4,7 @@
 mod canvas;
 mod charts;
 mod controls;
+mod lesson;
 mod pictures;
 mod share;
 mod sweep;
@@ -33,6 +34,8 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| write_address(lab.config.with(LabConfig::to_query)));
     driver::start(lab);
     crate::lesson_api::listen(lab);
+    crate::lesson::start(lab);
+    let with_lesson = move || lab.lesson.with(|l| !matches!(l, crate::lesson::LessonState::Closed));
     view! {
         {(!embed).then(|| view! {
             <header class="site-header">
@@ -45,8 +48,9 @@ pub fn App() -> impl IntoView {
             {embed.then(|| view! { <h1 class="visually-hidden">"Latent Lab"</h1> })}
             <top_bar::TopBar lab=lab />
             <Notices lab=lab />
-            <div class="workspace">
+            <div class="workspace" class:with-lesson=with_lesson>
                 <controls::Controls lab=lab />
+                <lesson::LessonPanel lab=lab />
                 <div class="views">
                     <charts::LossChart lab=lab />
                     <pictures::Pictures lab=lab />
@@ -54,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <charts::WeightHistograms lab=lab />
                     <sweep::SweepPanel lab=lab />
                     <share::Share lab=lab />
+                    {(!embed).then(|| view! { <lesson::LessonGallery lab=lab /> })}
                 </div>
             </div>
         </main>

@@ -2,6 +2,7 @@
 //! the controls the lesson hides or locks), and the run's export as a file.
 
 use latent_session::config::{Knob, LabConfig};
+use latent_session::lesson::escape_html;
 use latent_session::{run_file, RunFile};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -26,7 +27,7 @@ pub fn Share(lab: Lab) -> impl IntoView {
         config.page.embed = true;
         format!(
             "<iframe src=\"{}\" width=\"100%\" height=\"720\" style=\"border:0\" title=\"Latent Lab\" loading=\"lazy\"></iframe>",
-            html_escape(&browser::link_to(&config.to_query()))
+            escape_html(&browser::link_to(&config.to_query()))
         )
     };
     let toggle = move |list: fn(&mut LabConfig) -> &mut Vec<String>, key: &'static str, on: bool| {
@@ -107,8 +108,4 @@ async fn import(lab: Lab, file: web_sys::File) {
         }
         Err(e) => lab.notice.set(Some(Notice::Problem(e.to_string()))),
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;")
 }

@@ -9,6 +9,7 @@ use latent_core::data::toy2d::{self, Toy2d};
 use latent_core::model::{GanSpec, Likelihood, VaeGanSpec, VaeSpec};
 use latent_core::{Activation, Knobs};
 
+use crate::lesson::LessonLink;
 use crate::run::{RunOptions, RunSpec};
 use crate::sweep::plan::SweepPlan;
 
@@ -199,6 +200,8 @@ pub struct PageConfig {
     pub lock: Vec<String>,
     /// Benchmark mode: report figures instead of showing the playground.
     pub bench: Option<Bench>,
+    /// The lesson open beside the playground, and its card (`lesson=elbo-beta&card=2`).
+    pub lesson: Option<LessonLink>,
 }
 
 /// Every control of the playground, in its parts: a change of `data`, `shape` or `engine` rebuilds

@@ -5,6 +5,7 @@
 use latent_core::data::toy2d;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::lesson::LessonLink;
 use crate::sweep::plan::{parse_plan, plan_pairs};
 
 use super::{Bench, Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
@@ -35,8 +36,24 @@ impl LabConfig {
     pub fn with_changes(&self, changes: &str) -> (LabConfig, Vec<String>) {
         let mut notes = Vec::new();
         let changes = bounded(changes.strip_prefix('?').unwrap_or(changes), "the change", &mut notes);
+        // A change of model or data starts from that pair's defaults, as the page's own model and
+        // data menus do, keeping the seed, the engine and the page's settings: a lesson's
+        // `model=gan&data=ring` gets the GAN of the ring, not the digit VAE's widths and knobs.
+        let read = |key: &str| form_urlencoded::parse(changes.as_bytes()).filter(|(k, _)| k == key).last().map(|(_, v)| v.into_owned());
+        let model = read("model").and_then(|v| ModelKind::from_key(&v)).unwrap_or(self.shape.model);
+        let data = read("data").and_then(|v| Dataset::from_key(&v)).unwrap_or(self.data.dataset);
+        let base = if (model, data) == (self.shape.model, self.data.dataset) {
+            self.to_query()
+        } else {
+            let mut fresh = LabConfig::defaults_for(model, data);
+            fresh.shape.seed = self.shape.seed;
+            fresh.engine = self.engine;
+            fresh.page = self.page.clone();
+            fresh.check_model_fits_data();
+            fresh.to_query()
+        };
         // Later keys win, so the changes override the current values.
-        Self::parse(&format!("{}&{changes}", self.to_query()), notes)
+        Self::parse(&format!("{base}&{changes}"), notes)
     }
 
     fn parse(query: &str, mut notes: Vec<String>) -> (LabConfig, Vec<String>) {
@@ -137,6 +154,7 @@ impl LabConfig {
             }
         }
         c.sweep = parse_plan(&mut notes, get, c.shape.model);
+        c.page.lesson = lesson_link(&mut notes, get("lesson"), get("card"));
         c.page.hide = control_list(&mut notes, "hide", get("hide"));
         c.page.lock = control_list(&mut notes, "lock", get("lock"));
 
@@ -191,6 +209,9 @@ impl LabConfig {
         if let Some(plan) = &self.sweep {
             pairs.extend(plan_pairs(plan));
         }
+        if let Some(link) = &self.page.lesson {
+            pairs.extend([("lesson", link.name.clone()), ("card", (link.card + 1).to_string())]);
+        }
         for (key, list) in [("hide", &self.page.hide), ("lock", &self.page.lock)] {
             if !list.is_empty() {
                 pairs.push((key, list.join(",")));
@@ -208,7 +229,7 @@ impl Knob {
 }
 
 /// Every key a link may hold besides the knobs' own.
-pub const KNOWN_KEYS: [&str; 23] = [
+pub const KNOWN_KEYS: [&str; 25] = [
     "model",
     "data",
     "train",
@@ -232,6 +253,8 @@ pub const KNOWN_KEYS: [&str; 23] = [
     "sweep_workers",
     "across",
     "across_values",
+    "lesson",
+    "card",
 ];
 
 /// A drawn coordinate as the URL holds it: two decimals (a hundredth of the view's unit).
@@ -323,6 +346,23 @@ fn parse_hidden(notes: &mut Vec<String>, value: &str) -> Option<Vec<usize>> {
         return None;
     }
     Some(widths)
+}
+
+/// The lesson a link opens and its card (counted from 1 in the link, clamped to
+/// [`MAX_CARDS`](crate::lesson::MAX_CARDS); the page clamps it again to the lesson's own count).
+fn lesson_link(notes: &mut Vec<String>, name: Option<&str>, card: Option<&str>) -> Option<LessonLink> {
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+        if card.is_some() {
+            notes.push("`card` without a `lesson`; ignored".into());
+        }
+        return None;
+    };
+    if let Err(reason) = LessonLink::check_name(name) {
+        notes.push(reason);
+        return None;
+    }
+    let card = number(notes, "card", card).map_or(1.0, |n| clamp_note(notes, "card", n.round(), 1.0, crate::lesson::MAX_CARDS as f64));
+    Some(LessonLink { name: name.to_string(), card: card as usize - 1 })
 }
 
 /// The hide or lock list: known control keys only.

@@ -162,6 +162,22 @@ fn changes_apply_over_a_long_state() {
     assert!(notes.iter().any(|n| n.contains("the change is longer")), "{notes:?}");
 }
 
+/// A change of model or data (a lesson's setup, the lesson API's `set`) starts from that pair's
+/// defaults, as the page's menus do, keeping the seed, engine and page settings: the digit VAE's
+/// widths, latent size and β do not follow it into a GAN, and nothing is noted as ignored.
+#[test]
+fn a_change_of_model_starts_from_its_defaults() {
+    let (vae, _) = LabConfig::from_query("model=vae&hidden=64&latent=8&beta=4&seed=7&engine=cpu&embed=1");
+    let (gan, notes) = vae.with_changes("model=gan&data=ring&l2g=0.01");
+    assert!(notes.is_empty(), "{notes:?}");
+    let defaults = LabConfig::defaults_for(ModelKind::Gan, Dataset::Toy(toy2d::Toy2d::Ring8));
+    assert_eq!((&gan.shape.hidden, gan.shape.latent, gan.shape.seed), (&defaults.shape.hidden, defaults.shape.latent, 7));
+    assert_eq!((gan.engine, gan.page.embed, gan.knobs.l2_generator()), (EnginePref::Cpu, true, 0.01));
+    // Without a change of model or data, the state is kept.
+    let (more, _) = vae.with_changes("beta=2");
+    assert_eq!((&more.shape.hidden, more.shape.latent, more.knobs.beta), (&vec![64], 8, 2.0));
+}
+
 #[test]
 fn gan_penalties_have_their_own_keys_and_old_links_keep_their_meaning() {
     // λ_G and λ_D on their own, and back through the URL.

@@ -1,0 +1,113 @@
+//! Every built-in lesson, rehearsed natively on the CPU engine as a student takes it in the page:
+//! the page's CPU defaults, each card's setup applied over the one before (a setup that changes the
+//! data or the shape builds a new model, as in the page), every "try" button pressed in order, then
+//! training until the card's check ticks. Each check must tick within its budget of steps, which
+//! keeps the lessons honest when a default or a metric changes; the browser scenario
+//! `lessons_run_end_to_end` then times the same lessons in Chromium.
+//!
+//! `LATENT_LESSON=elbo-beta cargo test --release -p latent-session --test lesson_rehearsal -- --nocapture`
+//! prints the readouts after every chunk of steps (how the thresholds were chosen).
+
+use latent_session::config::{EnginePref, LabConfig};
+use latent_session::lesson::{Lesson, Readouts, BUILT_IN};
+use latent_session::run::ViewRequest;
+use latent_session::{Run, Start};
+
+const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
+/// Steps (GAN: rounds) trained between two looks at the readouts.
+const CHUNK: usize = 50;
+/// Most steps a card may take to reach its check.
+const BUDGET: usize = 4000;
+
+/// The CPU engine never awaits anything pending: polling once finishes its calls.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("a CPU engine call was pending"),
+    }
+}
+
+fn request() -> ViewRequest {
+    ViewRequest {
+        images: 32,
+        points_2d: 1024,
+        scatter_points: None,
+        manifold_side: 0,
+        interpolations: Vec::new(),
+        interpolation_steps: 0,
+        histogram_bins: Some(40),
+    }
+}
+
+fn build(config: &LabConfig) -> Run {
+    Run::build(config.run_spec(), None, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("building {config:?}: {e}"))
+}
+
+/// The steps each card of `lesson` took to reach its check (`None` for a card without one).
+fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
+    let trace = std::env::var("LATENT_LESSON").is_ok_and(|l| l == name);
+    let mut config = LabConfig { engine: EnginePref::Cpu, ..LabConfig::default() };
+    config.shrink_for_cpu();
+    let mut run = build(&config);
+    let mut reached = Vec::new();
+    for (i, card) in lesson.cards.iter().enumerate() {
+        let mut next = config.clone();
+        if let Some(setup) = &card.setup {
+            let (with_setup, notes) = next.with_changes(setup);
+            assert!(notes.is_empty(), "{name} card {}: {notes:?}", i + 1);
+            next = with_setup;
+            if next.rebuilds_from(&config) {
+                next.shrink_for_cpu();
+            }
+        }
+        for button in &card.tries {
+            next = next.with_changes(&button.query()).0;
+        }
+        if next.rebuilds_from(&config) {
+            run = build(&next);
+        } else {
+            run.set_knobs(&next.knobs).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+        }
+        config = next;
+        let Some(check) = &card.check else {
+            reached.push(None);
+            continue;
+        };
+        let start = run.step();
+        let mut at = None;
+        while run.step() - start < BUDGET as u64 {
+            run.evaluate_next();
+            block_on(run.advance(CHUNK)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            let views = block_on(run.views(&request())).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            let readouts = Readouts::of(run.step(), run.history(), &views, config.shape.model.has_encoder());
+            if trace {
+                println!("  card {} step {}: {}", i + 1, run.step(), check.terms.iter().map(|t| t.describe(&readouts)).collect::<Vec<_>>().join("; "));
+            }
+            if check.holds(&readouts) {
+                at = Some(run.step() - start);
+                break;
+            }
+        }
+        let at = at.unwrap_or_else(|| panic!("{name} card {} (\"{}\"): the check \"{}\" was not reached in {BUDGET} steps", i + 1, card.title, check.label));
+        reached.push(Some(at));
+    }
+    reached
+}
+
+#[test]
+fn built_in_lessons_reach_every_check() {
+    for built_in in &BUILT_IN {
+        let only = std::env::var("LATENT_LESSON").ok();
+        if only.as_deref().is_some_and(|o| o != built_in.name) {
+            continue;
+        }
+        let lesson = built_in.lesson().unwrap_or_else(|e| panic!("{}: {e}", built_in.name));
+        let steps = rehearse(built_in.name, &lesson);
+        println!(
+            "{}: checks reached after {} steps",
+            built_in.name,
+            steps.iter().map(|s| s.map_or("—".to_string(), |s| s.to_string())).collect::<Vec<_>>().join(" / ")
+        );
+    }
+}
