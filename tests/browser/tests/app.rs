@@ -1333,7 +1333,8 @@ fn lesson_panel(s: &Scenario) -> Result<Value> {
     )
 }
 
-/// Every built-in lesson as a student takes it on the CPU engine (issue 16): opened from its link,
+/// Every built-in lesson as a student takes it on the CPU engine (issue 16), each file of
+/// `www/lessons/` listed in the gallery and opened from its link:
 /// each card's setup applies (its title shows and the link names the card), "Train" and every
 /// "try this" button are pressed, and the card's check must tick within 2 minutes, showing the
 /// step and the numbers it ticked with; a screenshot of each ticked card. Prints how long each
@@ -1342,7 +1343,18 @@ fn lesson_panel(s: &Scenario) -> Result<Value> {
 fn lessons_run_end_to_end() -> Result<()> {
     const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(120);
     let s = start("lessons_run_end_to_end", Gpu::NoWebGpu)?;
-    for name in ["elbo-beta", "l2-overfitting", "l1-vs-l2", "gan-penalties"] {
+    // The gallery lists every built-in lesson, one per file of www/lessons/.
+    s.open("/")?;
+    wait_ready(&s)?;
+    let listed = s.session.eval("[...document.querySelectorAll('#lesson-gallery [data-lesson]')].map((b) => b.dataset.lesson)")?;
+    let mut names: Vec<String> = listed.as_array().into_iter().flatten().filter_map(|n| n.as_str().map(String::from)).collect();
+    let mut files: Vec<String> = std::fs::read_dir(paths::repo_root().join("www/lessons"))?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".md").map(String::from))
+        .collect();
+    names.sort();
+    files.sort();
+    ensure!(!names.is_empty() && names == files, "the gallery lists {names:?}; www/lessons/ holds {files:?}");
+    for name in &names {
         s.open(&format!("/?lesson={name}"))?;
         let status = wait_ready(&s)?;
         ensure!(status.engine == "cpu", "{name}: engine {}", status.engine);

@@ -101,13 +101,24 @@ impl Readout {
         Self::ALL.into_iter().find(|r| r.key() == key)
     }
 
-    /// A value as the page prints it: counts whole, shares as percentages, the rest to 3 digits.
+    /// A value as the page prints it: counts whole, shares as percentages, sharpness to 4 decimals,
+    /// the rest to 3 significant digits.
     pub fn format(self, value: f64) -> String {
         match self {
             Self::Step | Self::Collapsed | Self::Active | Self::Modes => format!("{value:.0}"),
             Self::DAccuracy | Self::NearZero => format!("{:.1}%", 100.0 * value),
-            _ if value != 0.0 && value.abs() < 0.01 => format!("{value:.2e}"),
-            _ => format!("{value:.3}").trim_end_matches('0').trim_end_matches('.').to_string(),
+            // As the page prints it under the samples.
+            Self::Sharpness => format!("{value:.4}"),
+            _ => {
+                // Three significant digits, never in exponent form (a student reads 0.0148, not 1.48e-2).
+                let decimals = if value == 0.0 { 0 } else { (2.0 - value.abs().log10().floor()).clamp(0.0, 9.0) as usize };
+                let text = format!("{value:.decimals$}");
+                if text.contains('.') {
+                    text.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    text
+                }
+            }
         }
     }
 }

@@ -143,6 +143,11 @@ fn readouts_are_the_numbers_the_views_show() {
     assert_eq!(check.terms[0].describe(&r), "held-out − training −ELBO 29 (goal > 20)");
     assert_eq!(Term { readout: Readout::NearZero, comparison: Comparison::Above, threshold: 0.25 }.describe(&r), "weights near zero 20.0% (goal > 25.0%)");
     assert_eq!(Term { readout: Readout::Modes, comparison: Comparison::AtLeast, threshold: 6.0 }.describe(&r), "modes covered not measured yet (goal ≥ 6)");
+    let printed: Vec<String> = [(Readout::Gap, 82.735), (Readout::Mmd, 0.01483), (Readout::Kl, 0.0), (Readout::Loss, 1234.6), (Readout::Sharpness, 0.00725)]
+        .into_iter()
+        .map(|(readout, value)| readout.format(value))
+        .collect();
+    assert_eq!(printed, ["82.7", "0.0148", "0", "1235", "0.0073"]);
 }
 
 /// Which readouts a model on a dataset can show.
