@@ -136,7 +136,8 @@ impl Driver {
                 }
             }
         }
-        self.refresh_views().await
+        let refreshed = self.refresh_views().await?;
+        self.refresh_drawing(requests.encode_drawing || refreshed).await
     }
 
     fn playing(&self) -> bool {
@@ -336,9 +337,9 @@ impl Driver {
         }
     }
 
-    /// Reads back the pictures when they are stale.
-    async fn refresh_views(&mut self) -> Result<(), SessionError> {
-        let Some(run) = self.run.as_ref().filter(|_| self.views_stale) else { return Ok(()) };
+    /// Reads back the pictures when they are stale; true when it did.
+    async fn refresh_views(&mut self) -> Result<bool, SessionError> {
+        let Some(run) = self.run.as_ref().filter(|_| self.views_stale) else { return Ok(false) };
         let request = ViewRequest {
             images: GRID_IMAGES,
             points_2d: POINTS_2D,
@@ -353,6 +354,20 @@ impl Driver {
         self.views_due.done(started);
         self.lab.views.set(views);
         self.views_stale = false;
+        Ok(true)
+    }
+
+    /// Encodes the pad's digit when it changed or the pictures were refreshed (the model moved on
+    /// under it); nothing to show for an empty pad, or a model without an encoder for digits.
+    async fn refresh_drawing(&mut self, due: bool) -> Result<(), SessionError> {
+        let Some(run) = self.run.as_ref().filter(|_| due) else { return Ok(()) };
+        let reads_digits = self.lab.config.with_untracked(|c| c.shape.model.has_encoder() && c.data.dataset == Dataset::Mnist);
+        let input = self.lab.pad.with_untracked(|pad| pad.encoder_input()).filter(|_| reads_digits);
+        let drawing = match input {
+            Some(input) => Some(run.encode_drawing(&input).await?),
+            None => None,
+        };
+        self.lab.drawing.set(drawing);
         Ok(())
     }
 

@@ -2,8 +2,9 @@
 //! driver fills (engine, phase, history, views). All are `Copy` handles, passed to components.
 
 use latent_session::config::LabConfig;
+use latent_session::draw_pad::DrawPad;
 pub use latent_session::requests::{Command, Requests};
-use latent_session::run::{History, Markers, Point, Views};
+use latent_session::run::{Drawing, History, Markers, Point, Views};
 use latent_session::RunFile;
 use leptos::prelude::*;
 
@@ -88,6 +89,9 @@ pub struct Lab {
     pub sweep_workers: StoredValue<Option<SweepWorkers>, LocalStorage>,
     /// The lesson beside the views, if one is open.
     pub lesson: RwSignal<LessonState>,
+    /// The digit drawn on the pad, and what the VAE made of it when it was last encoded.
+    pub pad: RwSignal<DrawPad>,
+    pub drawing: RwSignal<Option<Drawing>>,
 }
 
 impl Lab {
@@ -116,6 +120,8 @@ impl Lab {
             sweep: RwSignal::new(SweepProgress::default()),
             sweep_workers: StoredValue::new_local(None),
             lesson: RwSignal::new(LessonState::Closed),
+            pad: RwSignal::new(DrawPad::default()),
+            drawing: RwSignal::new(None),
         }
     }
 

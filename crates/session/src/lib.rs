@@ -6,6 +6,7 @@
 //! present what a run reports.
 
 pub mod config;
+pub mod draw_pad;
 mod engine;
 mod error;
 pub mod lesson;
@@ -16,8 +17,6 @@ pub mod requests;
 pub mod run;
 pub mod run_file;
 pub mod sweep;
-#[cfg(test)]
-mod test_support;
 
 pub use engine::{open_engine, CpuReason, EngineChoice};
 pub use error::SessionError;

@@ -16,6 +16,8 @@ pub enum Command {
     Export,
     /// Fit the weight histograms' fixed ranges to the weights now.
     RescaleHistograms,
+    /// Encode the drawing pad's digit again (it changed).
+    EncodeDrawing,
 }
 
 /// The commands waiting for the next frame, as flags rather than a list: no frame runs while the
@@ -31,6 +33,7 @@ pub struct Requests {
     pub restore: bool,
     pub export: bool,
     pub rescale_histograms: bool,
+    pub encode_drawing: bool,
     pub pair: Option<(usize, usize)>,
 }
 
@@ -44,6 +47,7 @@ impl Requests {
             Command::Restore => self.restore = true,
             Command::Export => self.export = true,
             Command::RescaleHistograms => self.rescale_histograms = true,
+            Command::EncodeDrawing => self.encode_drawing = true,
             Command::Pair(a, b) => self.pair = Some((a, b)),
         }
     }

@@ -7,6 +7,7 @@ use latent_core::Knobs;
 use latent_session::config::{DataConfig, Dataset, ModelKind, Shape};
 use latent_session::run::{Cadence, EarlyStop, RunEvent, RunOptions};
 use latent_session::{Run, RunSpec, Start};
+use pollster::block_on;
 
 const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
 /// Steps between evaluations, and the most the run may take.
@@ -33,15 +34,6 @@ fn spec(restore_best: bool) -> RunSpec {
             checkpoints: Cadence::Never,
             held_out_digits: 250,
         },
-    }
-}
-
-/// The CPU engine never awaits anything pending: polling once finishes its calls.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("a CPU engine call was pending"),
     }
 }
 

@@ -12,6 +12,7 @@ use latent_session::config::{EnginePref, LabConfig};
 use latent_session::lesson::{Lesson, Readouts, BUILT_IN};
 use latent_session::run::ViewRequest;
 use latent_session::{Run, Start};
+use pollster::block_on;
 
 const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
 /// Steps (GAN: rounds) trained between two looks at the readouts (each look scores the held-out
@@ -19,15 +20,6 @@ const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
 const CHUNK: usize = 100;
 /// Most steps a card may take to reach its check.
 const BUDGET: usize = 4000;
-
-/// The CPU engine never awaits anything pending: polling once finishes its calls.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("a CPU engine call was pending"),
-    }
-}
 
 fn request() -> ViewRequest {
     ViewRequest {

@@ -8,17 +8,9 @@ use latent_session::config::{DataConfig, Dataset, Knob, ModelKind, Shape};
 use latent_session::run::{Cadence, RunOptions};
 use latent_session::sweep::{Sweep, SweepSpec};
 use latent_session::RunSpec;
+use pollster::block_on;
 
 const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
-
-/// The CPU engine never awaits anything pending: polling once finishes its calls.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("a CPU engine call was pending"),
-    }
-}
 
 /// Steps every member trains: long enough for 200 digits to overfit without L2, short enough
 /// that λ = 0.1 still underfits (at 1,500 steps the least validation −ELBO moved to 0.1, the end).

@@ -6,6 +6,7 @@
 use latent_session::config::{Dataset, LabConfig, ModelKind};
 use latent_session::run::ViewRequest;
 use latent_session::{Run, Start};
+use pollster::block_on;
 
 const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
 /// Steps at which the two models' samples are compared: about 10 and 20 seconds of the VAE-GAN
@@ -13,15 +14,6 @@ const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
 const STEPS: [usize; 2] = [3200, 6400];
 /// The least ratio of the VAE-GAN's sharpness to the VAE's.
 const SHARPER_BY: f64 = 1.4;
-
-/// The CPU engine never awaits anything pending: polling once finishes its calls.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("a CPU engine call was pending"),
-    }
-}
 
 /// The sharpness of `model`'s samples at each of [`STEPS`], trained at the page's CPU defaults.
 fn sharpness_at_cpu_defaults(model: ModelKind) -> Vec<f64> {

@@ -157,6 +157,20 @@ impl Session {
         self.click(&element).with_context(|| format!("clicking {css}"))
     }
 
+    /// A real drag, as a user's mouse makes it: the button pressed at the first point of `path`,
+    /// moved through the others, released at the last. Points are CSS pixels from the element's
+    /// centre (WebDriver's pointer actions, which the browser delivers as trusted pointer events).
+    pub fn drag(&self, element: &Element, path: &[(i32, i32)]) -> Result<()> {
+        let at = |&(x, y): &(i32, i32)| json!({ "type": "pointerMove", "duration": 16, "origin": element.as_arg(), "x": x, "y": y });
+        let mut steps: Vec<Value> = path.first().map(at).into_iter().collect();
+        steps.push(json!({ "type": "pointerDown", "button": 0 }));
+        steps.extend(path.iter().skip(1).map(at));
+        steps.push(json!({ "type": "pointerUp", "button": 0 }));
+        let actions = json!({ "actions": [{ "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": steps }] });
+        self.post("/actions", &actions).context("dragging the mouse")?;
+        Ok(())
+    }
+
     /// Types `text` into an element; on an `<input type=file>` the text is a file's path, which
     /// chooses that file as a user would (WebDriver's file upload).
     pub fn send_keys(&self, element: &Element, text: &str) -> Result<()> {

@@ -61,7 +61,11 @@ fn default_page_has_no_axe_violations() -> Result<()> {
         let named = text.split_whitespace().count() >= 2 && text.chars().any(char::is_alphabetic) && text.chars().any(|c| c.is_ascii_digit());
         ensure!(named, "slider {} reads {text:?}: not its name and value", slider[0]);
     }
-    Ok(())
+    // With a digit drawn, the pad's readouts and the KL view's ticks pass too.
+    let pad = s.session.find("#draw-pad")?;
+    s.session.drag(&pad, &[(0, -40), (0, 0), (0, 40)])?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#draw-nearest')?.dataset.digit !== undefined")?;
+    expect_no_violations(&s, "axe-drawn", "/?autoplay=1 with a digit drawn")
 }
 
 #[test]

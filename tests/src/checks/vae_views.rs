@@ -4,7 +4,7 @@
 
 use anyhow::bail;
 use latent_core::engine::cpu::CpuVae;
-use latent_core::engine::{EvalSplit, ModelSetup, VaeModel, MAX_DECODE_ROWS};
+use latent_core::engine::{EvalSplit, ModelSetup, VaeModel, MAX_DECODE_ROWS, MAX_ENCODE_ROWS};
 use latent_core::model::{Likelihood, VaeSpec};
 use latent_core::{Activation, Knobs};
 use latent_gpu::GpuVae;
@@ -40,8 +40,9 @@ async fn save_and_restore(model: &mut dyn VaeModel, engine: &str) -> Check {
 }
 
 /// A small VAE trained a few steps on both engines: the metrics of the run are the same means; the
-/// CPU twin, given the GPU's parameters, gives the same codes, decodes and scores on both splits;
-/// save/restore and setting parameters work on both; bad decode requests are refused by both.
+/// CPU twin, given the GPU's parameters, gives the same codes, encodings of given rows, decodes and
+/// scores on both splits; save/restore and setting parameters work on both; bad encode and decode
+/// requests are refused by both.
 pub async fn vae_views_match_cpu_twin(h: &Harness) -> Check {
     let mut inputs = Inputs::new(23);
     let (rows, dim, batch, seed, latent) = (64usize, 20usize, 8usize, 5u32, 2usize);
@@ -84,6 +85,20 @@ pub async fn vae_views_match_cpu_twin(h: &Harness) -> Check {
     }
     close("μ", &codes.mean, &expected.mean, 1e-4)?;
     close("logσ²", &codes.log_var, &expected.log_var, 1e-4)?;
+
+    // 11 rows the caller gives (one whole batch and a padded one), and bad ones refused.
+    let x: Vec<f32> = (0..11 * dim).map(|i| ((i as f32 * 0.61).sin() + 1.0) / 2.0).collect();
+    let (encoded, expected) = (gpu.encode(&x).await?, twin.encode(&x).await?);
+    if (encoded.rows, encoded.latent) != (11, latent) {
+        bail!("encode gave {} rows of {}, expected 11 of {latent}", encoded.rows, encoded.latent);
+    }
+    close("encode μ", &encoded.mean, &expected.mean, 1e-4)?;
+    close("encode logσ²", &encoded.log_var, &expected.log_var, 1e-4)?;
+    for (what, bad) in [("empty", vec![]), ("NaN", vec![f32::NAN; dim]), ("ragged", vec![0.0; dim + 1]), ("too many", vec![0.0; (MAX_ENCODE_ROWS + 1) * dim])] {
+        if gpu.encode(&bad).await.is_ok() || twin.encode(&bad).await.is_ok() {
+            bail!("encode accepted {what} rows");
+        }
+    }
 
     // 11 codes: one whole batch and a padded one.
     let z: Vec<f32> = (0..11 * latent).map(|i| (i as f32 * 0.37).sin() * 2.0).collect();

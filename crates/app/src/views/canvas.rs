@@ -67,10 +67,25 @@ pub fn reach_of(points: &[[f32; 2]]) -> f32 {
     points.iter().flatten().filter(|v| v.is_finite()).fold(3.0f32, |m, v| m.max(v.abs() * 1.05)).min(1e4)
 }
 
-/// The latent scatter: `points` coloured by `labels`, the two chosen ones ringed. With `as_digits`
-/// each point is its class's digit, in the class's colour: a second cue beside colour, for readers
-/// who cannot tell the colours apart (and for greyscale prints).
-pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u8], as_digits: bool, chosen: (usize, usize), size: u32) {
+/// A drawing's posterior in the scatter's two dimensions: μ and σ.
+pub struct DrawnCode {
+    pub mean: [f32; 2],
+    pub sigma: [f32; 2],
+}
+
+/// The latent scatter: `points` coloured by `labels`, the two chosen ones ringed, and a drawing's
+/// posterior as a ring at μ inside its one-σ ellipse. With `as_digits` each point is its class's
+/// digit, in the class's colour: a second cue beside colour, for readers who cannot tell the
+/// colours apart (and for greyscale prints).
+pub fn draw_scatter(
+    canvas: &HtmlCanvasElement,
+    points: &[[f32; 2]],
+    labels: &[u8],
+    as_digits: bool,
+    chosen: (usize, usize),
+    drawn: Option<&DrawnCode>,
+    size: u32,
+) {
     let Some((ctx, s)) = blank_square(canvas, size) else { return };
     axes(&ctx, s);
     let reach = reach_of(points);
@@ -97,6 +112,24 @@ pub fn draw_scatter(canvas: &HtmlCanvasElement, points: &[[f32; 2]], labels: &[u
             ctx.arc(x, y, 6.0, 0.0, std::f64::consts::TAU).ok();
             ctx.stroke();
         }
+    }
+    if let Some(code) = drawn.filter(|c| c.mean.iter().chain(&c.sigma).all(|v| v.is_finite())) {
+        let (x, y) = to_pixel(code.mean, reach, s);
+        let scale = s / (2.0 * f64::from(reach));
+        ctx.set_fill_style_str("rgb(17 17 17 / 12%)");
+        ctx.begin_path();
+        ctx.ellipse(x, y, (f64::from(code.sigma[0]) * scale).max(1.0), (f64::from(code.sigma[1]) * scale).max(1.0), 0.0, 0.0, std::f64::consts::TAU).ok();
+        ctx.fill();
+        ctx.set_line_width(1.5);
+        ctx.stroke();
+        ctx.set_line_width(3.0);
+        ctx.begin_path();
+        ctx.arc(x, y, 5.0, 0.0, std::f64::consts::TAU).ok();
+        ctx.stroke();
+        // Named, so it is not taken for one of the interpolation's two ringed ends.
+        ctx.set_fill_style_str("#111111");
+        ctx.set_text_align("left");
+        ctx.fill_text("your digit", x + 9.0, y - 9.0).ok();
     }
 }
 

@@ -459,6 +459,14 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
                 .collect_view()
         })
     };
+    // The drawing's KL per dimension: a tick across each bar, all in one path (empty without one).
+    let drawn = move || {
+        lab.drawing.with(|d| {
+            let kl = d.as_ref().map_or(&[][..], |d| &d.kl_per_dim[..]);
+            let width = (W - KL_LEFT) / kl.len().max(1) as f64;
+            kl.iter().enumerate().map(|(i, &k)| format!("M{:.1} {:.1}h{width:.1}", KL_LEFT + i as f64 * width, kl_y(k))).collect::<String>()
+        })
+    };
     let total = move || lab.views.with(|v| v.kl_per_dim.iter().copied().filter(|k| k.is_finite()).sum::<f64>());
     let summary = move || {
         lab.views.with(|v| {
@@ -473,8 +481,9 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
                 <svg viewBox=format!("0 0 {W} 112") class="chart bars" id="kl-chart" role="img" aria-label="KL divergence per latent dimension, in nats on a log scale from 0.01 to 100">
                     {axis.clone()}
                     {bars}
+                    <path d=drawn class="drawn" />
                 </svg>
-                <p class="hint">"Total KL "<b id="kl-total">{move || format_nats(total())}</b>{summary}". Bars in nats on a fixed log scale (0.01 to 100), so runs compare bar for bar. Raise β and watch dimensions collapse to the prior: the posterior of a collapsed dimension ignores the input."</p>
+                <p class="hint">"Total KL "<b id="kl-total">{move || format_nats(total())}</b>{summary}". Bars in nats on a fixed log scale (0.01 to 100), so runs compare bar for bar. Raise β and watch dimensions collapse to the prior: the posterior of a collapsed dimension ignores the input. With a digit drawn on the pad, black ticks mark its own KL."</p>
             </section>
         </Show>
     }

@@ -4,6 +4,7 @@
 mod canvas;
 mod charts;
 mod controls;
+mod draw_pad;
 mod lesson;
 mod pictures;
 mod share;

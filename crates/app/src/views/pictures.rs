@@ -14,7 +14,8 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
 
-use super::canvas::{self, class_colours};
+use super::canvas::{self, class_colours, DrawnCode};
+use super::draw_pad::DrawPadView;
 use crate::browser;
 use crate::driver::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
 use crate::state::{Command, Lab, Notice};
@@ -120,6 +121,8 @@ fn DigitViews(lab: Lab) -> impl IntoView {
                 hint="Rows of held-out inputs, each above its reconstruction through the posterior mean μ(x). High β or a tiny latent blurs them." />
         </div>
         <LatentScatter lab=lab />
+        // Digits are only ever a VAE's or a VAE-GAN's: both encode a drawing.
+        <DrawPadView lab=lab />
         <div class="picture-row">
             <CanvasView id="manifold" title="Decoded latent grid" canvas=manifold class="wide"
                 hint="The decoder over a grid of codes in the two most-used latent dimensions (others at 0), ±2.5 σ of the prior." />
@@ -138,10 +141,15 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
     Effect::new(move |_| {
         let pair = chosen.get();
         lab.views.with(|v| {
-            if let Some(c) = node.get() {
-                let as_digits = lab.config.with_untracked(|c| !c.data.dataset.is_2d());
-                canvas::draw_scatter(&c, &v.latent, &v.labels, as_digits, pair, PLANE_SIZE);
-            }
+            let Some(c) = node.get() else { return };
+            let as_digits = lab.config.with_untracked(|c| !c.data.dataset.is_2d());
+            let drawn = lab.drawing.with(|d| {
+                let d = d.as_ref()?;
+                let (a, b) = v.dims;
+                let sigma: Vec<f32> = d.sigma().collect();
+                Some(DrawnCode { mean: [*d.mean.get(a)?, *d.mean.get(b)?], sigma: [*sigma.get(a)?, *sigma.get(b)?] })
+            });
+            canvas::draw_scatter(&c, &v.latent, &v.labels, as_digits, pair, drawn.as_ref(), PLANE_SIZE);
         });
     });
     let pick = move |ev: web_sys::MouseEvent| {

@@ -29,6 +29,8 @@ use crate::model::{DiscriminatorMetrics, GanArch, HeldOutMetrics, ParamLayout, V
 
 /// Most latent codes one [`VaeModel::decode`] call takes (a 32×32 manifold grid).
 pub const MAX_DECODE_ROWS: usize = 1024;
+/// Most rows one [`VaeModel::encode`] call takes (the drawing pad sends one).
+pub const MAX_ENCODE_ROWS: usize = 64;
 
 /// What every model is built from, on either engine: its data (the GPU engine uploads it, the CPU
 /// twin reads it), the batch size, the seed of its random draws and its first knobs.
@@ -102,7 +104,8 @@ impl EvalMetrics {
     }
 }
 
-/// Posterior codes of the held-out rows (whole batches of them, in the order of the held-out list).
+/// Posterior codes of rows: the held-out rows (whole batches of them, in the order of the held-out
+/// list), or the rows a caller encoded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LatentCodes {
     pub rows: usize,
@@ -160,6 +163,9 @@ pub trait VaeModel {
     /// Negative ELBO on `split`.
     async fn evaluate(&self, split: EvalSplit) -> Result<EvalMetrics, ModelError>;
     async fn latent_codes(&self) -> Result<LatentCodes, ModelError>;
+    /// The posterior (μ, logσ²) of each row of `inputs` (rows × data_dim, 1..=[`MAX_ENCODE_ROWS`]
+    /// rows, finite): data the run never saw, such as a digit the user drew.
+    async fn encode(&self, inputs: &[f32]) -> Result<LatentCodes, ModelError>;
     /// The decoder's output as data (pixels in [0, 1], or points) for each row of `codes`
     /// (rows × latent, 1..=[`MAX_DECODE_ROWS`] rows, finite).
     async fn decode(&self, codes: &[f32]) -> Result<Vec<f32>, ModelError>;

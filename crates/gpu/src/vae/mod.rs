@@ -144,6 +144,10 @@ impl VaeModel for GpuVae {
         Ok(self.core.latent_codes().await?)
     }
 
+    async fn encode(&self, inputs: &[f32]) -> Result<LatentCodes, ModelError> {
+        Ok(self.core.encode(inputs).await?)
+    }
+
     async fn decode(&self, codes: &[f32]) -> Result<Vec<f32>, ModelError> {
         Ok(self.core.decode(codes).await?)
     }

@@ -1,11 +1,12 @@
 //! What the latent-space views need from a GPU VAE, on demand and between steps: the codes (μ,
-//! logσ²) of held-out rows for the latent scatter, and the decoder applied to codes the caller
-//! picks (a grid over a 2D latent, an interpolation between two digits).
+//! logσ²) of held-out rows for the latent scatter, the encoder applied to rows the caller gives (a
+//! digit the user drew), and the decoder applied to codes the caller picks (a grid over a 2D
+//! latent, an interpolation between two digits).
 //!
 //! Both are recorded once with the model; a request replays them batch by batch, stacks the
 //! results with buffer copies, and reads back once.
 
-use latent_core::engine::{LatentCodes, MAX_DECODE_ROWS};
+use latent_core::engine::{LatentCodes, MAX_DECODE_ROWS, MAX_ENCODE_ROWS};
 
 use super::core::{mean_of_likelihood, VaeCore, EVAL_COUNTER};
 use super::evaluation::PassBuffers;
@@ -23,6 +24,10 @@ pub(super) struct ViewBuffers {
     encode_chunks: usize,
     /// (chunks·batch) × 2·latent: the encoder outputs of every held-out batch, stacked.
     codes: GpuTensor,
+    /// The encoder on one batch of the caller's rows, and those batches' outputs stacked.
+    encode_rows: Schedule,
+    encode_in: GpuTensor,
+    encoded: GpuTensor,
     decode: Schedule,
     decode_in: GpuTensor,
     decode_scratch: GpuTensor,
@@ -30,7 +35,8 @@ pub(super) struct ViewBuffers {
 }
 
 impl ViewBuffers {
-    /// Records the encoding of `chunks` held-out batches and the decoding of one batch of codes.
+    /// Records the encoding of `chunks` held-out batches, and the encoding of one batch of rows
+    /// and the decoding of one batch of codes the caller writes.
     pub(super) fn new(k: &Kernels, name: &str, b: &PassBuffers<'_>, chunks: usize) -> Result<Self, GpuError> {
         let ctx = k.context();
         let (arch, enc, dec) = (b.arch, b.encoder, b.decoder);
@@ -41,13 +47,18 @@ impl ViewBuffers {
         encode.push(k.advance_counter(b.counters, EVAL_COUNTER, 1)?);
         let codes = ctx.zeros(&format!("{name}.latent_codes"), chunks.max(1) * batch, 2 * latent)?;
 
+        let encode_in = ctx.zeros(&format!("{name}.encode_in"), batch, dim)?;
+        let encoded = ctx.zeros(&format!("{name}.encoded"), MAX_ENCODE_ROWS.div_ceil(batch) * batch, 2 * latent)?;
+        let mut encode_rows = Schedule::new(format!("{name} encode"));
+        enc.forward(k, &arch.encoder, &encode_in, &mut encode_rows)?;
+
         let decode_in = ctx.zeros(&format!("{name}.decode_in"), batch, latent)?;
         let decode_scratch = ctx.zeros(&format!("{name}.decode_scratch"), batch, dim)?;
         let decode_out = ctx.zeros(&format!("{name}.decode_out"), MAX_DECODE_ROWS.div_ceil(batch) * batch, dim)?;
         let mut decode = Schedule::new(format!("{name} decode"));
         dec.forward(k, &arch.decoder, &decode_in, &mut decode)?;
         decode.push(mean_of_likelihood(k, arch.spec.likelihood, dec.output()?, &decode_scratch)?);
-        Ok(Self { encode, encode_chunks: chunks, codes, decode, decode_in, decode_scratch, decode_out })
+        Ok(Self { encode, encode_chunks: chunks, codes, encode_rows, encode_in, encoded, decode, decode_in, decode_scratch, decode_out })
     }
 }
 
@@ -67,39 +78,88 @@ impl VaeCore {
         }
         self.ctx.queue.submit([encoder.finish()]);
         let stacked = read_f32(&self.ctx, &v.codes).await?;
-        let rows = v.encode_chunks * batch;
-        let (mut mean, mut log_var) = (Vec::with_capacity(rows * latent), Vec::with_capacity(rows * latent));
-        for row in stacked.chunks_exact(2 * latent).take(rows) {
-            mean.extend_from_slice(&row[..latent]);
-            log_var.extend_from_slice(&row[latent..]);
-        }
-        Ok(LatentCodes { rows, latent, mean, log_var })
+        Ok(split_codes(&stacked, v.encode_chunks * batch, latent))
+    }
+
+    /// The posterior of each row of `x` (rows × data_dim, at most [`MAX_ENCODE_ROWS`] rows, finite
+    /// values).
+    pub(crate) async fn encode(&self, x: &[f32]) -> Result<LatentCodes, GpuError> {
+        let v = &self.views;
+        let latent = self.arch.spec.latent;
+        let batches = RowBatches {
+            what: "vae encode",
+            input: &v.encode_in,
+            max_rows: MAX_ENCODE_ROWS,
+            schedule: &v.encode_rows,
+            output: self.enc.output()?,
+            stacked: &v.encoded,
+        };
+        let stacked = self.per_batch(x, &batches).await?;
+        Ok(split_codes(&stacked, stacked.len() / (2 * latent), latent))
     }
 
     /// The decoder's output as data (pixels in [0, 1], or points) for each row of `z` (rows × latent,
     /// at most [`MAX_DECODE_ROWS`] rows, finite values).
     pub(crate) async fn decode(&self, z: &[f32]) -> Result<Vec<f32>, GpuError> {
         let v = &self.views;
-        let (batch, latent, dim) = (self.batch, self.arch.spec.latent, self.arch.spec.data_dim);
-        if z.is_empty() || !z.len().is_multiple_of(latent) || z.len() / latent > MAX_DECODE_ROWS {
-            return Err(GpuError::invalid("vae decode", format!("{} values are not 1..={MAX_DECODE_ROWS} codes of {latent}", z.len())));
+        self.per_batch(
+            z,
+            &RowBatches {
+                what: "vae decode",
+                input: &v.decode_in,
+                max_rows: MAX_DECODE_ROWS,
+                schedule: &v.decode,
+                output: &v.decode_scratch,
+                stacked: &v.decode_out,
+            },
+        )
+        .await
+    }
+
+    /// Runs a schedule recorded over one batch on the caller's `rows` (as wide as `input`), batch
+    /// by batch: each written into `input` (the last one padded), its `output` copied into
+    /// `stacked` after the batches before it; one readback of the rows' outputs.
+    async fn per_batch(&self, rows: &[f32], b: &RowBatches<'_>) -> Result<Vec<f32>, GpuError> {
+        let (batch, width, out_width) = (self.batch, b.input.cols(), b.output.cols());
+        if rows.is_empty() || !rows.len().is_multiple_of(width) || rows.len() / width > b.max_rows {
+            return Err(GpuError::invalid(b.what, format!("{} values are not 1..={} rows of {width}", rows.len(), b.max_rows)));
         }
-        if !z.iter().all(|c| c.is_finite()) {
-            return Err(GpuError::invalid("vae decode", "latent codes must be finite"));
+        if !rows.iter().all(|c| c.is_finite()) {
+            return Err(GpuError::invalid(b.what, "the rows must be finite"));
         }
         self.ctx.check_alive()?;
-        let rows = z.len() / latent;
-        for (chunk, codes) in z.chunks(batch * latent).enumerate() {
-            let mut padded = codes.to_vec();
-            padded.resize(batch * latent, 0.0);
-            // Queue writes land before the next submission, so each chunk sees its own codes.
-            self.ctx.write_f32(&v.decode_in, &padded)?;
-            let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vae decode") });
-            v.decode.record(&mut encoder, 1);
-            v.decode_scratch.record_copy(&mut encoder, &v.decode_out, chunk * batch * dim)?;
+        for (chunk, part) in rows.chunks(batch * width).enumerate() {
+            let mut padded = part.to_vec();
+            padded.resize(batch * width, 0.0);
+            // Queue writes land before the next submission, so each chunk sees its own rows.
+            self.ctx.write_f32(b.input, &padded)?;
+            let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(b.what) });
+            b.schedule.record(&mut encoder, 1);
+            b.output.record_copy(&mut encoder, b.stacked, chunk * batch * out_width)?;
             self.ctx.queue.submit([encoder.finish()]);
         }
-        let bytes = read_range(&self.ctx, v.decode_out.buffer(), v.decode_out.label(), v.decode_out.offset(), (rows * dim * 4) as u64).await?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes))
+        let bytes = (rows.len() / width * out_width * 4) as u64;
+        let read = read_range(&self.ctx, b.stacked.buffer(), b.stacked.label(), b.stacked.offset(), bytes).await?;
+        Ok(bytemuck::pod_collect_to_vec(&read))
     }
+}
+
+/// A view's schedule over one batch of caller rows, and its buffers.
+struct RowBatches<'a> {
+    what: &'static str,
+    input: &'a GpuTensor,
+    max_rows: usize,
+    schedule: &'a Schedule,
+    output: &'a GpuTensor,
+    stacked: &'a GpuTensor,
+}
+
+/// Encoder outputs (rows of [μ | logσ²]) as codes.
+fn split_codes(stacked: &[f32], rows: usize, latent: usize) -> LatentCodes {
+    let (mut mean, mut log_var) = (Vec::with_capacity(rows * latent), Vec::with_capacity(rows * latent));
+    for row in stacked.chunks_exact(2 * latent).take(rows) {
+        mean.extend_from_slice(&row[..latent]);
+        log_var.extend_from_slice(&row[latent..]);
+    }
+    LatentCodes { rows, latent, mean, log_var }
 }

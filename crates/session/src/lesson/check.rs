@@ -109,17 +109,19 @@ impl Readout {
             Self::DAccuracy | Self::NearZero => format!("{:.1}%", 100.0 * value),
             // As the page prints it under the samples.
             Self::Sharpness => format!("{value:.4}"),
-            _ => {
-                // Three significant digits, never in exponent form (a student reads 0.0148, not 1.48e-2).
-                let decimals = if value == 0.0 { 0 } else { (2.0 - value.abs().log10().floor()).clamp(0.0, 9.0) as usize };
-                let text = format!("{value:.decimals$}");
-                if text.contains('.') {
-                    text.trim_end_matches('0').trim_end_matches('.').to_string()
-                } else {
-                    text
-                }
-            }
+            _ => three_digits(value),
         }
+    }
+}
+
+/// Three significant digits, never in exponent form (a student reads 0.0148, not 1.48e-2).
+pub fn three_digits(value: f64) -> String {
+    let decimals = if value == 0.0 || !value.is_finite() { 0 } else { (2.0 - value.abs().log10().floor()).clamp(0.0, 9.0) as usize };
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 

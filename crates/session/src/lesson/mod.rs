@@ -24,7 +24,7 @@ mod markup;
 #[cfg(test)]
 mod tests;
 
-pub use check::{Check, Comparison, Readout, Readouts, Term, MAX_TERMS};
+pub use check::{three_digits, Check, Comparison, Readout, Readouts, Term, MAX_TERMS};
 pub use markup::{escape_html, inline_html};
 
 use crate::config::{Knob, LabConfig};

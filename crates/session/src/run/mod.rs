@@ -4,6 +4,7 @@
 //! page and the command line only present what a [`Run`] reports.
 
 mod cadence;
+mod drawing;
 mod history;
 mod markers;
 mod model;
@@ -20,6 +21,7 @@ use latent_gpu::Kernels;
 use web_time::Instant;
 
 pub use cadence::{Cadence, Due};
+pub use drawing::Drawing;
 pub use history::{History, Point, MAX_HISTORY};
 pub use markers::{Marker, Markers, MAX_MARKERS};
 pub use model::load_data;

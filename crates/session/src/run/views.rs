@@ -123,6 +123,9 @@ pub struct Views {
     pub kl_per_dim: Vec<f64>,
     /// Held-out codes in the two most-varied dimensions, their labels, and those dimensions.
     pub latent: Vec<[f32; 2]>,
+    /// The same held-out codes in every dimension (rows × latent μ): what a drawing's nearest
+    /// held-out digits are found among.
+    pub codes: Vec<f32>,
     pub labels: Vec<u8>,
     pub dims: (usize, usize),
     /// Decoded grid over those two dimensions (images only).
@@ -183,8 +186,11 @@ impl Run {
             let (a, b) = views.dims;
             views.latent = means.chunks_exact(latent).take(scatter).map(|m| [m[a], m[b.min(latent - 1)]]).collect();
             views.labels = self.data.test_labels(views.latent.len());
+            views.codes = means.iter().take(views.latent.len() * latent).copied().collect();
             if dim == mnist::PIXELS && means.iter().all(|v| v.is_finite()) {
-                views.manifold = vae.decode(&latent_views::manifold_grid(latent, views.dims, request.manifold_side, MANIFOLD_EXTENT)).await?;
+                if request.manifold_side > 0 {
+                    views.manifold = vae.decode(&latent_views::manifold_grid(latent, views.dims, request.manifold_side, MANIFOLD_EXTENT)).await?;
+                }
                 let rows = means.len() / latent;
                 let mut codes = Vec::new();
                 for &(i, j) in &request.interpolations {
@@ -263,7 +269,7 @@ mod tests {
     use super::*;
     use crate::config::{LabConfig, ModelKind};
     use crate::run::Start;
-    use crate::test_support::block_on;
+    use pollster::block_on;
 
     /// The least of every view, and 20-bin weight histograms.
     fn histograms_only() -> ViewRequest {

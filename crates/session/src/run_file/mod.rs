@@ -113,7 +113,7 @@ mod restore_tests {
     use super::*;
     use crate::config::{Dataset, ModelKind};
     use crate::run::{Run, Start};
-    use crate::test_support::block_on;
+    use pollster::block_on;
 
     /// Saving a CPU run's weights and building from the file gives the same model at the same step,
     /// with its history; weights that do not fit the model are refused.

@@ -3,7 +3,7 @@ use latent_core::data::toy2d::Toy2d;
 use super::curve::Curve;
 use super::*;
 use crate::config::{Dataset, LabConfig};
-use crate::test_support::block_on;
+use pollster::block_on;
 
 fn score(value: f32, fold: usize, validation: f64) -> MemberScore {
     MemberScore {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::caller_rows;
 use crate::data::RunData;
-use crate::engine::{EvalMetrics, EvalSplit, LatentCodes, ModelError, ModelSetup, VaeModel, MAX_DECODE_ROWS};
+use crate::engine::{EvalMetrics, EvalSplit, LatentCodes, ModelError, ModelSetup, VaeModel, MAX_DECODE_ROWS, MAX_ENCODE_ROWS};
 use crate::error::CoreError;
 use crate::knobs::Knobs;
 use crate::matrix::Matrix;
@@ -153,6 +153,12 @@ impl VaeModel for CpuVae {
 
     async fn latent_codes(&self) -> Result<LatentCodes, ModelError> {
         let x = self.held_out();
+        let (mean, log_var) = self.twin.vae().encode(&x)?;
+        Ok(LatentCodes { rows: x.rows, latent: mean.cols, mean: mean.data, log_var: log_var.data })
+    }
+
+    async fn encode(&self, inputs: &[f32]) -> Result<LatentCodes, ModelError> {
+        let x = caller_rows("vae encode", inputs, self.arch().spec.data_dim, MAX_ENCODE_ROWS)?;
         let (mean, log_var) = self.twin.vae().encode(&x)?;
         Ok(LatentCodes { rows: x.rows, latent: mean.cols, mean: mean.data, log_var: log_var.data })
     }
