@@ -3,16 +3,18 @@
 //!
 //! A check ticks only on what the student trained for on that card: it arms once the run has
 //! trained past the step at which the card opened (or, when the card's setup built a new model,
-//! past that model's first step), and it reads the views refreshed after that. So a card cannot
-//! tick on the numbers of the card before it.
+//! past that model's first step), and it reads the views refreshed after that; a sweep's choices
+//! count only from a sweep started after the card opened. So a card cannot tick on the numbers of
+//! the card before it.
 
 use std::sync::Arc;
 
 use latent_session::config::LabConfig;
-use latent_session::lesson::{Lesson, LessonLink, Readouts, Try, BUILT_IN};
+use latent_session::lesson::{Lesson, LessonLink, Readout, Readouts, Try, BUILT_IN};
 use leptos::prelude::*;
 
 use crate::state::Lab;
+use crate::sweep::SweepPhase;
 
 /// Where the lesson panel is.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,17 +38,24 @@ pub struct OpenLesson {
     pub linkable: bool,
     pub lesson: Arc<Lesson>,
     pub card: usize,
-    /// Per card: the step at which its check ticked and the readouts it ticked with.
-    pub reached: Vec<Option<(u64, String)>>,
+    /// Per card: the step at which its check ticked (`None`: on a sweep's choices, whatever the
+    /// main run's step) and the readouts it ticked with.
+    pub reached: Vec<Option<(Option<u64>, String)>>,
     /// The step the card opened at; its check arms once the run trains past it.
     baseline: u64,
+    /// When the card opened (ms): only a sweep started after that is the card's own.
+    opened_ms: f64,
     last_step: u64,
     armed: bool,
 }
 
 impl OpenLesson {
-    pub fn reached_here(&self) -> Option<&(u64, String)> {
+    pub fn reached_here(&self) -> Option<&(Option<u64>, String)> {
         self.reached.get(self.card).and_then(Option::as_ref)
+    }
+
+    pub fn opened_ms(&self) -> f64 {
+        self.opened_ms
     }
 }
 
@@ -109,7 +118,18 @@ fn open(lab: Lab, name: String, linkable: bool, lesson: Lesson, card: usize) {
     let (config, notes) = lab.config.with_untracked(|c| lesson.config_at(card, c));
     let reached = vec![None; lesson.cards.len()];
     let step = lab.step.get_untracked();
-    lab.lesson.set(LessonState::Open(OpenLesson { name, linkable, lesson: Arc::new(lesson), card, reached, baseline: step, last_step: step, armed: false }));
+    let opened_ms = crate::browser::now_ms();
+    lab.lesson.set(LessonState::Open(OpenLesson {
+        name,
+        linkable,
+        lesson: Arc::new(lesson),
+        card,
+        reached,
+        baseline: step,
+        opened_ms,
+        last_step: step,
+        armed: false,
+    }));
     apply(lab, config, notes, card);
 }
 
@@ -130,6 +150,7 @@ pub fn go_to(lab: Lab, card: usize) {
     lab.lesson.update(|s| {
         if let LessonState::Open(open) = s {
             (open.card, open.baseline, open.last_step, open.armed) = (card, step, step, false);
+            open.opened_ms = crate::browser::now_ms();
         }
     });
     apply(lab, config, notes, card);
@@ -167,10 +188,12 @@ pub fn close(lab: Lab) {
     lab.config.update(|c| c.page.lesson = None);
 }
 
-/// The run's readouts now, as a check reads them.
-pub fn readouts(lab: Lab) -> Readouts {
+/// The run's readouts now, as a check reads them, with the choices of a sweep that finished
+/// after the card opened (`since_ms`).
+pub fn readouts(lab: Lab, since_ms: f64) -> Readouts {
     let has_encoder = lab.config.with_untracked(|c| c.shape.model.has_encoder());
-    lab.history.with(|history| lab.views.with(|views| Readouts::of(lab.step.get_untracked(), history, views, has_encoder)))
+    let curve = lab.sweep.with(|s| s.curve().filter(|_| s.phase == SweepPhase::Done && s.started_ms >= since_ms));
+    lab.history.with(|history| lab.views.with(|views| Readouts::of(lab.step.get_untracked(), history, views, has_encoder))).with_sweep(curve.as_ref())
 }
 
 /// Arms the open card's check once the run trains past the card's first step, and ticks it
@@ -192,14 +215,18 @@ fn watch_checks(lab: Lab) {
     });
     Effect::new(move |_| {
         lab.views.track();
-        let readouts = readouts(lab);
+        lab.sweep.track();
         let step = lab.step.get_untracked();
         let due = lab.lesson.with_untracked(|s| match s {
-            LessonState::Open(open) if open.reached_here().is_none() => Some((open.armed, open.lesson.cards[open.card].check.clone())),
+            LessonState::Open(open) if open.reached_here().is_none() => Some((open.armed, open.opened_ms, open.lesson.cards[open.card].check.clone())),
             _ => None,
         });
-        let Some((armed, Some(check))) = due else { return };
-        if !armed {
+        let Some((armed, opened_ms, Some(check))) = due else { return };
+        let readouts = readouts(lab, opened_ms);
+        // A sweep's choices are the card's own (its sweep started after the card opened), trained
+        // or not by the main run.
+        let swept = readouts.get(Readout::LambdaMin).is_some();
+        if !armed && !swept {
             // Views that arrive after the run trained past the card's first step are the card's own.
             lab.lesson.update_untracked(|s| {
                 if let LessonState::Open(open) = s {
@@ -213,7 +240,7 @@ fn watch_checks(lab: Lab) {
             lab.lesson.update(|s| {
                 if let LessonState::Open(open) = s {
                     let card = open.card;
-                    open.reached[card] = Some((step, shown));
+                    open.reached[card] = Some(((!swept).then_some(step), shown));
                 }
             });
         }

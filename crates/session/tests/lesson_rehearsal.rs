@@ -1,7 +1,8 @@
 //! Every built-in lesson, rehearsed natively on the CPU engine as a student takes it in the page:
 //! the page's CPU defaults, each card's setup applied over the one before (a setup that changes the
 //! data or the shape builds a new model, as in the page), every "try" button pressed in order, then
-//! training until the card's check ticks. Each check must tick within its budget of steps, which
+//! training until the card's check ticks (a check on a sweep's choices: the card's sweep trained
+//! to its end, as Start in the Sweep panel trains it). Each check must tick within its budget of steps, which
 //! keeps the lessons honest when a default or a metric changes; the browser scenario
 //! `lessons_run_end_to_end` then times the same lessons in Chromium.
 //!
@@ -9,8 +10,9 @@
 //! prints the readouts after every chunk of steps (how the thresholds were chosen).
 
 use latent_session::config::{EnginePref, LabConfig};
-use latent_session::lesson::{Lesson, Readouts, BUILT_IN};
+use latent_session::lesson::{Lesson, Readout, Readouts, BUILT_IN};
 use latent_session::run::ViewRequest;
+use latent_session::sweep::Sweep;
 use latent_session::{Run, Start};
 use pollster::block_on;
 
@@ -67,6 +69,25 @@ fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
             reached.push(None);
             continue;
         };
+        if let Some(plan) = config.sweep.clone().filter(|_| check.terms.iter().any(|t| matches!(t.readout, Readout::LambdaMin | Readout::LambdaOneSe))) {
+            // The student presses Start in the Sweep panel: the page's workers train the plan's
+            // members; here the same sweep trains in this thread.
+            let mut sweep = Sweep::build(plan.spec(&config), None, Some(MNIST)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            block_on(sweep.advance(plan.steps)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            let curve = block_on(sweep.curve()).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            if trace {
+                for p in &curve.points {
+                    println!("  card {} λ {}: train {:?}, validation {:?} ± {:?}", i + 1, p.value, p.train, p.validation, p.standard_error);
+                }
+            }
+            let views = block_on(run.views(&request())).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            let readouts = Readouts::of(run.step(), run.history(), &views, true).with_sweep(Some(&curve));
+            let read = check.terms.iter().map(|t| t.describe(&readouts)).collect::<Vec<_>>().join("; ");
+            assert!(check.holds(&readouts), "{name} card {} (\"{}\"): the sweep's check \"{}\" does not hold: {read}", i + 1, card.title, check.label);
+            println!("  card {}: the sweep's {} models of {} steps: {read}", i + 1, plan.spec(&config).members(), plan.steps);
+            reached.push(Some(plan.steps as u64));
+            continue;
+        }
         let start = run.step();
         let mut at = None;
         while run.step() - start < BUDGET as u64 {

@@ -20,13 +20,15 @@ pub fn LessonPanel(lab: Lab) -> impl IntoView {
     let bottom = move || lab.lesson.with(bottom_html);
     // The numbers the open card's check reads, live, until it ticks.
     let now = move || {
-        let terms = lab.lesson.with(|l| match l {
-            LessonState::Open(open) if open.reached_here().is_none() => open.lesson.cards[open.card].check.as_ref().map(|c| c.terms.clone()),
+        let (terms, opened_ms) = lab.lesson.with(|l| match l {
+            LessonState::Open(open) if open.reached_here().is_none() => {
+                open.lesson.cards[open.card].check.as_ref().map(|c| (c.terms.clone(), open.opened_ms()))
+            }
             _ => None,
         })?;
         lab.views.track();
         lab.history.track();
-        let readouts = lesson::readouts(lab);
+        let readouts = lesson::readouts(lab, opened_ms);
         Some(format!("Now: {}", terms.iter().map(|t| t.describe(&readouts)).collect::<Vec<_>>().join("; ")))
     };
     let shown = move || !lab.lesson.with(|l| matches!(l, LessonState::Closed));
@@ -102,13 +104,14 @@ fn open_html(open: &OpenLesson) -> String {
         html += &format!(
             "<div class=\"goal{}\" id=\"lesson-check\"{}><p><span class=\"tick\" aria-hidden=\"true\">{}</span> <strong>{}</strong></p>",
             if reached.is_some() { " reached" } else { "" },
-            reached.map_or(String::new(), |(step, _)| format!(" data-reached=\"{step}\"")),
+            reached.map_or(String::new(), |(step, _)| format!(" data-reached=\"{}\"", step.map_or_else(|| "sweep".to_string(), |s| s.to_string()))),
             if reached.is_some() { "✓" } else { "○" },
             escape_html(&check.label),
         );
         if let Some((step, shown)) = reached {
             html += &format!(
-                "<p id=\"lesson-reached\" role=\"status\">Reached at step {step}: <span id=\"lesson-reached-readouts\">{}</span></p>",
+                "<p id=\"lesson-reached\" role=\"status\">Reached {}: <span id=\"lesson-reached-readouts\">{}</span></p>",
+                step.map_or_else(|| "when the sweep finished".to_string(), |step| format!("at step {step}")),
                 escape_html(shown)
             );
         }

@@ -2,6 +2,7 @@
 //! from a run's history and views as [`Readouts`].
 
 use crate::run::{History, Views, COLLAPSED_KL};
+use crate::sweep::Curve;
 
 use super::{label, MAX_LABEL};
 
@@ -37,10 +38,14 @@ pub enum Readout {
     DAccuracy,
     /// Share of weights within 10⁻³ of zero, over every weight matrix (what L1 drives up).
     NearZero,
+    /// A finished sweep's choices: the value with the least validation −ELBO, and the largest
+    /// within one standard error of it (the one-SE rule).
+    LambdaMin,
+    LambdaOneSe,
 }
 
 impl Readout {
-    pub const ALL: [Readout; 14] = [
+    pub const ALL: [Readout; 16] = [
         Self::Step,
         Self::Loss,
         Self::Kl,
@@ -55,6 +60,8 @@ impl Readout {
         Self::Mmd,
         Self::DAccuracy,
         Self::NearZero,
+        Self::LambdaMin,
+        Self::LambdaOneSe,
     ];
 
     /// The name a check writes.
@@ -74,6 +81,8 @@ impl Readout {
             Self::Mmd => "mmd",
             Self::DAccuracy => "d_accuracy",
             Self::NearZero => "near_zero",
+            Self::LambdaMin => "lambda_min",
+            Self::LambdaOneSe => "lambda_1se",
         }
     }
 
@@ -94,6 +103,8 @@ impl Readout {
             Self::Mmd => "MMD²",
             Self::DAccuracy => "D accuracy",
             Self::NearZero => "weights near zero",
+            Self::LambdaMin => "the sweep's λ_min",
+            Self::LambdaOneSe => "the sweep's one-SE choice",
         }
     }
 
@@ -158,10 +169,22 @@ impl Readouts {
                 Readout::Mmd => views.mmd,
                 Readout::DAccuracy => history.last_measured(|p| p.d_accuracy),
                 Readout::NearZero => (!weights.is_empty()).then(|| weights.iter().map(|&w| f64::from(w)).sum::<f64>() / weights.len() as f64),
+                // A sweep's, not the run's: see `with_sweep`.
+                Readout::LambdaMin | Readout::LambdaOneSe => None,
             };
             readouts.set(readout, value);
         }
         readouts
+    }
+
+    /// The same with a finished sweep's choices (its validation curve's λ_min and λ_1se).
+    pub fn with_sweep(mut self, curve: Option<&Curve>) -> Readouts {
+        // The value as the sweep's list writes it (0.01, not the f32's 0.009999999776…), so a
+        // check's `lambda_min < 0.01` means what it says.
+        let value = |index: Option<usize>| curve.and_then(|c| c.points.get(index?)?.value.to_string().parse::<f64>().ok());
+        self.set(Readout::LambdaMin, value(curve.and_then(|c| c.min)));
+        self.set(Readout::LambdaOneSe, value(curve.and_then(|c| c.one_se)));
+        self
     }
 
     pub fn get(&self, readout: Readout) -> Option<f64> {

@@ -1,6 +1,7 @@
 use super::*;
 use crate::config::{Dataset, ModelKind};
 use crate::run::{Histogram, History, Point, Views};
+use crate::sweep::{Curve, CurvePoint};
 
 const SMALL: &str = "# Title\nA summary\nover two lines.\n\n## First\nsetup: beta=2\nSome *text* with $\\beta$.\n- one\n- two\n  continued\ntry: beta=4 | Raise β\ncheck: collapsed >= 3 and kl < 10 | Three collapse\n\n## Second\nMore.\n";
 
@@ -148,10 +149,18 @@ fn readouts_are_the_numbers_the_views_show() {
         .map(|(readout, value)| readout.format(value))
         .collect();
     assert_eq!(printed, ["82.7", "0.0148", "0", "1235", "0.0073"]);
+    // A finished sweep's choices join the run's readouts; without a curve they are unmeasured.
+    let points = [0.0, 0.01, 0.03, 0.1].map(|value| CurvePoint { value, ..CurvePoint::default() }).to_vec();
+    let curve = Curve { points, min: Some(1), one_se: Some(2) };
+    let with = r.clone().with_sweep(Some(&curve));
+    assert_eq!((with.get(Readout::LambdaMin), with.get(Readout::LambdaOneSe)), (Some(0.01), Some(0.03)));
+    assert!(Check::parse("lambda_1se > 0.02 and lambda_min < 0.02 | one SE").unwrap().holds(&with));
+    assert_eq!(r.with_sweep(None).get(Readout::LambdaMin), None);
 }
 
-/// Which readouts a model on a dataset can show.
-fn readable(readout: Readout, model: ModelKind, dataset: Dataset) -> bool {
+/// Which readouts a config's model on its dataset (and its sweep) can show.
+fn readable(readout: Readout, config: &LabConfig) -> bool {
+    let (model, dataset) = (config.shape.model, config.data.dataset);
     match readout {
         Readout::Kl | Readout::Collapsed | Readout::Active | Readout::TrainElbo | Readout::TestElbo | Readout::Gap | Readout::Overfit => model.has_encoder(),
         Readout::Sharpness => model.has_encoder() && dataset == Dataset::Mnist,
@@ -159,6 +168,8 @@ fn readable(readout: Readout, model: ModelKind, dataset: Dataset) -> bool {
         Readout::Mmd => dataset.is_2d(),
         Readout::DAccuracy => model == ModelKind::Gan,
         Readout::Step | Readout::Loss | Readout::NearZero => true,
+        // A validation curve: a sweep of a VAE's knob (a GAN's sweep is a grid of modes and MMD).
+        Readout::LambdaMin | Readout::LambdaOneSe => config.sweep.is_some() && model.has_encoder(),
     }
 }
 
@@ -171,14 +182,7 @@ fn built_in_lessons_read_and_check_what_their_models_show() {
             let (config, notes) = lesson.config_at(i, &LabConfig::default());
             assert!(notes.is_empty(), "{} card {}: {notes:?}", built_in.name, i + 1);
             for term in card.check.iter().flat_map(|c| &c.terms) {
-                assert!(
-                    readable(term.readout, config.shape.model, config.data.dataset),
-                    "{} card {}: {:?} on the {:?}",
-                    built_in.name,
-                    i + 1,
-                    term.readout,
-                    config.shape.model
-                );
+                assert!(readable(term.readout, &config), "{} card {}: {:?} on the {:?}", built_in.name, i + 1, term.readout, config.shape.model);
             }
             for t in &card.tries {
                 assert!(t.knob.applies_to(&config), "{} card {}: {:?} does not apply", built_in.name, i + 1, t.knob);

@@ -8,7 +8,7 @@ use super::MemberScore;
 use crate::run::COLLAPSED_KL;
 
 /// One value of the sweep, summed over its folds.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CurvePoint {
     pub value: f32,
     /// Means over the folds that scored (`None` when none did).
