@@ -363,11 +363,12 @@ impl Driver {
         let Some(run) = self.run.as_ref().filter(|_| due) else { return Ok(()) };
         let reads_digits = self.lab.config.with_untracked(|c| c.shape.model.has_encoder() && c.data.dataset == Dataset::Mnist);
         let input = self.lab.pad.with_untracked(|pad| pad.encoder_input()).filter(|_| reads_digits);
-        let drawing = match input {
-            Some(input) => Some(run.encode_drawing(&input).await?),
-            None => None,
-        };
-        self.lab.drawing.set(drawing);
+        match input {
+            Some(input) => self.lab.drawing.set(Some(run.encode_drawing(&input).await?)),
+            // Every refresh passes here: an empty pad that stays empty wakes no view.
+            None if self.lab.drawing.with_untracked(Option::is_some) => self.lab.drawing.set(None),
+            None => {}
+        }
         Ok(())
     }
 
