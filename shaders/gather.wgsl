@@ -37,7 +37,7 @@ fn source_row(r: u32) -> u32 {
     if (params.use_counter != 0u) {
         cursor = counters[params.counter_index] % params.index_len;
     }
-    let position = (params.index_base % params.index_len + cursor * params.rows + r) % params.index_len;
+    let position = (params.index_base % params.index_len + cursor * params.rows + r) % params.index_len; // ⓘ batch
     return indices[position];
 }
 

@@ -44,9 +44,9 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var i = 0u; i < params.rows; i++) {
         let mu = h[i * width + d];
         let logvar = h[i * width + params.latent + d];
-        acc += 0.5 * (mu * mu + exp(logvar) - 1.0 - logvar);
+        acc += 0.5 * (mu * mu + exp(logvar) - 1.0 - logvar); // ⓘ kl
     }
-    write(d, params.scale * acc);
+    write(d, params.scale * acc); // ⓘ kl
 }
 
 @compute @workgroup_size(256)
@@ -56,6 +56,6 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         return;
     }
     let at = posterior_indices(e, params.latent);
-    write(at.x, params.scale * h[at.x]);
-    write(at.y, params.scale * 0.5 * (exp(h[at.y]) - 1.0));
+    write(at.x, params.scale * h[at.x]); // ⓘ beta
+    write(at.y, params.scale * 0.5 * (exp(h[at.y]) - 1.0)); // ⓘ beta
 }

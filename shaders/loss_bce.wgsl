@@ -25,7 +25,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var col = 0u; col < params.cols; col++) {
         let e = row * params.cols + col;
         let l = logits[e];
-        acc += softplus(l) - targets[e] * l;
+        acc += softplus(l) - targets[e] * l; // ⓘ recon
     }
     out[row] = acc;
 }

@@ -29,8 +29,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     var hits = 0.0;
     for (var col = 0u; col < params.cols; col++) {
         let d = logits[row * params.cols + col];
-        total += softplus(d) - params.aux * d;
-        hits += select(0.0, 1.0, (d > 0.0) == says_real);
+        total += softplus(d) - params.aux * d; // ⓘ gan-loss
+        hits += select(0.0, 1.0, (d > 0.0) == says_real); // ⓘ d-accuracy
     }
     loss[row] = total;
     correct[row] = hits;
@@ -42,7 +42,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (e >= params.rows * params.cols) {
         return;
     }
-    var value = params.scale * (stable_sigmoid(logits[e]) - params.aux);
+    var value = params.scale * (stable_sigmoid(logits[e]) - params.aux); // ⓘ gan-grad
     if (params.accumulate != 0u) {
         value += out[e];
     }

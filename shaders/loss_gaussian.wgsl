@@ -24,9 +24,9 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     var acc = 0.0;
     for (var col = 0u; col < params.cols; col++) {
         let d = outputs[row * params.cols + col] - targets[row * params.cols + col];
-        acc += d * d;
+        acc += d * d; // ⓘ recon
     }
-    out[row] = 0.5 * params.aux * acc;
+    out[row] = 0.5 * params.aux * acc; // ⓘ recon
 }
 
 @compute @workgroup_size(256)

@@ -43,13 +43,13 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let e = params.offset + local;
     let t = f32(counters[params.counter_index] + 1u);
     let g = grads[e];
-    let m_new = params.beta1 * m[e] + (1.0 - params.beta1) * g;
-    let v_new = params.beta2 * v[e] + (1.0 - params.beta2) * g * g;
+    let m_new = params.beta1 * m[e] + (1.0 - params.beta1) * g; // ⓘ adam
+    let v_new = params.beta2 * v[e] + (1.0 - params.beta2) * g * g; // ⓘ adam
     m[e] = m_new;
     v[e] = v_new;
-    let m_hat = m_new / (1.0 - pow(params.beta1, t));
-    let v_hat = v_new / (1.0 - pow(params.beta2, t));
-    weights[e] -= params.lr * m_hat / (sqrt(v_hat) + params.eps);
+    let m_hat = m_new / (1.0 - pow(params.beta1, t)); // ⓘ adam
+    let v_hat = v_new / (1.0 - pow(params.beta2, t)); // ⓘ adam
+    weights[e] -= params.lr * m_hat / (sqrt(v_hat) + params.eps); // ⓘ adam
 }
 
 @compute @workgroup_size(256)

@@ -41,7 +41,7 @@ fn gradient(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     }
     let e = params.offset + local;
     let w = weights[e];
-    grads[e] += mask[e] * (2.0 * params.l2 * w + params.l1 * sign(w));
+    grads[e] += mask[e] * (2.0 * params.l2 * w + params.l1 * sign(w)); // ⓘ penalty-grad
 }
 
 @compute @workgroup_size(256)
@@ -51,8 +51,8 @@ fn value(@builtin(local_invocation_index) lane: u32) {
     for (var local = lane; local < params.len; local += 256u) {
         let e = params.offset + local;
         let w = weights[e];
-        sq += mask[e] * w * w;
-        ab += mask[e] * abs(w);
+        sq += mask[e] * w * w; // ⓘ penalty
+        ab += mask[e] * abs(w); // ⓘ penalty
     }
     partial_sq[lane] = sq;
     partial_abs[lane] = ab;
@@ -69,7 +69,7 @@ fn value(@builtin(local_invocation_index) lane: u32) {
         if (params.accumulate != 0u) {
             before = vec2<f32>(out[params.out_index], out[params.out_index + 1u]);
         }
-        out[params.out_index] = before.x + params.l2 * partial_sq[0];
-        out[params.out_index + 1u] = before.y + params.l1 * partial_abs[0];
+        out[params.out_index] = before.x + params.l2 * partial_sq[0]; // ⓘ penalty
+        out[params.out_index + 1u] = before.y + params.l1 * partial_abs[0]; // ⓘ penalty
     }
 }

@@ -56,7 +56,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         noise = rng_normal(vec2<u32>(params.seed, params.stream), e, counters[params.counter_index]);
     }
     eps[e] = noise;
-    z[e] = mu + exp(0.5 * logvar) * noise;
+    z[e] = mu + exp(0.5 * logvar) * noise; // ⓘ reparam
 }
 
 @compute @workgroup_size(256)

@@ -24,21 +24,21 @@ fn softplus(x: f32) -> f32 {
 
 fn activate(kind: u32, x: f32) -> f32 {
     switch kind {
-        case 1u: { return max(x, 0.0); }
-        case 2u: { return select(LEAKY_SLOPE * x, x, x > 0.0); }
+        case 1u: { return max(x, 0.0); } // ⓘ activation
+        case 2u: { return select(LEAKY_SLOPE * x, x, x > 0.0); } // ⓘ activation
         // tanh of a large argument is NaN on some drivers (exp overflow): clamp first.
-        case 3u: { return tanh(clamp(x, -15.0, 15.0)); }
-        case 4u: { return stable_sigmoid(x); }
-        default: { return x; }
+        case 3u: { return tanh(clamp(x, -15.0, 15.0)); } // ⓘ activation
+        case 4u: { return stable_sigmoid(x); } // ⓘ activation
+        default: { return x; } // ⓘ activation
     }
 }
 
 fn activation_derivative(kind: u32, y: f32) -> f32 {
     switch kind {
-        case 1u: { return select(0.0, 1.0, y > 0.0); }
-        case 2u: { return select(LEAKY_SLOPE, 1.0, y > 0.0); }
-        case 3u: { return 1.0 - y * y; }
-        case 4u: { return y * (1.0 - y); }
-        default: { return 1.0; }
+        case 1u: { return select(0.0, 1.0, y > 0.0); } // ⓘ activation
+        case 2u: { return select(LEAKY_SLOPE, 1.0, y > 0.0); } // ⓘ activation
+        case 3u: { return 1.0 - y * y; } // ⓘ activation
+        case 4u: { return y * (1.0 - y); } // ⓘ activation
+        default: { return 1.0; } // ⓘ activation
     }
 }

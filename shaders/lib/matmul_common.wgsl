@@ -72,7 +72,7 @@ fn load_b(kk: u32, col: u32) -> f32 {
 fn dropout_factor(index: u32) -> f32 {
     let key = vec2<u32>(params.dropout_seed, params.dropout_stream);
     let draw = rng_bits24(key, index, counters[params.dropout_counter]);
-    return select(0.0, params.keep_scale, draw >= params.dropout_threshold);
+    return select(0.0, params.keep_scale, draw >= params.dropout_threshold); // ⓘ dropout
 }
 
 // Applies the epilogue to one finished dot product and stores it; ignores out-of-range cells so
@@ -84,15 +84,15 @@ fn store_c(row: u32, col: u32, acc: f32) {
     let index = row * params.n + col;
     var value = acc;
     if (EPILOGUE == EPILOGUE_BIAS_ACT) {
-        value = activate(ACTIVATION, acc + operand[col]);
-        if (DROPOUT && params.dropout_threshold != 0u) {
-            value *= dropout_factor(index);
+        value = activate(ACTIVATION, acc + operand[col]); // ⓘ layer
+        if (DROPOUT && params.dropout_threshold != 0u) { // ⓘ dropout
+            value *= dropout_factor(index); // ⓘ dropout
         }
     } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
         var y = operand[index];
         var factor = 1.0;
         if (DROPOUT && params.dropout_threshold != 0u) {
-            factor = dropout_factor(index);
+            factor = dropout_factor(index); // ⓘ dropout
             y = y / params.keep_scale;
         }
         value = acc * factor * activation_derivative(ACTIVATION, y);

@@ -26,6 +26,7 @@ pub mod ops;
 pub mod params;
 mod pipeline;
 pub mod readback;
+pub mod shader_marks;
 pub mod shaders;
 pub mod tensor;
 pub mod vae;

@@ -14,6 +14,8 @@ pub struct ShaderSource {
     /// The file name without `.wgsl`; also the pipeline label prefix.
     pub name: &'static str,
     pub source: &'static str,
+    /// The `shaders/lib/` fragments at the start of `source`, in order (file names without `.wgsl`).
+    pub libs: &'static [&'static str],
     pub entry_points: &'static [&'static str],
     /// The uniform struct's WGSL name and its Rust mirror's size, for the layout test.
     pub uniform: (&'static str, usize),
@@ -42,6 +44,7 @@ macro_rules! shader {
                 $(include_str!(concat!(env!("OUT_DIR"), "/shaders/lib/", $lib, ".wgsl")), "\n",)*
                 include_str!(concat!(env!("OUT_DIR"), "/shaders/", $name, ".wgsl"))
             ),
+            libs: &[$($lib),*],
             entry_points: $entries,
             uniform: ($uniform, size_of::<$mirror>()),
             subgroups: false,
@@ -49,27 +52,27 @@ macro_rules! shader {
     };
 }
 
-pub const MATMUL: ShaderSource = shader!("matmul", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub const MATMUL_TILED: ShaderSource = shader!("matmul_tiled", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub const MATMUL_SUBGROUP: ShaderSource =
+pub static MATMUL: ShaderSource = shader!("matmul", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub static MATMUL_TILED: ShaderSource = shader!("matmul_tiled", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub static MATMUL_SUBGROUP: ShaderSource =
     ShaderSource { subgroups: true, ..shader!("matmul_subgroup", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams) };
-pub const MATMUL_NAIVE: ShaderSource = shader!("matmul_naive", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub const ACTIVATION: ShaderSource =
+pub static MATMUL_NAIVE: ShaderSource = shader!("matmul_naive", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub static ACTIVATION: ShaderSource =
     shader!("activation", ["activation", "indexing"], &["forward", "backward"], "ElementwiseParams", params::ElementwiseParams);
-pub const REDUCE: ShaderSource = shader!("reduce", [], &["column_sums", "sum_all"], "ReduceParams", params::ReduceParams);
-pub const LOSS_BCE: ShaderSource = shader!("loss_bce", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
-pub const LOSS_GAUSSIAN: ShaderSource = shader!("loss_gaussian", ["loss_params", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
-pub const LOSS_GAN: ShaderSource = shader!("loss_gan", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
-pub const KL: ShaderSource = shader!("kl", ["indexing", "posterior"], &["forward", "backward"], "KlParams", params::KlParams);
-pub const REPARAM: ShaderSource = shader!("reparam", ["rng", "indexing", "posterior"], &["forward", "backward"], "ReparamParams", params::ReparamParams);
-pub const DROPOUT: ShaderSource = shader!("dropout", ["rng", "indexing"], &["forward", "backward"], "DropoutParams", params::DropoutParams);
-pub const PENALTY: ShaderSource = shader!("penalty", ["indexing"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
-pub const OPTIMIZER: ShaderSource = shader!("optimizer", ["indexing"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
-pub const COUNTER: ShaderSource = shader!("counter", [], &["advance"], "CounterParams", params::CounterParams);
-pub const GATHER: ShaderSource = shader!("gather", ["indexing"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
+pub static REDUCE: ShaderSource = shader!("reduce", [], &["column_sums", "sum_all"], "ReduceParams", params::ReduceParams);
+pub static LOSS_BCE: ShaderSource = shader!("loss_bce", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
+pub static LOSS_GAUSSIAN: ShaderSource = shader!("loss_gaussian", ["loss_params", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
+pub static LOSS_GAN: ShaderSource = shader!("loss_gan", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
+pub static KL: ShaderSource = shader!("kl", ["indexing", "posterior"], &["forward", "backward"], "KlParams", params::KlParams);
+pub static REPARAM: ShaderSource = shader!("reparam", ["rng", "indexing", "posterior"], &["forward", "backward"], "ReparamParams", params::ReparamParams);
+pub static DROPOUT: ShaderSource = shader!("dropout", ["rng", "indexing"], &["forward", "backward"], "DropoutParams", params::DropoutParams);
+pub static PENALTY: ShaderSource = shader!("penalty", ["indexing"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
+pub static OPTIMIZER: ShaderSource = shader!("optimizer", ["indexing"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
+pub static COUNTER: ShaderSource = shader!("counter", [], &["advance"], "CounterParams", params::CounterParams);
+pub static GATHER: ShaderSource = shader!("gather", ["indexing"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
 
 /// Every kernel, in the order pipelines are built.
-pub const ALL: &[ShaderSource] = &[
+pub static ALL: &[ShaderSource] = &[
     MATMUL,
     MATMUL_TILED,
     MATMUL_SUBGROUP,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod draw_pad;
 mod engine;
 mod error;
+pub mod explain;
 pub mod lesson;
 pub mod lesson_origins;
 pub mod palette;

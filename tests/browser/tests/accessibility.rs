@@ -65,7 +65,13 @@ fn default_page_has_no_axe_violations() -> Result<()> {
     let pad = s.session.find("#draw-pad")?;
     s.session.drag(&pad, &[(0, -40), (0, 0), (0, 40)])?;
     s.session.wait_until(Poll::SCENARIO, "document.querySelector('#draw-nearest')?.dataset.digit !== undefined")?;
-    expect_no_violations(&s, "axe-drawn", "/?autoplay=1 with a digit drawn")
+    expect_no_violations(&s, "axe-drawn", "/?autoplay=1 with a digit drawn")?;
+    // And with an ⓘ panel open: the modal dialog, its formula and its marked kernel lines.
+    // (Scrolled to the middle first: the drawing left the page scrolled, the sticky top bar over the chart's heading.)
+    s.session.eval("document.querySelector('#loss-view button.info').scrollIntoView({ block: 'center' })")?;
+    s.session.click_css("#loss-view button.info")?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#info-dialog')?.open === true")?;
+    expect_no_violations(&s, "axe-info", "/?autoplay=1 with the loss chart's ⓘ open")
 }
 
 #[test]

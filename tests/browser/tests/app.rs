@@ -507,7 +507,7 @@ fn vae_gan_samples_read_sharper() -> Result<()> {
     s.session.click_css("#rescale-weights")?;
     s.session.wait_until(Poll::SCENARIO, &format!("!{outgrown}"))?;
     println!("beyond the range before Rescale: {beyond}");
-    let caption = s.session.eval("document.querySelector('#knob-gamma')?.closest('label')?.querySelector('small')?.textContent ?? ''")?;
+    let caption = s.session.eval("document.querySelector('#knob-gamma')?.closest('.knob')?.querySelector('small')?.textContent ?? ''")?;
     ensure!(caption.as_str().is_some_and(|c| c.contains("sharpness") && c.contains("speckle")), "γ's caption: {caption}");
     no_panic(&s)
 }
@@ -1535,5 +1535,73 @@ fn a_drawn_digit_lands_near_its_held_out_kind() -> Result<()> {
 
     let zero: Vec<[f32; 2]> = (0..=40).map(|i| i as f32 / 40.0 * std::f32::consts::TAU).map(|a| [14.0 + 6.0 * a.sin(), 14.0 - 9.0 * a.cos()]).collect();
     draw(&s, &zero, "0", "draw-a-zero")?;
+    no_panic(&s)
+}
+
+/// The ⓘ panels (issue 16): every view and every knob on the page has one, and each opens the
+/// formula, what the number includes and the marked kernel lines, as a student reads them (the
+/// dialog's text), opened by a real click and closed from the keyboard, focus going back to the
+/// button each time.
+#[test]
+fn every_view_and_knob_explains_itself() -> Result<()> {
+    let s = start("every_view_and_knob_explains_itself", Gpu::NoWebGpu)?;
+    s.open("/?autoplay=1")?;
+    wait_ready(&s)?;
+    lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) >= 5")?;
+    s.session.click_css("#play")?;
+    // Views without an ⓘ: only the link-sharing panel and the lesson gallery, which show no model.
+    let bare = s
+        .session
+        .eval("[...document.querySelectorAll('section.view')].filter((v) => !v.querySelector(':scope > h2 button.info')).map((v) => v.id).sort().join(' ')")?;
+    ensure!(bare.as_str() == Some("lesson-gallery share-view"), "views without an ⓘ: {bare}");
+    let knobs = s.session.eval(
+        "[...document.querySelectorAll('.knob')].map((k) => [k.querySelector('input[type=range]')?.id, k.querySelector('button.info')?.dataset.info ?? null])",
+    )?;
+    let knobs = knobs.as_array().cloned().unwrap_or_default();
+    ensure!(knobs.len() >= 5, "only {} knobs: {knobs:?}", knobs.len());
+    for knob in &knobs {
+        let (slider, topic) = (knob[0].as_str().unwrap_or_default(), knob[1].as_str().unwrap_or_default());
+        ensure!(slider.strip_prefix("knob-") == Some(topic), "knob {slider} opens ⓘ {topic:?}");
+    }
+
+    let open = "document.querySelector('#info-dialog')?.open === true";
+    let read = "(() => { const d = document.querySelector('#info-dialog'); return { title: d.querySelector('h2')?.textContent, text: d.innerText, files: [...d.querySelectorAll('figcaption')].map((f) => f.textContent), marked: [...d.querySelectorAll('mark')].map((m) => m.textContent), focus_inside: d.contains(document.activeElement) }; })()";
+    // The loss chart's ⓘ: does the total include the regulariser? The panel says so, and marks
+    // the kernel lines that compute each term.
+    s.session.click_css("#loss-view button.info")?;
+    s.session.wait_until_as(Poll::SCENARIO, "the ⓘ dialog open", open)?;
+    let loss = s.session.eval(read)?;
+    s.session.screenshot("info-loss")?;
+    println!("loss ⓘ: {}", loss["text"].as_str().unwrap_or_default().lines().take(4).collect::<Vec<_>>().join(" / "));
+    let text = loss["text"].as_str().unwrap_or_default();
+    ensure!(loss["title"] == "Loss (VAE, VAE-GAN)" && loss["focus_inside"] == true, "{loss}");
+    ensure!(text.contains("The total line includes the weight penalty") && text.contains("never include a penalty"), "{text}");
+    ensure!(text.contains("This run trains on the CPU engine"), "the panel does not say the kernels are not this run's: {text}");
+    let files: Vec<&str> = loss["files"].as_array().map(|f| f.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    for file in ["shaders/loss_bce.wgsl", "shaders/kl.wgsl", "shaders/penalty.wgsl", "shaders/reparam.wgsl"] {
+        ensure!(files.contains(&file), "{file} is not shown: {files:?}");
+    }
+    let marked = loss["marked"].to_string();
+    ensure!(marked.contains("acc += softplus(l) - targets[e] * l;") && marked.contains("params.l2 * partial_sq[0]"), "marked lines: {marked}");
+    // Escape closes it, and focus goes back to the ⓘ that opened it.
+    let focused = s.session.find("#info-dialog .info-close")?;
+    s.session.send_keys(&focused, "\u{E00C}")?;
+    s.session.wait_until_as(
+        Poll::SCENARIO,
+        "the dialog closed, focus on the loss ⓘ",
+        "!document.querySelector('#info-dialog').open && document.activeElement === document.querySelector('#loss-view button.info')",
+    )?;
+
+    // A knob's ⓘ: β's panel marks the KL gradient it scales; Close closes it.
+    s.session.click_css(".knob button.info[data-info=beta]")?;
+    s.session.wait_until_as(Poll::SCENARIO, "the ⓘ dialog open again", open)?;
+    let beta = s.session.eval(read)?;
+    ensure!(beta["title"] == "KL weight β" && beta["marked"].to_string().contains("params.scale * h[at.x]"), "{beta}");
+    s.session.click_css("#info-dialog .info-close")?;
+    s.session.wait_until_as(
+        Poll::SCENARIO,
+        "the dialog closed, focus on β's ⓘ",
+        "!document.querySelector('#info-dialog').open && document.activeElement?.dataset.info === 'beta'",
+    )?;
     no_panic(&s)
 }

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use latent_session::run::{History, Point, COLLAPSED_KL};
 
+use super::info::info_button;
 use super::pictures::SvgPngButton;
 use crate::driver::HISTOGRAM_BINS;
 use crate::state::{Command, Lab};
@@ -386,7 +387,7 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="loss-view">
-            <h2>"Loss"
+            <h2>"Loss"{info_button(Signal::derive(move || if lab.config.with(|c| c.shape.model == ModelKind::Gan) { "loss-gan" } else { "loss" }))}
                 <label class="toggle"><input type="checkbox" id="log-scale" prop:checked=move || lab.log_scale.get()
                     on:change=move |ev| lab.log_scale.set(event_target_checked(&ev)) />"log scale"</label>
                 <SvgPngButton chart="loss-chart" name="loss" />
@@ -477,7 +478,7 @@ pub fn KlBars(lab: Lab) -> impl IntoView {
     view! {
         <Show when=move || lab.config.with(|c| c.shape.model.has_encoder())>
             <section class="view" id="kl-view">
-                <h2>"KL per latent dimension"<SvgPngButton chart="kl-chart" name="kl" /></h2>
+                <h2>"KL per latent dimension"{info_button(Signal::stored("kl-bars"))}<SvgPngButton chart="kl-chart" name="kl" /></h2>
                 <svg viewBox=format!("0 0 {W} 112") class="chart bars" id="kl-chart" role="img" aria-label="KL divergence per latent dimension, in nats on a log scale from 0.01 to 100">
                     {axis.clone()}
                     {bars}
@@ -569,7 +570,7 @@ pub fn WeightHistograms(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="weights-view">
-            <h2>"Weights per layer"
+            <h2>"Weights per layer"{info_button(Signal::stored("weights"))}
                 <button class="link" id="rescale-weights" class:suggested=outgrown on:click=move |_| lab.send(Command::RescaleHistograms)
                     title="Fit each histogram's range to the weights now (the range stays fixed while training)">
                     {move || if outgrown() { "Rescale: weights outgrew a range" } else { "Rescale" }}

@@ -7,6 +7,7 @@ use latent_session::config::layers::LayerEdit;
 use latent_session::config::{round_sig, Dataset, EnginePref, Knob, LabConfig, ModelKind, PageConfig, ACTIVATIONS, MAX_LAYERS};
 use leptos::prelude::*;
 
+use super::info::info_button;
 use crate::state::Lab;
 
 /// Applies `key=value` to the config through the URL parser; its notes (clamps, refusals) show.
@@ -94,7 +95,8 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                     <HiddenLayers lab=lab locked=locked("hidden") />
                 </Show>
                 <Show when=shown("activation")>
-                    <label class="field">"Activation"
+                    <label class="field">
+                        <span class="field-head">"Activation"{info_button(Signal::stored("activation"))}</span>
                         <select id="activation" disabled=locked("activation") on:change=move |ev| set_param(lab, "activation", &event_target_value(&ev))>
                             {ACTIVATIONS.into_iter().map(|a| view! {
                                 <option value=a.name() selected=move || lab.config.with(|c| c.shape.activation == a)>{a.name()}</option>
@@ -111,12 +113,13 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                 <legend>"Training"</legend>
                 {Knob::ALL.into_iter().map(|knob| view! { <KnobSlider lab=lab knob=knob /> }).collect_view()}
                 <Show when=move || shown("early")() && lab.config.with(|c| c.shape.model.has_encoder())>
-                    <label class="check">
+                    <div class="check">
                         <input type="checkbox" id="early" disabled=locked("early") prop:checked=move || lab.config.with(|c| c.early_stopping)
+                            aria-describedby="early-note"
                             on:change=move |ev| { let on = event_target_checked(&ev); lab.config.update(|c| c.early_stopping = on); } />
-                        "Early stopping"
-                        <small>"stops when the held-out loss has not improved for 5 evaluations, and restores the best weights."</small>
-                    </label>
+                        <label for="early">"Early stopping"</label>{info_button(Signal::stored("early"))}
+                        <small id="early-note">"stops when the held-out loss has not improved for 5 evaluations, and restores the best weights."</small>
+                    </div>
                 </Show>
                 <Show when=shown("engine")>
                     <label class="field">"Engine"
@@ -185,21 +188,25 @@ fn HiddenLayers(lab: Lab, locked: impl Fn() -> bool + Send + Sync + Copy + 'stat
     }
 }
 
-/// One knob: label, value, slider (log scales keep 0 at the left end) and its formula.
+/// One knob: label, value, ⓘ, slider (log scales keep 0 at the left end) and its formula. The ⓘ
+/// sits outside the `<label>`, which would otherwise read it into the slider's name.
 #[component]
 fn KnobSlider(lab: Lab, knob: Knob) -> impl IntoView {
     let scale = knob.scale();
     let visible = move || lab.config.with(|c| knob.applies_to(c) && !c.hidden_control(knob.key()));
     let locked = move || lab.config.with(|c| c.locked_control(knob.key()));
     let value = move || lab.config.with(|c| knob.get(c));
+    let id = format!("knob-{}", knob.key());
+    let note = format!("knob-{}-note", knob.key());
     view! {
         <Show when=visible>
-            <label class="knob" class:locked=locked>
+            <div class="knob" class:locked=locked>
                 <span class="knob-head">
-                    <span>{knob.label()}</span>
-                    <output>{move || knob.format(value())}</output>
+                    <label for=id.clone()>{knob.label()}</label>
+                    <output for=id.clone()>{move || knob.format(value())}</output>
+                    {info_button(Signal::stored(knob.key()))}
                 </span>
-                <input type="range" id=format!("knob-{}", knob.key()) min="0" max=scale.positions().to_string() step="1"
+                <input type="range" id=id.clone() aria-describedby=note.clone() min="0" max=scale.positions().to_string() step="1"
                     disabled=locked aria-valuetext=move || format!("{} {}", knob.label(), knob.format(value()))
                     prop:value=move || scale.position_of(value()).to_string()
                     on:input=move |ev| {
@@ -207,8 +214,8 @@ fn KnobSlider(lab: Lab, knob: Knob) -> impl IntoView {
                         let v = round_sig(scale.value_at(position), 3);
                         lab.config.update(|c| knob.set(c, v));
                     } />
-                <small>{move || knob.explanation(lab.config.with(|c| c.shape.model))}</small>
-            </label>
+                <small id=note.clone()>{move || knob.explanation(lab.config.with(|c| c.shape.model))}</small>
+            </div>
         </Show>
     }
 }

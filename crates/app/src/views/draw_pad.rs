@@ -52,7 +52,7 @@ pub fn DrawPadView(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="draw-view">
-            <h2>"Draw a digit"<button class="link" id="draw-clear" on:click=clear>"Clear"</button></h2>
+            <h2>"Draw a digit"{super::info::info_button(Signal::stored("draw"))}<button class="link" id="draw-clear" on:click=clear>"Clear"</button></h2>
             <div class="draw-row">
                 <canvas node_ref=pad class="picture drawing draw-pad" id="draw-pad" width="30" height="30"
                     on:pointerdown=move |ev| draw(ev, true) on:pointermove=move |ev| draw(ev, false)

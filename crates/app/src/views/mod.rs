@@ -5,6 +5,7 @@ mod canvas;
 mod charts;
 mod controls;
 mod draw_pad;
+mod info;
 mod lesson;
 mod pictures;
 mod share;
@@ -35,6 +36,7 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| write_address(lab.config.with(LabConfig::to_query)));
     driver::start(lab);
     crate::lesson_api::listen(lab);
+    info::listen(lab);
     crate::lesson::start(lab);
     let with_lesson = move || lab.lesson.with(|l| !matches!(l, crate::lesson::LessonState::Closed));
     view! {

@@ -16,6 +16,7 @@ use wasm_bindgen::JsCast as _;
 
 use super::canvas::{self, class_colours, DrawnCode};
 use super::draw_pad::DrawPadView;
+use super::info::info_button;
 use crate::browser;
 use crate::driver::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
 use crate::state::{Command, Lab, Notice};
@@ -68,12 +69,13 @@ fn CanvasView(
     title: &'static str,
     hint: &'static str,
     canvas: NodeRef<Canvas>,
+    info: &'static str,
     #[prop(optional)] class: &'static str,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     view! {
         <section class="view" id=format!("{id}-view")>
-            <h2>{title}<PngButton canvas=canvas name=id /></h2>
+            <h2>{title}{info_button(Signal::stored(info))}<PngButton canvas=canvas name=id /></h2>
             <canvas node_ref=canvas class=format!("picture {class}") id=id></canvas>
             {children.map(|c| c())}
             <p class="hint">{hint}</p>
@@ -110,23 +112,23 @@ fn DigitViews(lab: Lab) -> impl IntoView {
     let is_vae_gan = move || lab.config.with(|c| c.shape.model == ModelKind::VaeGan);
     view! {
         <div class="picture-row">
-            <CanvasView id="samples" title="Samples" canvas=samples
+            <CanvasView id="samples" title="Samples" info="samples" canvas=samples
                 hint="Decoded from the same prior noise z ~ N(0, I) at every refresh, so what changes is the model. A plain VAE's samples are blurry (it averages plausible digits); the VAE-GAN's adversarial term sharpens them.">
                 <p class="readout" id="sharpness" title="Mean squared difference of neighbouring pixels: blur keeps it low">
                     "Sharpness (gradient energy): "<strong>{move || lab.views.with(|v| v.sharpness.map_or_else(|| "–".to_string(), |e| format!("{e:.4}")))}</strong>
                 </p>
                 {move || is_vae_gan().then(|| view! { <p class="hint">"VAE-GAN: γ weighs D's verdict on these samples (D: 128 units, learning at 3·10⁻⁴). At γ = 3 their sharpness is 1.5-1.7× the plain VAE's at the same step; at γ = 10 it rises as speckle."</p> })}
             </CanvasView>
-            <CanvasView id="reconstructions" title="Reconstructions" canvas=recons
+            <CanvasView id="reconstructions" title="Reconstructions" info="reconstructions" canvas=recons
                 hint="Rows of held-out inputs, each above its reconstruction through the posterior mean μ(x). High β or a tiny latent blurs them." />
         </div>
         <LatentScatter lab=lab />
         // Digits are only ever a VAE's or a VAE-GAN's: both encode a drawing.
         <DrawPadView lab=lab />
         <div class="picture-row">
-            <CanvasView id="manifold" title="Decoded latent grid" canvas=manifold class="wide"
+            <CanvasView id="manifold" title="Decoded latent grid" info="manifold" canvas=manifold class="wide"
                 hint="The decoder over a grid of codes in the two most-used latent dimensions (others at 0), ±2.5 σ of the prior." />
-            <CanvasView id="interpolation" title="Interpolation" canvas=strip class="wide"
+            <CanvasView id="interpolation" title="Interpolation" info="interpolation" canvas=strip class="wide"
                 hint="The decoder along a straight line between the codes of two held-out digits: click two points in the latent scatter to choose them." />
         </div>
     }
@@ -197,7 +199,7 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="latent-view">
-            <h2>"Latent space"<PngButton canvas=node name="latent" /></h2>
+            <h2>"Latent space"{info_button(Signal::stored("latent"))}<PngButton canvas=node name="latent" /></h2>
             <canvas node_ref=node class="picture square" id="latent" on:click=pick
                 role="img" aria-label="Latent scatter of held-out examples, coloured by digit; choose the interpolation's ends by number below"></canvas>
             <div class="legend">{legend}</div>
@@ -288,7 +290,7 @@ fn PlaneView(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="plane-view">
-            <h2>"Data and model"
+            <h2>"Data and model"{info_button(Signal::derive(move || if lab.config.with(|c| c.shape.model == ModelKind::Gan) { "plane-gan" } else { "plane" }))}
                 {move || drawing().then(|| view! {
                     <button class="link" id="clear-points" on:click=move |_| lab.config.update(|c| c.data.drawn.clear())>"Clear points"</button>
                     <label class="link" title="A text file of x,y lines (CSV, TSV or spaces), in any units: it is centred and scaled to the plane">"Load points…"

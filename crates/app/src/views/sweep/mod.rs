@@ -154,11 +154,11 @@ pub fn SweepPanel(lab: Lab) -> impl IntoView {
     };
     view! {
         <section class="view" id="sweep-view" aria-labelledby="sweep-title">
-            <h2 id="sweep-title">{move || if model() == ModelKind::Gan {
+            <h2><span id="sweep-title">{move || if model() == ModelKind::Gan {
                 "Sweep: which λ_G and λ_D keep a GAN on all its modes"
             } else {
                 "Sweep: choose a value by cross-validation"
-            }}</h2>
+            }}</span>{crate::views::info::info_button(Signal::derive(move || if model() == ModelKind::Gan { "sweep-gan" } else { "sweep" }))}</h2>
             <Show when=move || plan().is_some() fallback=move || view! {
                 <p class="hint">{move || if model() == ModelKind::Gan {
                     "Train one GAN per pair of values of two knobs (λ_G and λ_D at first) and read which pairs cover the data's modes: a GAN has no likelihood to validate, so each is scored by its points against the real ones."
