@@ -43,6 +43,14 @@ ensure_wasm_target() {
     }
 }
 
+# `cargo install` for a tool this machine runs: the crate's code and versions as published, but
+# built with Cargo's default release codegen (thin local LTO, 16 codegen units) rather than the fat
+# LTO with one codegen unit that Trunk's and cargo-deny's manifests ask for to ship small binaries,
+# which leaves one of two cores idle for most of the build (times in TESTING.md).
+cargo_install() {
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"
+}
+
 # The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.
 locked_wasm_bindgen_version() {
     awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
@@ -57,14 +65,14 @@ ensure_wasm_bindgen_cli() {
         # must equal the wasm-bindgen the app links), from crates.io with its checksum. Not
         # --locked: with the CLI's own published lockfile the install fails on Rust 1.95 here, so
         # its dependencies resolve to the newest semver-compatible releases at install time.
-        cargo install wasm-bindgen-cli --version "=$want" --force
+        cargo_install wasm-bindgen-cli --version "=$want" --force
     fi
 }
 
 ensure_trunk() {
     if ! trunk --version 2>/dev/null | grep -q '^trunk 0\.21\.'; then
         step "cargo install trunk ^0.21 (10-25 minutes on 2 cores)"
-        cargo install trunk --version '^0.21' --locked --force
+        cargo_install trunk --version '^0.21' --locked --force
     fi
 }
 
@@ -72,7 +80,7 @@ ensure_trunk() {
 ensure_cargo_deny() {
     if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0\.20\.2$'; then
         step "cargo install cargo-deny 0.20.2 (about 8 minutes on 2 cores)"
-        cargo install cargo-deny --version '=0.20.2' --locked --force
+        cargo_install cargo-deny --version '=0.20.2' --locked --force
     fi
 }
 

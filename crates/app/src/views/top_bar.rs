@@ -18,13 +18,13 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
     let is_gan = move || lab.config.with(|c| matches!(c.shape.model, ModelKind::Gan));
     let busy = move || matches!(lab.phase.get(), Phase::Starting);
     let toggle = move |_| lab.toggle_play();
-    // Space plays and pauses, S steps, unless the user is typing in a field.
+    // Space plays and pauses, S steps, unless the user is typing in a field or reading a dialog
+    // (an ⓘ panel: the page behind it is inert).
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        let typing = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
-        if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let typing = target.as_ref().is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"));
+        let in_dialog = target.is_some_and(|e| e.closest("dialog[open]").ok().flatten().is_some());
+        if typing || in_dialog || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
         match ev.key().as_str() {
