@@ -28,6 +28,7 @@ mod pipeline;
 pub mod readback;
 pub mod shader_marks;
 pub mod shaders;
+mod state_copy;
 pub mod tensor;
 pub mod vae;
 

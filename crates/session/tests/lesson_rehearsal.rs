@@ -6,7 +6,7 @@
 //! keeps the lessons honest when a default or a metric changes; the browser scenario
 //! `lessons_run_end_to_end` then times the same lessons in Chromium.
 //!
-//! `LATENT_LESSON=elbo-beta cargo test --release -p latent-session --test lesson_rehearsal -- --nocapture`
+//! `LATENT_LESSON=elbo-beta cargo test --release -p latent-session --test lesson_rehearsal elbo_beta -- --nocapture`
 //! prints the readouts after every chunk of steps (how the thresholds were chosen).
 
 use latent_session::config::{EnginePref, LabConfig};
@@ -109,19 +109,49 @@ fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
     reached
 }
 
+/// Rehearses the built-in lesson `name` and prints the steps each check took.
+fn rehearse_built_in(name: &str) {
+    let built_in = BUILT_IN.iter().find(|b| b.name == name).unwrap_or_else(|| panic!("no built-in lesson {name}"));
+    let lesson = built_in.lesson().unwrap_or_else(|e| panic!("{name}: {e}"));
+    let steps = rehearse(name, &lesson);
+    println!("{name}: checks reached after {} steps", steps.iter().map(|s| s.map_or("—".to_string(), |s| s.to_string())).collect::<Vec<_>>().join(" / "));
+}
+
+/// One test per lesson, so the test harness rehearses them side by side.
+const REHEARSED: [&str; 6] = ["elbo-beta", "l2-overfitting", "l1-vs-l2", "vae-gan", "gan-penalties", "cross-validation"];
+
 #[test]
-fn built_in_lessons_reach_every_check() {
-    for built_in in &BUILT_IN {
-        let only = std::env::var("LATENT_LESSON").ok();
-        if only.as_deref().is_some_and(|o| o != built_in.name) {
-            continue;
-        }
-        let lesson = built_in.lesson().unwrap_or_else(|e| panic!("{}: {e}", built_in.name));
-        let steps = rehearse(built_in.name, &lesson);
-        println!(
-            "{}: checks reached after {} steps",
-            built_in.name,
-            steps.iter().map(|s| s.map_or("—".to_string(), |s| s.to_string())).collect::<Vec<_>>().join(" / ")
-        );
-    }
+fn every_built_in_lesson_is_rehearsed() {
+    let built_in: Vec<&str> = BUILT_IN.iter().map(|b| b.name).collect();
+    assert_eq!(built_in, REHEARSED, "a built-in lesson without its rehearsal below (or one rehearsed that is gone)");
+}
+
+#[test]
+fn elbo_beta_reaches_every_check() {
+    rehearse_built_in("elbo-beta");
+}
+
+#[test]
+fn l2_overfitting_reaches_every_check() {
+    rehearse_built_in("l2-overfitting");
+}
+
+#[test]
+fn l1_vs_l2_reaches_every_check() {
+    rehearse_built_in("l1-vs-l2");
+}
+
+#[test]
+fn vae_gan_reaches_every_check() {
+    rehearse_built_in("vae-gan");
+}
+
+#[test]
+fn gan_penalties_reaches_every_check() {
+    rehearse_built_in("gan-penalties");
+}
+
+#[test]
+fn cross_validation_reaches_every_check() {
+    rehearse_built_in("cross-validation");
 }

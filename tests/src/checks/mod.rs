@@ -6,6 +6,7 @@ mod chains;
 mod churn;
 mod errors;
 mod faults;
+mod forks;
 mod losses;
 mod matmul;
 mod models;
@@ -19,6 +20,7 @@ pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determi
 pub use churn::{gan_views_hold_no_gradients, model_churn_leaves_nothing};
 pub use errors::{errors_are_values, kernels_compile, subgroups_are_used_where_offered};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
+pub use forks::{forks_carry_the_whole_training_state, gan_forks_carry_the_whole_training_state};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
 pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_shapes};
 pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_cpu_twin, vae_step_dispatch_count};
@@ -64,7 +66,9 @@ macro_rules! for_each_check {
             vae_gan_at_gamma_zero_is_the_vae,
             model_outlives_its_kernels,
             model_churn_leaves_nothing,
-            gan_views_hold_no_gradients
+            gan_views_hold_no_gradients,
+            forks_carry_the_whole_training_state,
+            gan_forks_carry_the_whole_training_state
         );
     };
 }

@@ -7,7 +7,13 @@
 //! adapter the page finds, by a URL key), so a run holds a `Box<dyn VaeModel>`. Readbacks are
 //! asynchronous (a GPU resolves them only when control returns to the browser's event loop), so
 //! those methods return boxed futures (`async_trait`, without a `Send` bound: a browser page and a
-//! native run drive a model from one thread). The CPU twin's futures are ready at once.
+//! native run drive a model from one thread). The CPU twin's futures are ready at once. Natively a
+//! model is [`MaybeSend`], so a sweep can train its CPU members on every core; in the browser it
+//! need not be (wgpu's WebGPU handles are not `Send`, and a worker holds its own models).
+//!
+//! A fork copies a model's whole training state into a twin built from the same setup: each engine
+//! has its own `copy_state_to` (the CPU twin clones itself, the GPU engine copies buffers on the
+//! GPU), reached through [`VaeModel::as_any`] by the session, which knows the engines it builds.
 //!
 //! Contract shared by both engines, checked by the parity tests in `tests/`:
 //! - `train(n)` takes `n` steps (the GAN: rounds of `d_steps` D steps and one G step) with the knobs
@@ -26,6 +32,18 @@ use crate::data::RunData;
 use crate::error::CoreError;
 use crate::knobs::{KnobError, Knobs};
 use crate::model::{DiscriminatorMetrics, GanArch, HeldOutMetrics, ParamLayout, VaeArch, VaeGanMetrics};
+
+/// `Send` natively, where a sweep trains its members on every core (each member's model moves to a
+/// rayon thread for its steps); no bound in the browser, whose models stay on the thread that made
+/// them. wgpu's `WasmNotSend` is the same idea for its own types.
+#[cfg(not(target_arch = "wasm32"))]
+pub trait MaybeSend: Send {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send> MaybeSend for T {}
+#[cfg(target_arch = "wasm32")]
+pub trait MaybeSend {}
+#[cfg(target_arch = "wasm32")]
+impl<T> MaybeSend for T {}
 
 /// Most latent codes one [`VaeModel::decode`] call takes (a 32×32 manifold grid).
 pub const MAX_DECODE_ROWS: usize = 1024;
@@ -75,6 +93,10 @@ pub enum ModelError {
     /// Any other failure the device reported (validation, a failed readback, memory), as it says it.
     #[error("{0}")]
     Device(String),
+    /// Training state copied between two models that cannot hold each other's: another engine,
+    /// another model family or another shape.
+    #[error("cannot copy the training state: {0}")]
+    StateMismatch(String),
 }
 
 /// Which rows an evaluation scores.
@@ -145,7 +167,7 @@ pub struct GanMetrics {
 
 /// A VAE (the VAE-GAN included: a VAE whose decoder also faces a discriminator) on some engine.
 #[async_trait(?Send)]
-pub trait VaeModel {
+pub trait VaeModel: MaybeSend {
     /// The encoder's and decoder's shape and parameter layout.
     fn arch(&self) -> &VaeArch;
     fn batch(&self) -> usize;
@@ -186,11 +208,17 @@ pub trait VaeModel {
     fn save_best(&mut self) -> Result<(), ModelError>;
     /// Puts the last saved parameters back; fails if none were saved.
     fn restore_best(&mut self) -> Result<(), ModelError>;
+    /// This model as [`Any`](std::any::Any): a fork finds the engine's own type behind the trait
+    /// object and copies the training state with that engine's `copy_state_to` (`CpuVae`'s,
+    /// `GpuVae`'s). Not a method of this trait, so a front end that never forks (the page today)
+    /// does not carry the copying code in every model's vtable.
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 /// A GAN (a generator against a discriminator on 2D points) on some engine.
 #[async_trait(?Send)]
-pub trait GanModel {
+pub trait GanModel: MaybeSend {
     fn arch(&self) -> &GanArch;
     fn batch(&self) -> usize;
     /// Compute passes of one round (one D step and one G step); `None` off the GPU.
@@ -221,6 +249,9 @@ pub trait GanModel {
     fn set_generator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError>;
     /// The discriminator's parameters, flat in `arch().d_layout`'s order.
     async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError>;
+    /// As [`VaeModel::as_any`].
+    fn as_any(&self) -> &dyn std::any::Any;
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
 }
 
 #[cfg(test)]

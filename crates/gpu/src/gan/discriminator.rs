@@ -76,6 +76,12 @@ impl UpdateKnobs {
 }
 
 impl NetParams {
+    /// Parameters, gradients and Adam's moments: the network's share of a fork's state (the
+    /// penalty mask never changes).
+    pub(crate) fn state(&self) -> [&GpuTensor; 4] {
+        [&self.params, &self.grads, &self.m, &self.v]
+    }
+
     pub(crate) fn new(ctx: &GpuContext, name: &str, layout: &ParamLayout, init: &[f32]) -> Result<Self, GpuError> {
         let len = layout.len;
         Ok(Self {

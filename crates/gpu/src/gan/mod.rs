@@ -28,6 +28,7 @@ use crate::kernels::Kernels;
 use crate::net::NetBuffers;
 use crate::ops::{GatherSpec, ReparamSpec};
 use crate::readback::read_f32;
+use crate::state_copy::copy_state;
 use crate::tensor::{ElementKind, GpuTensor};
 use crate::vae::GpuDataset;
 
@@ -172,6 +173,25 @@ impl GpuGan {
         Ok(gan)
     }
 
+    /// Every buffer of the training state: G's and D's networks, the counters, the metrics.
+    fn state(&self) -> Vec<&GpuTensor> {
+        let mut state = self.generator.state().to_vec();
+        state.extend(self.discriminator.state());
+        state.extend([&self.counters, &self.metrics]);
+        state
+    }
+
+    /// Makes `other`, built from the same setup and shape on the same device, this GAN's exact
+    /// training state (a fork): both networks (parameters, gradients, Adam's moments), the step
+    /// counters (the data cursor and both noise streams follow them) and the latest metrics,
+    /// copied on the GPU in one submission; nothing is read back.
+    pub fn copy_state_to(&self, other: &mut GpuGan) -> Result<(), ModelError> {
+        if self.arch != other.arch || self.batch != other.batch {
+            return Err(ModelError::StateMismatch("the other GPU GAN has another shape or batch".into()));
+        }
+        copy_state(&self.ctx, &other.ctx, "GPU GAN", &self.state(), &other.state())
+    }
+
     /// Dispatches per (D step, G step).
     pub fn dispatch_counts(&self) -> (usize, usize) {
         (self.d_step.len(), self.g_step.len())
@@ -283,5 +303,13 @@ impl GanModel for GpuGan {
 
     async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
         Ok(read_f32(&self.ctx, &self.discriminator.params).await?)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
     }
 }

@@ -140,6 +140,13 @@ impl Adversary {
         Ok(VaeGanMetrics { vae: terms, discriminator: discriminator_metrics(&values), generator_loss })
     }
 
+    /// D's share of a fork's state: its network, its step counter and the latest round's metrics.
+    pub(super) fn state(&self) -> Vec<&GpuTensor> {
+        let mut state = self.discriminator.state().to_vec();
+        state.extend([&self.d_counters, &self.gan_metrics]);
+        state
+    }
+
     /// D steps done, as the GPU counts them.
     pub(super) async fn discriminator_steps(&self, vae: &VaeCore) -> Result<u32, GpuError> {
         Ok(read_u32(&vae.ctx, &self.d_counters).await?.first().copied().unwrap_or(0))

@@ -19,6 +19,16 @@ impl Checkpoint {
     pub(super) fn new(ctx: &GpuContext, label: &str, params: &GpuTensor) -> Result<Self, GpuError> {
         Ok(Self { saved: ctx.zeros(label, params.rows(), params.cols())?, filled: AtomicBool::new(false) })
     }
+
+    /// The saved parameters' buffer (a fork copies it).
+    pub(super) fn saved(&self) -> &GpuTensor {
+        &self.saved
+    }
+
+    /// A fork's copy holds something exactly when this one does.
+    pub(super) fn copy_filled_to(&self, other: &Checkpoint) {
+        other.filled.store(self.filled.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
 }
 
 fn copy(ctx: &GpuContext, label: &str, from: &GpuTensor, to: &GpuTensor) -> Result<(), GpuError> {

@@ -254,6 +254,21 @@ impl VaeCore {
         read_f32(&self.ctx, &self.params).await
     }
 
+    /// The buffers one step hands to the next, what a fork copies: parameters, gradients, Adam's
+    /// and SGD's moments, the step counters (the data cursor and every noise stream follow them),
+    /// the metric sums since the last read and restore-best's copy.
+    pub(super) fn state(&self) -> Vec<&GpuTensor> {
+        let (sums, checkpoint) = (&self.metrics, &self.checkpoint);
+        vec![&self.params, &self.grads, &self.m, &self.v, &self.velocity, &self.counters, &sums.sums, &sums.kl_sums, checkpoint.saved()]
+    }
+
+    /// The host's share of that state: the steps not read yet, the last read, and whether
+    /// restore-best holds a copy.
+    pub(super) fn copy_host_state_to(&self, other: &VaeCore) {
+        self.metrics.copy_host_state_to(&other.metrics);
+        self.checkpoint.copy_filled_to(&other.checkpoint);
+    }
+
     /// Replaces the parameters (a queue write: it lands before the next submission).
     pub(crate) fn set_parameters(&self, parameters: &[f32]) -> Result<(), GpuError> {
         if parameters.len() != self.params.len() {

@@ -28,6 +28,7 @@ use self::core::VaeCore;
 use self::knobs::VaeKnobDispatches;
 use crate::dispatch::Schedule;
 use crate::kernels::Kernels;
+use crate::state_copy::copy_state;
 pub use dataset::GpuDataset;
 
 /// How a model trains its VAE: alone, or in rounds against a discriminator.
@@ -76,6 +77,27 @@ impl GpuVae {
             Training::Plain { step, .. } => vec![step],
             Training::Adversarial(adversary) => adversary.schedules().to_vec(),
         }
+    }
+
+    /// Every buffer of the training state, the VAE's then D's (VAE-GAN).
+    fn state(&self) -> Vec<&crate::tensor::GpuTensor> {
+        let mut state = self.core.state();
+        if let Training::Adversarial(adversary) = &self.training {
+            state.extend(adversary.state());
+        }
+        state
+    }
+
+    /// Makes `other`, built from the same setup and shape on the same device, this model's exact
+    /// training state (a fork): buffer copies on the GPU in one submission and the host's step
+    /// count; nothing is read back. Another shape, batch or family is refused.
+    pub fn copy_state_to(&self, other: &mut GpuVae) -> Result<(), ModelError> {
+        if self.core.arch != other.core.arch || self.core.batch != other.core.batch {
+            return Err(ModelError::StateMismatch("the other GPU VAE has another shape or batch".into()));
+        }
+        copy_state(&self.core.ctx, &other.core.ctx, "GPU VAE", &self.state(), &other.state())?;
+        self.core.copy_host_state_to(&other.core);
+        Ok(())
     }
 
     /// The VAE-GAN's D steps done, as the GPU counts them (`None` for a plain VAE).
@@ -189,5 +211,13 @@ impl VaeModel for GpuVae {
 
     fn restore_best(&mut self) -> Result<(), ModelError> {
         Ok(self.core.restore_best()?)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
     }
 }

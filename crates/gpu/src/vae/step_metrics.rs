@@ -35,6 +35,16 @@ impl MetricSums {
         })
     }
 
+    /// A fork's sums stand for the same steps: the pending count and the last read go across (the
+    /// sums' buffers are copied with the rest of the state).
+    pub(super) fn copy_host_state_to(&self, other: &MetricSums) {
+        other.pending.store(self.pending.load(Ordering::Relaxed), Ordering::Relaxed);
+        let last = self.last.lock().map(|m| m.clone()).unwrap_or(None);
+        if let Ok(mut other_last) = other.last.lock() {
+            *other_last = last;
+        }
+    }
+
     /// Counts `steps` more submitted steps.
     pub(super) fn note_steps(&self, steps: usize) {
         let steps = u32::try_from(steps).unwrap_or(u32::MAX);

@@ -215,6 +215,31 @@ impl Run {
         })
     }
 
+    /// A second run in exactly this one's state: the model's parameters, optimizer moments and
+    /// step counters (so the branch sees the same data order and noise), the history, checkpoints,
+    /// early stopping's watch and the cadences. `kernels` must be those this run was built with
+    /// (`None` for the CPU engine). The two then train independently: a knob changed on one branch
+    /// shows against the other, and with no change they go on step for step alike.
+    pub fn fork(&self, kernels: Option<&Kernels>) -> Result<Self, SessionError> {
+        let (mut model, _) = model::build(&self.spec, Arc::clone(&self.data), kernels, None)?;
+        self.model.copy_state_to(&mut model)?;
+        Ok(Self {
+            spec: self.spec.clone(),
+            data: Arc::clone(&self.data),
+            model,
+            step: self.step,
+            history: self.history.clone(),
+            stopping: self.stopping.clone(),
+            evaluation: self.evaluation.clone(),
+            evaluate_next: self.evaluate_next,
+            checkpoints: self.checkpoints.clone(),
+            last_checkpoint: self.last_checkpoint.clone(),
+            kl_per_dim: self.kl_per_dim.clone(),
+            poisoned: self.poisoned,
+            histogram_frames: self.histogram_frames.clone(),
+        })
+    }
+
     pub fn spec(&self) -> &RunSpec {
         &self.spec
     }

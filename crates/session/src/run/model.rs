@@ -30,6 +30,29 @@ impl Model {
         }
     }
 
+    /// Makes `other`, built from the same spec on the same engine, this model's training state:
+    /// the engine's own `copy_state_to`, found behind the trait objects (a fork).
+    pub(crate) fn copy_state_to(&self, other: &mut Model) -> Result<(), ModelError> {
+        let (from, to) = match (self, other) {
+            (Model::Vae(from), Model::Vae(to)) => (from.as_any(), to.as_any_mut()),
+            (Model::Gan(from), Model::Gan(to)) => (from.as_any(), to.as_any_mut()),
+            _ => return Err(ModelError::StateMismatch("one model is of the VAE family, the other a GAN".into())),
+        };
+        if let (Some(from), Some(to)) = (from.downcast_ref::<CpuVae>(), to.downcast_mut::<CpuVae>()) {
+            return from.copy_state_to(to);
+        }
+        if let (Some(from), Some(to)) = (from.downcast_ref::<GpuVae>(), to.downcast_mut::<GpuVae>()) {
+            return from.copy_state_to(to);
+        }
+        if let (Some(from), Some(to)) = (from.downcast_ref::<CpuGan>(), to.downcast_mut::<CpuGan>()) {
+            return from.copy_state_to(to);
+        }
+        if let (Some(from), Some(to)) = (from.downcast_ref::<GpuGan>(), to.downcast_mut::<GpuGan>()) {
+            return from.copy_state_to(to);
+        }
+        Err(ModelError::StateMismatch("the two models are on different engines".into()))
+    }
+
     /// What a checkpoint and a run file keep: the VAE's encoder and decoder, or the GAN's generator
     /// (a discriminator is retrained from scratch when the run is rebuilt).
     pub(crate) async fn saved_parameters(&self) -> Result<Vec<f32>, ModelError> {

@@ -198,6 +198,16 @@ pub struct Member {
 }
 
 impl Member {
+    async fn advance(&mut self, steps: usize) -> Result<(), SessionError> {
+        let progress = self.run.advance(steps).await?;
+        if progress.event == Some(RunEvent::Diverged) {
+            self.diverged_at = Some(self.run.step());
+        }
+        Ok(())
+    }
+}
+
+impl Member {
     pub fn run(&self) -> &Run {
         &self.run
     }
@@ -318,13 +328,18 @@ impl Sweep {
     }
 
     /// `steps` more steps for every member still training; one that diverges is marked and left
-    /// where it stopped, the rest go on.
+    /// where it stopped, the rest go on. Natively, CPU members train side by side on every core
+    /// (each member's steps are its own, so the result is the same as one after another); GPU
+    /// members and the browser's take turns.
     pub async fn advance(&mut self, steps: usize) -> Result<(), SessionError> {
-        for member in self.members.iter_mut().filter(|m| m.diverged_at.is_none()) {
-            let progress = member.run.advance(steps).await?;
-            if progress.event == Some(RunEvent::Diverged) {
-                member.diverged_at = Some(member.run.step());
-            }
+        let training: Vec<&mut Member> = self.members.iter_mut().filter(|m| m.diverged_at.is_none()).collect();
+        #[cfg(not(target_arch = "wasm32"))]
+        if training.iter().all(|m| m.run.dispatches_per_step().is_none()) {
+            use rayon::prelude::*;
+            return training.into_par_iter().try_for_each(|member| pollster::block_on(member.advance(steps)));
+        }
+        for member in training {
+            member.advance(steps).await?;
         }
         Ok(())
     }

@@ -172,6 +172,24 @@ fn members_train_on_their_folds_and_a_diverged_one_stops_alone() {
     assert_eq!(block_on(sweep.member_views(0.5, None, 0, 8)).unwrap_or_else(|e| panic!("{e}")), None);
 }
 
+/// Natively the CPU members train side by side on the cores: each ends exactly where the same
+/// run trained alone ends, point for point of its history.
+#[test]
+fn members_trained_side_by_side_match_runs_trained_alone() {
+    let spec = SweepSpec { base: ring_vae(), knob: Knob::L2, values: vec![0.0, 1e-3, 1e-2], folds: 1, across: None };
+    let mut sweep = Sweep::build(spec.clone(), None, None).unwrap_or_else(|e| panic!("{e}"));
+    block_on(sweep.advance(60)).unwrap_or_else(|e| panic!("{e}"));
+    block_on(sweep.advance(40)).unwrap_or_else(|e| panic!("{e}"));
+    for member in sweep.members() {
+        let mut alone = Run::build(spec.member_spec(member.value, None), None, None, Start::Fresh).unwrap_or_else(|e| panic!("{e}"));
+        block_on(alone.advance(60)).unwrap_or_else(|e| panic!("{e}"));
+        block_on(alone.advance(40)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(member.run().history().points(), alone.history().points(), "λ {}", member.value);
+        let (together, solo) = (block_on(member.run().score(EvalSplit::Test)), block_on(alone.score(EvalSplit::Test)));
+        assert_eq!(together.map(|s| s.negative_elbo()).ok(), solo.map(|s| s.negative_elbo()).ok(), "λ {}", member.value);
+    }
+}
+
 /// A log range is even in log space and ends exactly on its ends; bad ranges are refused.
 #[test]
 fn ranges_are_spaced_as_asked() {

@@ -13,7 +13,7 @@ use crate::model::vae::prior_noise;
 use crate::model::{GanArch, GanCpu, HeldOutMetrics};
 
 /// A GAN trained on the CPU.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CpuGan {
     gan: GanCpu<f32>,
     data: Arc<RunData>,
@@ -30,6 +30,18 @@ impl CpuGan {
         let gan = GanCpu::new(arch, g_init, d_init, setup.seed)?;
         let ModelSetup { data, batch, seed, knobs } = setup;
         Ok(Self { gan, data, batch, seed, knobs, last: GanMetrics::default() })
+    }
+
+    /// Makes `other`, built from the same setup and shape, this GAN's exact training state (a
+    /// fork): both networks, their optimizers and counters cloned, `other`'s knobs kept.
+    pub fn copy_state_to(&self, other: &mut CpuGan) -> Result<(), ModelError> {
+        if self.gan.arch != other.gan.arch || self.batch != other.batch {
+            return Err(ModelError::StateMismatch("the other CPU GAN has another shape or batch".into()));
+        }
+        let knobs = other.knobs;
+        *other = self.clone();
+        other.knobs = knobs;
+        Ok(())
     }
 
     /// One D step on the next training batch (the D step count is the minibatch cursor).
@@ -120,5 +132,13 @@ impl GanModel for CpuGan {
 
     async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
         Ok(self.gan.discriminator_params().to_vec())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
     }
 }

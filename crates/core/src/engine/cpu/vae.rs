@@ -15,7 +15,7 @@ use crate::model::{DiscriminatorMetrics, ParamLayout, StepMetrics, VaeArch, VaeC
 use crate::rng::RngStream;
 
 /// The model proper: a plain VAE, or one whose decoder also faces a discriminator.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Twin {
     Plain(Box<VaeCpu<f32>>),
     Adversarial(Box<VaeGanCpu<f32>>),
@@ -38,7 +38,7 @@ impl Twin {
 }
 
 /// A VAE (or VAE-GAN) trained on the CPU.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct CpuVae {
     twin: Twin,
     data: Arc<RunData>,
@@ -78,6 +78,20 @@ impl CpuVae {
     fn rows(&self, test: bool, chunk: u32, rows: usize) -> Matrix<f32> {
         let indices = if test { &self.data.test } else { &self.data.train };
         self.data.batch(indices, 0, chunk, rows)
+    }
+
+    /// Makes `other`, built from the same setup and shape, this model's exact training state (a
+    /// fork): the whole model cloned, `other`'s knobs kept. Another shape, batch or family is
+    /// refused.
+    pub fn copy_state_to(&self, other: &mut CpuVae) -> Result<(), ModelError> {
+        let same_family = matches!((&self.twin, &other.twin), (Twin::Plain(_), Twin::Plain(_)) | (Twin::Adversarial(_), Twin::Adversarial(_)));
+        if !same_family || self.twin.vae().arch != other.twin.vae().arch || self.batch != other.batch {
+            return Err(ModelError::StateMismatch("the other CPU VAE has another shape, batch or family".into()));
+        }
+        let knobs = other.knobs;
+        *other = self.clone();
+        other.knobs = knobs;
+        Ok(())
     }
 
     /// Whole batches of the held-out rows.
@@ -209,5 +223,13 @@ impl VaeModel for CpuVae {
         let best = self.best.clone().ok_or_else(|| CoreError::InvalidArgument { op: "vae restore best", message: "no parameters were saved yet".into() })?;
         self.twin.vae_mut().params = best;
         Ok(())
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
     }
 }
