@@ -5,9 +5,15 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# Each step's header says how long the script has run (bash's SECONDS), so a CI log shows where
-# the time goes.
-step() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
+# Each step's header says how long the run has taken so far, counted from the first script that
+# sourced this file (scripts/test's steps and those of the scripts it calls on one clock), so a CI
+# log shows where the time goes.
+LATENT_STARTED="${LATENT_STARTED:-$(date +%s)}"
+export LATENT_STARTED
+step() {
+    local elapsed=$(($(date +%s) - LATENT_STARTED))
+    printf '\n==> [%d:%02d] %s\n' $((elapsed / 60)) $((elapsed % 60)) "$*"
+}
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

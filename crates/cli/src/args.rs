@@ -98,7 +98,7 @@ const DEFAULT_GAN_ROUNDS: usize = 2000;
 const DEFAULT_TOY_TRAIN: usize = 2000;
 
 /// Every flag of a training run.
-#[derive(Args, Debug)]
+#[derive(Args, Clone, Debug)]
 pub struct TrainArgs {
     #[arg(long, value_enum, default_value = "vae")]
     pub(crate) model: ModelArg,
@@ -165,6 +165,15 @@ pub struct TrainArgs {
     /// Output folder (created if missing).
     #[arg(long, default_value = "latent-run")]
     pub(crate) out: PathBuf,
+    /// Fork the run after this many steps (a multiple of --eval-every): a branch goes on from the
+    /// same weights, optimizer state and data order with the --branch knobs, and both train to
+    /// the end (the branch's files in OUT/branch, both curves in OUT/fork.png).
+    #[arg(long, requires = "branch")]
+    pub(crate) fork_at: Option<usize>,
+    /// The branch's knobs, KNOB=VALUE comma-separated: beta, l2, l1, dropout, lr, gamma, l2d, l2g
+    /// or dsteps (as the page's sliders allow them).
+    #[arg(long, value_delimiter = ',', requires = "fork_at")]
+    pub(crate) branch: Vec<String>,
 }
 
 /// Which models each model-specific flag means something for (the rest apply to all).

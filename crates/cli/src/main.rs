@@ -4,6 +4,7 @@ mod args;
 mod bench;
 mod bench_cpu;
 mod figures;
+mod fork;
 mod run_figures;
 mod run_output;
 mod sweep;
@@ -25,7 +26,8 @@ struct Cli {
 enum Command {
     /// Print the GPU adapter wgpu picks and whether every kernel compiles on it.
     Info,
-    /// Train a model and write metrics.csv, config.json and PNG figures to an output folder.
+    /// Train a model and write metrics.csv, config.json and PNG figures to an output folder
+    /// (with --fork-at and --branch, a branch of the run beside it).
     Train(Box<args::TrainArgs>),
     /// Train a knob's grid of values side by side (K-fold cross-validation with --folds) and write
     /// sweep.csv, curve.csv, kl_per_dim.csv and validation_curve.png.

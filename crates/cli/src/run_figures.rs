@@ -142,7 +142,7 @@ fn digit_grids(views: &Views, out: &Path, step: &str, settings: &str) -> anyhow:
 }
 
 /// The settings line every figure carries: model and shape, data, key knobs.
-fn settings(run: &Run, args: &TrainArgs) -> String {
+pub(crate) fn settings(run: &Run, args: &TrainArgs) -> String {
     let spec = run.spec();
     let (shape, k) = (&spec.shape, &spec.knobs);
     let widths = |hidden: &[usize]| hidden.iter().map(ToString::to_string).collect::<Vec<_>>().join("-");

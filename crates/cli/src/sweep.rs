@@ -24,6 +24,9 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     if args.run.early_stopping > 0 {
         bail!("--early-stopping does not apply to a sweep: every model trains the same number of steps");
     }
+    if args.run.fork_at.is_some() {
+        bail!("--fork-at does not apply to a sweep: a sweep trains every value from the start (fork a run with latent train)");
+    }
     let knob_named = |key: &str| Knob::from_key(key).with_context(|| format!("unknown knob `{key}`: use beta, l2, l1, dropout, lr, gamma, l2d or l2g"));
     let knob = knob_named(&args.knob)?;
     let across = match (&args.across, &args.across_values) {

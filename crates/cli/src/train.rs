@@ -10,6 +10,7 @@ use latent_session::run::{Progress, RunEvent, StepReport};
 use latent_session::{open_engine, CpuReason, EngineChoice, Run, RunSpec, Start};
 
 use crate::args::{BackendArg, ModelArg, TrainArgs};
+use crate::fork::{self, Branch, ForkPlan};
 use crate::run_figures::{self, Best};
 use crate::run_output::{self, Row};
 
@@ -23,17 +24,28 @@ pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     eprintln!("engine: {engine}");
     let mut run = Run::build(spec.clone(), kernels.as_ref(), Some(MNIST_ASSET), Start::Fresh)?;
     let steps = args.steps(run.data().train.len())?;
+    let plan = ForkPlan::from_args(&args, &spec.knobs, steps)?;
     run_output::prepare(&args.out, &config_json(&args, &spec, steps, run.data().train.len(), &engine))?;
 
     let mut stopped = None;
     let mut chunks = Vec::new();
-    let diverged = run_output::drive(&args.out, header(args.model), steps, args.eval_every, async |_, chunk| {
+    let mut rows = Vec::new();
+    let mut branch: Option<Branch> = None;
+    let diverged = run_output::drive(&args.out, header(args.model), steps, args.eval_every, async |done, chunk| {
+        if let Some(branch) = branch.as_mut() {
+            branch.advance(chunk, |p| row(args.model, p)).await?;
+        }
         let progress = run.advance(chunk).await?;
         if let Some(RunEvent::EarlyStopped { best_step, best, restored }) = progress.event {
             stopped = Some((best_step, best, restored));
         }
         let row = row(args.model, &progress);
+        rows.push(row.csv.clone());
         chunks.push(progress);
+        if let Some(plan) = plan.as_ref().filter(|p| p.at == done && row.finite) {
+            branch = Some(Branch::fork(&run, kernels.as_ref(), plan, &args.out, header(args.model), &rows)?);
+            eprintln!("forked at step {done}: the branch trains on with {}", plan.label);
+        }
         Ok(row)
     })
     .await?;
@@ -45,6 +57,9 @@ pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     }
     let best = best.map(|(step, value, restored)| Best { step, value, restored });
     run_figures::write(&run, &args, &chunks, best, diverged.is_none()).await?;
+    if let (Some(plan), Some(branch)) = (&plan, &branch) {
+        fork::finish(&run, &chunks, branch, plan, &args).await?;
+    }
     run_output::finish(&args.out, diverged, &advice(&args))
 }
 

@@ -3,6 +3,7 @@
 //! about), and for the VAE-GAN the adversarial losses; the GAN: D and G losses, then D's accuracy
 //! on its own 0–1 axis with chance marked.
 
+use latent_session::config::ModelKind;
 use latent_session::run::{Progress, StepReport};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -139,6 +140,40 @@ impl LossChart {
             },
         ];
         Self { heading, x_label: "round (D steps, then one G step)".into(), panels }
+    }
+
+    /// A run and its branch on one chart, a colour each, the fork marked: the VAE family's total
+    /// loss and held-out −ELBO, the GAN's D and G losses. `branch` holds the chunks after the fork;
+    /// its curve starts at the run's point at the fork, so the two meet there.
+    pub fn fork(heading: Heading, run: (&str, &[Progress]), branch: (&str, &[Progress]), fork_step: u64, model: ModelKind) -> Self {
+        let series = |progress: &mut dyn Iterator<Item = &Progress>, value: &dyn Fn(&Progress) -> Option<f64>| -> Vec<(f64, f64)> {
+            progress.filter_map(|p| value(p).map(|v| (p.point.step as f64, v))).collect()
+        };
+        let at_fork = run.1.iter().find(|p| p.point.step == fork_step);
+        let panel = |y_label: &str, value: &dyn Fn(&Progress) -> Option<f64>, dots: bool| Panel {
+            y_label: y_label.into(),
+            lines: vec![
+                Line { name: run.0.into(), colour: LINES[0], points: series(&mut run.1.iter(), value), dots },
+                Line { name: branch.0.into(), colour: LINES[1], points: series(&mut at_fork.into_iter().chain(branch.1), value), dots },
+            ],
+            fixed: None,
+            reference: None,
+            marked: at_fork.and_then(value).map(|v| Marked { step: fork_step, value: v, label: format!("the fork, at step {}", super::grouped(fork_step)) }),
+        };
+        let (panels, x_label) = match model {
+            ModelKind::Gan => (
+                vec![panel("D loss (real + fake)", &|p| Some(p.point.d_loss), false), panel("G loss", &|p| Some(p.point.g_loss), false)],
+                "round (D steps, then one G step)",
+            ),
+            ModelKind::Vae | ModelKind::VaeGan => (
+                vec![
+                    panel("total loss (nats per example)", &|p| Some(p.point.total), false),
+                    panel("held-out −ELBO (nats per example)", &|p| p.point.test, true),
+                ],
+                "training step",
+            ),
+        };
+        Self { heading, x_label: x_label.into(), panels }
     }
 
     fn x_span(&self) -> (f64, f64) {
