@@ -74,6 +74,8 @@ pub struct Branch {
     csv: std::io::BufWriter<std::fs::File>,
     /// The step at which the branch diverged; it trains no more.
     pub diverged: Option<u64>,
+    /// Its own early stopping ended it (its best parameters restored unless --no-restore-best).
+    stopped_early: bool,
 }
 
 impl Branch {
@@ -91,21 +93,33 @@ impl Branch {
             writeln!(csv, "{row}")?;
         }
         csv.flush()?;
-        Ok(Self { run, chunks: Vec::new(), csv, diverged: None })
+        Ok(Self { run, chunks: Vec::new(), csv, diverged: None, stopped_early: false })
     }
 
-    /// `steps` more steps, unless the branch diverged; its row goes to its CSV.
+    /// `steps` more steps, unless the branch diverged or its early stopping ended it; its row goes
+    /// to its CSV.
     pub async fn advance(&mut self, steps: usize, row: impl Fn(&Progress) -> Row) -> anyhow::Result<()> {
-        if self.diverged.is_some() {
+        if self.diverged.is_some() || self.stopped_early {
             return Ok(());
         }
         let progress = self.run.advance(steps).await?;
         writeln!(self.csv, "{}", row(&progress).csv)?;
         self.csv.flush()?;
-        if progress.event == Some(RunEvent::Diverged) {
-            self.diverged = Some(self.run.step());
+        match progress.event {
+            Some(RunEvent::Diverged) => self.diverged = Some(self.run.step()),
+            Some(RunEvent::EarlyStopped { .. }) => self.stopped_early = true,
+            _ => {}
         }
         self.chunks.push(progress);
+        Ok(())
+    }
+
+    /// The end of the training: as the run's own end, early stopping's best parameters go back
+    /// (with restore-best) where it watched and did not stop the branch already.
+    pub fn end(&mut self) -> anyhow::Result<()> {
+        if !self.stopped_early && self.diverged.is_none() {
+            self.run.finish()?;
+        }
         Ok(())
     }
 }
@@ -120,7 +134,13 @@ pub async fn finish(source: &Run, source_chunks: &[Progress], branch: &Branch, p
 
     let model = source.spec().shape.model;
     let heading = Heading {
-        title: format!("{} forked at step {}: the run against its branch ({})", model.name(), grouped(plan.at as u64), plan.label),
+        title: format!(
+            "{} forked at {} {}: the run against its branch ({})",
+            model.name(),
+            if model == ModelKind::Gan { "round" } else { "step" },
+            grouped(plan.at as u64),
+            plan.label
+        ),
         settings: run_figures::settings(source, args),
     };
     let chart = LossChart::fork(heading, ("the run", source_chunks), (&format!("branch: {}", plan.label), &branch.chunks), plan.at as u64, model);

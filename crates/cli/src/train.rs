@@ -40,7 +40,9 @@ pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
             stopped = Some((best_step, best, restored));
         }
         let row = row(args.model, &progress);
-        rows.push(row.csv.clone());
+        if branch.is_none() {
+            rows.push(row.csv.clone());
+        }
         chunks.push(progress);
         if let Some(plan) = plan.as_ref().filter(|p| p.at == done && row.finite) {
             branch = Some(Branch::fork(&run, kernels.as_ref(), plan, &args.out, header(args.model), &rows)?);
@@ -57,8 +59,13 @@ pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     }
     let best = best.map(|(step, value, restored)| Best { step, value, restored });
     run_figures::write(&run, &args, &chunks, best, diverged.is_none()).await?;
-    if let (Some(plan), Some(branch)) = (&plan, &branch) {
-        fork::finish(&run, &chunks, branch, plan, &args).await?;
+    match (&plan, &mut branch) {
+        (Some(plan), Some(branch)) => {
+            branch.end()?;
+            fork::finish(&run, &chunks, branch, plan, &args).await?;
+        }
+        (Some(plan), None) => eprintln!("the run ended at step {} before the fork at step {}: no branch was made", run.step(), plan.at),
+        _ => {}
     }
     run_output::finish(&args.out, diverged, &advice(&args))
 }

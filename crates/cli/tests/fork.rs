@@ -121,6 +121,21 @@ fn a_gan_forks_too() {
     assert!(message.contains("the branch (l2d=0.1, dsteps=2) D loss"), "{message}");
 }
 
+/// With --min-delta 1000 no evaluation counts as better, so early stopping ends the run at its
+/// second row, step 20, before the fork at 30: the run says so and makes no branch.
+#[test]
+fn a_run_that_stops_before_the_fork_says_so() {
+    let out = out_dir("fork-early");
+    let out_arg = out.to_string_lossy().into_owned();
+    let mut args = MNIST_VAE.to_vec();
+    args.extend_from_slice(&["cpu", "--early-stopping", "1", "--min-delta", "1000", "--fork-at", "30", "--branch", "beta=4", "--out", &out_arg]);
+    let output = latent(&args);
+    let message = stderr(&output);
+    assert!(output.status.success(), "{message}");
+    assert!(message.contains("the run ended at step 20 before the fork at step 30: no branch was made"), "{message}");
+    assert!(!out.join("branch").exists() && !out.join("fork.png").exists());
+}
+
 #[test]
 fn bad_fork_flags_are_refused_before_training() {
     for (fork_at, branch, expected) in [

@@ -150,6 +150,7 @@ impl LossChart {
             progress.filter_map(|p| value(p).map(|v| (p.point.step as f64, v))).collect()
         };
         let at_fork = run.1.iter().find(|p| p.point.step == fork_step);
+        let unit = if model == ModelKind::Gan { "round" } else { "step" };
         let panel = |y_label: &str, value: &dyn Fn(&Progress) -> Option<f64>, dots: bool| Panel {
             y_label: y_label.into(),
             lines: vec![
@@ -158,7 +159,7 @@ impl LossChart {
             ],
             fixed: None,
             reference: None,
-            marked: at_fork.and_then(value).map(|v| Marked { step: fork_step, value: v, label: format!("the fork, at step {}", super::grouped(fork_step)) }),
+            marked: at_fork.and_then(value).map(|v| Marked { step: fork_step, value: v, label: format!("the fork, at {unit} {}", super::grouped(fork_step)) }),
         };
         let (panels, x_label) = match model {
             ModelKind::Gan => (

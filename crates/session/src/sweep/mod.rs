@@ -198,6 +198,7 @@ pub struct Member {
 }
 
 impl Member {
+    /// `steps` more steps; a divergence marks the member where it stopped.
     async fn advance(&mut self, steps: usize) -> Result<(), SessionError> {
         let progress = self.run.advance(steps).await?;
         if progress.event == Some(RunEvent::Diverged) {
@@ -205,9 +206,7 @@ impl Member {
         }
         Ok(())
     }
-}
 
-impl Member {
     pub fn run(&self) -> &Run {
         &self.run
     }
