@@ -20,6 +20,8 @@ use crate::browser;
 use crate::gpu::{self, EngineInfo};
 use crate::state::{Lab, MemoryUse, Notice, Phase, Requests};
 
+mod branches;
+
 /// Time a frame's training aims at (ms); the rest of the frame stays with the page.
 const FRAME_BUDGET_MS: f64 = 25.0;
 /// Most steps in one frame.
@@ -57,6 +59,9 @@ struct Recovery {
     start: Start,
     /// What the loss chart marks at the step the run resumes from.
     marker: &'static str,
+    /// Whether the branches beside the run go on as they are (a restore); otherwise they are
+    /// forked again from the rebuilt run (their buffers went with a lost device).
+    keeps_forks: bool,
 }
 
 /// Steps per frame, sized to the frame budget, and the window steps/s is measured over.
@@ -70,6 +75,8 @@ struct Driver {
     engine: Engine,
     mnist: Option<Vec<u8>>,
     run: Option<Run>,
+    /// The branches training beside it, in the order of the config's forks.
+    forks: Vec<Run>,
     /// The config the run's knobs and options were last set from.
     applied: Option<LabConfig>,
     /// The config that last failed to build: not retried until the config changes.
@@ -90,6 +97,7 @@ impl Driver {
             engine,
             mnist: None,
             run: None,
+            forks: Vec::new(),
             applied: None,
             failed: None,
             recovery: None,
@@ -122,6 +130,8 @@ impl Driver {
         if self.run.is_none() {
             return Ok(());
         }
+        self.branch_commands(&requests);
+        let config = self.lab.config.get_untracked();
         self.apply_settings(&config)?;
         let mut progress = self.one_off_commands(&requests).await?;
         let single = requests.step;
@@ -150,7 +160,7 @@ impl Driver {
         if let Some(checkpoint) = run.last_checkpoint() {
             let message = format!("Restored the last good checkpoint, step {}, with your current settings. Press play to train on.", checkpoint.step);
             self.lab.notice.set(Some(Notice::Info(message)));
-            self.recovery = Some(Recovery { config: self.applied.clone().unwrap_or_default(), start: run.recovery(), marker: "restored" });
+            self.recovery = Some(Recovery { config: self.applied.clone().unwrap_or_default(), start: run.recovery(), marker: "restored", keeps_forks: true });
         } else {
             self.run = Some(run);
         }
@@ -160,6 +170,7 @@ impl Driver {
     async fn ensure_engine(&mut self) {
         if self.lab.config.with_untracked(|c| c.engine) != self.engine.pref {
             self.run = None;
+            self.forks.clear();
             self.engine = open_engine(&self.lab).await;
         }
     }
@@ -172,7 +183,13 @@ impl Driver {
         if !needed || (self.failed.as_ref() == Some(config) && !reset) {
             return Ok(());
         }
-        self.run = None; // the old model's buffers go before the new ones are made
+        let recovery = self.recovery.take().filter(|r| !reset && !config.rebuilds_from(&r.config));
+        let keeps_forks = recovery.as_ref().is_some_and(|r| r.keeps_forks);
+        // The old models' buffers go before the new ones are made.
+        self.run = None;
+        if !keeps_forks {
+            self.forks.clear();
+        }
         let lab = self.lab;
         lab.best_step.set(None);
         lab.step.set(0);
@@ -187,7 +204,6 @@ impl Driver {
         }
         // A run file the user opened (if it is for this shape), else a pending recovery.
         let import = lab.pending_import.try_update_value(Option::take).flatten().filter(|file| !LabConfig::from_query(&file.query).0.rebuilds_from(config));
-        let recovery = self.recovery.take().filter(|r| !reset && !config.rebuilds_from(&r.config));
         let (start, marker) = match (&import, recovery) {
             (Some(file), _) => (Start::from_file(file), Some("imported")),
             (None, Some(recovery)) => (recovery.start, Some(recovery.marker)),
@@ -213,6 +229,12 @@ impl Driver {
         }
         self.pair = run.class_pairs(1).first().copied().unwrap_or((0, 1));
         self.run = Some(run);
+        // Kept branches already have the knobs they had; new ones are forked from the new run.
+        let previous = if keeps_forks { self.applied.as_ref().map(|a| a.forks.clone()).unwrap_or_default() } else { Vec::new() };
+        if !keeps_forks {
+            lab.branches.set(Vec::new());
+        }
+        self.sync_forks(&config.forks, &previous)?;
         self.applied = Some(config.clone());
         lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Ready });
         self.views_stale = true;
@@ -222,10 +244,13 @@ impl Driver {
 
     /// Knobs and early stopping act on the running model.
     fn apply_settings(&mut self, config: &LabConfig) -> Result<(), SessionError> {
-        let (Some(run), Some(applied)) = (self.run.as_mut(), self.applied.as_ref()) else { return Ok(()) };
-        if applied == config {
-            return Ok(());
+        let Some(applied) = self.applied.as_ref().filter(|applied| *applied != config) else { return Ok(()) };
+        // A lesson's `set` may change the branches too (a Fork press changes them in place).
+        if applied.forks != config.forks {
+            let previous = applied.forks.clone();
+            self.sync_forks(&config.forks, &previous)?;
         }
+        let (Some(run), Some(applied)) = (self.run.as_mut(), self.applied.as_ref()) else { return Ok(()) };
         if applied.knobs != config.knobs {
             run.set_knobs(&config.knobs)?;
             let changed = Knob::ALL.into_iter().filter(|k| k.applies_to(config) && k.get(config) != k.get(applied));
@@ -245,6 +270,9 @@ impl Driver {
         for (index, asked, part) in [(0, requests.step_discriminator, GanPart::Discriminator), (1, requests.step_generator, GanPart::Generator)] {
             if asked {
                 progress = Some(run.step_part(part).await?);
+                for fork in &mut self.forks {
+                    fork.step_part(part).await?;
+                }
                 self.lab.part_steps.update(|counts| counts[index] += 1);
                 self.views_stale = true;
             }
@@ -285,6 +313,7 @@ impl Driver {
         let steps = if single { 1 } else { self.pace.steps_per_frame };
         let started = browser::now_ms();
         let progress = run.advance(steps).await?;
+        self.train_forks(steps, single).await?;
         if !single {
             let elapsed = (browser::now_ms() - started).max(0.1);
             let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed;
@@ -351,6 +380,7 @@ impl Driver {
         };
         let started = web_time::Instant::now();
         let views = run.views(&request).await?;
+        self.refresh_fork_views().await?;
         self.views_due.done(started);
         self.lab.views.set(views);
         self.views_stale = false;
@@ -399,7 +429,7 @@ impl Driver {
             _ => (Start::Fresh, "from new weights".to_string()),
         };
         let config = self.applied.clone().unwrap_or_else(|| self.lab.config.get_untracked());
-        self.recovery = Some(Recovery { config, start, marker: "rebuilt (device lost)" });
+        self.recovery = Some(Recovery { config, start, marker: "rebuilt (device lost)", keeps_forks: false });
         self.lab.notice.set(Some(Notice::Problem(format!(
             "The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
         ))));

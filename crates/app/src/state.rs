@@ -46,6 +46,33 @@ pub struct MemoryUse {
     pub wasm_bytes: u64,
 }
 
+/// One of the runs training side by side after a fork. The page's list holds the main run first
+/// (its history and full pictures are [`Lab::history`] and [`Lab::views`]); an empty list is a
+/// single run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Branch {
+    /// Its name, which keeps its colour when it becomes the main run.
+    pub name: char,
+    /// Its knobs, as the legend says them against the main run's ("β 4").
+    pub knobs: latent_core::Knobs,
+    pub history: History,
+    /// Its pictures at the comparison's sizes.
+    pub views: Option<Views>,
+    /// Why it stopped training while the others go on.
+    pub ended: Option<&'static str>,
+}
+
+/// The branches' colours, by name: Okabe and Ito's colour-blind-safe black, blue, vermillion and
+/// bluish green; the name beside each line and in the legend tells them apart without colour.
+pub const BRANCH_COLOURS: [&str; 4] = ["#000000", "#0072b2", "#d55e00", "#009e73"];
+
+impl Branch {
+    pub fn colour(&self) -> &'static str {
+        let place = latent_session::config::forks::BRANCH_NAMES.iter().position(|&n| n == self.name).unwrap_or(0);
+        BRANCH_COLOURS[place % BRANCH_COLOURS.len()]
+    }
+}
+
 /// A message shown above the views.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notice {
@@ -92,6 +119,8 @@ pub struct Lab {
     /// The digit drawn on the pad, and what the VAE made of it when it was last encoded.
     pub pad: RwSignal<DrawPad>,
     pub drawing: RwSignal<Option<Drawing>>,
+    /// The runs training side by side, the main run first; empty for a single run.
+    pub branches: RwSignal<Vec<Branch>>,
 }
 
 impl Lab {
@@ -122,6 +151,7 @@ impl Lab {
             lesson: RwSignal::new(LessonState::Closed),
             pad: RwSignal::new(DrawPad::default()),
             drawing: RwSignal::new(None),
+            branches: RwSignal::new(Vec::new()),
         }
     }
 

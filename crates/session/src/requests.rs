@@ -18,6 +18,12 @@ pub enum Command {
     RescaleHistograms,
     /// Encode the drawing pad's digit again (it changed).
     EncodeDrawing,
+    /// Copy the main run, its whole training state, into a new branch beside it.
+    Fork,
+    /// Stop and remove the branch at this place (0: the main run, whose place the next takes).
+    DropBranch(usize),
+    /// Make the branch at this place the main run: the controls, the link and the large views follow it.
+    MakeMain(usize),
 }
 
 /// The commands waiting for the next frame, as flags rather than a list: no frame runs while the
@@ -35,6 +41,10 @@ pub struct Requests {
     pub rescale_histograms: bool,
     pub encode_drawing: bool,
     pub pair: Option<(usize, usize)>,
+    pub fork: bool,
+    /// Of two asked before a frame, the last one wins, as for the pair.
+    pub drop_branch: Option<usize>,
+    pub make_main: Option<usize>,
 }
 
 impl Requests {
@@ -49,6 +59,9 @@ impl Requests {
             Command::RescaleHistograms => self.rescale_histograms = true,
             Command::EncodeDrawing => self.encode_drawing = true,
             Command::Pair(a, b) => self.pair = Some((a, b)),
+            Command::Fork => self.fork = true,
+            Command::DropBranch(place) => self.drop_branch = Some(place),
+            Command::MakeMain(place) => self.make_main = Some(place),
         }
     }
 }

@@ -152,3 +152,14 @@ fn lesson_panel_has_no_axe_violations() -> Result<()> {
     ensure!(s.session.eval("document.querySelector('#lesson-gallery') !== null")? == Value::Bool(true), "no lesson gallery");
     expect_no_violations(&s, "axe-lesson", page)
 }
+
+/// Branches side by side (issue 15): the overlaid chart's legend, each branch's card with its
+/// pictures, KL strip and buttons.
+#[test]
+fn branches_have_no_axe_violations() -> Result<()> {
+    let page = "/?forks=beta:4;l2:0.01&autoplay=1";
+    let s = audit("axe-branches", Gpu::NoWebGpu, page, 10)?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelectorAll('#branches-view article.branch').length === 3")?;
+    s.session.eval("document.querySelector('#branches-view').scrollIntoView()")?;
+    expect_no_violations(&s, "axe-branches-cards", page)
+}

@@ -1605,3 +1605,94 @@ fn every_view_and_knob_explains_itself() -> Result<()> {
     )?;
     no_panic(&s)
 }
+
+/// Steps the main run takes before it is forked, and the branches after a knob parted them.
+const BEFORE_FORK: u64 = 30;
+const AFTER_FORK: u64 = 80;
+
+/// What each branch's card and legend entry say, by name: the card's readout and KL summary, the
+/// legend's knobs and latest value (what a student compares).
+fn branch_cards(s: &Scenario) -> Result<Value> {
+    s.session.eval(
+        "Object.fromEntries([...document.querySelectorAll('#branches-view article.branch')].map((card) => {
+            const name = card.dataset.branch;
+            const legend = document.querySelector(`#loss-view .legend-item[data-branch='${name}']`);
+            return [name, {
+                title: card.querySelector('h3').textContent,
+                readout: card.querySelector('.branch-readout').textContent,
+                kl: parseFloat((card.querySelector('.branch-kl-summary')?.textContent ?? '').replace(/^KL /, '')),
+                legend: legend ? legend.textContent : null,
+                lines: document.querySelectorAll(`#loss-view text.branch-name`).length,
+            }];
+        }))",
+    )
+}
+
+/// Fork as a student does: the branch starts where the main run is, a knob changed on one of them
+/// parts the curves (the loss chart overlays both; the cards show each branch's KL), the link
+/// holds the branch, a dropped branch leaves the single run, and a link with a branch opens it.
+#[test]
+fn forks_train_side_by_side() -> Result<()> {
+    let s = start("forks_train_side_by_side", Gpu::NoWebGpu)?;
+    s.open("/?engine=cpu&model=vae&data=mnist&beta=0.5&autoplay=1")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {BEFORE_FORK} && isFinite(num(d.testLoss))"))?;
+    s.session.click_css("#fork")?;
+    s.session.wait_until_as(Poll::SCENARIO, "two branch cards", "document.querySelectorAll('#branches-view article.branch').length === 2")?;
+    let forked = branch_cards(&s)?;
+    println!("forked: {forked}");
+    ensure!(forked["B"]["legend"].as_str().is_some_and(|t| t.contains("same knobs")), "the new branch's legend: {forked}");
+
+    // B becomes the main run; its β goes to the slider's maximum while A keeps 0.5.
+    s.session.click_css("#branches-view article[data-branch='B'] .make-main")?;
+    s.session.wait_until_as(
+        Poll::SCENARIO,
+        "B is the main run",
+        "document.querySelector(\"#branches-view article[data-branch='B'] h3\")?.textContent.includes('(main)')",
+    )?;
+    let beta = lab::set_knob(&s.session, "knob-beta", Knob::Max)?;
+    let from = lab::status(&s.session)?.step.unwrap_or(0);
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + AFTER_FORK))?;
+    // The cards' pictures refresh on their cadence: wait until both show their KL.
+    s.session.wait_until_as(
+        Poll::SCENARIO,
+        "both cards' KL, B's below half of A's",
+        "(() => { const kl = (n) => parseFloat((document.querySelector(`article[data-branch='${n}'] .branch-kl-summary`)?.textContent ?? '').replace(/^KL /, ''));
+                  return kl('B') < kl('A') / 2; })()",
+    )?;
+    let parted = branch_cards(&s)?;
+    println!("β {beta} on B, 0.5 on A: {parted}");
+    s.session.screenshot("forks")?;
+    s.session.eval("document.querySelector('#loss-view').scrollIntoView()")?;
+    s.session.screenshot("forks-loss-chart")?;
+    ensure!(parted["A"]["legend"].as_str().is_some_and(|t| t.contains("β 0.5")), "A's legend does not name its β against the main run's: {parted}");
+    ensure!(parted["A"]["lines"].as_u64() == Some(2), "the chart does not name both branches' lines: {parted}");
+    let forks = query_value(&s, "forks")?;
+    ensure!(forks.as_deref() == Some("beta:0.5"), "the link's forks: {forks:?}");
+
+    s.session.click_css("#branches-view article[data-branch='A'] .drop")?;
+    s.session.wait_until_as(Poll::SCENARIO, "the single run again", "!document.querySelector('#branches-view')")?;
+    ensure!(query_value(&s, "forks")?.is_none(), "a dropped branch stays in the link");
+    no_panic(&s)?;
+
+    // A link with a branch opens both, parted from the first step.
+    s.open("/?engine=cpu&model=vae&data=mnist&beta=0.5&forks=beta:8&autoplay=1")?;
+    s.session.wait_until_as(Poll::SCENARIO, "the link's two branches", "document.querySelectorAll('#branches-view article.branch').length === 2")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) >= 20")?;
+    let linked = branch_cards(&s)?;
+    println!("from the link: {linked}");
+    ensure!(linked["B"]["legend"].as_str().is_some_and(|t| t.contains("β 8")), "the linked branch's legend: {linked}");
+    no_panic(&s)?;
+
+    // The GAN's branches: each card reads its modes covered on the ring.
+    s.open("/?engine=cpu&model=gan&data=ring&forks=l2g:0.1&autoplay=1")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {GAN_STEPS}"))?;
+    let gan = s.session.wait_until_as(
+        Poll::SCENARIO,
+        "both GAN cards with their modes covered",
+        "(() => { const r = [...document.querySelectorAll('#branches-view .branch-readout')].map((e) => e.textContent);
+                  return r.length === 2 && r.every((t) => /modes \\d of 8/.test(t)) && r; })()",
+    )?;
+    println!("GAN branches: {gan} {}", branch_cards(&s)?);
+    s.session.screenshot("forks-gan")?;
+    no_panic(&s)
+}

@@ -11,7 +11,7 @@ use latent_session::run::{History, Point, COLLAPSED_KL};
 use super::info::info_button;
 use super::pictures::SvgPngButton;
 use crate::driver::HISTOGRAM_BINS;
-use crate::state::{Command, Lab};
+use crate::state::{Branch, Command, Lab};
 
 const W: f64 = 600.0;
 const H: f64 = 220.0;
@@ -73,6 +73,40 @@ fn series_for(model: ModelKind) -> Vec<Series> {
             }
             v
         }
+    }
+}
+
+/// With branches, each branch draws the two lines that compare runs: training and held-out
+/// (the GAN: G's and D's losses), in the branch's colour, solid and dashed.
+fn compare_series(model: ModelKind) -> Vec<Series> {
+    let s = |name, dashed, value| Series { name, colour: "", dashed, axis: Axis::Main, value };
+    match model {
+        ModelKind::Gan => vec![s("G loss", false, |p: &Point| Some(p.g_loss)), s("D loss", true, |p: &Point| Some(p.d_loss))],
+        ModelKind::Vae | ModelKind::VaeGan => vec![s("training", false, |p: &Point| Some(p.total)), s("held-out", true, |p: &Point| p.test)],
+    }
+}
+
+/// The histories the chart draws, each with its branch (none for a single run): the main run's
+/// history is [`Lab::history`], each other branch's its own.
+fn with_histories<R>(lab: Lab, f: impl FnOnce(&[(Option<&Branch>, &History)]) -> R) -> R {
+    lab.history.with(|main| {
+        lab.branches.with(|branches| {
+            let list: Vec<(Option<&Branch>, &History)> = if branches.is_empty() {
+                vec![(None, main)]
+            } else {
+                branches.iter().enumerate().map(|(place, b)| (Some(b), if place == 0 { main } else { &b.history })).collect()
+            };
+            f(&list)
+        })
+    })
+}
+
+/// The chart's lines: the run's every term, or with branches the comparison's two per branch.
+fn chart_series(lab: Lab, model: ModelKind) -> Vec<Series> {
+    if lab.branches.with(Vec::is_empty) {
+        series_for(model)
+    } else {
+        compare_series(model)
     }
 }
 
@@ -158,17 +192,22 @@ struct Scales {
 }
 
 impl Scales {
-    fn new(history: &[Point], series: &[Series], log: bool) -> Self {
+    /// Scales over every history drawn (one, or a branch's each).
+    fn new(histories: &[&[Point]], series: &[Series], log: bool) -> Self {
         // The first steps' transient does not set the range once there is a curve to read.
-        let settled = if history.len() >= 20 { &history[(history.len() as f64 * TRANSIENT_SHARE) as usize..] } else { history };
-        let main_values = series.iter().filter(|s| s.axis == Axis::Main).flat_map(|s| settled.iter().filter_map(s.value));
-        let main = padded_range(main_values.filter_map(|v| if log { (v > 0.0).then(|| v.log10()) } else { Some(v) }));
+        let settled: Vec<&[Point]> = histories.iter().map(|&h| if h.len() >= 20 { &h[(h.len() as f64 * TRANSIENT_SHARE) as usize..] } else { h }).collect();
+        let values = |axis: fn(Axis) -> bool| {
+            let settled = &settled;
+            series.iter().filter(move |s| axis(s.axis)).flat_map(move |s| settled.iter().flat_map(move |h| h.iter().filter_map(s.value)))
+        };
+        let main = padded_range(values(|a| a == Axis::Main).filter_map(|v| if log { (v > 0.0).then(|| v.log10()) } else { Some(v) }));
         let right = match series.iter().find(|s| s.axis != Axis::Main).map(|s| s.axis) {
             Some(Axis::Probability) => Some((0.0, 1.0)),
-            Some(_) => Some(padded_range(series.iter().filter(|s| s.axis == Axis::Adversarial).flat_map(|s| settled.iter().filter_map(s.value)))),
+            Some(_) => Some(padded_range(values(|a| a == Axis::Adversarial))),
             None => None,
         };
-        Self { last_step: history.last().map_or(1, |p| p.step).max(1) as f64, log, main, right }
+        let last_step = histories.iter().filter_map(|h| h.last()).map(|p| p.step).max().unwrap_or(1).max(1);
+        Self { last_step: last_step as f64, log, main, right }
     }
 
     fn x(&self, step: u64) -> f64 {
@@ -210,23 +249,41 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     let cursor = RwSignal::new(None::<u64>);
     // One pass over the history per change, shared by the drawing and the pointer handler (which
     // would otherwise rescan the whole history on every pointer move).
-    let scales = Memo::new(move |_| lab.history.with(|h| Scales::new(h.points(), &series_for(model()), lab.log_scale.get())));
+    let scales = Memo::new(move |_| {
+        let series = chart_series(lab, model());
+        with_histories(lab, |histories| Scales::new(&histories.iter().map(|(_, h)| h.points()).collect::<Vec<_>>(), &series, lab.log_scale.get()))
+    });
     let chart = move || {
-        let series = series_for(model());
+        let series = chart_series(lab, model());
         let scales = scales.get();
+        // Each branch's lines in its colour, its name at their ends.
+        let lines = with_histories(lab, |histories| {
+            histories
+                .iter()
+                .map(|(branch, history)| {
+                    let points = history.points();
+                    let colour = branch.map(|b| b.colour());
+                    let lines = series
+                        .iter()
+                        .map(|s| {
+                            let line: Vec<Option<(f64, f64)>> = points
+                                .iter()
+                                .filter(|p| (s.value)(p).is_some() || !s.dashed)
+                                .map(|p| (s.value)(p).and_then(|v| scales.y(s.axis, v)).map(|y| (scales.x(p.step), y)))
+                                .collect();
+                            view! { <path d=path(&line) stroke=colour.unwrap_or(s.colour) fill="none" stroke-width="1.6" stroke-dasharray=if s.dashed { "5 3" } else { "" } /> }
+                        })
+                        .collect_view();
+                    let end = branch.zip(points.last()).and_then(|(b, p)| {
+                        let y = scales.y(Axis::Main, (series[0].value)(p)?)?;
+                        Some(view! { <text x=scales.x(p.step) - 2.0 y=y - 4.0 text-anchor="end" class="tick branch-name" fill=b.colour()>{b.name.to_string()}</text> })
+                    });
+                    view! { {lines}{end} }
+                })
+                .collect_view()
+        });
         lab.history.with(|history| {
             let points = history.points();
-            let lines = series
-                .iter()
-                .map(|s| {
-                    let line: Vec<Option<(f64, f64)>> = points
-                        .iter()
-                        .filter(|p| (s.value)(p).is_some() || !s.dashed)
-                        .map(|p| (s.value)(p).and_then(|v| scales.y(s.axis, v)).map(|y| (scales.x(p.step), y)))
-                        .collect();
-                    view! { <path d=path(&line) stroke=s.colour fill="none" stroke-width="1.6" stroke-dasharray=if s.dashed { "5 3" } else { "" } /> }
-                })
-                .collect_view();
             let main_ticks = if scales.log {
                 let (lo, hi) = scales.main;
                 let decades: Vec<f64> = (lo.ceil() as i32..=hi.floor() as i32).map(f64::from).collect();
@@ -327,14 +384,23 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     };
     // The values at the cursor's step (or the latest), as text: what a student reads aloud.
     let readout = move || {
-        let series = series_for(model());
-        lab.history.with(|history| {
-            let points = history.points();
-            let index = cursor.get().and_then(|step| nearest(points, step)).or(points.len().checked_sub(1))?;
-            let point = &points[index];
-            let values: Vec<String> =
-                series.iter().filter_map(|s| (s.value)(point).filter(|v| v.is_finite()).map(|v| format!("{} {}", s.name, format_value(v)))).collect();
-            Some(format!("step {}: {}", point.step, values.join(" · ")))
+        let series = chart_series(lab, model());
+        let step = cursor.get();
+        with_histories(lab, |histories| {
+            let parts: Vec<String> = histories
+                .iter()
+                .filter_map(|(branch, history)| {
+                    let points = history.points();
+                    let point = &points[step.and_then(|step| nearest(points, step)).or(points.len().checked_sub(1))?];
+                    let values: Vec<String> =
+                        series.iter().filter_map(|s| (s.value)(point).filter(|v| v.is_finite()).map(|v| format!("{} {}", s.name, format_value(v)))).collect();
+                    Some(match branch {
+                        Some(b) => format!("{} at step {}: {}", b.name, point.step, values.join(", ")),
+                        None => format!("step {}: {}", point.step, values.join(" · ")),
+                    })
+                })
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
         })
     };
     let pointer = move |ev: web_sys::PointerEvent| {
@@ -365,6 +431,9 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
         }
     };
     let legend = move || {
+        if !lab.branches.with(Vec::is_empty) {
+            return branch_legend(lab, model()).into_any();
+        }
         let series = series_for(model());
         lab.history.with(|history| {
             series
@@ -377,6 +446,7 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
                 })
                 .collect_view()
         })
+        .into_any()
     };
     let explanation = move || {
         match model() {
@@ -405,10 +475,42 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     }
 }
 
+/// The legend with branches: each branch's colour, name, knobs against the main run's and the
+/// latest values of its solid and dashed lines (training and held-out; the GAN: G and D losses),
+/// and what those lines are.
+fn branch_legend(lab: Lab, model: ModelKind) -> impl IntoView {
+    let series = compare_series(model);
+    let config = lab.config.get();
+    let items = with_histories(lab, |histories| {
+        histories
+            .iter()
+            .enumerate()
+            .filter_map(|(place, (branch, history))| {
+                let b = (*branch)?;
+                let knobs = if place == 0 { "main".to_string() } else { latent_session::config::forks::describe(&config, &b.knobs) };
+                let latest: Vec<String> = series.iter().map(|s| s.latest(history).map(format_value).unwrap_or_else(|| "—".into())).collect();
+                let ended = b.ended.map(|e| format!(" ({e})")).unwrap_or_default();
+                Some(view! {
+                    <span class="legend-item" data-branch=b.name.to_string() data-latest=latest[1].clone()>
+                        <i style:background=b.colour()></i><b>{b.name.to_string()}</b>" "{knobs}{ended}": "
+                        <b class="legend-value">{latest[0].clone()}</b>" / "<b class="legend-value">{latest[1].clone()}</b>
+                    </span>
+                })
+            })
+            .collect_view()
+    });
+    let [solid, dashed] = [&series[0], &series[1]].map(|s| s.name);
+    view! {
+        {items}
+        <span class="legend-item"><i class="line"></i>{solid}" / "</span>
+        <span class="legend-item"><i class="line dashed"></i>{dashed}</span>
+    }
+}
+
 /// KL per latent dimension: collapsed dimensions (KL ≈ 0) carry no information.
 /// The KL bars' fixed scale: log₁₀ nats from 0.01 to 100, the same for every run, so two
 /// screenshots at different β compare bar for bar (a rescaling axis made β = 0 and β = 1 look alike).
-const KL_DECADES: (f64, f64) = (-2.0, 2.0);
+pub(super) const KL_DECADES: (f64, f64) = (-2.0, 2.0);
 /// Left margin for the axis labels, and the bars' top and bottom in the 112-unit-high chart.
 const KL_LEFT: f64 = 44.0;
 const KL_TOP: f64 = 16.0;

@@ -1,6 +1,7 @@
 //! The page's components, named for what the user sees. `App` reads the URL into the one config
 //! signal, keeps the address bar in step with it, starts the driver and lays the page out.
 
+mod branches;
 mod canvas;
 mod charts;
 mod controls;
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <lesson::LessonPanel lab=lab />
                 <div class="views">
                     <charts::LossChart lab=lab />
+                    <branches::Branches lab=lab />
                     <pictures::Pictures lab=lab />
                     <charts::KlBars lab=lab />
                     <charts::WeightHistograms lab=lab />

@@ -53,6 +53,8 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
                 <button id="step-d" on:click=move |_| lab.send(Command::StepDiscriminator) title="One discriminator step only">"Step D"</button>
                 <button id="step-g" on:click=move |_| lab.send(Command::StepGenerator) title="One generator step only">"Step G"</button>
             })}
+            <button id="fork" on:click=move |_| lab.send(Command::Fork) disabled=busy
+                title="Copy the model, its whole training state, into a branch that trains beside it; then change a knob on one of them">"Fork"</button>
             <button id="reset" on:click=move |_| { lab.notice.set(None); lab.send(Command::Reset); } title="New weights, same settings">"↺ Reset"</button>
             <div class="counters" aria-live="off">
                 <span>"step "<b>{move || lab.step.get()}</b></span>

@@ -211,17 +211,22 @@ impl Knob {
     }
 
     pub fn get(self, config: &LabConfig) -> f32 {
+        self.get_from(&config.knobs, &config.shape)
+    }
+
+    /// The knob's value in a run's knobs and shape (a fork's, a sweep member's).
+    pub fn get_from(self, knobs: &Knobs, shape: &Shape) -> f32 {
         match self {
-            Knob::Beta => config.knobs.beta,
-            Knob::L2 => config.knobs.l2,
-            Knob::L2Generator => config.knobs.l2_generator(),
-            Knob::L2Discriminator => config.knobs.l2_discriminator(),
-            Knob::L1 => config.knobs.l1,
-            Knob::Dropout => config.knobs.dropout,
-            Knob::Lr => config.knobs.lr,
-            Knob::Batch => config.shape.batch as f32,
-            Knob::DSteps => config.knobs.d_steps as f32,
-            Knob::Gamma => config.knobs.gamma,
+            Knob::Beta => knobs.beta,
+            Knob::L2 => knobs.l2,
+            Knob::L2Generator => knobs.l2_generator(),
+            Knob::L2Discriminator => knobs.l2_discriminator(),
+            Knob::L1 => knobs.l1,
+            Knob::Dropout => knobs.dropout,
+            Knob::Lr => knobs.lr,
+            Knob::Batch => shape.batch as f32,
+            Knob::DSteps => knobs.d_steps as f32,
+            Knob::Gamma => knobs.gamma,
         }
     }
 

@@ -13,6 +13,7 @@ use crate::lesson::LessonLink;
 use crate::run::{RunOptions, RunSpec};
 use crate::sweep::plan::SweepPlan;
 
+pub mod forks;
 pub mod knob;
 pub mod layers;
 pub mod query;
@@ -214,6 +215,9 @@ pub struct LabConfig {
     pub early_stopping: bool,
     pub engine: EnginePref,
     pub page: PageConfig,
+    /// The branches training beside this run, by their knobs (at most [`forks::MAX_FORKS`]); they
+    /// share its data and shape.
+    pub forks: Vec<Knobs>,
     /// The sweep the page's Sweep panel trains (`None`: the panel is closed).
     pub sweep: Option<SweepPlan>,
 }
@@ -278,6 +282,7 @@ impl LabConfig {
             early_stopping: false,
             engine: EnginePref::Auto,
             page: PageConfig::default(),
+            forks: Vec::new(),
             sweep: None,
         }
     }

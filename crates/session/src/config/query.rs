@@ -8,6 +8,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use crate::lesson::LessonLink;
 use crate::sweep::plan::{parse_plan, plan_pairs};
 
+use super::forks::{forks_value, parse_forks};
 use super::{Bench, Dataset, EnginePref, Knob, LabConfig, ModelKind, ACTIVATIONS, MAX_BENCH_STEPS, MAX_DRAWN, MAX_LATENT, MAX_LAYERS, MAX_WIDTH};
 
 /// Longest query read; the rest is ignored with a note.
@@ -116,14 +117,7 @@ impl LabConfig {
                     notes.push(format!("`{}` does not apply to the {}; ignored", knob.key(), c.shape.model.name()));
                     continue;
                 }
-                // Compared as f32, the knob's own type: `l1=0.01` is exactly the f32 maximum.
-                let (lo, hi) = knob.scale().bounds();
-                let v = v as f32;
-                let clamped = if v.is_finite() { v.clamp(lo, hi) } else { hi };
-                if clamped != v {
-                    notes.push(format!("`{}={v}` is outside [{lo}, {hi}]; clamped to {clamped}", knob.key()));
-                }
-                knob.set(&mut c, clamped);
+                knob.set(&mut c, knob_value(&mut notes, knob, v));
             }
         }
         // Links from before λ_G and λ_D carry one `l2`, which then held for D (and the GAN's G) too.
@@ -153,6 +147,7 @@ impl LabConfig {
                 }
             }
         }
+        c.forks = parse_forks(&mut notes, get("forks"), &c);
         c.sweep = parse_plan(&mut notes, get, c.shape.model);
         c.page.lesson = lesson_link(&mut notes, get("lesson"), get("card"));
         c.page.hide = control_list(&mut notes, "hide", get("hide"));
@@ -206,6 +201,9 @@ impl LabConfig {
             Some(Bench::Matmul) => pairs.push(("bench", "matmul".into())),
             None => {}
         }
+        if let Some(forks) = forks_value(self) {
+            pairs.push(("forks", forks));
+        }
         if let Some(plan) = &self.sweep {
             pairs.extend(plan_pairs(plan));
         }
@@ -229,7 +227,7 @@ impl Knob {
 }
 
 /// Every key a link may hold besides the knobs' own.
-pub const KNOWN_KEYS: [&str; 25] = [
+pub const KNOWN_KEYS: [&str; 26] = [
     "model",
     "data",
     "train",
@@ -255,6 +253,7 @@ pub const KNOWN_KEYS: [&str; 25] = [
     "across_values",
     "lesson",
     "card",
+    "forks",
 ];
 
 /// A drawn coordinate as the URL holds it: two decimals (a hundredth of the view's unit).
@@ -304,6 +303,18 @@ pub(crate) fn number(notes: &mut Vec<String>, key: &str, value: Option<&str>) ->
             None
         }
     }
+}
+
+/// A knob's value from a link, clamped to its range with a note. Compared as f32, the knob's own
+/// type: `l1=0.01` is exactly the f32 maximum.
+pub(crate) fn knob_value(notes: &mut Vec<String>, knob: Knob, v: f64) -> f32 {
+    let (lo, hi) = knob.scale().bounds();
+    let v = v as f32;
+    let clamped = if v.is_finite() { v.clamp(lo, hi) } else { hi };
+    if clamped != v {
+        notes.push(format!("`{}={v}` is outside [{lo}, {hi}]; clamped to {clamped}", knob.key()));
+    }
+    clamped
 }
 
 pub(crate) fn clamp_note(notes: &mut Vec<String>, key: &str, v: f64, lo: f64, hi: f64) -> f64 {

@@ -241,3 +241,42 @@ fn cpu_defaults_shrink_one_by_one_and_say_so() {
     let mut ring = LabConfig::defaults_for(ModelKind::Vae, Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8));
     assert_eq!(ring.shrink_for_cpu(), None, "2D data is small already");
 }
+
+/// A link with branches opens them with their knobs; the link the page writes reads back to the
+/// same branches, an unchanged branch included.
+#[test]
+fn forks_round_trip_through_the_link() {
+    let (config, notes) = LabConfig::from_query("beta=1&forks=beta:4;-;l2:0.001,lr:0.01");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(config.forks.len(), 3);
+    assert_eq!((config.forks[0].beta, config.forks[0].l2), (4.0, 0.0));
+    assert_eq!(config.forks[1], config.knobs);
+    assert_eq!((config.forks[2].beta, config.forks[2].l2, config.forks[2].lr), (1.0, 0.001, 0.01));
+    assert_eq!(forks::describe(&config, &config.forks[0]), "β 4");
+    assert_eq!(forks::describe(&config, &config.forks[1]), "same knobs");
+    let (back, notes) = LabConfig::from_query(&config.to_query());
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(back, config, "{}", config.to_query());
+    assert!(config.to_query().contains("forks=beta%3A4%3B-%3Bl2%3A0.001,lr%3A0.01"), "{}", config.to_query());
+}
+
+/// Too many branches, knobs a fork cannot set (the batch is the shape; β is not the GAN's), values
+/// out of range and text that is not a setting: each is left out or clamped with a note.
+#[test]
+fn bad_forks_in_a_link_are_noted_and_bounded() {
+    let (config, notes) = LabConfig::from_query("forks=beta:2;beta:3;beta:5;beta:6;beta:7");
+    assert_eq!(config.forks.iter().map(|k| k.beta).collect::<Vec<_>>(), vec![2.0, 3.0, 5.0]);
+    assert!(notes.iter().any(|n| n.contains("the first 3 are kept")), "{notes:?}");
+
+    let (config, notes) = LabConfig::from_query("forks=batch:16,beta:1e9,lr:x,nonsense;dropout:0.5");
+    assert_eq!(config.shape.batch, LabConfig::default().shape.batch);
+    let (_, hi) = Knob::Beta.scale().bounds();
+    assert_eq!((config.forks[0].beta, config.forks[0].lr, config.forks[1].dropout), (hi, config.knobs.lr, 0.5));
+    for expected in ["cannot set `batch`", "`beta=1000000000` is outside", "`lr=x` is not a number", "`nonsense` is not KNOB:VALUE"] {
+        assert!(notes.iter().any(|n| n.contains(expected)), "{expected}: {notes:?}");
+    }
+
+    let (config, notes) = LabConfig::from_query("model=gan&forks=beta:4,l2g:0.01");
+    assert_eq!(config.forks[0].l2_generator(), 0.01);
+    assert!(notes.iter().any(|n| n.contains("cannot set `beta` on the GAN")), "{notes:?}");
+}

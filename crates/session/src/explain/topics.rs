@@ -25,6 +25,13 @@ pub const TOPICS: &[Topic] = &[
         &["gan-loss", "d-accuracy"],
     ),
     topic(
+        "branches",
+        "Branches",
+        "fork: θ_B, m_B, v_B, t_B ← θ_A, m_A, v_A, t_A;  then each steps θ ← θ − η·Adam(∇L(θ; its own β, λ₂, λ₁, …))",
+        "A fork copies everything one training step hands to the next: the weights, the optimizer's moments and step counter (so the branch sees the same batches and noise), the metric sums and the best checkpoint; on the GPU the copy is buffer to buffer, nothing read back. From then on each branch takes the same steps as the main run in every frame with its own knobs, so with the same knobs the two stay identical and any gap in the chart is the knob's doing. The chart's lines per branch are its training total (solid: what its optimizer minimised, with its own β and penalties) and its held-out −ELBO (dashed: β = 1, no penalty), which compare across branches; the cards' KL is the latest readout's, summed over dimensions.",
+        &[],
+    ),
+    topic(
         "samples",
         "Samples",
         "x̂ = decoder(z) with z ~ N(0, I); sharpness = mean over neighbouring pixel pairs of (x̂ᵢ − x̂ⱼ)²",

@@ -1,0 +1,194 @@
+//! Forks: runs training beside the main one. The config's `forks` (the link's) names each branch's
+//! knobs; the driver keeps one [`Run`] per entry, forked from the main run when the entry appears
+//! (a Fork press, a link, a lesson's `set`), so it starts in exactly the main run's state. The
+//! branches take the same steps as the main run in every frame (the frame budget covers them
+//! all), and their pictures are read back with the main run's at the comparison's small sizes.
+//! A branch that diverges or stops early ends alone; the others train on.
+
+use latent_core::Knobs;
+use latent_session::config::forks::{BRANCH_NAMES, MAX_FORKS};
+use latent_session::run::{RunEvent, ViewRequest};
+use latent_session::SessionError;
+use leptos::prelude::*;
+
+use super::{Driver, GRID_IMAGES, POINTS_2D};
+use crate::state::{Branch, Notice, Requests};
+
+impl Driver {
+    /// Fork, drop and make-main presses. A fork only adds an entry to the config's branches (the
+    /// next [`sync_forks`](Self::sync_forks) copies the run); drop and make-main move the runs
+    /// and the config's entries together, so nothing is rebuilt.
+    pub(super) fn branch_commands(&mut self, requests: &Requests) {
+        if requests.fork {
+            if self.lab.config.with_untracked(|c| c.forks.len()) >= MAX_FORKS {
+                let message = format!("{} runs side by side is the most the page compares: drop a branch to fork again.", MAX_FORKS + 1);
+                self.lab.notice.set(Some(Notice::Info(message)));
+            } else {
+                self.lab.config.update(|c| c.forks.push(c.knobs));
+            }
+        }
+        if let Some(place) = requests.make_main {
+            self.make_main(place);
+        }
+        if let Some(place) = requests.drop_branch {
+            self.drop_branch(place);
+        }
+    }
+
+    /// Makes the branches match `forks` (the config's), where `previous` is what they were set
+    /// from: new entries are forked from the main run, changed ones take their knobs, the rest go.
+    pub(super) fn sync_forks(&mut self, forks: &[Knobs], previous: &[Knobs]) -> Result<(), SessionError> {
+        let Some(run) = self.run.as_ref() else { return Ok(()) };
+        self.forks.truncate(forks.len());
+        let kernels = self.engine.kernels.clone();
+        let mut added = Vec::new();
+        for (place, knobs) in forks.iter().enumerate() {
+            match self.forks.get_mut(place) {
+                Some(fork) if previous.get(place) != Some(knobs) => fork.set_knobs(knobs)?,
+                Some(_) => {}
+                None => {
+                    let mut fork = run.fork(kernels.as_deref())?;
+                    fork.set_knobs(knobs)?;
+                    added.push((fork.history().clone(), *knobs));
+                    self.forks.push(fork);
+                }
+            }
+        }
+        let step = run.step();
+        let main_knobs = self.lab.config.with_untracked(|c| c.knobs);
+        let lab = self.lab;
+        lab.branches.update(|branches| {
+            if forks.is_empty() {
+                branches.clear();
+                return;
+            }
+            if branches.is_empty() {
+                branches.push(Branch { name: BRANCH_NAMES[0], knobs: main_knobs, history: Default::default(), views: None, ended: None });
+            }
+            branches.truncate(forks.len() + 1);
+            branches[0].knobs = main_knobs;
+            for (branch, knobs) in branches.iter_mut().skip(1).zip(forks) {
+                branch.knobs = *knobs;
+            }
+            for (history, knobs) in added {
+                let name = BRANCH_NAMES.into_iter().find(|n| branches.iter().all(|b| b.name != *n)).unwrap_or('?');
+                lab.markers.update(|m| m.event(step, format!("fork {name}")));
+                branches.push(Branch { name, knobs, history, views: None, ended: None });
+            }
+        });
+        self.views_stale = true;
+        Ok(())
+    }
+
+    /// The branch at `place` becomes the main run, and the main run a branch: their runs, knobs,
+    /// histories and names trade places. A diverged branch cannot (it can only be dropped).
+    fn make_main(&mut self, place: usize) {
+        let lab = self.lab;
+        let usable = place >= 1 && place <= self.forks.len() && lab.branches.with_untracked(|b| b.get(place).is_some_and(|b| b.ended != Some(DIVERGED)));
+        let (Some(run), true) = (self.run.as_mut(), usable) else { return };
+        std::mem::swap(run, &mut self.forks[place - 1]);
+        let swap = |c: &mut latent_session::config::LabConfig| std::mem::swap(&mut c.knobs, &mut c.forks[place - 1]);
+        lab.config.update(swap);
+        if let Some(applied) = self.applied.as_mut() {
+            swap(applied);
+        }
+        let old_history = lab.history.with_untracked(Clone::clone);
+        lab.history.set(run.history().clone());
+        lab.branches.update(|branches| {
+            branches[0].history = old_history;
+            branches.swap(0, place);
+            branches[place].views = None;
+        });
+        lab.step.set(run.step());
+        lab.best_step.set(run.best().map(|(step, _)| step));
+        lab.checkpoint_step.set(run.last_checkpoint().map(|c| c.step));
+        self.views_stale = true;
+    }
+
+    /// Stops and removes the branch at `place`; dropping the main run makes the next branch main
+    /// first. The last branch left is the single run again.
+    fn drop_branch(&mut self, place: usize) {
+        if place == 0 {
+            self.make_main(1);
+            return self.drop_branch(1);
+        }
+        if place > self.forks.len() {
+            return;
+        }
+        self.forks.remove(place - 1);
+        self.lab.config.update(|c| {
+            c.forks.remove(place - 1);
+        });
+        if let Some(applied) = self.applied.as_mut() {
+            applied.forks.remove(place - 1);
+        }
+        self.lab.branches.update(|branches| {
+            branches.remove(place);
+            if branches.len() == 1 {
+                branches.clear();
+            }
+        });
+    }
+
+    /// The branches' share of a frame: the steps the main run took (one, scored at once, for a
+    /// single step). An ended branch waits.
+    pub(super) async fn train_forks(&mut self, steps: usize, single: bool) -> Result<(), SessionError> {
+        let ended: Vec<bool> = self.lab.branches.with_untracked(|b| b.iter().skip(1).map(|b| b.ended.is_some()).collect());
+        let mut reports = Vec::new();
+        for (place, fork) in self.forks.iter_mut().enumerate() {
+            if ended.get(place).copied().unwrap_or(true) {
+                continue;
+            }
+            if single {
+                fork.evaluate_next();
+            }
+            reports.push((place + 1, fork.advance(steps).await?));
+        }
+        if reports.is_empty() {
+            return Ok(());
+        }
+        self.lab.branches.update(|branches| {
+            for (place, progress) in reports {
+                let branch = &mut branches[place];
+                branch.history.push(progress.point);
+                branch.ended = match progress.event {
+                    Some(RunEvent::Diverged) => Some(DIVERGED),
+                    Some(RunEvent::EarlyStopped { .. }) => Some("stopped early"),
+                    None => None,
+                };
+            }
+        });
+        Ok(())
+    }
+
+    /// The branches' pictures: as many samples as the main run's (so their sharpness compares
+    /// like for like; the cards show a few), reconstructions, the KL per dimension; no latent views
+    /// or histograms (the main run's large views have them).
+    pub(super) async fn refresh_fork_views(&mut self) -> Result<(), SessionError> {
+        if self.forks.is_empty() {
+            return Ok(());
+        }
+        let request = ViewRequest {
+            images: GRID_IMAGES,
+            points_2d: POINTS_2D / 2,
+            scatter_points: None,
+            manifold_side: 0,
+            interpolations: Vec::new(),
+            interpolation_steps: 0,
+            histogram_bins: None,
+        };
+        let mut all = Vec::with_capacity(self.forks.len());
+        for fork in &self.forks {
+            all.push(fork.views(&request).await?);
+        }
+        self.lab.branches.update(|branches| {
+            for (branch, views) in branches.iter_mut().skip(1).zip(all) {
+                branch.views = Some(views);
+            }
+        });
+        Ok(())
+    }
+}
+
+/// A branch whose loss became NaN or infinite.
+const DIVERGED: &str = "diverged";
