@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use latent_gpu::{GpuError, Kernels};
+use latent_session::branches::Branches;
 use latent_session::config::{Dataset, EnginePref, Knob, LabConfig};
 use latent_session::run::{Cadence, Due, GanPart, Markers, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
 use latent_session::{Run, SessionError, Start};
@@ -76,7 +77,7 @@ struct Driver {
     mnist: Option<Vec<u8>>,
     run: Option<Run>,
     /// The branches training beside it, in the order of the config's forks.
-    forks: Vec<Run>,
+    forks: Branches,
     /// The config the run's knobs and options were last set from.
     applied: Option<LabConfig>,
     /// The config that last failed to build: not retried until the config changes.
@@ -97,7 +98,7 @@ impl Driver {
             engine,
             mnist: None,
             run: None,
-            forks: Vec::new(),
+            forks: Branches::default(),
             applied: None,
             failed: None,
             recovery: None,
@@ -270,9 +271,8 @@ impl Driver {
         for (index, asked, part) in [(0, requests.step_discriminator, GanPart::Discriminator), (1, requests.step_generator, GanPart::Generator)] {
             if asked {
                 progress = Some(run.step_part(part).await?);
-                for fork in &mut self.forks {
-                    fork.step_part(part).await?;
-                }
+                let reports = self.forks.step_part(part).await?;
+                branches::record_fork_steps(self.lab, reports.into_iter().enumerate().collect());
                 self.lab.part_steps.update(|counts| counts[index] += 1);
                 self.views_stale = true;
             }

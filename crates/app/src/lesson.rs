@@ -189,11 +189,15 @@ pub fn close(lab: Lab) {
 }
 
 /// The run's readouts now, as a check reads them, with the choices of a sweep that finished
-/// after the card opened (`since_ms`).
+/// after the card opened (`since_ms`) and the sharpness of the branches beside the run.
 pub fn readouts(lab: Lab, since_ms: f64) -> Readouts {
     let has_encoder = lab.config.with_untracked(|c| c.shape.model.has_encoder());
     let curve = lab.sweep.with(|s| s.curve().filter(|_| s.phase == SweepPhase::Done && s.started_ms >= since_ms));
-    lab.history.with(|history| lab.views.with(|views| Readouts::of(lab.step.get_untracked(), history, views, has_encoder))).with_sweep(curve.as_ref())
+    let branches: Vec<Option<f64>> = lab.branches.with(|b| b.iter().skip(1).map(|b| b.views.as_ref().and_then(|v| v.sharpness)).collect());
+    lab.history
+        .with(|history| lab.views.with(|views| Readouts::of(lab.step.get_untracked(), history, views, has_encoder)))
+        .with_sweep(curve.as_ref())
+        .with_branches(&branches)
 }
 
 /// Arms the open card's check once the run trains past the card's first step, and ticks it

@@ -12,7 +12,7 @@ use latent_core::Knobs;
 use latent_gpu::Kernels;
 use latent_session::config::{Knob, ModelKind};
 use latent_session::run::{Progress, RunEvent};
-use latent_session::Run;
+use latent_session::{Run, RunSpec};
 
 use crate::args::TrainArgs;
 use crate::figures::{grouped, save, Format, Heading, LossChart};
@@ -30,9 +30,10 @@ pub struct ForkPlan {
 }
 
 impl ForkPlan {
-    /// The plan of `--fork-at` and `--branch`, checked against the run: a step inside the run on
-    /// a chunk boundary, knobs that exist, apply to the model and lie in the sliders' ranges.
-    pub fn from_args(args: &TrainArgs, knobs: &Knobs, steps: usize) -> anyhow::Result<Option<Self>> {
+    /// The plan of `--fork-at` and `--branch`, checked against the run `spec` describes: a step
+    /// inside the run on a chunk boundary, knobs that exist, apply to the model and lie in the
+    /// sliders' ranges.
+    pub fn from_args(args: &TrainArgs, spec: &RunSpec, steps: usize) -> anyhow::Result<Option<Self>> {
         let Some(at) = args.fork_at else { return Ok(None) };
         if at == 0 || at >= steps {
             bail!("--fork-at must be a step inside the run, 1..{steps} (the run trains {steps} steps), got {at}");
@@ -41,8 +42,9 @@ impl ForkPlan {
             bail!("--fork-at {at} must be a multiple of --eval-every ({}): the run forks between two rows of metrics", args.eval_every);
         }
         let model = ModelKind::from(args.model);
-        let mut branch = *knobs;
-        let mut shape = args.run_spec()?.shape;
+        let mut branch = spec.knobs;
+        // Only for `set_on`'s signature: a branch cannot change the shape (the batch is not offered).
+        let mut shape = spec.shape.clone();
         let mut label = Vec::new();
         for change in &args.branch {
             let Some((key, value)) = change.split_once('=') else { bail!("--branch takes KNOB=VALUE pairs, got `{change}`") };
@@ -127,8 +129,7 @@ impl Branch {
 /// The branch's figures (its loss chart from the source's chunks before the fork and its own
 /// after) in `OUT/branch`, `OUT/fork.png` with both runs' curves, and a line comparing the two.
 pub async fn finish(source: &Run, source_chunks: &[Progress], branch: &Branch, plan: &ForkPlan, args: &TrainArgs) -> anyhow::Result<()> {
-    let before: Vec<Progress> = source_chunks.iter().filter(|p| p.point.step <= plan.at as u64).cloned().collect();
-    let whole: Vec<Progress> = before.iter().chain(&branch.chunks).cloned().collect();
+    let whole: Vec<Progress> = source_chunks.iter().filter(|p| p.point.step <= plan.at as u64).chain(&branch.chunks).cloned().collect();
     let branch_args = TrainArgs { out: args.out.join("branch"), ..args.clone() };
     run_figures::write(&branch.run, &branch_args, &whole, None, branch.diverged.is_none()).await?;
 

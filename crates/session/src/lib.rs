@@ -5,6 +5,7 @@
 //! by one validated path, and [`RunFile`], a run saved and read back. The CLI and the web app only
 //! present what a run reports.
 
+pub mod branches;
 pub mod config;
 pub mod draw_pad;
 mod engine;

@@ -91,3 +91,34 @@ fn a_vae_gan_forks_and_a_changed_gamma_moves_only_its_branch() {
 fn a_gan_forks_and_a_changed_discriminator_penalty_moves_only_its_branch() {
     fork_and_compare(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8), |k| k.l2_d = Some(0.1));
 }
+
+/// The branches a config names, kept as the page and the lesson rehearsal keep them
+/// (`Branches::sync`): a new entry is forked from the main run as it is, a changed one takes its
+/// knobs where it stands, one past the end goes; a branch traded with the main run keeps its state.
+#[test]
+fn branches_follow_the_configs_forks() {
+    use latent_session::branches::Branches;
+    let spec = spec(ModelKind::Vae, Dataset::Toy(Toy2d::Ring8));
+    let mut main = build(&spec);
+    advance(&mut main, 20);
+    let mut beta_4 = spec.knobs;
+    beta_4.beta = 4.0;
+    let mut branches = Branches::default();
+    let added = branches.sync(&main, None, &[spec.knobs, beta_4], &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((added, branches.len()), (2, 2));
+    assert!(branches.runs().iter().all(|b| b.step() == 20 && b.history() == main.history()), "the branches start where the main run is");
+
+    block_on(branches.advance(10, false, |place| place == 1)).unwrap_or_else(|e| panic!("{e}"));
+    advance(&mut main, 10);
+    assert_eq!(branches.runs().iter().map(Run::step).collect::<Vec<_>>(), vec![20, 30], "only the branch let go trained");
+
+    // The first branch takes β = 4 where it stands; the second goes.
+    let added = branches.sync(&main, None, &[beta_4], &[spec.knobs, beta_4]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((added, branches.len(), branches.runs()[0].step(), branches.runs()[0].spec().knobs.beta), (0, 1, 20, 4.0));
+
+    // Traded with the main run, each keeps its own state.
+    branches.swap_with_main(0, &mut main);
+    assert_eq!((main.step(), branches.runs()[0].step(), main.spec().knobs.beta), (20, 30, 4.0));
+    branches.remove(0);
+    assert!(branches.is_empty());
+}

@@ -2,13 +2,16 @@
 //! the page's CPU defaults, each card's setup applied over the one before (a setup that changes the
 //! data or the shape builds a new model, as in the page), every "try" button pressed in order, then
 //! training until the card's check ticks (a check on a sweep's choices: the card's sweep trained
-//! to its end, as Start in the Sweep panel trains it). Each check must tick within its budget of steps, which
+//! to its end, as Start in the Sweep panel trains it). A setup's `forks` trains branches beside
+//! the run as the page does (the session's `Branches`, forked from the run as it is then), step
+//! for step with it. Each check must tick within its budget of steps, which
 //! keeps the lessons honest when a default or a metric changes; the browser scenario
 //! `lessons_run_end_to_end` then times the same lessons in Chromium.
 //!
 //! `LATENT_LESSON=elbo-beta cargo test --release -p latent-session --test lesson_rehearsal elbo_beta -- --nocapture`
 //! prints the readouts after every chunk of steps (how the thresholds were chosen).
 
+use latent_session::branches::Branches;
 use latent_session::config::{EnginePref, LabConfig};
 use latent_session::lesson::{Lesson, Readout, Readouts, BUILT_IN};
 use latent_session::run::ViewRequest;
@@ -45,6 +48,7 @@ fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
     let mut config = LabConfig { engine: EnginePref::Cpu, ..LabConfig::default() };
     config.shrink_for_cpu();
     let mut run = build(&config);
+    let mut branches = Branches::default();
     let mut reached = Vec::new();
     for (i, card) in lesson.cards.iter().enumerate() {
         let mut next = config.clone();
@@ -59,11 +63,15 @@ fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
         for button in &card.tries {
             next = next.with_changes(&button.query()).0;
         }
-        if next.rebuilds_from(&config) {
+        let previous_forks = if next.rebuilds_from(&config) {
             run = build(&next);
+            branches.clear();
+            Vec::new()
         } else {
             run.set_knobs(&next.knobs).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
-        }
+            config.forks.clone()
+        };
+        branches.sync(&run, None, &next.forks, &previous_forks).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
         config = next;
         let Some(check) = &card.check else {
             reached.push(None);
@@ -93,10 +101,19 @@ fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
         while run.step() - start < BUDGET as u64 {
             run.evaluate_next();
             block_on(run.advance(CHUNK)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            block_on(branches.advance(CHUNK, true, |_| true)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
             let views = block_on(run.views(&request())).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
-            let readouts = Readouts::of(run.step(), run.history(), &views, config.shape.model.has_encoder());
+            let branch_views = block_on(branches.views(&request())).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            let sharpness: Vec<Option<f64>> = branch_views.iter().map(|v| v.sharpness).collect();
+            let readouts = Readouts::of(run.step(), run.history(), &views, config.shape.model.has_encoder()).with_branches(&sharpness);
             if trace {
-                println!("  card {} step {}: {}", i + 1, run.step(), check.terms.iter().map(|t| t.describe(&readouts)).collect::<Vec<_>>().join("; "));
+                let branches = if sharpness.is_empty() { String::new() } else { format!(" (branches' sharpness {sharpness:.4?})") };
+                println!(
+                    "  card {} step {}: {}{branches}",
+                    i + 1,
+                    run.step(),
+                    check.terms.iter().map(|t| t.describe(&readouts)).collect::<Vec<_>>().join("; ")
+                );
             }
             if check.holds(&readouts) {
                 at = Some(run.step() - start);
@@ -118,7 +135,7 @@ fn rehearse_built_in(name: &str) {
 }
 
 /// One test per lesson, so the test harness rehearses them side by side.
-const REHEARSED: [&str; 6] = ["elbo-beta", "l2-overfitting", "l1-vs-l2", "vae-gan", "gan-penalties", "cross-validation"];
+const REHEARSED: [&str; 7] = ["elbo-beta", "l2-overfitting", "l1-vs-l2", "vae-gan", "gan-penalties", "sample-quality", "cross-validation"];
 
 #[test]
 fn every_built_in_lesson_is_rehearsed() {
@@ -149,6 +166,11 @@ fn vae_gan_reaches_every_check() {
 #[test]
 fn gan_penalties_reaches_every_check() {
     rehearse_built_in("gan-penalties");
+}
+
+#[test]
+fn sample_quality_reaches_every_check() {
+    rehearse_built_in("sample-quality");
 }
 
 #[test]

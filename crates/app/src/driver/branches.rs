@@ -1,18 +1,18 @@
 //! Forks: runs training beside the main one. The config's `forks` (the link's) names each branch's
-//! knobs; the driver keeps one [`Run`] per entry, forked from the main run when the entry appears
-//! (a Fork press, a link, a lesson's `set`), so it starts in exactly the main run's state. The
-//! branches take the same steps as the main run in every frame (the frame budget covers them
-//! all), and their pictures are read back with the main run's at the comparison's small sizes.
-//! A branch that diverges or stops early ends alone; the others train on.
+//! knobs; the session's `Branches` keeps one run per entry, forked from the main run when the
+//! entry appears (a Fork press, a link, a lesson's `set`), so it starts in exactly the main run's
+//! state. The branches take the same steps as the main run in every frame (the frame budget
+//! covers them all), and their pictures are read back with the main run's. A branch that diverges
+//! or stops early ends alone; the others train on.
 
 use latent_core::Knobs;
 use latent_session::config::forks::{BRANCH_NAMES, MAX_FORKS};
-use latent_session::run::{RunEvent, ViewRequest};
+use latent_session::run::{Progress, RunEvent, ViewRequest};
 use latent_session::SessionError;
 use leptos::prelude::*;
 
 use super::{Driver, GRID_IMAGES, POINTS_2D};
-use crate::state::{Branch, Notice, Requests};
+use crate::state::{Branch, Lab, Notice, Requests};
 
 impl Driver {
     /// Fork, drop and make-main presses. A fork only adds an entry to the config's branches (the
@@ -36,25 +36,13 @@ impl Driver {
     }
 
     /// Makes the branches match `forks` (the config's), where `previous` is what they were set
-    /// from: new entries are forked from the main run, changed ones take their knobs, the rest go.
+    /// from (`Branches::sync`), and the page's list of them with it: a branch forked anew takes
+    /// the first free name and the main run's history so far, and the chart marks the fork.
     pub(super) fn sync_forks(&mut self, forks: &[Knobs], previous: &[Knobs]) -> Result<(), SessionError> {
         let Some(run) = self.run.as_ref() else { return Ok(()) };
-        self.forks.truncate(forks.len());
-        let kernels = self.engine.kernels.clone();
-        let mut added = Vec::new();
-        for (place, knobs) in forks.iter().enumerate() {
-            match self.forks.get_mut(place) {
-                Some(fork) if previous.get(place) != Some(knobs) => fork.set_knobs(knobs)?,
-                Some(_) => {}
-                None => {
-                    let mut fork = run.fork(kernels.as_deref())?;
-                    fork.set_knobs(knobs)?;
-                    added.push((fork.history().clone(), *knobs));
-                    self.forks.push(fork);
-                }
-            }
-        }
+        let added = self.forks.sync(run, self.engine.kernels.as_deref(), forks, previous)?;
         let step = run.step();
+        let history = run.history();
         let main_knobs = self.lab.config.with_untracked(|c| c.knobs);
         let lab = self.lab;
         lab.branches.update(|branches| {
@@ -65,15 +53,15 @@ impl Driver {
             if branches.is_empty() {
                 branches.push(Branch { name: BRANCH_NAMES[0], knobs: main_knobs, history: Default::default(), views: None, ended: None });
             }
-            branches.truncate(forks.len() + 1);
+            branches.truncate(forks.len() + 1 - added);
             branches[0].knobs = main_knobs;
             for (branch, knobs) in branches.iter_mut().skip(1).zip(forks) {
                 branch.knobs = *knobs;
             }
-            for (history, knobs) in added {
+            for knobs in &forks[forks.len() - added..] {
                 let name = BRANCH_NAMES.into_iter().find(|n| branches.iter().all(|b| b.name != *n)).unwrap_or('?');
                 lab.markers.update(|m| m.event(step, format!("fork {name}")));
-                branches.push(Branch { name, knobs, history, views: None, ended: None });
+                branches.push(Branch { name, knobs: *knobs, history: history.clone(), views: None, ended: None });
             }
         });
         self.views_stale = true;
@@ -86,7 +74,7 @@ impl Driver {
         let lab = self.lab;
         let usable = place >= 1 && place <= self.forks.len() && lab.branches.with_untracked(|b| b.get(place).is_some_and(|b| b.ended != Some(DIVERGED)));
         let (Some(run), true) = (self.run.as_mut(), usable) else { return };
-        std::mem::swap(run, &mut self.forks[place - 1]);
+        self.forks.swap_with_main(place - 1, run);
         let swap = |c: &mut latent_session::config::LabConfig| std::mem::swap(&mut c.knobs, &mut c.forks[place - 1]);
         lab.config.update(swap);
         if let Some(applied) = self.applied.as_mut() {
@@ -134,30 +122,8 @@ impl Driver {
     /// single step). An ended branch waits.
     pub(super) async fn train_forks(&mut self, steps: usize, single: bool) -> Result<(), SessionError> {
         let ended: Vec<bool> = self.lab.branches.with_untracked(|b| b.iter().skip(1).map(|b| b.ended.is_some()).collect());
-        let mut reports = Vec::new();
-        for (place, fork) in self.forks.iter_mut().enumerate() {
-            if ended.get(place).copied().unwrap_or(true) {
-                continue;
-            }
-            if single {
-                fork.evaluate_next();
-            }
-            reports.push((place + 1, fork.advance(steps).await?));
-        }
-        if reports.is_empty() {
-            return Ok(());
-        }
-        self.lab.branches.update(|branches| {
-            for (place, progress) in reports {
-                let branch = &mut branches[place];
-                branch.history.push(progress.point);
-                branch.ended = match progress.event {
-                    Some(RunEvent::Diverged) => Some(DIVERGED),
-                    Some(RunEvent::EarlyStopped { .. }) => Some("stopped early"),
-                    None => None,
-                };
-            }
-        });
+        let reports = self.forks.advance(steps, single, |place| !ended.get(place).copied().unwrap_or(true)).await?;
+        record_fork_steps(self.lab, reports);
         Ok(())
     }
 
@@ -177,10 +143,7 @@ impl Driver {
             interpolation_steps: 0,
             histogram_bins: None,
         };
-        let mut all = Vec::with_capacity(self.forks.len());
-        for fork in &self.forks {
-            all.push(fork.views(&request).await?);
-        }
+        let all = self.forks.views(&request).await?;
         self.lab.branches.update(|branches| {
             for (branch, views) in branches.iter_mut().skip(1).zip(all) {
                 branch.views = Some(views);
@@ -188,6 +151,24 @@ impl Driver {
         });
         Ok(())
     }
+}
+
+/// Each branch's new point (by its place among the forks), and whether it ended there.
+pub(super) fn record_fork_steps(lab: Lab, reports: Vec<(usize, Progress)>) {
+    if reports.is_empty() {
+        return;
+    }
+    lab.branches.update(|branches| {
+        for (place, progress) in reports {
+            let Some(branch) = branches.get_mut(place + 1) else { continue };
+            branch.history.push(progress.point);
+            branch.ended = match progress.event {
+                Some(RunEvent::Diverged) => Some(DIVERGED),
+                Some(RunEvent::EarlyStopped { .. }) => Some("stopped early"),
+                None => branch.ended,
+            };
+        }
+    });
 }
 
 /// A branch whose loss became NaN or infinite.

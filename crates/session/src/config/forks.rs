@@ -64,7 +64,8 @@ pub(super) fn forks_value(config: &LabConfig) -> Option<String> {
 /// The branches a link's `forks` value names, over `config`'s (the main run's) knobs: at most
 /// [`MAX_FORKS`], each knob clamped to its range; anything unusable is left out with a note.
 pub(super) fn parse_forks(notes: &mut Vec<String>, value: Option<&str>, config: &LabConfig) -> Vec<Knobs> {
-    let Some(value) = value else { return Vec::new() };
+    // `forks=` (a lesson's setup clearing the branches) is none.
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Vec::new() };
     let branches: Vec<&str> = value.split(';').collect();
     if branches.len() > MAX_FORKS {
         notes.push(format!("`forks` names {} branches; the first {MAX_FORKS} are kept (four runs in all)", branches.len()));

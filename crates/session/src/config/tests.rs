@@ -258,6 +258,9 @@ fn forks_round_trip_through_the_link() {
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!(back, config, "{}", config.to_query());
     assert!(config.to_query().contains("forks=beta%3A4%3B-%3Bl2%3A0.001,lr%3A0.01"), "{}", config.to_query());
+    // A lesson's setup clears them with an empty value.
+    let (cleared, notes) = config.with_changes("forks=");
+    assert!(cleared.forks.is_empty() && notes.is_empty(), "{:?} {notes:?}", cleared.forks);
 }
 
 /// Too many branches, knobs a fork cannot set (the batch is the shape; β is not the GAN's), values

@@ -30,6 +30,8 @@ pub enum Readout {
     Active,
     /// Mean gradient energy of the sample digits (their sharpness).
     Sharpness,
+    /// With branches side by side: the sharpest samples' sharpness over the blurriest's.
+    SharpnessRatio,
     /// Modes of the ring or grid the generated points cover.
     Modes,
     /// Squared MMD between real and generated 2D points.
@@ -45,7 +47,7 @@ pub enum Readout {
 }
 
 impl Readout {
-    pub const ALL: [Readout; 16] = [
+    pub const ALL: [Readout; 17] = [
         Self::Step,
         Self::Loss,
         Self::Kl,
@@ -56,6 +58,7 @@ impl Readout {
         Self::Collapsed,
         Self::Active,
         Self::Sharpness,
+        Self::SharpnessRatio,
         Self::Modes,
         Self::Mmd,
         Self::DAccuracy,
@@ -77,6 +80,7 @@ impl Readout {
             Self::Collapsed => "collapsed",
             Self::Active => "active",
             Self::Sharpness => "sharpness",
+            Self::SharpnessRatio => "sharpness_ratio",
             Self::Modes => "modes",
             Self::Mmd => "mmd",
             Self::DAccuracy => "d_accuracy",
@@ -99,6 +103,7 @@ impl Readout {
             Self::Collapsed => "collapsed dimensions",
             Self::Active => "active dimensions",
             Self::Sharpness => "sharpness",
+            Self::SharpnessRatio => "sharpest ÷ blurriest branch",
             Self::Modes => "modes covered",
             Self::Mmd => "MMD²",
             Self::DAccuracy => "D accuracy",
@@ -169,8 +174,8 @@ impl Readouts {
                 Readout::Mmd => views.mmd,
                 Readout::DAccuracy => history.last_measured(|p| p.d_accuracy),
                 Readout::NearZero => (!weights.is_empty()).then(|| weights.iter().map(|&w| f64::from(w)).sum::<f64>() / weights.len() as f64),
-                // A sweep's, not the run's: see `with_sweep`.
-                Readout::LambdaMin | Readout::LambdaOneSe => None,
+                // A sweep's or the branches', not the run's: see `with_sweep` and `with_branches`.
+                Readout::LambdaMin | Readout::LambdaOneSe | Readout::SharpnessRatio => None,
             };
             readouts.set(readout, value);
         }
@@ -184,6 +189,15 @@ impl Readouts {
         let value = |index: Option<usize>| curve.and_then(|c| c.points.get(index?)?.value.to_string().parse::<f64>().ok());
         self.set(Readout::LambdaMin, value(curve.and_then(|c| c.min)));
         self.set(Readout::LambdaOneSe, value(curve.and_then(|c| c.one_se)));
+        self
+    }
+
+    /// The same with the sharpness of each branch beside the run (as their cards print it): the
+    /// sharpest samples' over the blurriest's, among the run and its branches.
+    pub fn with_branches(mut self, sharpness: &[Option<f64>]) -> Readouts {
+        let all: Vec<f64> = std::iter::once(self.get(Readout::Sharpness)).chain(sharpness.iter().copied()).flatten().filter(|s| *s > 0.0).collect();
+        let ratio = (all.len() >= 2).then(|| all.iter().copied().fold(f64::MIN, f64::max) / all.iter().copied().fold(f64::MAX, f64::min));
+        self.set(Readout::SharpnessRatio, ratio);
         self
     }
 

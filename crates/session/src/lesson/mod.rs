@@ -392,11 +392,12 @@ impl BuiltIn {
 }
 
 /// The lessons in `www/lessons/`, compiled in so that they open offline and at once.
-pub const BUILT_IN: [BuiltIn; 6] = [
+pub const BUILT_IN: [BuiltIn; 7] = [
     BuiltIn { name: "elbo-beta", text: include_str!("../../../../www/lessons/elbo-beta.md") },
     BuiltIn { name: "l2-overfitting", text: include_str!("../../../../www/lessons/l2-overfitting.md") },
     BuiltIn { name: "l1-vs-l2", text: include_str!("../../../../www/lessons/l1-vs-l2.md") },
     BuiltIn { name: "vae-gan", text: include_str!("../../../../www/lessons/vae-gan.md") },
     BuiltIn { name: "gan-penalties", text: include_str!("../../../../www/lessons/gan-penalties.md") },
+    BuiltIn { name: "sample-quality", text: include_str!("../../../../www/lessons/sample-quality.md") },
     BuiltIn { name: "cross-validation", text: include_str!("../../../../www/lessons/cross-validation.md") },
 ];

@@ -155,7 +155,12 @@ fn readouts_are_the_numbers_the_views_show() {
     let with = r.clone().with_sweep(Some(&curve));
     assert_eq!((with.get(Readout::LambdaMin), with.get(Readout::LambdaOneSe)), (Some(0.01), Some(0.03)));
     assert!(Check::parse("lambda_1se > 0.02 and lambda_min < 0.02 | one SE").unwrap().holds(&with));
-    assert_eq!(r.with_sweep(None).get(Readout::LambdaMin), None);
+    assert_eq!(r.clone().with_sweep(None).get(Readout::LambdaMin), None);
+    // With branches, the sharpest samples over the blurriest, the run's own among them; a branch
+    // not yet drawn counts for nothing, and a run alone has no ratio.
+    assert_eq!(r.clone().with_branches(&[Some(0.05), None, Some(0.01)]).get(Readout::SharpnessRatio), Some(5.0));
+    assert_eq!(r.clone().with_branches(&[None]).get(Readout::SharpnessRatio), None);
+    assert_eq!(r.get(Readout::SharpnessRatio), None);
 }
 
 /// Which readouts a config's model on its dataset (and its sweep) can show.
@@ -164,6 +169,7 @@ fn readable(readout: Readout, config: &LabConfig) -> bool {
     match readout {
         Readout::Kl | Readout::Collapsed | Readout::Active | Readout::TrainElbo | Readout::TestElbo | Readout::Gap | Readout::Overfit => model.has_encoder(),
         Readout::Sharpness => model.has_encoder() && dataset == Dataset::Mnist,
+        Readout::SharpnessRatio => model.has_encoder() && dataset == Dataset::Mnist && !config.forks.is_empty(),
         Readout::Modes => matches!(dataset, Dataset::Toy(t) if t.key() == "ring" || t.key() == "grid"),
         Readout::Mmd => dataset.is_2d(),
         Readout::DAccuracy => model == ModelKind::Gan,
