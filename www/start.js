@@ -16,6 +16,13 @@ dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm } }));
 const SERVICE_WORKER = '@SERVICE_WORKER@';
 if (SERVICE_WORKER !== 'off' && 'serviceWorker' in navigator) {
     navigator.serviceWorker.register(SERVICE_WORKER, { type: 'module', scope: './' })
-        .then(() => { document.documentElement.dataset.offline = 'registered'; })
+        .then((registration) => {
+            document.documentElement.dataset.offline = 'registered';
+            // A new deploy is looked for on every online visit: the browser's own check after a
+            // navigation came late or not at all (a scenario saw the old cache kept past 120 s).
+            if (navigator.onLine) {
+                registration.update().catch(() => {});
+            }
+        })
         .catch((error) => console.warn(`Latent Lab works online only here: ${error}`));
 }

@@ -153,13 +153,15 @@ fn lesson_panel_has_no_axe_violations() -> Result<()> {
     expect_no_violations(&s, "axe-lesson", page)
 }
 
-/// Branches side by side (issue 15): the overlaid chart's legend, each branch's card with its
-/// pictures, KL strip and buttons.
+/// Branches side by side (issue 15), as many as the page holds: the overlaid chart's legend,
+/// each branch's card with its pictures, KL strip and buttons, and Fork disabled with the reason.
 #[test]
 fn branches_have_no_axe_violations() -> Result<()> {
-    let page = "/?forks=beta:4;l2:0.01&autoplay=1";
+    let page = "/?forks=beta:4;l2:0.01;dropout:0.2&autoplay=1";
     let s = audit("axe-branches", Gpu::NoWebGpu, page, 10)?;
-    s.session.wait_until(Poll::SCENARIO, "document.querySelectorAll('#branches-view article.branch').length === 3")?;
+    s.session.wait_until(Poll::SCENARIO, "document.querySelectorAll('#branches-view article.branch').length === 4")?;
+    let fork = s.session.eval("[document.querySelector('#fork').disabled, document.querySelector('#fork').title]")?;
+    ensure!(fork[0] == Value::Bool(true) && fork[1].as_str().is_some_and(|t| t.contains("drop a branch")), "Fork with four runs: {fork}");
     s.session.eval("document.querySelector('#branches-view').scrollIntoView()")?;
     expect_no_violations(&s, "axe-branches-cards", page)
 }

@@ -1696,3 +1696,31 @@ fn forks_train_side_by_side() -> Result<()> {
     s.session.screenshot("forks-gan")?;
     no_panic(&s)
 }
+
+/// What branches cost, as a benchmark that prints (run it by name; nothing is asserted about
+/// time): the default MNIST VAE and the ring GAN on the CPU engine alone and with one, two and
+/// three forks (`forks=-;…`, the main run's own knobs), each measured over the same seconds by the
+/// step counter after a warm-up; steps/s of the main run and model-steps/s of all together.
+#[test]
+#[ignore = "a benchmark: cargo test -p latent-browser-tests --test app forks_speed_bench -- --ignored --nocapture"]
+fn forks_speed_bench() -> Result<()> {
+    const WARM_UP: std::time::Duration = std::time::Duration::from_secs(3);
+    const MEASURED: std::time::Duration = std::time::Duration::from_secs(10);
+    let s = start("forks_speed_bench", Gpu::NoWebGpu)?;
+    for page in ["model=vae&data=mnist", "model=gan&data=ring"] {
+        for forks in 0..=3 {
+            let branches = if forks == 0 { String::new() } else { format!("&forks={}", vec!["-"; forks].join(";")) };
+            s.open(&format!("/?engine=cpu&{page}{branches}&autoplay=1"))?;
+            lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) > 0")?;
+            std::thread::sleep(WARM_UP);
+            let from = lab::status(&s.session)?.step.unwrap_or(0);
+            let started = Instant::now();
+            std::thread::sleep(MEASURED);
+            let to = lab::status(&s.session)?.step.unwrap_or(0);
+            let rate = (to - from) as f64 / started.elapsed().as_secs_f64();
+            println!("{page}, {} run(s): {rate:.0} steps/s, {:.0} model-steps/s", forks + 1, rate * (forks + 1) as f64);
+            no_panic(&s)?;
+        }
+    }
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! Play, pause, single steps and reset; the step and epoch counters, speed, and the engine. Also
 //! `#lab-status`, the machine-readable summary the browser tests read.
 
+use latent_session::config::forks::MAX_FORKS;
 use latent_session::config::ModelKind;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
@@ -53,8 +54,12 @@ pub fn TopBar(lab: Lab) -> impl IntoView {
                 <button id="step-d" on:click=move |_| lab.send(Command::StepDiscriminator) title="One discriminator step only">"Step D"</button>
                 <button id="step-g" on:click=move |_| lab.send(Command::StepGenerator) title="One generator step only">"Step G"</button>
             })}
-            <button id="fork" on:click=move |_| lab.send(Command::Fork) disabled=busy
-                title="Copy the model, its whole training state, into a branch that trains beside it; then change a knob on one of them">"Fork"</button>
+            <button id="fork" on:click=move |_| lab.send(Command::Fork) disabled=move || busy() || lab.config.with(|c| c.forks.len() >= MAX_FORKS)
+                title=move || if lab.config.with(|c| c.forks.len() >= MAX_FORKS) {
+                    "Four runs side by side is the most: drop a branch to fork again"
+                } else {
+                    "Copy the model, its whole training state, into a branch that trains beside it; then change a knob on one of them"
+                }>"Fork"</button>
             <button id="reset" on:click=move |_| { lab.notice.set(None); lab.send(Command::Reset); } title="New weights, same settings">"↺ Reset"</button>
             <div class="counters" aria-live="off">
                 <span>"step "<b>{move || lab.step.get()}</b></span>
