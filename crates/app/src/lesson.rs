@@ -193,7 +193,7 @@ pub fn close(lab: Lab) {
 pub fn readouts(lab: Lab, since_ms: f64) -> Readouts {
     let has_encoder = lab.config.with_untracked(|c| c.shape.model.has_encoder());
     let curve = lab.sweep.with(|s| s.curve().filter(|_| s.phase == SweepPhase::Done && s.started_ms >= since_ms));
-    let branches: Vec<Option<f64>> = lab.branches.with(|b| b.iter().skip(1).map(|b| b.views.as_ref().and_then(|v| v.sharpness)).collect());
+    let branches: Vec<Option<f64>> = lab.branch_views.with(|b| b.iter().map(|(_, v)| v.sharpness).collect());
     lab.history
         .with(|history| lab.views.with(|views| Readouts::of(lab.step.get_untracked(), history, views, has_encoder)))
         .with_sweep(curve.as_ref())

@@ -48,7 +48,8 @@ pub struct MemoryUse {
 
 /// One of the runs training side by side after a fork. The page's list holds the main run first
 /// (its history and full pictures are [`Lab::history`] and [`Lab::views`]); an empty list is a
-/// single run.
+/// single run. A branch's pictures are in [`Lab::branch_views`]: they change at each refresh, this
+/// at every step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Branch {
     /// Its name, which keeps its colour when it becomes the main run.
@@ -56,8 +57,6 @@ pub struct Branch {
     /// Its knobs, as the legend says them against the main run's ("β 4").
     pub knobs: latent_core::Knobs,
     pub history: History,
-    /// Its pictures at the comparison's sizes.
-    pub views: Option<Views>,
     /// Why it stopped training while the others go on.
     pub ended: Option<&'static str>,
 }
@@ -121,6 +120,8 @@ pub struct Lab {
     pub drawing: RwSignal<Option<Drawing>>,
     /// The runs training side by side, the main run first; empty for a single run.
     pub branches: RwSignal<Vec<Branch>>,
+    /// The pictures of each branch but the main run, by name, as last read back.
+    pub branch_views: RwSignal<Vec<(char, Views)>>,
 }
 
 impl Lab {
@@ -152,6 +153,7 @@ impl Lab {
             pad: RwSignal::new(DrawPad::default()),
             drawing: RwSignal::new(None),
             branches: RwSignal::new(Vec::new()),
+            branch_views: RwSignal::new(Vec::new()),
         }
     }
 

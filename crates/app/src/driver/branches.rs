@@ -51,7 +51,7 @@ impl Driver {
                 return;
             }
             if branches.is_empty() {
-                branches.push(Branch { name: BRANCH_NAMES[0], knobs: main_knobs, history: Default::default(), views: None, ended: None });
+                branches.push(Branch { name: BRANCH_NAMES[0], knobs: main_knobs, history: Default::default(), ended: None });
             }
             branches.truncate(forks.len() + 1 - added);
             branches[0].knobs = main_knobs;
@@ -61,7 +61,7 @@ impl Driver {
             for knobs in &forks[forks.len() - added..] {
                 let name = BRANCH_NAMES.into_iter().find(|n| branches.iter().all(|b| b.name != *n)).unwrap_or('?');
                 lab.markers.update(|m| m.event(step, format!("fork {name}")));
-                branches.push(Branch { name, knobs: *knobs, history: history.clone(), views: None, ended: None });
+                branches.push(Branch { name, knobs: *knobs, history: history.clone(), ended: None });
             }
         });
         self.views_stale = true;
@@ -85,7 +85,6 @@ impl Driver {
         lab.branches.update(|branches| {
             branches[0].history = old_history;
             branches.swap(0, place);
-            branches[place].views = None;
         });
         lab.step.set(run.step());
         lab.best_step.set(run.best().map(|(step, _)| step));
@@ -144,11 +143,8 @@ impl Driver {
             histogram_bins: None,
         };
         let all = self.forks.views(&request).await?;
-        self.lab.branches.update(|branches| {
-            for (branch, views) in branches.iter_mut().skip(1).zip(all) {
-                branch.views = Some(views);
-            }
-        });
+        let names: Vec<char> = self.lab.branches.with_untracked(|b| b.iter().skip(1).map(|b| b.name).collect());
+        self.lab.branch_views.set(names.into_iter().zip(all).collect());
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use super::canvas;
 use super::charts::{format_value, KL_DECADES};
 use super::info::info_button;
-use crate::state::{Command, Lab};
+use crate::state::{Branch, Command, Lab};
 
 /// Images per row in a branch's pictures, and the side of its 2D plane (pixels).
 const COLUMNS: usize = 4;
@@ -41,22 +41,29 @@ pub fn Branches(lab: Lab) -> impl IntoView {
     }
 }
 
-/// One branch's card; the main run's pictures are the first few of its large views'.
+/// One branch's card; the main run's pictures are the first few of its large views'. The list of
+/// branches changes at every step (their histories grow): what is read from it is borrowed, and
+/// what changes rarely (the place, the colour, the knobs, the end) is kept in one memo, so a step
+/// redraws the readout alone and the pictures wait for their own signals.
 #[component]
 fn BranchCard(lab: Lab, name: char) -> impl IntoView {
-    let place = move || lab.branches.with(|b| b.iter().position(|b| b.name == name));
-    let branch = move || lab.branches.with(|b| b.iter().find(|b| b.name == name).cloned());
-    let is_main = move || place() == Some(0);
+    // One memo for all of it: each memo's type costs the page its own reactive code.
+    let card = Memo::new(move |_| {
+        lab.branches.with(|all| {
+            let place = all.iter().position(|b| b.name == name);
+            let branch = place.map(|p| &all[p]);
+            Card { place, knobs: branch.map(|b| b.knobs), ended: branch.and_then(|b| b.ended), colour: branch.map_or("#000000", Branch::colour) }
+        })
+    });
+    let is_main = move || card.with(|c| c.place == Some(0));
     let samples = NodeRef::<Canvas>::new();
     let recons = NodeRef::<Canvas>::new();
     // The pictures this card shows: the main run's large views, or the branch's own.
     let with_views = move |f: &mut dyn FnMut(&Views)| {
         if is_main() {
             lab.views.with(|v| f(v));
-        } else if let Some(b) = branch() {
-            if let Some(v) = &b.views {
-                f(v);
-            }
+        } else {
+            lab.branch_views.with(|all| all.iter().filter(|(n, _)| *n == name).for_each(|(_, v)| f(v)));
         }
     };
     Effect::new(move |_| {
@@ -65,14 +72,14 @@ fn BranchCard(lab: Lab, name: char) -> impl IntoView {
     let has_encoder = move || lab.config.with(|c| c.shape.model.has_encoder());
     let is_digits = move || lab.config.with(|c| !c.data.dataset.is_2d());
     let knobs = move || {
-        let knobs = branch().map(|b| b.knobs)?;
+        let knobs = card.with(|c| c.knobs)?;
         Some(if is_main() { "main: the controls' knobs".to_string() } else { lab.config.with(|c| describe(c, &knobs)) })
     };
     let history_of = move |f: &dyn Fn(&latent_session::run::History) -> String| {
         if is_main() {
             lab.history.with(|h| f(h))
         } else {
-            branch().map(|b| f(&b.history)).unwrap_or_default()
+            with_branch(lab, name, |b| f(&b.history)).unwrap_or_default()
         }
     };
     let readout = move || {
@@ -102,8 +109,8 @@ fn BranchCard(lab: Lab, name: char) -> impl IntoView {
         let collapsed = kl.iter().filter(|&&k| k < COLLAPSED_KL).count();
         format!("KL {} nats, {collapsed} of {} dimensions collapsed", format_value(kl.iter().copied().filter(|k| k.is_finite()).sum()), kl.len())
     };
-    let ended = move || branch().and_then(|b| b.ended);
-    let colour = move || branch().map_or("#000000", |b| b.colour());
+    let ended = move || card.with(|c| c.ended);
+    let colour = move || card.with(|c| c.colour);
     let name_text = name.to_string();
     view! {
         <article class="branch" data-branch=name_text.clone() style:border-color=colour>
@@ -120,8 +127,8 @@ fn BranchCard(lab: Lab, name: char) -> impl IntoView {
             <p class="hint branch-kl-summary" hidden=move || !has_encoder()>{kl_summary}</p>
             <div class="branch-actions">
                 <button class="make-main" hidden=is_main disabled=move || ended() == Some("diverged")
-                    on:click=move |_| { if let Some(p) = place() { lab.send(Command::MakeMain(p)) } }>"Make main"</button>
-                <button class="drop" on:click=move |_| { if let Some(p) = place() { lab.send(Command::DropBranch(p)) } }>"Drop"</button>
+                    on:click=move |_| { if let Some(p) = card.with_untracked(|c| c.place) { lab.send(Command::MakeMain(p)) } }>"Make main"</button>
+                <button class="drop" on:click=move |_| { if let Some(p) = card.with_untracked(|c| c.place) { lab.send(Command::DropBranch(p)) } }>"Drop"</button>
             </div>
         </article>
     }
@@ -161,4 +168,19 @@ fn kl_bars(kl: &[f64]) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// What a card shows of its branch that changes rarely: its place (0: the main run), knobs, end
+/// and colour.
+#[derive(Clone, Copy, PartialEq)]
+struct Card {
+    place: Option<usize>,
+    knobs: Option<latent_core::Knobs>,
+    ended: Option<&'static str>,
+    colour: &'static str,
+}
+
+/// `f` of the branch named `name`, borrowed from the list (which holds every branch's history).
+fn with_branch<R>(lab: Lab, name: char, f: impl FnOnce(&Branch) -> R) -> Option<R> {
+    lab.branches.with(|b| b.iter().find(|b| b.name == name).map(f))
 }
