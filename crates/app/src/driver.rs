@@ -190,6 +190,7 @@ impl Driver {
         self.run = None;
         if !keeps_forks {
             self.forks.clear();
+            self.lab.branches.set(Vec::new());
         }
         let lab = self.lab;
         lab.best_step.set(None);
@@ -232,9 +233,6 @@ impl Driver {
         self.run = Some(run);
         // Kept branches already have the knobs they had; new ones are forked from the new run.
         let previous = if keeps_forks { self.applied.as_ref().map(|a| a.forks.clone()).unwrap_or_default() } else { Vec::new() };
-        if !keeps_forks {
-            lab.branches.set(Vec::new());
-        }
         self.sync_forks(&config.forks, &previous)?;
         self.applied = Some(config.clone());
         lab.phase.set(if lab.playing.get_untracked() { Phase::Training } else { Phase::Ready });
@@ -271,8 +269,9 @@ impl Driver {
         for (index, asked, part) in [(0, requests.step_discriminator, GanPart::Discriminator), (1, requests.step_generator, GanPart::Generator)] {
             if asked {
                 progress = Some(run.step_part(part).await?);
-                let reports = self.forks.step_part(part).await?;
-                branches::record_fork_steps(self.lab, reports.into_iter().enumerate().collect());
+                let going = branches::going(self.lab);
+                let reports = self.forks.step_part(part, |place| going.get(place).copied().unwrap_or(false)).await?;
+                branches::record_fork_steps(self.lab, reports);
                 self.lab.part_steps.update(|counts| counts[index] += 1);
                 self.views_stale = true;
             }
@@ -304,8 +303,10 @@ impl Driver {
     async fn train(&mut self, single: bool) -> Result<Option<Progress>, SessionError> {
         let playing = self.playing();
         let Some(run) = self.run.as_mut().filter(|_| playing || single) else { return Ok(None) };
-        if crate::faults::take_divergence() {
-            run.inject_divergence();
+        match crate::faults::take_divergence() {
+            Some(0) => run.inject_divergence(),
+            Some(branch) => self.forks.inject_divergence(branch - 1),
+            None => {}
         }
         if single {
             run.evaluate_next();

@@ -14,9 +14,10 @@ pub use hooks::{take_divergence, watch_kernels};
 #[cfg(not(feature = "fault-hooks"))]
 pub fn watch_kernels(_kernels: &std::rc::Rc<latent_gpu::Kernels>) {}
 
+/// Which run's next step is to diverge (0 the main run, n the n-th branch), if any.
 #[cfg(not(feature = "fault-hooks"))]
-pub fn take_divergence() -> bool {
-    false
+pub fn take_divergence() -> Option<usize> {
+    None
 }
 
 #[cfg(feature = "fault-hooks")]
@@ -30,8 +31,8 @@ mod hooks {
     thread_local! {
         /// The engine the driver holds (not owned here: dropping the engine is not delayed).
         static OPEN_KERNELS: RefCell<Weak<Kernels>> = const { RefCell::new(Weak::new()) };
-        /// Whether the next training step's loss is to be reported as NaN.
-        static DIVERGE_NEXT: Cell<bool> = const { Cell::new(false) };
+        /// The run (0 the main one, n the n-th branch) whose next step's loss is to be NaN.
+        static DIVERGE_NEXT: Cell<Option<usize>> = const { Cell::new(None) };
     }
 
     /// Remembers the engine the page opened, for [`simulate_device_loss`].
@@ -46,16 +47,17 @@ mod hooks {
         OPEN_KERNELS.with(|open| open.borrow().upgrade()).map(|kernels| kernels.context().device.destroy()).is_some()
     }
 
-    /// Makes the next training step report a NaN loss, as a too-high learning rate does on a fresh
-    /// model, so the pause-and-restore path can be driven at a chosen moment (a warmed-up model
-    /// rarely diverges on cue: Adam's bounded steps ride out even the maximum learning rate).
+    /// Makes the next training step of run `run` (none or 0: the main run; n: the n-th branch)
+    /// report a NaN loss, as a too-high learning rate does on a fresh model, so the
+    /// pause-and-restore path can be driven at a chosen moment (a warmed-up model rarely diverges
+    /// on cue: Adam's bounded steps ride out even the maximum learning rate).
     #[wasm_bindgen(js_name = simulateDivergence)]
-    pub fn simulate_divergence() {
-        DIVERGE_NEXT.with(|next| next.set(true));
+    pub fn simulate_divergence(run: Option<u32>) {
+        DIVERGE_NEXT.with(|next| next.set(Some(run.unwrap_or(0) as usize)));
     }
 
-    /// Whether a divergence was asked for since the last call.
-    pub fn take_divergence() -> bool {
-        DIVERGE_NEXT.with(|next| next.replace(false))
+    /// The run a divergence was asked for since the last call.
+    pub fn take_divergence() -> Option<usize> {
+        DIVERGE_NEXT.with(|next| next.take())
     }
 }

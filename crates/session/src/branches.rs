@@ -69,6 +69,14 @@ impl Branches {
         }
     }
 
+    /// Makes the next step of the branch at `place` (from 0) report a NaN loss, as
+    /// [`Run::inject_divergence`] does (the page's fault hooks).
+    pub fn inject_divergence(&mut self, place: usize) {
+        if let Some(run) = self.runs.get_mut(place) {
+            run.inject_divergence();
+        }
+    }
+
     /// `steps` more steps on each branch `going(place)` allows (one scored at once when `single`);
     /// each one's progress, by place.
     pub async fn advance(&mut self, steps: usize, single: bool, going: impl Fn(usize) -> bool) -> Result<Vec<(usize, Progress)>, SessionError> {
@@ -82,11 +90,12 @@ impl Branches {
         Ok(reports)
     }
 
-    /// One step of one GAN network on every branch, as on the main run.
-    pub async fn step_part(&mut self, part: GanPart) -> Result<Vec<Progress>, SessionError> {
-        let mut reports = Vec::with_capacity(self.runs.len());
-        for run in &mut self.runs {
-            reports.push(run.step_part(part).await?);
+    /// One step of one GAN network on each branch `going(place)` allows, as on the main run; each
+    /// one's progress, by place.
+    pub async fn step_part(&mut self, part: GanPart, going: impl Fn(usize) -> bool) -> Result<Vec<(usize, Progress)>, SessionError> {
+        let mut reports = Vec::new();
+        for (place, run) in self.runs.iter_mut().enumerate().filter(|(place, _)| going(*place)) {
+            reports.push((place, run.step_part(part).await?));
         }
         Ok(reports)
     }

@@ -1697,6 +1697,54 @@ fn forks_train_side_by_side() -> Result<()> {
     no_panic(&s)
 }
 
+/// A branch that diverges ends alone and cannot lead: dropping the main run makes the next
+/// branch that still trains main (not the diverged one, which stays, marked), and with only
+/// diverged branches left the main run is kept with a notice saying why. The NaN comes from the
+/// fault hook aimed at branch B.
+#[test]
+fn dropping_the_main_run_skips_a_diverged_branch() -> Result<()> {
+    let s = start_with_fault_hooks("dropping_the_main_run_skips_a_diverged_branch", Gpu::NoWebGpu)?;
+    s.open("/?engine=cpu&model=vae&data=ring&forks=-;lr:0.003&autoplay=1")?;
+    s.session.wait_until_as(Poll::SCENARIO, "three branch cards", "document.querySelectorAll('#branches-view article.branch').length === 3")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) >= 20")?;
+    s.session.eval("window.wasmBindings.simulateDivergence(1)")?;
+    s.session.wait_until_as(
+        Poll::SCENARIO,
+        "B's card says it diverged",
+        "document.querySelector(\"#branches-view article[data-branch='B'] .branch-readout\")?.textContent.includes('diverged')",
+    )?;
+    let diverged = branch_cards(&s)?;
+    println!("B diverged: {diverged}");
+    let step = lab::status(&s.session)?.step.unwrap_or(0);
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", step + 20))?;
+
+    s.session.click_css("#branches-view article[data-branch='A'] .drop")?;
+    let after = s.session.wait_until_as(
+        Poll::SCENARIO,
+        "C main and B kept, A gone",
+        "(() => { const titles = [...document.querySelectorAll('#branches-view article.branch h3')].map((h) => h.textContent);
+                  return titles.length === 2 && titles[0].includes('C') && titles[0].includes('(main)') && titles[1].includes('B') && titles; })()",
+    )?;
+    println!("after dropping A: {after} {}", branch_cards(&s)?);
+    let cards = branch_cards(&s)?;
+    ensure!(cards["B"]["readout"].as_str().is_some_and(|t| t.contains("diverged")), "B no longer reads as diverged: {cards}");
+    // C trains on as the main run, with C's learning rate now the page's.
+    let step = lab::status(&s.session)?.step.unwrap_or(0);
+    let trained = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", step + 20))?;
+    ensure!(trained.state == "training", "the new main run does not train: {trained:?}");
+    ensure!(query_value(&s, "lr")?.as_deref() == Some("0.003"), "the link's lr is not C's: {:?}", query_value(&s, "lr")?);
+
+    // Only a diverged branch left: the main run stays, and a notice says why.
+    s.session.click_css("#branches-view article[data-branch='C'] .drop")?;
+    s.session.wait_until_as(Poll::SCENARIO, "a notice", "(document.querySelector('#notice')?.innerText ?? '').includes('diverged')")?;
+    println!("notice: {}", notice(&s)?);
+    let kept = branch_cards(&s)?;
+    ensure!(kept.as_object().is_some_and(|cards| cards.len() == 2), "a run went: {kept}");
+    ensure!(kept["C"]["title"].as_str().is_some_and(|t| t.contains("(main)")), "C is not the main run: {kept}");
+    s.session.screenshot("forks-diverged-branch")?;
+    no_panic(&s)
+}
+
 /// What branches cost, as a benchmark that prints (run it by name; nothing is asserted about
 /// time): the default MNIST VAE and the ring GAN on the CPU engine alone and with one, two and
 /// three forks (`forks=-;…`, the main run's own knobs), each measured over the same seconds by the

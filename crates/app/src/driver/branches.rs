@@ -70,10 +70,10 @@ impl Driver {
 
     /// The branch at `place` becomes the main run, and the main run a branch: their runs, knobs,
     /// histories and names trade places. A diverged branch cannot (it can only be dropped).
-    fn make_main(&mut self, place: usize) {
+    fn make_main(&mut self, place: usize) -> bool {
         let lab = self.lab;
         let usable = place >= 1 && place <= self.forks.len() && lab.branches.with_untracked(|b| b.get(place).is_some_and(|b| b.ended != Some(DIVERGED)));
-        let (Some(run), true) = (self.run.as_mut(), usable) else { return };
+        let (Some(run), true) = (self.run.as_mut(), usable) else { return false };
         self.forks.swap_with_main(place - 1, run);
         let swap = |c: &mut latent_session::config::LabConfig| std::mem::swap(&mut c.knobs, &mut c.forks[place - 1]);
         lab.config.update(swap);
@@ -90,14 +90,25 @@ impl Driver {
         lab.best_step.set(run.best().map(|(step, _)| step));
         lab.checkpoint_step.set(run.last_checkpoint().map(|c| c.step));
         self.views_stale = true;
+        true
     }
 
-    /// Stops and removes the branch at `place`; dropping the main run makes the next branch main
-    /// first. The last branch left is the single run again.
+    /// Stops and removes the branch at `place`; dropping the main run first makes main the next
+    /// branch that has not diverged (a diverged run cannot lead: the controls would act on a dead
+    /// model). The last branch left is the single run again.
     fn drop_branch(&mut self, place: usize) {
         if place == 0 {
-            self.make_main(1);
-            return self.drop_branch(1);
+            let heir = self.lab.branches.with_untracked(|b| b.iter().skip(1).position(|b| b.ended != Some(DIVERGED)));
+            let Some(heir) = heir.map(|i| i + 1) else {
+                let message = "Every other run has diverged, so this one stays the main run: drop the diverged ones, or reset.";
+                self.lab.notice.set(Some(Notice::Info(message.to_string())));
+                return;
+            };
+            // After the trade the old main run sits where its heir was.
+            if self.make_main(heir) {
+                self.drop_branch(heir);
+            }
+            return;
         }
         if place > self.forks.len() {
             return;
@@ -120,8 +131,8 @@ impl Driver {
     /// The branches' share of a frame: the steps the main run took (one, scored at once, for a
     /// single step). An ended branch waits.
     pub(super) async fn train_forks(&mut self, steps: usize, single: bool) -> Result<(), SessionError> {
-        let ended: Vec<bool> = self.lab.branches.with_untracked(|b| b.iter().skip(1).map(|b| b.ended.is_some()).collect());
-        let reports = self.forks.advance(steps, single, |place| !ended.get(place).copied().unwrap_or(true)).await?;
+        let going = going(self.lab);
+        let reports = self.forks.advance(steps, single, |place| going.get(place).copied().unwrap_or(false)).await?;
         record_fork_steps(self.lab, reports);
         Ok(())
     }
@@ -147,6 +158,12 @@ impl Driver {
         self.lab.branch_views.set(names.into_iter().zip(all).collect());
         Ok(())
     }
+}
+
+/// Whether each branch (by its place among the forks) still trains: one that diverged or stopped
+/// early waits.
+pub(super) fn going(lab: Lab) -> Vec<bool> {
+    lab.branches.with_untracked(|b| b.iter().skip(1).map(|b| b.ended.is_none()).collect())
 }
 
 /// Each branch's new point (by its place among the forks), and whether it ended there.
