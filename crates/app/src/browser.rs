@@ -16,10 +16,27 @@ pub use latent_web::js_text;
 /// Resolves at the next animation frame. A hidden tab gets none, so a loop awaiting this pauses
 /// by itself there and resumes when the tab is shown again.
 pub async fn next_frame() {
+    called_back(|window, resolve| {
+        window.request_animation_frame(resolve).ok();
+    })
+    .await;
+}
+
+/// Resolves in a new task (a zero-delay timer), after the browser has had its turn: input,
+/// rendering, whatever else is queued. The driver yields here between a frame's training and its
+/// pictures, so each is a task of its own instead of one long one that holds the page.
+pub async fn yield_to_page() {
+    called_back(|window, resolve| {
+        window.set_timeout_with_callback(resolve).ok();
+    })
+    .await;
+}
+
+/// Resolves when the browser calls back what `schedule` handed it (one body for every kind of
+/// wait: a plain function, not a generic, so it is compiled once).
+async fn called_back(schedule: fn(&web_sys::Window, &js_sys::Function)) {
     let Ok(window) = window() else { return };
-    let promise = Promise::new(&mut |resolve, _reject| {
-        window.request_animation_frame(&resolve).ok();
-    });
+    let promise = Promise::new(&mut |resolve, _reject| schedule(&window, &resolve));
     JsFuture::from(promise).await.ok();
 }
 
@@ -91,7 +108,34 @@ pub fn cores() -> usize {
 
 /// Milliseconds since the page started (monotonic).
 pub fn now_ms() -> f64 {
-    window().ok().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+    performance().map_or(0.0, |p| p.now())
+}
+
+/// A phase of the page's work as a User Timing measure (named `latent:<phase>`), from its making
+/// to its drop: the browser's performance tools show it beside the tasks, and the load and
+/// training benchmarks (a `PerformanceObserver`) read which phase a long task was. The buffer
+/// keeps only the latest of each name, so a lecture-long session does not fill it.
+pub struct Timed(&'static str);
+
+impl Timed {
+    /// `name` is the measure's whole name, `latent:` and all (its start mark has the same name).
+    pub fn start(name: &'static str) -> Self {
+        performance().map(|p| p.mark(name));
+        Self(name)
+    }
+}
+
+impl Drop for Timed {
+    fn drop(&mut self) {
+        let Some(performance) = performance() else { return };
+        performance.clear_measures_with_measure_name(self.0);
+        performance.measure_with_start_mark(self.0, self.0).ok();
+        performance.clear_marks_with_mark_name(self.0);
+    }
+}
+
+fn performance() -> Option<web_sys::Performance> {
+    window().ok()?.performance()
 }
 
 /// Bytes of this module's WebAssembly memory (it only grows: a leak shows as steady growth).

@@ -147,8 +147,19 @@ impl Driver {
                 }
             }
         }
+        // The pictures are read back and drawn in a task of their own, the pad's digit in another:
+        // after a frame's training, one task holding all three would block the page for 100 ms.
+        if self.views_stale {
+            browser::yield_to_page().await;
+        }
         let refreshed = self.refresh_views().await?;
-        self.refresh_drawing(requests.encode_drawing || refreshed).await
+        let drawing = requests.encode_drawing || refreshed;
+        if drawing {
+            // The views' effects draw before the next task: their time, measured.
+            let _drawn = refreshed.then(|| browser::Timed::start("latent:views-drawn"));
+            browser::yield_to_page().await;
+        }
+        self.refresh_drawing(drawing).await
     }
 
     fn playing(&self) -> bool {
@@ -211,8 +222,8 @@ impl Driver {
             (None, Some(recovery)) => (recovery.start, Some(recovery.marker)),
             (None, None) => (Start::Fresh, None),
         };
-        let kernels = self.engine.kernels.as_deref();
-        let run = Run::build(config.run_spec(), kernels, self.mnist.as_deref(), start)
+        let _timed = browser::Timed::start("latent:build");
+        let run = Run::build(config.run_spec(), self.engine.kernels.as_deref(), self.mnist.as_deref(), start)
             .map_err(|e| SessionError::Invalid(format!("This model cannot be built: {e}")))?;
         self.failed = None;
         lab.history.set(run.history().clone());
@@ -311,11 +322,14 @@ impl Driver {
         if single {
             run.evaluate_next();
         }
-        let steps = if single { 1 } else { self.pace.steps_per_frame };
+        // A frame that scores the splits trains one step: the two together would be a long task.
+        let paced = !single && !run.evaluates_next();
+        let steps = if paced { self.pace.steps_per_frame } else { 1 };
+        let _timed = browser::Timed::start("latent:train");
         let started = browser::now_ms();
         let progress = run.advance(steps).await?;
         self.train_forks(steps, single).await?;
-        if !single {
+        if paced {
             let elapsed = (browser::now_ms() - started).max(0.1);
             let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed;
             self.pace.steps_per_frame = (ideal.min(steps as f64 * 2.0).floor() as usize).clamp(1, MAX_STEPS_PER_FRAME);
@@ -380,6 +394,7 @@ impl Driver {
             histogram_bins: Some(HISTOGRAM_BINS),
         };
         let started = web_time::Instant::now();
+        let _timed = browser::Timed::start("latent:views");
         let views = run.views(&request).await?;
         self.refresh_fork_views().await?;
         self.views_due.done(started);

@@ -125,6 +125,21 @@ pub struct Lab {
 }
 
 impl Lab {
+    /// The histories the loss chart and the branch cards draw, each with its branch (none for a
+    /// single run): the main run's history is [`Lab::history`], each other branch's its own.
+    pub fn with_histories<R>(self, f: impl FnOnce(&[(Option<&Branch>, &History)]) -> R) -> R {
+        self.history.with(|main| {
+            self.branches.with(|branches| {
+                let list: Vec<(Option<&Branch>, &History)> = if branches.is_empty() {
+                    vec![(None, main)]
+                } else {
+                    branches.iter().enumerate().map(|(place, b)| (Some(b), if place == 0 { main } else { &b.history })).collect()
+                };
+                f(&list)
+            })
+        })
+    }
+
     pub fn new(config: LabConfig, url_notes: Vec<String>) -> Self {
         let playing = config.page.autoplay;
         Self {

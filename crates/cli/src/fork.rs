@@ -4,7 +4,6 @@
 //! branch writes its `metrics.csv` and figures into `OUT/branch`, and `OUT/fork.png` draws both
 //! runs' curves on one chart, the fork marked.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{bail, Context as _};
@@ -17,7 +16,7 @@ use latent_session::{Run, RunSpec};
 use crate::args::TrainArgs;
 use crate::figures::{grouped, save, Format, Heading, LossChart};
 use crate::run_figures;
-use crate::run_output::Row;
+use crate::run_output::{MetricsCsv, Row};
 
 /// Knobs a branch may change: everything but the batch, which sizes the model's buffers.
 const BRANCH_KNOBS: [Knob; 9] = [Knob::Beta, Knob::L2, Knob::L1, Knob::Dropout, Knob::Lr, Knob::Gamma, Knob::L2Discriminator, Knob::L2Generator, Knob::DSteps];
@@ -73,7 +72,7 @@ impl ForkPlan {
 pub struct Branch {
     pub run: Run,
     pub chunks: Vec<Progress>,
-    csv: std::io::BufWriter<std::fs::File>,
+    csv: MetricsCsv,
     /// The step at which the branch diverged; it trains no more.
     pub diverged: Option<u64>,
     /// Its own early stopping ended it (its best parameters restored unless --no-restore-best).
@@ -88,13 +87,10 @@ impl Branch {
         run.set_knobs(&plan.knobs).context("the branch's knobs")?;
         let dir = out.join("branch");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let path = dir.join("metrics.csv");
-        let mut csv = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?);
-        writeln!(csv, "{header}")?;
+        let mut csv = MetricsCsv::create(&dir, header)?;
         for row in rows_so_far {
-            writeln!(csv, "{row}")?;
+            csv.row(row)?;
         }
-        csv.flush()?;
         Ok(Self { run, chunks: Vec::new(), csv, diverged: None, stopped_early: false })
     }
 
@@ -105,8 +101,7 @@ impl Branch {
             return Ok(());
         }
         let progress = self.run.advance(steps).await?;
-        writeln!(self.csv, "{}", row(&progress).csv)?;
-        self.csv.flush()?;
+        self.csv.row(&row(&progress).csv)?;
         match progress.event {
             Some(RunEvent::Diverged) => self.diverged = Some(self.run.step()),
             Some(RunEvent::EarlyStopped { .. }) => self.stopped_early = true,

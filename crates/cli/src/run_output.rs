@@ -46,9 +46,7 @@ pub async fn drive(
     every: usize,
     mut chunk: impl AsyncFnMut(usize, usize) -> anyhow::Result<Row>,
 ) -> anyhow::Result<Option<usize>> {
-    let path = out.join("metrics.csv");
-    let mut csv = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?);
-    writeln!(csv, "{header}")?;
+    let mut csv = MetricsCsv::create(out, header)?;
     let progress = ProgressBar::new(steps as u64);
     progress
         .set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {msg}  ({elapsed}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
@@ -57,8 +55,7 @@ pub async fn drive(
         let n = every.max(1).min(steps - done);
         done += n;
         let row = chunk(done, n).await?;
-        writeln!(csv, "{}", row.csv)?;
-        csv.flush()?;
+        csv.row(&row.csv)?;
         progress.set_position(done as u64);
         progress.set_message(row.message);
         if !row.finite {
@@ -71,4 +68,25 @@ pub async fn drive(
     }
     progress.finish();
     Ok(diverged)
+}
+
+/// A run's `metrics.csv` in `dir`, each row on disk once written (an interrupted run keeps its
+/// history).
+pub struct MetricsCsv(std::io::BufWriter<std::fs::File>);
+
+impl MetricsCsv {
+    /// Creates `dir/metrics.csv` with its `header` line.
+    pub fn create(dir: &Path, header: &str) -> anyhow::Result<Self> {
+        let path = dir.join("metrics.csv");
+        let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let mut csv = Self(std::io::BufWriter::new(file));
+        csv.row(header)?;
+        Ok(csv)
+    }
+
+    /// One more line (without its newline).
+    pub fn row(&mut self, line: &str) -> anyhow::Result<()> {
+        writeln!(self.0, "{line}")?;
+        Ok(self.0.flush()?)
+    }
 }

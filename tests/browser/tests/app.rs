@@ -1315,8 +1315,76 @@ fn load_long_tasks_bench() -> Result<()> {
             let longest = tasks.iter().copied().fold(0.0, f64::max);
             let blocking: f64 = tasks.iter().map(|t| t - 50.0).sum();
             println!("{name} (round {round}): {} long tasks, the longest {longest:.0} ms, blocking {blocking:.0} ms: {tasks:.0?}", tasks.len());
+            s.session.eval("(() => { window.phases = {}; performance.getEntriesByType('measure').forEach((e) => (window.phases[e.name] ??= []).push(e.duration)); return true; })()")?;
+            print_phases(&s)?;
             no_panic(&s)?;
         }
+    }
+    Ok(())
+}
+
+/// What the page's main thread does while the CPU engine trains, as a benchmark that prints (run
+/// it by name; nothing is asserted about time): for the default MNIST VAE, the ring GAN and the
+/// largest model a link allows, the long tasks (over 50 ms) a `longtask` observer sees over the
+/// same seconds after a warm-up, their count, the longest and the blocking time past 50 ms, and
+/// the steps/s over those seconds. With `LATENT_DIST_BEFORE` set to an earlier build's `dist/`,
+/// the two sites train alternately, twice each, side by side in one run.
+#[test]
+#[ignore = "a benchmark: LATENT_DIST_BEFORE=<old dist> cargo test -p latent-browser-tests --test app training_long_tasks_bench -- --ignored --nocapture"]
+fn training_long_tasks_bench() -> Result<()> {
+    const WARM_UP: std::time::Duration = std::time::Duration::from_secs(3);
+    const MEASURED: std::time::Duration = std::time::Duration::from_secs(10);
+    let mut sites = vec![("now", paths::dist_dir()?)];
+    if let Some(before) = std::env::var_os("LATENT_DIST_BEFORE") {
+        sites.insert(0, ("before", before.into()));
+    }
+    let pages = [
+        ("default MNIST VAE", "engine=cpu&autoplay=1"),
+        ("ring GAN", "engine=cpu&model=gan&data=ring&autoplay=1"),
+        ("largest VAE", "engine=cpu&hidden=1024,1024&latent=64&batch=512&autoplay=1"),
+    ];
+    for (page, query) in pages {
+        for round in 1..=2 {
+            for (name, site) in &sites {
+                let s = start_on(&format!("training_long_tasks_bench_{name}_{round}"), site, Gpu::NoWebGpu)?;
+                s.open(&format!("/?{query}"))?;
+                lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) > 0")?;
+                std::thread::sleep(WARM_UP);
+                s.session.eval(
+                    "(() => { window.longTasks = []; window.phases = {};
+                      new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+                      new PerformanceObserver((list) => list.getEntries().forEach((e) => (window.phases[e.name] ??= []).push(e.duration))).observe({ type: 'measure' });
+                      return true; })()",
+                )?;
+                let from = lab::status(&s.session)?.step.unwrap_or(0);
+                let started = Instant::now();
+                std::thread::sleep(MEASURED);
+                let to = lab::status(&s.session)?.step.unwrap_or(0);
+                let rate = (to - from) as f64 / started.elapsed().as_secs_f64();
+                let tasks: Vec<f64> = serde_json::from_value(s.session.eval("window.longTasks")?)?;
+                let longest = tasks.iter().copied().fold(0.0, f64::max);
+                let blocking: f64 = tasks.iter().map(|t| t - 50.0).sum();
+                println!(
+                    "{page}, {name} (round {round}): {} long tasks in {} s, the longest {longest:.0} ms, blocking {blocking:.0} ms; {rate:.0} steps/s",
+                    tasks.len(),
+                    MEASURED.as_secs()
+                );
+                print_phases(&s)?;
+                no_panic(&s)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The page's phases (`latent:*` User Timing measures a `window.phases` observer gathered): how
+/// many, the mean and the longest of each.
+fn print_phases(s: &Scenario) -> Result<()> {
+    let phases: std::collections::BTreeMap<String, Vec<f64>> = serde_json::from_value(s.session.eval("window.phases")?)?;
+    for (name, times) in phases.iter().filter(|(name, _)| name.starts_with("latent:")) {
+        let longest = times.iter().copied().fold(0.0, f64::max);
+        let mean = times.iter().sum::<f64>() / times.len().max(1) as f64;
+        println!("    {name}: {} times, mean {mean:.1} ms, longest {longest:.1} ms", times.len());
     }
     Ok(())
 }

@@ -76,11 +76,7 @@ fn BranchCard(lab: Lab, name: char) -> impl IntoView {
         Some(if is_main() { "main: the controls' knobs".to_string() } else { lab.config.with(|c| describe(c, &knobs)) })
     };
     let history_of = move |f: &dyn Fn(&latent_session::run::History) -> String| {
-        if is_main() {
-            lab.history.with(|h| f(h))
-        } else {
-            with_branch(lab, name, |b| f(&b.history)).unwrap_or_default()
-        }
+        lab.with_histories(|all| all.iter().find(|(b, _)| b.is_some_and(|b| b.name == name)).map(|(_, h)| f(h))).unwrap_or_default()
     };
     let readout = move || {
         let gan = lab.config.with(|c| c.shape.model == ModelKind::Gan);
@@ -178,9 +174,4 @@ struct Card {
     knobs: Option<latent_core::Knobs>,
     ended: Option<&'static str>,
     colour: &'static str,
-}
-
-/// `f` of the branch named `name`, borrowed from the list (which holds every branch's history).
-fn with_branch<R>(lab: Lab, name: char, f: impl FnOnce(&Branch) -> R) -> Option<R> {
-    lab.branches.with(|b| b.iter().find(|b| b.name == name).map(f))
 }

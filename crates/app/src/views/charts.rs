@@ -11,7 +11,7 @@ use latent_session::run::{History, Point, COLLAPSED_KL};
 use super::info::info_button;
 use super::pictures::SvgPngButton;
 use crate::driver::HISTOGRAM_BINS;
-use crate::state::{Branch, Command, Lab};
+use crate::state::{Command, Lab};
 
 const W: f64 = 600.0;
 const H: f64 = 220.0;
@@ -84,21 +84,6 @@ fn compare_series(model: ModelKind) -> Vec<Series> {
         ModelKind::Gan => vec![s("G loss", false, |p: &Point| Some(p.g_loss)), s("D loss", true, |p: &Point| Some(p.d_loss))],
         ModelKind::Vae | ModelKind::VaeGan => vec![s("training", false, |p: &Point| Some(p.total)), s("held-out", true, |p: &Point| p.test)],
     }
-}
-
-/// The histories the chart draws, each with its branch (none for a single run): the main run's
-/// history is [`Lab::history`], each other branch's its own.
-fn with_histories<R>(lab: Lab, f: impl FnOnce(&[(Option<&Branch>, &History)]) -> R) -> R {
-    lab.history.with(|main| {
-        lab.branches.with(|branches| {
-            let list: Vec<(Option<&Branch>, &History)> = if branches.is_empty() {
-                vec![(None, main)]
-            } else {
-                branches.iter().enumerate().map(|(place, b)| (Some(b), if place == 0 { main } else { &b.history })).collect()
-            };
-            f(&list)
-        })
-    })
 }
 
 /// The chart's lines: the run's every term, or with branches the comparison's two per branch.
@@ -251,13 +236,13 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     // would otherwise rescan the whole history on every pointer move).
     let scales = Memo::new(move |_| {
         let series = chart_series(lab, model());
-        with_histories(lab, |histories| Scales::new(&histories.iter().map(|(_, h)| h.points()).collect::<Vec<_>>(), &series, lab.log_scale.get()))
+        lab.with_histories(|histories| Scales::new(&histories.iter().map(|(_, h)| h.points()).collect::<Vec<_>>(), &series, lab.log_scale.get()))
     });
     let chart = move || {
         let series = chart_series(lab, model());
         let scales = scales.get();
         // Each branch's lines in its colour, its name at their ends.
-        let lines = with_histories(lab, |histories| {
+        let lines = lab.with_histories(|histories| {
             histories
                 .iter()
                 .map(|(branch, history)| {
@@ -386,7 +371,7 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
     let readout = move || {
         let series = chart_series(lab, model());
         let step = cursor.get();
-        with_histories(lab, |histories| {
+        lab.with_histories(|histories| {
             let parts: Vec<String> = histories
                 .iter()
                 .filter_map(|(branch, history)| {
@@ -481,7 +466,7 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
 fn branch_legend(lab: Lab, model: ModelKind) -> impl IntoView {
     let series = compare_series(model);
     let config = lab.config.get();
-    let items = with_histories(lab, |histories| {
+    let items = lab.with_histories(|histories| {
         histories
             .iter()
             .enumerate()

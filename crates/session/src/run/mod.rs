@@ -305,6 +305,13 @@ impl Run {
         self.evaluate_next = true;
     }
 
+    /// Whether the next [`advance`](Self::advance) scores both splits (the evaluation is due, or
+    /// was asked for): the page trains a single step in that frame, so the scoring does not make
+    /// it a long task.
+    pub fn evaluates_next(&self) -> bool {
+        self.evaluate_next || self.evaluation.is_due()
+    }
+
     /// Fault injection, for tests and demonstrations: the next steps report a NaN loss, as a
     /// too-high learning rate does on a fresh model.
     pub fn inject_divergence(&mut self) {
