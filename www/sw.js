@@ -16,10 +16,26 @@ self.addEventListener('install', (event) => {
     const build = pick(WebAssembly.validate);
     event.waitUntil((async () => {
         const cache = await caches.open(CACHE);
-        await cache.addAll([...FILES, build.js, build.wasm, `${build.worker}.js`, `${build.worker}_bg.wasm`]);
+        const files = [...FILES, build.js, build.wasm, `${build.worker}.js`, `${build.worker}_bg.wasm`];
+        await Promise.all(files.map((file) => keep(cache, file)));
         await self.skipWaiting();
     })());
 });
+
+// Fetches one file into the cache, trying three times: a request lost on a classroom's Wi-Fi (or
+// a busy host) would otherwise fail the whole install, which waits for the next visit to try again.
+async function keep(cache, file) {
+    for (let attempt = 1; ; attempt += 1) {
+        try {
+            return await cache.add(file);
+        } catch (error) {
+            if (attempt === 3) {
+                throw error;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+    }
+}
 
 self.addEventListener('activate', (event) => {
     event.waitUntil((async () => {

@@ -19,6 +19,7 @@ use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
+use crate::lesson::LessonState;
 use crate::state::{Lab, MemoryUse, Notice, Phase, Requests};
 
 mod branches;
@@ -126,6 +127,10 @@ impl Driver {
             self.restore();
         }
         self.ensure_engine().await;
+        // A lesson on its way (a link's, as the page opens) sets up the model: none is built before.
+        if self.run.is_none() && self.lab.lesson.with_untracked(|l| matches!(l, LessonState::Loading(_))) {
+            return Ok(());
+        }
         let config = self.lab.config.get_untracked();
         self.ensure_run(&config, reset).await?;
         if self.run.is_none() {

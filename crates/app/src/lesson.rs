@@ -21,7 +21,7 @@ use crate::sweep::SweepPhase;
 pub enum LessonState {
     #[default]
     Closed,
-    /// A lesson file beside the page is on its way.
+    /// A lesson (a built-in one, or a file beside the page) is on its way.
     Loading(String),
     /// It could not be opened; the message says why.
     Failed(String),
@@ -67,23 +67,30 @@ pub fn start(lab: Lab) {
     watch_checks(lab);
 }
 
-/// Opens a built-in lesson, or fetches a lesson file beside the page, at the link's card.
+/// Opens the lesson the link names in the background (see [`open_link`]).
 pub fn follow_link(lab: Lab, link: LessonLink) {
-    if let Some(built_in) = link.built_in() {
-        match built_in.lesson() {
-            Ok(lesson) => open(lab, link.name, true, lesson, link.card),
-            Err(e) => fail(lab, format!("The built-in lesson “{}” is broken: {e}", link.name)),
-        }
-        return;
-    }
-    lab.lesson.set(LessonState::Loading(link.name.clone()));
     leptos::task::spawn_local(async move {
-        let opened = latent_web::fetch_bytes(&link.name).await.and_then(|bytes| Lesson::from_bytes(&bytes).map_err(|e| e.to_string()));
-        match opened {
-            Ok(lesson) => open(lab, link.name, true, lesson, link.card),
-            Err(e) => fail(lab, format!("The lesson {} could not be opened: {e}", link.name)),
-        }
+        open_link(lab, link).await.ok();
     });
+}
+
+/// Fetches the lesson the link names, a built-in one (from `lessons/`) or a file beside the page,
+/// and opens it at the link's card; or shows, and returns, why it could not.
+pub async fn open_link(lab: Lab, link: LessonLink) -> Result<(), String> {
+    let path = link.built_in().map_or_else(|| link.name.clone(), |built_in| built_in.path());
+    lab.lesson.set(LessonState::Loading(link.name.clone()));
+    let opened = latent_web::fetch_bytes(&path).await.and_then(|bytes| Lesson::from_bytes(&bytes).map_err(|e| e.to_string()));
+    match opened {
+        Ok(lesson) => {
+            open(lab, link.name, true, lesson, link.card);
+            Ok(())
+        }
+        Err(e) => {
+            let message = format!("The lesson {} could not be opened: {e}", link.name);
+            fail(lab, message.clone());
+            Err(message)
+        }
+    }
 }
 
 /// A lesson file the user chose: read in the page, validated, never sent anywhere.

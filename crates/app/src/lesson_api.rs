@@ -99,26 +99,39 @@ fn on_message(lab: Lab, origins: &LessonOrigins, event: &web_sys::MessageEvent) 
     }
     let origin = event.origin();
     let own = window.location().origin().unwrap_or_default();
-    let reply = match origins.allows(&origin, &own) {
-        Ok(()) => {
-            let (ok, message) = match parse(&data).and_then(|request| apply(lab, request)) {
-                Ok(message) => (true, message),
-                Err(reason) => (false, reason),
-            };
-            reply(lab, ok, &message)
-        }
+    let port = event.ports().get(0).dyn_into::<web_sys::MessagePort>().ok();
+    match origins.allows(&origin, &own) {
+        Ok(()) => match parse(&data).and_then(|request| apply(lab, request)) {
+            Ok(Outcome::Done(message)) => send(&reply(lab, true, &message), port, source, &origin),
+            // The reply waits until the lesson opened (its file is fetched), so it tells the
+            // lesson's state, or why it could not open.
+            Ok(Outcome::Opening(link)) => {
+                let source = source.clone();
+                leptos::task::spawn_local(async move {
+                    let message = format!("opened the lesson {}", link.name);
+                    let reply = match lesson::open_link(lab, link).await {
+                        Ok(()) => reply(lab, true, &message),
+                        Err(reason) => reply(lab, false, &reason),
+                    };
+                    send(&reply, port, &source, &origin);
+                });
+            }
+            Err(reason) => send(&reply(lab, false, &reason), port, source, &origin),
+        },
         Err(reason) if origin.is_empty() || origin == "null" => {
             // Nowhere to address a reply to that origin alone.
             log::warn!("lesson API: {reason}");
-            return;
         }
-        Err(reason) => refusal(&reason),
-    };
-    let port = event.ports().get(0).dyn_into::<web_sys::MessagePort>().ok();
+        Err(reason) => send(&refusal(&reason), port, source, &origin),
+    }
+}
+
+/// Posts `reply` on the message's port if it came with one, else to its sender at `origin`.
+fn send(reply: &JsValue, port: Option<web_sys::MessagePort>, source: &JsValue, origin: &str) {
     let sent = match port {
-        Some(port) => port.post_message(&reply),
+        Some(port) => port.post_message(reply),
         // A structural call: the parent's window is a proxy from another realm, not this one's `Window`.
-        None => source.unchecked_ref::<web_sys::Window>().post_message(&reply, &origin),
+        None => source.unchecked_ref::<web_sys::Window>().post_message(reply, origin),
     };
     if let Err(e) = sent {
         log::warn!("lesson API: could not reply: {e:?}");
@@ -174,9 +187,15 @@ fn parse(data: &JsValue) -> Result<Request, String> {
     })
 }
 
+/// What a request came to: done (the reply says what), or a lesson to open first.
+enum Outcome {
+    Done(String),
+    Opening(LessonLink),
+}
+
 /// Carries out a request; returns what the reply says about it, or why it was refused.
-fn apply(lab: Lab, request: Request) -> Result<String, String> {
-    Ok(match request {
+fn apply(lab: Lab, request: Request) -> Result<Outcome, String> {
+    Ok(Outcome::Done(match request {
         Request::Set(query) => {
             let (mut config, notes) = lab.config.with_untracked(|c| c.with_changes(&query));
             // Lessons open through the `lesson` action, which loads them; a `lesson=` here is ignored.
@@ -213,11 +232,7 @@ fn apply(lab: Lab, request: Request) -> Result<String, String> {
             lesson::close(lab);
             "lesson closed".into()
         }
-        Request::Lesson { name: Some(name), card } => {
-            let message = format!("opening the lesson {name}");
-            lesson::follow_link(lab, LessonLink { name, card: card.unwrap_or(0) });
-            message
-        }
+        Request::Lesson { name: Some(name), card } => return Ok(Outcome::Opening(LessonLink { name, card: card.unwrap_or(0) })),
         Request::Lesson { name: None, card } => {
             if !lab.lesson.with_untracked(|l| matches!(l, LessonState::Open(_))) {
                 return Err("no lesson is open: send a `name`".into());
@@ -226,7 +241,7 @@ fn apply(lab: Lab, request: Request) -> Result<String, String> {
             lesson::go_to(lab, card);
             format!("moved to card {}", card + 1)
         }
-    })
+    }))
 }
 
 /// The reply object: the outcome, the page's state and the numbers a lesson reads.

@@ -1533,6 +1533,11 @@ fn teachers_lessons_open_from_links_files_and_the_api() -> Result<()> {
     ensure!(opened["ok"] == Value::Bool(true) && opened["lesson"] == "elbo-beta" && opened["card"] == 2.0 && opened["cardReached"] == false, "{opened}");
     let refused = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "name": "https://evil.example/x.md" }), false)?;
     ensure!(refused["ok"] == Value::Bool(false) && refused["message"].as_str().is_some_and(|m| m.contains("no lesson")), "{refused}");
+    // The reply waits for the file: one that is not there is answered as such.
+    let missing = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "name": "nowhere.md" }), false)?;
+    ensure!(missing["ok"] == Value::Bool(false) && missing["message"].as_str().is_some_and(|m| m.contains("HTTP 404")), "{missing}");
+    let opened = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "name": "elbo-beta", "card": 2 }), false)?;
+    ensure!(opened["ok"] == Value::Bool(true) && opened["lesson"] == "elbo-beta", "{opened}");
     let moved = ask_frame(&s, serde_json::json!({ "latentLab": 1, "action": "lesson", "card": 3 }), true)?;
     ensure!(moved["ok"] == Value::Bool(true) && moved["card"] == 3.0, "{moved}");
     let frame = s.session.find("iframe")?;

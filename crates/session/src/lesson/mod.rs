@@ -377,27 +377,82 @@ impl LessonLink {
     }
 }
 
-/// A lesson that ships with the page.
+/// A lesson that ships with the page: its file, `www/lessons/<name>.md`, lies beside the page
+/// (`lessons/<name>.md`), which fetches it when it opens (the service worker keeps the files for
+/// offline use), so the page's module carries only what the gallery lists. Native builds (the
+/// tests, the rehearsal) have the text compiled in; a test checks the title and summary here
+/// against it.
 #[derive(Debug)]
 pub struct BuiltIn {
     pub name: &'static str,
-    pub text: &'static str,
+    pub title: &'static str,
+    /// The summary as the file has it (inline markup and all), on one line.
+    pub summary: &'static str,
+    #[cfg(not(target_arch = "wasm32"))]
+    text: &'static str,
 }
 
 impl BuiltIn {
+    /// Where the page fetches the lesson from, beside itself.
+    pub fn path(&self) -> String {
+        format!("lessons/{}.md", self.name)
+    }
+
     /// The lesson; the built-in files are checked by the tests, so this never fails in a release.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn lesson(&self) -> Result<Lesson, LessonError> {
         Lesson::parse(self.text)
     }
 }
 
-/// The lessons in `www/lessons/`, compiled in so that they open offline and at once.
+/// One entry of [`BUILT_IN`]: its name, title and summary, and natively its text.
+macro_rules! built_in {
+    ($name:literal, $title:literal, $summary:literal) => {
+        BuiltIn {
+            name: $name,
+            title: $title,
+            summary: $summary,
+            #[cfg(not(target_arch = "wasm32"))]
+            text: include_str!(concat!("../../../../www/lessons/", $name, ".md")),
+        }
+    };
+}
+
+/// The lessons in `www/lessons/`, in the gallery's order.
 pub const BUILT_IN: [BuiltIn; 7] = [
-    BuiltIn { name: "elbo-beta", text: include_str!("../../../../www/lessons/elbo-beta.md") },
-    BuiltIn { name: "l2-overfitting", text: include_str!("../../../../www/lessons/l2-overfitting.md") },
-    BuiltIn { name: "l1-vs-l2", text: include_str!("../../../../www/lessons/l1-vs-l2.md") },
-    BuiltIn { name: "vae-gan", text: include_str!("../../../../www/lessons/vae-gan.md") },
-    BuiltIn { name: "gan-penalties", text: include_str!("../../../../www/lessons/gan-penalties.md") },
-    BuiltIn { name: "sample-quality", text: include_str!("../../../../www/lessons/sample-quality.md") },
-    BuiltIn { name: "cross-validation", text: include_str!("../../../../www/lessons/cross-validation.md") },
+    built_in!(
+        "elbo-beta",
+        "The ELBO and β",
+        "What the KL term of a VAE's loss does to its code, and how a large β switches latent dimensions off one by one."
+    ),
+    built_in!(
+        "l2-overfitting",
+        "Overfitting a VAE, and the L2 penalty",
+        "A wide VAE on a hundred digits learns those digits by heart. Adding $\\lambda \\|W\\|^2$ to its loss pulls it back."
+    ),
+    built_in!(
+        "l1-vs-l2",
+        "L1 against L2",
+        "Two penalties on the same weights: $\\lambda_1 \\sum |w|$ makes many weights exactly zero, $\\lambda_2 \\sum w^2$ shrinks them all."
+    ),
+    built_in!(
+        "vae-gan",
+        "The VAE-GAN: a critic for sharper samples",
+        "Why a VAE's samples are blurry, and how a discriminator judging the decoder's output sharpens them."
+    ),
+    built_in!(
+        "gan-penalties",
+        "A GAN with two penalties",
+        "A GAN learning a ring of eight Gaussians, with a separate L2 strength for each network: $\\lambda_G$ for the generator, $\\lambda_D$ for the discriminator."
+    ),
+    built_in!(
+        "sample-quality",
+        "Sample quality: what makes a VAE's samples sharper",
+        "Why a VAE's samples come out blurry, and what changes that, compared side by side: an adversarial critic, the regularizers, a deeper network with another activation."
+    ),
+    built_in!(
+        "cross-validation",
+        "Choosing λ by cross-validation",
+        "How strong should the penalty be? Not what looks best on the training digits, and not a guess: the readings choose $\\lambda$ by cross-validation, and the Sweep panel does exactly that."
+    ),
 ];

@@ -184,6 +184,8 @@ fn built_in_lessons_read_and_check_what_their_models_show() {
     for built_in in &BUILT_IN {
         let lesson = built_in.lesson().unwrap_or_else(|e| panic!("{}: {e}", built_in.name));
         assert!(!lesson.summary.is_empty(), "{}", built_in.name);
+        // The gallery lists what the page's module carries, the file opens: the two must agree.
+        assert_eq!((built_in.title, built_in.summary), (lesson.title.as_str(), lesson.summary.as_str()), "{}: the title or summary in BUILT_IN", built_in.name);
         for (i, card) in lesson.cards.iter().enumerate() {
             let (config, notes) = lesson.config_at(i, &LabConfig::default());
             assert!(notes.is_empty(), "{} card {}: {notes:?}", built_in.name, i + 1);
