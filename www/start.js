@@ -2,9 +2,21 @@
 // one Trunk writes): the relaxed-SIMD build where the browser can run it, else the portable one.
 import { pick } from './wasm-build.js';
 
-const build = pick(WebAssembly.validate);
-const bindings = await import(build.js);
-const wasm = await bindings.default({ module_or_path: build.wasm });
+// A page that cannot start says so where its loading line was, instead of staying blank (an old
+// browser without WebAssembly, a module the network cut short).
+function cannotStart(error) {
+    const line = document.getElementById('loading');
+    if (line) {
+        line.classList.add('failed');
+        line.setAttribute('role', 'alert');
+        line.textContent = `Latent Lab could not start: ${error}. It runs in a current Chrome, Edge, Firefox or Safari; if the connection dropped, reloading may help.`;
+    }
+    throw error;
+}
+
+const build = typeof WebAssembly === 'object' ? pick(WebAssembly.validate) : cannotStart('it has no WebAssembly');
+const bindings = await import(build.js).catch(cannotStart);
+const wasm = await bindings.default({ module_or_path: build.wasm }).catch(cannotStart);
 window.wasmBindings = bindings;
 // Which build runs, for the page's tests and for anyone comparing speeds.
 document.documentElement.dataset.wasmBuild = build.name;

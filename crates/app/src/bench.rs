@@ -119,7 +119,9 @@ async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
         _ => None,
     };
     let built_at = browser::now_ms();
-    let mut run = Run::build(config.run_spec(), kernels.as_deref(), mnist.as_deref(), Start::Fresh).map_err(|e| e.to_string())?;
+    let spec = config.run_spec();
+    let rows = latent_session::run::load_rows(&spec, mnist.as_ref()).map_err(|e| e.to_string())?;
+    let mut run = Run::build_on(spec, std::sync::Arc::new(rows), kernels.as_deref(), Start::Fresh).map_err(|e| e.to_string())?;
     run.train(1).await.map_err(|e| e.to_string())?;
     let first_step_ms = browser::now_ms();
     run.train(WARMUP_STEPS).await.map_err(|e| e.to_string())?;

@@ -11,6 +11,10 @@ fn window() -> Result<web_sys::Window, String> {
     web_sys::window().ok_or_else(|| "no browser window".to_string())
 }
 
+fn document() -> Option<web_sys::Document> {
+    web_sys::window()?.document()
+}
+
 pub use latent_web::js_text;
 
 /// Resolves at the next animation frame. A hidden tab gets none, so a loop awaiting this pauses
@@ -38,6 +42,19 @@ async fn called_back(schedule: fn(&web_sys::Window, &js_sys::Function)) {
     let Ok(window) = window() else { return };
     let promise = Promise::new(&mut |resolve, _reject| schedule(&window, &resolve));
     JsFuture::from(promise).await.ok();
+}
+
+/// The element the app mounts into (`#app` in www/index.html), if the page has one.
+pub fn app_root() -> Option<web_sys::HtmlElement> {
+    document()?.get_element_by_id("app")?.dyn_into().ok()
+}
+
+/// Removes the page's plain-HTML header: an embedded playground shows none (the lesson around it
+/// has its own title).
+pub fn remove_site_header() {
+    if let Some(header) = document().and_then(|d| d.get_element_by_id("site-header")) {
+        header.remove();
+    }
 }
 
 /// The page's query string (with its `?`).
@@ -93,7 +110,7 @@ pub fn download_canvas(name: &str, canvas: &web_sys::HtmlCanvasElement) -> Resul
 }
 
 fn save_url(name: &str, url: &str) {
-    let Some(document) = window().ok().and_then(|w| w.document()) else { return };
+    let Some(document) = document() else { return };
     let Ok(anchor) = document.create_element("a") else { return };
     let Ok(anchor) = anchor.dyn_into::<web_sys::HtmlAnchorElement>() else { return };
     anchor.set_href(url);

@@ -7,13 +7,16 @@
 //! hidden tab gets no frames, so training pauses there by itself.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
+use latent_core::data::mnist::Mnist;
+use latent_core::data::RunData;
 use latent_gpu::{GpuError, Kernels};
 use latent_session::branches::Branches;
 use latent_session::config::{Dataset, EnginePref, Knob, LabConfig};
-use latent_session::run::{Cadence, Due, GanPart, Markers, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
-use latent_session::{Run, SessionError, Start};
+use latent_session::run::{load_rows, Cadence, Due, GanPart, Markers, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
+use latent_session::{Run, RunSpec, SessionError, Start};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -43,6 +46,10 @@ pub const SCATTER_POINTS: usize = 1000;
 pub const MANIFOLD_SIDE: usize = 12;
 pub const INTERPOLATION_STEPS: usize = 10;
 pub const HISTOGRAM_BINS: usize = 40;
+
+fn cannot_build(error: SessionError) -> SessionError {
+    SessionError::Invalid(format!("This model cannot be built: {error}"))
+}
 
 pub fn start(lab: Lab) {
     spawn_local(async move { Driver::open(lab).await.drive().await });
@@ -75,7 +82,10 @@ struct Pace {
 struct Driver {
     lab: Lab,
     engine: Engine,
-    mnist: Option<Vec<u8>>,
+    /// The MNIST digits, parsed and checked once.
+    mnist: Option<Mnist>,
+    /// The rows the last run was built on, and the spec it was built from.
+    rows: Option<(RunSpec, Arc<RunData>)>,
     run: Option<Run>,
     /// The branches training beside it, in the order of the config's forks.
     forks: Branches,
@@ -98,6 +108,7 @@ impl Driver {
             lab,
             engine,
             mnist: None,
+            rows: None,
             run: None,
             forks: Branches::default(),
             applied: None,
@@ -214,12 +225,6 @@ impl Driver {
         lab.part_steps.set([0, 0]);
         lab.phase.set(Phase::Starting);
         self.failed = Some(config.clone());
-        if matches!(config.data.dataset, Dataset::Mnist) && self.mnist.is_none() {
-            let bytes = latent_web::fetch_mnist()
-                .await
-                .map_err(|e| SessionError::Invalid(format!("Could not load the MNIST digits ({e}). Try a 2D dataset, or reload the page.")))?;
-            self.mnist = Some(bytes);
-        }
         // A run file the user opened (if it is for this shape), else a pending recovery.
         let import = lab.pending_import.try_update_value(Option::take).flatten().filter(|file| !LabConfig::from_query(&file.query).0.rebuilds_from(config));
         let (start, marker) = match (&import, recovery) {
@@ -227,9 +232,10 @@ impl Driver {
             (None, Some(recovery)) => (recovery.start, Some(recovery.marker)),
             (None, None) => (Start::Fresh, None),
         };
+        let spec = config.run_spec();
+        let rows = self.rows_for(&spec).await?;
         let _timed = browser::Timed::start("latent:build");
-        let run = Run::build(config.run_spec(), self.engine.kernels.as_deref(), self.mnist.as_deref(), start)
-            .map_err(|e| SessionError::Invalid(format!("This model cannot be built: {e}")))?;
+        let run = Run::build_on(spec, rows, self.engine.kernels.as_deref(), start).map_err(cannot_build)?;
         self.failed = None;
         lab.history.set(run.history().clone());
         lab.step.set(run.step());
@@ -255,6 +261,32 @@ impl Driver {
         self.views_stale = true;
         self.pace.steps_per_frame = 1;
         Ok(())
+    }
+
+    /// The rows `spec` trains on: the last build's when it read the same ones (a new shape keeps
+    /// its data), else loaded in a task of their own. Parsing and checking MNIST's 7.8 MB takes
+    /// about 30 ms, which with the model's build made one long task as the page opened; now the
+    /// digits are checked as they inflate, once, and the rows cut from them in a task of their own.
+    async fn rows_for(&mut self, spec: &RunSpec) -> Result<Arc<RunData>, SessionError> {
+        if let Some((loaded_for, rows)) = &self.rows {
+            if loaded_for.reads_same_rows(spec) {
+                return Ok(Arc::clone(rows));
+            }
+        }
+        // The old rows go before new ones are loaded.
+        self.rows = None;
+        if matches!(spec.data.dataset, Dataset::Mnist) && self.mnist.is_none() {
+            let cannot_load = |e: String| SessionError::Invalid(format!("Could not load the MNIST digits ({e}). Try a 2D dataset, or reload the page."));
+            self.mnist = Some(latent_web::fetch_mnist().await.map_err(cannot_load)?);
+        }
+        browser::yield_to_page().await;
+        let rows = {
+            let _timed = browser::Timed::start("latent:data");
+            Arc::new(load_rows(spec, self.mnist.as_ref()).map_err(cannot_build)?)
+        };
+        self.rows = Some((spec.clone(), Arc::clone(&rows)));
+        browser::yield_to_page().await;
+        Ok(rows)
     }
 
     /// Knobs and early stopping act on the running model.
@@ -399,10 +431,16 @@ impl Driver {
             histogram_bins: Some(HISTOGRAM_BINS),
         };
         let started = web_time::Instant::now();
-        let _timed = browser::Timed::start("latent:views");
+        let timed = browser::Timed::start("latent:views");
         let views = run.views(&request).await?;
-        self.refresh_fork_views().await?;
+        let fork_views = self.fork_views().await?;
         self.views_due.done(started);
+        drop(timed);
+        // The views draw in a task of their own: with the readback they made one of 30 ms.
+        browser::yield_to_page().await;
+        if let Some(fork_views) = fork_views {
+            self.lab.branch_views.set(fork_views);
+        }
         self.lab.views.set(views);
         self.views_stale = false;
         Ok(true)

@@ -17,5 +17,12 @@ mod views;
 fn main() {
     console_error_panic_hook::set_once();
     console_log::init_with_level(log::Level::Info).ok();
-    leptos::mount::mount_to_body(views::App);
+    match browser::app_root() {
+        // The page's plain HTML holds a loading line there until now (www/index.html).
+        Some(root) => {
+            root.set_text_content(None);
+            leptos::mount::mount_to(root, views::App).forget();
+        }
+        None => leptos::mount::mount_to_body(views::App),
+    }
 }

@@ -85,7 +85,7 @@ pub struct Lab {
     /// Notes from reading the URL (ignored or clamped values).
     pub url_notes: RwSignal<Vec<String>>,
     /// Which defaults the CPU engine made smaller, shown under the model controls.
-    pub defaults_note: RwSignal<Option<String>>,
+    pub defaults_note: RwSignal<Option<Vec<String>>>,
     pub engine: RwSignal<EngineInfo>,
     pub phase: RwSignal<Phase>,
     pub playing: RwSignal<bool>,

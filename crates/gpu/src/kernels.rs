@@ -39,7 +39,9 @@ pub struct Kernels {
     pub(crate) kl_backward: wgpu::ComputePipeline,
     pub(crate) reparam_forward: wgpu::ComputePipeline,
     pub(crate) reparam_backward: wgpu::ComputePipeline,
+    #[cfg(feature = "standalone-dropout")]
     pub(crate) dropout_forward: wgpu::ComputePipeline,
+    #[cfg(feature = "standalone-dropout")]
     pub(crate) dropout_backward: wgpu::ComputePipeline,
     pub(crate) penalty_gradient: wgpu::ComputePipeline,
     pub(crate) penalty_value: wgpu::ComputePipeline,
@@ -65,6 +67,7 @@ impl Kernels {
         let [gan_forward, gan_backward] = pipelines(device, shaders::LOSS_GAN, ["forward", "backward"]).await?;
         let [kl_forward, kl_backward] = pipelines(device, shaders::KL, ["forward", "backward"]).await?;
         let [reparam_forward, reparam_backward] = pipelines(device, shaders::REPARAM, ["forward", "backward"]).await?;
+        #[cfg(feature = "standalone-dropout")]
         let [dropout_forward, dropout_backward] = pipelines(device, shaders::DROPOUT, ["forward", "backward"]).await?;
         let [penalty_gradient, penalty_value] = pipelines(device, shaders::PENALTY, ["gradient", "value"]).await?;
         let [adam, sgd] = pipelines(device, shaders::OPTIMIZER, ["adam", "sgd"]).await?;
@@ -99,7 +102,9 @@ impl Kernels {
             kl_backward,
             reparam_forward,
             reparam_backward,
+            #[cfg(feature = "standalone-dropout")]
             dropout_forward,
+            #[cfg(feature = "standalone-dropout")]
             dropout_backward,
             penalty_gradient,
             penalty_value,

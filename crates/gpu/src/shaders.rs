@@ -84,6 +84,7 @@ pub static ALL: &[ShaderSource] = &[
     LOSS_GAN,
     KL,
     REPARAM,
+    #[cfg(feature = "standalone-dropout")]
     DROPOUT,
     PENALTY,
     OPTIMIZER,

@@ -1,14 +1,14 @@
 //! Browser glue the page and its Web Workers share: fetching the site's own files from whichever
 //! global runs the code (a window or a worker), and the MNIST asset inflated by the browser's
 //! `DecompressionStream` rather than by an inflater compiled into the module. The browser's zlib
-//! is native code and works through the stream in small tasks, so the page's main thread never
-//! holds a long task decoding 7.8 MB of digits, and neither module carries miniz_oxide.
+//! is native code, read a piece at a time so the page's main thread never holds a long task
+//! decoding 7.8 MB of digits, and neither module carries miniz_oxide.
 
-use js_sys::{Array, Uint8Array};
-use latent_core::data::mnist;
+use js_sys::Uint8Array;
+use latent_core::data::mnist::{self, Mnist, PayloadCrc};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, ReadableWritablePair, Response, Window, WorkerGlobalScope};
+use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult, ReadableWritablePair, Response, Window, WorkerGlobalScope};
 
 // web-sys has the Compression Streams API only behind `--cfg=web_sys_unstable_apis`; the one
 // constructor this crate calls, declared here, needs no flag for the whole build.
@@ -48,25 +48,66 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// The MNIST asset as an inflated copy (`latent_core::data::mnist`'s `LLMNISTR`): its header, then
-/// its zlib stream inflated by the browser. The copy is checked (lengths, checksum, labels) where
-/// it is read, as the file itself would be.
-pub async fn fetch_mnist() -> Result<Vec<u8>, String> {
+/// The MNIST digits: the asset fetched, its zlib stream inflated by the browser and checksummed
+/// a piece at a time as it comes, then checked (lengths, checksum, labels) as the file itself
+/// would be.
+pub async fn fetch_mnist() -> Result<Mnist, String> {
     let asset = fetch_bytes(MNIST_ASSET).await?;
     let header = mnist::inflated(&asset).ok_or_else(|| format!("{MNIST_ASSET} is not a Latent Lab MNIST file"))?;
-    let payload = inflate(&asset[mnist::HEADER_LEN..]).await.map_err(|e| format!("{MNIST_ASSET} would not inflate: {e}"))?;
-    let mut copy = Vec::with_capacity(mnist::HEADER_LEN + payload.len());
-    copy.extend_from_slice(&header);
-    copy.extend_from_slice(&payload);
-    Ok(copy)
+    let mut payload = Vec::new();
+    let crc = inflate(&asset[mnist::HEADER_LEN..], &mut payload).await.map_err(|e| format!("{MNIST_ASSET} would not inflate: {e}"))?;
+    Mnist::from_payload(&header, payload, crc).map_err(|e| e.to_string())
 }
 
-/// A zlib stream (the Compression Streams API's "deflate") inflated by the browser.
-async fn inflate(stream: &[u8]) -> Result<Vec<u8>, String> {
-    let blob = Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(stream))).map_err(js_text)?;
+/// Work between two breaks while a page inflates (ms).
+const INFLATE_SLICE_MS: f64 = 8.0;
+/// Compressed bytes handed to the browser's inflater at a time.
+const INFLATE_PIECE: usize = 64 * 1024;
+
+/// A zlib stream (the Compression Streams API's "deflate") inflated by the browser onto the end
+/// of `into`; returns the inflated bytes' CRC-32. The stream is written in pieces and inflates
+/// only as it is read, so a page reads (and checksums) it a piece at a time and gives the browser
+/// its turn every few milliseconds: handed over whole, then checked, it was two tasks of about
+/// 20 ms each (80 ms on a phone's slower CPU). A worker has no page to keep responsive.
+async fn inflate(stream: &[u8], into: &mut Vec<u8>) -> Result<u32, String> {
     // A DecompressionStream is a readable and writable pair, as pipeThrough takes.
     let decompress: ReadableWritablePair = Decompressor::new("deflate").map_err(js_text)?.unchecked_into();
-    let response = Response::new_with_opt_readable_stream(Some(&blob.stream().pipe_through(&decompress))).map_err(js_text)?;
-    let buffer = JsFuture::from(response.array_buffer().map_err(js_text)?).await.map_err(js_text)?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+    let writer = decompress.get_writable().get_writer().map_err(js_text)?;
+    // Every write is queued now and held to the end: a write's promise settles only once the
+    // reading below has pulled its piece through.
+    let mut writes: Vec<JsFuture> = stream.chunks(INFLATE_PIECE).map(|piece| JsFuture::from(writer.write_with_chunk(&Uint8Array::from(piece)))).collect();
+    writes.push(JsFuture::from(writer.close()));
+    let read = read_all(&decompress.get_readable(), into).await;
+    // A damaged stream fails its writes too; each settles before its future is dropped.
+    for write in writes {
+        write.await.map_err(js_text)?;
+    }
+    read
+}
+
+/// Reads `stream`'s byte chunks onto the end of `into`, with a break every few milliseconds on a
+/// page; returns their CRC-32.
+async fn read_all(stream: &ReadableStream, into: &mut Vec<u8>) -> Result<u32, String> {
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let window = js_sys::global().dyn_into::<Window>().ok();
+    let mut crc = PayloadCrc::default();
+    let mut slice_start = js_sys::Date::now();
+    loop {
+        let read: ReadableStreamReadResult = JsFuture::from(reader.read()).await.map_err(js_text)?.unchecked_into();
+        if read.get_done().unwrap_or(true) {
+            return Ok(crc.finish());
+        }
+        let chunk: Uint8Array = read.get_value().dyn_into().map_err(|_| "the stream gave something other than bytes".to_string())?;
+        let at = into.len();
+        into.resize(at + chunk.length() as usize, 0);
+        chunk.copy_to(&mut into[at..]);
+        crc.update(&into[at..]);
+        if let Some(window) = window.as_ref().filter(|_| js_sys::Date::now() - slice_start > INFLATE_SLICE_MS) {
+            let pause = js_sys::Promise::new(&mut |resolve, _| {
+                window.set_timeout_with_callback(&resolve).ok();
+            });
+            JsFuture::from(pause).await.ok();
+            slice_start = js_sys::Date::now();
+        }
+    }
 }

@@ -47,7 +47,7 @@ async fn train(job: &str) -> Result<(), SessionError> {
         Dataset::Mnist => Some(latent_web::fetch_mnist().await.map_err(|e| SessionError::Invalid(format!("could not load the MNIST digits: {e}")))?),
         _ => None,
     };
-    let mut sweep = Sweep::build_part(plan.spec(&config), None, mnist.as_deref(), job.part, job.parts)?;
+    let mut sweep = Sweep::build_part(plan.spec(&config), None, mnist.as_ref(), job.part, job.parts)?;
     let (part, models) = (job.part, sweep.members().len());
     let score_every = plan.steps.div_ceil(SCORINGS).max(1);
     let mut last_progress = Instant::now();

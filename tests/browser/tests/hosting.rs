@@ -53,6 +53,43 @@ fn deployed_with_only_the_meta_csp() -> Result<()> {
     Ok(())
 }
 
+/// The page's header is plain HTML, painted before the app's module arrives (on slow Wi-Fi that
+/// takes seconds, and it made the page's largest paint wait for it); where the module never
+/// arrives, the loading line under the header says so instead of a blank page.
+#[test]
+fn says_so_when_the_module_cannot_load() -> Result<()> {
+    let site = paths::copy_of_dist()?;
+    let mut removed = 0;
+    for entry in std::fs::read_dir(site.path())? {
+        let path = entry?.path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("latent-app") && n.ends_with("_bg.wasm")) {
+            std::fs::remove_file(path)?;
+            removed += 1;
+        }
+    }
+    ensure!(removed == 2, "expected the portable and relaxed-SIMD page modules in dist/, removed {removed}");
+    let s = Scenario::start("says_so_when_the_module_cannot_load", site.path(), Gpu::NoWebGpu)?;
+    s.open("/")?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let page = loop {
+        let page = s.session.eval(
+            "({ header: document.querySelector('#site-header h1')?.textContent ?? null, \
+                line: document.querySelector('#loading')?.textContent ?? null, \
+                role: document.querySelector('#loading')?.getAttribute('role') ?? null })",
+        )?;
+        if page["role"] == "alert" || Instant::now() > deadline {
+            break page;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    s.session.screenshot("module-missing")?;
+    println!("without its module: {page}");
+    ensure!(page["header"] == "Latent Lab", "the header is not on the page without the module: {page}");
+    let line = page["line"].as_str().unwrap_or_default();
+    ensure!(page["role"] == "alert" && line.starts_with("Latent Lab could not start: "), "the loading line does not say the page could not start: {page}");
+    Ok(())
+}
+
 /// The service worker's view: whether it controls the page, the site's caches, and the paths in
 /// the first one.
 const CACHE_STATE: &str = "const done = arguments[0]; (async () => { \

@@ -7,7 +7,7 @@
 
 use latent_core::Knobs;
 use latent_session::config::forks::{BRANCH_NAMES, MAX_FORKS};
-use latent_session::run::{Progress, RunEvent, ViewRequest};
+use latent_session::run::{Progress, RunEvent, ViewRequest, Views};
 use latent_session::SessionError;
 use leptos::prelude::*;
 
@@ -140,9 +140,10 @@ impl Driver {
     /// The branches' pictures: as many samples as the main run's (so their sharpness compares
     /// like for like; the cards show a few), reconstructions, the KL per dimension; no latent views
     /// or histograms (the main run's large views have them).
-    pub(super) async fn refresh_fork_views(&mut self) -> Result<(), SessionError> {
+    /// The branches' pictures, each with its branch's name; `None` without branches.
+    pub(super) async fn fork_views(&self) -> Result<Option<Vec<(char, Views)>>, SessionError> {
         if self.forks.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let request = ViewRequest {
             images: GRID_IMAGES,
@@ -155,8 +156,7 @@ impl Driver {
         };
         let all = self.forks.views(&request).await?;
         let names: Vec<char> = self.lab.branches.with_untracked(|b| b.iter().skip(1).map(|b| b.name).collect());
-        self.lab.branch_views.set(names.into_iter().zip(all).collect());
-        Ok(())
+        Ok(Some(names.into_iter().zip(all).collect()))
     }
 }
 

@@ -107,7 +107,14 @@ pub fn Controls(lab: Lab) -> impl IntoView {
                 <Show when=shown("latent")>
                     <NumberField lab=lab key="latent" label="Latent size" locked=locked("latent") value=move || lab.config.with(|c| c.shape.latent.to_string()) />
                 </Show>
-                {move || lab.defaults_note.get().map(|note| view! { <p class="hint" id="defaults-note">{note}</p> })}
+                // What shrank as a list: a line each reads faster than one long sentence.
+                {move || lab.defaults_note.get().map(|changes| view! {
+                    <div class="hint" id="defaults-note">
+                        <p>"On the CPU engine the defaults are smaller, so training stays live:"</p>
+                        <ul>{changes.into_iter().map(|change| view! { <li>{change}</li> }).collect_view()}</ul>
+                        <p>"Change any of them here."</p>
+                    </div>
+                })}
             </fieldset>
             <fieldset>
                 <legend>"Training"</legend>

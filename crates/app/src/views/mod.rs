@@ -40,13 +40,11 @@ pub fn App() -> impl IntoView {
     info::listen(lab);
     crate::lesson::start(lab);
     let with_lesson = move || lab.lesson.with(|l| !matches!(l, crate::lesson::LessonState::Closed));
+    // The header is the page's plain HTML, painted before this module arrives.
+    if embed {
+        browser::remove_site_header();
+    }
     view! {
-        {(!embed).then(|| view! {
-            <header class="site-header">
-                <h1>"Latent Lab"</h1>
-                <p>"Train a VAE, GAN or VAE-GAN live in your browser, and watch what every knob does."</p>
-            </header>
-        })}
         <main class="lab" class:embed=embed>
             // Embedded in a lesson the header is gone; the page still has its title for screen readers.
             {embed.then(|| view! { <h1 class="visually-hidden">"Latent Lab"</h1> })}

@@ -36,7 +36,11 @@ impl RunData {
     /// class-balanced training subset of `train_size` digits (all of them when `None`), and the
     /// first `test_rows` of the project's held-out digits (at most [`mnist::DEFAULT_TEST_COUNT`]).
     pub fn mnist(asset: &[u8], train_size: Option<usize>, test_rows: usize) -> Result<Self, DataError> {
-        let data = Mnist::parse(asset)?;
+        Self::from_mnist(&Mnist::parse(asset)?, train_size, test_rows)
+    }
+
+    /// The same from digits parsed already (a page parses its asset once, in a task of its own).
+    pub fn from_mnist(data: &Mnist, train_size: Option<usize>, test_rows: usize) -> Result<Self, DataError> {
         let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
         let train = split.train_subset(train_size.unwrap_or(split.train.len()), data.labels())?;
         let test = split.test.iter().take(test_rows).copied().collect();

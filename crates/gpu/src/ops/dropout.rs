@@ -2,13 +2,8 @@
 
 use latent_core::rng::drop_threshold;
 
-use super::vae::expect_counter;
-use super::{dim, flag};
-use crate::dispatch::{linear_workgroups, Dispatch};
 use crate::error::GpuError;
-use crate::kernels::Kernels;
 use crate::params::DropoutParams;
-use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
 
 /// Highest drop probability accepted: at p → 1 the keep scale 1/(1 − p) explodes.
 pub const MAX_DROP_PROBABILITY: f32 = 0.95;
@@ -42,29 +37,43 @@ impl DropoutSpec {
     }
 }
 
-impl Kernels {
-    /// mask = keep ? 1/(1 − p) : 0; y = x ⊙ mask.
-    pub fn dropout_forward(&self, x: &GpuTensor, y: &GpuTensor, mask: &GpuTensor, counters: &GpuTensor, spec: DropoutSpec) -> Result<Dispatch, GpuError> {
-        const OP: &str = "dropout forward";
-        x.expect(OP, x.rows(), x.cols(), ElementKind::F32)?;
-        y.expect(OP, x.rows(), x.cols(), ElementKind::F32)?;
-        mask.expect(OP, x.rows(), x.cols(), ElementKind::F32)?;
-        expect_counter(OP, counters, spec.counter_index)?;
-        expect_distinct(OP, y, &[x, mask])?;
-        expect_distinct(OP, mask, &[x])?;
-        let params = spec.params(dim(OP, x.len())?)?;
-        let buffers = [(0, x), (1, y), (2, mask), (3, counters)];
-        self.dispatch(format!("dropout.forward {}", y.label()), &self.dropout_forward, &buffers, &params, 4, linear_workgroups(x.len()))
-    }
+/// The standalone kernels: the models fuse dropout into their matmuls (`ops::matmul`), so only the
+/// parity checks, which test the mask on its own, build these.
+#[cfg(feature = "standalone-dropout")]
+mod standalone {
+    use super::DropoutSpec;
+    use crate::dispatch::{linear_workgroups, Dispatch};
+    use crate::error::GpuError;
+    use crate::kernels::Kernels;
+    use crate::ops::vae::expect_counter;
+    use crate::ops::{dim, flag};
+    use crate::params::DropoutParams;
+    use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
 
-    /// dx (+)= dy ⊙ mask.
-    pub fn dropout_backward(&self, dy: &GpuTensor, mask: &GpuTensor, dx: &GpuTensor, accumulate: bool) -> Result<Dispatch, GpuError> {
-        const OP: &str = "dropout backward";
-        mask.expect(OP, dy.rows(), dy.cols(), ElementKind::F32)?;
-        dx.expect(OP, dy.rows(), dy.cols(), ElementKind::F32)?;
-        expect_distinct(OP, dx, &[dy, mask])?;
-        let params = DropoutParams { len: dim(OP, dy.len())?, accumulate: flag(accumulate), ..DropoutParams::default() };
-        let buffers = [(2, mask), (5, dy), (6, dx)];
-        self.dispatch(format!("dropout.backward {}", dx.label()), &self.dropout_backward, &buffers, &params, 4, linear_workgroups(dy.len()))
+    impl Kernels {
+        /// mask = keep ? 1/(1 − p) : 0; y = x ⊙ mask.
+        pub fn dropout_forward(&self, x: &GpuTensor, y: &GpuTensor, mask: &GpuTensor, counters: &GpuTensor, spec: DropoutSpec) -> Result<Dispatch, GpuError> {
+            const OP: &str = "dropout forward";
+            x.expect(OP, x.rows(), x.cols(), ElementKind::F32)?;
+            y.expect(OP, x.rows(), x.cols(), ElementKind::F32)?;
+            mask.expect(OP, x.rows(), x.cols(), ElementKind::F32)?;
+            expect_counter(OP, counters, spec.counter_index)?;
+            expect_distinct(OP, y, &[x, mask])?;
+            expect_distinct(OP, mask, &[x])?;
+            let params = spec.params(dim(OP, x.len())?)?;
+            let buffers = [(0, x), (1, y), (2, mask), (3, counters)];
+            self.dispatch(format!("dropout.forward {}", y.label()), &self.dropout_forward, &buffers, &params, 4, linear_workgroups(x.len()))
+        }
+
+        /// dx (+)= dy ⊙ mask.
+        pub fn dropout_backward(&self, dy: &GpuTensor, mask: &GpuTensor, dx: &GpuTensor, accumulate: bool) -> Result<Dispatch, GpuError> {
+            const OP: &str = "dropout backward";
+            mask.expect(OP, dy.rows(), dy.cols(), ElementKind::F32)?;
+            dx.expect(OP, dy.rows(), dy.cols(), ElementKind::F32)?;
+            expect_distinct(OP, dx, &[dy, mask])?;
+            let params = DropoutParams { len: dim(OP, dy.len())?, accumulate: flag(accumulate), ..DropoutParams::default() };
+            let buffers = [(2, mask), (5, dy), (6, dx)];
+            self.dispatch(format!("dropout.backward {}", dx.label()), &self.dropout_backward, &buffers, &params, 4, linear_workgroups(dy.len()))
+        }
     }
 }

@@ -305,9 +305,9 @@ impl LabConfig {
     /// Smaller defaults for the CPU engine on MNIST, applied when the page falls back to it: each
     /// of the hidden layers, the batch and the training-set size that is still at its default
     /// shrinks, whatever the link chose for the others (a link with only `train=100` used to keep
-    /// every default large). Returns the note the page shows under the model controls, naming
-    /// what shrank, or `None` when nothing did.
-    pub fn shrink_for_cpu(&mut self) -> Option<String> {
+    /// every default large). Returns what shrank, each as a phrase for the note the page shows
+    /// under the model controls ("batch 32 (not 64)"), or `None` when nothing did.
+    pub fn shrink_for_cpu(&mut self) -> Option<Vec<String>> {
         if self.data.dataset.is_2d() {
             return None;
         }
@@ -325,8 +325,7 @@ impl LabConfig {
             self.data.train_size = CPU_TRAIN;
             shrunk.push(format!("{CPU_TRAIN} training digits (not {})", defaults.data.train_size));
         }
-        (!shrunk.is_empty())
-            .then(|| format!("On the CPU engine the defaults are smaller, so training stays live: {}. Change any of them here.", shrunk.join(", ")))
+        (!shrunk.is_empty()).then_some(shrunk)
     }
 
     /// Whether `self` needs a new model where `other` was built: its data, shape or engine differ.

@@ -232,7 +232,7 @@ fn a_hostile_link_gets_a_few_short_notes() {
 #[test]
 fn cpu_defaults_shrink_one_by_one_and_say_so() {
     let (mut small_data, _) = LabConfig::from_query("train=100");
-    let note = small_data.shrink_for_cpu().expect("the hidden layers and the batch shrink");
+    let note = small_data.shrink_for_cpu().expect("the hidden layers and the batch shrink").join(", ");
     assert_eq!((small_data.shape.hidden.clone(), small_data.shape.batch, small_data.data.train_size), (vec![64], 32, 100));
     assert!(note.contains("hidden layer of 64") && note.contains("batch 32") && !note.contains("training digits"), "{note}");
     let (mut chosen, _) = LabConfig::from_query("hidden=128&batch=16&train=500");

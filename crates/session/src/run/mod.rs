@@ -24,7 +24,7 @@ pub use cadence::{Cadence, Due};
 pub use drawing::Drawing;
 pub use history::{History, Point, MAX_HISTORY};
 pub use markers::{Marker, Markers, MAX_MARKERS};
-pub use model::load_data;
+pub use model::{digits_for, load_data, load_rows};
 pub(crate) use model::{saved_weight_count, Model};
 pub use views::{Histogram, ViewRequest, Views, COLLAPSED_KL, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
 
@@ -92,6 +92,14 @@ pub struct RunSpec {
     pub shape: Shape,
     pub knobs: Knobs,
     pub options: RunOptions,
+}
+
+impl RunSpec {
+    /// Whether `other` trains on the rows this spec does: [`load_data`] reads only these fields,
+    /// so a run of a new shape may keep the last one's rows instead of loading them again.
+    pub fn reads_same_rows(&self, other: &RunSpec) -> bool {
+        self.data == other.data && self.shape.seed == other.shape.seed && self.options.held_out_digits == other.options.held_out_digits
+    }
 }
 
 /// Weights of a run at a step where they were all finite: what a run file holds (the VAE's encoder

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use latent_core::data::mnist::Mnist;
 use latent_core::data::RunData;
 use latent_core::engine::cpu::{CpuGan, CpuVae};
 use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
@@ -83,11 +84,24 @@ impl Model {
 /// The rows the spec trains on: MNIST (from the `mnist` asset) or 2D points, with a held-out set
 /// of at least one batch.
 pub fn load_data(spec: &RunSpec, mnist: Option<&[u8]>) -> Result<RunData, SessionError> {
+    load_rows(spec, digits_for(spec, mnist)?.as_ref())
+}
+
+/// The MNIST digits in `mnist` (the asset's bytes), parsed and checked, when `spec` trains on them.
+pub fn digits_for(spec: &RunSpec, mnist: Option<&[u8]>) -> Result<Option<Mnist>, SessionError> {
+    Ok(match (spec.data.dataset, mnist) {
+        (Dataset::Mnist, Some(asset)) => Some(Mnist::parse(asset)?),
+        _ => None,
+    })
+}
+
+/// The same from MNIST digits parsed already ([`Mnist::parse`]).
+pub fn load_rows(spec: &RunSpec, mnist: Option<&Mnist>) -> Result<RunData, SessionError> {
     let (data, seed) = (&spec.data, spec.shape.seed);
     let rows = match data.dataset {
         Dataset::Mnist => {
-            let asset = mnist.ok_or_else(|| SessionError::Invalid("the MNIST digits are not loaded".into()))?;
-            RunData::mnist(asset, Some(data.train_size), spec.options.held_out_digits)?
+            let digits = mnist.ok_or_else(|| SessionError::Invalid("the MNIST digits are not loaded".into()))?;
+            RunData::from_mnist(digits, Some(data.train_size), spec.options.held_out_digits)?
         }
         Dataset::Toy(dist) => RunData::toy(dist, data.train_size, data.noise, seed)?,
         Dataset::Drawn => RunData::drawn(&data.drawn, data.train_size, data.noise, seed)?,

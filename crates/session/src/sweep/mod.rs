@@ -20,12 +20,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use latent_core::data::mnist::Mnist;
 use latent_core::data::RunData;
 use latent_core::engine::EvalSplit;
 use latent_gpu::Kernels;
 
 use crate::config::{Knob, ModelKind};
-use crate::run::{load_data, saved_weight_count, Cadence, RunEvent, RunOptions, ViewRequest};
+use crate::run::{digits_for, load_rows, saved_weight_count, Cadence, RunEvent, RunOptions, ViewRequest};
 use crate::{Run, RunSpec, SessionError, Start};
 
 pub use curve::{Curve, CurvePoint};
@@ -280,17 +281,19 @@ impl Sweep {
     /// training list in fold i mod K, so every fold has every class of the class-balanced subset)
     /// and builds every member on the GPU (`kernels`) or as the CPU twin.
     pub fn build(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
-        Self::build_part(spec, kernels, mnist, 0, 1)
+        let digits = digits_for(&spec.base, mnist)?;
+        Self::build_part(spec, kernels, digits.as_ref(), 0, 1)
     }
 
     /// The share `part` of `parts` of the sweep's members (members in value order, folds within a
     /// value, member i in part i mod `parts`): what one of the page's workers trains. Every part
     /// checks the whole sweep, and its members are the very models [`build`](Self::build) makes.
-    pub fn build_part(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>, part: usize, parts: usize) -> Result<Self, SessionError> {
+    /// `mnist`: the digits, parsed already (a worker checks them as it inflates them).
+    pub fn build_part(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&Mnist>, part: usize, parts: usize) -> Result<Self, SessionError> {
         if parts == 0 || part >= parts {
             return Err(SessionError::Invalid(format!("no part {part} of {parts}")));
         }
-        let data = Arc::new(load_data(&spec.base, mnist)?);
+        let data = Arc::new(load_rows(&spec.base, mnist)?);
         spec.check(data.train.len())?;
         let folds: Vec<Arc<RunData>> =
             if spec.folds == 1 { vec![Arc::clone(&data)] } else { (0..spec.folds).map(|k| Arc::new(fold(&data, k, spec.folds))).collect() };
