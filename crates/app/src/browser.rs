@@ -36,6 +36,11 @@ pub async fn yield_to_page() {
     .await;
 }
 
+/// [`yield_to_page`] as the session's runs take a pause between the parts of a step.
+pub fn pause() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    Box::pin(yield_to_page())
+}
+
 /// Resolves when the browser calls back what `schedule` handed it (one body for every kind of
 /// wait: a plain function, not a generic, so it is compiled once).
 async fn called_back(schedule: fn(&web_sys::Window, &js_sys::Function)) {

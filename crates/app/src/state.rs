@@ -58,7 +58,26 @@ pub struct Branch {
     pub knobs: latent_core::Knobs,
     pub history: History,
     /// Why it stopped training while the others go on.
-    pub ended: Option<&'static str>,
+    pub ended: Option<Ended>,
+}
+
+/// Why a branch stopped training while the others go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Its loss became NaN or infinite: it cannot become the main run.
+    Diverged,
+    /// Early stopping stopped it.
+    StoppedEarly,
+}
+
+/// As the card and the chart's legend say it.
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Diverged => "diverged",
+            Self::StoppedEarly => "stopped early",
+        })
+    }
 }
 
 /// The branches' colours, by name: Okabe and Ito's colour-blind-safe black, blue, vermillion and

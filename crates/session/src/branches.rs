@@ -7,7 +7,7 @@
 use latent_core::Knobs;
 use latent_gpu::Kernels;
 
-use crate::run::{GanPart, Progress, Run, ViewRequest, Views};
+use crate::run::{GanPart, Pause, Progress, Run, ViewRequest, Views};
 use crate::SessionError;
 
 /// The runs beside a main run, in the order of the config's `forks`.
@@ -77,15 +77,22 @@ impl Branches {
         }
     }
 
-    /// `steps` more steps on each branch `going(place)` allows (one scored at once when `single`);
-    /// each one's progress, by place.
-    pub async fn advance(&mut self, steps: usize, single: bool, going: impl Fn(usize) -> bool) -> Result<Vec<(usize, Progress)>, SessionError> {
+    /// `steps` more steps on each branch `going(place)` allows (one scored at once when `single`),
+    /// with `pause()` between a step and each split's score ([`Run::advance_pausing`]); each
+    /// one's progress, by place.
+    pub async fn advance(
+        &mut self,
+        steps: usize,
+        single: bool,
+        going: impl Fn(usize) -> bool,
+        pause: Option<Pause<'_>>,
+    ) -> Result<Vec<(usize, Progress)>, SessionError> {
         let mut reports = Vec::new();
         for (place, run) in self.runs.iter_mut().enumerate().filter(|(place, _)| going(*place)) {
             if single {
                 run.evaluate_next();
             }
-            reports.push((place, run.advance(steps).await?));
+            reports.push((place, run.advance_pausing(steps, pause).await?));
         }
         Ok(reports)
     }

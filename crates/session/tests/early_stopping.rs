@@ -2,10 +2,14 @@
 //! held-out −ELBO turns; early stopping must stop the run there and put the best parameters back
 //! (or, told not to, leave the last ones), exactly as the page and the command line rely on.
 
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+
 use latent_core::engine::EvalSplit;
 use latent_core::Knobs;
 use latent_session::config::{DataConfig, Dataset, ModelKind, Shape};
-use latent_session::run::{Cadence, EarlyStop, RunEvent, RunOptions};
+use latent_session::run::{Cadence, EarlyStop, Progress, RunEvent, RunOptions};
 use latent_session::{Run, RunSpec, Start};
 use pollster::block_on;
 
@@ -39,8 +43,22 @@ fn spec(restore_best: bool) -> RunSpec {
 
 /// Trains until early stopping fires; returns its event and the held-out −ELBO the run saw last.
 fn train_until_stopped(run: &mut Run) -> (u64, f64, bool, f64) {
+    train_until_stopped_by(run, |run| block_on(run.advance(EVERY)).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// As the page trains on the CPU engine: with a pause (the page's yield to the browser) before
+/// each split's score; counts the pauses.
+fn advance_pausing(run: &mut Run, pauses: &Cell<usize>) -> Progress {
+    let pause = || -> Pin<Box<dyn Future<Output = ()>>> {
+        pauses.set(pauses.get() + 1);
+        Box::pin(std::future::ready(()))
+    };
+    block_on(run.advance_pausing(EVERY, Some(&pause))).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn train_until_stopped_by(run: &mut Run, mut advance: impl FnMut(&mut Run) -> Progress) -> (u64, f64, bool, f64) {
     while (run.step() as usize) < BUDGET {
-        let progress = block_on(run.advance(EVERY)).unwrap_or_else(|e| panic!("{e}"));
+        let progress = advance(run);
         assert!(progress.event != Some(RunEvent::Diverged), "diverged at step {}", run.step());
         if let (Some(RunEvent::EarlyStopped { best_step, best, restored }), Some(last)) = (progress.event, progress.point.test) {
             return (best_step, best, restored, last);
@@ -64,6 +82,21 @@ fn early_stopping_stops_at_the_turn_and_restores_the_best() {
     assert_eq!(run.best(), None, "a stop starts a fresh watch");
     // The run's history holds every evaluation, the best among them.
     assert!(run.history().points().iter().any(|p| p.step == best_step && p.test == Some(best)));
+}
+
+/// The page scores the two splits in tasks of their own; the run decides exactly as in one go.
+#[test]
+fn scoring_a_split_at_a_time_decides_the_same() {
+    let mut at_once = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
+    let mut paused = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
+    let stopped = train_until_stopped(&mut at_once);
+    let pauses = Cell::new(0);
+    assert_eq!(train_until_stopped_by(&mut paused, |run| advance_pausing(run, &pauses)), stopped);
+    assert_eq!(paused.step(), at_once.step());
+    assert_eq!(paused.history().points(), at_once.history().points(), "the same points, every score bit for bit");
+    let evaluations = paused.history().points().iter().filter(|p| p.train.is_some() && p.test.is_some()).count();
+    assert_eq!(evaluations, paused.history().points().len(), "every point scored both splits");
+    assert_eq!(pauses.get(), 2 * evaluations, "a pause before each split's score");
 }
 
 #[test]

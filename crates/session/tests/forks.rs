@@ -108,7 +108,7 @@ fn branches_follow_the_configs_forks() {
     assert_eq!((added, branches.len()), (2, 2));
     assert!(branches.runs().iter().all(|b| b.step() == 20 && b.history() == main.history()), "the branches start where the main run is");
 
-    block_on(branches.advance(10, false, |place| place == 1)).unwrap_or_else(|e| panic!("{e}"));
+    block_on(branches.advance(10, false, |place| place == 1, None)).unwrap_or_else(|e| panic!("{e}"));
     advance(&mut main, 10);
     assert_eq!(branches.runs().iter().map(Run::step).collect::<Vec<_>>(), vec![20, 30], "only the branch let go trained");
 

@@ -101,7 +101,7 @@ fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
         while run.step() - start < BUDGET as u64 {
             run.evaluate_next();
             block_on(run.advance(CHUNK)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
-            block_on(branches.advance(CHUNK, true, |_| true)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+            block_on(branches.advance(CHUNK, true, |_| true, None)).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
             let views = block_on(run.views(&request())).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
             let branch_views = block_on(branches.views(&request())).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
             let sharpness: Vec<Option<f64>> = branch_views.iter().map(|v| v.sharpness).collect();

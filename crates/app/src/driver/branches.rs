@@ -12,7 +12,8 @@ use latent_session::SessionError;
 use leptos::prelude::*;
 
 use super::{Driver, GRID_IMAGES, POINTS_2D};
-use crate::state::{Branch, Lab, Notice, Requests};
+use crate::browser;
+use crate::state::{Branch, Ended, Lab, Notice, Requests};
 
 impl Driver {
     /// Fork, drop and make-main presses. A fork only adds an entry to the config's branches (the
@@ -72,7 +73,7 @@ impl Driver {
     /// histories and names trade places. A diverged branch cannot (it can only be dropped).
     fn make_main(&mut self, place: usize) -> bool {
         let lab = self.lab;
-        let usable = place >= 1 && place <= self.forks.len() && lab.branches.with_untracked(|b| b.get(place).is_some_and(|b| b.ended != Some(DIVERGED)));
+        let usable = place >= 1 && place <= self.forks.len() && lab.branches.with_untracked(|b| b.get(place).is_some_and(|b| b.ended != Some(Ended::Diverged)));
         let (Some(run), true) = (self.run.as_mut(), usable) else { return false };
         self.forks.swap_with_main(place - 1, run);
         let swap = |c: &mut latent_session::config::LabConfig| std::mem::swap(&mut c.knobs, &mut c.forks[place - 1]);
@@ -98,7 +99,7 @@ impl Driver {
     /// model). The last branch left is the single run again.
     fn drop_branch(&mut self, place: usize) {
         if place == 0 {
-            let heir = self.lab.branches.with_untracked(|b| b.iter().skip(1).position(|b| b.ended != Some(DIVERGED)));
+            let heir = self.lab.branches.with_untracked(|b| b.iter().skip(1).position(|b| b.ended != Some(Ended::Diverged)));
             let Some(heir) = heir.map(|i| i + 1) else {
                 let message = "Every other run has diverged, so this one stays the main run: drop the diverged ones, or reset.";
                 self.lab.notice.set(Some(Notice::Info(message.to_string())));
@@ -132,7 +133,7 @@ impl Driver {
     /// single step). An ended branch waits.
     pub(super) async fn train_forks(&mut self, steps: usize, single: bool) -> Result<(), SessionError> {
         let going = going(self.lab);
-        let reports = self.forks.advance(steps, single, |place| going.get(place).copied().unwrap_or(false)).await?;
+        let reports = self.forks.advance(steps, single, |place| going.get(place).copied().unwrap_or(false), Some(&browser::pause)).await?;
         record_fork_steps(self.lab, reports);
         Ok(())
     }
@@ -176,13 +177,10 @@ pub(super) fn record_fork_steps(lab: Lab, reports: Vec<(usize, Progress)>) {
             let Some(branch) = branches.get_mut(place + 1) else { continue };
             branch.history.push(progress.point);
             branch.ended = match progress.event {
-                Some(RunEvent::Diverged) => Some(DIVERGED),
-                Some(RunEvent::EarlyStopped { .. }) => Some("stopped early"),
+                Some(RunEvent::Diverged) => Some(Ended::Diverged),
+                Some(RunEvent::EarlyStopped { .. }) => Some(Ended::StoppedEarly),
                 None => branch.ended,
             };
         }
     });
 }
-
-/// A branch whose loss became NaN or infinite.
-const DIVERGED: &str = "diverged";

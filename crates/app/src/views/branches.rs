@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use super::canvas;
 use super::charts::{format_value, KL_DECADES};
 use super::info::info_button;
-use crate::state::{Branch, Command, Lab};
+use crate::state::{Branch, Command, Ended, Lab};
 
 /// Images per row in a branch's pictures, and the side of its 2D plane (pixels).
 const COLUMNS: usize = 4;
@@ -122,7 +122,7 @@ fn BranchCard(lab: Lab, name: char) -> impl IntoView {
             </svg>
             <p class="hint branch-kl-summary" hidden=move || !has_encoder()>{kl_summary}</p>
             <div class="branch-actions">
-                <button class="make-main" hidden=is_main disabled=move || ended() == Some("diverged")
+                <button class="make-main" hidden=is_main disabled=move || ended() == Some(Ended::Diverged)
                     on:click=move |_| { if let Some(p) = card.with_untracked(|c| c.place) { lab.send(Command::MakeMain(p)) } }>"Make main"</button>
                 <button class="drop" on:click=move |_| { if let Some(p) = card.with_untracked(|c| c.place) { lab.send(Command::DropBranch(p)) } }>"Drop"</button>
             </div>
@@ -172,6 +172,6 @@ fn kl_bars(kl: &[f64]) -> impl IntoView {
 struct Card {
     place: Option<usize>,
     knobs: Option<latent_core::Knobs>,
-    ended: Option<&'static str>,
+    ended: Option<Ended>,
     colour: &'static str,
 }

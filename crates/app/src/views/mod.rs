@@ -40,6 +40,13 @@ pub fn App() -> impl IntoView {
     info::listen(lab);
     crate::lesson::start(lab);
     let with_lesson = move || lab.lesson.with(|l| !matches!(l, crate::lesson::LessonState::Closed));
+    // The panels at the end of the page mount in a task after the first: mounting every panel at
+    // once was the longest task as the page opened.
+    let later = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        browser::yield_to_page().await;
+        later.set(true);
+    });
     // The header is the page's plain HTML, painted before this module arrives.
     if embed {
         browser::remove_site_header();
@@ -57,11 +64,13 @@ pub fn App() -> impl IntoView {
                     <charts::LossChart lab=lab />
                     <branches::Branches lab=lab />
                     <pictures::Pictures lab=lab />
-                    <charts::KlBars lab=lab />
-                    <charts::WeightHistograms lab=lab />
-                    <sweep::SweepPanel lab=lab />
-                    <share::Share lab=lab />
-                    {(!embed).then(|| view! { <lesson::LessonGallery lab=lab /> })}
+                    <Show when=move || later.get()>
+                        <charts::KlBars lab=lab />
+                        <charts::WeightHistograms lab=lab />
+                        <sweep::SweepPanel lab=lab />
+                        <share::Share lab=lab />
+                        {(!embed).then(|| view! { <lesson::LessonGallery lab=lab /> })}
+                    </Show>
                 </div>
             </div>
         </main>
