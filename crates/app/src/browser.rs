@@ -20,33 +20,20 @@ pub use latent_web::js_text;
 /// Resolves at the next animation frame. A hidden tab gets none, so a loop awaiting this pauses
 /// by itself there and resumes when the tab is shown again.
 pub async fn next_frame() {
-    called_back(|window, resolve| {
-        window.request_animation_frame(resolve).ok();
-    })
-    .await;
+    let Ok(window) = window() else { return };
+    let frame = Promise::new(&mut |resolve, _reject| {
+        window.request_animation_frame(&resolve).ok();
+    });
+    JsFuture::from(frame).await.ok();
 }
 
-/// Resolves in a new task (a zero-delay timer), after the browser has had its turn: input,
-/// rendering, whatever else is queued. The driver yields here between a frame's training and its
-/// pictures, so each is a task of its own instead of one long one that holds the page.
-pub async fn yield_to_page() {
-    called_back(|window, resolve| {
-        window.set_timeout_with_callback(resolve).ok();
-    })
-    .await;
-}
+/// The driver yields here between a frame's training and its pictures (and between the other
+/// parts it names), so each is a task of its own instead of one long one that holds the page.
+pub use latent_web::yield_to_page;
 
 /// [`yield_to_page`] as the session's runs take a pause between the parts of a step.
 pub fn pause() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
     Box::pin(yield_to_page())
-}
-
-/// Resolves when the browser calls back what `schedule` handed it (one body for every kind of
-/// wait: a plain function, not a generic, so it is compiled once).
-async fn called_back(schedule: fn(&web_sys::Window, &js_sys::Function)) {
-    let Ok(window) = window() else { return };
-    let promise = Promise::new(&mut |resolve, _reject| schedule(&window, &resolve));
-    JsFuture::from(promise).await.ok();
 }
 
 /// The element the app mounts into (`#app` in www/index.html), if the page has one.

@@ -59,6 +59,17 @@ pub async fn fetch_mnist() -> Result<Mnist, String> {
     Mnist::from_payload(&header, payload, crc).map_err(|e| e.to_string())
 }
 
+/// Resolves in a new task (a zero-delay timer), after the browser has had its turn: input,
+/// rendering, whatever else is queued. Long work on a page awaits this between its parts so that
+/// each is a task of its own. Outside a window (a worker) it resolves at once.
+pub async fn yield_to_page() {
+    let Ok(window) = js_sys::global().dyn_into::<Window>() else { return };
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        window.set_timeout_with_callback(&resolve).ok();
+    });
+    JsFuture::from(timer).await.ok();
+}
+
 /// Work between two breaks while a page inflates (ms).
 const INFLATE_SLICE_MS: f64 = 8.0;
 /// Compressed bytes handed to the browser's inflater at a time.
@@ -89,7 +100,7 @@ async fn inflate(stream: &[u8], into: &mut Vec<u8>) -> Result<u32, String> {
 /// page; returns their CRC-32.
 async fn read_all(stream: &ReadableStream, into: &mut Vec<u8>) -> Result<u32, String> {
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let window = js_sys::global().dyn_into::<Window>().ok();
+    let on_page = js_sys::global().is_instance_of::<Window>();
     let mut crc = PayloadCrc::default();
     let mut slice_start = js_sys::Date::now();
     loop {
@@ -102,11 +113,8 @@ async fn read_all(stream: &ReadableStream, into: &mut Vec<u8>) -> Result<u32, St
         into.resize(at + chunk.length() as usize, 0);
         chunk.copy_to(&mut into[at..]);
         crc.update(&into[at..]);
-        if let Some(window) = window.as_ref().filter(|_| js_sys::Date::now() - slice_start > INFLATE_SLICE_MS) {
-            let pause = js_sys::Promise::new(&mut |resolve, _| {
-                window.set_timeout_with_callback(&resolve).ok();
-            });
-            JsFuture::from(pause).await.ok();
+        if on_page && js_sys::Date::now() - slice_start > INFLATE_SLICE_MS {
+            yield_to_page().await;
             slice_start = js_sys::Date::now();
         }
     }

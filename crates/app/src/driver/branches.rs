@@ -138,10 +138,10 @@ impl Driver {
         Ok(())
     }
 
-    /// The branches' pictures: as many samples as the main run's (so their sharpness compares
-    /// like for like; the cards show a few), reconstructions, the KL per dimension; no latent views
-    /// or histograms (the main run's large views have them).
-    /// The branches' pictures, each with its branch's name; `None` without branches.
+    /// The branches' pictures, each with its branch's name (`None` without branches): as many
+    /// samples as the main run's (so their sharpness compares like for like; the cards show a
+    /// few), reconstructions, the KL per dimension; no latent views or histograms (the main run's
+    /// large views have them).
     pub(super) async fn fork_views(&self) -> Result<Option<Vec<(char, Views)>>, SessionError> {
         if self.forks.is_empty() {
             return Ok(None);
