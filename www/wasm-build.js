@@ -1,4 +1,4 @@
-// The two builds of the app (and of the sweep's worker) in a release site and the test that picks
+// The two builds of the app (and of its worker) in a release site and the test that picks
 // one (release builds fill in the app's names: scripts/trunk/relaxed-simd-build).
 
 // A module of one function that splats three f32 constants and applies f32x4.relaxed_madd (opcode
@@ -15,8 +15,8 @@ const RELAXED_MADD_MODULE = new Uint8Array([
     0x0b, // end
 ]);
 
-// `worker`: the sweep's Web Worker of the same kind (its .js and _bg.wasm), which
-// www/sweep-worker.js loads when the page names the worker after its own build.
+// `worker`: the Web Worker of the same kind (its .js and _bg.wasm), which
+// www/worker.js loads when the page names the worker after its own build.
 export const BUILDS = {
     relaxed: { name: 'relaxed-simd', js: './@RELAXED@.js', wasm: './@RELAXED@_bg.wasm', worker: './latent-worker-relaxed-simd' },
     portable: { name: 'portable', js: './@PORTABLE@.js', wasm: './@PORTABLE@_bg.wasm', worker: './latent-worker' },

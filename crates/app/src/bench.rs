@@ -121,7 +121,14 @@ async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let built_at = browser::now_ms();
     let spec = config.run_spec();
     let rows = latent_session::run::load_rows(&spec, mnist.as_ref()).map_err(|e| e.to_string())?;
-    let mut run = Run::build_on(spec, std::sync::Arc::new(rows), kernels.as_deref(), Start::Fresh).map_err(|e| e.to_string())?;
+    // As on the page: the GPU's kernels, else the CPU engine in its worker.
+    let host = if kernels.is_none() { crate::driver::cpu_worker() } else { None };
+    let engine = match (kernels.as_deref(), host.as_ref()) {
+        (Some(kernels), _) => latent_session::Engine::Gpu(kernels),
+        (None, Some(host)) => latent_session::Engine::Hosted(host),
+        (None, None) => return Err("the CPU engine's worker did not start".into()),
+    };
+    let mut run = Run::build_on(spec, std::sync::Arc::new(rows), engine, Start::Fresh).map_err(|e| e.to_string())?;
     run.train(1).await.map_err(|e| e.to_string())?;
     let first_step_ms = browser::now_ms();
     run.train(WARMUP_STEPS).await.map_err(|e| e.to_string())?;
@@ -136,7 +143,7 @@ async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let seconds = (browser::now_ms() - started) / 1000.0;
     let (engine, adapter, software) = match &info {
         EngineInfo::WebGpu { adapter, software } => ("webgpu", adapter.clone(), *software),
-        EngineInfo::Cpu { .. } | EngineInfo::Starting => ("cpu", "CPU engine (wasm, one thread)".to_string(), false),
+        EngineInfo::Cpu { .. } | EngineInfo::Starting => ("cpu", "CPU engine (wasm, in a Web Worker)".to_string(), false),
     };
     let shape = &config.shape;
     let model = match shape.model {

@@ -110,6 +110,19 @@ fn save_url(name: &str, url: &str) {
     anchor.click();
 }
 
+/// The workers' loader script, beside the page.
+const WORKER_SCRIPT: &str = "./worker.js";
+/// The name a worker gets, which picks its build in `worker.js`: the kind this page's module is
+/// (start.js starts the relaxed-SIMD build only where the browser runs it).
+const WORKER_BUILD: &str = if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "portable" };
+
+/// A Web Worker running the `latent-worker` build (a sweep's share, or the CPU engine).
+pub fn spawn_worker() -> Result<web_sys::Worker, String> {
+    let options = web_sys::WorkerOptions::new();
+    options.set_name(WORKER_BUILD);
+    web_sys::Worker::new_with_options(WORKER_SCRIPT, &options).map_err(js_text)
+}
+
 /// Logical cores the browser reports (1 where it does not say).
 pub fn cores() -> usize {
     window().map_or(1, |w| w.navigator().hardware_concurrency() as usize).max(1)

@@ -15,6 +15,7 @@ use latent_core::data::RunData;
 use latent_gpu::{GpuError, Kernels};
 use latent_session::branches::Branches;
 use latent_session::config::{Dataset, EnginePref, Knob, LabConfig};
+use latent_session::hosted::Host;
 use latent_session::run::{load_rows, Cadence, Due, GanPart, Markers, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
 use latent_session::{Run, RunSpec, SessionError, Start};
 use leptos::prelude::*;
@@ -58,7 +59,20 @@ pub fn start(lab: Lab) {
 /// The engine the page opened, and the preference it was opened for.
 struct Engine {
     kernels: Option<Rc<Kernels>>,
+    /// Without kernels, the worker the CPU engine trains in (`None` where no worker started).
+    host: Option<Host>,
     pref: EnginePref,
+}
+
+impl Engine {
+    /// Where the page's runs build their models.
+    fn models(&self) -> latent_session::Engine<'_> {
+        match (&self.kernels, &self.host) {
+            (Some(kernels), _) => latent_session::Engine::Gpu(kernels),
+            (None, Some(host)) => latent_session::Engine::Hosted(host),
+            (None, None) => latent_session::Engine::Cpu,
+        }
+    }
 }
 
 /// A rebuild waiting to start from an earlier run's checkpoint (a restore after a divergence, or
@@ -235,7 +249,7 @@ impl Driver {
         let spec = config.run_spec();
         let rows = self.rows_for(&spec).await?;
         let _timed = browser::Timed::start("latent:build");
-        let run = Run::build_on(spec, rows, self.engine.kernels.as_deref(), start).map_err(cannot_build)?;
+        let run = Run::build_on(spec, rows, self.engine.models(), start).map_err(cannot_build)?;
         self.failed = None;
         lab.history.set(run.history().clone());
         lab.step.set(run.step());
@@ -479,7 +493,8 @@ impl Driver {
             self.lab.notice.set(Some(Notice::Problem(error.to_string())));
             return;
         };
-        log::warn!("GPU device lost: {reason}; {error}");
+        log::warn!("engine lost: {reason}; {error}");
+        let lost = if self.engine.kernels.is_some() { "The GPU device was lost" } else { "The CPU engine's worker stopped" };
         self.engine = open_engine(&self.lab).await;
         let (start, from) = match run.as_ref().map(Run::recovery) {
             Some(Start::Resume { checkpoint, history }) => {
@@ -491,7 +506,7 @@ impl Driver {
         let config = self.applied.clone().unwrap_or_else(|| self.lab.config.get_untracked());
         self.recovery = Some(Recovery { config, start, marker: "rebuilt (device lost)", keeps_forks: false });
         self.lab.notice.set(Some(Notice::Problem(format!(
-            "The GPU device was lost ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
+            "{lost} ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
         ))));
     }
 }
@@ -506,7 +521,21 @@ async fn open_engine(lab: &Lab) -> Engine {
         lab.config.update(|config| lab.apply_cpu_defaults(config));
     }
     lab.engine.set(info);
-    Engine { kernels, pref }
+    let host = if kernels.is_none() { cpu_worker() } else { None };
+    Engine { kernels, host, pref }
+}
+
+/// The CPU engine trains in a worker, so the page's main thread never runs a step (the page's
+/// module has no CPU engine of its own: where no worker starts, a build says why).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn cpu_worker() -> Option<Host> {
+    crate::engine_worker::open().map_err(|e| log::error!("the CPU engine's worker did not start: {e}")).ok()
+}
+
+/// Workers exist only in a browser (the app builds natively for its unit tests).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn cpu_worker() -> Option<Host> {
+    None
 }
 
 fn diverged(lab: &Lab, config: &LabConfig, run: &Run) {

@@ -1,10 +1,11 @@
 //! Fault injection for the browser tests: the failures a lecture-long session can meet (a lost GPU
-//! device, a run whose loss turns NaN), made to happen on demand so that the recovery paths run in
+//! device, a run whose loss turns NaN, a crashed CPU worker), made to happen on demand so that the recovery paths run in
 //! a real browser. Only in builds with the `fault-hooks` feature (the test command builds such a
 //! copy of the site for the scenarios that need it, `scripts/build-site-with-fault-hooks`): the
 //! shipped page exports nothing a visitor's console, or a page that frames it, could call to break
 //! a run. There, Trunk's start script puts the exports on `window.wasmBindings`, so WebDriver calls
-//! `wasmBindings.simulateDeviceLoss()` or `wasmBindings.simulateDivergence()`.
+//! `wasmBindings.simulateDeviceLoss()`, `wasmBindings.simulateDivergence()` or
+//! `wasmBindings.simulateWorkerCrash()` (in `engine_worker`).
 //!
 //! Without the feature the two hooks the driver calls do nothing.
 

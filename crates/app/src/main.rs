@@ -5,6 +5,8 @@
 mod bench;
 mod browser;
 mod driver;
+#[cfg(target_arch = "wasm32")]
+mod engine_worker;
 mod faults;
 mod gpu;
 mod lesson;

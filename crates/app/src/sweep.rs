@@ -1,5 +1,5 @@
 //! The page's sweeps: the plan in the config (`sweep=…` in the link) trained by Web Workers, never
-//! on the main thread. Each worker (`www/sweep-worker.js` loading the `latent-worker` build) gets
+//! on the main thread. Each worker (`www/worker.js` loading the `latent-worker` build) gets
 //! the whole state as a link and its share of the members (`Sweep::build_part`), and reports steps
 //! and scores by message; the page merges them into one [`SweepProgress`] and draws the curve.
 //! Stopping terminates the workers; their last scores stay on the page. A finished sweep keeps its
@@ -13,16 +13,10 @@ use latent_session::sweep::plan::{MemberViews, SweepJob, WorkerReport};
 use latent_session::sweep::{Curve, Grid, MemberScore, SweepSpec};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions};
+use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::browser;
 use crate::state::Lab;
-
-/// The worker's loader script, beside the page.
-const WORKER_SCRIPT: &str = "./sweep-worker.js";
-/// The name the workers get, which picks their build in `sweep-worker.js`: the kind this page's
-/// module is (start.js starts the relaxed-SIMD build only where the browser runs it).
-const WORKER_BUILD: &str = if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "portable" };
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum SweepPhase {
@@ -230,9 +224,7 @@ fn spawn(lab: Lab, config: &LabConfig, parts: usize) -> Result<SweepWorkers, Str
     let query = config.to_query();
     let mut workers = Vec::with_capacity(parts);
     for part in 0..parts {
-        let options = WorkerOptions::new();
-        options.set_name(WORKER_BUILD);
-        let worker = Worker::new_with_options(WORKER_SCRIPT, &options).map_err(browser::js_text)?;
+        let worker = browser::spawn_worker()?;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             // f64 numbers are a report, f32 numbers a member's pictures, a string a message: a
             // failure while training, after it why a member cannot be shown.

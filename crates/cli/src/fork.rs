@@ -83,7 +83,7 @@ impl Branch {
     /// Forks `source` (built with `kernels`) into `OUT/branch` with the plan's knobs; the CSV starts
     /// with `header` and the source's rows so far, so the branch's file holds its whole history.
     pub fn fork(source: &Run, kernels: Option<&Kernels>, plan: &ForkPlan, out: &Path, header: &str, rows_so_far: &[String]) -> anyhow::Result<Self> {
-        let mut run = source.fork(kernels).context("forking the run")?;
+        let mut run = source.fork(kernels.into()).context("forking the run")?;
         run.set_knobs(&plan.knobs).context("the branch's knobs")?;
         let dir = out.join("branch");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -22,7 +22,7 @@ pub async fn run(args: TrainArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     let spec = args.run_spec()?;
     let (kernels, engine) = open(args.backend).await?;
     eprintln!("engine: {engine}");
-    let mut run = Run::build(spec.clone(), kernels.as_ref(), Some(MNIST_ASSET), Start::Fresh)?;
+    let mut run = Run::build(spec.clone(), kernels.as_ref().into(), Some(MNIST_ASSET), Start::Fresh)?;
     let steps = args.steps(run.data().train.len())?;
     let plan = ForkPlan::from_args(&args, &spec, steps)?;
     run_output::prepare(&args.out, &config_json(&args, &spec, steps, run.data().train.len(), &engine))?;

@@ -5,9 +5,8 @@
 //! and the lesson rehearsal keep them the same way.
 
 use latent_core::Knobs;
-use latent_gpu::Kernels;
 
-use crate::run::{GanPart, Pause, Progress, Run, ViewRequest, Views};
+use crate::run::{Engine, GanPart, Pause, Progress, Run, ViewRequest, Views};
 use crate::SessionError;
 
 /// The runs beside a main run, in the order of the config's `forks`.
@@ -35,9 +34,9 @@ impl Branches {
     }
 
     /// Makes the branches match `forks`, where `previous` is what they were set from: a new entry
-    /// is forked from `main` (built with `kernels`) and takes its knobs, a changed one takes its
+    /// is forked from `main` (built on `engine`) and takes its knobs, a changed one takes its
     /// knobs, the ones past the end go. Returns how many were forked anew (the last ones).
-    pub fn sync(&mut self, main: &Run, kernels: Option<&Kernels>, forks: &[Knobs], previous: &[Knobs]) -> Result<usize, SessionError> {
+    pub fn sync(&mut self, main: &Run, engine: Engine, forks: &[Knobs], previous: &[Knobs]) -> Result<usize, SessionError> {
         self.runs.truncate(forks.len());
         let mut added = 0;
         for (place, knobs) in forks.iter().enumerate() {
@@ -45,7 +44,7 @@ impl Branches {
                 Some(run) if previous.get(place) != Some(knobs) => run.set_knobs(knobs)?,
                 Some(_) => {}
                 None => {
-                    let mut run = main.fork(kernels)?;
+                    let mut run = main.fork(engine)?;
                     run.set_knobs(knobs)?;
                     self.runs.push(run);
                     added += 1;

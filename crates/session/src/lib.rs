@@ -11,6 +11,7 @@ pub mod draw_pad;
 mod engine;
 mod error;
 pub mod explain;
+pub mod hosted;
 pub mod lesson;
 pub mod lesson_origins;
 pub mod palette;
@@ -22,5 +23,5 @@ pub mod sweep;
 
 pub use engine::{open_engine, CpuReason, EngineChoice};
 pub use error::SessionError;
-pub use run::{Run, RunSpec, Start};
+pub use run::{Engine, Run, RunSpec, Start};
 pub use run_file::RunFile;

@@ -8,6 +8,7 @@
 use latent_session::config::{EnginePref, LabConfig};
 use latent_session::draw_pad::{nearest_labels, DrawPad};
 use latent_session::run::ViewRequest;
+use latent_session::Engine;
 use latent_session::{Run, Start};
 use pollster::block_on;
 
@@ -49,7 +50,7 @@ fn zero() -> DrawPad {
 fn a_drawn_one_and_zero_land_near_held_out_ones_and_zeros() {
     let mut config = LabConfig { engine: EnginePref::Cpu, ..LabConfig::default() };
     config.shrink_for_cpu();
-    let mut run = Run::build(config.run_spec(), None, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("building: {e}"));
+    let mut run = Run::build(config.run_spec(), Engine::Cpu, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("building: {e}"));
     block_on(run.advance(STEPS)).unwrap_or_else(|e| panic!("training: {e}"));
     let request = ViewRequest {
         images: 1,
@@ -79,7 +80,7 @@ fn a_drawn_one_and_zero_land_near_held_out_ones_and_zeros() {
 fn a_drawing_is_refused_where_no_encoder_reads_it() {
     for query in ["model=gan&data=ring", "model=vae&data=ring"] {
         let (config, _) = LabConfig::from_query(&format!("{query}&engine=cpu"));
-        let run = Run::build(config.run_spec(), None, None, Start::Fresh).unwrap_or_else(|e| panic!("building {query}: {e}"));
+        let run = Run::build(config.run_spec(), Engine::Cpu, None, Start::Fresh).unwrap_or_else(|e| panic!("building {query}: {e}"));
         let error = block_on(run.encode_drawing(&one().encoder_input().unwrap())).expect_err(query);
         assert!(!error.to_string().is_empty(), "{query}");
     }

@@ -10,6 +10,7 @@ use latent_core::engine::EvalSplit;
 use latent_core::Knobs;
 use latent_session::config::{DataConfig, Dataset, ModelKind, Shape};
 use latent_session::run::{Cadence, EarlyStop, Progress, RunEvent, RunOptions};
+use latent_session::Engine;
 use latent_session::{Run, RunSpec, Start};
 use pollster::block_on;
 
@@ -69,7 +70,7 @@ fn train_until_stopped_by(run: &mut Run, mut advance: impl FnMut(&mut Run) -> Pr
 
 #[test]
 fn early_stopping_stops_at_the_turn_and_restores_the_best() {
-    let mut run = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
+    let mut run = Run::build(spec(true), Engine::Cpu, Some(MNIST), Start::Fresh).expect("builds");
     let (best_step, best, restored, last) = train_until_stopped(&mut run);
     let stopped_at = run.step();
     eprintln!("stopped at step {stopped_at}: best held-out −ELBO {best:.3} at step {best_step}, last {last:.3}");
@@ -87,8 +88,8 @@ fn early_stopping_stops_at_the_turn_and_restores_the_best() {
 /// The page scores the two splits in tasks of their own; the run decides exactly as in one go.
 #[test]
 fn scoring_a_split_at_a_time_decides_the_same() {
-    let mut at_once = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
-    let mut paused = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
+    let mut at_once = Run::build(spec(true), Engine::Cpu, Some(MNIST), Start::Fresh).expect("builds");
+    let mut paused = Run::build(spec(true), Engine::Cpu, Some(MNIST), Start::Fresh).expect("builds");
     let stopped = train_until_stopped(&mut at_once);
     let pauses = Cell::new(0);
     assert_eq!(train_until_stopped_by(&mut paused, |run| advance_pausing(run, &pauses)), stopped);
@@ -101,7 +102,7 @@ fn scoring_a_split_at_a_time_decides_the_same() {
 
 #[test]
 fn without_restore_best_the_last_parameters_stay() {
-    let mut run = Run::build(spec(false), None, Some(MNIST), Start::Fresh).expect("builds");
+    let mut run = Run::build(spec(false), Engine::Cpu, Some(MNIST), Start::Fresh).expect("builds");
     let (_, best, restored, last) = train_until_stopped(&mut run);
     assert!(!restored);
     let now = block_on(run.negative_elbo(EvalSplit::Test)).expect("scores");
@@ -111,7 +112,7 @@ fn without_restore_best_the_last_parameters_stay() {
 
 #[test]
 fn a_run_that_ends_first_restores_the_best_at_finish() {
-    let mut run = Run::build(spec(true), None, Some(MNIST), Start::Fresh).expect("builds");
+    let mut run = Run::build(spec(true), Engine::Cpu, Some(MNIST), Start::Fresh).expect("builds");
     for _ in 0..4 {
         let progress = block_on(run.advance(EVERY)).expect("trains");
         assert_eq!(progress.event, None, "too early to stop");

@@ -7,6 +7,7 @@
 use latent_core::data::toy2d::Toy2d;
 use latent_session::config::{Dataset, LabConfig, ModelKind};
 use latent_session::run::Cadence;
+use latent_session::Engine;
 use latent_session::{Run, RunSpec, Start};
 use pollster::block_on;
 
@@ -24,7 +25,7 @@ fn spec(model: ModelKind, dataset: Dataset) -> RunSpec {
 }
 
 fn build(spec: &RunSpec) -> Run {
-    Run::build(spec.clone(), None, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("{e}"))
+    Run::build(spec.clone(), Engine::Cpu, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn advance(run: &mut Run, steps: usize) {
@@ -37,8 +38,8 @@ fn fork_and_compare(model: ModelKind, dataset: Dataset, change: impl Fn(&mut lat
     let spec = spec(model, dataset);
     let (mut source, mut straight) = (build(&spec), build(&spec));
     advance(&mut source, 30);
-    let mut same = source.fork(None).unwrap_or_else(|e| panic!("{model:?}: forking: {e}"));
-    let mut changed = source.fork(None).unwrap_or_else(|e| panic!("{model:?}: forking: {e}"));
+    let mut same = source.fork(Engine::Cpu).unwrap_or_else(|e| panic!("{model:?}: forking: {e}"));
+    let mut changed = source.fork(Engine::Cpu).unwrap_or_else(|e| panic!("{model:?}: forking: {e}"));
     assert_eq!((same.step(), same.history()), (source.step(), source.history()), "{model:?}: a fork starts at its source's step with its history");
     assert_eq!(same.last_checkpoint().map(|c| c.step), Some(30), "{model:?}: the fork keeps the source's checkpoint");
     let mut knobs = spec.knobs;
@@ -71,7 +72,7 @@ fn a_fork_on_another_engine_is_refused() {
     let spec = spec(ModelKind::Vae, Dataset::Toy(Toy2d::Ring8));
     let mut source = build(&spec);
     advance(&mut source, 10);
-    let refused = source.fork(Some(&kernels)).map(|_| ()).map_err(|e| e.to_string());
+    let refused = source.fork(Engine::Gpu(&kernels)).map(|_| ()).map_err(|e| e.to_string());
     assert!(refused.as_ref().is_err_and(|e| e.contains("different engines")), "{refused:?}");
     advance(&mut source, 10);
     assert_eq!(source.step(), 20);
@@ -104,7 +105,7 @@ fn branches_follow_the_configs_forks() {
     let mut beta_4 = spec.knobs;
     beta_4.beta = 4.0;
     let mut branches = Branches::default();
-    let added = branches.sync(&main, None, &[spec.knobs, beta_4], &[]).unwrap_or_else(|e| panic!("{e}"));
+    let added = branches.sync(&main, Engine::Cpu, &[spec.knobs, beta_4], &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((added, branches.len()), (2, 2));
     assert!(branches.runs().iter().all(|b| b.step() == 20 && b.history() == main.history()), "the branches start where the main run is");
 
@@ -113,7 +114,7 @@ fn branches_follow_the_configs_forks() {
     assert_eq!(branches.runs().iter().map(Run::step).collect::<Vec<_>>(), vec![20, 30], "only the branch let go trained");
 
     // The first branch takes β = 4 where it stands; the second goes.
-    let added = branches.sync(&main, None, &[beta_4], &[spec.knobs, beta_4]).unwrap_or_else(|e| panic!("{e}"));
+    let added = branches.sync(&main, Engine::Cpu, &[beta_4], &[spec.knobs, beta_4]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((added, branches.len(), branches.runs()[0].step(), branches.runs()[0].spec().knobs.beta), (0, 1, 20, 4.0));
 
     // Traded with the main run, each keeps its own state.

@@ -16,6 +16,7 @@ use latent_session::config::{EnginePref, LabConfig};
 use latent_session::lesson::{Lesson, Readout, Readouts, BUILT_IN};
 use latent_session::run::ViewRequest;
 use latent_session::sweep::Sweep;
+use latent_session::Engine;
 use latent_session::{Run, Start};
 use pollster::block_on;
 
@@ -39,7 +40,7 @@ fn request() -> ViewRequest {
 }
 
 fn build(config: &LabConfig) -> Run {
-    Run::build(config.run_spec(), None, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("building {config:?}: {e}"))
+    Run::build(config.run_spec(), Engine::Cpu, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("building {config:?}: {e}"))
 }
 
 /// The steps each card of `lesson` took to reach its check (`None` for a card without one).
@@ -71,7 +72,7 @@ fn rehearse(name: &str, lesson: &Lesson) -> Vec<Option<u64>> {
             run.set_knobs(&next.knobs).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
             config.forks.clone()
         };
-        branches.sync(&run, None, &next.forks, &previous_forks).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
+        branches.sync(&run, Engine::Cpu, &next.forks, &previous_forks).unwrap_or_else(|e| panic!("{name} card {}: {e}", i + 1));
         config = next;
         let Some(check) = &card.check else {
             reached.push(None);

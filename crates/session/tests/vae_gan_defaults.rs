@@ -5,6 +5,7 @@
 
 use latent_session::config::{Dataset, LabConfig, ModelKind};
 use latent_session::run::ViewRequest;
+use latent_session::Engine;
 use latent_session::{Run, Start};
 use pollster::block_on;
 
@@ -19,7 +20,7 @@ const SHARPER_BY: f64 = 1.4;
 fn sharpness_at_cpu_defaults(model: ModelKind) -> Vec<f64> {
     let mut config = LabConfig::defaults_for(model, Dataset::Mnist);
     config.shrink_for_cpu();
-    let mut run = Run::build(config.run_spec(), None, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("the page's defaults: {e}"));
+    let mut run = Run::build(config.run_spec(), Engine::Cpu, Some(MNIST), Start::Fresh).unwrap_or_else(|e| panic!("the page's defaults: {e}"));
     let request = ViewRequest {
         images: 32,
         points_2d: 0,

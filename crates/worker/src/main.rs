@@ -1,7 +1,11 @@
-//! Latent Lab's Web Worker (Trunk builds it as a `worker` target; `www/sweep-worker.js` loads it).
-//! The page's main thread never trains a sweep: each worker builds its share of the members on the
-//! CPU engine, trains them and reports by message. Only the browser build has a body.
+//! Latent Lab's Web Worker (Trunk builds it as a `worker` target; `www/worker.js` loads it). The
+//! page's main thread never trains on the CPU: a sweep's worker builds its share of the members,
+//! trains them and reports by message (`sweep_part`); the CPU engine's worker holds the models of
+//! the page's run and its branches and acts on their calls (`engine_host`). Only the browser build
+//! has a body.
 
+#[cfg(target_arch = "wasm32")]
+mod engine_host;
 #[cfg(target_arch = "wasm32")]
 mod sweep_part;
 

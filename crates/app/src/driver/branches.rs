@@ -41,7 +41,7 @@ impl Driver {
     /// the first free name and the main run's history so far, and the chart marks the fork.
     pub(super) fn sync_forks(&mut self, forks: &[Knobs], previous: &[Knobs]) -> Result<(), SessionError> {
         let Some(run) = self.run.as_ref() else { return Ok(()) };
-        let added = self.forks.sync(run, self.engine.kernels.as_deref(), forks, previous)?;
+        let added = self.forks.sync(run, self.engine.models(), forks, previous)?;
         let step = run.step();
         let history = run.history();
         let main_knobs = self.lab.config.with_untracked(|c| c.knobs);

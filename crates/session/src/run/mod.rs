@@ -7,7 +7,7 @@ mod cadence;
 mod drawing;
 mod history;
 mod markers;
-mod model;
+pub(crate) mod model;
 mod views;
 
 use std::future::Future;
@@ -19,14 +19,13 @@ use latent_core::data::RunData;
 use latent_core::engine::{EvalMetrics, EvalSplit, GanMetrics};
 use latent_core::model::{BetaWarmup, EarlyStopping, HeldOutMetrics, StopDecision, VaeGanMetrics};
 use latent_core::Knobs;
-use latent_gpu::Kernels;
 use web_time::Instant;
 
 pub use cadence::{Cadence, Due};
 pub use drawing::Drawing;
 pub use history::{History, Point, MAX_HISTORY};
 pub use markers::{Marker, Markers, MAX_MARKERS};
-pub use model::{digits_for, load_data, load_rows};
+pub use model::{digits_for, load_data, load_rows, Engine};
 pub(crate) use model::{saved_weight_count, Model};
 pub use views::{Histogram, ViewRequest, Views, COLLAPSED_KL, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
 
@@ -198,21 +197,21 @@ pub struct Run {
 
 impl Run {
     /// Loads the data (`mnist` is the digits asset, when the spec trains on MNIST) and builds the
-    /// model on the GPU (`kernels`) or as the CPU twin, from `start`.
-    pub fn build(spec: RunSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>, start: Start) -> Result<Self, SessionError> {
+    /// model on `engine`, from `start`.
+    pub fn build(spec: RunSpec, engine: Engine, mnist: Option<&[u8]>, start: Start) -> Result<Self, SessionError> {
         let data = Arc::new(load_data(&spec, mnist)?);
-        Self::build_on(spec, data, kernels, start)
+        Self::build_on(spec, data, engine, start)
     }
 
     /// The same on rows already loaded (a sweep's folds share one load: each fold is the same
     /// rows with its own training and held-out lists). `data` must suit the spec's batch.
-    pub fn build_on(spec: RunSpec, data: Arc<RunData>, kernels: Option<&Kernels>, start: Start) -> Result<Self, SessionError> {
+    pub fn build_on(spec: RunSpec, data: Arc<RunData>, engine: Engine, start: Start) -> Result<Self, SessionError> {
         data.check_batch(spec.shape.batch)?;
         let (history, checkpoint) = match start {
             Start::Fresh => (History::default(), None),
             Start::Resume { checkpoint, history } => (history.up_to(checkpoint.step), Some(checkpoint)),
         };
-        let (model, histogram_frames) = model::build(&spec, Arc::clone(&data), kernels, checkpoint.as_deref().map(|c| c.weights.as_slice()))?;
+        let (model, histogram_frames) = model::build(&spec, Arc::clone(&data), engine, checkpoint.as_deref().map(|c| c.weights.as_slice()))?;
         Ok(Self {
             stopping: None,
             evaluation: Due::new(spec.options.evaluation),
@@ -232,11 +231,10 @@ impl Run {
 
     /// A second run in exactly this one's state: the model's parameters, optimizer moments and
     /// step counters (so the branch sees the same data order and noise), the history, checkpoints,
-    /// early stopping's watch and the cadences. `kernels` must be those this run was built with
-    /// (`None` for the CPU engine). The two then train independently: a knob changed on one branch
+    /// early stopping's watch and the cadences. `engine` must be the one this run was built on. The two then train independently: a knob changed on one branch
     /// shows against the other, and with no change they go on step for step alike.
-    pub fn fork(&self, kernels: Option<&Kernels>) -> Result<Self, SessionError> {
-        let (mut model, _) = model::build(&self.spec, Arc::clone(&self.data), kernels, None)?;
+    pub fn fork(&self, engine: Engine) -> Result<Self, SessionError> {
+        let (mut model, _) = model::build(&self.spec, Arc::clone(&self.data), engine, None)?;
         self.model.copy_state_to(&mut model)?;
         Ok(Self {
             spec: self.spec.clone(),

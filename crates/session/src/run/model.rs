@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use latent_core::data::mnist::Mnist;
 use latent_core::data::RunData;
-use latent_core::engine::cpu::{CpuGan, CpuVae};
 use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
 use latent_core::model::ParamLayout;
 use latent_core::rng::fold_seed;
@@ -15,7 +14,82 @@ use latent_gpu::{GpuGan, GpuVae, Kernels};
 use super::views::{histogram_frames, HistogramFrame};
 use super::RunSpec;
 use crate::config::{Dataset, ModelKind, Shape};
+use crate::hosted::{Host, HostedGan, HostedVae};
 use crate::SessionError;
+
+/// The CPU twin's builds, in builds with the `cpu-engine` feature: the page's module leaves it
+/// out (its CPU engine is the worker's), which keeps about 29 KB gzipped off it.
+#[cfg(feature = "cpu-engine")]
+mod cpu {
+    use std::any::Any;
+
+    use latent_core::engine::cpu::{CpuGan, CpuVae};
+    use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
+    use latent_core::model::{GanArch, VaeArch, VaeGanArch};
+
+    pub(super) fn vae(setup: ModelSetup, arch: VaeArch, init: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Ok(Box::new(CpuVae::new(setup, arch, init)?))
+    }
+
+    pub(super) fn vae_gan(setup: ModelSetup, arch: VaeGanArch, init: &[f32], d_init: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Ok(Box::new(CpuVae::with_discriminator(setup, arch, init, d_init)?))
+    }
+
+    pub(super) fn gan(setup: ModelSetup, arch: GanArch, init: &[f32], d_init: &[f32]) -> Result<Box<dyn GanModel>, ModelError> {
+        Ok(Box::new(CpuGan::new(setup, arch, init, d_init)?))
+    }
+
+    /// A fork's copy when both models are CPU twins of one family.
+    pub(super) fn copy_state(from: &dyn Any, to: &mut dyn Any) -> Option<Result<(), ModelError>> {
+        if let (Some(from), Some(to)) = (from.downcast_ref::<CpuVae>(), to.downcast_mut::<CpuVae>()) {
+            return Some(from.copy_state_to(to));
+        }
+        if let (Some(from), Some(to)) = (from.downcast_ref::<CpuGan>(), to.downcast_mut::<CpuGan>()) {
+            return Some(from.copy_state_to(to));
+        }
+        None
+    }
+}
+
+/// Without the `cpu-engine` feature (the page's module) a run on the CPU is hosted: building the
+/// twin here is refused, with the reason.
+#[cfg(not(feature = "cpu-engine"))]
+mod cpu {
+    use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
+    use latent_core::model::{GanArch, VaeArch, VaeGanArch};
+
+    fn refused() -> ModelError {
+        ModelError::Device("the page's CPU engine trains in a Web Worker, and none started in this browser".into())
+    }
+
+    pub(super) fn vae(_: ModelSetup, _: VaeArch, _: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Err(refused())
+    }
+
+    pub(super) fn vae_gan(_: ModelSetup, _: VaeGanArch, _: &[f32], _: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Err(refused())
+    }
+
+    pub(super) fn gan(_: ModelSetup, _: GanArch, _: &[f32], _: &[f32]) -> Result<Box<dyn GanModel>, ModelError> {
+        Err(refused())
+    }
+}
+
+/// Where a run's models are built and trained: the CPU twin in this thread, the GPU engine's
+/// kernels, or a host elsewhere (the page's worker, which trains the CPU twin there).
+#[derive(Clone, Copy)]
+pub enum Engine<'a> {
+    Cpu,
+    Gpu(&'a Kernels),
+    Hosted(&'a Host),
+}
+
+impl<'a> From<Option<&'a Kernels>> for Engine<'a> {
+    /// The GPU engine's kernels where there are some, else the CPU twin.
+    fn from(kernels: Option<&'a Kernels>) -> Self {
+        kernels.map_or(Engine::Cpu, Engine::Gpu)
+    }
+}
 
 /// A run's model: the engine is chosen at run time, so it lives behind the seam's trait objects.
 pub(crate) enum Model {
@@ -39,17 +113,21 @@ impl Model {
             (Model::Gan(from), Model::Gan(to)) => (from.as_any(), to.as_any_mut()),
             _ => return Err(ModelError::StateMismatch("one model is of the VAE family, the other a GAN".into())),
         };
-        if let (Some(from), Some(to)) = (from.downcast_ref::<CpuVae>(), to.downcast_mut::<CpuVae>()) {
-            return from.copy_state_to(to);
+        #[cfg(feature = "cpu-engine")]
+        if let Some(copied) = cpu::copy_state(from, to) {
+            return copied;
         }
         if let (Some(from), Some(to)) = (from.downcast_ref::<GpuVae>(), to.downcast_mut::<GpuVae>()) {
             return from.copy_state_to(to);
         }
-        if let (Some(from), Some(to)) = (from.downcast_ref::<CpuGan>(), to.downcast_mut::<CpuGan>()) {
-            return from.copy_state_to(to);
-        }
         if let (Some(from), Some(to)) = (from.downcast_ref::<GpuGan>(), to.downcast_mut::<GpuGan>()) {
             return from.copy_state_to(to);
+        }
+        if let (Some(from), Some(to)) = (from.downcast_ref::<HostedVae>(), to.downcast_ref::<HostedVae>()) {
+            return from.link.copy_state_to(&to.link);
+        }
+        if let (Some(from), Some(to)) = (from.downcast_ref::<HostedGan>(), to.downcast_ref::<HostedGan>()) {
+            return from.link.copy_state_to(&to.link);
         }
         Err(ModelError::StateMismatch("the two models are on different engines".into()))
     }
@@ -110,17 +188,12 @@ pub fn load_rows(spec: &RunSpec, mnist: Option<&Mnist>) -> Result<RunData, Sessi
     Ok(rows)
 }
 
-/// The spec's model on the GPU (`kernels`) or the CPU, from `weights` (a checkpoint's: the VAE's
+/// The spec's model on `engine`, from `weights` (a checkpoint's: the VAE's
 /// encoder and decoder, or the GAN's generator) or from the seed; a discriminator always from the
 /// seed.
 ///
 /// Also returns the weight histograms' frames, drawn from the starting weights of every network.
-pub(super) fn build(
-    spec: &RunSpec,
-    data: Arc<RunData>,
-    kernels: Option<&Kernels>,
-    weights: Option<&[f32]>,
-) -> Result<(Model, Vec<HistogramFrame>), SessionError> {
+pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights: Option<&[f32]>) -> Result<(Model, Vec<HistogramFrame>), SessionError> {
     let (shape, dataset, seed) = (&spec.shape, spec.data.dataset, spec.shape.seed);
     let setup = ModelSetup { data, batch: shape.batch, seed: fold_seed(seed), knobs: spec.knobs };
     let d_seed = seed.wrapping_add(1);
@@ -129,9 +202,10 @@ pub(super) fn build(
             let arch = shape.vae_spec(dataset).build()?;
             let init = initial(&arch.layout, seed, weights)?;
             let frames = histogram_frames(&[(&arch.layout, &init)]);
-            let model = Model::Vae(match kernels {
-                Some(kernels) => Box::new(GpuVae::new(kernels, &setup, arch, &init)?),
-                None => Box::new(CpuVae::new(setup, arch, &init)?),
+            let model = Model::Vae(match engine {
+                Engine::Gpu(kernels) => Box::new(GpuVae::new(kernels, &setup, arch, &init)?),
+                Engine::Cpu => cpu::vae(setup, arch, &init)?,
+                Engine::Hosted(host) => host.vae(spec, arch, None, weights),
             });
             (model, frames)
         }
@@ -139,9 +213,10 @@ pub(super) fn build(
             let arch = shape.vae_gan_spec(dataset).build()?;
             let (init, d_init) = (initial(&arch.vae.layout, seed, weights)?, arch.d_layout.init(d_seed));
             let frames = histogram_frames(&[(&arch.vae.layout, &init), (&arch.d_layout, &d_init)]);
-            let model = Model::Vae(match kernels {
-                Some(kernels) => Box::new(GpuVae::with_discriminator(kernels, &setup, arch, &init, &d_init)?),
-                None => Box::new(CpuVae::with_discriminator(setup, arch, &init, &d_init)?),
+            let model = Model::Vae(match engine {
+                Engine::Gpu(kernels) => Box::new(GpuVae::with_discriminator(kernels, &setup, arch, &init, &d_init)?),
+                Engine::Cpu => cpu::vae_gan(setup, arch, &init, &d_init)?,
+                Engine::Hosted(host) => host.vae(spec, arch.vae, Some(arch.d_layout), weights),
             });
             (model, frames)
         }
@@ -149,9 +224,10 @@ pub(super) fn build(
             let arch = shape.gan_spec(dataset).build()?;
             let (init, d_init) = (initial(&arch.g_layout, seed, weights)?, arch.d_layout.init(d_seed));
             let frames = histogram_frames(&[(&arch.g_layout, &init), (&arch.d_layout, &d_init)]);
-            let model = Model::Gan(match kernels {
-                Some(kernels) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
-                None => Box::new(CpuGan::new(setup, arch, &init, &d_init)?),
+            let model = Model::Gan(match engine {
+                Engine::Gpu(kernels) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
+                Engine::Cpu => cpu::gan(setup, arch, &init, &d_init)?,
+                Engine::Hosted(host) => host.gan(spec, arch, weights),
             });
             (model, frames)
         }

@@ -268,6 +268,7 @@ fn histograms(nets: &[(&ParamLayout, &[f32])], bins: usize, frames: &[HistogramF
 mod tests {
     use super::*;
     use crate::config::{LabConfig, ModelKind};
+    use crate::run::Engine;
     use crate::run::Start;
     use pollster::block_on;
 
@@ -291,7 +292,7 @@ mod tests {
     fn histograms_keep_their_frame_until_rescaled() {
         let mut config = LabConfig::defaults_for(ModelKind::Vae, Dataset::Toy(Toy2d::Ring8));
         config.knobs.l2 = 0.05;
-        let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+        let mut run = Run::build(config.run_spec(), Engine::Cpu, None, Start::Fresh).expect("builds");
         let request = histograms_only();
         let before = block_on(run.views(&request)).expect("views").weights;
         block_on(run.advance(200)).expect("trains");
@@ -333,7 +334,7 @@ mod tests {
     #[test]
     fn the_gan_s_mmd_falls_as_it_covers_the_ring() {
         let config = LabConfig::defaults_for(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8));
-        let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+        let mut run = Run::build(config.run_spec(), Engine::Cpu, None, Start::Fresh).expect("builds");
         let request = ViewRequest { points_2d: 512, histogram_bins: None, ..histograms_only() };
         let before = block_on(run.views(&request)).expect("views");
         block_on(run.advance(2000)).expect("trains");
@@ -351,7 +352,7 @@ mod tests {
         let trained = |l2_g: f32| {
             let mut config = LabConfig::defaults_for(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8));
             config.knobs.l2_g = Some(l2_g);
-            let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+            let mut run = Run::build(config.run_spec(), Engine::Cpu, None, Start::Fresh).expect("builds");
             block_on(run.advance(2000)).expect("trains");
             let views = block_on(run.views(&ViewRequest { points_2d: 512, histogram_bins: None, ..histograms_only() })).expect("views");
             (views.modes.map_or(0, |(m, _)| m), views.mmd.unwrap_or(f64::NAN))
@@ -368,7 +369,7 @@ mod tests {
     fn adversarial_models_show_both_networks() {
         for (model, first) in [(ModelKind::Gan, "generator."), (ModelKind::VaeGan, "encoder.")] {
             let config = LabConfig::defaults_for(model, Dataset::Toy(Toy2d::Ring8));
-            let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+            let mut run = Run::build(config.run_spec(), Engine::Cpu, None, Start::Fresh).expect("builds");
             let request = histograms_only();
             let before = block_on(run.views(&request)).expect("views").weights;
             let names: Vec<&str> = before.iter().map(|h| h.name.as_str()).collect();

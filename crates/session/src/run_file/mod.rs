@@ -112,7 +112,7 @@ pub fn expected_weights(config: &LabConfig) -> Result<usize, SessionError> {
 mod restore_tests {
     use super::*;
     use crate::config::{Dataset, ModelKind};
-    use crate::run::{Run, Start};
+    use crate::run::{Engine, Run, Start};
     use pollster::block_on;
 
     /// Saving a CPU run's weights and building from the file gives the same model at the same step,
@@ -121,21 +121,21 @@ mod restore_tests {
     fn a_saved_model_builds_back_identically() {
         let ring = Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8);
         let config = LabConfig::defaults_for(ModelKind::Vae, ring);
-        let mut run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+        let mut run = Run::build(config.run_spec(), Engine::Cpu, None, Start::Fresh).expect("builds");
         for _ in 0..3 {
             block_on(run.advance(5)).expect("trains");
         }
         let file = block_on(run.export(config.to_query())).expect("exports");
         let (back, back_config, _) = RunFile::parse(&file.to_json()).expect("parses");
         assert_eq!(back.step, 15);
-        let restored = Run::build(back_config.run_spec(), None, None, Start::from_file(&back)).expect("builds");
+        let restored = Run::build(back_config.run_spec(), Engine::Cpu, None, Start::from_file(&back)).expect("builds");
         assert_eq!((restored.step(), restored.history()), (run.step(), run.history()));
         assert_eq!(block_on(restored.export(config.to_query())).expect("exports").weights, file.weights);
         let short = RunFile { weights: file.weights[1..].to_vec(), ..file.clone() };
-        let error = Run::build(back_config.run_spec(), None, None, Start::from_file(&short)).err().expect("a short weight list is refused");
+        let error = Run::build(back_config.run_spec(), Engine::Cpu, None, Start::from_file(&short)).err().expect("a short weight list is refused");
         assert!(error.to_string().contains("do not fit"), "{error}");
         let gan = LabConfig::defaults_for(ModelKind::Gan, ring);
-        assert!(Run::build(gan.run_spec(), None, None, Start::from_file(&file)).is_err());
+        assert!(Run::build(gan.run_spec(), Engine::Cpu, None, Start::from_file(&file)).is_err());
     }
 
     /// A file's step past [`MAX_STEP`] is clamped, and the run it builds trains on from there
@@ -144,12 +144,12 @@ mod restore_tests {
     fn a_huge_step_is_clamped_and_trains_on() {
         let ring = Dataset::Toy(latent_core::data::toy2d::Toy2d::Ring8);
         let config = LabConfig::defaults_for(ModelKind::Vae, ring);
-        let run = Run::build(config.run_spec(), None, None, Start::Fresh).expect("builds");
+        let run = Run::build(config.run_spec(), Engine::Cpu, None, Start::Fresh).expect("builds");
         let file = RunFile { step: u64::MAX, ..block_on(run.export(config.to_query())).expect("exports") };
         let (back, back_config, notes) = RunFile::parse(&file.to_json()).expect("parses");
         assert_eq!(back.step, MAX_STEP);
         assert!(notes.iter().any(|n| n.contains("step")), "{notes:?}");
-        let mut restored = Run::build(back_config.run_spec(), None, None, Start::from_file(&back)).expect("builds");
+        let mut restored = Run::build(back_config.run_spec(), Engine::Cpu, None, Start::from_file(&back)).expect("builds");
         block_on(restored.advance(5)).expect("trains");
         assert_eq!(restored.step(), MAX_STEP + 5);
     }

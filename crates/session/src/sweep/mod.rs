@@ -305,7 +305,7 @@ impl Sweep {
             .flat_map(|&value| across.iter().map(move |&a| (value, a)))
             .flat_map(|(value, a)| folds.iter().enumerate().map(move |(k, rows)| (value, a, k, rows)));
         for (value, across, k, rows) in grid.skip(part).step_by(parts) {
-            let run = Run::build_on(spec.member_spec(value, across), Arc::clone(rows), kernels, Start::Fresh)?;
+            let run = Run::build_on(spec.member_spec(value, across), Arc::clone(rows), kernels.into(), Start::Fresh)?;
             members.push(Member { value, across, fold: k, run, diverged_at: None });
         }
         Ok(Self { spec, data, members })
@@ -411,7 +411,7 @@ impl Sweep {
     /// and its −ELBO on the held-out split, which no member has seen (with one fold the members
     /// were scored on it: the number is then the member's own, and the choice saw the test set).
     pub async fn refit(&self, value: f32, steps: usize, kernels: Option<&Kernels>) -> Result<f64, SessionError> {
-        let mut run = Run::build_on(self.spec.member_spec(value, None), Arc::clone(&self.data), kernels, Start::Fresh)?;
+        let mut run = Run::build_on(self.spec.member_spec(value, None), Arc::clone(&self.data), kernels.into(), Start::Fresh)?;
         let progress = run.advance(steps).await?;
         if progress.event == Some(RunEvent::Diverged) {
             return Err(SessionError::Invalid(format!("the refit at `{}={value}` diverged by step {}", self.spec.knob.key(), run.step())));

@@ -181,7 +181,7 @@ fn members_trained_side_by_side_match_runs_trained_alone() {
     block_on(sweep.advance(60)).unwrap_or_else(|e| panic!("{e}"));
     block_on(sweep.advance(40)).unwrap_or_else(|e| panic!("{e}"));
     for member in sweep.members() {
-        let mut alone = Run::build(spec.member_spec(member.value, None), None, None, Start::Fresh).unwrap_or_else(|e| panic!("{e}"));
+        let mut alone = Run::build(spec.member_spec(member.value, None), crate::run::Engine::Cpu, None, Start::Fresh).unwrap_or_else(|e| panic!("{e}"));
         block_on(alone.advance(60)).unwrap_or_else(|e| panic!("{e}"));
         block_on(alone.advance(40)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(member.run().history().points(), alone.history().points(), "λ {}", member.value);
