@@ -4,9 +4,10 @@
 //! `Float32Array` (weights, pictures), whose buffers are transferred, not copied. The worker answers
 //! reads in the order asked, so the page keeps one queue of waiting answers. A worker that stops
 //! (its module failed to load, it ran out of memory) fails every read with `DeviceLost`: the driver
-//! then rebuilds the run from its last checkpoint on a new worker, as after a lost GPU.
+//! then rebuilds the run from its last checkpoint on a new worker, as after a lost GPU. So does one
+//! that leaves reads unanswered for a minute (a worker can die without a word).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -39,12 +40,13 @@ pub fn open() -> Result<Host, String> {
     Ok(Host::new(transport))
 }
 
-/// The fault hook `wasmBindings.simulateWorkerCrash()` (only with the `fault-hooks` feature, see
-/// `crate::faults`): the CPU engine's worker stops as a crashed one does, so the browser scenario
-/// `a_crashed_cpu_worker_rebuilds_from_checkpoint` drives the recovery.
+/// The fault hooks `wasmBindings.simulateWorkerCrash()` and `simulateSilentWorker(ms)` (only with
+/// the `fault-hooks` feature, see `crate::faults`): the CPU engine's worker stops as a crashed one
+/// does, or silently, so the browser scenario `a_crashed_cpu_worker_rebuilds_from_checkpoint` drives
+/// both recoveries.
 #[cfg(feature = "fault-hooks")]
 mod crash {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::rc::{Rc, Weak};
 
     use wasm_bindgen::prelude::wasm_bindgen;
@@ -53,6 +55,7 @@ mod crash {
 
     thread_local! {
         static OPEN: RefCell<Weak<WorkerTransport>> = const { RefCell::new(Weak::new()) };
+        static LIMIT: Cell<i32> = const { Cell::new(super::SILENCE_LIMIT_MS) };
     }
 
     pub(super) fn watch(transport: &Rc<WorkerTransport>) {
@@ -67,6 +70,24 @@ mod crash {
         transport.worker.terminate();
         transport.waiting.stop("a simulated crash".into());
         true
+    }
+
+    /// Terminates the CPU engine's worker without a word, as a browser ending it for memory may,
+    /// and shortens the silence the page waits out to `limit_ms`, so a scenario sees the watch
+    /// notice it in seconds. Returns whether there was a worker.
+    #[wasm_bindgen(js_name = simulateSilentWorker)]
+    pub fn simulate_silent_worker(limit_ms: i32) -> bool {
+        let Some(transport) = OPEN.with_borrow(Weak::upgrade) else { return false };
+        transport.worker.terminate();
+        LIMIT.set(limit_ms);
+        // A timer with the new limit, for the read waiting now (the armed one has the old limit).
+        transport.waiting.watching.set(false);
+        super::Waiting::watch(&transport.waiting);
+        true
+    }
+
+    pub(super) fn silence_limit_ms() -> i32 {
+        LIMIT.get()
     }
 }
 
@@ -83,18 +104,60 @@ impl Drop for WorkerTransport {
     }
 }
 
+/// How long the worker may leave a read unanswered before it counts as gone (ms): a worker can die
+/// with no `error` event (a browser may end one for memory), and the page would wait forever. A
+/// read normally waits well under a second (the page trains in chunks of about 25 ms; the largest
+/// model's one step takes 0.4 s here), the first one after a build up to a few seconds (the worker's
+/// module and the MNIST digits, which the page has just fetched and the browser has cached).
+const SILENCE_LIMIT_MS: i32 = 60_000;
+
+#[cfg(not(feature = "fault-hooks"))]
+fn silence_limit_ms() -> i32 {
+    SILENCE_LIMIT_MS
+}
+#[cfg(feature = "fault-hooks")]
+use crash::silence_limit_ms;
+
 /// The answers the page waits for, in the order asked; why the worker stopped, once it has.
 #[derive(Default)]
 struct Waiting {
     answers: RefCell<VecDeque<oneshot::Sender<Result<Message, ModelError>>>>,
     stopped: RefCell<Option<String>>,
+    /// Answers received so far, and whether a timer watches for silence.
+    answered: Cell<u64>,
+    watching: Cell<bool>,
 }
 
 impl Waiting {
     fn answer(&self, message: Message) {
+        self.answered.set(self.answered.get() + 1);
         if let Some(waiting) = self.answers.borrow_mut().pop_front() {
             // The reader may have gone (its run was dropped): nothing to tell.
             let _ = waiting.send(Ok(message));
+        }
+    }
+
+    /// While reads wait, a timer checks every [`SILENCE_LIMIT_MS`] that some answer came since the
+    /// last check; when none did, the worker is gone.
+    fn watch(waiting: &Rc<Self>) {
+        if waiting.watching.replace(true) {
+            return;
+        }
+        let Some(window) = web_sys::window() else { return };
+        let (seen, this, limit) = (waiting.answered.get(), Rc::clone(waiting), silence_limit_ms());
+        let check = Closure::once_into_js(move || {
+            this.watching.set(false);
+            if this.answers.borrow().is_empty() || this.stopped.borrow().is_some() {
+                return;
+            }
+            if this.answered.get() == seen {
+                this.stop(format!("it has not answered for {} s", limit / 1000));
+            } else {
+                Self::watch(&this);
+            }
+        });
+        if window.set_timeout_with_callback_and_timeout_and_arguments_0(check.unchecked_ref(), limit).is_err() {
+            waiting.watching.set(false);
         }
     }
 
@@ -131,6 +194,7 @@ impl Transport for WorkerTransport {
         }
         let (sender, receiver) = oneshot::channel();
         self.waiting.answers.borrow_mut().push_back(sender);
+        Waiting::watch(&self.waiting);
         self.send(message);
         Box::pin(async move { receiver.await.unwrap_or_else(|_| Err(ModelError::DeviceLost("it stopped answering".into()))) })
     }

@@ -5,7 +5,7 @@
 //! shipped page exports nothing a visitor's console, or a page that frames it, could call to break
 //! a run. There, Trunk's start script puts the exports on `window.wasmBindings`, so WebDriver calls
 //! `wasmBindings.simulateDeviceLoss()`, `wasmBindings.simulateDivergence()` or
-//! `wasmBindings.simulateWorkerCrash()` (in `engine_worker`).
+//! `wasmBindings.simulateWorkerCrash()` / `simulateSilentWorker(ms)` (in `engine_worker`).
 //!
 //! Without the feature the two hooks the driver calls do nothing.
 

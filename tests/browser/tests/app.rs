@@ -731,7 +731,8 @@ fn lost_device_rebuilds_from_checkpoint() -> Result<()> {
 
 /// The CPU engine's worker crashing mid-run (the fault hook terminates it and reports it stopped,
 /// as its `error` event does): the page says so, opens a new worker and rebuilds the model from
-/// the last checkpoint with the settings kept, and it trains on.
+/// the last checkpoint with the settings kept, and it trains on. Then the new worker dies silently,
+/// and the page's watch for unanswered reads gives the same recovery.
 #[test]
 fn a_crashed_cpu_worker_rebuilds_from_checkpoint() -> Result<()> {
     let s = start_with_fault_hooks("a_crashed_cpu_worker_rebuilds_from_checkpoint", Gpu::NoWebGpu)?;
@@ -755,6 +756,18 @@ fn a_crashed_cpu_worker_rebuilds_from_checkpoint() -> Result<()> {
     let resumed = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", rebuilt.step.unwrap_or(0) + 30))?;
     println!("trains on after the crash: {resumed:?}");
     s.session.screenshot("cpu-worker-crashed")?;
+    // A worker that dies without a word: reads go unanswered until the watch (shortened to 3 s
+    // here, a minute on the shipped page) gives it up, and the same recovery follows.
+    let silenced = s.session.eval("window.wasmBindings.simulateSilentWorker(3000)")?;
+    ensure!(silenced == Value::Bool(true), "simulateSilentWorker() found no worker: {silenced}");
+    let replaced = lab::wait_for(
+        &s.session,
+        Poll::SCENARIO,
+        "d.state === 'ready' && num(d.step) === num(d.checkpoint) && (document.querySelector('#notice')?.innerText ?? '').includes('not answered for 3 s')",
+    )?;
+    println!("replaced after silence: {replaced:?}");
+    s.session.click_css("#play")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", replaced.step.unwrap_or(0) + 30))?;
     no_panic(&s)
 }
 
