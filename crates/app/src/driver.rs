@@ -4,7 +4,9 @@
 //! refresh when one is due. Every failure leaves through one exit, [`Driver::fail`]. The run
 //! decides evaluations, early stopping, divergence and checkpoints; the driver presents them. The
 //! page never blocks: every readback awaits, and control returns to the browser each frame. A
-//! hidden tab gets no frames, so training pauses there by itself.
+//! hidden tab gets no frames, so training pauses there by itself. Where the CPU engine's worker
+//! trains a run without branches, a frame's chunk is submitted at the end of its training and
+//! concluded first thing the next frame ([`InFlight`]), so the worker trains while the page waits.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use latent_gpu::{GpuError, Kernels};
 use latent_session::branches::Branches;
 use latent_session::config::{Dataset, EnginePref, Knob, LabConfig};
 use latent_session::hosted::Host;
-use latent_session::run::{load_rows, Cadence, Due, GanPart, Markers, Progress, RunEvent, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
+use latent_session::run::{load_rows, Cadence, Due, GanPart, Markers, Progress, RunEvent, Submitted, ViewRequest, INTERACTIVE_EARLY_STOP, READOUT_SHARE};
 use latent_session::{Run, RunSpec, SessionError, Start};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -93,6 +95,15 @@ struct Pace {
     window_start: (f64, u64),
 }
 
+impl Pace {
+    /// The next frame's steps after `steps` took `elapsed_ms`: as many as fit the frame budget, at
+    /// most twice as many as this time.
+    fn paced(&mut self, steps: usize, elapsed_ms: f64) {
+        let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed_ms.max(0.1);
+        self.steps_per_frame = (ideal.min(steps as f64 * 2.0).floor() as usize).clamp(1, MAX_STEPS_PER_FRAME);
+    }
+}
+
 struct Driver {
     lab: Lab,
     engine: Engine,
@@ -113,6 +124,17 @@ struct Driver {
     views_stale: bool,
     /// The interpolation's two held-out rows.
     pair: (usize, usize),
+    /// Steps the CPU engine's worker trains while the page waits for its next frame.
+    in_flight: Option<InFlight>,
+}
+
+/// A chunk submitted at the end of one frame's training and concluded at the start of the next,
+/// before any command touches the run: where the CPU engine trains in its worker (and no branch
+/// trains beside the run), the worker then trains through the page's wait for a frame, its
+/// pictures and its drawing instead of idling until the next chunk is posted.
+struct InFlight {
+    submitted: Submitted,
+    started_ms: f64,
 }
 
 impl Driver {
@@ -132,6 +154,7 @@ impl Driver {
             views_due: Due::new(Cadence::Timed { every: VIEWS_EVERY, share: READOUT_SHARE }),
             views_stale: true,
             pair: (0, 1),
+            in_flight: None,
         }
     }
 
@@ -147,6 +170,9 @@ impl Driver {
     /// One frame's phases.
     async fn frame(&mut self) -> Result<(), SessionError> {
         let requests = self.lab.take_requests();
+        if let Some(progress) = self.conclude_in_flight().await? {
+            self.present(progress, false, &self.lab.config.get_untracked());
+        }
         let reset = requests.reset;
         if requests.restore && !reset {
             self.restore();
@@ -377,15 +403,29 @@ impl Driver {
         // own: the step and the two scores together were a task of 55 ms at the CPU defaults.
         let paced = !single && !run.evaluates_next();
         let steps = if paced { self.pace.steps_per_frame } else { 1 };
+        if paced && self.engine.host.is_some() && self.forks.is_empty() {
+            self.in_flight = Some(InFlight { submitted: run.submit(steps)?, started_ms: browser::now_ms() });
+            return Ok(None);
+        }
         let _timed = browser::Timed::start("latent:train");
         let started = browser::now_ms();
         let progress = run.advance_pausing(steps, Some(&browser::pause)).await?;
         self.train_forks(steps, single).await?;
         if paced {
-            let elapsed = (browser::now_ms() - started).max(0.1);
-            let ideal = steps as f64 * FRAME_BUDGET_MS / elapsed;
-            self.pace.steps_per_frame = (ideal.min(steps as f64 * 2.0).floor() as usize).clamp(1, MAX_STEPS_PER_FRAME);
+            self.pace.paced(steps, browser::now_ms() - started);
         }
+        Ok(Some(progress))
+    }
+
+    /// The chunk the worker trained while the page waited for this frame, and what the run decided
+    /// after it. Its time, submission to answer, paces the next: when the worker finished early it
+    /// is about a frame, which grows the chunks until one fills [`FRAME_BUDGET_MS`].
+    async fn conclude_in_flight(&mut self) -> Result<Option<Progress>, SessionError> {
+        let (Some(flight), Some(run)) = (self.in_flight.take(), self.run.as_mut()) else { return Ok(None) };
+        let _timed = browser::Timed::start("latent:train");
+        let steps = flight.submitted.steps;
+        let progress = run.conclude_submitted(flight.submitted, Some(&browser::pause)).await?;
+        self.pace.paced(steps, browser::now_ms() - flight.started_ms);
         Ok(Some(progress))
     }
 

@@ -31,7 +31,7 @@ impl From<CoreError> for SessionError {
 }
 
 impl SessionError {
-    /// The reason the device was lost, when this is a lost GPU device.
+    /// The reason the device was lost, when this is a lost GPU device (or a stopped CPU worker).
     pub fn device_lost(&self) -> Option<&str> {
         match self {
             Self::Model(ModelError::DeviceLost(reason)) | Self::Gpu(GpuError::DeviceLost(reason)) => Some(reason),

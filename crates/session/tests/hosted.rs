@@ -173,3 +173,21 @@ fn the_host_says_what_it_cannot_do() {
     let answer = loopback.act(read).unwrap_or_else(|| panic!("a read is answered"));
     assert!(answer.text.contains("no model 3"), "{}", answer.text);
 }
+
+/// The page's worker trains a chunk while the page waits for its next frame: the run submits the
+/// steps at the end of one frame and concludes them at the start of the next. That is the run
+/// advanced at once, point for point, scores and checkpoints included.
+#[test]
+fn steps_submitted_and_concluded_later_are_steps_advanced_at_once() {
+    let spec = spec(ModelKind::Vae, Dataset::Toy(Toy2d::Ring8));
+    let host = host();
+    let build = || Run::build(spec.clone(), Engine::Hosted(&host), None, Start::Fresh).unwrap_or_else(|e| panic!("{e}"));
+    let (mut at_once, mut later) = (build(), build());
+    for steps in [5, 10, 20] {
+        block_on(at_once.advance(steps)).unwrap_or_else(|e| panic!("{e}"));
+        let submitted = later.submit(steps).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(later.step(), at_once.step(), "submitted steps count at once");
+        block_on(later.conclude_submitted(submitted, None)).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(later.history().points(), at_once.history().points());
+}

@@ -86,9 +86,10 @@ pub enum ModelError {
     Core(#[from] CoreError),
     #[error(transparent)]
     Knob(#[from] KnobError),
-    /// The device the model lived on is gone (a driver reset, a crashed GPU process): the model
-    /// must be rebuilt, on a new device or on the CPU.
-    #[error("the GPU device was lost ({0}); the model must be rebuilt")]
+    /// The device the model lived on is gone (a driver reset, a crashed GPU process), or the worker
+    /// a hosted model trains in stopped: the model must be rebuilt, on a new device, a new worker or
+    /// on the CPU.
+    #[error("the model's device or worker was lost ({0}); the model must be rebuilt")]
     DeviceLost(String),
     /// Any other failure the device reported (validation, a failed readback, memory), as it says it.
     #[error("{0}")]

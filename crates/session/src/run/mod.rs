@@ -168,6 +168,15 @@ pub struct Progress {
 /// every caller's future.
 pub type Pause<'a> = &'a dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>;
 
+/// Steps a run handed to its model and counted, whose metrics it has not read ([`Run::submit`]).
+#[derive(Debug)]
+#[must_use = "submitted steps are concluded before the run is touched again"]
+pub struct Submitted {
+    /// The KL weight the steps trained with (β warm-up changes it).
+    beta: f32,
+    pub steps: usize,
+}
+
 /// One network of a GAN, for single steps (GAN Lab's "train D" and "train G").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GanPart {
@@ -334,9 +343,25 @@ impl Run {
     /// `steps` training steps (GAN: rounds) and their metrics, nothing else: no evaluation, no
     /// checkpoint, no history (a benchmark times this).
     pub async fn train(&mut self, steps: usize) -> Result<(Point, StepReport), SessionError> {
+        let submitted = self.submit(steps)?;
+        self.read_metrics(submitted.beta).await
+    }
+
+    /// The first half of [`advance_pausing`](Self::advance_pausing): `steps` training steps handed
+    /// to the model (a GPU or a worker trains them while the caller goes on) and counted. The run
+    /// must be [`conclude_submitted`](Self::conclude_submitted) before anything else touches it,
+    /// so its decisions (an evaluation, a checkpoint, a fork) see the model at the step it counts.
+    pub fn submit(&mut self, steps: usize) -> Result<Submitted, SessionError> {
         let beta = self.train_steps(steps)?;
         self.step += steps as u64;
-        self.read_metrics(beta).await
+        Ok(Submitted { beta, steps })
+    }
+
+    /// The second half: the submitted steps' metrics, then what the run decides, as
+    /// [`advance_pausing`](Self::advance_pausing) does.
+    pub async fn conclude_submitted(&mut self, submitted: Submitted, pause: Option<Pause<'_>>) -> Result<Progress, SessionError> {
+        let (point, report) = self.read_metrics(submitted.beta).await?;
+        self.conclude(point, report, pause).await
     }
 
     /// `steps` training steps (GAN: rounds), then what the run decides: a divergence (a loss or a
@@ -352,8 +377,8 @@ impl Run {
     /// are tasks of their own (on the CPU engine at the page's defaults the three together took
     /// 55 ms). The result is the same, bit for bit.
     pub async fn advance_pausing(&mut self, steps: usize, pause: Option<Pause<'_>>) -> Result<Progress, SessionError> {
-        let (point, report) = self.train(steps).await?;
-        self.conclude(point, report, pause).await
+        let submitted = self.submit(steps)?;
+        self.conclude_submitted(submitted, pause).await
     }
 
     /// One step of one GAN network, then as [`advance`](Self::advance) (the step count stays:
