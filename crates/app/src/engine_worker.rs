@@ -12,7 +12,6 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
-use js_sys::{Array, Float32Array, Float64Array};
 use latent_core::engine::ModelError;
 use latent_session::hosted::{Answer, Host, Message, Transport};
 use wasm_bindgen::prelude::*;
@@ -173,10 +172,7 @@ impl Waiting {
 
 impl WorkerTransport {
     fn send(&self, message: Message) {
-        let numbers = Float64Array::from(message.numbers.as_slice());
-        let floats = Float32Array::from(message.floats.as_slice());
-        let parts = Array::of3(&numbers, &JsValue::from_str(&message.text), &floats);
-        let transfer = Array::of2(&numbers.buffer(), &floats.buffer());
+        let (parts, transfer) = latent_web::message_parts(&message.numbers, &message.text, &message.floats);
         if let Err(e) = self.worker.post_message_with_transfer(&parts, &transfer) {
             self.waiting.stop(browser::js_text(e));
         }
@@ -202,9 +198,5 @@ impl Transport for WorkerTransport {
 
 /// A message from the worker: the same three parts.
 fn read(data: &JsValue) -> Option<Message> {
-    let parts = data.dyn_ref::<Array>()?;
-    let numbers = parts.get(0).dyn_into::<Float64Array>().ok()?.to_vec();
-    let text = parts.get(1).as_string()?;
-    let floats = parts.get(2).dyn_into::<Float32Array>().ok()?.to_vec();
-    Some(Message { numbers, text, floats })
+    latent_web::read_message_parts(data).map(|(numbers, text, floats)| Message { numbers, text, floats })
 }

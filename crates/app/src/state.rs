@@ -191,13 +191,17 @@ impl Lab {
         }
     }
 
-    /// Play or pause (a diverged run stays paused until it is reset).
+    /// Play or pause (a diverged run stays paused until it is reset). A pause shows once the
+    /// driver has taken it (its next frame): steps the CPU engine's worker is training then are
+    /// counted first, so a paused page's step is the one it stays at.
     pub fn toggle_play(&self) {
         if self.phase.get_untracked() == Phase::Diverged {
             return;
         }
         self.playing.update(|p| *p = !*p);
-        self.phase.set(if self.playing.get_untracked() { Phase::Training } else { Phase::Paused });
+        if self.playing.get_untracked() {
+            self.phase.set(Phase::Training);
+        }
     }
 
     /// Shrinks `config`'s defaults to what the CPU engine trains live, and says under the model

@@ -59,6 +59,25 @@ pub async fn fetch_mnist() -> Result<Mnist, String> {
     Mnist::from_payload(&header, payload, crc).map_err(|e| e.to_string())
 }
 
+/// A message of three parts as the page and its CPU worker post them (`latent_session::hosted`'s
+/// numbers, text and floats): an array of a `Float64Array`, a string and a `Float32Array`, and the
+/// list of the two buffers to transfer with it (moved, not copied).
+pub fn message_parts(numbers: &[f64], text: &str, floats: &[f32]) -> (js_sys::Array, js_sys::Array) {
+    let numbers = js_sys::Float64Array::from(numbers);
+    let floats = js_sys::Float32Array::from(floats);
+    let transfer = js_sys::Array::of2(&numbers.buffer(), &floats.buffer());
+    (js_sys::Array::of3(&numbers, &JsValue::from_str(text), &floats), transfer)
+}
+
+/// The three parts of a message [`message_parts`] made; `None` for anything else.
+pub fn read_message_parts(data: &JsValue) -> Option<(Vec<f64>, String, Vec<f32>)> {
+    let parts = data.dyn_ref::<js_sys::Array>()?;
+    let numbers = parts.get(0).dyn_into::<js_sys::Float64Array>().ok()?.to_vec();
+    let text = parts.get(1).as_string()?;
+    let floats = parts.get(2).dyn_into::<js_sys::Float32Array>().ok()?.to_vec();
+    Some((numbers, text, floats))
+}
+
 /// Resolves in a new task (a zero-delay timer), after the browser has had its turn: input,
 /// rendering, whatever else is queued. Long work on a page awaits this between its parts so that
 /// each is a task of its own. Outside a window (a worker) it resolves at once.

@@ -6,7 +6,6 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 
-use js_sys::{Array, Float32Array, Float64Array};
 use latent_session::hosted::{Message, Served};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -45,18 +44,11 @@ async fn drain(mut served: Served) {
 }
 
 fn read(data: &JsValue) -> Option<Message> {
-    let parts = data.dyn_ref::<Array>()?;
-    let numbers = parts.get(0).dyn_into::<Float64Array>().ok()?.to_vec();
-    let text = parts.get(1).as_string()?;
-    let floats = parts.get(2).dyn_into::<Float32Array>().ok()?.to_vec();
-    Some(Message { numbers, text, floats })
+    latent_web::read_message_parts(data).map(|(numbers, text, floats)| Message { numbers, text, floats })
 }
 
 fn post(message: Message) {
-    let numbers = Float64Array::from(message.numbers.as_slice());
-    let floats = Float32Array::from(message.floats.as_slice());
-    let parts = Array::of3(&numbers, &JsValue::from_str(&message.text), &floats);
-    let transfer = Array::of2(&numbers.buffer(), &floats.buffer());
+    let (parts, transfer) = latent_web::message_parts(&message.numbers, &message.text, &message.floats);
     // Posting to the page cannot fail while the worker lives.
     scope().post_message_with_transfer(&parts, &transfer).ok();
 }
