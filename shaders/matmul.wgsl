@@ -4,13 +4,14 @@
 // invocation is a SIMD lane of a CPU core and barriers are expensive.
 // Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Workgroup size: (WG_X, WG_Y) overrides, default 16×4 = 64 invocations.
-// Dispatch: (ceil(n / (4·WG_X)), ceil(m / (4·WG_Y)), 1).
+// Dispatch: (ceil(n / (4·WG_X)), ceil(m / (4·WG_Y)), models).
 
 override WG_X: u32 = 16u;
 override WG_Y: u32 = 4u;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    enter_model(gid.z);
     let row0 = gid.y * 4u;
     let col0 = gid.x * 4u;
     if (row0 >= params.m || col0 >= params.n) {

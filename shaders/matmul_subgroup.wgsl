@@ -3,7 +3,7 @@
 // Needs the subgroups feature with subgroups of at least 4 invocations (the browser also needs
 // `enable subgroups;`, which Kernels prepends on the web: naga does not accept the directive).
 // Workgroup size: WG (an override: the adapter's subgroup size, at least 4).
-// Dispatch: (ceil(n / (8·WG)), ceil(m / 16), 1).
+// Dispatch: (ceil(n / (8·WG)), ceil(m / 16), models).
 //
 // Why this shape: on lavapipe and SwiftShader an invocation is one SIMD lane of a CPU core, and every
 // load from a storage buffer is a gather, lane by lane, costing far more than the multiply-adds it
@@ -30,6 +30,7 @@ fn main(
     @builtin(local_invocation_index) local: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
+    enter_model(group.z);
     let row0 = group.y * 16u;
     let col0 = group.x * 8u * WG + local;
     let rows = min(vec4<u32>(row0 + (lane & 3u)) + vec4<u32>(0u, 4u, 8u, 12u), vec4<u32>(params.m - 1u));
@@ -37,10 +38,10 @@ fn main(
     let cols_hi = min(vec4<u32>(col0) + vec4<u32>(4u, 5u, 6u, 7u) * WG, vec4<u32>(params.n - 1u));
     // Element (row, kk) of op(A) sits at a_row[row] + kk·a_step, (kk, col) of op(B) at
     // b_col[col] + kk·b_step: the index arithmetic leaves the loop, whose body is loads and FMAs.
-    let a_row = select(rows * params.k, rows, TRANS_A);
+    let a_row = a_base + select(rows * params.k, rows, TRANS_A);
     let a_step = select(1u, params.m, TRANS_A);
-    let b_lo = select(cols_lo, cols_lo * params.k, TRANS_B);
-    let b_hi = select(cols_hi, cols_hi * params.k, TRANS_B);
+    let b_lo = b_base + select(cols_lo, cols_lo * params.k, TRANS_B);
+    let b_hi = b_base + select(cols_hi, cols_hi * params.k, TRANS_B);
     let b_step = select(params.n, 1u, TRANS_B);
     // acc_g_j: rows row0 + 4g .. + 3 of column j.
     var acc0_0 = vec4<f32>(0.0); var acc1_0 = vec4<f32>(0.0); var acc2_0 = vec4<f32>(0.0); var acc3_0 = vec4<f32>(0.0);

@@ -4,7 +4,7 @@
 // invocations read neighbouring workgroup-memory words.
 // Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Workgroup size: 16×16 = 256 invocations; workgroup memory: 2 × 16 × 64 f32 = 8 KiB.
-// Dispatch: (ceil(n / 64), ceil(m / 64), 1).
+// Dispatch: (ceil(n / 64), ceil(m / 64), models).
 
 const TILE: u32 = 64u;
 const DEPTH: u32 = 16u;
@@ -17,6 +17,7 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
+    enter_model(wid.z);
     let tile_row = wid.y * TILE;
     let tile_col = wid.x * TILE;
     let thread = lid.y * 16u + lid.x;

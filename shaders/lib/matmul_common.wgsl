@@ -18,6 +18,11 @@
 // (0, or keep_scale = 1/(1 − p)), drawn from lib/rng.wgsl at (seed, stream) × (element, step); ACT_GRAD
 // redraws the same mask for the same element and step, so the backward pass needs no stored mask:
 // d_pre = acc · mask · f'(y / keep_scale), y being the stored (dropped) output. Threshold 0 = no dropout.
+//
+// Batched models (a sweep's K models in one dispatch, dispatch z = K): model z's A, B, C and epilogue
+// operand start stride_a·z, stride_b·z, stride_c·z and stride_operand·z elements in (a stride of 0: one
+// matrix every model shares). Each model's products, epilogue and dropout mask are exactly what the
+// same dispatch computes for that model alone: only where it reads and writes moves.
 
 struct MatmulParams {
     m: u32,
@@ -29,6 +34,10 @@ struct MatmulParams {
     dropout_stream: u32,
     dropout_counter: u32,
     keep_scale: f32,
+    stride_a: u32,
+    stride_b: u32,
+    stride_c: u32,
+    stride_operand: u32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
@@ -50,22 +59,36 @@ override EPILOGUE: u32 = 0u;
 override ACTIVATION: u32 = 0u;
 override DROPOUT: bool = false;
 
+// Where this invocation's model's matrices start (set once by enter_model).
+var<private> a_base: u32;
+var<private> b_base: u32;
+var<private> c_base: u32;
+var<private> operand_base: u32;
+
+// Every variant's entry point calls this first with its workgroup's z: the model it computes.
+fn enter_model(model: u32) {
+    a_base = model * params.stride_a;
+    b_base = model * params.stride_b;
+    c_base = model * params.stride_c;
+    operand_base = model * params.stride_operand;
+}
+
 const EPILOGUE_NONE: u32 = 0u;
 const EPILOGUE_BIAS_ACT: u32 = 1u;
 const EPILOGUE_ACT_GRAD: u32 = 2u;
 
 fn load_a(row: u32, kk: u32) -> f32 {
     if (TRANS_A) {
-        return a[kk * params.m + row];
+        return a[a_base + kk * params.m + row];
     }
-    return a[row * params.k + kk];
+    return a[a_base + row * params.k + kk];
 }
 
 fn load_b(kk: u32, col: u32) -> f32 {
     if (TRANS_B) {
-        return b[col * params.k + kk];
+        return b[b_base + col * params.k + kk];
     }
-    return b[kk * params.n + col];
+    return b[b_base + kk * params.n + col];
 }
 
 // The dropout mask of output element `index` at the current step: 0 or keep_scale.
@@ -84,12 +107,12 @@ fn store_c(row: u32, col: u32, acc: f32) {
     let index = row * params.n + col;
     var value = acc;
     if (EPILOGUE == EPILOGUE_BIAS_ACT) {
-        value = activate(ACTIVATION, acc + operand[col]); // ⓘ layer
+        value = activate(ACTIVATION, acc + operand[operand_base + col]); // ⓘ layer
         if (DROPOUT && params.dropout_threshold != 0u) { // ⓘ dropout
             value *= dropout_factor(index); // ⓘ dropout
         }
     } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
-        var y = operand[index];
+        var y = operand[operand_base + index];
         var factor = 1.0;
         if (DROPOUT && params.dropout_threshold != 0u) {
             factor = dropout_factor(index); // ⓘ dropout
@@ -98,7 +121,7 @@ fn store_c(row: u32, col: u32, acc: f32) {
         value = acc * factor * activation_derivative(ACTIVATION, y);
     }
     if (params.accumulate != 0u) {
-        value += c[index];
+        value += c[c_base + index];
     }
-    c[index] = value;
+    c[c_base + index] = value;
 }

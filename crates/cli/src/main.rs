@@ -51,6 +51,16 @@ enum Bench {
         #[arg(long, default_value_t = 0.5)]
         min_seconds: f64,
     },
+    /// K models' products (a sweep's): one dispatch per model against one batched dispatch, for
+    /// the products of a ring 2D VAE step and of a reference VAE step.
+    Models {
+        /// Models per product.
+        #[arg(long, default_value_t = 8)]
+        models: usize,
+        /// Minimum seconds per measurement.
+        #[arg(long, default_value_t = 0.5)]
+        min_seconds: f64,
+    },
     /// The native CPU twin: the reference VAE with the browser's portable products and with the
     /// native ones on one thread and on every core, and a sweep of models trained side by side.
     Cpu {
@@ -108,6 +118,14 @@ async fn kernels() -> anyhow::Result<Kernels> {
     Kernels::new(&ctx).await.with_context(|| format!("compiling kernels on {}", ctx.summary()))
 }
 
+/// A benchmark's --min-seconds: a measurement long enough to mean something, short enough to finish.
+fn check_min_seconds(min_seconds: f64) -> anyhow::Result<()> {
+    if !(min_seconds > 0.0 && min_seconds <= 60.0) {
+        bail!("--min-seconds must be in (0, 60], got {min_seconds}");
+    }
+    Ok(())
+}
+
 /// Runs the command; `matches` tells which flags were given on the command line.
 async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
     match cli.command {
@@ -125,10 +143,15 @@ async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
         Command::Data(Data::MnistSplit { train_size }) => println!("{}", train::mnist_split_json(train_size)?),
         Command::Bench(Bench::Train { steps }) => bench::train(steps.clamp(1, 100_000)).await?,
         Command::Bench(Bench::Cpu { steps, models, json }) => bench_cpu::cpu(steps.clamp(1, 100_000), models.clamp(1, 64), json)?,
-        Command::Bench(Bench::Matmul { variants, min_seconds }) => {
-            if !(min_seconds > 0.0 && min_seconds <= 60.0) {
-                bail!("--min-seconds must be in (0, 60], got {min_seconds}");
+        Command::Bench(Bench::Models { models, min_seconds }) => {
+            check_min_seconds(min_seconds)?;
+            if !(1..=64).contains(&models) {
+                bail!("--models must be 1 to 64, got {models}");
             }
+            print!("{}", latent_gpu::bench::models_table(&kernels().await?, models, min_seconds).await?);
+        }
+        Command::Bench(Bench::Matmul { variants, min_seconds }) => {
+            check_min_seconds(min_seconds)?;
             let kernels = kernels().await?;
             let variants: Vec<MatmulVariant> = if variants.is_empty() { kernels.available_matmuls() } else { variants.into_iter().map(Into::into).collect() };
             println!("preferred variant on this adapter: {:?}", kernels.preferred_matmul());

@@ -130,3 +130,94 @@ pub async fn vae_step_table(kernels: &Kernels, variants: &[MatmulVariant], min_s
     }
     Ok(format_table(&kernels.context().summary().to_string(), variants, &timings))
 }
+
+/// The products of one step of a small 2D VAE (2-64-64 encoder, latent 2, batch 128), the size a
+/// sweep on the ring trains: so small that launching a dispatch costs more than its arithmetic.
+pub const RING_VAE_STEP: [MatmulCase; 5] = [
+    MatmulCase { what: "encoder X·W₁", form: MatmulForm::Nn, m: 128, k: 2, n: 64 },
+    MatmulCase { what: "hidden H₁·W₂", form: MatmulForm::Nn, m: 128, k: 64, n: 64 },
+    MatmulCase { what: "head H₂·W₃", form: MatmulForm::Nn, m: 128, k: 64, n: 4 },
+    MatmulCase { what: "grad W₂ = H₁ᵀ·dH₂", form: MatmulForm::Tn, m: 64, k: 128, n: 64 },
+    MatmulCase { what: "grad H₁ = dH₂·W₂ᵀ", form: MatmulForm::Nt, m: 128, k: 64, n: 64 },
+];
+
+/// One product for `models` models, timed both ways: one dispatch per model, as models trained
+/// apart record it, and one batched dispatch for all of them.
+#[derive(Clone, Debug)]
+pub struct ModelsTiming {
+    pub case: MatmulCase,
+    pub models: usize,
+    /// Model-products per second, one dispatch per model.
+    pub apart: f64,
+    /// Model-products per second, one batched dispatch.
+    pub batched: f64,
+}
+
+/// Model-products per second of `schedule`, which computes `products` model-products per replay.
+async fn products_per_second(kernels: &Kernels, schedule: &Schedule, sync: &wgpu::Buffer, products: usize, min_seconds: f64) -> Result<f64, GpuError> {
+    let ctx = kernels.context();
+    schedule.submit(ctx, 1)?;
+    read_bytes(ctx, sync, "bench sync", 4).await?;
+    let mut repeats = 1usize;
+    loop {
+        let start = Instant::now();
+        schedule.submit(ctx, repeats)?;
+        read_bytes(ctx, sync, "bench sync", 4).await?;
+        let seconds = start.elapsed().as_secs_f64();
+        match next_repeats(repeats, seconds, min_seconds) {
+            Some(next) => repeats = next,
+            None => return Ok((products * repeats) as f64 / seconds),
+        }
+    }
+}
+
+/// Times `case` for `models` models both ways with the adapter's preferred variant.
+pub async fn time_models(kernels: &Kernels, case: MatmulCase, models: usize, min_seconds: f64) -> Result<ModelsTiming, GpuError> {
+    use crate::ops::Models;
+
+    let ctx = kernels.context();
+    let mut rng = SplitMix64::new(11);
+    let (a_shape, b_shape) = case.stored_shapes();
+    let a = ctx.upload_f32("bench a", models * a_shape.0, a_shape.1, &rng.vec_f32(models * a_shape.0 * a_shape.1, -1.0, 1.0))?;
+    let b = ctx.upload_f32("bench b", models * b_shape.0, b_shape.1, &rng.vec_f32(models * b_shape.0 * b_shape.1, -1.0, 1.0))?;
+    let c = ctx.zeros("bench c", models * case.m, case.n)?;
+    let batched = Schedule::from(kernels.matmul(&a, &b, &c, MatmulSpec::new(case.form).models(Models::each_own(models)))?);
+    // Apart: each model's own tensors, as K models built separately hold them.
+    let mut apart = Schedule::new("bench apart");
+    let mut held = Vec::with_capacity(models);
+    for _ in 0..models {
+        let a = ctx.upload_f32("bench a", a_shape.0, a_shape.1, &rng.vec_f32(a_shape.0 * a_shape.1, -1.0, 1.0))?;
+        let b = ctx.upload_f32("bench b", b_shape.0, b_shape.1, &rng.vec_f32(b_shape.0 * b_shape.1, -1.0, 1.0))?;
+        let c = ctx.zeros("bench c", case.m, case.n)?;
+        apart.push(kernels.matmul(&a, &b, &c, MatmulSpec::new(case.form))?);
+        held.push((a, b, c));
+    }
+    let Some((_, _, last)) = held.last() else {
+        return Err(GpuError::invalid("bench", "no models to time"));
+    };
+    let apart = products_per_second(kernels, &apart, last.buffer(), models, min_seconds).await?;
+    let batched = products_per_second(kernels, &batched, c.buffer(), models, min_seconds).await?;
+    Ok(ModelsTiming { case, models, apart, batched })
+}
+
+/// A plain-text table of the ring VAE's and the reference VAE's products for `models` models:
+/// model-products per second apart and batched, and their ratio.
+pub async fn models_table(kernels: &Kernels, models: usize, min_seconds: f64) -> Result<String, GpuError> {
+    let mut out = format!("{models} models' products on {} ({:?}): model-products/s\n", kernels.context().summary(), kernels.preferred_matmul());
+    out.push_str(&format!("{:<10} {:<20} {:<5} {:>13} {:>12} {:>12} {:>7}\n", "model", "product", "form", "m×k×n", "apart", "batched", "ratio"));
+    for (model, cases) in [("ring VAE", &RING_VAE_STEP[..]), ("MNIST VAE", &VAE_STEP[..])] {
+        for &case in cases {
+            let t = time_models(kernels, case, models, min_seconds).await?;
+            let shape = format!("{}×{}×{}", case.m, case.k, case.n);
+            out.push_str(&format!(
+                "{model:<10} {:<20} {:<5} {shape:>13} {:>12.0} {:>12.0} {:>6.2}×\n",
+                case.what,
+                case.form.name(),
+                t.apart,
+                t.batched,
+                t.batched / t.apart
+            ));
+        }
+    }
+    Ok(out)
+}

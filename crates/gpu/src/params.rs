@@ -62,6 +62,12 @@ pub struct MatmulParams {
     pub dropout_stream: u32,
     pub dropout_counter: u32,
     pub keep_scale: f32,
+    /// Batched models: how many elements apart consecutive models' A, B, C and epilogue operand
+    /// lie (0: one matrix all models share; all 0 for a single model).
+    pub stride_a: u32,
+    pub stride_b: u32,
+    pub stride_c: u32,
+    pub stride_operand: u32,
     pub _pad: [u32; 3],
 }
 

@@ -3,6 +3,7 @@
 use latent_core::ops::matmul::{abs_product_scale, matmul, Epilogue, MatmulForm};
 use latent_core::{Activation, Matrix};
 use latent_gpu::ops::{GpuEpilogue, MatmulSpec};
+use latent_gpu::GpuTensor;
 
 use crate::harness::{compare, Check, Harness, Inputs, Tolerance};
 
@@ -126,4 +127,91 @@ pub async fn matmul_fused_dropout(h: &Harness) -> Check {
         compare(&format!("dropout backward {}", activation.name()), &h.read(&d_pre).await?, &expected_d, Some(&bound), Tolerance::TRANSCENDENTAL)?;
     }
     Ok(())
+}
+
+/// Model `z`'s rows of a matrix holding `models` models' matrices one after another.
+fn model_block(stacked: &Matrix<f64>, models: usize, z: usize) -> anyhow::Result<Matrix<f64>> {
+    let rows = stacked.rows / models;
+    let len = rows * stacked.cols;
+    Matrix::from_vec(rows, stacked.cols, stacked.data[z * len..(z + 1) * len].to_vec()).ok_or_else(|| anyhow::anyhow!("model block {z}"))
+}
+
+/// Each form with the epilogue a layer uses it with (forward: bias, activation and dropout; the
+/// gradient through a dropped layer; the weight gradients accumulating).
+fn models_case<'a>(
+    form: MatmulForm,
+    variant: latent_gpu::MatmulVariant,
+    bias: &'a GpuTensor,
+    y: &'a GpuTensor,
+    dropout: latent_gpu::ops::DropoutSpec,
+    counters: &'a GpuTensor,
+) -> MatmulSpec<'a> {
+    let spec = MatmulSpec::new(form).variant(variant);
+    match form {
+        MatmulForm::Nn => spec.epilogue(GpuEpilogue::BiasActivation { bias, activation: Activation::Tanh }).dropout(dropout, counters),
+        MatmulForm::Nt => spec.epilogue(GpuEpilogue::ActivationGrad { output: y, activation: Activation::Sigmoid }).dropout(dropout, counters),
+        _ => spec.accumulate(true),
+    }
+}
+
+/// Batched models (a sweep's K models in one dispatch): each model's block of C is, bit for bit,
+/// what the same product computes for that model alone, for every variant and form, with A each
+/// model's own or shared, accumulating, and through both epilogues with fused dropout (the forms a
+/// layer and its gradient use them in).
+pub async fn matmul_models_match_alone(h: &Harness) -> Check {
+    use latent_gpu::ops::{DropoutSpec, Models};
+
+    const K: usize = 3;
+    let mut inputs = Inputs::new(31);
+    let (m, k, n) = (37, 70, 45);
+    let counters = h.counters(&[0, 4])?;
+    let dropout = DropoutSpec { p: 0.25, seed: 3, stream: 8, counter_index: 1 };
+    for form in MatmulForm::ALL {
+        let (sa, sb) = stored(form, m, k, n);
+        let (a_each, a_shared) = (inputs.matrix(K * sa.0, sa.1, -1.0, 1.0), inputs.matrix(sa.0, sa.1, -1.0, 1.0));
+        let b = inputs.matrix(K * sb.0, sb.1, -0.3, 0.3);
+        let (bias, y, prior) = (inputs.matrix(K, n, -0.2, 0.2), inputs.matrix(K * m, n, 0.05, 0.95), inputs.matrix(K * m, n, -1.0, 1.0));
+        let (g_each, g_shared, gb, gbias, gy) =
+            (h.upload("a", &a_each)?, h.upload("a", &a_shared)?, h.upload("b", &b)?, h.upload("bias", &bias)?, h.upload("y", &y)?);
+        for variant in h.kernels.available_matmuls() {
+            for shared_a in [false, true] {
+                let c = h.upload("c", &prior)?;
+                let models = Models { count: K, shared_a, shared_b: false };
+                h.run([h.kernels.matmul(
+                    if shared_a { &g_shared } else { &g_each },
+                    &gb,
+                    &c,
+                    models_case(form, variant, &gbias, &gy, dropout, &counters).models(models),
+                )])?;
+                let batched = h.read(&c).await?;
+                for z in 0..K {
+                    let a_z = if shared_a { a_shared.clone() } else { model_block(&a_each, K, z)? };
+                    let (ga, gb_z) = (h.upload("a", &a_z)?, h.upload("b", &model_block(&b, K, z)?)?);
+                    let (gbias_z, gy_z, c_z) =
+                        (h.upload("bias", &model_block(&bias, K, z)?)?, h.upload("y", &model_block(&y, K, z)?)?, h.upload("c", &model_block(&prior, K, z)?)?);
+                    h.run([h.kernels.matmul(&ga, &gb_z, &c_z, models_case(form, variant, &gbias_z, &gy_z, dropout, &counters))])?;
+                    let alone = h.read(&c_z).await?;
+                    let block = &batched[z * m * n..(z + 1) * m * n];
+                    if let Some(i) = (0..alone.len()).find(|&i| alone[i].to_bits() != block[i].to_bits()) {
+                        anyhow::bail!(
+                            "{} {} shared_a={shared_a}: model {z} of {K} differs from the same product alone at element {i}: {} batched, {} alone",
+                            variant.name(),
+                            form.name(),
+                            block[i],
+                            alone[i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // A stack that does not divide among the models is refused by name.
+    let c = h.zeros("c", K * m, n)?;
+    let odd = h.zeros("a", K * m + 1, k)?;
+    let b_nn = h.zeros("b", K * k, n)?;
+    match h.kernels.matmul(&odd, &b_nn, &c, MatmulSpec::new(MatmulForm::Nn).models(Models::each_own(K))) {
+        Err(e) if e.to_string().contains("3 models") => Ok(()),
+        Err(e) => anyhow::bail!("an uneven stack was refused without naming the models: {e}"),
+        Ok(_) => anyhow::bail!("an uneven stack of 3 models' A was accepted"),
+    }
 }

@@ -22,7 +22,7 @@ pub use errors::{errors_are_values, kernels_compile, subgroups_are_used_where_of
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use forks::{forks_carry_the_whole_training_state, gan_forks_carry_the_whole_training_state};
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
-pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_shapes};
+pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_models_match_alone, matmul_shapes};
 pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_cpu_twin, vae_step_dispatch_count};
 pub use pointwise::{activations, reductions};
 pub use training::{gather, optimizers, penalties};
@@ -41,6 +41,7 @@ macro_rules! for_each_check {
             matmul_shapes,
             matmul_epilogues,
             matmul_fused_dropout,
+            matmul_models_match_alone,
             activations,
             reductions,
             loss_bce,

@@ -28,6 +28,35 @@ pub enum GpuEpilogue<'a> {
     },
 }
 
+/// K models' products in one dispatch (the batched step of a sweep): C and the epilogue's operand
+/// (bias or layer output) hold the K models' matrices one after another, K·m rows of C for an m×n
+/// product; A and B do too unless marked shared, one matrix that every model reads (the same input
+/// rows, say). Model z's result is bit for bit what the same product computes for that model alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Models {
+    pub count: usize,
+    pub shared_a: bool,
+    pub shared_b: bool,
+}
+
+impl Models {
+    /// `count` models, each with its own A and B.
+    pub fn each_own(count: usize) -> Self {
+        Self { count, shared_a: false, shared_b: false }
+    }
+
+    /// The stored shape of one model's matrix in `t`: its rows divided among the models if `stacked`.
+    fn one_of(&self, op: &'static str, t: &GpuTensor, stacked: bool) -> Result<(usize, usize), GpuError> {
+        if !stacked {
+            return Ok(t.shape());
+        }
+        if !t.rows().is_multiple_of(self.count) {
+            return Err(GpuError::shape(op, format!("{} models' matrices stacked", self.count), t.describe()));
+        }
+        Ok((t.rows() / self.count, t.cols()))
+    }
+}
+
 /// A matmul: C (+)= epilogue(op(A)·op(B)).
 #[derive(Clone, Copy, Debug)]
 pub struct MatmulSpec<'a> {
@@ -39,11 +68,17 @@ pub struct MatmulSpec<'a> {
     /// Fused inverted dropout of a layer's output (with `BiasActivation`) or its gradient (with
     /// `ActivationGrad`), numbered by the given step counters.
     pub dropout: Option<(DropoutSpec, &'a GpuTensor)>,
+    /// `None`: one model's product.
+    pub models: Option<Models>,
 }
 
 impl<'a> MatmulSpec<'a> {
     pub fn new(form: MatmulForm) -> Self {
-        Self { form, epilogue: GpuEpilogue::None, accumulate: false, variant: None, dropout: None }
+        Self { form, epilogue: GpuEpilogue::None, accumulate: false, variant: None, dropout: None, models: None }
+    }
+    pub fn models(mut self, models: Models) -> Self {
+        self.models = Some(models);
+        self
     }
     pub fn dropout(mut self, spec: DropoutSpec, counters: &'a GpuTensor) -> Self {
         self.dropout = Some((spec, counters));
@@ -90,25 +125,41 @@ impl Kernels {
                 return Err(GpuError::invalid(OP, format!("{} is not f32", t.describe())));
             }
         }
+        let models = spec.models.unwrap_or(Models::each_own(1));
+        if models.count == 0 || models.count > crate::dispatch::MAX_WORKGROUPS_PER_DIM as usize {
+            return Err(GpuError::invalid(OP, format!("{} models: one dispatch holds 1 to {}", models.count, crate::dispatch::MAX_WORKGROUPS_PER_DIM)));
+        }
+        let (a_shape, b_shape) = (models.one_of(OP, a, !models.shared_a)?, models.one_of(OP, b, !models.shared_b)?);
         let (m, k, n) = spec
             .form
-            .dims(a.shape(), b.shape())
+            .dims(a_shape, b_shape)
             .map_err(|_| GpuError::shape(OP, format!("A {} for {}", a.describe(), spec.form.name()), format!("B {}", b.describe())))?;
-        c.expect(OP, m, n, ElementKind::F32)?;
-        let (epilogue, activation, operand) = match spec.epilogue {
-            GpuEpilogue::None => (0, 0, a),
+        c.expect(OP, models.count * m, n, ElementKind::F32)?;
+        let (epilogue, activation, operand, operand_len) = match spec.epilogue {
+            GpuEpilogue::None => (0, 0, a, 0),
             GpuEpilogue::BiasActivation { bias, activation } => {
-                bias.expect_len("matmul bias", n, ElementKind::F32)?;
-                (1, activation.code(), bias)
+                bias.expect_len("matmul bias", models.count * n, ElementKind::F32)?;
+                (1, activation.code(), bias, n)
             }
             GpuEpilogue::ActivationGrad { output, activation } => {
-                output.expect("matmul activation output", m, n, ElementKind::F32)?;
-                (2, activation.code(), output)
+                output.expect("matmul activation output", models.count * m, n, ElementKind::F32)?;
+                (2, activation.code(), output, m * n)
             }
         };
         expect_distinct(OP, c, &[a, b, operand])?;
         let variant = spec.variant.unwrap_or(self.preferred_matmul());
-        let mut params = MatmulParams { m: dim(OP, m)?, n: dim(OP, n)?, k: dim(OP, k)?, accumulate: flag(spec.accumulate), ..MatmulParams::default() };
+        let stride = |len: usize, own: bool| if own && models.count > 1 { dim(OP, len) } else { Ok(0) };
+        let mut params = MatmulParams {
+            m: dim(OP, m)?,
+            n: dim(OP, n)?,
+            k: dim(OP, k)?,
+            accumulate: flag(spec.accumulate),
+            stride_a: stride(m * k, !models.shared_a)?,
+            stride_b: stride(k * n, !models.shared_b)?,
+            stride_c: stride(m * n, true)?,
+            stride_operand: stride(operand_len, true)?,
+            ..MatmulParams::default()
+        };
         let counters = match spec.dropout {
             Some((dropout, counters)) => {
                 if epilogue == 0 {
@@ -122,11 +173,12 @@ impl Kernels {
             None => &self.no_counters,
         };
         let (cols_per_group, rows_per_group) = self.matmul_block(variant);
-        let workgroups = [groups_for(n, cols_per_group), groups_for(m, rows_per_group), 1];
+        let workgroups = [groups_for(n, cols_per_group), groups_for(m, rows_per_group), models.count as u32];
         if workgroups[0] > crate::dispatch::MAX_WORKGROUPS_PER_DIM || workgroups[1] > crate::dispatch::MAX_WORKGROUPS_PER_DIM {
             return Err(GpuError::invalid(OP, format!("{m}×{n} output needs more workgroups than WebGPU allows")));
         }
-        let label = format!("{}[{}] {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
+        let batch = if models.count > 1 { format!("×{}", models.count) } else { String::new() };
+        let label = format!("{}[{}]{batch} {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
         let buffers = [(0, a), (1, b), (2, c), (3, operand), (5, counters)];
         let key = MatmulKey { variant, form: spec.form, epilogue, activation, dropout: spec.dropout.is_some() };
         self.dispatch(label, &self.matmul_pipeline(key)?, &buffers, &params, 4, workgroups)
