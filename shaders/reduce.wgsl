@@ -6,8 +6,11 @@
 //   0 input   storage, read
 //   1 out     storage, read_write
 //   2 params  uniform  ReduceParams (mirrors latent_gpu::params::ReduceParams)
-// column_sums: workgroup 64, dispatch (ceil(cols / 64), 1, 1); one invocation per column, rows in order.
-// sum_all: workgroup 256, dispatch (1, 1, 1); strided partial sums, then a fixed tree in workgroup memory.
+// column_sums: workgroup 64, dispatch (ceil(cols / 64), 1, models); one invocation per column, rows in order.
+// sum_all: workgroup 256, dispatch (1, 1, models); strided partial sums, then a fixed tree in workgroup memory.
+// Batched models (a sweep's K models in one dispatch, z = model): model z's input is the z-th block of
+// rows·cols values and its sums go out_stride·z further on (column_sums: out_stride = cols), so each
+// model's sums are bit for bit its sums alone.
 
 struct ReduceParams {
     rows: u32,
@@ -15,7 +18,7 @@ struct ReduceParams {
     out_index: u32,
     accumulate: u32,
     scale: f32,
-    _pad0: u32,
+    out_stride: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -41,19 +44,21 @@ fn column_sums(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (col >= params.cols) {
         return;
     }
+    let base = gid.z * params.rows * params.cols;
     var acc = 0.0;
     for (var row = 0u; row < params.rows; row++) {
-        acc += input[row * params.cols + col];
+        acc += input[base + row * params.cols + col];
     }
-    write(col, acc);
+    write(gid.z * params.out_stride + col, acc);
 }
 
 @compute @workgroup_size(256)
-fn sum_all(@builtin(local_invocation_index) lane: u32) {
+fn sum_all(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
     let len = params.rows * params.cols;
+    let base = wid.z * len;
     var acc = 0.0;
     for (var e = lane; e < len; e += 256u) {
-        acc += input[e];
+        acc += input[base + e];
     }
     partial[lane] = acc;
     workgroupBarrier();
@@ -64,6 +69,6 @@ fn sum_all(@builtin(local_invocation_index) lane: u32) {
         workgroupBarrier();
     }
     if (lane == 0u) {
-        write(params.out_index, partial[0]);
+        write(params.out_index + wid.z * params.out_stride, partial[0]);
     }
 }

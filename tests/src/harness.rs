@@ -195,3 +195,10 @@ impl Inputs {
 pub fn dot(upstream: &[f64], values: &[f64]) -> f64 {
     upstream.iter().zip(values).map(|(u, v)| u * v).sum()
 }
+
+/// Model `z`'s rows of a matrix holding `models` models' matrices one after another.
+pub fn model_block(stacked: &Matrix<f64>, models: usize, z: usize) -> anyhow::Result<Matrix<f64>> {
+    let rows = stacked.rows / models;
+    let len = rows * stacked.cols;
+    Matrix::from_vec(rows, stacked.cols, stacked.data[z * len..(z + 1) * len].to_vec()).ok_or_else(|| anyhow::anyhow!("model block {z}"))
+}

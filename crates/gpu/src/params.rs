@@ -90,7 +90,9 @@ pub struct ReduceParams {
     pub out_index: u32,
     pub accumulate: u32,
     pub scale: f32,
-    pub _pad: [u32; 3],
+    /// Batched models: how far apart consecutive models' sums lie in `out`.
+    pub out_stride: u32,
+    pub _pad: [u32; 2],
 }
 
 /// `LossParams` of `shaders/lib/loss_params.wgsl`.

@@ -5,7 +5,7 @@ use latent_core::{Activation, Matrix};
 use latent_gpu::ops::{GpuEpilogue, MatmulSpec};
 use latent_gpu::GpuTensor;
 
-use crate::harness::{compare, Check, Harness, Inputs, Tolerance};
+use crate::harness::{compare, model_block, Check, Harness, Inputs, Tolerance};
 
 /// Stored shapes of A and B for a form and (m, k, n).
 fn stored(form: MatmulForm, m: usize, k: usize, n: usize) -> ((usize, usize), (usize, usize)) {
@@ -127,13 +127,6 @@ pub async fn matmul_fused_dropout(h: &Harness) -> Check {
         compare(&format!("dropout backward {}", activation.name()), &h.read(&d_pre).await?, &expected_d, Some(&bound), Tolerance::TRANSCENDENTAL)?;
     }
     Ok(())
-}
-
-/// Model `z`'s rows of a matrix holding `models` models' matrices one after another.
-fn model_block(stacked: &Matrix<f64>, models: usize, z: usize) -> anyhow::Result<Matrix<f64>> {
-    let rows = stacked.rows / models;
-    let len = rows * stacked.cols;
-    Matrix::from_vec(rows, stacked.cols, stacked.data[z * len..(z + 1) * len].to_vec()).ok_or_else(|| anyhow::anyhow!("model block {z}"))
 }
 
 /// Each form with the epilogue a layer uses it with (forward: bias, activation and dropout; the

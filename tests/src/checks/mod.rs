@@ -24,7 +24,7 @@ pub use forks::{forks_carry_the_whole_training_state, gan_forks_carry_the_whole_
 pub use losses::{loss_bce, loss_gan, loss_gaussian};
 pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_models_match_alone, matmul_shapes};
 pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_cpu_twin, vae_step_dispatch_count};
-pub use pointwise::{activations, reductions};
+pub use pointwise::{activations, reductions, reductions_of_models_match_alone};
 pub use training::{gather, optimizers, penalties};
 pub use vae::{dropout, kl, reparam};
 pub use vae_gan::{vae_gan_at_gamma_zero_is_the_vae, vae_gan_matches_cpu_twin};
@@ -44,6 +44,7 @@ macro_rules! for_each_check {
             matmul_models_match_alone,
             activations,
             reductions,
+            reductions_of_models_match_alone,
             loss_bce,
             loss_gaussian,
             loss_gan,

@@ -4,7 +4,7 @@ use latent_core::ops::MatmulForm;
 use latent_core::Activation;
 
 use super::vae::expect_counter;
-use super::{dim, flag, DropoutSpec};
+use super::{dim, flag, rows_per_model, DropoutSpec};
 use crate::dispatch::{groups_for, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::{Kernels, MatmulVariant};
@@ -47,13 +47,8 @@ impl Models {
 
     /// The stored shape of one model's matrix in `t`: its rows divided among the models if `stacked`.
     fn one_of(&self, op: &'static str, t: &GpuTensor, stacked: bool) -> Result<(usize, usize), GpuError> {
-        if !stacked {
-            return Ok(t.shape());
-        }
-        if !t.rows().is_multiple_of(self.count) {
-            return Err(GpuError::shape(op, format!("{} models' matrices stacked", self.count), t.describe()));
-        }
-        Ok((t.rows() / self.count, t.cols()))
+        let rows = rows_per_model(op, t, if stacked { self.count } else { 1 })?;
+        Ok((rows, t.cols()))
     }
 }
 
@@ -126,9 +121,7 @@ impl Kernels {
             }
         }
         let models = spec.models.unwrap_or(Models::each_own(1));
-        if models.count == 0 || models.count > crate::dispatch::MAX_WORKGROUPS_PER_DIM as usize {
-            return Err(GpuError::invalid(OP, format!("{} models: one dispatch holds 1 to {}", models.count, crate::dispatch::MAX_WORKGROUPS_PER_DIM)));
-        }
+        rows_per_model(OP, c, models.count)?;
         let (a_shape, b_shape) = (models.one_of(OP, a, !models.shared_a)?, models.one_of(OP, b, !models.shared_b)?);
         let (m, k, n) = spec
             .form

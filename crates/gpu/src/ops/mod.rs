@@ -29,3 +29,16 @@ pub(crate) fn dim(op: &'static str, value: usize) -> Result<u32, GpuError> {
 pub(crate) fn flag(value: bool) -> u32 {
     u32::from(value)
 }
+
+/// The rows of one model's block of `t`, which holds `models` models' blocks one after another (a
+/// batched dispatch, one workgroup z per model, so at most WebGPU's per-dimension limit of them).
+pub(crate) fn rows_per_model(op: &'static str, t: &crate::GpuTensor, models: usize) -> Result<usize, GpuError> {
+    let limit = crate::dispatch::MAX_WORKGROUPS_PER_DIM as usize;
+    if models == 0 || models > limit {
+        return Err(GpuError::invalid(op, format!("{models} models: one dispatch holds 1 to {limit}")));
+    }
+    if !t.rows().is_multiple_of(models) {
+        return Err(GpuError::shape(op, format!("{models} models' blocks stacked"), t.describe()));
+    }
+    Ok(t.rows() / models)
+}
