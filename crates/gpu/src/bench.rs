@@ -85,18 +85,26 @@ pub async fn time_matmul(kernels: &Kernels, case: MatmulCase, variant: MatmulVar
     let b = ctx.upload_f32("bench b", b_shape.0, b_shape.1, &rng.vec_f32(b_shape.0 * b_shape.1, -1.0, 1.0))?;
     let c = ctx.zeros("bench c", case.m, case.n)?;
     let schedule = Schedule::from(kernels.matmul(&a, &b, &c, MatmulSpec::new(case.form).variant(variant))?);
-    // Warm-up: first use compiles and uploads lazily on some drivers.
+    let (repeats, seconds) = timed_replays(kernels, &schedule, c.buffer(), min_seconds).await?;
+    Ok(MatmulTiming { case, variant, repeats, seconds })
+}
+
+/// Replays `schedule` with doubling repeats until one run lasts `min_seconds` (after a warm-up
+/// replay: first use compiles and uploads lazily on some drivers); each run waits on a 4-byte
+/// readback of `sync`. Returns the last run's repeats and seconds.
+async fn timed_replays(kernels: &Kernels, schedule: &Schedule, sync: &wgpu::Buffer, min_seconds: f64) -> Result<(usize, f64), GpuError> {
+    let ctx = kernels.context();
     schedule.submit(ctx, 1)?;
-    read_bytes(ctx, c.buffer(), "bench sync", 4).await?;
+    read_bytes(ctx, sync, "bench sync", 4).await?;
     let mut repeats = 1usize;
     loop {
         let start = Instant::now();
         schedule.submit(ctx, repeats)?;
-        read_bytes(ctx, c.buffer(), "bench sync", 4).await?;
+        read_bytes(ctx, sync, "bench sync", 4).await?;
         let seconds = start.elapsed().as_secs_f64();
         match next_repeats(repeats, seconds, min_seconds) {
             Some(next) => repeats = next,
-            None => return Ok(MatmulTiming { case, variant, repeats, seconds }),
+            None => return Ok((repeats, seconds)),
         }
     }
 }
@@ -155,20 +163,8 @@ pub struct ModelsTiming {
 
 /// Model-products per second of `schedule`, which computes `products` model-products per replay.
 async fn products_per_second(kernels: &Kernels, schedule: &Schedule, sync: &wgpu::Buffer, products: usize, min_seconds: f64) -> Result<f64, GpuError> {
-    let ctx = kernels.context();
-    schedule.submit(ctx, 1)?;
-    read_bytes(ctx, sync, "bench sync", 4).await?;
-    let mut repeats = 1usize;
-    loop {
-        let start = Instant::now();
-        schedule.submit(ctx, repeats)?;
-        read_bytes(ctx, sync, "bench sync", 4).await?;
-        let seconds = start.elapsed().as_secs_f64();
-        match next_repeats(repeats, seconds, min_seconds) {
-            Some(next) => repeats = next,
-            None => return Ok((products * repeats) as f64 / seconds),
-        }
-    }
+    let (repeats, seconds) = timed_replays(kernels, schedule, sync, min_seconds).await?;
+    Ok((products * repeats) as f64 / seconds)
 }
 
 /// Times `case` for `models` models both ways with the adapter's preferred variant.
