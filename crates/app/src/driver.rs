@@ -534,7 +534,11 @@ impl Driver {
             return;
         };
         log::warn!("engine lost: {reason}; {error}");
-        let lost = if self.engine.kernels.is_some() { "The GPU device was lost" } else { "The CPU engine's worker stopped" };
+        let (lost, marker) = if self.engine.kernels.is_some() {
+            ("The GPU device was lost", "rebuilt (device lost)")
+        } else {
+            ("The CPU engine's worker stopped", "rebuilt (worker lost)")
+        };
         self.engine = open_engine(&self.lab).await;
         let (start, from) = match run.as_ref().map(Run::recovery) {
             Some(Start::Resume { checkpoint, history }) => {
@@ -544,7 +548,7 @@ impl Driver {
             _ => (Start::Fresh, "from new weights".to_string()),
         };
         let config = self.applied.clone().unwrap_or_else(|| self.lab.config.get_untracked());
-        self.recovery = Some(Recovery { config, start, marker: "rebuilt (device lost)", keeps_forks: false });
+        self.recovery = Some(Recovery { config, start, marker, keeps_forks: false });
         self.lab.notice.set(Some(Notice::Problem(format!(
             "{lost} ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
         ))));

@@ -755,6 +755,14 @@ fn a_crashed_cpu_worker_rebuilds_from_checkpoint() -> Result<()> {
     s.session.click_css("#play")?;
     let resumed = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", rebuilt.step.unwrap_or(0) + 30))?;
     println!("trains on after the crash: {resumed:?}");
+    // The loss chart marks the rebuild, naming the worker, its label inside the plot (between
+    // PLOT_LEFT 48 and PLOT_RIGHT 556 of charts.rs): near the right edge it reads leftwards.
+    let labels =
+        s.session.eval("[...document.querySelectorAll('.marker-label')].map(l => { const b = l.getBBox(); return [l.textContent, b.x, b.x + b.width]; })")?;
+    let rebuilt_label = labels.as_array().and_then(|all| all.iter().find(|l| l[0] == "rebuilt (worker lost)"));
+    let Some(label) = rebuilt_label else { bail!("no 'rebuilt (worker lost)' marker on the loss chart: {labels}") };
+    let (left, right) = (label[1].as_f64().unwrap_or(f64::NAN), label[2].as_f64().unwrap_or(f64::NAN));
+    ensure!((48.0..=556.0).contains(&left) && (48.0..=556.0).contains(&right), "the rebuild's label runs outside the plot: {label}");
     s.session.screenshot("cpu-worker-crashed")?;
     // A worker that dies without a word: reads go unanswered until the watch (shortened to 3 s
     // here, a minute on the shipped page) gives it up, and the same recovery follows.

@@ -28,6 +28,17 @@ const TRANSIENT_SHARE: f64 = 0.1;
 /// Markers labelled on the chart (the rest keep a line and a tooltip).
 const LABELLED_MARKERS: usize = 6;
 
+/// Where a vertical marker's label starts and its `text-anchor`: beside its line, on the side with
+/// room, so a label near the chart's right edge reads leftwards instead of running under the right
+/// axis and off the chart.
+fn label_beside(x: f64) -> (f64, &'static str) {
+    if x > (PLOT_LEFT + PLOT_RIGHT) / 2.0 {
+        (x - 3.0, "end")
+    } else {
+        (x + 3.0, "start")
+    }
+}
+
 /// Which y axis a series is read on.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Axis {
@@ -318,10 +329,11 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
             };
             let best = lab.best_step.get().map(|step| {
                 let x = scales.x(step);
+                let (label_x, anchor) = label_beside(x);
                 view! {
                     <g class="marker best" data-step=step>
                         <line x1=x x2=x y1=PLOT_TOP y2=PLOT_BOTTOM stroke="#2b8a3e" stroke-width="1.2" stroke-dasharray="2 2" />
-                        <text x=x + 3.0 y=PLOT_BOTTOM - 4.0 class="tick">{format!("best @ {step}")}</text>
+                        <text x=label_x y=PLOT_BOTTOM - 4.0 text-anchor=anchor class="tick">{format!("best @ {step}")}</text>
                         <title>{format!("early stopping's best step: {step}")}</title>
                     </g>
                 }
@@ -335,7 +347,8 @@ pub fn LossChart(lab: Lab) -> impl IntoView {
                         let x = scales.x(marker.step);
                         let label = (i >= labelled_from).then(|| {
                             let y = PLOT_TOP + 10.0 + ((i - labelled_from) % 3) as f64 * 11.0;
-                            view! { <text x=x + 2.0 y=y class="tick marker-label">{marker.text.clone()}</text> }
+                            let (label_x, anchor) = label_beside(x);
+                            view! { <text x=label_x y=y text-anchor=anchor class="tick marker-label">{marker.text.clone()}</text> }
                         });
                         view! {
                             <g class="marker" data-step=marker.step>
