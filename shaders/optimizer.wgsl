@@ -1,4 +1,6 @@
-// optimizer.wgsl: parameter updates over a slice of a flat parameter buffer, one dispatch per network.
+// optimizer.wgsl: parameter updates over a slice of a flat parameter buffer, one dispatch per network,
+// or per network of K batched models (a sweep): model z = workgroup z reads its own block
+// blocks[z] (its slice, counter and knobs), so each model's update is its update alone.
 //   adam: t = counters[counter_index] + 1 (steps done so far, read on the GPU so replays need no
 //         uniform write); m = β₁m + (1−β₁)g; v = β₂v + (1−β₂)g²;
 //         w −= lr · (m / (1 − β₁ᵗ)) / (sqrt(v / (1 − β₂ᵗ)) + ε)
@@ -9,8 +11,8 @@
 //   2 m         storage, read_write  first moment (Adam) or velocity (SGD)
 //   3 v         storage, read_write  second moment (Adam only)
 //   4 counters  storage, read        step counters (Adam only)
-//   5 params    uniform              OptimizerParams (mirrors latent_gpu::params::OptimizerParams)
-// Workgroup size 256; dispatch linear_workgroups(len). Includes: lib/indexing.wgsl.
+//   5 blocks    storage, read        one OptimizerParams per model (mirrors latent_gpu::params::OptimizerParams)
+// Workgroup size 256; dispatch linear_workgroups(longest len) × K in z. Includes: lib/indexing.wgsl.
 
 struct OptimizerParams {
     offset: u32,
@@ -32,10 +34,11 @@ struct OptimizerParams {
 @group(0) @binding(2) var<storage, read_write> m: array<f32>;
 @group(0) @binding(3) var<storage, read_write> v: array<f32>;
 @group(0) @binding(4) var<storage, read> counters: array<u32>;
-@group(0) @binding(5) var<uniform> params: OptimizerParams;
+@group(0) @binding(5) var<storage, read> blocks: array<OptimizerParams>;
 
 @compute @workgroup_size(256)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let params = blocks[gid.z];
     let local = flat_index(gid, groups);
     if (local >= params.len) {
         return;
@@ -54,6 +57,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 @compute @workgroup_size(256)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let params = blocks[gid.z];
     let local = flat_index(gid, groups);
     if (local >= params.len) {
         return;

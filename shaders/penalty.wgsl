@@ -1,4 +1,6 @@
-// penalty.wgsl: L2 and L1 weight penalties over a slice of a flat parameter buffer.
+// penalty.wgsl: L2 and L1 weight penalties over a slice of a flat parameter buffer; or over K
+// batched models' slices (a sweep), model z = workgroup z with its own block blocks[z] (slice,
+// slots and strengths), so each model's penalty is its penalty alone.
 // mask[e] is 1 on weights and 0 on biases (or any per-parameter weight), so one dispatch covers
 // a whole network and the caller never builds per-tensor dispatches.
 //   gradient: grads[e] += mask[e]·(2·l2·w[e] + l1·sign(w[e]))     for e in [offset, offset + len)
@@ -8,9 +10,10 @@
 //   0 weights  storage, read        flat parameter buffer
 //   1 mask     storage, read        same length as weights
 //   2 grads    storage, read_write  flat gradient buffer (gradient)
-//   3 params   uniform              PenaltyParams (mirrors latent_gpu::params::PenaltyParams)
+//   3 blocks   storage, read        one PenaltyParams per model (mirrors latent_gpu::params::PenaltyParams)
 //   4 out      storage, read_write  metrics buffer (value)
-// gradient: workgroup 256, dispatch linear_workgroups(len). value: workgroup 256, dispatch (1, 1, 1).
+// gradient: workgroup 256, dispatch linear_workgroups(longest len) × K in z. value: workgroup 256,
+// dispatch (1, 1, K).
 // Includes: lib/indexing.wgsl.
 
 struct PenaltyParams {
@@ -27,7 +30,7 @@ struct PenaltyParams {
 @group(0) @binding(0) var<storage, read> weights: array<f32>;
 @group(0) @binding(1) var<storage, read> mask: array<f32>;
 @group(0) @binding(2) var<storage, read_write> grads: array<f32>;
-@group(0) @binding(3) var<uniform> params: PenaltyParams;
+@group(0) @binding(3) var<storage, read> blocks: array<PenaltyParams>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 var<workgroup> partial_sq: array<f32, 256>;
@@ -35,6 +38,7 @@ var<workgroup> partial_abs: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn gradient(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let params = blocks[gid.z];
     let local = flat_index(gid, groups);
     if (local >= params.len) {
         return;
@@ -45,7 +49,8 @@ fn gradient(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 }
 
 @compute @workgroup_size(256)
-fn value(@builtin(local_invocation_index) lane: u32) {
+fn value(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) group: vec3<u32>) {
+    let params = blocks[group.z];
     var sq = 0.0;
     var ab = 0.0;
     for (var local = lane; local < params.len; local += 256u) {

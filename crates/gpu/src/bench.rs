@@ -196,12 +196,55 @@ pub async fn time_models(kernels: &Kernels, case: MatmulCase, models: usize, min
     Ok(ModelsTiming { case, models, apart, batched })
 }
 
-/// A plain-text table of the ring VAE's and the reference VAE's products for `models` models:
-/// model-products per second apart and batched, and their ratio.
+/// Parameters of the ring VAE (2-64-64-(2+2) encoder, 2-64-64-2 decoder) and of the reference
+/// VAE (784-400-(20+20) encoder, 20-400-784 decoder): what one Adam update covers.
+pub const RING_VAE_PARAMETERS: usize = (2 * 64 + 64) + (64 * 64 + 64) + (64 * 4 + 4) + (2 * 64 + 64) + (64 * 64 + 64) + (64 * 2 + 2);
+pub const REFERENCE_VAE_PARAMETERS: usize = (784 * 400 + 400) + (400 * 40 + 40) + (20 * 400 + 400) + (400 * 784 + 784);
+
+/// Model-updates per second of one Adam step over `parameters` parameters for `models` models,
+/// (apart, batched): one dispatch per model on its own buffers, and one batched dispatch over the
+/// stacked buffers with one block of settings per model.
+pub async fn time_updates(kernels: &Kernels, parameters: usize, models: usize, min_seconds: f64) -> Result<(f64, f64), GpuError> {
+    use crate::ops::{AdamBuffers, ParamRange};
+    use latent_core::ops::optimizer::AdamConfig;
+
+    let ctx = kernels.context();
+    let buffers = |len: usize| -> Result<[crate::GpuTensor; 5], GpuError> {
+        Ok([
+            ctx.zeros("bench w", 1, len)?,
+            ctx.zeros("bench g", 1, len)?,
+            ctx.zeros("bench m", 1, len)?,
+            ctx.zeros("bench v", 1, len)?,
+            ctx.upload_u32("bench t", 1, 1, &[0])?,
+        ])
+    };
+    fn adam([w, g, m, v, t]: &[crate::GpuTensor; 5]) -> AdamBuffers<'_> {
+        AdamBuffers { weights: w, grads: g, m, v, counters: t, counter_index: 0 }
+    }
+    // Learning rates differ per model, as in a learning-rate sweep.
+    let cfg = |z: usize| AdamConfig { lr: 1e-3 * (z + 1) as f32, ..AdamConfig::default() };
+    let stacked = buffers(models * parameters)?;
+    let ranges: Vec<_> = (0..models).map(|z| (ParamRange { offset: z * parameters, len: parameters }, cfg(z))).collect();
+    let batched = Schedule::from(kernels.adam_of_models(adam(&stacked), &ranges)?);
+    let mut apart = Schedule::new("bench apart");
+    let held = (0..models).map(|_| buffers(parameters)).collect::<Result<Vec<_>, _>>()?;
+    for (z, own) in held.iter().enumerate() {
+        apart.push(kernels.adam(adam(own), ParamRange::all(&own[0]), cfg(z))?);
+    }
+    let Some(last) = held.last() else {
+        return Err(GpuError::invalid("bench", "no models to time"));
+    };
+    let apart = products_per_second(kernels, &apart, last[0].buffer(), models, min_seconds).await?;
+    let batched = products_per_second(kernels, &batched, stacked[0].buffer(), models, min_seconds).await?;
+    Ok((apart, batched))
+}
+
+/// A plain-text table of the ring VAE's and the reference VAE's products and Adam updates for
+/// `models` models: model-products (or model-updates) per second apart and batched, and their ratio.
 pub async fn models_table(kernels: &Kernels, models: usize, min_seconds: f64) -> Result<String, GpuError> {
     let mut out = format!("{models} models' products on {} ({:?}): model-products/s\n", kernels.context().summary(), kernels.preferred_matmul());
     out.push_str(&format!("{:<10} {:<20} {:<5} {:>13} {:>12} {:>12} {:>7}\n", "model", "product", "form", "m×k×n", "apart", "batched", "ratio"));
-    for (model, cases) in [("ring VAE", &RING_VAE_STEP[..]), ("MNIST VAE", &VAE_STEP[..])] {
+    for (model, cases, parameters) in [("ring VAE", &RING_VAE_STEP[..], RING_VAE_PARAMETERS), ("MNIST VAE", &VAE_STEP[..], REFERENCE_VAE_PARAMETERS)] {
         for &case in cases {
             let t = time_models(kernels, case, models, min_seconds).await?;
             let shape = format!("{}×{}×{}", case.m, case.k, case.n);
@@ -214,6 +257,9 @@ pub async fn models_table(kernels: &Kernels, models: usize, min_seconds: f64) ->
                 t.batched / t.apart
             ));
         }
+        let (apart, batched) = time_updates(kernels, parameters, models, min_seconds).await?;
+        let shape = format!("{parameters} params");
+        out.push_str(&format!("{model:<10} {:<20} {:<5} {shape:>13} {apart:>12.0} {batched:>12.0} {:>6.2}×\n", "Adam update", "-", batched / apart));
     }
     Ok(out)
 }

@@ -1,7 +1,8 @@
 //! Recorded work: a [`Dispatch`] is everything one kernel launch needs, made once; a [`Schedule`]
 //! is a fixed list of them that a training step replays by recording commands only. A dispatch
-//! whose uniform block carries a knob is pushed as a [`Tuned`] handle, through which the block is
-//! rewritten later ([`Schedule::retune`]) with the checks it was built with.
+//! whose parameter block carries a knob is pushed as a [`Tuned`] handle, through which the block is
+//! rewritten later ([`Schedule::retune`], or [`Schedule::retune_model`] for one model of a batched
+//! dispatch) with the checks it was built with.
 
 use std::any::TypeId;
 use std::marker::PhantomData;
@@ -42,9 +43,11 @@ pub struct Dispatch {
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) bind_group: wgpu::BindGroup,
     pub(crate) workgroups: [u32; 3],
-    /// The uniform block, so a knob change is one small write rather than a rebuild.
+    /// The parameter blocks (a uniform block, or a storage array of one block per model), so a
+    /// knob change is one small write rather than a rebuild.
     pub(crate) params: wgpu::Buffer,
-    /// What the uniform block holds now, for read-modify-write knob changes, and its type.
+    /// What the parameter blocks hold now (one, or one per model), for read-modify-write knob
+    /// changes, and their type.
     pub(crate) params_bytes: Mutex<Vec<u8>>,
     pub(crate) params_type: TypeId,
     pub(crate) _ledger: crate::tensor::LedgerEntry,
@@ -65,18 +68,33 @@ impl Dispatch {
         self.workgroups
     }
 
-    /// Rewrites the uniform block (between steps, e.g. when a slider moves): `change` edits a copy
-    /// of what it holds, which must pass the block's checks before it is written.
-    fn retune<P: Uniform>(&self, ctx: &GpuContext, change: impl FnOnce(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
+    /// Rewrites parameter blocks (between steps, e.g. when a slider moves): `change` edits a copy
+    /// of each chosen block (`model`: one model's, `None`: every model's), and every edited block
+    /// must pass the block's checks before anything is written.
+    fn retune<P: Uniform>(&self, ctx: &GpuContext, model: Option<usize>, mut change: impl FnMut(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
         if self.params_type != TypeId::of::<P>() {
             return Err(GpuError::invalid("retune", format!("`{}` does not hold a {} block", self.label, P::OP)));
         }
+        let size = size_of::<P>();
         let mut bytes = self.params_bytes.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut block: P = bytemuck::try_pod_read_unaligned(&bytes).map_err(|e| GpuError::invalid("retune", format!("`{}`: {e}", self.label)))?;
-        change(&mut block)?;
-        block.check()?;
-        ctx.queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&block));
-        *bytes = bytemuck::bytes_of(&block).to_vec();
+        let blocks = bytes.len() / size;
+        let chosen = match model {
+            Some(z) if z >= blocks => return Err(GpuError::invalid("retune", format!("`{}` holds {blocks} models' blocks, not model {z}", self.label))),
+            Some(z) => z..z + 1,
+            None => 0..blocks,
+        };
+        let mut edited = bytes.clone();
+        for z in chosen.clone() {
+            let range = z * size..(z + 1) * size;
+            let mut block: P =
+                bytemuck::try_pod_read_unaligned(&edited[range.clone()]).map_err(|e| GpuError::invalid("retune", format!("`{}`: {e}", self.label)))?;
+            change(&mut block)?;
+            block.check()?;
+            edited[range].copy_from_slice(bytemuck::bytes_of(&block));
+        }
+        let written = chosen.start * size..chosen.end * size;
+        ctx.queue.write_buffer(&self.params, written.start as u64, &edited[written]);
+        *bytes = edited;
         Ok(())
     }
 
@@ -132,12 +150,27 @@ impl Schedule {
         Ok(Tuned { index: self.dispatches.len() - 1, block: PhantomData })
     }
 
-    /// Rewrites the block of a dispatch pushed with [`push_tuned`](Self::push_tuned): `change`
-    /// edits a copy, which meets the block's [`Uniform::check`] before it is written.
-    pub fn retune<P: Uniform>(&self, ctx: &GpuContext, tuned: Tuned<P>, change: impl FnOnce(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
-        let dispatch =
-            self.dispatches.get(tuned.index).ok_or_else(|| GpuError::invalid("retune", format!("`{}` has no dispatch {}", self.label, tuned.index)))?;
-        dispatch.retune(ctx, change)
+    /// Rewrites the block of a dispatch pushed with [`push_tuned`](Self::push_tuned) (every
+    /// model's, in a batched dispatch): `change` edits a copy, which meets the block's
+    /// [`Uniform::check`] before it is written.
+    pub fn retune<P: Uniform>(&self, ctx: &GpuContext, tuned: Tuned<P>, change: impl FnMut(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
+        self.tuned_dispatch(tuned)?.retune(ctx, None, change)
+    }
+
+    /// Rewrites model `model`'s block of a batched dispatch (one member of a sweep), as
+    /// [`retune`](Self::retune) does; the other models' blocks are untouched.
+    pub fn retune_model<P: Uniform>(
+        &self,
+        ctx: &GpuContext,
+        tuned: Tuned<P>,
+        model: usize,
+        change: impl FnMut(&mut P) -> Result<(), GpuError>,
+    ) -> Result<(), GpuError> {
+        self.tuned_dispatch(tuned)?.retune(ctx, Some(model), change)
+    }
+
+    fn tuned_dispatch<P>(&self, tuned: Tuned<P>) -> Result<&Dispatch, GpuError> {
+        self.dispatches.get(tuned.index).ok_or_else(|| GpuError::invalid("retune", format!("`{}` has no dispatch {}", self.label, tuned.index)))
     }
 
     pub fn dispatches(&self) -> &[Dispatch] {

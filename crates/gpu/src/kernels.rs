@@ -160,10 +160,8 @@ impl Kernels {
         self.matmul.get(&self.ctx, key)
     }
 
-    /// Builds a [`Dispatch`]: a uniform block holding `params` at `params_binding`, and a bind group
-    /// over `buffers` (binding number, tensor or view) in the pipeline's own layout.
-    /// A ready dispatch of `pipeline` over `buffers`, with `params` (checked first) in a uniform
-    /// buffer at `params_binding`.
+    /// A ready dispatch of `pipeline` over `buffers` (binding number, tensor or view), with
+    /// `params` (checked first) in a uniform buffer at `params_binding`.
     pub(crate) fn dispatch<P: Uniform>(
         &self,
         label: String,
@@ -173,27 +171,57 @@ impl Kernels {
         params_binding: u32,
         workgroups: [u32; 3],
     ) -> Result<Dispatch, GpuError> {
-        params.check()?;
+        self.dispatch_with_blocks(label, pipeline, buffers, std::slice::from_ref(params), wgpu::BufferUsages::UNIFORM, (params_binding, workgroups))
+    }
+
+    /// A ready dispatch whose kernel reads one parameter block per model from a storage array at
+    /// `params_binding` (a batched dispatch, model z = workgroup z): each block is checked, and
+    /// each model's block holds exactly what its dispatch alone would, so the models' results are
+    /// their results alone. [`Schedule::retune_model`](crate::Schedule::retune_model) rewrites one.
+    pub(crate) fn dispatch_per_model<P: Uniform>(
+        &self,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[(u32, &GpuTensor)],
+        blocks: &[P],
+        params_binding: u32,
+        workgroups: [u32; 3],
+    ) -> Result<Dispatch, GpuError> {
+        self.dispatch_with_blocks(label, pipeline, buffers, blocks, wgpu::BufferUsages::STORAGE, (params_binding, workgroups))
+    }
+
+    fn dispatch_with_blocks<P: Uniform>(
+        &self,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[(u32, &GpuTensor)],
+        blocks: &[P],
+        usage: wgpu::BufferUsages,
+        (params_binding, workgroups): (u32, [u32; 3]),
+    ) -> Result<Dispatch, GpuError> {
+        if blocks.is_empty() {
+            return Err(GpuError::invalid(P::OP, "no models' parameter blocks"));
+        }
+        for block in blocks {
+            block.check()?;
+        }
         let device = &self.ctx.device;
-        let params_buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(&label),
-            contents: bytemuck::bytes_of(params),
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        });
+        let bytes: &[u8] = bytemuck::cast_slice(blocks);
+        let params_buffer =
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(&label), contents: bytes, usage: usage | wgpu::BufferUsages::COPY_DST });
         let mut entries: Vec<wgpu::BindGroupEntry<'_>> =
             buffers.iter().map(|&(binding, tensor)| wgpu::BindGroupEntry { binding, resource: tensor.binding() }).collect();
         entries.push(wgpu::BindGroupEntry { binding: params_binding, resource: params_buffer.as_entire_binding() });
         let bind_group =
             device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&label), layout: &pipeline.get_bind_group_layout(0), entries: &entries });
         let ledger = self.ctx.ledger_entry(params_buffer.size());
-        let params_bytes = std::sync::Mutex::new(bytemuck::bytes_of(params).to_vec());
         Ok(Dispatch {
             label,
             pipeline: pipeline.clone(),
             bind_group,
             workgroups,
             params: params_buffer,
-            params_bytes,
+            params_bytes: std::sync::Mutex::new(bytes.to_vec()),
             params_type: std::any::TypeId::of::<P>(),
             _ledger: ledger,
         })

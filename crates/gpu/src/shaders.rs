@@ -17,7 +17,8 @@ pub struct ShaderSource {
     /// The `shaders/lib/` fragments at the start of `source`, in order (file names without `.wgsl`).
     pub libs: &'static [&'static str],
     pub entry_points: &'static [&'static str],
-    /// The uniform struct's WGSL name and its Rust mirror's size, for the layout test.
+    /// The parameter block's WGSL struct name (a uniform, or one block per model in a storage
+    /// array) and its Rust mirror's size, for the layout test.
     pub uniform: (&'static str, usize),
     /// Uses subgroup built-ins: the device needs the subgroups feature, and browsers need the
     /// `enable subgroups;` directive, which naga rejects (so the file leaves it out and

@@ -12,6 +12,7 @@ mod matmul;
 mod models;
 mod pointwise;
 mod training;
+mod updates;
 mod vae;
 mod vae_gan;
 mod vae_views;
@@ -26,6 +27,7 @@ pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_models_match_alo
 pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_cpu_twin, vae_step_dispatch_count};
 pub use pointwise::{activations, reductions, reductions_of_models_match_alone};
 pub use training::{gather, optimizers, penalties};
+pub use updates::updates_of_models_match_alone;
 pub use vae::{dropout, kl, reparam};
 pub use vae_gan::{vae_gan_at_gamma_zero_is_the_vae, vae_gan_matches_cpu_twin};
 pub use vae_views::vae_views_match_cpu_twin;
@@ -53,6 +55,7 @@ macro_rules! for_each_check {
             dropout,
             penalties,
             optimizers,
+            updates_of_models_match_alone,
             gather,
             chain_linear_activation_loss,
             chain_encoder_reparam_kl,

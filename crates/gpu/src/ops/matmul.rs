@@ -4,7 +4,7 @@ use latent_core::ops::MatmulForm;
 use latent_core::Activation;
 
 use super::vae::expect_counter;
-use super::{dim, flag, rows_per_model, DropoutSpec};
+use super::{batch_suffix, dim, flag, rows_per_model, DropoutSpec};
 use crate::dispatch::{groups_for, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::{Kernels, MatmulVariant};
@@ -170,7 +170,7 @@ impl Kernels {
         if workgroups[0] > crate::dispatch::MAX_WORKGROUPS_PER_DIM || workgroups[1] > crate::dispatch::MAX_WORKGROUPS_PER_DIM {
             return Err(GpuError::invalid(OP, format!("{m}×{n} output needs more workgroups than WebGPU allows")));
         }
-        let batch = if models.count > 1 { format!("×{}", models.count) } else { String::new() };
+        let batch = batch_suffix(models.count);
         let label = format!("{}[{}]{batch} {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
         let buffers = [(0, a), (1, b), (2, c), (3, operand), (5, counters)];
         let key = MatmulKey { variant, form: spec.form, epilogue, activation, dropout: spec.dropout.is_some() };

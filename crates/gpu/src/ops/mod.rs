@@ -30,13 +30,29 @@ pub(crate) fn flag(value: bool) -> u32 {
     u32::from(value)
 }
 
+/// How many models a batched dispatch holds, as its z workgroup count: 1 to WebGPU's
+/// per-dimension limit.
+pub(crate) fn model_count(op: &'static str, models: usize) -> Result<u32, GpuError> {
+    let limit = crate::dispatch::MAX_WORKGROUPS_PER_DIM;
+    match u32::try_from(models) {
+        Ok(count @ 1..) if count <= limit => Ok(count),
+        _ => Err(GpuError::invalid(op, format!("{models} models: one dispatch holds 1 to {limit}"))),
+    }
+}
+
+/// A batched dispatch's label suffix: "×K", nothing for one model.
+pub(crate) fn batch_suffix(models: usize) -> String {
+    if models > 1 {
+        format!("×{models}")
+    } else {
+        String::new()
+    }
+}
+
 /// The rows of one model's block of `t`, which holds `models` models' blocks one after another (a
 /// batched dispatch, one workgroup z per model, so at most WebGPU's per-dimension limit of them).
 pub(crate) fn rows_per_model(op: &'static str, t: &crate::GpuTensor, models: usize) -> Result<usize, GpuError> {
-    let limit = crate::dispatch::MAX_WORKGROUPS_PER_DIM as usize;
-    if models == 0 || models > limit {
-        return Err(GpuError::invalid(op, format!("{models} models: one dispatch holds 1 to {limit}")));
-    }
+    model_count(op, models)?;
     if !t.rows().is_multiple_of(models) {
         return Err(GpuError::shape(op, format!("{models} models' blocks stacked"), t.describe()));
     }
