@@ -115,9 +115,12 @@ pub struct KlParams {
     pub rows: u32,
     pub latent: u32,
     pub accumulate: u32,
-    pub _pad0: u32,
+    /// Batched models: the model's first element of h (and of the backward's gradient).
+    pub first: u32,
     pub scale: f32,
-    pub _pad1: [u32; 3],
+    /// Batched models: the model's first value of the forward's output.
+    pub out_first: u32,
+    pub _pad1: [u32; 2],
 }
 
 /// `ReparamParams` of `shaders/reparam.wgsl`.

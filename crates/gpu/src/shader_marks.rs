@@ -37,7 +37,7 @@ pub struct ExcerptLine {
 /// Lines shown above a marked line when no `fn` header is near: the header is the best context.
 const CONTEXT_ABOVE: usize = 2;
 /// How far up to look for the enclosing `fn`.
-const FN_REACH: usize = 10;
+const FN_REACH: usize = 14;
 
 /// Every topic some line of `shaders/` is marked with, sorted.
 pub fn topics() -> Vec<&'static str> {

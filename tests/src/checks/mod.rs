@@ -28,7 +28,7 @@ pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_c
 pub use pointwise::{activations, reductions, reductions_of_models_match_alone};
 pub use training::{gather, optimizers, penalties};
 pub use updates::updates_of_models_match_alone;
-pub use vae::{dropout, kl, reparam};
+pub use vae::{dropout, kl, kl_of_models_match_alone, reparam};
 pub use vae_gan::{vae_gan_at_gamma_zero_is_the_vae, vae_gan_matches_cpu_twin};
 pub use vae_views::vae_views_match_cpu_twin;
 
@@ -51,6 +51,7 @@ macro_rules! for_each_check {
             loss_gaussian,
             loss_gan,
             kl,
+            kl_of_models_match_alone,
             reparam,
             dropout,
             penalties,

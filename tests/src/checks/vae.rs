@@ -6,8 +6,11 @@ use latent_core::ops::{dropout as cpu_dropout, vae as cpu_vae};
 use latent_core::rng::RngStream;
 use latent_core::{finite_diff, Matrix};
 use latent_gpu::ops::{DropoutSpec, ReparamSpec};
+use latent_gpu::params::KlParams;
+use latent_gpu::Schedule;
 
-use crate::harness::{compare, compare_gradient, dot, Check, Harness, Inputs, Tolerance};
+use super::errors::expect_err;
+use crate::harness::{compare, compare_gradient, dot, model_block, Check, Harness, Inputs, Tolerance};
 
 pub async fn kl(h: &Harness) -> Check {
     let mut inputs = Inputs::new(8);
@@ -29,6 +32,56 @@ pub async fn kl(h: &Harness) -> Check {
     });
     let only: Vec<f32> = dh_gpu.iter().zip(&prior.data).map(|(&g, &p)| (f64::from(g) - p) as f32).collect();
     compare_gradient("kl backward vs finite differences", &only, &fd)
+}
+
+/// Batched models (a β sweep's K models in one dispatch): each model's KL per dimension and KL
+/// gradient, with its own β, are bit for bit its own alone, also after one model's β changes.
+pub async fn kl_of_models_match_alone(h: &Harness) -> Check {
+    const K: usize = 3;
+    let mut inputs = Inputs::new(44);
+    // Latent 70 spreads the forward over two workgroups in x.
+    for (rows, latent) in [(37, 5), (16, 70)] {
+        let scale = |beta: f64| (beta / rows as f64) as f32;
+        let betas = [scale(0.1), scale(1.0), scale(4.0)];
+        let hm = inputs.matrix(K * rows, 2 * latent, -2.0, 2.0);
+        let prior = inputs.matrix(K * rows, 2 * latent, -1.0, 1.0);
+        // Runs forward and accumulating backward twice; model 1's β moves to 2.5 in between.
+        let run = |hm: Matrix<f64>, prior: Matrix<f64>, betas: Vec<f32>, changed: Option<usize>| async move {
+            let models = betas.len();
+            let (gh, dh, per_dim) = (h.upload("h", &hm)?, h.upload("dh", &prior)?, h.zeros("kl_per_dim", 1, models * latent)?);
+            let mut schedule = Schedule::new("kl");
+            let forward = schedule.push_tuned::<KlParams>(h.kernels.kl_forward_of_models(&gh, &per_dim, &betas)?)?;
+            let backward = schedule.push_tuned::<KlParams>(h.kernels.kl_backward_of_models(&gh, &dh, &betas, true)?)?;
+            schedule.submit(&h.ctx, 1)?;
+            if let Some(z) = changed {
+                for tuned in [forward, backward] {
+                    schedule.retune_model(&h.ctx, tuned, z, |block| {
+                        block.scale = scale(2.5);
+                        Ok(())
+                    })?;
+                }
+            }
+            schedule.submit(&h.ctx, 1)?;
+            h.no_gpu_errors()?;
+            anyhow::Ok((h.read(&per_dim).await?, h.read(&dh).await?))
+        };
+        let (per_dim, dh) = run(hm.clone(), prior.clone(), betas.to_vec(), Some(1)).await?;
+        let block = rows * 2 * latent;
+        for z in 0..K {
+            let alone = run(model_block(&hm, K, z)?, model_block(&prior, K, z)?, vec![betas[z]], (z == 1).then_some(0)).await?;
+            let what = format!("model {z} of {K}, {rows} rows, latent {latent}");
+            if let Some(d) = (0..latent).find(|&d| per_dim[z * latent + d].to_bits() != alone.0[d].to_bits()) {
+                bail!("{what}: KL of dimension {d} is {} batched, {} alone", per_dim[z * latent + d], alone.0[d]);
+            }
+            if let Some(i) = (0..block).find(|&i| dh[z * block + i].to_bits() != alone.1[i].to_bits()) {
+                bail!("{what}: gradient [{i}] is {} batched, {} alone", dh[z * block + i], alone.1[i]);
+            }
+        }
+    }
+    let (gh, per_dim) = (h.zeros("h", 2 * K + 1, 4)?, h.zeros("kl_per_dim", 1, 2 * K)?);
+    expect_err("an uneven stack", h.kernels.kl_forward_of_models(&gh, &per_dim, &[1.0; K]), &["3 models"])?;
+    let gh = h.zeros("h", 2 * K, 4)?;
+    expect_err("one model's NaN β", h.kernels.kl_backward_of_models(&gh, &h.zeros("dh", 2 * K, 4)?, &[1.0, f32::NAN, 1.0], false), &["scale"])
 }
 
 pub async fn reparam(h: &Harness) -> Check {

@@ -1,6 +1,6 @@
 //! `kl.wgsl` and `reparam.wgsl`: the VAE's posterior pieces over h = [μ | logσ²] (rows × 2·latent).
 
-use super::{dim, flag};
+use super::{batch_suffix, dim, flag, rows_per_model};
 use crate::dispatch::{groups_for, linear_workgroups, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
@@ -19,6 +19,24 @@ pub struct ReparamSpec {
 }
 
 /// The latent size of h, or an error if h is not rows × (2·latent).
+/// One KL block per model: model z's rows start z blocks into h; its forward values z·latent into
+/// the output (`per_dim_out`), its gradient where its rows of h are.
+fn kl_blocks(op: &'static str, (rows, latent): (usize, usize), scales: &[f32], accumulate: bool, per_dim_out: bool) -> Result<Vec<KlParams>, GpuError> {
+    (0..scales.len())
+        .map(|z| {
+            Ok(KlParams {
+                rows: dim(op, rows)?,
+                latent: dim(op, latent)?,
+                accumulate: flag(accumulate),
+                first: dim(op, z * rows * 2 * latent)?,
+                scale: scales[z],
+                out_first: if per_dim_out { dim(op, z * latent)? } else { 0 },
+                _pad1: [0; 2],
+            })
+        })
+        .collect()
+}
+
 fn latent_of(op: &'static str, h: &GpuTensor) -> Result<usize, GpuError> {
     if h.kind() != ElementKind::F32 || !h.cols().is_multiple_of(2) {
         return Err(GpuError::shape(op, "rows×(2·latent) f32 [μ | logσ²]", h.describe()));
@@ -36,24 +54,40 @@ pub(crate) fn expect_counter(op: &'static str, counters: &GpuTensor, index: u32)
 impl Kernels {
     /// kl_per_dim[d] = scale · Σᵢ KL of dimension d.
     pub fn kl_forward(&self, h: &GpuTensor, kl_per_dim: &GpuTensor, scale: f32) -> Result<Dispatch, GpuError> {
+        self.kl_forward_of_models(h, kl_per_dim, &[scale])
+    }
+
+    /// K models' KL per dimension in one dispatch (a sweep's batched step): `h` holds the models'
+    /// blocks of rows one after another, `kl_per_dim` their K·latent values; model z's with its
+    /// own scale (a β sweep's members differ only there), bit for bit its values alone.
+    pub fn kl_forward_of_models(&self, h: &GpuTensor, kl_per_dim: &GpuTensor, scales: &[f32]) -> Result<Dispatch, GpuError> {
         const OP: &str = "kl forward";
         let latent = latent_of(OP, h)?;
-        kl_per_dim.expect_len(OP, latent, ElementKind::F32)?;
+        let rows = rows_per_model(OP, h, scales.len())?;
+        kl_per_dim.expect_len(OP, scales.len() * latent, ElementKind::F32)?;
         expect_distinct(OP, kl_per_dim, &[h])?;
-        let params = KlParams { rows: dim(OP, h.rows())?, latent: dim(OP, latent)?, accumulate: 0, _pad0: 0, scale, _pad1: [0; 3] };
-        let label = format!("kl.forward {}", h.label());
-        self.dispatch(label, &self.kl_forward, &[(0, h), (1, kl_per_dim)], &params, 2, [groups_for(latent, 64), 1, 1])
+        let blocks = kl_blocks(OP, (rows, latent), scales, false, true)?;
+        let label = format!("kl.forward{} {}", batch_suffix(scales.len()), h.label());
+        self.dispatch_per_model(label, &self.kl_forward, &[(0, h), (1, kl_per_dim)], &blocks, 2, [groups_for(latent, 64), 1, blocks.len() as u32])
     }
 
     /// dh (+)= scale · ∂KL/∂h (scale is β / batch for a mean-over-batch loss).
     pub fn kl_backward(&self, h: &GpuTensor, dh: &GpuTensor, scale: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+        self.kl_backward_of_models(h, dh, &[scale], accumulate)
+    }
+
+    /// K models' KL gradients in one dispatch, each model's block of `dh` from its block of `h`
+    /// with its own scale, bit for bit its gradient alone.
+    pub fn kl_backward_of_models(&self, h: &GpuTensor, dh: &GpuTensor, scales: &[f32], accumulate: bool) -> Result<Dispatch, GpuError> {
         const OP: &str = "kl backward";
         let latent = latent_of(OP, h)?;
+        let rows = rows_per_model(OP, h, scales.len())?;
         dh.expect(OP, h.rows(), h.cols(), ElementKind::F32)?;
         expect_distinct(OP, dh, &[h])?;
-        let params = KlParams { rows: dim(OP, h.rows())?, latent: dim(OP, latent)?, accumulate: flag(accumulate), _pad0: 0, scale, _pad1: [0; 3] };
-        let label = format!("kl.backward {}", dh.label());
-        self.dispatch(label, &self.kl_backward, &[(0, h), (1, dh)], &params, 2, linear_workgroups(h.rows() * latent))
+        let blocks = kl_blocks(OP, (rows, latent), scales, accumulate, false)?;
+        let [x, y, _] = linear_workgroups(rows * latent);
+        let label = format!("kl.backward{} {}", batch_suffix(scales.len()), dh.label());
+        self.dispatch_per_model(label, &self.kl_backward, &[(0, h), (1, dh)], &blocks, 2, [x, y, blocks.len() as u32])
     }
 
     /// z = μ + exp(½·logσ²)·ε, storing ε for the backward pass.
