@@ -54,7 +54,13 @@ impl Topic {
             "<h3>The kernel lines that compute it on WebGPU</h3><p class=\"hint\">This run trains on the CPU engine, whose Rust twin (crates/core) computes the same and is what the GPU kernels are tested against.</p>"
         });
         for excerpt in shown {
-            let _ = write!(html, "<figure class=\"kernel\"><figcaption>shaders/{}</figcaption><pre><code>", excerpt.path);
+            // An excerpt wider or taller than the dialog scrolls; `tabindex` lets a keyboard user
+            // reach and scroll it (axe: scrollable-region-focusable).
+            let _ = write!(
+                html,
+                "<figure class=\"kernel\"><figcaption>shaders/{0}</figcaption><pre tabindex=\"0\" aria-label=\"shaders/{0}\"><code>",
+                excerpt.path
+            );
             for (index, run) in excerpt.runs.iter().enumerate() {
                 if index > 0 {
                     html.push_str("<span class=\"gap\">⋮</span>\n");
