@@ -8,18 +8,23 @@
 //   0 logits   storage, read        rows×cols
 //   1 loss     storage, read_write  rows (forward only)
 //   2 correct  storage, read_write  rows (forward only): D accuracy numerator
-//   3 params   uniform              LossParams (mirrors latent_gpu::params::LossParams)
+//   3 blocks   storage, read        one LossParams per model (mirrors latent_gpu::params::LossParams)
 //   4 out      storage, read_write  rows×cols gradient (backward only)
-// forward: workgroup 64, dispatch (ceil(rows / 64), 1, 1). backward: workgroup 256, linear_workgroups(rows·cols).
+// forward: workgroup 64, dispatch (ceil(rows / 64), 1, 1), one block. backward: workgroup 256,
+// linear_workgroups(rows·cols), × K in z for K batched models (a sweep): logits and out then hold
+// the models' blocks of `rows` rows one after another, and model z = workgroup z scales its
+// gradient by its own blocks[z].scale (a γ per model in the VAE-GAN). The forward needs no model
+// index: its rows are independent, so K models' rows stacked are K models' losses.
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(2) var<storage, read_write> correct: array<f32>;
-@group(0) @binding(3) var<uniform> params: LossParams;
+@group(0) @binding(3) var<storage, read> blocks: array<LossParams>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let params = blocks[0];
     let row = gid.x;
     if (row >= params.rows) {
         return;
@@ -38,10 +43,12 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let e = flat_index(gid, groups);
-    if (e >= params.rows * params.cols) {
+    let params = blocks[gid.z];
+    let local = flat_index(gid, groups);
+    if (local >= params.rows * params.cols) {
         return;
     }
+    let e = gid.z * params.rows * params.cols + local;
     var value = params.scale * (stable_sigmoid(logits[e]) - params.aux); // ⓘ gan-grad
     if (params.accumulate != 0u) {
         value += out[e];

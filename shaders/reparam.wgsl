@@ -13,7 +13,10 @@
 //   4 params    uniform              ReparamParams (mirrors latent_gpu::params::ReparamParams)
 //   5 dz        storage, read        rows×latent upstream gradient (backward)
 //   6 dh        storage, read_write  rows×(2·latent) gradient (backward)
-// Workgroup size 256; dispatch linear_workgroups(rows·latent) for both entry points.
+// Workgroup size 256; dispatch linear_workgroups(rows·latent) for both entry points, × K in z for
+// K batched models (a sweep): h, z, eps, dz and dh then hold the models' blocks of `rows` rows one
+// after another, and model z = workgroup z numbers its noise from its own first element, so it
+// draws exactly the noise it draws alone (the same seed, stream and step).
 
 struct ReparamParams {
     rows: u32,
@@ -48,15 +51,16 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (e >= params.rows * params.latent) {
         return;
     }
-    let at = posterior_indices(e, params.latent);
+    let first = gid.z * params.rows * params.latent;
+    let at = posterior_indices(e, params.latent) + vec2<u32>(2u * first);
     let mu = h[at.x];
     let logvar = h[at.y];
     var noise = 0.0;
     if (params.sample != 0u) {
         noise = rng_normal(vec2<u32>(params.seed, params.stream), e, counters[params.counter_index]);
     }
-    eps[e] = noise;
-    z[e] = mu + exp(0.5 * logvar) * noise; // ⓘ reparam
+    eps[first + e] = noise;
+    z[first + e] = mu + exp(0.5 * logvar) * noise; // ⓘ reparam
 }
 
 @compute @workgroup_size(256)
@@ -65,8 +69,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (e >= params.rows * params.latent) {
         return;
     }
-    let at = posterior_indices(e, params.latent);
-    let g = dz[e];
+    let first = gid.z * params.rows * params.latent;
+    let at = posterior_indices(e, params.latent) + vec2<u32>(2u * first);
+    let g = dz[first + e];
     write_dh(at.x, g);
-    write_dh(at.y, g * eps[e] * 0.5 * exp(0.5 * h[at.y]));
+    write_dh(at.y, g * eps[first + e] * 0.5 * exp(0.5 * h[at.y]));
 }

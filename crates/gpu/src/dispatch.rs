@@ -72,17 +72,8 @@ impl Dispatch {
     /// of each chosen block (`model`: one model's, `None`: every model's), and every edited block
     /// must pass the block's checks before anything is written.
     fn retune<P: Uniform>(&self, ctx: &GpuContext, model: Option<usize>, mut change: impl FnMut(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
-        if self.params_type != TypeId::of::<P>() {
-            return Err(GpuError::invalid("retune", format!("`{}` does not hold a {} block", self.label, P::OP)));
-        }
         let size = size_of::<P>();
-        let mut bytes = self.params_bytes.lock().unwrap_or_else(PoisonError::into_inner);
-        let blocks = bytes.len() / size;
-        let chosen = match model {
-            Some(z) if z >= blocks => return Err(GpuError::invalid("retune", format!("`{}` holds {blocks} models' blocks, not model {z}", self.label))),
-            Some(z) => z..z + 1,
-            None => 0..blocks,
-        };
+        let (mut bytes, chosen) = self.blocks_to_edit(TypeId::of::<P>(), P::OP, size, model)?;
         let mut edited = bytes.clone();
         for z in chosen.clone() {
             let range = z * size..(z + 1) * size;
@@ -96,6 +87,29 @@ impl Dispatch {
         ctx.queue.write_buffer(&self.params, written.start as u64, &edited[written]);
         *bytes = edited;
         Ok(())
+    }
+
+    /// The non-generic half of [`retune`](Self::retune) (one copy in the page's module, not one
+    /// per knob's closure): the blocks, locked, and which of them `model` chooses, once their
+    /// type is checked.
+    fn blocks_to_edit(
+        &self,
+        params_type: TypeId,
+        op: &'static str,
+        size: usize,
+        model: Option<usize>,
+    ) -> Result<(std::sync::MutexGuard<'_, Vec<u8>>, std::ops::Range<usize>), GpuError> {
+        if self.params_type != params_type {
+            return Err(GpuError::invalid("retune", format!("`{}` does not hold a {op} block", self.label)));
+        }
+        let bytes = self.params_bytes.lock().unwrap_or_else(PoisonError::into_inner);
+        let blocks = bytes.len() / size;
+        let chosen = match model {
+            Some(z) if z >= blocks => return Err(GpuError::invalid("retune", format!("`{}` holds {blocks} models' blocks, not model {z}", self.label))),
+            Some(z) => z..z + 1,
+            None => 0..blocks,
+        };
+        Ok((bytes, chosen))
     }
 
     fn record(&self, pass: &mut wgpu::ComputePass<'_>) {

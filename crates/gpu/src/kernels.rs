@@ -190,6 +190,8 @@ impl Kernels {
         self.dispatch_with_blocks(label, pipeline, buffers, blocks, wgpu::BufferUsages::STORAGE, (params_binding, workgroups))
     }
 
+    /// The generic half: checks the blocks and hands their bytes to [`dispatch_bytes`](Self::dispatch_bytes),
+    /// so each parameter type costs the page's module only this much (a dozen of them).
     fn dispatch_with_blocks<P: Uniform>(
         &self,
         label: String,
@@ -197,7 +199,7 @@ impl Kernels {
         buffers: &[(u32, &GpuTensor)],
         blocks: &[P],
         usage: wgpu::BufferUsages,
-        (params_binding, workgroups): (u32, [u32; 3]),
+        binding_and_workgroups: (u32, [u32; 3]),
     ) -> Result<Dispatch, GpuError> {
         if blocks.is_empty() {
             return Err(GpuError::invalid(P::OP, "no models' parameter blocks"));
@@ -205,8 +207,19 @@ impl Kernels {
         for block in blocks {
             block.check()?;
         }
+        let params = (bytemuck::cast_slice(blocks), std::any::TypeId::of::<P>(), usage);
+        Ok(self.dispatch_bytes(label, pipeline, buffers, params, binding_and_workgroups))
+    }
+
+    fn dispatch_bytes(
+        &self,
+        label: String,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[(u32, &GpuTensor)],
+        (bytes, params_type, usage): (&[u8], std::any::TypeId, wgpu::BufferUsages),
+        (params_binding, workgroups): (u32, [u32; 3]),
+    ) -> Dispatch {
         let device = &self.ctx.device;
-        let bytes: &[u8] = bytemuck::cast_slice(blocks);
         let params_buffer =
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(&label), contents: bytes, usage: usage | wgpu::BufferUsages::COPY_DST });
         let mut entries: Vec<wgpu::BindGroupEntry<'_>> =
@@ -215,15 +228,15 @@ impl Kernels {
         let bind_group =
             device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&label), layout: &pipeline.get_bind_group_layout(0), entries: &entries });
         let ledger = self.ctx.ledger_entry(params_buffer.size());
-        Ok(Dispatch {
+        Dispatch {
             label,
             pipeline: pipeline.clone(),
             bind_group,
             workgroups,
             params: params_buffer,
             params_bytes: std::sync::Mutex::new(bytes.to_vec()),
-            params_type: std::any::TypeId::of::<P>(),
+            params_type,
             _ledger: ledger,
-        })
+        }
     }
 }

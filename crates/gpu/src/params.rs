@@ -200,7 +200,9 @@ pub struct GatherParams {
     pub index_base: u32,
     pub counter_index: u32,
     pub use_counter: u32,
-    pub _pad: [u32; 2],
+    /// Where the model's index list starts in the index buffer (a batched gather's fold).
+    pub index_first: u32,
+    pub _pad: u32,
 }
 
 impl Uniform for MatmulParams {

@@ -140,6 +140,31 @@ mod tests {
         assert!(excerpts("no-such-topic").is_empty());
     }
 
+    /// A topic's first marked line in a function more than `FN_REACH` lines below the header would
+    /// lose the header (the context the ⓘ panel shows) without any other test noticing. (Later
+    /// marks of the topic in the same function share the excerpt that shows it.)
+    #[test]
+    fn every_marked_function_shows_its_header() {
+        for file in FILES {
+            let original = std::fs::read_to_string(format!("{}/../../shaders/{}", env!("CARGO_MANIFEST_DIR"), file.path)).unwrap_or_default();
+            let lines: Vec<&str> = original.lines().collect();
+            for (topic, numbers) in file.marks {
+                let mut shown = Vec::new();
+                for &number in *numbers {
+                    // Up from the marked line to the function's header, unless a closing brace at
+                    // column 0 comes first: then the line is outside any function.
+                    let above = lines[..number - 1].iter().rev().position(|l| l.starts_with("fn ") || l.starts_with('}'));
+                    let Some(distance) = above.filter(|&d| lines[number - 2 - d].starts_with("fn ")) else { continue };
+                    let header = number - 1 - distance;
+                    if !shown.contains(&header) {
+                        assert!(distance < FN_REACH, "{} line {number} ({topic}) is {} lines below its fn (reach {FN_REACH})", file.path, distance + 1);
+                        shown.push(header);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn runs_split_at_lines_not_shown() {
         let lines = ["fn a() {", "let x = 1;", "", "x = 2;", "}", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "y = 3;", "z"];

@@ -1,11 +1,15 @@
 //! BCE-with-logits, Gaussian and GAN losses, forward and backward.
 
+use anyhow::bail;
 use latent_core::finite_diff;
 use latent_core::ops::loss;
 use latent_core::Matrix;
 use latent_gpu::ops::GanLabel;
+use latent_gpu::params::LossParams;
+use latent_gpu::Schedule;
 
-use crate::harness::{compare, compare_gradient, Check, Harness, Inputs, Tolerance};
+use super::errors::expect_err;
+use crate::harness::{compare, compare_gradient, model_block, Check, Harness, Inputs, Tolerance};
 
 fn sum(v: &[f64]) -> f64 {
     v.iter().sum()
@@ -89,4 +93,68 @@ pub async fn loss_gan(h: &Harness) -> Check {
     h.run([h.kernels.gan_backward(&gs, GanLabel::Real, &g, 1.0, false)])?;
     let fd = finite_diff::gradient(&small.data, 1e-5, |d| sum(&loss::gan_rows(&Matrix { rows: 9, cols: 1, data: d.to_vec() }, 1.0).0));
     compare_gradient("non-saturating generator loss vs finite differences", &h.read(&g).await?, &fd)
+}
+
+/// Batched models (a sweep's K models in one dispatch): stacked rows give each model its losses
+/// and gradients bit for bit (the rows are independent), and the GAN loss's gradient takes a
+/// scale per model (the VAE-GAN's γ), also after one model's γ changes through `retune_model`.
+pub async fn losses_of_models_match_alone(h: &Harness) -> Check {
+    const K: usize = 3;
+    let mut inputs = Inputs::new(47);
+    let (rows, cols) = (37, 3);
+    let scale = |gamma: f64| (gamma / rows as f64) as f32;
+    let gammas = [scale(0.0), scale(0.5), scale(2.0)];
+    let logits = inputs.matrix(K * rows, cols, -6.0, 6.0);
+    let targets = inputs.matrix(K * rows, cols, 0.0, 1.0);
+    let prior = inputs.matrix(K * rows, cols, -1.0, 1.0);
+    // Every loss's per-row values and gradient; the GAN's gradient with model 1's γ moved to 1.5.
+    let run = |logits: Matrix<f64>, targets: Matrix<f64>, prior: Matrix<f64>, gammas: Vec<f32>, changed: Option<usize>| async move {
+        let n = logits.rows;
+        let (gl, gt) = (h.upload("logits", &logits)?, h.upload("targets", &targets)?);
+        let (rows_bce, rows_gauss, rows_gan, correct) = (h.zeros("bce", n, 1)?, h.zeros("gauss", n, 1)?, h.zeros("gan", n, 1)?, h.zeros("correct", n, 1)?);
+        let (d_bce, d_gauss, d_gan) = (h.zeros("d_bce", n, cols)?, h.zeros("d_gauss", n, cols)?, h.upload("d_gan", &prior)?);
+        let mut s = Schedule::new("losses");
+        s.push(h.kernels.bce_forward(&gl, &gt, &rows_bce)?);
+        s.push(h.kernels.bce_backward(&gl, &gt, &d_bce, 0.25, false)?);
+        s.push(h.kernels.gaussian_forward(&gl, &gt, &rows_gauss, 4.0)?);
+        s.push(h.kernels.gaussian_backward(&gl, &gt, &d_gauss, 4.0, 0.25, false)?);
+        s.push(h.kernels.gan_forward(&gl, GanLabel::Real, &rows_gan, &correct)?);
+        let gan = s.push_tuned::<LossParams>(h.kernels.gan_backward_of_models(&gl, GanLabel::Real, &d_gan, &gammas, true)?)?;
+        s.submit(&h.ctx, 1)?;
+        if let Some(z) = changed {
+            s.retune_model(&h.ctx, gan, z, |block| {
+                block.scale = scale(1.5);
+                Ok(())
+            })?;
+        }
+        s.submit(&h.ctx, 1)?;
+        h.no_gpu_errors()?;
+        let mut read = Vec::new();
+        for t in [&rows_bce, &d_bce, &rows_gauss, &d_gauss, &rows_gan, &correct, &d_gan] {
+            read.push(h.read(t).await?);
+        }
+        anyhow::Ok(read)
+    };
+    let batched = run(logits.clone(), targets.clone(), prior.clone(), gammas.to_vec(), Some(1)).await?;
+    let names = ["BCE per row", "BCE gradient", "Gaussian per row", "Gaussian gradient", "GAN loss per row", "D accuracy per row", "GAN gradient"];
+    for z in 0..K {
+        let own = |m: &Matrix<f64>| model_block(m, K, z);
+        let alone = run(own(&logits)?, own(&targets)?, own(&prior)?, vec![gammas[z]], (z == 1).then_some(0)).await?;
+        for ((name, values), own) in names.iter().zip(&batched).zip(&alone) {
+            let block = own.len();
+            if let Some(i) = (0..block).find(|&i| values[z * block + i].to_bits() != own[i].to_bits()) {
+                bail!("model {z} of {K}: {name} [{i}] is {} batched, {} alone", values[z * block + i], own[i]);
+            }
+        }
+    }
+    // γ = 0 adds nothing to model 0's prior gradient; model 2's γ = 2 does.
+    let (block, d_gan) = (rows * cols, &batched[6]);
+    let kept = |i: usize| d_gan[i] == prior.data[i] as f32;
+    if !(0..block).all(kept) || (2 * block..3 * block).all(kept) {
+        bail!("the GAN gradient's scales are not each model's own γ");
+    }
+    let (gl, grad) = (h.zeros("logits", 2 * K + 1, 2)?, h.zeros("grad", 2 * K + 1, 2)?);
+    expect_err("an uneven stack", h.kernels.gan_backward_of_models(&gl, GanLabel::Fake, &grad, &[1.0; K], false), &["3 models"])?;
+    let (gl, grad) = (h.zeros("logits", 2 * K, 2)?, h.zeros("grad", 2 * K, 2)?);
+    expect_err("one model's infinite γ", h.kernels.gan_backward_of_models(&gl, GanLabel::Fake, &grad, &[1.0, f32::INFINITY, 1.0], false), &["scale"])
 }

@@ -22,13 +22,13 @@ pub use churn::{gan_views_hold_no_gradients, model_churn_leaves_nothing};
 pub use errors::{errors_are_values, kernels_compile, subgroups_are_used_where_offered};
 pub use faults::{device_loss_is_reported, no_adapter_is_an_error};
 pub use forks::{forks_carry_the_whole_training_state, gan_forks_carry_the_whole_training_state};
-pub use losses::{loss_bce, loss_gan, loss_gaussian};
+pub use losses::{loss_bce, loss_gan, loss_gaussian, losses_of_models_match_alone};
 pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_models_match_alone, matmul_shapes};
 pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_cpu_twin, vae_step_dispatch_count};
 pub use pointwise::{activations, reductions, reductions_of_models_match_alone};
-pub use training::{gather, optimizers, penalties};
+pub use training::{gather, gather_of_models_match_alone, optimizers, penalties};
 pub use updates::updates_of_models_match_alone;
-pub use vae::{dropout, kl, kl_of_models_match_alone, reparam};
+pub use vae::{dropout, kl, kl_of_models_match_alone, reparam, reparam_of_models_match_alone};
 pub use vae_gan::{vae_gan_at_gamma_zero_is_the_vae, vae_gan_matches_cpu_twin};
 pub use vae_views::vae_views_match_cpu_twin;
 
@@ -50,14 +50,17 @@ macro_rules! for_each_check {
             loss_bce,
             loss_gaussian,
             loss_gan,
+            losses_of_models_match_alone,
             kl,
             kl_of_models_match_alone,
             reparam,
+            reparam_of_models_match_alone,
             dropout,
             penalties,
             optimizers,
             updates_of_models_match_alone,
             gather,
+            gather_of_models_match_alone,
             chain_linear_activation_loss,
             chain_encoder_reparam_kl,
             determinism,

@@ -6,9 +6,10 @@ use latent_core::finite_diff;
 use latent_core::ops::gather as cpu_gather;
 use latent_core::ops::optimizer::{adam_step, sgd_step, AdamConfig, SgdConfig};
 use latent_core::ops::penalty;
-use latent_gpu::ops::{AdamBuffers, GatherSpec, ParamRange, PenaltySlots, PenaltySpec};
+use latent_gpu::ops::{AdamBuffers, GatherSpec, IndexSlice, ParamRange, PenaltySlots, PenaltySpec};
 use latent_gpu::Schedule;
 
+use super::errors::expect_err;
 use crate::harness::{compare, compare_gradient, Check, Harness, Inputs, Tolerance};
 
 pub async fn penalties(h: &Harness) -> Check {
@@ -118,4 +119,66 @@ pub async fn gather(h: &Harness) -> Check {
         compare(&format!("gather f32 step {s}"), &h.read(&batch_pts).await?, &expected, None, Tolerance::EXACT)?;
     }
     h.no_gpu_errors()
+}
+
+/// Batched models (a K-fold sweep's models in one dispatch): each model gathers its batches from
+/// its own index list (its folds' training rows, lists of different lengths laid one after
+/// another), bit for bit the batches it gathers alone, step after step as the cursor wraps.
+pub async fn gather_of_models_match_alone(h: &Harness) -> Check {
+    let mut inputs = Inputs::new(46);
+    let (n, cols, rows) = (30usize, 13usize, 4usize);
+    let bytes: Vec<u8> = (0..n * cols).map(|_| inputs.below(256) as u8).collect();
+    let points: Vec<f32> = (0..n * 2).map(|i| i as f32 * 0.25 - 2.0).collect();
+    // Three folds of 10 rows: model f trains on the 20 rows outside fold f; a fourth model on 7.
+    let lists: Vec<Vec<u32>> = (0..3u32)
+        .map(|fold| (0..n as u32).filter(|r| r % 3 != fold).map(|r| (r * 7 + 3) % n as u32).collect())
+        .chain([vec![29, 1, 28, 2, 27, 3, 26]])
+        .collect();
+    let slices: Vec<IndexSlice> =
+        lists.iter().scan(0, |first, list| Some(IndexSlice { first: std::mem::replace(first, *first + list.len()), len: list.len() })).collect();
+    let models = lists.len();
+    let data = h.ctx.upload_u8("pixels", n, cols, &bytes)?;
+    let pts = h.ctx.upload_f32("points", n, 2, &points)?;
+    let spec = GatherSpec { index_base: 5, cursor_counter: Some(0) };
+    // Steps of one model's gathers (or the K models' in one dispatch), its batches after each.
+    let run = |indices: Vec<u32>, slices: Vec<IndexSlice>| {
+        let (data, pts) = (&data, &pts);
+        async move {
+            let idx = h.ctx.upload_u32("indices", 1, indices.len(), &indices)?;
+            let counters = h.counters(&[0])?;
+            let (batch, batch_pts) = (h.zeros("batch", slices.len() * rows, cols)?, h.zeros("batch_points", slices.len() * rows, 2)?);
+            let mut step = Schedule::new("gather step");
+            step.push(h.kernels.gather_of_models(data, &idx, &counters, &batch, &slices, spec)?);
+            step.push(h.kernels.gather_of_models(pts, &idx, &counters, &batch_pts, &slices, spec)?);
+            step.push(h.kernels.advance_counter(&counters, 0, 1)?);
+            let mut batches = Vec::new();
+            for _ in 0..7 {
+                step.submit(&h.ctx, 1)?;
+                batches.push((h.read(&batch).await?, h.read(&batch_pts).await?));
+            }
+            h.no_gpu_errors()?;
+            anyhow::Ok(batches)
+        }
+    };
+    let batched = run(lists.concat(), slices.clone()).await?;
+    for (z, list) in lists.iter().enumerate() {
+        let alone = run(list.clone(), vec![IndexSlice { first: 0, len: list.len() }]).await?;
+        for (step, ((batch_pixels, batch_points), (own_pixels, own_points))) in batched.iter().zip(&alone).enumerate() {
+            let (pixel_block, point_block) = (rows * cols, rows * 2);
+            let pixels_differ = batch_pixels[z * pixel_block..(z + 1) * pixel_block] != own_pixels[..];
+            if pixels_differ || batch_points[z * point_block..(z + 1) * point_block] != own_points[..] {
+                bail!("model {z} of {models}, step {step}: its batched batch is not the batch it gathers alone");
+            }
+            let expected: Vec<f64> = cpu_gather::gather_f32(&points, 2, list, 5, step as u32, rows);
+            compare(&format!("model {z} step {step} vs the CPU gather"), own_points, &expected, None, Tolerance::EXACT)?;
+        }
+    }
+    let idx = h.ctx.upload_u32("indices", 1, 20, &lists[0])?;
+    let (counters, out) = (h.counters(&[0])?, h.zeros("batch", 2 * rows, 2)?);
+    let outside = [IndexSlice { first: 0, len: 10 }, IndexSlice { first: 15, len: 10 }];
+    expect_err("a slice outside the index list", h.kernels.gather_of_models(&pts, &idx, &counters, &out, &outside, spec), &["outside"])?;
+    let empty = [IndexSlice { first: 0, len: 10 }, IndexSlice { first: 10, len: 0 }];
+    expect_err("an empty slice", h.kernels.gather_of_models(&pts, &idx, &counters, &out, &empty, spec), &["empty"])?;
+    let three = [IndexSlice { first: 0, len: 5 }; 3];
+    expect_err("an uneven stack", h.kernels.gather_of_models(&pts, &idx, &counters, &out, &three, spec), &["3 models"])
 }

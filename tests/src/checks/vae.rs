@@ -84,6 +84,47 @@ pub async fn kl_of_models_match_alone(h: &Harness) -> Check {
     expect_err("one model's NaN β", h.kernels.kl_backward_of_models(&gh, &h.zeros("dh", 2 * K, 4)?, &[1.0, f32::NAN, 1.0], false), &["scale"])
 }
 
+/// Batched models (a sweep's K models in one dispatch): each model's noise, z and gradient are bit
+/// for bit what the same dispatch computes for that model alone (the same seed, stream and step).
+pub async fn reparam_of_models_match_alone(h: &Harness) -> Check {
+    const K: usize = 3;
+    let mut inputs = Inputs::new(45);
+    let spec = ReparamSpec { seed: 0xC0FFEE, stream: 3, counter_index: 1, sample: true };
+    // 37 × 5 spreads one model over a partial workgroup; 300 × 2 over three.
+    for (rows, latent) in [(37, 5), (300, 2)] {
+        let hm = inputs.matrix(K * rows, 2 * latent, -1.5, 1.5);
+        let upstream = inputs.matrix(K * rows, latent, -1.0, 1.0);
+        let prior = inputs.matrix(K * rows, 2 * latent, -1.0, 1.0);
+        let run = |hm: Matrix<f64>, upstream: Matrix<f64>, prior: Matrix<f64>, models: usize| async move {
+            let counters = h.counters(&[0, 12])?;
+            let (gh, gdz, dh) = (h.upload("h", &hm)?, h.upload("dz", &upstream)?, h.upload("dh", &prior)?);
+            let (z, eps) = (h.zeros("z", hm.rows, latent)?, h.zeros("eps", hm.rows, latent)?);
+            h.run([
+                h.kernels.reparam_forward_of_models(&gh, &z, &eps, &counters, spec, models),
+                h.kernels.reparam_backward_of_models(&gh, &eps, &gdz, &dh, true, models),
+            ])?;
+            anyhow::Ok([h.read(&z).await?, h.read(&eps).await?, h.read(&dh).await?])
+        };
+        let batched = run(hm.clone(), upstream.clone(), prior.clone(), K).await?;
+        for z in 0..K {
+            let alone = run(model_block(&hm, K, z)?, model_block(&upstream, K, z)?, model_block(&prior, K, z)?, 1).await?;
+            for (what, values, own) in [("z", &batched[0], &alone[0]), ("ε", &batched[1], &alone[1]), ("dh", &batched[2], &alone[2])] {
+                let block = own.len();
+                if let Some(i) = (0..block).find(|&i| values[z * block + i].to_bits() != own[i].to_bits()) {
+                    bail!("model {z} of {K}, {rows} rows, latent {latent}: {what}[{i}] is {} batched, {} alone", values[z * block + i], own[i]);
+                }
+            }
+        }
+        // One seed, one step: every model draws the same ε, as K runs from one seed do alone.
+        let block = rows * latent;
+        if batched[1][..block] != batched[1][block..2 * block] || batched[1][..block].iter().all(|&e| e == 0.0) {
+            bail!("{rows} rows, latent {latent}: models 0 and 1 drew different noise, or none");
+        }
+    }
+    let (gh, z, eps) = (h.zeros("h", 2 * K + 1, 4)?, h.zeros("z", 2 * K + 1, 2)?, h.zeros("eps", 2 * K + 1, 2)?);
+    expect_err("an uneven stack", h.kernels.reparam_forward_of_models(&gh, &z, &eps, &h.counters(&[0, 0])?, spec, K), &["3 models"])
+}
+
 pub async fn reparam(h: &Harness) -> Check {
     let mut inputs = Inputs::new(9);
     let (rows, latent, step) = (67, 5, 12u32);

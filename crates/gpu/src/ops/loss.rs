@@ -1,6 +1,6 @@
 //! `loss_bce.wgsl`, `loss_gaussian.wgsl`, `loss_gan.wgsl`.
 
-use super::{dim, flag};
+use super::{batch_suffix, dim, flag, per_model_workgroups, rows_per_model};
 use crate::dispatch::{groups_for, linear_workgroups, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
@@ -25,8 +25,8 @@ impl GanLabel {
     }
 }
 
-fn loss_params(op: &'static str, x: &GpuTensor, accumulate: bool, scale: f32, aux: f32) -> Result<LossParams, GpuError> {
-    Ok(LossParams { rows: dim(op, x.rows())?, cols: dim(op, x.cols())?, accumulate: flag(accumulate), _pad0: 0, scale, aux, _pad1: [0; 2] })
+fn loss_params(op: &'static str, (rows, cols): (usize, usize), accumulate: bool, scale: f32, aux: f32) -> Result<LossParams, GpuError> {
+    Ok(LossParams { rows: dim(op, rows)?, cols: dim(op, cols)?, accumulate: flag(accumulate), _pad0: 0, scale, aux, _pad1: [0; 2] })
 }
 
 /// One of the two paired-loss kernels (BCE, Gaussian): its pipelines and its extra parameter (the
@@ -73,7 +73,7 @@ impl Kernels {
         targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         per_row.expect_len(op, x.rows(), ElementKind::F32)?;
         expect_distinct(op, per_row, &[x, targets])?;
-        let params = loss_params(op, x, false, 1.0, aux)?;
+        let params = loss_params(op, (x.rows(), x.cols()), false, 1.0, aux)?;
         let buffers = [(0, x), (1, targets), (2, per_row)];
         self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, [groups_for(x.rows(), 64), 1, 1])
     }
@@ -91,12 +91,13 @@ impl Kernels {
         targets.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         grad.expect(op, x.rows(), x.cols(), ElementKind::F32)?;
         expect_distinct(op, grad, &[x, targets])?;
-        let params = loss_params(op, x, accumulate, scale, aux)?;
+        let params = loss_params(op, (x.rows(), x.cols()), accumulate, scale, aux)?;
         let buffers = [(0, x), (1, targets), (2, grad)];
         self.dispatch(format!("{op} {}", x.label()), pipeline, &buffers, &params, 3, linear_workgroups(x.len()))
     }
 
-    /// loss[i] = Σⱼ softplus(d) − label·d and correct[i] = #{j : D decided right}.
+    /// loss[i] = Σⱼ softplus(d) − label·d and correct[i] = #{j : D decided right}. Its rows are
+    /// independent: K models' logits stacked give K models' losses.
     pub fn gan_forward(&self, logits: &GpuTensor, label: GanLabel, loss: &GpuTensor, correct: &GpuTensor) -> Result<Dispatch, GpuError> {
         const OP: &str = "gan forward";
         logits.expect(OP, logits.rows(), logits.cols(), ElementKind::F32)?;
@@ -104,18 +105,34 @@ impl Kernels {
         correct.expect_len(OP, logits.rows(), ElementKind::F32)?;
         expect_distinct(OP, loss, &[logits, correct])?;
         expect_distinct(OP, correct, &[logits])?;
-        let params = loss_params(OP, logits, false, 1.0, label.value())?;
+        let params = loss_params(OP, (logits.rows(), logits.cols()), false, 1.0, label.value())?;
         let buffers = [(0, logits), (1, loss), (2, correct)];
-        self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_forward, &buffers, &params, 3, [groups_for(logits.rows(), 64), 1, 1])
+        let label = format!("{OP}[{label:?}] {}", logits.label());
+        self.dispatch_per_model(label, &self.gan_forward, &buffers, &[params], 3, [groups_for(logits.rows(), 64), 1, 1])
     }
 
     /// grad (+)= scale · (σ(d) − label).
     pub fn gan_backward(&self, logits: &GpuTensor, label: GanLabel, grad: &GpuTensor, scale: f32, accumulate: bool) -> Result<Dispatch, GpuError> {
+        self.gan_backward_of_models(logits, label, grad, &[scale], accumulate)
+    }
+
+    /// K models' GAN loss gradients in one dispatch: `logits` and `grad` hold the models' blocks of
+    /// rows one after another, model z's gradient scaled by its own `scales[z]` (the VAE-GAN's γ
+    /// per sweep member), bit for bit its gradient alone.
+    pub fn gan_backward_of_models(
+        &self,
+        logits: &GpuTensor,
+        label: GanLabel,
+        grad: &GpuTensor,
+        scales: &[f32],
+        accumulate: bool,
+    ) -> Result<Dispatch, GpuError> {
         const OP: &str = "gan backward";
+        let rows = rows_per_model(OP, logits, scales.len())?;
         grad.expect(OP, logits.rows(), logits.cols(), ElementKind::F32)?;
         expect_distinct(OP, grad, &[logits])?;
-        let params = loss_params(OP, logits, accumulate, scale, label.value())?;
-        let buffers = [(0, logits), (4, grad)];
-        self.dispatch(format!("{OP}[{label:?}] {}", logits.label()), &self.gan_backward, &buffers, &params, 3, linear_workgroups(logits.len()))
+        let blocks = scales.iter().map(|&scale| loss_params(OP, (rows, logits.cols()), accumulate, scale, label.value())).collect::<Result<Vec<_>, _>>()?;
+        let label = format!("{OP}[{label:?}]{} {}", batch_suffix(scales.len()), logits.label());
+        self.dispatch_per_model(label, &self.gan_backward, &[(0, logits), (4, grad)], &blocks, 3, per_model_workgroups(rows * logits.cols(), scales.len()))
     }
 }

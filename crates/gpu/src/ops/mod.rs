@@ -12,7 +12,7 @@ mod reduce;
 mod vae;
 
 pub use dropout::{DropoutSpec, MAX_DROP_PROBABILITY};
-pub use gather::GatherSpec;
+pub use gather::{GatherSpec, IndexSlice};
 pub use loss::GanLabel;
 pub use matmul::{set_drop_probability, set_dropout, GpuEpilogue, MatmulSpec, Models};
 pub use optimizer::{AdamBuffers, ParamRange};
@@ -38,6 +38,14 @@ pub(crate) fn model_count(op: &'static str, models: usize) -> Result<u32, GpuErr
         Ok(count @ 1..) if count <= limit => Ok(count),
         _ => Err(GpuError::invalid(op, format!("{models} models: one dispatch holds 1 to {limit}"))),
     }
+}
+
+/// The workgroups of an element-wise kernel over each of `models` blocks of `elements` values:
+/// `linear_workgroups` of one block, × models in z (checked by [`rows_per_model`] or
+/// [`model_count`] first).
+pub(crate) fn per_model_workgroups(elements: usize, models: usize) -> [u32; 3] {
+    let [x, y, _] = crate::dispatch::linear_workgroups(elements);
+    [x, y, models as u32]
 }
 
 /// A batched dispatch's label suffix: "×K", nothing for one model.

@@ -1,7 +1,7 @@
 //! `kl.wgsl` and `reparam.wgsl`: the VAE's posterior pieces over h = [μ | logσ²] (rows × 2·latent).
 
-use super::{batch_suffix, dim, flag, rows_per_model};
-use crate::dispatch::{groups_for, linear_workgroups, Dispatch};
+use super::{batch_suffix, dim, flag, per_model_workgroups, rows_per_model};
+use crate::dispatch::{groups_for, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::params::{KlParams, ReparamParams};
@@ -85,22 +85,37 @@ impl Kernels {
         dh.expect(OP, h.rows(), h.cols(), ElementKind::F32)?;
         expect_distinct(OP, dh, &[h])?;
         let blocks = kl_blocks(OP, (rows, latent), scales, accumulate, false)?;
-        let [x, y, _] = linear_workgroups(rows * latent);
         let label = format!("kl.backward{} {}", batch_suffix(scales.len()), dh.label());
-        self.dispatch_per_model(label, &self.kl_backward, &[(0, h), (1, dh)], &blocks, 2, [x, y, blocks.len() as u32])
+        self.dispatch_per_model(label, &self.kl_backward, &[(0, h), (1, dh)], &blocks, 2, per_model_workgroups(rows * latent, scales.len()))
     }
 
     /// z = μ + exp(½·logσ²)·ε, storing ε for the backward pass.
     pub fn reparam_forward(&self, h: &GpuTensor, z: &GpuTensor, eps: &GpuTensor, counters: &GpuTensor, spec: ReparamSpec) -> Result<Dispatch, GpuError> {
+        self.reparam_forward_of_models(h, z, eps, counters, spec, 1)
+    }
+
+    /// K models' reparameterizations in one dispatch (a sweep's batched step): h, z and eps hold
+    /// the models' blocks of rows one after another, and each model draws the noise it draws
+    /// alone (numbered within its block), so its z and ε are bit for bit its own.
+    pub fn reparam_forward_of_models(
+        &self,
+        h: &GpuTensor,
+        z: &GpuTensor,
+        eps: &GpuTensor,
+        counters: &GpuTensor,
+        spec: ReparamSpec,
+        models: usize,
+    ) -> Result<Dispatch, GpuError> {
         const OP: &str = "reparam forward";
         let latent = latent_of(OP, h)?;
+        let rows = rows_per_model(OP, h, models)?;
         z.expect(OP, h.rows(), latent, ElementKind::F32)?;
         eps.expect(OP, h.rows(), latent, ElementKind::F32)?;
         expect_counter(OP, counters, spec.counter_index)?;
         expect_distinct(OP, z, &[h, eps])?;
         expect_distinct(OP, eps, &[h])?;
         let params = ReparamParams {
-            rows: dim(OP, h.rows())?,
+            rows: dim(OP, rows)?,
             latent: dim(OP, latent)?,
             seed: spec.seed,
             stream: spec.stream,
@@ -110,19 +125,36 @@ impl Kernels {
             _pad: 0,
         };
         let buffers = [(0, h), (1, z), (2, eps), (3, counters)];
-        self.dispatch(format!("reparam.forward {}", z.label()), &self.reparam_forward, &buffers, &params, 4, linear_workgroups(h.rows() * latent))
+        let label = format!("reparam.forward{} {}", batch_suffix(models), z.label());
+        self.dispatch(label, &self.reparam_forward, &buffers, &params, 4, per_model_workgroups(rows * latent, models))
     }
 
     /// dh (+)= ∂z/∂h applied to dz, with the ε the forward pass stored.
     pub fn reparam_backward(&self, h: &GpuTensor, eps: &GpuTensor, dz: &GpuTensor, dh: &GpuTensor, accumulate: bool) -> Result<Dispatch, GpuError> {
+        self.reparam_backward_of_models(h, eps, dz, dh, accumulate, 1)
+    }
+
+    /// K models' reparameterization gradients in one dispatch, each model's block of dh from its
+    /// blocks of h, ε and dz, bit for bit its gradient alone.
+    pub fn reparam_backward_of_models(
+        &self,
+        h: &GpuTensor,
+        eps: &GpuTensor,
+        dz: &GpuTensor,
+        dh: &GpuTensor,
+        accumulate: bool,
+        models: usize,
+    ) -> Result<Dispatch, GpuError> {
         const OP: &str = "reparam backward";
         let latent = latent_of(OP, h)?;
+        let rows = rows_per_model(OP, h, models)?;
         eps.expect(OP, h.rows(), latent, ElementKind::F32)?;
         dz.expect(OP, h.rows(), latent, ElementKind::F32)?;
         dh.expect(OP, h.rows(), h.cols(), ElementKind::F32)?;
         expect_distinct(OP, dh, &[h, eps, dz])?;
-        let params = ReparamParams { rows: dim(OP, h.rows())?, latent: dim(OP, latent)?, accumulate: flag(accumulate), ..ReparamParams::default() };
+        let params = ReparamParams { rows: dim(OP, rows)?, latent: dim(OP, latent)?, accumulate: flag(accumulate), ..ReparamParams::default() };
         let buffers = [(0, h), (2, eps), (5, dz), (6, dh)];
-        self.dispatch(format!("reparam.backward {}", dh.label()), &self.reparam_backward, &buffers, &params, 4, linear_workgroups(h.rows() * latent))
+        let label = format!("reparam.backward{} {}", batch_suffix(models), dh.label());
+        self.dispatch(label, &self.reparam_backward, &buffers, &params, 4, per_model_workgroups(rows * latent, models))
     }
 }

@@ -6,8 +6,8 @@ use crate::context::GpuContext;
 use crate::dispatch::Dispatch;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
-use crate::ops::GatherSpec;
-use crate::tensor::{ElementKind, GpuTensor};
+use crate::ops::{GatherSpec, IndexSlice};
+use crate::tensor::GpuTensor;
 
 /// A dataset on the GPU and the order its rows are visited in.
 #[derive(Debug)]
@@ -48,10 +48,7 @@ impl GpuDataset {
 
     /// Gathers a batch of the rows `indices` picks into `out` (bytes are scaled to [0, 1]).
     pub(crate) fn gather(&self, k: &Kernels, indices: &GpuTensor, counters: &GpuTensor, out: &GpuTensor, spec: GatherSpec) -> Result<Dispatch, GpuError> {
-        match self.data.kind() {
-            ElementKind::U8Packed => k.gather_u8(&self.data, indices, counters, out, spec),
-            _ => k.gather_f32(&self.data, indices, counters, out, spec),
-        }
+        k.gather_of_models(&self.data, indices, counters, out, &[IndexSlice::all(indices)], spec)
     }
 }
 
