@@ -1,7 +1,7 @@
 //! `gather.wgsl`: minibatches from a dataset that lives on the GPU.
 
 use super::vae::expect_counter;
-use super::{batch_suffix, dim, per_model_workgroups, rows_per_model};
+use super::{batch_suffix, dim, is_slice_of, per_model_workgroups, rows_per_model};
 use crate::dispatch::Dispatch;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
@@ -93,7 +93,7 @@ impl Kernels {
         let blocks = slices
             .iter()
             .map(|slice| {
-                if slice.len == 0 || slice.first.checked_add(slice.len).is_none_or(|end| end > indices.len()) {
+                if !is_slice_of(slice.first, slice.len, indices.len()) {
                     return Err(GpuError::invalid(op, format!("index slice {}..+{} is empty or outside {}", slice.first, slice.len, indices.describe())));
                 }
                 // The kernel computes positions in u32: keep (index_len − 1)·rows + index_len below 2³².

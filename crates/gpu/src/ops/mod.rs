@@ -48,6 +48,12 @@ pub(crate) fn per_model_workgroups(elements: usize, models: usize) -> [u32; 3] {
     [x, y, models as u32]
 }
 
+/// Whether `len` elements from `first` are a non-empty slice of `total` (no overflow): a model's
+/// parameter range, a model's index list.
+pub(crate) fn is_slice_of(first: usize, len: usize, total: usize) -> bool {
+    len > 0 && first.checked_add(len).is_some_and(|end| end <= total)
+}
+
 /// A batched dispatch's label suffix: "×K", nothing for one model.
 pub(crate) fn batch_suffix(models: usize) -> String {
     if models > 1 {

@@ -3,8 +3,8 @@
 use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 
 use super::vae::expect_counter;
-use super::{batch_suffix, dim, model_count};
-use crate::dispatch::{linear_workgroups, Dispatch};
+use super::{batch_suffix, dim, is_slice_of, model_count, per_model_workgroups};
+use crate::dispatch::Dispatch;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::params::{CounterParams, OptimizerParams};
@@ -28,8 +28,7 @@ impl ParamRange {
     }
 
     pub(crate) fn check(self, op: &'static str, tensor: &GpuTensor) -> Result<(), GpuError> {
-        let end = self.offset.checked_add(self.len);
-        if self.len == 0 || end.is_none_or(|end| end > tensor.len()) || tensor.kind() != ElementKind::F32 {
+        if !is_slice_of(self.offset, self.len, tensor.len()) || tensor.kind() != ElementKind::F32 {
             return Err(GpuError::invalid(op, format!("range {}..+{} does not fit {}", self.offset, self.len, tensor.describe())));
         }
         Ok(())
@@ -55,8 +54,7 @@ pub(crate) fn model_ranges(op: &'static str, tensor: &GpuTensor, ranges: &[Param
         }
     }
     let longest = ranges.iter().map(|r| r.len).max().unwrap_or(1);
-    let [x, y, _] = linear_workgroups(longest);
-    Ok([x, y, models])
+    Ok(per_model_workgroups(longest, models as usize))
 }
 
 /// What one Adam update reads and writes: a network's parameters, gradients and moments, and the
