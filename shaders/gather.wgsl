@@ -47,7 +47,8 @@ fn source_row(params: GatherParams, r: u32) -> u32 {
 
 @compute @workgroup_size(256)
 fn gather_u8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[gid.z];
+    let model = model_of(gid);
+    let params = blocks[model];
     let e = flat_index(gid, groups);
     if (e >= params.rows * params.cols) {
         return;
@@ -57,17 +58,18 @@ fn gather_u8(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     let byte_index = source_row(params, r) * params.cols + c;
     let word = data[byte_index / 4u];
     let byte = (word >> ((byte_index % 4u) * 8u)) & 0xFFu;
-    out[gid.z * params.rows * params.cols + e] = f32(byte) / 255.0;
+    out[model * params.rows * params.cols + e] = f32(byte) / 255.0;
 }
 
 @compute @workgroup_size(256)
 fn gather_f32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[gid.z];
+    let model = model_of(gid);
+    let params = blocks[model];
     let e = flat_index(gid, groups);
     if (e >= params.rows * params.cols) {
         return;
     }
     let r = e / params.cols;
     let c = e % params.cols;
-    out[gid.z * params.rows * params.cols + e] = points[source_row(params, r) * params.cols + c];
+    out[model * params.rows * params.cols + e] = points[source_row(params, r) * params.cols + c];
 }

@@ -40,7 +40,7 @@ fn write(index: u32, value: f32, accumulate: u32) {
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let params = blocks[gid.z];
+    let params = blocks[model_of(gid)];
     let d = gid.x;
     if (d >= params.latent) {
         return;
@@ -57,7 +57,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[gid.z];
+    let params = blocks[model_of(gid)];
     let e = flat_index(gid, groups);
     if (e >= params.rows * params.latent) {
         return;

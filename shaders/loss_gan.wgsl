@@ -43,12 +43,13 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[gid.z];
+    let model = model_of(gid);
+    let params = blocks[model];
     let local = flat_index(gid, groups);
     if (local >= params.rows * params.cols) {
         return;
     }
-    let e = gid.z * params.rows * params.cols + local;
+    let e = model * params.rows * params.cols + local;
     var value = params.scale * (stable_sigmoid(logits[e]) - params.aux); // ⓘ gan-grad
     if (params.accumulate != 0u) {
         value += out[e];

@@ -38,7 +38,7 @@ struct OptimizerParams {
 
 @compute @workgroup_size(256)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[gid.z];
+    let params = blocks[model_of(gid)];
     let local = flat_index(gid, groups);
     if (local >= params.len) {
         return;
@@ -57,7 +57,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 @compute @workgroup_size(256)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[gid.z];
+    let params = blocks[model_of(gid)];
     let local = flat_index(gid, groups);
     if (local >= params.len) {
         return;

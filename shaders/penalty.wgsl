@@ -38,7 +38,7 @@ var<workgroup> partial_abs: array<f32, 256>;
 
 @compute @workgroup_size(256)
 fn gradient(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[gid.z];
+    let params = blocks[model_of(gid)];
     let local = flat_index(gid, groups);
     if (local >= params.len) {
         return;
@@ -50,7 +50,7 @@ fn gradient(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
 @compute @workgroup_size(256)
 fn value(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) group: vec3<u32>) {
-    let params = blocks[group.z];
+    let params = blocks[model_of(group)];
     var sq = 0.0;
     var ab = 0.0;
     for (var local = lane; local < params.len; local += 256u) {

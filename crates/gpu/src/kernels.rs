@@ -9,7 +9,7 @@ use crate::error::GpuError;
 pub use crate::matmul_pipelines::MatmulVariant;
 use crate::matmul_pipelines::{MatmulKey, MatmulPipelines};
 use crate::params::Uniform;
-use crate::pipeline::pipelines;
+use crate::pipeline::{per_model_pipelines, pipelines, PerModelPipeline};
 use crate::shaders;
 use crate::tensor::GpuTensor;
 
@@ -33,23 +33,23 @@ pub struct Kernels {
     pub(crate) bce_backward: wgpu::ComputePipeline,
     pub(crate) gaussian_forward: wgpu::ComputePipeline,
     pub(crate) gaussian_backward: wgpu::ComputePipeline,
-    pub(crate) gan_forward: wgpu::ComputePipeline,
-    pub(crate) gan_backward: wgpu::ComputePipeline,
-    pub(crate) kl_forward: wgpu::ComputePipeline,
-    pub(crate) kl_backward: wgpu::ComputePipeline,
+    pub(crate) gan_forward: PerModelPipeline,
+    pub(crate) gan_backward: PerModelPipeline,
+    pub(crate) kl_forward: PerModelPipeline,
+    pub(crate) kl_backward: PerModelPipeline,
     pub(crate) reparam_forward: wgpu::ComputePipeline,
     pub(crate) reparam_backward: wgpu::ComputePipeline,
     #[cfg(feature = "standalone-dropout")]
     pub(crate) dropout_forward: wgpu::ComputePipeline,
     #[cfg(feature = "standalone-dropout")]
     pub(crate) dropout_backward: wgpu::ComputePipeline,
-    pub(crate) penalty_gradient: wgpu::ComputePipeline,
-    pub(crate) penalty_value: wgpu::ComputePipeline,
-    pub(crate) adam: wgpu::ComputePipeline,
-    pub(crate) sgd: wgpu::ComputePipeline,
+    pub(crate) penalty_gradient: PerModelPipeline,
+    pub(crate) penalty_value: PerModelPipeline,
+    pub(crate) adam: PerModelPipeline,
+    pub(crate) sgd: PerModelPipeline,
     pub(crate) counter_advance: wgpu::ComputePipeline,
-    pub(crate) gather_u8: wgpu::ComputePipeline,
-    pub(crate) gather_f32: wgpu::ComputePipeline,
+    pub(crate) gather_u8: PerModelPipeline,
+    pub(crate) gather_f32: PerModelPipeline,
 }
 
 impl Kernels {
@@ -64,15 +64,15 @@ impl Kernels {
         let [column_sums, sum_all] = pipelines(device, shaders::REDUCE, ["column_sums", "sum_all"]).await?;
         let [bce_forward, bce_backward] = pipelines(device, shaders::LOSS_BCE, ["forward", "backward"]).await?;
         let [gaussian_forward, gaussian_backward] = pipelines(device, shaders::LOSS_GAUSSIAN, ["forward", "backward"]).await?;
-        let [gan_forward, gan_backward] = pipelines(device, shaders::LOSS_GAN, ["forward", "backward"]).await?;
-        let [kl_forward, kl_backward] = pipelines(device, shaders::KL, ["forward", "backward"]).await?;
+        let [gan_forward, gan_backward] = per_model_pipelines(device, shaders::LOSS_GAN, ["forward", "backward"]).await?;
+        let [kl_forward, kl_backward] = per_model_pipelines(device, shaders::KL, ["forward", "backward"]).await?;
         let [reparam_forward, reparam_backward] = pipelines(device, shaders::REPARAM, ["forward", "backward"]).await?;
         #[cfg(feature = "standalone-dropout")]
         let [dropout_forward, dropout_backward] = pipelines(device, shaders::DROPOUT, ["forward", "backward"]).await?;
-        let [penalty_gradient, penalty_value] = pipelines(device, shaders::PENALTY, ["gradient", "value"]).await?;
-        let [adam, sgd] = pipelines(device, shaders::OPTIMIZER, ["adam", "sgd"]).await?;
+        let [penalty_gradient, penalty_value] = per_model_pipelines(device, shaders::PENALTY, ["gradient", "value"]).await?;
+        let [adam, sgd] = per_model_pipelines(device, shaders::OPTIMIZER, ["adam", "sgd"]).await?;
         let [counter_advance] = pipelines(device, shaders::COUNTER, ["advance"]).await?;
-        let [gather_u8, gather_f32] = pipelines(device, shaders::GATHER, ["gather_u8", "gather_f32"]).await?;
+        let [gather_u8, gather_f32] = per_model_pipelines(device, shaders::GATHER, ["gather_u8", "gather_f32"]).await?;
         Ok(Self {
             ctx: ctx.clone(),
             preferred_matmul,
@@ -181,13 +181,14 @@ impl Kernels {
     pub(crate) fn dispatch_per_model<P: Uniform>(
         &self,
         label: String,
-        pipeline: &wgpu::ComputePipeline,
+        pipeline: &PerModelPipeline,
         buffers: &[(u32, &GpuTensor)],
         blocks: &[P],
         params_binding: u32,
         workgroups: [u32; 3],
     ) -> Result<Dispatch, GpuError> {
-        self.dispatch_with_blocks(label, pipeline, buffers, blocks, wgpu::BufferUsages::STORAGE, (params_binding, workgroups))
+        let pipeline = pipeline.for_models(&self.ctx.device, blocks.len());
+        self.dispatch_with_blocks(label, &pipeline, buffers, blocks, wgpu::BufferUsages::STORAGE, (params_binding, workgroups))
     }
 
     /// The generic half: checks the blocks and hands their bytes to [`dispatch_bytes`](Self::dispatch_bytes),

@@ -2,6 +2,8 @@
 //! errors, and building pipelines inside error scopes. Used by [`Kernels`](crate::Kernels) for the
 //! fixed kernel set and by `matmul_pipelines` for the specialised matmuls.
 
+use std::sync::OnceLock;
+
 use crate::error::GpuError;
 use crate::shaders::ShaderSource;
 
@@ -63,6 +65,59 @@ pub(crate) async fn pipelines<const N: usize>(device: &wgpu::Device, shader: Sha
     let mut built = Vec::with_capacity(N);
     for entry in entries {
         built.push(pipeline_with_layout(device, &module, &shader, entry, &[], None).await?);
+    }
+    built.try_into().map_err(|_| GpuError::invalid("pipelines", "entry count changed while building"))
+}
+
+/// A kernel that reads one parameter block per model from a storage array (`blocks[model_of(id)]`,
+/// lib/indexing.wgsl): its pipeline for one model, specialised with `BATCHED = false` so that the
+/// block sits at a constant index (a software adapter otherwise gathers every field per element:
+/// a reference-VAE step ran 0.79× on lavapipe), and the batched pipeline, built the first time a
+/// sweep dispatches several models (most pages never do).
+#[derive(Debug)]
+pub(crate) struct PerModelPipeline {
+    one: wgpu::ComputePipeline,
+    module: wgpu::ShaderModule,
+    entry: &'static str,
+    label: String,
+    batched: OnceLock<wgpu::ComputePipeline>,
+}
+
+impl PerModelPipeline {
+    /// The pipeline for a dispatch of `models` models.
+    pub(crate) fn for_models(&self, device: &wgpu::Device, models: usize) -> wgpu::ComputePipeline {
+        if models == 1 {
+            return self.one.clone();
+        }
+        // Built without waiting on an error scope: the same module and entry point already built
+        // into `one`, and only the constant differs.
+        let batched = self.batched.get_or_init(|| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&self.label),
+                layout: None,
+                module: &self.module,
+                entry_point: Some(self.entry),
+                compilation_options: wgpu::PipelineCompilationOptions { constants: &[("BATCHED", 1.0)], zero_initialize_workgroup_memory: true },
+                cache: None,
+            })
+        });
+        batched.clone()
+    }
+}
+
+/// Compiles `shader` and builds its one-model pipelines for `entries`, in order (see
+/// [`PerModelPipeline`]).
+pub(crate) async fn per_model_pipelines<const N: usize>(
+    device: &wgpu::Device,
+    shader: ShaderSource,
+    entries: [&'static str; N],
+) -> Result<[PerModelPipeline; N], GpuError> {
+    let module = compile(device, &shader).await?;
+    let mut built = Vec::with_capacity(N);
+    for entry in entries {
+        let one = pipeline_with_layout(device, &module, &shader, entry, &[("BATCHED", 0.0)], None).await?;
+        let label = format!("{}.{entry} (batched)", shader.name);
+        built.push(PerModelPipeline { one, module: module.clone(), entry, label, batched: OnceLock::new() });
     }
     built.try_into().map_err(|_| GpuError::invalid("pipelines", "entry count changed while building"))
 }

@@ -6,6 +6,7 @@ use crate::dispatch::Dispatch;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::params::GatherParams;
+use crate::pipeline::PerModelPipeline;
 use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
 
 /// Which slice of the index list a gather reads.
@@ -20,7 +21,7 @@ pub struct GatherSpec {
 /// Which of the two gather kernels runs: the element type of the dataset and its binding.
 struct GatherKernel<'a> {
     op: &'static str,
-    pipeline: &'a wgpu::ComputePipeline,
+    pipeline: &'a PerModelPipeline,
     data_kind: ElementKind,
     data_binding: u32,
 }
