@@ -227,7 +227,7 @@ impl Driver {
         let Some(run) = self.run.take() else { return };
         if let Some(checkpoint) = run.last_checkpoint() {
             let message = format!("Restored the last good checkpoint, step {}, with your current settings. Press play to train on.", checkpoint.step);
-            self.lab.notice.set(Some(Notice::Info(message)));
+            self.lab.notice.set(Some(Notice::UntilPlay { text: message, problem: false }));
             self.recovery = Some(Recovery { config: self.applied.clone().unwrap_or_default(), start: run.recovery(), marker: "restored", keeps_forks: true });
         } else {
             self.run = Some(run);
@@ -289,7 +289,8 @@ impl Driver {
         });
         lab.checkpoint_step.set(run.last_checkpoint().map(|c| c.step));
         if let Some(file) = import {
-            lab.notice.set(Some(Notice::Info(format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step))));
+            let text = format!("Run restored at step {}: its settings, weights and history. Press play to train on.", file.step);
+            lab.notice.set(Some(Notice::UntilPlay { text, problem: false }));
         }
         self.pair = run.class_pairs(1).first().copied().unwrap_or((0, 1));
         self.run = Some(run);
@@ -441,10 +442,11 @@ impl Driver {
             Some(RunEvent::EarlyStopped { best_step, best, .. }) => {
                 lab.playing.set(false);
                 lab.phase.set(Phase::Paused);
-                lab.notice.set(Some(Notice::Info(format!(
+                let text = format!(
                     "Early stopping: the held-out loss has not improved for {} evaluations. The best model (step {best_step}, held-out −ELBO {best:.1}) is restored; press play to train on.",
                     INTERACTIVE_EARLY_STOP.patience
-                ))));
+                );
+                lab.notice.set(Some(Notice::UntilPlay { text, problem: false }));
                 self.views_stale = true;
             }
             None => self.views_stale |= single || self.views_due.is_due(),
@@ -549,9 +551,8 @@ impl Driver {
         };
         let config = self.applied.clone().unwrap_or_else(|| self.lab.config.get_untracked());
         self.recovery = Some(Recovery { config, start, marker, keeps_forks: false });
-        self.lab.notice.set(Some(Notice::Problem(format!(
-            "{lost} ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on."
-        ))));
+        let text = format!("{lost} ({reason}). Latent Lab reopened it and rebuilt the model {from}, with your settings kept; press play to train on.");
+        self.lab.notice.set(Some(Notice::UntilPlay { text, problem: true }));
     }
 }
 

@@ -96,6 +96,13 @@ impl Branch {
 pub enum Notice {
     Info(String),
     Problem(String),
+    /// Why the run waits for play (a restore, early stopping, a rebuilt engine), ending in "press
+    /// play to train on": shown as info or as a problem, and gone once play starts, when it no
+    /// longer holds.
+    UntilPlay {
+        text: String,
+        problem: bool,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -201,6 +208,9 @@ impl Lab {
         self.playing.update(|p| *p = !*p);
         if self.playing.get_untracked() {
             self.phase.set(Phase::Training);
+            if self.notice.with_untracked(|n| matches!(n, Some(Notice::UntilPlay { .. }))) {
+                self.notice.set(None);
+            }
         }
     }
 

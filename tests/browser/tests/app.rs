@@ -913,6 +913,9 @@ fn exported_run_reimports_and_trains_on() -> Result<()> {
     s.session.click_css("#play")?;
     let resumed = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {} && isFinite(num(d.loss))", step + 20))?;
     println!("trains on: {resumed:?}");
+    // "Press play to train on" no longer holds once it trains: the notice is gone.
+    let shown = notice(&s)?;
+    ensure!(!shown.to_lowercase().contains("press play"), "training, yet the page still says: {shown}");
     s.session.screenshot("run-reimported")?;
     no_panic(&s)
 }

@@ -133,6 +133,7 @@ fn Notices(lab: Lab) -> impl IntoView {
             let (class, text) = match n {
                 Notice::Info(t) => ("banner info", t),
                 Notice::Problem(t) => ("banner warn", t),
+                Notice::UntilPlay { text, problem } => (if problem { "banner warn" } else { "banner info" }, text),
             };
             view! {
                 <div class=class role="alert" id="notice">
