@@ -14,7 +14,7 @@
 // ACTIVATION and DROPOUT specialise the epilogue (latent_gpu's matmul_pipelines.rs builds one pipeline
 // per combination a model uses).
 //
-// Fused inverted dropout (DROPOUT and dropout_threshold > 0): BIAS_ACT multiplies each output by its mask
+// Fused inverted dropout (DROPOUT and the model's threshold > 0): BIAS_ACT multiplies each output by its mask
 // (0, or keep_scale = 1/(1 − p)), drawn from lib/rng.wgsl at (seed, stream) × (element, step); ACT_GRAD
 // redraws the same mask for the same element and step, so the backward pass needs no stored mask:
 // d_pre = acc · mask · f'(y / keep_scale), y being the stored (dropped) output. Threshold 0 = no dropout.
@@ -22,25 +22,26 @@
 // Batched models (a sweep's K models in one dispatch, dispatch z = K): model z's A, B, C and epilogue
 // operand start stride_a·z, stride_b·z, stride_c·z and stride_operand·z elements in (a stride of 0: one
 // matrix every model shares). Each model's products, epilogue and dropout mask are exactly what the
-// same dispatch computes for that model alone: only where it reads and writes moves.
+// same dispatch computes for that model alone: only where it reads and writes moves, and model z's
+// drop probability is its own (dropouts[z], a dropout sweep). A single model's pipeline sets
+// BATCHED = false and reads dropouts[0] at a constant index (software adapters would otherwise
+// treat the threshold as a value per invocation and run the dropout branch for every element).
 
 struct MatmulParams {
     m: u32,
     n: u32,
     k: u32,
     accumulate: u32,
-    dropout_threshold: u32,
     dropout_seed: u32,
     dropout_stream: u32,
     dropout_counter: u32,
-    keep_scale: f32,
+    _pad: u32,
     stride_a: u32,
     stride_b: u32,
     stride_c: u32,
     stride_operand: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // Per model: x = threshold (0: no dropout, else round(p·2²⁴)), y = keep_scale's f32 bits.
+    dropouts: array<vec4<u32>, 64>,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -58,19 +59,30 @@ override TRANS_B: bool = false;
 override EPILOGUE: u32 = 0u;
 override ACTIVATION: u32 = 0u;
 override DROPOUT: bool = false;
+override BATCHED: bool = true;
 
 // Where this invocation's model's matrices start (set once by enter_model).
 var<private> a_base: u32;
 var<private> b_base: u32;
 var<private> c_base: u32;
 var<private> operand_base: u32;
+// This invocation's model's dropout (set once by enter_model).
+var<private> drop_threshold: u32;
+var<private> keep_scale: f32;
 
 // Every variant's entry point calls this first with its workgroup's z: the model it computes.
-fn enter_model(model: u32) {
+fn enter_model(workgroup_z: u32) {
+    var model = 0u;
+    if (BATCHED) {
+        model = workgroup_z;
+    }
     a_base = model * params.stride_a;
     b_base = model * params.stride_b;
     c_base = model * params.stride_c;
     operand_base = model * params.stride_operand;
+    let dropout = params.dropouts[model];
+    drop_threshold = dropout.x;
+    keep_scale = bitcast<f32>(dropout.y);
 }
 
 const EPILOGUE_NONE: u32 = 0u;
@@ -95,7 +107,7 @@ fn load_b(kk: u32, col: u32) -> f32 {
 fn dropout_factor(index: u32) -> f32 {
     let key = vec2<u32>(params.dropout_seed, params.dropout_stream);
     let draw = rng_bits24(key, index, counters[params.dropout_counter]);
-    return select(0.0, params.keep_scale, draw >= params.dropout_threshold); // ⓘ dropout
+    return select(0.0, keep_scale, draw >= drop_threshold); // ⓘ dropout
 }
 
 // Applies the epilogue to one finished dot product and stores it; ignores out-of-range cells so
@@ -108,15 +120,15 @@ fn store_c(row: u32, col: u32, acc: f32) {
     var value = acc;
     if (EPILOGUE == EPILOGUE_BIAS_ACT) {
         value = activate(ACTIVATION, acc + operand[operand_base + col]); // ⓘ layer
-        if (DROPOUT && params.dropout_threshold != 0u) { // ⓘ dropout
+        if (DROPOUT && drop_threshold != 0u) { // ⓘ dropout
             value *= dropout_factor(index); // ⓘ dropout
         }
     } else if (EPILOGUE == EPILOGUE_ACT_GRAD) {
         var y = operand[operand_base + index];
         var factor = 1.0;
-        if (DROPOUT && params.dropout_threshold != 0u) {
+        if (DROPOUT && drop_threshold != 0u) {
             factor = dropout_factor(index); // ⓘ dropout
-            y = y / params.keep_scale;
+            y = y / keep_scale;
         }
         value = acc * factor * activation_derivative(ACTIVATION, y);
     }

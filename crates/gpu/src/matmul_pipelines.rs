@@ -14,7 +14,7 @@ use latent_core::ops::MatmulForm;
 
 use crate::context::GpuContext;
 use crate::error::GpuError;
-use crate::pipeline::{compile, pipeline_with_layout};
+use crate::pipeline::{compile, create_pipeline, pipeline_with_layout};
 use crate::shaders::{self, ShaderSource};
 
 /// The matmul kernels. Software adapters run `Subgroup` fastest where they have subgroups and
@@ -90,6 +90,9 @@ pub(crate) struct MatmulKey {
     pub activation: u32,
     /// `DROPOUT`: the dispatch may switch dropout on (its rate lives in the uniform block).
     pub dropout: bool,
+    /// `BATCHED`: K > 1 models (a sweep's); a single model's pipeline reads its drop probability
+    /// at a constant index (see `PerModelPipeline` for why that matters on software adapters).
+    pub batched: bool,
 }
 
 /// Modules per variant and pipelines per specialisation, for one device.
@@ -144,7 +147,7 @@ impl MatmulPipelines {
             ));
         }
         let module = compile(&ctx.device, &shader).await?;
-        let key = MatmulKey { variant, form: MatmulForm::Nn, epilogue: 0, activation: 0, dropout: false };
+        let key = MatmulKey { variant, form: MatmulForm::Nn, epilogue: 0, activation: 0, dropout: false, batched: false };
         let checked = pipeline_with_layout(&ctx.device, &module, &shader, "main", &self.constants(ctx, key), Some(&self.layout)).await?;
         self.modules[variant.index()].set(module).ok();
         self.pipelines.lock().unwrap_or_else(PoisonError::into_inner).insert(key, checked);
@@ -161,14 +164,7 @@ impl MatmulPipelines {
             GpuError::invalid("matmul", format!("the {} kernel is not compiled on this device: call Kernels::prepare_matmul first", key.variant.name()))
         })?;
         let label = format!("{}.main", key.variant.name());
-        let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(&label),
-            layout: Some(&self.layout),
-            module,
-            entry_point: Some("main"),
-            compilation_options: wgpu::PipelineCompilationOptions { constants: &self.constants(ctx, key), zero_initialize_workgroup_memory: true },
-            cache: None,
-        });
+        let pipeline = create_pipeline(&ctx.device, module, (&label, "main"), &self.constants(ctx, key), Some(&self.layout));
         pipelines.insert(key, pipeline.clone());
         Ok(pipeline)
     }
@@ -181,6 +177,7 @@ impl MatmulPipelines {
             ("EPILOGUE", f64::from(key.epilogue)),
             ("ACTIVATION", f64::from(key.activation)),
             ("DROPOUT", flag(key.dropout)),
+            ("BATCHED", flag(key.batched)),
         ];
         if key.variant == MatmulVariant::Subgroup {
             constants.push(("WG", f64::from(ctx.subgroup_size().unwrap_or(4))));

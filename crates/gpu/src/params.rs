@@ -48,27 +48,37 @@ fn finite_scale(op: &'static str, scale: f32) -> Result<(), GpuError> {
     }
 }
 
+/// How many models one matmul dispatch can give their own drop probability (the per-model table
+/// in [`MatmulParams`]; a sweep holds at most 12 values × 5 folds = 60).
+pub const MAX_DROPOUT_MODELS: usize = 64;
+
 /// `MatmulParams` of `shaders/lib/matmul_common.wgsl`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct MatmulParams {
     pub m: u32,
     pub n: u32,
     pub k: u32,
     pub accumulate: u32,
-    /// 0: no dropout; else round(p·2²⁴).
-    pub dropout_threshold: u32,
     pub dropout_seed: u32,
     pub dropout_stream: u32,
     pub dropout_counter: u32,
-    pub keep_scale: f32,
+    pub _pad: u32,
     /// Batched models: how many elements apart consecutive models' A, B, C and epilogue operand
     /// lie (0: one matrix all models share; all 0 for a single model).
     pub stride_a: u32,
     pub stride_b: u32,
     pub stride_c: u32,
     pub stride_operand: u32,
-    pub _pad: [u32; 3],
+    /// Per model z (a dropout sweep's members differ only here): [threshold (0: no dropout, else
+    /// round(p·2²⁴)), keep scale 1/(1 − p) as f32 bits, 0, 0]. A single model reads entry 0.
+    pub dropouts: [[u32; 4]; MAX_DROPOUT_MODELS],
+}
+
+impl Default for MatmulParams {
+    fn default() -> Self {
+        Self::zeroed()
+    }
 }
 
 /// `ElementwiseParams` of `shaders/activation.wgsl`.
@@ -209,7 +219,7 @@ impl Uniform for MatmulParams {
     const OP: &'static str = "matmul";
 
     fn check(&self) -> Result<(), GpuError> {
-        check_dropout(Self::OP, self.dropout_threshold, self.keep_scale)
+        self.dropouts.iter().try_for_each(|&[threshold, keep_scale, ..]| check_dropout(Self::OP, threshold, f32::from_bits(keep_scale)))
     }
 }
 

@@ -45,28 +45,53 @@ pub(crate) async fn pipeline_with_layout(
 ) -> Result<wgpu::ComputePipeline, GpuError> {
     let label = format!("{}.{entry}", shader.name);
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some(&label),
-        layout,
-        module,
-        entry_point: Some(entry),
-        compilation_options: wgpu::PipelineCompilationOptions { constants, zero_initialize_workgroup_memory: true },
-        cache: None,
-    });
+    let pipeline = create_pipeline(device, module, (&label, entry), constants, layout);
     match scope.pop().await {
         Some(error) => Err(GpuError::ShaderCompilation { kernel: shader.name, message: format!("{label}: {error}") }),
         None => Ok(pipeline),
     }
 }
 
+/// Builds one pipeline of `module` (errors go to the caller's scope). Every pipeline the crate
+/// builds comes through here, so the page's module holds one copy of wgpu's descriptor handling.
+#[inline(never)]
+pub(crate) fn create_pipeline(
+    device: &wgpu::Device,
+    module: &wgpu::ShaderModule,
+    (label, entry): (&str, &str),
+    constants: &[(&str, f64)],
+    layout: Option<&wgpu::PipelineLayout>,
+) -> wgpu::ComputePipeline {
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(label),
+        layout,
+        module,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions { constants, zero_initialize_workgroup_memory: true },
+        cache: None,
+    })
+}
+
 /// Compiles `shader` and builds its pipelines for `entries`, in order.
 pub(crate) async fn pipelines<const N: usize>(device: &wgpu::Device, shader: ShaderSource, entries: [&str; N]) -> Result<[wgpu::ComputePipeline; N], GpuError> {
-    let module = compile(device, &shader).await?;
-    let mut built = Vec::with_capacity(N);
-    for entry in entries {
-        built.push(pipeline_with_layout(device, &module, &shader, entry, &[], None).await?);
-    }
+    let (_, built) = module_and_pipelines(device, &shader, &entries, &[]).await?;
     built.try_into().map_err(|_| GpuError::invalid("pipelines", "entry count changed while building"))
+}
+
+/// The one (non-generic) builder behind [`pipelines`] and [`per_model_pipelines`]: the page's
+/// module holds a single copy of its async state machine.
+async fn module_and_pipelines(
+    device: &wgpu::Device,
+    shader: &ShaderSource,
+    entries: &[&str],
+    constants: &[(&str, f64)],
+) -> Result<(wgpu::ShaderModule, Vec<wgpu::ComputePipeline>), GpuError> {
+    let module = compile(device, shader).await?;
+    let mut built = Vec::with_capacity(entries.len());
+    for entry in entries {
+        built.push(pipeline_with_layout(device, &module, shader, entry, constants, None).await?);
+    }
+    Ok((module, built))
 }
 
 /// A kernel that reads one parameter block per model from a storage array (`blocks[model_of(id)]`,
@@ -84,23 +109,16 @@ pub(crate) struct PerModelPipeline {
 }
 
 impl PerModelPipeline {
-    /// The pipeline for a dispatch of `models` models.
+    /// The pipeline for a dispatch of `models` models. Not inlined: every parameter type's
+    /// `dispatch_per_model` calls it, and the page's module should hold one copy.
+    #[inline(never)]
     pub(crate) fn for_models(&self, device: &wgpu::Device, models: usize) -> wgpu::ComputePipeline {
         if models == 1 {
             return self.one.clone();
         }
         // Built without waiting on an error scope: the same module and entry point already built
         // into `one`, and only the constant differs.
-        let batched = self.batched.get_or_init(|| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(&self.label),
-                layout: None,
-                module: &self.module,
-                entry_point: Some(self.entry),
-                compilation_options: wgpu::PipelineCompilationOptions { constants: &[("BATCHED", 1.0)], zero_initialize_workgroup_memory: true },
-                cache: None,
-            })
-        });
+        let batched = self.batched.get_or_init(|| create_pipeline(device, &self.module, (&self.label, self.entry), &[("BATCHED", 1.0)], None));
         batched.clone()
     }
 }
@@ -112,12 +130,17 @@ pub(crate) async fn per_model_pipelines<const N: usize>(
     shader: ShaderSource,
     entries: [&'static str; N],
 ) -> Result<[PerModelPipeline; N], GpuError> {
-    let module = compile(device, &shader).await?;
-    let mut built = Vec::with_capacity(N);
-    for entry in entries {
-        let one = pipeline_with_layout(device, &module, &shader, entry, &[("BATCHED", 0.0)], None).await?;
-        let label = format!("{}.{entry} (batched)", shader.name);
-        built.push(PerModelPipeline { one, module: module.clone(), entry, label, batched: OnceLock::new() });
-    }
+    let (module, ones) = module_and_pipelines(device, &shader, &entries, &[("BATCHED", 0.0)]).await?;
+    let built: Vec<PerModelPipeline> = entries
+        .into_iter()
+        .zip(ones)
+        .map(|(entry, one)| PerModelPipeline {
+            one,
+            module: module.clone(),
+            entry,
+            label: format!("{}.{entry} (batched)", shader.name),
+            batched: OnceLock::new(),
+        })
+        .collect();
     built.try_into().map_err(|_| GpuError::invalid("pipelines", "entry count changed while building"))
 }

@@ -130,27 +130,30 @@ pub async fn matmul_fused_dropout(h: &Harness) -> Check {
 }
 
 /// Each form with the epilogue a layer uses it with (forward: bias, activation and dropout; the
-/// gradient through a dropped layer; the weight gradients accumulating).
+/// gradient through a dropped layer; the weight gradients accumulating). `probabilities`: a drop
+/// probability per model of a batched dispatch (empty: the spec's for all).
 fn models_case<'a>(
     form: MatmulForm,
     variant: latent_gpu::MatmulVariant,
-    bias: &'a GpuTensor,
-    y: &'a GpuTensor,
+    (bias, y): (&'a GpuTensor, &'a GpuTensor),
     dropout: latent_gpu::ops::DropoutSpec,
+    probabilities: &'a [f32],
     counters: &'a GpuTensor,
 ) -> MatmulSpec<'a> {
     let spec = MatmulSpec::new(form).variant(variant);
     match form {
-        MatmulForm::Nn => spec.epilogue(GpuEpilogue::BiasActivation { bias, activation: Activation::Tanh }).dropout(dropout, counters),
-        MatmulForm::Nt => spec.epilogue(GpuEpilogue::ActivationGrad { output: y, activation: Activation::Sigmoid }).dropout(dropout, counters),
+        MatmulForm::Nn => spec.epilogue(GpuEpilogue::BiasActivation { bias, activation: Activation::Tanh }).dropout_of_models(dropout, probabilities, counters),
+        MatmulForm::Nt => {
+            spec.epilogue(GpuEpilogue::ActivationGrad { output: y, activation: Activation::Sigmoid }).dropout_of_models(dropout, probabilities, counters)
+        }
         _ => spec.accumulate(true),
     }
 }
 
 /// Batched models (a sweep's K models in one dispatch): each model's block of C is, bit for bit,
 /// what the same product computes for that model alone, for every variant and form, with A each
-/// model's own or shared, accumulating, and through both epilogues with fused dropout (the forms a
-/// layer and its gradient use them in).
+/// model's own or shared, accumulating, and through both epilogues with fused dropout, a drop
+/// probability per model (the forms a layer and its gradient use them in; a dropout sweep).
 pub async fn matmul_models_match_alone(h: &Harness) -> Check {
     use latent_gpu::ops::{DropoutSpec, Models};
 
@@ -159,6 +162,8 @@ pub async fn matmul_models_match_alone(h: &Harness) -> Check {
     let (m, k, n) = (37, 70, 45);
     let counters = h.counters(&[0, 4])?;
     let dropout = DropoutSpec { p: 0.25, seed: 3, stream: 8, counter_index: 1 };
+    // Model 1 without dropout: a sweep's grid often starts at 0.
+    let probabilities = [0.25, 0.0, 0.6];
     for form in MatmulForm::ALL {
         let (sa, sb) = stored(form, m, k, n);
         let (a_each, a_shared) = (inputs.matrix(K * sa.0, sa.1, -1.0, 1.0), inputs.matrix(sa.0, sa.1, -1.0, 1.0));
@@ -174,7 +179,7 @@ pub async fn matmul_models_match_alone(h: &Harness) -> Check {
                     if shared_a { &g_shared } else { &g_each },
                     &gb,
                     &c,
-                    models_case(form, variant, &gbias, &gy, dropout, &counters).models(models),
+                    models_case(form, variant, (&gbias, &gy), dropout, &probabilities, &counters).models(models),
                 )])?;
                 let batched = h.read(&c).await?;
                 for z in 0..K {
@@ -182,7 +187,8 @@ pub async fn matmul_models_match_alone(h: &Harness) -> Check {
                     let (ga, gb_z) = (h.upload("a", &a_z)?, h.upload("b", &model_block(&b, K, z)?)?);
                     let (gbias_z, gy_z, c_z) =
                         (h.upload("bias", &model_block(&bias, K, z)?)?, h.upload("y", &model_block(&y, K, z)?)?, h.upload("c", &model_block(&prior, K, z)?)?);
-                    h.run([h.kernels.matmul(&ga, &gb_z, &c_z, models_case(form, variant, &gbias_z, &gy_z, dropout, &counters))])?;
+                    let own = DropoutSpec { p: probabilities[z], ..dropout };
+                    h.run([h.kernels.matmul(&ga, &gb_z, &c_z, models_case(form, variant, (&gbias_z, &gy_z), own, &[], &counters))])?;
                     let alone = h.read(&c_z).await?;
                     let block = &batched[z * m * n..(z + 1) * m * n];
                     if let Some(i) = (0..alone.len()).find(|&i| alone[i].to_bits() != block[i].to_bits()) {
@@ -198,6 +204,7 @@ pub async fn matmul_models_match_alone(h: &Harness) -> Check {
             }
         }
     }
+    member_dropout_retunes(h, &mut inputs, dropout, &probabilities, &counters).await?;
     // A stack that does not divide among the models is refused by name.
     let c = h.zeros("c", K * m, n)?;
     let odd = h.zeros("a", K * m + 1, k)?;
@@ -206,5 +213,50 @@ pub async fn matmul_models_match_alone(h: &Harness) -> Check {
         Err(e) if e.to_string().contains("3 models") => Ok(()),
         Err(e) => anyhow::bail!("an uneven stack was refused without naming the models: {e}"),
         Ok(_) => anyhow::bail!("an uneven stack of 3 models' A was accepted"),
+    }
+}
+
+/// One dropout-sweep member's slider: model 1's drop probability moved from 0 to 0.6 on a built
+/// batched layer (`set_model_drop_probability` through `Schedule::retune`) gives that model what
+/// the layer computes for it alone at 0.6, and leaves the others as they were. A probability list
+/// of the wrong length, and more models than the per-model table holds, are refused by name.
+async fn member_dropout_retunes(h: &Harness, inputs: &mut Inputs, dropout: latent_gpu::ops::DropoutSpec, probabilities: &[f32], counters: &GpuTensor) -> Check {
+    use latent_gpu::ops::{set_model_drop_probability, DropoutSpec, Models};
+    use latent_gpu::params::{MatmulParams, MAX_DROPOUT_MODELS};
+    use latent_gpu::Schedule;
+
+    let k_models = probabilities.len();
+    let (m, k, n) = (9, 20, 33);
+    let (a, b, bias) = (inputs.matrix(m, k, -1.0, 1.0), inputs.matrix(k_models * k, n, -0.3, 0.3), inputs.matrix(k_models, n, -0.2, 0.2));
+    let (ga, gb, gbias, c) = (h.upload("a", &a)?, h.upload("b", &b)?, h.upload("bias", &bias)?, h.zeros("c", k_models * m, n)?);
+    let layer = || MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &gbias, activation: Activation::Tanh });
+    let models = Models { count: k_models, shared_a: true, shared_b: false };
+    let mut s = Schedule::new("dropout sweep");
+    let tuned = s.push_tuned::<MatmulParams>(h.kernels.matmul(&ga, &gb, &c, layer().dropout_of_models(dropout, probabilities, counters).models(models))?)?;
+    s.retune(&h.ctx, tuned, |block| set_model_drop_probability(block, 1, 0.6))?;
+    s.submit(&h.ctx, 1)?;
+    h.no_gpu_errors()?;
+    let batched = h.read(&c).await?;
+    for z in 0..k_models {
+        let p = if z == 1 { 0.6 } else { probabilities[z] };
+        let (gb_z, gbias_z, c_z) = (h.upload("b", &model_block(&b, k_models, z)?)?, h.upload("bias", &model_block(&bias, k_models, z)?)?, h.zeros("c", m, n)?);
+        let alone = MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &gbias_z, activation: Activation::Tanh });
+        h.run([h.kernels.matmul(&ga, &gb_z, &c_z, alone.dropout(DropoutSpec { p, ..dropout }, counters))])?;
+        let own = h.read(&c_z).await?;
+        if let Some(i) = (0..own.len()).find(|&i| own[i].to_bits() != batched[z * m * n + i].to_bits()) {
+            anyhow::bail!("after model 1's drop probability moved to 0.6, model {z} differs from itself alone at p = {p}, element {i}");
+        }
+    }
+    let wrong_length = h.kernels.matmul(&ga, &gb, &c, layer().dropout_of_models(dropout, &probabilities[..2], counters).models(models));
+    match wrong_length {
+        Err(e) if e.to_string().contains("2 drop probabilities for 3 models") => {}
+        other => anyhow::bail!("2 drop probabilities for 3 models: {:?}", other.map(|d| d.label().to_owned())),
+    }
+    let many = MAX_DROPOUT_MODELS + 1;
+    let (b_many, bias_many, c_many) = (h.zeros("b", many * k, n)?, h.zeros("bias", many, n)?, h.zeros("c", many * m, n)?);
+    let too_many = MatmulSpec::new(MatmulForm::Nn).epilogue(GpuEpilogue::BiasActivation { bias: &bias_many, activation: Activation::Tanh });
+    match h.kernels.matmul(&ga, &b_many, &c_many, too_many.dropout(dropout, counters).models(Models { count: many, shared_a: true, shared_b: false })) {
+        Err(e) if e.to_string().contains(&format!("at most {MAX_DROPOUT_MODELS} models")) => Ok(()),
+        other => anyhow::bail!("dropout over {many} models in one dispatch: {:?}", other.map(|d| d.label().to_owned())),
     }
 }

@@ -9,7 +9,7 @@ use crate::dispatch::{groups_for, Dispatch};
 use crate::error::GpuError;
 use crate::kernels::{Kernels, MatmulVariant};
 use crate::matmul_pipelines::MatmulKey;
-use crate::params::MatmulParams;
+use crate::params::{MatmulParams, MAX_DROPOUT_MODELS};
 use crate::tensor::{expect_distinct, ElementKind, GpuTensor};
 
 /// What happens to each dot product before it is stored (mirrors `latent_core::ops::Epilogue`).
@@ -63,13 +63,17 @@ pub struct MatmulSpec<'a> {
     /// Fused inverted dropout of a layer's output (with `BiasActivation`) or its gradient (with
     /// `ActivationGrad`), numbered by the given step counters.
     pub dropout: Option<(DropoutSpec, &'a GpuTensor)>,
+    /// Batched models with dropout: model z's drop probability (empty: every model the spec's p).
+    /// The mask's seed, stream and counter are the spec's for all, so each model draws the mask it
+    /// draws alone.
+    pub model_drop_probabilities: &'a [f32],
     /// `None`: one model's product.
     pub models: Option<Models>,
 }
 
 impl<'a> MatmulSpec<'a> {
     pub fn new(form: MatmulForm) -> Self {
-        Self { form, epilogue: GpuEpilogue::None, accumulate: false, variant: None, dropout: None, models: None }
+        Self { form, epilogue: GpuEpilogue::None, accumulate: false, variant: None, dropout: None, model_drop_probabilities: &[], models: None }
     }
     pub fn models(mut self, models: Models) -> Self {
         self.models = Some(models);
@@ -77,6 +81,12 @@ impl<'a> MatmulSpec<'a> {
     }
     pub fn dropout(mut self, spec: DropoutSpec, counters: &'a GpuTensor) -> Self {
         self.dropout = Some((spec, counters));
+        self
+    }
+    /// Dropout with a drop probability per model (a dropout sweep's members); `spec.p` is unused.
+    pub fn dropout_of_models(mut self, spec: DropoutSpec, probabilities: &'a [f32], counters: &'a GpuTensor) -> Self {
+        self.dropout = Some((spec, counters));
+        self.model_drop_probabilities = probabilities;
         self
     }
     pub fn epilogue(mut self, epilogue: GpuEpilogue<'a>) -> Self {
@@ -93,22 +103,31 @@ impl<'a> MatmulSpec<'a> {
     }
 }
 
-/// Writes `dropout` into a matmul's uniform block (also used to change p on a built dispatch;
-/// p = 0 switches dropout off).
+/// Writes `dropout` into a matmul's uniform block for every model (also used to change p on a
+/// built dispatch; p = 0 switches dropout off).
 pub fn set_dropout(params: &mut MatmulParams, dropout: &DropoutSpec) -> Result<(), GpuError> {
-    let block = dropout.params(0)?;
-    params.dropout_threshold = block.threshold;
-    params.dropout_seed = block.seed;
-    params.dropout_stream = block.stream;
-    params.dropout_counter = block.counter_index;
-    params.keep_scale = block.keep_scale;
+    params.dropout_seed = dropout.seed;
+    params.dropout_stream = dropout.stream;
+    params.dropout_counter = dropout.counter_index;
+    set_drop_probability(params, dropout.p)
+}
+
+/// Changes only the drop probability of a matmul built with dropout, every model's (its stream and
+/// counter stay): the dropout knob.
+pub fn set_drop_probability(params: &mut MatmulParams, p: f32) -> Result<(), GpuError> {
+    (0..MAX_DROPOUT_MODELS).try_for_each(|model| set_model_drop_probability(params, model, p))
+}
+
+/// Changes model `model`'s drop probability in a batched matmul: one dropout-sweep member's slider.
+pub fn set_model_drop_probability(params: &mut MatmulParams, model: usize, p: f32) -> Result<(), GpuError> {
+    let block = DropoutSpec { p, seed: params.dropout_seed, stream: params.dropout_stream, counter_index: params.dropout_counter }.params(0)?;
+    let entry = params.dropouts.get_mut(model).ok_or_else(|| too_many_for_dropout(model + 1))?;
+    *entry = [block.threshold, block.keep_scale.to_bits(), 0, 0];
     Ok(())
 }
 
-/// Changes only the drop probability of a matmul built with dropout (its stream and counter stay):
-/// the dropout knob.
-pub fn set_drop_probability(params: &mut MatmulParams, p: f32) -> Result<(), GpuError> {
-    set_dropout(params, &DropoutSpec { p, seed: params.dropout_seed, stream: params.dropout_stream, counter_index: params.dropout_counter })
+fn too_many_for_dropout(models: usize) -> GpuError {
+    GpuError::invalid("matmul", format!("dropout for {models} models in one dispatch: at most {MAX_DROPOUT_MODELS} models have their own drop probability"))
 }
 
 impl Kernels {
@@ -161,6 +180,16 @@ impl Kernels {
                 expect_counter(OP, counters, dropout.counter_index)?;
                 expect_distinct(OP, c, &[counters])?;
                 set_dropout(&mut params, &dropout)?;
+                if models.count > MAX_DROPOUT_MODELS {
+                    return Err(too_many_for_dropout(models.count));
+                }
+                let probabilities = spec.model_drop_probabilities;
+                if !probabilities.is_empty() && probabilities.len() != models.count {
+                    return Err(GpuError::invalid(OP, format!("{} drop probabilities for {} models", probabilities.len(), models.count)));
+                }
+                for (model, &p) in probabilities.iter().enumerate() {
+                    set_model_drop_probability(&mut params, model, p)?;
+                }
                 counters
             }
             None => &self.no_counters,
@@ -173,7 +202,7 @@ impl Kernels {
         let batch = batch_suffix(models.count);
         let label = format!("{}[{}]{batch} {}·{}→{}", variant.name(), spec.form.name(), a.label(), b.label(), c.label());
         let buffers = [(0, a), (1, b), (2, c), (3, operand), (5, counters)];
-        let key = MatmulKey { variant, form: spec.form, epilogue, activation, dropout: spec.dropout.is_some() };
+        let key = MatmulKey { variant, form: spec.form, epilogue, activation, dropout: spec.dropout.is_some(), batched: models.count > 1 };
         self.dispatch(label, &self.matmul_pipeline(key)?, &buffers, &params, 4, workgroups)
     }
 

@@ -14,7 +14,7 @@ mod vae;
 pub use dropout::{DropoutSpec, MAX_DROP_PROBABILITY};
 pub use gather::{GatherSpec, IndexSlice};
 pub use loss::GanLabel;
-pub use matmul::{set_drop_probability, set_dropout, GpuEpilogue, MatmulSpec, Models};
+pub use matmul::{set_drop_probability, set_dropout, set_model_drop_probability, GpuEpilogue, MatmulSpec, Models};
 pub use optimizer::{AdamBuffers, ParamRange};
 pub use penalty::{PenaltySlots, PenaltySpec};
 pub use vae::ReparamSpec;
