@@ -14,7 +14,7 @@
 // Workgroup size 256; dispatch linear_workgroups(rows·cols), × K in z for K batched models (a sweep):
 // model z = workgroup z reads its own index list (blocks[z]: where it starts in `indices`, its
 // length, a fold's training rows) into its own block of `rows` rows of `out`, so its batch is the
-// batch it gathers alone. Includes: lib/indexing.wgsl.
+// batch it gathers alone. Includes: lib/indexing.wgsl, lib/model.wgsl.
 
 struct GatherParams {
     rows: u32,

@@ -11,7 +11,7 @@
 //   2 blocks  storage, read        one KlParams per model (mirrors latent_gpu::params::KlParams)
 // forward: workgroup 64, dispatch (ceil(latent / 64), 1, K).
 // backward: workgroup 256, dispatch linear_workgroups(rows·latent) × K in z.
-// Includes: lib/indexing.wgsl, lib/posterior.wgsl.
+// Includes: lib/indexing.wgsl, lib/posterior.wgsl, lib/model.wgsl.
 
 struct KlParams {
     rows: u32,

@@ -3,7 +3,7 @@
 //   label 0: discriminator on fakes, −log(1 − σ(d)).
 //   forward:  loss[i] = Σⱼ softplus(d) − label·d;  correct[i] = #{j : (d > 0) == (label > ½)}
 //   backward: out[e] (+)= scale · (σ(d[e]) − label)
-// Includes: lib/loss_params.wgsl, lib/activation.wgsl (softplus, stable_sigmoid), lib/indexing.wgsl.
+// Includes: lib/loss_params.wgsl, lib/activation.wgsl (softplus, stable_sigmoid), lib/indexing.wgsl, lib/model.wgsl.
 // Bindings (group 0):
 //   0 logits   storage, read        rows×cols
 //   1 loss     storage, read_write  rows (forward only)

@@ -2,7 +2,7 @@
 // Each invocation computes a 4×4 block of C straight from global memory, with no workgroup memory
 // and no barriers: the fastest shape on software adapters (lavapipe, SwiftShader), where an
 // invocation is a SIMD lane of a CPU core and barriers are expensive.
-// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
+// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/model.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Workgroup size: (WG_X, WG_Y) overrides, default 16×4 = 64 invocations.
 // Dispatch: (ceil(n / (4·WG_X)), ceil(m / (4·WG_Y)), models).
 
@@ -11,7 +11,7 @@ override WG_Y: u32 = 4u;
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    enter_model(gid.z);
+    enter_model(model_of(gid));
     let row0 = gid.y * 4u;
     let col0 = gid.x * 4u;
     if (row0 >= params.m || col0 >= params.n) {

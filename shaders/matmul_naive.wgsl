@@ -1,11 +1,11 @@
 // matmul_naive.wgsl: C (+)= epilogue(op(A)·op(B)), one output per invocation: the baseline the
 // benchmark compares the blocked and tiled variants against (and a third opinion in the tests).
-// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
+// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/model.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Workgroup size: 16×16. Dispatch: (ceil(n / 16), ceil(m / 16), models).
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    enter_model(gid.z);
+    enter_model(model_of(gid));
     let row = gid.y;
     let col = gid.x;
     if (row >= params.m || col >= params.n) {

@@ -1,5 +1,5 @@
 // matmul_subgroup.wgsl: C (+)= epilogue(op(A)·op(B)) for software adapters with subgroups.
-// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
+// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/model.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Needs the subgroups feature with subgroups of at least 4 invocations (the browser also needs
 // `enable subgroups;`, which Kernels prepends on the web: naga does not accept the directive).
 // Workgroup size: WG (an override: the adapter's subgroup size, at least 4).
@@ -30,7 +30,7 @@ fn main(
     @builtin(local_invocation_index) local: u32,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    enter_model(group.z);
+    enter_model(model_of(group));
     let row0 = group.y * 16u;
     let col0 = group.x * 8u * WG + local;
     let rows = min(vec4<u32>(row0 + (lane & 3u)) + vec4<u32>(0u, 4u, 8u, 12u), vec4<u32>(params.m - 1u));

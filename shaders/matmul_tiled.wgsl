@@ -2,7 +2,7 @@
 // workgroup memory: the shape real GPUs favour (each global load is reused 64 times from fast memory).
 // Each of the 16×16 invocations computes a 4×4 sub-block, strided by 16 so that neighbouring
 // invocations read neighbouring workgroup-memory words.
-// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
+// Includes: lib/rng.wgsl, lib/activation.wgsl, lib/model.wgsl, lib/matmul_common.wgsl (bindings 0-5 and MatmulParams are there).
 // Workgroup size: 16×16 = 256 invocations; workgroup memory: 2 × 16 × 64 f32 = 8 KiB.
 // Dispatch: (ceil(n / 64), ceil(m / 64), models).
 
@@ -17,7 +17,7 @@ fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    enter_model(wid.z);
+    enter_model(model_of(wid));
     let tile_row = wid.y * TILE;
     let tile_col = wid.x * TILE;
     let thread = lid.y * 16u + lid.x;

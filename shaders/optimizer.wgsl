@@ -12,7 +12,7 @@
 //   3 v         storage, read_write  second moment (Adam only)
 //   4 counters  storage, read        step counters (Adam only)
 //   5 blocks    storage, read        one OptimizerParams per model (mirrors latent_gpu::params::OptimizerParams)
-// Workgroup size 256; dispatch linear_workgroups(longest len) × K in z. Includes: lib/indexing.wgsl.
+// Workgroup size 256; dispatch linear_workgroups(longest len) × K in z. Includes: lib/indexing.wgsl, lib/model.wgsl.
 
 struct OptimizerParams {
     offset: u32,

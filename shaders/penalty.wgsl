@@ -14,7 +14,7 @@
 //   4 out      storage, read_write  metrics buffer (value)
 // gradient: workgroup 256, dispatch linear_workgroups(longest len) × K in z. value: workgroup 256,
 // dispatch (1, 1, K).
-// Includes: lib/indexing.wgsl.
+// Includes: lib/indexing.wgsl, lib/model.wgsl.
 
 struct PenaltyParams {
     offset: u32,

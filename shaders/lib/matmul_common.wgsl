@@ -59,7 +59,6 @@ override TRANS_B: bool = false;
 override EPILOGUE: u32 = 0u;
 override ACTIVATION: u32 = 0u;
 override DROPOUT: bool = false;
-override BATCHED: bool = true;
 
 // Where this invocation's model's matrices start (set once by enter_model).
 var<private> a_base: u32;
@@ -70,12 +69,9 @@ var<private> operand_base: u32;
 var<private> drop_threshold: u32;
 var<private> keep_scale: f32;
 
-// Every variant's entry point calls this first with its workgroup's z: the model it computes.
-fn enter_model(workgroup_z: u32) {
-    var model = 0u;
-    if (BATCHED) {
-        model = workgroup_z;
-    }
+// Every variant's entry point calls this first with the model it computes (lib/model.wgsl's
+// model_of its workgroup).
+fn enter_model(model: u32) {
     a_base = model * params.stride_a;
     b_base = model * params.stride_b;
     c_base = model * params.stride_c;

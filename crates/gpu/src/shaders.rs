@@ -53,24 +53,29 @@ macro_rules! shader {
     };
 }
 
-pub static MATMUL: ShaderSource = shader!("matmul", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub static MATMUL_TILED: ShaderSource = shader!("matmul_tiled", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
-pub static MATMUL_SUBGROUP: ShaderSource =
-    ShaderSource { subgroups: true, ..shader!("matmul_subgroup", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams) };
-pub static MATMUL_NAIVE: ShaderSource = shader!("matmul_naive", ["rng", "activation", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub static MATMUL: ShaderSource = shader!("matmul", ["rng", "activation", "model", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub static MATMUL_TILED: ShaderSource =
+    shader!("matmul_tiled", ["rng", "activation", "model", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
+pub static MATMUL_SUBGROUP: ShaderSource = ShaderSource {
+    subgroups: true,
+    ..shader!("matmul_subgroup", ["rng", "activation", "model", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams)
+};
+pub static MATMUL_NAIVE: ShaderSource =
+    shader!("matmul_naive", ["rng", "activation", "model", "matmul_common"], &["main"], "MatmulParams", params::MatmulParams);
 pub static ACTIVATION: ShaderSource =
     shader!("activation", ["activation", "indexing"], &["forward", "backward"], "ElementwiseParams", params::ElementwiseParams);
 pub static REDUCE: ShaderSource = shader!("reduce", [], &["column_sums", "sum_all"], "ReduceParams", params::ReduceParams);
 pub static LOSS_BCE: ShaderSource = shader!("loss_bce", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
 pub static LOSS_GAUSSIAN: ShaderSource = shader!("loss_gaussian", ["loss_params", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
-pub static LOSS_GAN: ShaderSource = shader!("loss_gan", ["loss_params", "activation", "indexing"], &["forward", "backward"], "LossParams", params::LossParams);
-pub static KL: ShaderSource = shader!("kl", ["indexing", "posterior"], &["forward", "backward"], "KlParams", params::KlParams);
+pub static LOSS_GAN: ShaderSource =
+    shader!("loss_gan", ["loss_params", "activation", "indexing", "model"], &["forward", "backward"], "LossParams", params::LossParams);
+pub static KL: ShaderSource = shader!("kl", ["indexing", "posterior", "model"], &["forward", "backward"], "KlParams", params::KlParams);
 pub static REPARAM: ShaderSource = shader!("reparam", ["rng", "indexing", "posterior"], &["forward", "backward"], "ReparamParams", params::ReparamParams);
 pub static DROPOUT: ShaderSource = shader!("dropout", ["rng", "indexing"], &["forward", "backward"], "DropoutParams", params::DropoutParams);
-pub static PENALTY: ShaderSource = shader!("penalty", ["indexing"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
-pub static OPTIMIZER: ShaderSource = shader!("optimizer", ["indexing"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
+pub static PENALTY: ShaderSource = shader!("penalty", ["indexing", "model"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
+pub static OPTIMIZER: ShaderSource = shader!("optimizer", ["indexing", "model"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
 pub static COUNTER: ShaderSource = shader!("counter", [], &["advance"], "CounterParams", params::CounterParams);
-pub static GATHER: ShaderSource = shader!("gather", ["indexing"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
+pub static GATHER: ShaderSource = shader!("gather", ["indexing", "model"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
 
 /// Every kernel, in the order pipelines are built.
 pub static ALL: &[ShaderSource] = &[
