@@ -12,7 +12,7 @@
 //   3 v         storage, read_write  second moment (Adam only)
 //   4 counters  storage, read        step counters (Adam only)
 //   5 blocks    storage, read        one OptimizerParams per model (mirrors latent_gpu::params::OptimizerParams)
-// Workgroup size 256; dispatch linear_workgroups(longest len) × K in z. Includes: lib/indexing.wgsl, lib/model.wgsl.
+// Workgroup size 256, RUN elements per invocation; dispatch linear_workgroups(longest len / RUN) × K in z. Includes: lib/indexing.wgsl, lib/runs.wgsl, lib/model.wgsl.
 
 struct OptimizerParams {
     offset: u32,
@@ -37,33 +37,39 @@ struct OptimizerParams {
 @group(0) @binding(5) var<storage, read> blocks: array<OptimizerParams>;
 
 @compute @workgroup_size(256)
-fn adam(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[model_of(gid)];
-    let local = flat_index(gid, groups);
-    if (local >= params.len) {
-        return;
-    }
-    let e = params.offset + local;
+fn adam(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let params = blocks[model_of(wid)];
     let t = f32(counters[params.counter_index] + 1u);
-    let g = grads[e];
-    let m_new = params.beta1 * m[e] + (1.0 - params.beta1) * g; // ⓘ adam
-    let v_new = params.beta2 * v[e] + (1.0 - params.beta2) * g * g; // ⓘ adam
-    m[e] = m_new;
-    v[e] = v_new;
-    let m_hat = m_new / (1.0 - pow(params.beta1, t)); // ⓘ adam
-    let v_hat = v_new / (1.0 - pow(params.beta2, t)); // ⓘ adam
-    weights[e] -= params.lr * m_hat / (sqrt(v_hat) + params.eps); // ⓘ adam
+    let first = run_start(lane, wid, groups);
+    for (var k = 0u; k < RUN; k++) {
+        let local = first + k * LINEAR_WORKGROUP;
+        if (local >= params.len) {
+            return;
+        }
+        let e = params.offset + local;
+        let g = grads[e];
+        let m_new = params.beta1 * m[e] + (1.0 - params.beta1) * g; // ⓘ adam
+        let v_new = params.beta2 * v[e] + (1.0 - params.beta2) * g * g; // ⓘ adam
+        m[e] = m_new;
+        v[e] = v_new;
+        let m_hat = m_new / (1.0 - pow(params.beta1, t)); // ⓘ adam
+        let v_hat = v_new / (1.0 - pow(params.beta2, t)); // ⓘ adam
+        weights[e] -= params.lr * m_hat / (sqrt(v_hat) + params.eps); // ⓘ adam
+    }
 }
 
 @compute @workgroup_size(256)
-fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[model_of(gid)];
-    let local = flat_index(gid, groups);
-    if (local >= params.len) {
-        return;
+fn sgd(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let params = blocks[model_of(wid)];
+    let first = run_start(lane, wid, groups);
+    for (var k = 0u; k < RUN; k++) {
+        let local = first + k * LINEAR_WORKGROUP;
+        if (local >= params.len) {
+            return;
+        }
+        let e = params.offset + local;
+        let velocity = params.momentum * m[e] + grads[e];
+        m[e] = velocity;
+        weights[e] -= params.lr * velocity;
     }
-    let e = params.offset + local;
-    let velocity = params.momentum * m[e] + grads[e];
-    m[e] = velocity;
-    weights[e] -= params.lr * velocity;
 }

@@ -12,9 +12,10 @@
 //   2 grads    storage, read_write  flat gradient buffer (gradient)
 //   3 blocks   storage, read        one PenaltyParams per model (mirrors latent_gpu::params::PenaltyParams)
 //   4 out      storage, read_write  metrics buffer (value)
-// gradient: workgroup 256, dispatch linear_workgroups(longest len) × K in z. value: workgroup 256,
+// gradient: workgroup 256, RUN elements per invocation, dispatch linear_workgroups(longest len / RUN)
+// × K in z. value: workgroup 256,
 // dispatch (1, 1, K).
-// Includes: lib/indexing.wgsl, lib/model.wgsl.
+// Includes: lib/indexing.wgsl, lib/runs.wgsl, lib/model.wgsl.
 
 struct PenaltyParams {
     offset: u32,
@@ -37,15 +38,18 @@ var<workgroup> partial_sq: array<f32, 256>;
 var<workgroup> partial_abs: array<f32, 256>;
 
 @compute @workgroup_size(256)
-fn gradient(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let params = blocks[model_of(gid)];
-    let local = flat_index(gid, groups);
-    if (local >= params.len) {
-        return;
+fn gradient(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let params = blocks[model_of(wid)];
+    let first = run_start(lane, wid, groups);
+    for (var k = 0u; k < RUN; k++) {
+        let local = first + k * LINEAR_WORKGROUP;
+        if (local >= params.len) {
+            return;
+        }
+        let e = params.offset + local;
+        let w = weights[e];
+        grads[e] += mask[e] * (2.0 * params.l2 * w + params.l1 * sign(w)); // ⓘ penalty-grad
     }
-    let e = params.offset + local;
-    let w = weights[e];
-    grads[e] += mask[e] * (2.0 * params.l2 * w + params.l1 * sign(w)); // ⓘ penalty-grad
 }
 
 @compute @workgroup_size(256)

@@ -1,4 +1,4 @@
-//! The matmul benchmarks inside headless Chromium's WebGPU. Not part of the test run: start them with
+//! The matmul and batched-step benchmarks inside headless Chromium's WebGPU. Not part of the test run: start them with
 //! `scripts/bench browser` (or `scripts/bench browser models` for the batched models alone), which
 //! prints the tables.
 #![cfg(target_arch = "wasm32")]
@@ -17,11 +17,14 @@ async fn matmul_vae_step() {
     console_log!("{table}");
 }
 
-/// K = 8 models' products: one dispatch per model against one batched dispatch.
+/// K = 8 models' products, one dispatch per model against one batched dispatch; then their whole
+/// training steps, eight VAEs built apart against one batched VAE.
 #[wasm_bindgen_test]
 async fn matmul_models() {
     let ctx = GpuContext::new().await.unwrap_or_else(|e| panic!("{e}"));
     let kernels = Kernels::new(&ctx).await.unwrap_or_else(|e| panic!("{e}"));
     let table = bench::models_table(&kernels, 8, 0.5).await.unwrap_or_else(|e| panic!("{e}"));
     console_log!("{table}");
+    let steps = bench::vae_steps_table(&kernels, 8, 0.5).await.unwrap_or_else(|e| panic!("{e}"));
+    console_log!("{steps}");
 }

@@ -52,7 +52,8 @@ enum Bench {
         min_seconds: f64,
     },
     /// K models' products (a sweep's): one dispatch per model against one batched dispatch, for
-    /// the products of a ring 2D VAE step and of a reference VAE step.
+    /// the products of a ring 2D VAE step and of a reference VAE step; then K models' whole
+    /// training steps, built apart against one batched VAE.
     Models {
         /// Models per product.
         #[arg(long, default_value_t = 8)]
@@ -148,7 +149,9 @@ async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             if !(1..=64).contains(&models) {
                 bail!("--models must be 1 to 64, got {models}");
             }
-            print!("{}", latent_gpu::bench::models_table(&kernels().await?, models, min_seconds).await?);
+            let kernels = kernels().await?;
+            print!("{}", latent_gpu::bench::models_table(&kernels, models, min_seconds).await?);
+            print!("{}", latent_gpu::bench::vae_steps_table(&kernels, models, min_seconds).await?);
         }
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {
             check_min_seconds(min_seconds)?;

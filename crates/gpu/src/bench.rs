@@ -5,8 +5,11 @@
 //! wall-clock GPU throughput as the app sees it; repeats double until a run lasts `min_seconds`,
 //! which amortises the readback.
 
+use latent_core::data::{Rows, RunData};
+use latent_core::model::{Likelihood, VaeSpec};
 use latent_core::ops::MatmulForm;
 use latent_core::rng::SplitMix64;
+use latent_core::{Activation, Knobs};
 use web_time::Instant;
 
 use crate::error::GpuError;
@@ -93,13 +96,23 @@ pub async fn time_matmul(kernels: &Kernels, case: MatmulCase, variant: MatmulVar
 /// replay: first use compiles and uploads lazily on some drivers); each run waits on a 4-byte
 /// readback of `sync`. Returns the last run's repeats and seconds.
 async fn timed_replays(kernels: &Kernels, schedule: &Schedule, sync: &wgpu::Buffer, min_seconds: f64) -> Result<(usize, f64), GpuError> {
+    timed_runs(kernels, |repeats| schedule.submit(kernels.context(), repeats), sync, min_seconds).await
+}
+
+/// [`timed_replays`] of whatever `submit(repeats)` submits.
+async fn timed_runs(
+    kernels: &Kernels,
+    submit: impl Fn(usize) -> Result<(), GpuError>,
+    sync: &wgpu::Buffer,
+    min_seconds: f64,
+) -> Result<(usize, f64), GpuError> {
     let ctx = kernels.context();
-    schedule.submit(ctx, 1)?;
+    submit(1)?;
     read_bytes(ctx, sync, "bench sync", 4).await?;
     let mut repeats = 1usize;
     loop {
         let start = Instant::now();
-        schedule.submit(ctx, repeats)?;
+        submit(repeats)?;
         read_bytes(ctx, sync, "bench sync", 4).await?;
         let seconds = start.elapsed().as_secs_f64();
         match next_repeats(repeats, seconds, min_seconds) {
@@ -260,6 +273,69 @@ pub async fn models_table(kernels: &Kernels, models: usize, min_seconds: f64) ->
         let (apart, batched) = time_updates(kernels, parameters, models, min_seconds).await?;
         let shape = format!("{parameters} params");
         out.push_str(&format!("{model:<10} {:<20} {:<5} {shape:>13} {apart:>12.0} {batched:>12.0} {:>6.2}×\n", "Adam update", "-", batched / apart));
+    }
+    Ok(out)
+}
+
+/// Model-steps per second of a sweep's training step for `models` VAEs of `spec` at `batch`
+/// (apart, batched): each model built alone ([`GpuVae`](crate::GpuVae)), their steps recorded one
+/// model after another into one submission, against one [`BatchedVae`](crate::BatchedVae).
+/// Members differ in learning rate (a learning-rate sweep); the rows are random.
+pub async fn time_vae_steps(kernels: &Kernels, spec: &VaeSpec, batch: usize, models: usize, min_seconds: f64) -> Result<(f64, f64), GpuError> {
+    use crate::{BatchedMember, BatchedVae, GpuVae};
+    use latent_core::engine::ModelSetup;
+
+    let as_gpu = |e: latent_core::engine::ModelError| GpuError::invalid("bench", e.to_string());
+    let arch = spec.build().map_err(|e| GpuError::invalid("bench", e.to_string()))?;
+    let mut rng = SplitMix64::new(13);
+    let rows = 4 * batch;
+    let values = rng.vec_f32(rows * spec.data_dim, 0.0, 1.0);
+    let data = std::sync::Arc::new(RunData {
+        rows: match spec.likelihood {
+            Likelihood::Bernoulli => Rows::Pixels(values.iter().map(|v| (v * 255.0) as u8).collect()),
+            Likelihood::Gaussian { .. } => Rows::Points(values),
+        },
+        dim: spec.data_dim,
+        labels: None,
+        train: (0..3 * batch as u32).collect(),
+        test: (3 * batch as u32..rows as u32).collect(),
+    });
+    let knobs: Vec<Knobs> = (0..models).map(|z| Knobs { lr: 1e-4 * (z + 1) as f32, ..Knobs::default() }).collect();
+    let init = arch.layout.init(3);
+    let apart = knobs
+        .iter()
+        .map(|&knobs| GpuVae::new(kernels, &ModelSetup { data: data.clone(), batch, seed: 1, knobs }, arch.clone(), &init).map_err(as_gpu))
+        .collect::<Result<Vec<_>, _>>()?;
+    let members: Vec<BatchedMember<'_>> = knobs.iter().map(|knobs| BatchedMember { knobs, init: &init, train: &data.train }).collect();
+    let batched = BatchedVae::new(kernels, &data, arch, (batch, 1), &members).map_err(as_gpu)?;
+    let schedules: Vec<&Schedule> = apart.iter().flat_map(|model| model.step_schedules()).collect();
+    let ctx = kernels.context();
+    // Every model's steps in one submission, as a sweep's one frame would submit them.
+    let apart_steps = |repeats: usize| -> Result<(), GpuError> {
+        ctx.check_alive()?;
+        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("models apart") });
+        for schedule in &schedules {
+            schedule.record(&mut encoder, repeats);
+        }
+        ctx.queue.submit([encoder.finish()]);
+        Ok(())
+    };
+    // A readback waits for every earlier submission: any small buffer syncs.
+    let sync = ctx.zeros("bench sync", 1, 1)?;
+    let (repeats, seconds) = timed_runs(kernels, apart_steps, sync.buffer(), min_seconds).await?;
+    let apart_rate = (models * repeats) as f64 / seconds;
+    let (repeats, seconds) = timed_replays(kernels, batched.step_schedule(), sync.buffer(), min_seconds).await?;
+    Ok((apart_rate, (models * repeats) as f64 / seconds))
+}
+
+/// The whole training step of `models` ring 2D VAEs (2-64-64-2, batch 128) and of `models`
+/// reference VAEs (784-400-20, batch 128), apart and batched: model-steps per second and ratio.
+pub async fn vae_steps_table(kernels: &Kernels, models: usize, min_seconds: f64) -> Result<String, GpuError> {
+    let ring = VaeSpec { data_dim: 2, hidden: vec![64, 64], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Gaussian { inv_var: 25.0 } };
+    let mut out = format!("{models} VAEs' training steps: model-steps/s\n{:<10} {:>12} {:>12} {:>7}\n", "model", "apart", "batched", "ratio");
+    for (model, spec) in [("ring VAE", ring), ("MNIST VAE", VaeSpec::reference_mnist())] {
+        let (apart, batched) = time_vae_steps(kernels, &spec, 128, models, min_seconds).await?;
+        out.push_str(&format!("{model:<10} {apart:>12.1} {batched:>12.1} {:>6.2}×\n", batched / apart));
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@
 
 use std::any::TypeId;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::sync::{Mutex, PoisonError};
 
 use crate::context::GpuContext;
@@ -69,11 +70,16 @@ impl Dispatch {
     }
 
     /// Rewrites parameter blocks (between steps, e.g. when a slider moves): `change` edits a copy
-    /// of each chosen block (`model`: one model's, `None`: every model's), and every edited block
+    /// of each chosen block (`models`: those models', `None`: every model's), and every edited block
     /// must pass the block's checks before anything is written.
-    fn retune<P: Uniform>(&self, ctx: &GpuContext, model: Option<usize>, mut change: impl FnMut(&mut P) -> Result<(), GpuError>) -> Result<(), GpuError> {
+    fn retune<P: Uniform>(
+        &self,
+        ctx: &GpuContext,
+        models: Option<Range<usize>>,
+        mut change: impl FnMut(&mut P) -> Result<(), GpuError>,
+    ) -> Result<(), GpuError> {
         let size = size_of::<P>();
-        let (mut bytes, chosen) = self.blocks_to_edit(TypeId::of::<P>(), P::OP, size, model)?;
+        let (mut bytes, chosen) = self.blocks_to_edit(TypeId::of::<P>(), P::OP, size, models)?;
         let mut edited = bytes.clone();
         for z in chosen.clone() {
             let range = z * size..(z + 1) * size;
@@ -97,16 +103,19 @@ impl Dispatch {
         params_type: TypeId,
         op: &'static str,
         size: usize,
-        model: Option<usize>,
-    ) -> Result<(std::sync::MutexGuard<'_, Vec<u8>>, std::ops::Range<usize>), GpuError> {
+        models: Option<Range<usize>>,
+    ) -> Result<(std::sync::MutexGuard<'_, Vec<u8>>, Range<usize>), GpuError> {
         if self.params_type != params_type {
             return Err(GpuError::invalid("retune", format!("`{}` does not hold a {op} block", self.label)));
         }
         let bytes = self.params_bytes.lock().unwrap_or_else(PoisonError::into_inner);
         let blocks = bytes.len() / size;
-        let chosen = match model {
-            Some(z) if z >= blocks => return Err(GpuError::invalid("retune", format!("`{}` holds {blocks} models' blocks, not model {z}", self.label))),
-            Some(z) => z..z + 1,
+        let chosen = match models {
+            // The last model asked for names the one past the end (or 0 for none at all).
+            Some(z) if z.is_empty() || z.end > blocks => {
+                return Err(GpuError::invalid("retune", format!("`{}` holds {blocks} models' blocks, not model {}", self.label, z.end.saturating_sub(1))))
+            }
+            Some(z) => z,
             None => 0..blocks,
         };
         Ok((bytes, chosen))
@@ -180,7 +189,19 @@ impl Schedule {
         model: usize,
         change: impl FnMut(&mut P) -> Result<(), GpuError>,
     ) -> Result<(), GpuError> {
-        self.tuned_dispatch(tuned)?.retune(ctx, Some(model), change)
+        self.tuned_dispatch(tuned)?.retune(ctx, Some(model..model + 1), change)
+    }
+
+    /// Rewrites the blocks `models` of a batched dispatch with one write (one sweep member's
+    /// blocks, where a member has several), as [`retune_model`](Self::retune_model) does one.
+    pub fn retune_models<P: Uniform>(
+        &self,
+        ctx: &GpuContext,
+        tuned: Tuned<P>,
+        models: Range<usize>,
+        change: impl FnMut(&mut P) -> Result<(), GpuError>,
+    ) -> Result<(), GpuError> {
+        self.tuned_dispatch(tuned)?.retune(ctx, Some(models), change)
     }
 
     fn tuned_dispatch<P>(&self, tuned: Tuned<P>) -> Result<&Dispatch, GpuError> {

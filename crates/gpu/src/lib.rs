@@ -38,5 +38,5 @@ pub use error::GpuError;
 pub use gan::GpuGan;
 pub use kernels::{Kernels, MatmulVariant};
 pub use tensor::{ElementKind, GpuTensor};
-pub use vae::{GpuDataset, GpuVae};
+pub use vae::{BatchedMember, BatchedVae, GpuDataset, GpuVae};
 pub use wgpu;

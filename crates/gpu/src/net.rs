@@ -8,7 +8,7 @@ use crate::context::GpuContext;
 use crate::dispatch::{Schedule, Tuned};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
-use crate::ops::{DropoutSpec, GpuEpilogue, MatmulSpec};
+use crate::ops::{DropoutSpec, GpuEpilogue, MatmulSpec, Models};
 use crate::params::MatmulParams;
 use crate::tensor::GpuTensor;
 
@@ -38,6 +38,9 @@ pub(crate) struct NetBuffers {
     biases: Vec<GpuTensor>,
     weight_grads: Vec<GpuTensor>,
     bias_grads: Vec<GpuTensor>,
+    /// How many models' networks these buffers hold (a sweep's batched step): every buffer stacks
+    /// the models' blocks, and every product is one batched dispatch.
+    models: usize,
 }
 
 impl NetBuffers {
@@ -52,7 +55,22 @@ impl NetBuffers {
         params: &GpuTensor,
         grads: &GpuTensor,
     ) -> Result<Self, GpuError> {
-        Self::build(ctx, layout, net, name, batch, params, Some(grads))
+        Self::build(ctx, layout, net, name, (batch, 1), params, Some(grads))
+    }
+
+    /// `models` networks of one shape that train side by side: `stacked` is the layout's
+    /// [`stacked`](ParamLayout::stacked) form over `params` and `grads`, and every activation
+    /// holds the models' batches one after another (models · batch rows).
+    pub(crate) fn of_models(
+        ctx: &GpuContext,
+        stacked: &ParamLayout,
+        net: &Mlp,
+        name: &str,
+        (batch, models): (usize, usize),
+        params: &GpuTensor,
+        grads: &GpuTensor,
+    ) -> Result<Self, GpuError> {
+        Self::build(ctx, stacked, net, name, (batch, models), params, Some(grads))
     }
 
     /// A network that only runs forward (the GAN's heat map and sample block, over
@@ -60,7 +78,7 @@ impl NetBuffers {
     /// buffers there would be as large as the activations and never written (134 MB at the
     /// largest widths); its backward passes are refused.
     pub(crate) fn forward_only(ctx: &GpuContext, layout: &ParamLayout, net: &Mlp, name: &str, rows: usize, params: &GpuTensor) -> Result<Self, GpuError> {
-        Self::build(ctx, layout, net, name, rows, params, None)
+        Self::build(ctx, layout, net, name, (rows, 1), params, None)
     }
 
     fn build(
@@ -68,20 +86,21 @@ impl NetBuffers {
         layout: &ParamLayout,
         net: &Mlp,
         name: &str,
-        batch: usize,
+        (batch, models): (usize, usize),
         params: &GpuTensor,
         grads: Option<&GpuTensor>,
     ) -> Result<Self, GpuError> {
-        let mut b = Self { outputs: vec![], d_pre: vec![], weights: vec![], biases: vec![], weight_grads: vec![], bias_grads: vec![] };
+        let mut b = Self { outputs: vec![], d_pre: vec![], weights: vec![], biases: vec![], weight_grads: vec![], bias_grads: vec![], models };
+        let batch = models * batch;
         for (i, layer) in net.layers.iter().enumerate() {
             b.outputs.push(ctx.zeros(&format!("{name}.{i}.out"), batch, layer.output)?);
             let (w, bias) = (&layout.slots[layer.weight], &layout.slots[layer.bias]);
             b.weights.push(params.view(w.name.clone(), w.offset, w.rows, w.cols)?);
-            b.biases.push(params.view(bias.name.clone(), bias.offset, 1, bias.cols)?);
+            b.biases.push(params.view(bias.name.clone(), bias.offset, bias.rows, bias.cols)?);
             if let Some(grads) = grads {
                 b.d_pre.push(ctx.zeros(&format!("{name}.{i}.d_pre"), batch, layer.output)?);
                 b.weight_grads.push(grads.view(format!("d{}", w.name), w.offset, w.rows, w.cols)?);
-                b.bias_grads.push(grads.view(format!("d{}", bias.name), bias.offset, 1, bias.cols)?);
+                b.bias_grads.push(grads.view(format!("d{}", bias.name), bias.offset, bias.rows, bias.cols)?);
             }
         }
         Ok(b)
@@ -94,6 +113,14 @@ impl NetBuffers {
 
     pub(crate) fn output(&self) -> Result<&GpuTensor, GpuError> {
         self.outputs.last().ok_or_else(|| GpuError::invalid("vae", "a network has no layers"))
+    }
+
+    /// A product of these networks: one model's, or every model's in one batched dispatch.
+    fn product(&self, form: MatmulForm) -> MatmulSpec<'static> {
+        match self.models {
+            1 => MatmulSpec::new(form),
+            count => MatmulSpec::new(form).models(Models::each_own(count)),
+        }
     }
 
     /// Forward dispatches: out_l = act(in_l · W_l + b_l).
@@ -115,7 +142,7 @@ impl NetBuffers {
         for (i, layer) in net.layers.iter().enumerate() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
             let epilogue = GpuEpilogue::BiasActivation { bias: &self.biases[i], activation: layer.activation };
-            let spec = MatmulSpec::new(MatmulForm::Nn).epilogue(epilogue);
+            let spec = self.product(MatmulForm::Nn).epilogue(epilogue);
             match dropout.filter(|_| i + 1 < net.layers.len()) {
                 Some((base, counters)) => {
                     carrying.push(s.push_tuned(k.matmul(x, &self.weights[i], &self.outputs[i], spec.dropout(layer_stream(base, i), counters))?)?)
@@ -168,12 +195,12 @@ impl NetBuffers {
         for i in (0..net.layers.len()).rev() {
             let x = if i == 0 { input } else { &self.outputs[i - 1] };
             if let Some(accumulate) = spec.param_grads {
-                s.push(k.matmul(x, &self.d_pre[i], &self.weight_grads[i], MatmulSpec::new(MatmulForm::Tn).accumulate(accumulate))?);
-                s.push(k.column_sums(&self.d_pre[i], &self.bias_grads[i], 1.0, accumulate)?);
+                s.push(k.matmul(x, &self.d_pre[i], &self.weight_grads[i], self.product(MatmulForm::Tn).accumulate(accumulate))?);
+                s.push(k.column_sums_of_models(&self.d_pre[i], &self.bias_grads[i], self.models, 1.0, accumulate)?);
             }
             if i > 0 {
                 let epilogue = GpuEpilogue::ActivationGrad { output: &self.outputs[i - 1], activation: net.layers[i - 1].activation };
-                let matmul = MatmulSpec::new(MatmulForm::Nt).epilogue(epilogue);
+                let matmul = self.product(MatmulForm::Nt).epilogue(epilogue);
                 match spec.dropout {
                     Some((base, counters)) => {
                         let dispatch = k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], matmul.dropout(layer_stream(base, i - 1), counters))?;
@@ -182,7 +209,7 @@ impl NetBuffers {
                     None => _ = s.push(k.matmul(&self.d_pre[i], &self.weights[i], &self.d_pre[i - 1], matmul)?),
                 }
             } else if let Some(dx) = spec.input_grad {
-                s.push(k.matmul(&self.d_pre[0], &self.weights[0], dx, MatmulSpec::new(MatmulForm::Nt))?);
+                s.push(k.matmul(&self.d_pre[0], &self.weights[0], dx, self.product(MatmulForm::Nt))?);
             }
         }
         Ok(carrying)

@@ -72,8 +72,8 @@ pub static LOSS_GAN: ShaderSource =
 pub static KL: ShaderSource = shader!("kl", ["indexing", "posterior", "model"], &["forward", "backward"], "KlParams", params::KlParams);
 pub static REPARAM: ShaderSource = shader!("reparam", ["rng", "indexing", "posterior"], &["forward", "backward"], "ReparamParams", params::ReparamParams);
 pub static DROPOUT: ShaderSource = shader!("dropout", ["rng", "indexing"], &["forward", "backward"], "DropoutParams", params::DropoutParams);
-pub static PENALTY: ShaderSource = shader!("penalty", ["indexing", "model"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
-pub static OPTIMIZER: ShaderSource = shader!("optimizer", ["indexing", "model"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
+pub static PENALTY: ShaderSource = shader!("penalty", ["indexing", "runs", "model"], &["gradient", "value"], "PenaltyParams", params::PenaltyParams);
+pub static OPTIMIZER: ShaderSource = shader!("optimizer", ["indexing", "runs", "model"], &["adam", "sgd"], "OptimizerParams", params::OptimizerParams);
 pub static COUNTER: ShaderSource = shader!("counter", [], &["advance"], "CounterParams", params::CounterParams);
 pub static GATHER: ShaderSource = shader!("gather", ["indexing", "model"], &["gather_u8", "gather_f32"], "GatherParams", params::GatherParams);
 

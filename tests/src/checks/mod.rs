@@ -2,6 +2,7 @@
 //! stated [`Tolerance`](crate::harness::Tolerance), and each backward kernel also with central
 //! finite differences of the CPU forward.
 
+mod batched;
 mod chains;
 mod churn;
 mod errors;
@@ -17,6 +18,7 @@ mod vae;
 mod vae_gan;
 mod vae_views;
 
+pub use batched::batched_vae_matches_alone;
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
 pub use churn::{gan_views_hold_no_gradients, model_churn_leaves_nothing};
 pub use errors::{errors_are_values, kernels_compile, subgroups_are_used_where_offered};
@@ -69,6 +71,7 @@ macro_rules! for_each_check {
             device_loss_is_reported,
             vae_matches_cpu_twin,
             vae_step_dispatch_count,
+            batched_vae_matches_alone,
             gan_matches_cpu_twin,
             vae_views_match_cpu_twin,
             vae_gan_matches_cpu_twin,

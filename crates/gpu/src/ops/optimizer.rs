@@ -35,9 +35,13 @@ impl ParamRange {
     }
 }
 
+/// Elements each invocation of a kernel over a parameter range updates (`RUN` in
+/// `lib/indexing.wgsl`): a batched dispatch reads its model's block once per run, not per element.
+pub(crate) const RUN: usize = 8;
+
 /// Checks a batched dispatch's models' ranges (each in `tensor`) and that no two overlap: each
 /// model's threads write its own slice, so shared elements would race. Returns the workgroups:
-/// the longest range's, × one per model in z.
+/// the longest range's (in runs of [`RUN`] elements), × one per model in z.
 pub(crate) fn model_ranges(op: &'static str, tensor: &GpuTensor, ranges: &[ParamRange], disjoint: bool) -> Result<[u32; 3], GpuError> {
     let models = model_count(op, ranges.len())?;
     for range in ranges {
@@ -54,7 +58,7 @@ pub(crate) fn model_ranges(op: &'static str, tensor: &GpuTensor, ranges: &[Param
         }
     }
     let longest = ranges.iter().map(|r| r.len).max().unwrap_or(1);
-    Ok(per_model_workgroups(longest, models as usize))
+    Ok(per_model_workgroups(longest.div_ceil(RUN), models as usize))
 }
 
 /// What one Adam update reads and writes: a network's parameters, gradients and moments, and the

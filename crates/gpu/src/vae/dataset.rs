@@ -23,9 +23,15 @@ pub struct GpuDataset {
 impl GpuDataset {
     /// Uploads a run's rows with its training and held-out row lists.
     pub fn upload(ctx: &GpuContext, data: &RunData) -> Result<Self, GpuError> {
+        Self::upload_lists(ctx, data, &data.train, &data.test)
+    }
+
+    /// Uploads a run's rows with other row lists (a batched sweep's: every member's training
+    /// rows one after another).
+    pub(crate) fn upload_lists(ctx: &GpuContext, data: &RunData, train: &[u32], test: &[u32]) -> Result<Self, GpuError> {
         match &data.rows {
-            Rows::Pixels(bytes) => Self::pixels(ctx, data.dim, bytes, &data.train, &data.test),
-            Rows::Points(points) => Self::points(ctx, data.dim, points, &data.train, &data.test),
+            Rows::Pixels(bytes) => Self::pixels(ctx, data.dim, bytes, train, test),
+            Rows::Points(points) => Self::points(ctx, data.dim, points, train, test),
         }
     }
 

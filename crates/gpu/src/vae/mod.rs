@@ -9,6 +9,7 @@
 //! the engine seam, [`VaeModel`].
 
 mod adversarial;
+mod batched;
 mod checkpoint;
 mod core;
 mod dataset;
@@ -29,6 +30,7 @@ use self::knobs::VaeKnobDispatches;
 use crate::dispatch::Schedule;
 use crate::kernels::Kernels;
 use crate::state_copy::copy_state;
+pub use batched::{BatchedMember, BatchedVae};
 pub use dataset::GpuDataset;
 
 /// How a model trains its VAE: alone, or in rounds against a discriminator.

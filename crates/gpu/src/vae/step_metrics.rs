@@ -13,23 +13,34 @@ use crate::error::GpuError;
 use crate::readback::read_range;
 use crate::tensor::GpuTensor;
 
+/// Slots per model in [`MetricSums::sums`]: reconstruction, KL, L2 term, L1 term.
+pub(super) const SLOTS: usize = 4;
+
+/// Means of the sums and of the KL per dimension (every model's, one after another).
+type Means = (Vec<f64>, Vec<f64>);
+
 #[derive(Debug)]
 pub(super) struct MetricSums {
-    /// Reconstruction, KL, L2 term, L1 term: sums over the pending steps.
+    /// Reconstruction, KL, L2 term, L1 term: sums over the pending steps (a row per model).
     pub(super) sums: GpuTensor,
-    /// KL per latent dimension, summed over the pending steps.
+    /// KL per latent dimension, summed over the pending steps (a row per model).
     pub(super) kl_sums: GpuTensor,
     /// Steps submitted since the last read.
     pending: AtomicU32,
-    /// The last read, returned again when no step ran since.
-    last: Mutex<Option<StepMetrics>>,
+    /// The last read's means (sums, KL per dimension), returned again when no step ran since.
+    last: Mutex<Option<Means>>,
 }
 
 impl MetricSums {
     pub(super) fn new(ctx: &GpuContext, name: &str, latent: usize) -> Result<Self, GpuError> {
+        Self::of_models(ctx, name, latent, 1)
+    }
+
+    /// Sums for `models` models trained side by side, each its own row.
+    pub(super) fn of_models(ctx: &GpuContext, name: &str, latent: usize, models: usize) -> Result<Self, GpuError> {
         Ok(Self {
-            sums: ctx.zeros(&format!("{name}.metric_sums"), 1, 4)?,
-            kl_sums: ctx.zeros(&format!("{name}.kl_per_dim_sums"), 1, latent)?,
+            sums: ctx.zeros(&format!("{name}.metric_sums"), models, SLOTS)?,
+            kl_sums: ctx.zeros(&format!("{name}.kl_per_dim_sums"), models, latent)?,
             pending: AtomicU32::new(0),
             last: Mutex::new(None),
         })
@@ -55,6 +66,19 @@ impl MetricSums {
     /// before the zeroing writes and both before anything submitted later, so no step is lost or
     /// counted twice even when training goes on while the read is in flight.
     pub(super) async fn read(&self, ctx: &GpuContext) -> Result<StepMetrics, GpuError> {
+        let (values, kl_per_dim) = self.means(ctx).await?;
+        Ok(model_metrics(&values, kl_per_dim))
+    }
+
+    /// Every model's means, as [`read`](Self::read) reads one.
+    pub(super) async fn read_models(&self, ctx: &GpuContext) -> Result<Vec<StepMetrics>, GpuError> {
+        let (values, kl_per_dim) = self.means(ctx).await?;
+        let latent = self.kl_sums.cols().max(1);
+        Ok(values.chunks(SLOTS).zip(kl_per_dim.chunks(latent)).map(|(values, kl_per_dim)| model_metrics(values, kl_per_dim.to_vec())).collect())
+    }
+
+    /// The sums' means over the pending steps (and zeroes them), or the last means if none.
+    async fn means(&self, ctx: &GpuContext) -> Result<Means, GpuError> {
         let steps = self.pending.swap(0, Ordering::Relaxed);
         if steps == 0 {
             let last = self.last.lock().map(|m| m.clone()).unwrap_or(None);
@@ -66,12 +90,16 @@ impl MetricSums {
         ctx.write_f32(&self.kl_sums, &vec![0.0; self.kl_sums.len()])?;
         let per_step = 1.0 / f64::from(steps);
         let mean = |bytes: Vec<u8>| bytemuck::pod_collect_to_vec::<u8, f32>(&bytes).into_iter().map(|v| f64::from(v) * per_step).collect::<Vec<f64>>();
-        let (values, kl_per_dim) = (mean(sums.await?), mean(kl_sums.await?));
-        let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
-        let metrics = StepMetrics { reconstruction: at(RECONSTRUCTION), kl: at(KL), kl_per_dim, l2_term: at(PENALTY), l1_term: at(PENALTY + 1) };
+        let means = (mean(sums.await?), mean(kl_sums.await?));
         if let Ok(mut last) = self.last.lock() {
-            *last = Some(metrics.clone());
+            *last = Some(means.clone());
         }
-        Ok(metrics)
+        Ok(means)
     }
+}
+
+/// One model's metrics from its slots of the sums' means and its KL per dimension.
+fn model_metrics(values: &[f64], kl_per_dim: Vec<f64>) -> StepMetrics {
+    let at = |i: usize| values.get(i).copied().unwrap_or(f64::NAN);
+    StepMetrics { reconstruction: at(RECONSTRUCTION), kl: at(KL), kl_per_dim, l2_term: at(PENALTY), l1_term: at(PENALTY + 1) }
 }
