@@ -5,7 +5,8 @@
 //! layout (each slot holds the K models' tensors one after another), so a layer of K models is one
 //! batched matmul; activations stack the K batches. Every knob is the member's own: β in the KL's
 //! block, λ₁ and λ₂ in the penalties', p in each dropout matmul's table, the optimizer's settings
-//! in its blocks (a block per model and slot, since a model's parameters are not one range here).
+//! in its blocks (a run of blocks per model, since a model's parameters are a range per slot here,
+//! cut into chunks: see `update_blocks`).
 //! Each member's parameters after any number of steps are, bit for bit, what the same model
 //! computes alone ([`GpuVae`](super::GpuVae)); its penalty *value* (a metric) is summed slot by
 //! slot, so it differs from the single model's in the last bits.
