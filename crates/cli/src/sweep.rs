@@ -49,6 +49,11 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let grid = spec.across.as_ref().map_or_else(String::new, |a| format!(" × {} values of {}", a.values.len(), a.knob.key()));
     eprintln!("{} models ({} values{grid} × {} folds), {steps} steps each", spec.members(), spec.values.len(), spec.folds);
+    match sweep.batched_groups().as_slice() {
+        [] => {}
+        [all] => eprintln!("all {all} models train in one batched step"),
+        groups => eprintln!("the models train in {} batched steps of {groups:?} (the device holds no larger)", groups.len()),
+    }
     let started = web_time::Instant::now();
     let mut done = 0;
     while done < steps {

@@ -34,7 +34,9 @@ impl std::fmt::Display for AdapterSummary {
 impl AdapterSummary {
     fn from_info(info: &wgpu::AdapterInfo) -> Self {
         let name = info.name.clone();
-        let lowered = name.to_lowercase();
+        // ASCII only, as the names looked for are: full Unicode lowering put 18 KB of case tables
+        // and code into the page.
+        let lowered = name.to_ascii_lowercase();
         let is_software =
             info.device_type == wgpu::DeviceType::Cpu || ["llvmpipe", "lavapipe", "swiftshader", "warp", "software"].iter().any(|s| lowered.contains(s));
         let driver = [info.driver.as_str(), info.driver_info.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ");

@@ -34,7 +34,22 @@ use crate::run_file::RunFile;
 use crate::SessionError;
 
 /// Increments of β's warm-up ramp (each a knob change between submissions).
-const WARMUP_LEVELS: u32 = 20;
+pub(crate) const WARMUP_LEVELS: u32 = 20;
+
+/// Trains `steps` steps from step `at` through `train(first step, steps)`, one call per chunk cut
+/// where β's warm-up over `warmup` steps moves to its next increment (one call when no warm-up is
+/// left). Every run with that warm-up cuts there, whatever its β, so a sweep's batched members
+/// share the cuts.
+pub(crate) fn in_warmup_chunks<E>(warmup: u32, at: u64, steps: usize, mut train: impl FnMut(u64, usize) -> Result<(), E>) -> Result<(), E> {
+    let ramp = BetaWarmup { target: 0.0, steps: warmup };
+    let (mut start, end) = (at, at + steps as u64);
+    while start < end {
+        let n = (end - start).min(ramp.chunk_from(start, WARMUP_LEVELS));
+        train(start, n as usize)?;
+        start += n;
+    }
+    Ok(())
+}
 
 /// Early stopping: stop after `patience` held-out evaluations that fail to beat the best by
 /// `min_delta` nats; with `restore_best`, put the best parameters back when it stops (and, when a
@@ -451,15 +466,12 @@ impl Run {
             Model::Gan(gan) => gan.train(steps)?,
             Model::Vae(vae) if warmup.steps == 0 => vae.train(steps)?,
             Model::Vae(vae) => {
-                let (mut at, end) = (self.step, self.step + steps as u64);
                 let mut beta = knobs.beta;
-                while at < end {
-                    let n = (end - at).min(warmup.chunk_from(at, WARMUP_LEVELS));
-                    beta = warmup.beta_for_chunk(at, WARMUP_LEVELS);
+                in_warmup_chunks(warmup.steps, self.step, steps, |start, n| {
+                    beta = warmup.beta_for_chunk(start, WARMUP_LEVELS);
                     vae.set_knobs(&Knobs { beta, ..knobs })?;
-                    vae.train(usize::try_from(n).unwrap_or(usize::MAX))?;
-                    at += n;
-                }
+                    vae.train(n)
+                })?;
                 return Ok(beta);
             }
         }
@@ -468,14 +480,43 @@ impl Run {
 
     /// The metrics of the steps just submitted, as a chart point and in full.
     async fn read_metrics(&mut self, beta: f32) -> Result<(Point, StepReport), SessionError> {
+        let report = match &mut self.model {
+            Model::Vae(vae) => StepReport::Vae { metrics: vae.metrics().await?, beta },
+            Model::Gan(gan) => StepReport::Gan { metrics: gan.metrics().await?, held_out: None },
+        };
+        Ok(self.point_of(report))
+    }
+
+    /// Steps trained outside this run's model, by a sweep's batched step: `parameters` (where the
+    /// steps left them) go into the model, the steps are counted and their `metrics` (trained with
+    /// KL weight `beta`) read as [`advance`](Self::advance) reads its own, then the run decides as
+    /// it does. The plain VAE only: the batched step's model.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) async fn conclude_trained_elsewhere(
+        &mut self,
+        steps: usize,
+        beta: f32,
+        metrics: latent_core::model::StepMetrics,
+        parameters: &[f32],
+    ) -> Result<Progress, SessionError> {
+        let Model::Vae(vae) = &mut self.model else {
+            return Err(SessionError::Invalid("only a VAE's steps are trained outside its run".into()));
+        };
+        vae.set_parameters(parameters)?;
+        self.step += steps as u64;
+        let (point, report) = self.point_of(StepReport::Vae { metrics: VaeGanMetrics { vae: metrics, ..VaeGanMetrics::default() }, beta });
+        self.conclude(point, report, None).await
+    }
+
+    /// The chart point of the latest steps' report, at the step the run counts.
+    fn point_of(&mut self, report: StepReport) -> (Point, StepReport) {
         let step = self.step;
-        let (mut point, report) = match &mut self.model {
-            Model::Vae(vae) => {
-                let metrics = vae.metrics().await?;
+        let mut point = match &report {
+            StepReport::Vae { metrics, beta } => {
                 let (v, d) = (&metrics.vae, &metrics.discriminator);
-                self.kl_per_dim.clone_from(&v.kl_per_dim);
-                let knobs = Knobs { beta, ..self.spec.knobs };
-                let point = Point {
+                self.kl_per_dim = v.kl_per_dim.clone();
+                let knobs = Knobs { beta: *beta, ..self.spec.knobs };
+                Point {
                     step,
                     reconstruction: v.reconstruction,
                     kl: v.kl,
@@ -484,28 +525,25 @@ impl Run {
                     d_loss: d.loss_real + d.loss_fake,
                     g_loss: metrics.generator_loss,
                     ..Point::default()
-                };
-                (point, StepReport::Vae { metrics, beta })
+                }
             }
-            Model::Gan(gan) => {
-                let metrics = gan.metrics().await?;
+            StepReport::Gan { metrics, .. } => {
                 let d = &metrics.discriminator;
                 let d_loss = d.loss_real + d.loss_fake;
-                let point = Point {
+                Point {
                     step,
                     penalty: d.l2_term + metrics.generator_l2_term,
                     total: d_loss + metrics.generator_loss,
                     d_loss,
                     g_loss: metrics.generator_loss,
                     ..Point::default()
-                };
-                (point, StepReport::Gan { metrics, held_out: None })
+                }
             }
         };
         if std::mem::take(&mut self.poisoned) {
             point.total = f64::NAN;
         }
-        Ok((point, report))
+        (point, report)
     }
 
     /// What the run decides after a point: divergence, evaluation (with `pause()` before each

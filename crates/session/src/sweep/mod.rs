@@ -10,6 +10,10 @@
 //! the real ones (modes covered, and the squared MMD the GAN's views show), on one fold, and may
 //! cross a second knob (`across`) into a grid over (λ_G, λ_D), summed up by [`grid::Grid`].
 
+// The page's sweeps train on CPU workers, so the batched GPU step is the command line's: left out
+// of the wasm builds, it stays out of the page's and the worker's modules.
+#[cfg(not(target_arch = "wasm32"))]
+mod batched;
 pub mod curve;
 pub mod grid;
 pub mod plan;
@@ -44,7 +48,8 @@ pub const MAX_FOLDS: usize = 10;
 /// Most models a sweep trains (a grid of two knobs included).
 pub const MAX_MEMBERS: usize = MAX_VALUES * MAX_FOLDS;
 /// Most weights all members hold together: each also keeps a gradient and Adam's two moments, so
-/// this is about 1 GB of f32 state.
+/// this is about 1 GB of f32 state (about twice that for a GPU sweep of VAEs: the batched step
+/// holds its own copy beside each member's model).
 pub const MAX_SWEEP_WEIGHTS: usize = 64_000_000;
 
 /// The knobs a sweep may vary: the regularisers, the learning rate and the VAE-GAN's γ (the batch
@@ -274,21 +279,34 @@ pub struct Sweep {
     /// The base rows, with the training and held-out lists of the base run.
     data: Arc<RunData>,
     members: Vec<Member>,
+    /// On the GPU, the plain VAE's members trained as one ([`batched`]); `None`: each trains
+    /// its own steps.
+    #[cfg(not(target_arch = "wasm32"))]
+    batched: Option<batched::BatchedMembers>,
 }
 
 impl Sweep {
     /// Loads the base run's rows once, splits the training rows into the folds (row i of the
     /// training list in fold i mod K, so every fold has every class of the class-balanced subset)
-    /// and builds every member on the GPU (`kernels`) or as the CPU twin.
+    /// and builds every member on the GPU (`kernels`) or as the CPU twin; on the GPU a VAE's
+    /// members then train in batched steps ([`batched`]).
     pub fn build(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
         let digits = digits_for(&spec.base, mnist)?;
-        Self::build_part(spec, kernels, digits.as_ref(), 0, 1)
+        #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
+        let mut sweep = Self::build_part(spec, kernels, digits.as_ref(), 0, 1)?;
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(kernels) = kernels {
+            sweep.batched = batched::BatchedMembers::build(kernels, &sweep.spec, &sweep.data, &sweep.members)?;
+        }
+        Ok(sweep)
     }
 
     /// The share `part` of `parts` of the sweep's members (members in value order, folds within a
     /// value, member i in part i mod `parts`): what one of the page's workers trains. Every part
     /// checks the whole sweep, and its members are the very models [`build`](Self::build) makes.
-    /// `mnist`: the digits, parsed already (a worker checks them as it inflates them).
+    /// `mnist`: the digits, parsed already (a worker checks them as it inflates them). A part's
+    /// members each train their own steps (a worker's are CPU twins), which keeps the batched
+    /// step out of the worker's module.
     pub fn build_part(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&Mnist>, part: usize, parts: usize) -> Result<Self, SessionError> {
         if parts == 0 || part >= parts {
             return Err(SessionError::Invalid(format!("no part {part} of {parts}")));
@@ -308,7 +326,13 @@ impl Sweep {
             let run = Run::build_on(spec.member_spec(value, across), Arc::clone(rows), kernels.into(), Start::Fresh)?;
             members.push(Member { value, across, fold: k, run, diverged_at: None });
         }
-        Ok(Self { spec, data, members })
+        Ok(Self {
+            spec,
+            data,
+            members,
+            #[cfg(not(target_arch = "wasm32"))]
+            batched: None,
+        })
     }
 
     pub fn spec(&self) -> &SweepSpec {
@@ -329,11 +353,31 @@ impl Sweep {
         self.members.iter().filter(|m| m.diverged_at.is_none()).map(|m| m.run.step()).max().unwrap_or(0)
     }
 
+    /// The sweep with each member training its own steps instead of batched ones: what the
+    /// batched step is compared with. Before the first advance: the members' own models hold no
+    /// optimizer moments of batched steps.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn unbatched(mut self) -> Self {
+        self.batched = None;
+        self
+    }
+
+    /// Members per batched step: empty where each member trains its own steps (the CPU twin,
+    /// the VAE-GAN, the GAN).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn batched_groups(&self) -> Vec<usize> {
+        self.batched.as_ref().map_or_else(Vec::new, batched::BatchedMembers::group_sizes)
+    }
+
     /// `steps` more steps for every member still training; one that diverges is marked and left
-    /// where it stopped, the rest go on. Natively, CPU members train side by side on every core
-    /// (each member's steps are its own, so the result is the same as one after another); GPU
-    /// members and the browser's take turns.
+    /// where it stopped, the rest go on. The GPU's plain VAEs train in batched steps; natively,
+    /// CPU members train side by side on every core (each member's steps are its own, so the
+    /// result is the same as one after another); other GPU members and the browser's take turns.
     pub async fn advance(&mut self, steps: usize) -> Result<(), SessionError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(batched) = &mut self.batched {
+            return batched.advance(&mut self.members, steps).await;
+        }
         let training: Vec<&mut Member> = self.members.iter_mut().filter(|m| m.diverged_at.is_none()).collect();
         #[cfg(not(target_arch = "wasm32"))]
         if training.iter().all(|m| m.run.dispatches_per_step().is_none()) {

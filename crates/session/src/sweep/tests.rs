@@ -190,6 +190,44 @@ fn members_trained_side_by_side_match_runs_trained_alone() {
     }
 }
 
+/// On the GPU the plain VAE's members train in one batched step: through β's warm-up, on two
+/// folds, each member's history, step, scores, KL per dimension and pictures are exactly those of
+/// the same sweep trained member by member; a member that diverges is marked where it stopped
+/// and the others go on.
+#[test]
+fn a_gpu_sweep_trains_its_members_batched_exactly_as_apart() {
+    let kernels = block_on(async {
+        let ctx = latent_gpu::GpuContext::new().await.unwrap_or_else(|e| panic!("{e}: install a Vulkan driver (lavapipe in CI)"));
+        Kernels::new(&ctx).await.unwrap_or_else(|e| panic!("{e}"))
+    });
+    let mut base = ring_vae();
+    base.data.train_size = 300;
+    base.options.beta_warmup = 50;
+    let spec = SweepSpec { base, knob: Knob::Beta, values: vec![0.1, 1.0, 4.0], folds: 2, across: None };
+    let build = || Sweep::build(spec.clone(), Some(&kernels), None).unwrap_or_else(|e| panic!("{e}"));
+    let (mut batched, mut apart) = (build(), build().unbatched());
+    assert_eq!((batched.batched_groups(), apart.batched_groups()), (vec![6], vec![]));
+    for sweep in [&mut batched, &mut apart] {
+        block_on(sweep.advance(30)).unwrap_or_else(|e| panic!("{e}"));
+        sweep.members[4].run.inject_divergence();
+        block_on(sweep.advance(40)).unwrap_or_else(|e| panic!("{e}"));
+        block_on(sweep.advance(30)).unwrap_or_else(|e| panic!("{e}"));
+    }
+    for (b, a) in batched.members().iter().zip(apart.members()) {
+        let at = (b.value, b.fold);
+        assert_eq!((b.run().step(), b.diverged_at), (a.run().step(), a.diverged_at), "{at:?}");
+        // Compared as printed: the broken member's last total is NaN on both.
+        assert_eq!(format!("{:?}", b.run().history().points()), format!("{:?}", a.run().history().points()), "{at:?}: the batched history");
+    }
+    assert_eq!((batched.members[4].diverged_at, batched.step()), (Some(70), 100), "the broken member stopped, the others went on");
+    let scores = block_on(batched.scores()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(scores, block_on(apart.scores()).unwrap_or_else(|e| panic!("{e}")));
+    assert!(scores.iter().enumerate().all(|(i, s)| s.diverged == (i == 4) && (i == 4 || s.validation.is_some_and(f64::is_finite))), "{scores:?}");
+    let views = |sweep: &Sweep| block_on(sweep.member_views(4.0, None, 1, 8)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(views(&batched).is_some_and(|v| v.samples.iter().all(|x| x.is_finite())));
+    assert_eq!(views(&batched), views(&apart));
+}
+
 /// A log range is even in log space and ends exactly on its ends; bad ranges are refused.
 #[test]
 fn ranges_are_spaced_as_asked() {
