@@ -3,6 +3,7 @@
 mod args;
 mod bench;
 mod bench_cpu;
+mod bench_sweep;
 mod figures;
 mod fork;
 mod run_figures;
@@ -53,7 +54,8 @@ enum Bench {
     },
     /// K models' products (a sweep's): one dispatch per model against one batched dispatch, for
     /// the products of a ring 2D VAE step and of a reference VAE step; then K models' whole
-    /// training steps, built apart against one batched VAE.
+    /// training steps, built apart against one batched VAE; then a sweep of K VAEs (at most 12)
+    /// as `latent sweep` trains it, member by member against batched.
     Models {
         /// Models per product.
         #[arg(long, default_value_t = 8)]
@@ -152,6 +154,7 @@ async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             let kernels = kernels().await?;
             print!("{}", latent_gpu::bench::models_table(&kernels, models, min_seconds).await?);
             print!("{}", latent_gpu::bench::vae_steps_table(&kernels, models, min_seconds).await?);
+            print!("{}", bench_sweep::sweep_table(&kernels, models, min_seconds).await?);
         }
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {
             check_min_seconds(min_seconds)?;
