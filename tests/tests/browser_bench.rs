@@ -18,13 +18,14 @@ async fn matmul_vae_step() {
 }
 
 /// K = 8 models' products, one dispatch per model against one batched dispatch; then their whole
-/// training steps, eight VAEs built apart against one batched VAE.
+/// training steps, eight models built apart against one batched model (ring VAE, reference VAE,
+/// ring GAN).
 #[wasm_bindgen_test]
 async fn matmul_models() {
     let ctx = GpuContext::new().await.unwrap_or_else(|e| panic!("{e}"));
     let kernels = Kernels::new(&ctx).await.unwrap_or_else(|e| panic!("{e}"));
     let table = bench::models_table(&kernels, 8, 0.5).await.unwrap_or_else(|e| panic!("{e}"));
     console_log!("{table}");
-    let steps = bench::vae_steps_table(&kernels, 8, 0.5).await.unwrap_or_else(|e| panic!("{e}"));
+    let steps = bench::steps_table(&kernels, 8, 0.5).await.unwrap_or_else(|e| panic!("{e}"));
     console_log!("{steps}");
 }

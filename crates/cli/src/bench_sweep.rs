@@ -1,12 +1,12 @@
 //! `latent bench models`' last table: a GPU sweep as `latent sweep` trains it. `Sweep::advance`
 //! in chunks, each ending in every member's metrics and parameters read back into its run, with
-//! the members trained one by one against one batched step, for the ring's 2D VAE and the
-//! reference MNIST VAE (the shapes of the whole-step table before it).
+//! the members trained one by one against one batched step, for the ring's 2D VAE, the reference
+//! MNIST VAE and the ring GAN's (λ_G, λ_D) grid (the shapes of the whole-step table before it).
 
 use latent_core::data::toy2d::Toy2d;
 use latent_gpu::Kernels;
 use latent_session::config::{Dataset, Knob, LabConfig, ModelKind};
-use latent_session::sweep::{values_between, Sweep, SweepSpec, MAX_VALUES};
+use latent_session::sweep::{values_between, Axis, Sweep, SweepSpec, MAX_VALUES};
 use web_time::Instant;
 
 use crate::train::MNIST_ASSET;
@@ -15,25 +15,36 @@ use crate::train::MNIST_ASSET;
 /// adapter, and make the per-chunk readbacks count for more than they do there.
 const CHUNK: usize = 20;
 
-/// Model-steps per second of a learning-rate sweep of `models` VAEs (2 to [`MAX_VALUES`]),
-/// member by member and batched, side by side, for both shapes.
+/// Model-steps per second of a learning-rate sweep of `models` VAEs (2 to [`MAX_VALUES`]) for
+/// both shapes, and of a GAN grid of `models` rounded up to even (λ_G from 1e-4 to 1e-1 across
+/// λ_D of 0 and 0.01; a round counts as a step), member by member and batched, side by side.
 pub async fn sweep_table(kernels: &Kernels, models: usize, min_seconds: f64) -> anyhow::Result<String> {
     let models = models.clamp(2, MAX_VALUES);
     let mut out = format!(
-        "a sweep of {models} VAEs (learning rates 1e-4 to 1e-2, batch 128) as `latent sweep` trains it, {CHUNK} steps per advance: model-steps/s\n{:<10} {:>12} {:>12} {:>7}\n",
+        "sweeps as `latent sweep` trains them, {CHUNK} steps (GAN: rounds) per advance: {models} VAEs (learning rates 1e-4 to 1e-2, batch 128), a GAN grid of {} (λ_G × λ_D): model-steps/s\n{:<10} {:>12} {:>12} {:>7}\n",
+        2 * models.div_ceil(2),
         "model", "apart", "batched", "ratio"
     );
     for (name, dataset, hidden, latent) in [("ring VAE", Dataset::Toy(Toy2d::Ring8), vec![64, 64], 2), ("MNIST VAE", Dataset::Mnist, vec![400], 20)] {
         let mut base = LabConfig::defaults_for(ModelKind::Vae, dataset).run_spec();
         (base.shape.hidden, base.shape.latent, base.shape.batch) = (hidden, latent, 128);
         let spec = SweepSpec { base, knob: Knob::Lr, values: values_between(1e-4, 1e-2, models, true)?, folds: 1, across: None };
-        let apart = model_steps_per_second(Sweep::build(spec.clone(), Some(kernels), Some(MNIST_ASSET))?.unbatched(), min_seconds).await?;
-        let batched = Sweep::build(spec, Some(kernels), Some(MNIST_ASSET))?;
-        anyhow::ensure!(batched.batched_groups() == [models], "the {name}s did not go into one batched step: {:?}", batched.batched_groups());
-        let batched = model_steps_per_second(batched, min_seconds).await?;
-        out.push_str(&format!("{name:<10} {apart:>12.1} {batched:>12.1} {:>6.2}×\n", batched / apart));
+        out.push_str(&apart_and_batched(kernels, name, spec, min_seconds).await?);
     }
+    let base = LabConfig::defaults_for(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8)).run_spec();
+    let across = Some(Axis { knob: Knob::L2Discriminator, values: vec![0.0, 0.01] });
+    let spec = SweepSpec { base, knob: Knob::L2Generator, values: values_between(1e-4, 1e-1, models.div_ceil(2), true)?, folds: 1, across };
+    out.push_str(&apart_and_batched(kernels, "ring GAN", spec, min_seconds).await?);
     Ok(out)
+}
+
+/// One row: `spec`'s sweep member by member, then batched (all its members in one step).
+async fn apart_and_batched(kernels: &Kernels, name: &str, spec: SweepSpec, min_seconds: f64) -> anyhow::Result<String> {
+    let apart = model_steps_per_second(Sweep::build(spec.clone(), Some(kernels), Some(MNIST_ASSET))?.unbatched(), min_seconds).await?;
+    let batched = Sweep::build(spec.clone(), Some(kernels), Some(MNIST_ASSET))?;
+    anyhow::ensure!(batched.batched_groups() == [spec.members()], "the {name}s did not go into one batched step: {:?}", batched.batched_groups());
+    let batched = model_steps_per_second(batched, min_seconds).await?;
+    Ok(format!("{name:<10} {apart:>12.1} {batched:>12.1} {:>6.2}×\n", batched / apart))
 }
 
 /// Advances `sweep` one untimed chunk, then chunk by chunk for at least `min_seconds` (each

@@ -54,8 +54,9 @@ enum Bench {
     },
     /// K models' products (a sweep's): one dispatch per model against one batched dispatch, for
     /// the products of a ring 2D VAE step and of a reference VAE step; then K models' whole
-    /// training steps, built apart against one batched VAE; then a sweep of K VAEs (at most 12)
-    /// as `latent sweep` trains it, member by member against batched.
+    /// training steps (ring VAE, reference VAE, ring GAN), built apart against one batched model;
+    /// then a sweep of K VAEs (at most 12) as `latent sweep` trains it, member by member against
+    /// batched.
     Models {
         /// Models per product.
         #[arg(long, default_value_t = 8)]
@@ -153,7 +154,7 @@ async fn run(cli: Cli, matches: &ArgMatches) -> anyhow::Result<()> {
             }
             let kernels = kernels().await?;
             print!("{}", latent_gpu::bench::models_table(&kernels, models, min_seconds).await?);
-            print!("{}", latent_gpu::bench::vae_steps_table(&kernels, models, min_seconds).await?);
+            print!("{}", latent_gpu::bench::steps_table(&kernels, models, min_seconds).await?);
             print!("{}", bench_sweep::sweep_table(&kernels, models, min_seconds).await?);
         }
         Command::Bench(Bench::Matmul { variants, min_seconds }) => {

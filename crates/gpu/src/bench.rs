@@ -6,7 +6,7 @@
 //! which amortises the readback.
 
 use latent_core::data::{Rows, RunData};
-use latent_core::model::{Likelihood, VaeSpec};
+use latent_core::model::{GanSpec, Likelihood, VaeSpec};
 use latent_core::ops::MatmulForm;
 use latent_core::rng::SplitMix64;
 use latent_core::{Activation, Knobs};
@@ -309,12 +309,49 @@ pub async fn time_vae_steps(kernels: &Kernels, spec: &VaeSpec, batch: usize, mod
     let members: Vec<BatchedMember<'_>> = knobs.iter().map(|knobs| BatchedMember { knobs, init: &init, train: &data.train }).collect();
     let batched = BatchedVae::new(kernels, &data, arch, (batch, 1), &members).map_err(as_gpu)?;
     let schedules: Vec<&Schedule> = apart.iter().flat_map(|model| model.step_schedules()).collect();
+    apart_and_batched(kernels, &schedules, &[batched.step_schedule()], models, min_seconds).await
+}
+
+/// Model-steps per second of `models` GANs of `spec` on random 2D points at `batch`, one D step
+/// per round (a round counts as a model-step), apart ([`GpuGan`](crate::GpuGan)) and batched
+/// ([`BatchedGan`](crate::BatchedGan)). Members differ in λ_G and λ_D (the GAN grid).
+pub async fn time_gan_rounds(kernels: &Kernels, spec: &GanSpec, batch: usize, models: usize, min_seconds: f64) -> Result<(f64, f64), GpuError> {
+    use crate::{BatchedGan, BatchedGanMember, GpuGan};
+    use latent_core::engine::ModelSetup;
+
+    let as_gpu = |e: latent_core::engine::ModelError| GpuError::invalid("bench", e.to_string());
+    let arch = spec.build().map_err(|e| GpuError::invalid("bench", e.to_string()))?;
+    let rows = 4 * batch;
+    let data = std::sync::Arc::new(RunData {
+        rows: Rows::Points(SplitMix64::new(17).vec_f32(rows * spec.data_dim, -1.0, 1.0)),
+        dim: spec.data_dim,
+        labels: None,
+        train: (0..3 * batch as u32).collect(),
+        test: (3 * batch as u32..rows as u32).collect(),
+    });
+    let knobs: Vec<Knobs> = (0..models).map(|z| Knobs { l2_g: Some(1e-4 * (z % 4) as f32), l2_d: Some(1e-4 * (z / 4) as f32), ..Knobs::default() }).collect();
+    let (g_init, d_init) = (arch.g_layout.init(3), arch.d_layout.init(4));
+    let apart = knobs
+        .iter()
+        .map(|&knobs| GpuGan::new(kernels, &ModelSetup { data: data.clone(), batch, seed: 1, knobs }, arch.clone(), &g_init, &d_init).map_err(as_gpu))
+        .collect::<Result<Vec<_>, _>>()?;
+    let members: Vec<BatchedGanMember<'_>> =
+        knobs.iter().map(|knobs| BatchedGanMember { knobs, g_init: &g_init, d_init: &d_init, train: &data.train }).collect();
+    let batched = BatchedGan::new(kernels, &data, arch, (batch, 1), &members).map_err(as_gpu)?;
+    let schedules: Vec<&Schedule> = apart.iter().flat_map(|model| model.step_schedules()).collect();
+    apart_and_batched(kernels, &schedules, &batched.step_schedules(), models, min_seconds).await
+}
+
+/// Model-steps per second of `models` models apart (every model's step `schedules`, one model
+/// after another, in one submission, as a sweep's frame submits them) and batched (the group's
+/// schedules); a run records each schedule `repeats` times in turn, the same dispatches as
+/// `repeats` steps.
+async fn apart_and_batched(kernels: &Kernels, apart: &[&Schedule], batched: &[&Schedule], models: usize, min_seconds: f64) -> Result<(f64, f64), GpuError> {
     let ctx = kernels.context();
-    // Every model's steps in one submission, as a sweep's one frame would submit them.
-    let apart_steps = |repeats: usize| -> Result<(), GpuError> {
+    let steps = |schedules: &[&Schedule], repeats: usize| -> Result<(), GpuError> {
         ctx.check_alive()?;
-        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("models apart") });
-        for schedule in &schedules {
+        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("bench steps") });
+        for schedule in schedules {
             schedule.record(&mut encoder, repeats);
         }
         ctx.queue.submit([encoder.finish()]);
@@ -322,20 +359,25 @@ pub async fn time_vae_steps(kernels: &Kernels, spec: &VaeSpec, batch: usize, mod
     };
     // A readback waits for every earlier submission: any small buffer syncs.
     let sync = ctx.zeros("bench sync", 1, 1)?;
-    let (repeats, seconds) = timed_runs(kernels, apart_steps, sync.buffer(), min_seconds).await?;
-    let apart_rate = (models * repeats) as f64 / seconds;
-    let (repeats, seconds) = timed_replays(kernels, batched.step_schedule(), sync.buffer(), min_seconds).await?;
-    Ok((apart_rate, (models * repeats) as f64 / seconds))
+    let mut rates = [0.0; 2];
+    for (rate, schedules) in rates.iter_mut().zip([apart, batched]) {
+        let (repeats, seconds) = timed_runs(kernels, |repeats| steps(schedules, repeats), sync.buffer(), min_seconds).await?;
+        *rate = (models * repeats) as f64 / seconds;
+    }
+    Ok((rates[0], rates[1]))
 }
 
-/// The whole training step of `models` ring 2D VAEs (2-64-64-2, batch 128) and of `models`
-/// reference VAEs (784-400-20, batch 128), apart and batched: model-steps per second and ratio.
-pub async fn vae_steps_table(kernels: &Kernels, models: usize, min_seconds: f64) -> Result<String, GpuError> {
+/// The whole training step of `models` ring 2D VAEs (2-64-64-2, batch 128), of `models`
+/// reference VAEs (784-400-20, batch 128) and of `models` ring GANs (the page's, batch 128), apart
+/// and batched: model-steps per second and ratio.
+pub async fn steps_table(kernels: &Kernels, models: usize, min_seconds: f64) -> Result<String, GpuError> {
     let ring = VaeSpec { data_dim: 2, hidden: vec![64, 64], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Gaussian { inv_var: 25.0 } };
-    let mut out = format!("{models} VAEs' training steps: model-steps/s\n{:<10} {:>12} {:>12} {:>7}\n", "model", "apart", "batched", "ratio");
+    let mut out = format!("{models} models' training steps: model-steps/s\n{:<10} {:>12} {:>12} {:>7}\n", "model", "apart", "batched", "ratio");
     for (model, spec) in [("ring VAE", ring), ("MNIST VAE", VaeSpec::reference_mnist())] {
         let (apart, batched) = time_vae_steps(kernels, &spec, 128, models, min_seconds).await?;
         out.push_str(&format!("{model:<10} {apart:>12.1} {batched:>12.1} {:>6.2}×\n", batched / apart));
     }
+    let (apart, batched) = time_gan_rounds(kernels, &GanSpec::toy_2d(), 128, models, min_seconds).await?;
+    out.push_str(&format!("{:<10} {apart:>12.1} {batched:>12.1} {:>6.2}×  (a D step and a G step)\n", "ring GAN", batched / apart));
     Ok(out)
 }

@@ -30,6 +30,12 @@ fn same_metrics(step: u32, member: usize, batched: &StepMetrics, alone: &StepMet
     Ok(())
 }
 
+/// A member's setup for training alone: `data` with `train` as its training rows.
+fn alone_on(data: &std::sync::Arc<latent_core::data::RunData>, train: &[u32], (batch, seed): (usize, u32), knobs: Knobs) -> ModelSetup {
+    let own = std::sync::Arc::new(latent_core::data::RunData { train: train.to_vec(), ..(**data).clone() });
+    ModelSetup { data: own, batch, seed, knobs }
+}
+
 /// Three members of a small VAE that differ in every knob (β, λ₁, λ₂, dropout, learning rate, one
 /// on SGD with momentum) and in their training rows (two folds and the whole set), trained 24
 /// steps in one batched step and each alone: every member's parameters are bit for bit the same
@@ -59,9 +65,7 @@ pub async fn batched_vae_matches_alone(h: &Harness) -> Check {
         let mut batched = BatchedVae::new(&h.kernels, &data, arch.clone(), (batch, seed), &members)?;
         let mut alone = Vec::new();
         for z in 0..3 {
-            let own = std::sync::Arc::new(latent_core::data::RunData { train: folds[z].clone(), ..(*data).clone() });
-            let setup = ModelSetup { data: own, batch, seed, knobs: knobs[z] };
-            alone.push(GpuVae::new(&h.kernels, &setup, arch.clone(), &inits[z])?);
+            alone.push(GpuVae::new(&h.kernels, &alone_on(&data, &folds[z], (batch, seed), knobs[z]), arch.clone(), &inits[z])?);
         }
         let changed = Knobs { beta: 2.0, l1: 1e-3, l2: 0.0, dropout: 0.4, lr: 5e-3, ..Knobs::default() };
         for step in 1..=24u32 {
@@ -121,4 +125,101 @@ async fn refuses_bad_members(h: &Harness) -> Check {
         Err(e) if e.to_string().contains("no member 2 of 2") => Ok(()),
         other => bail!("knobs for a third member of two: {other:?}"),
     }
+}
+
+/// Three GANs on the ring that differ in λ_G, λ_D, both learning rates and their training rows
+/// (two folds and the whole set), D:G 2:1, trained 12 rounds in one batched step and each alone:
+/// every member's D and G losses and accuracies are bit for bit the same after every round (its
+/// L2 terms within 1e-5 relative, summed slot by slot), both networks' parameters at rounds 1, 6
+/// and 12, also after one member's knobs change at round 7. Members whose D steps per round
+/// differ, a D-step change for one member and pixel data are refused by name.
+pub async fn batched_gan_matches_alone(h: &Harness) -> Check {
+    use latent_core::data::toy2d::{self, Toy2d};
+    use latent_core::engine::GanModel as _;
+    use latent_core::model::GanSpec;
+    use latent_gpu::{BatchedGan, BatchedGanMember, GpuGan};
+
+    let (rows, held_out, batch, seed) = (90usize, 30usize, 8usize, 7u32);
+    let points: Vec<f32> = toy2d::sample(Toy2d::Ring8, rows + held_out, 0.05, 3)?.into_iter().flatten().collect();
+    let all: Vec<u32> = (0..rows as u32).map(|i| (i * 37 + 11) % rows as u32).collect();
+    let folds: [Vec<u32>; 3] = [all.clone(), all.iter().copied().filter(|i| i % 3 != 1).collect(), all.iter().copied().filter(|i| i % 3 != 2).collect()];
+    let test: Vec<u32> = (rows as u32..(rows + held_out) as u32).collect();
+    let data = point_rows(points, all, test);
+    let arch = GanSpec { generator_hidden: vec![16], discriminator_hidden: vec![16], ..GanSpec::toy_2d() }.build()?;
+    let knobs = [
+        Knobs { d_steps: 2, l2_g: Some(1e-3), lr: 2e-3, ..Knobs::default() },
+        Knobs { d_steps: 2, l2_d: Some(1e-2), lr_d: Some(5e-4), ..Knobs::default() },
+        Knobs { d_steps: 2, l2: 1e-4, lr: 1e-3, ..Knobs::default() },
+    ];
+    let inits: Vec<(Vec<f32>, Vec<f32>)> = (0..3).map(|z| (arch.g_layout.init(1 + z), arch.d_layout.init(10 + z))).collect();
+    let members: Vec<BatchedGanMember<'_>> =
+        (0..3).map(|z| BatchedGanMember { knobs: &knobs[z], g_init: &inits[z].0, d_init: &inits[z].1, train: &folds[z] }).collect();
+    let mut batched = BatchedGan::new(&h.kernels, &data, arch.clone(), (batch, seed), &members)?;
+    let mut alone = Vec::new();
+    for z in 0..3 {
+        alone.push(GpuGan::new(&h.kernels, &alone_on(&data, &folds[z], (batch, seed), knobs[z]), arch.clone(), &inits[z].0, &inits[z].1)?);
+    }
+    let changed = Knobs { d_steps: 2, l2_g: Some(1e-2), l2_d: Some(1e-3), lr: 5e-3, lr_d: Some(2e-3), ..Knobs::default() };
+    for round in 1..=12u32 {
+        if round == 7 {
+            batched.set_member_knobs(1, &changed)?;
+            alone[1].set_knobs(&changed)?;
+        }
+        batched.train(1)?;
+        let metrics = batched.member_metrics().await?;
+        for (z, model) in alone.iter_mut().enumerate() {
+            model.train(1)?;
+            let (got, own) = (metrics[z], model.metrics().await?);
+            let (d, own_d) = (got.discriminator, own.discriminator);
+            for (name, a, b) in [
+                ("D loss on real", d.loss_real, own_d.loss_real),
+                ("D loss on fakes", d.loss_fake, own_d.loss_fake),
+                ("D accuracy on real", d.accuracy_real, own_d.accuracy_real),
+                ("D accuracy on fakes", d.accuracy_fake, own_d.accuracy_fake),
+                ("G loss", got.generator_loss, own.generator_loss),
+            ] {
+                if a.to_bits() != b.to_bits() {
+                    bail!("round {round}: member {z}'s {name} is {a} batched, {b} alone");
+                }
+            }
+            for (name, a, b) in [("D L2 term", d.l2_term, own_d.l2_term), ("G L2 term", got.generator_l2_term, own.generator_l2_term)] {
+                if relative_gap(a, b) > 1e-5 {
+                    bail!("round {round}: member {z}'s {name} is {a} batched, {b} alone (relative gap {:.1e})", relative_gap(a, b));
+                }
+            }
+        }
+        if [1, 6, 12].contains(&round) {
+            let params = batched.member_parameters().await?;
+            for (z, model) in alone.iter().enumerate() {
+                for (net, got, own) in [("G", &params[z].0, model.generator_parameters().await?), ("D", &params[z].1, model.discriminator_parameters().await?)]
+                {
+                    if let Some(i) = (0..own.len()).find(|&i| own[i].to_bits() != got[i].to_bits()) {
+                        bail!("round {round}: member {z}'s {net} parameter {i} is {} batched, {} alone", got[i], own[i]);
+                    }
+                }
+            }
+        }
+    }
+    if batched.steps_done().await? != (24, 12) {
+        bail!("the batched GAN counted {:?} (D, G) steps, not (24, 12)", batched.steps_done().await?);
+    }
+    let params = batched.member_parameters().await?;
+    if params[0] == params[1] || params[1] == params[2] {
+        bail!("members with other knobs and rows ended with the same parameters");
+    }
+    match batched.set_member_knobs(0, &Knobs { d_steps: 1, ..knobs[0] }) {
+        Err(e) if e.to_string().contains("the group replays 2") => {}
+        other => bail!("one member's D steps per round changed in a group: {other:?}"),
+    }
+    let one = Knobs { d_steps: 1, ..knobs[1] };
+    let mixed = [members[0], BatchedGanMember { knobs: &one, ..members[1] }];
+    let pixels = pixel_rows(vec![0u8; 64], 2, (0..32).collect(), (0..32).collect());
+    for (data, members, expected) in [(&data, &mixed[..], "member 1 takes 1 D steps per round"), (&pixels, &members[..1], "pixels")] {
+        match BatchedGan::new(&h.kernels, data, arch.clone(), (batch, seed), members) {
+            Err(e) if e.to_string().contains(expected) => {}
+            Err(e) => bail!("refused without saying `{expected}`: {e}"),
+            Ok(_) => bail!("a batched GAN was built where `{expected}` should refuse it"),
+        }
+    }
+    h.no_gpu_errors()
 }

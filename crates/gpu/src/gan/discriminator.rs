@@ -3,16 +3,19 @@
 //! held-out rows, and the generator's signal through a frozen D), with the metrics slots they fill.
 //! The GAN uses them for its generator and discriminator, the VAE-GAN for its discriminator.
 
+use std::ops::Range;
+
 use latent_core::model::{DiscriminatorMetrics, Mlp, ParamLayout};
 use latent_core::ops::optimizer::AdamConfig;
 
 use crate::context::GpuContext;
-use crate::dispatch::{Schedule, Tuned};
+use crate::dispatch::{Dispatch, Schedule, Tuned};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::net::NetBuffers;
 use crate::ops::{AdamBuffers, GanLabel, ParamRange, PenaltySlots, PenaltySpec};
 use crate::params::{LossParams, OptimizerParams, PenaltyParams};
+use crate::stacked::Stacked;
 use crate::tensor::GpuTensor;
 
 /// Metrics buffer slots (the VAE-GAN uses the D and G-loss slots too).
@@ -75,6 +78,36 @@ impl UpdateKnobs {
     }
 }
 
+/// The knob-carrying dispatches of K stacked networks' update (a sweep's batched step): the L2
+/// penalty's value (a dispatch per weight slot, a block per model), its gradient and Adam (a run
+/// of blocks per model). Recorded neutral; [`apply`](Self::apply) writes one member's λ₂ and Adam.
+#[derive(Debug)]
+pub(crate) struct MemberUpdates {
+    values: Vec<Tuned<PenaltyParams>>,
+    gradient: Tuned<PenaltyParams>,
+    adam: Tuned<OptimizerParams>,
+    /// Member z's blocks in the gradient's and Adam's dispatches.
+    runs: Vec<Range<usize>>,
+}
+
+impl MemberUpdates {
+    pub(crate) fn apply(&self, ctx: &GpuContext, schedule: &Schedule, member: usize, l2: f32, adam: AdamConfig) -> Result<(), GpuError> {
+        let strengths = |block: &mut PenaltyParams| {
+            block.set_strengths(0.0, l2);
+            Ok(())
+        };
+        for &value in &self.values {
+            schedule.retune_model(ctx, value, member, strengths)?;
+        }
+        let run = self.runs.get(member).ok_or_else(|| GpuError::invalid("batched update", format!("no member {member} of {}", self.runs.len())))?;
+        schedule.retune_models(ctx, self.gradient, run.clone(), strengths)?;
+        schedule.retune_models(ctx, self.adam, run.clone(), |block| {
+            block.set_adam(adam);
+            Ok(())
+        })
+    }
+}
+
 impl NetParams {
     /// Parameters, gradients and Adam's moments: the network's share of a fork's state (the
     /// penalty mask never changes).
@@ -112,6 +145,30 @@ impl NetParams {
         let adam = s.push_tuned(k.adam(buffers, neutral.range, AdamConfig { lr: 0.0, ..AdamConfig::default() })?)?;
         Ok(UpdateKnobs { penalties: [value, gradient], adam })
     }
+
+    /// [`push_update`](Self::push_update) for K stacked networks (these buffers hold `stacking`'s
+    /// stacked layout): each model's L2 value into its slot `slot` of `metrics` (models
+    /// [`METRICS`] slots apart), its gradient and its Adam step, bit for bit its update alone
+    /// (the value, summed slot by slot, only to the last bits).
+    pub(crate) fn push_update_of_models(
+        &self,
+        k: &Kernels,
+        s: &mut Schedule,
+        (metrics, slot): (&GpuTensor, usize),
+        counters: (&GpuTensor, u32),
+        stacking: Stacked<'_>,
+    ) -> Result<MemberUpdates, GpuError> {
+        let slots = PenaltySlots { out: metrics, index: slot, accumulate: false };
+        let values = stacking.push_penalty_values(k, s, (&self.params, &self.mask), slots, METRICS)?;
+        let (blocks, runs) = stacking.update_blocks();
+        let neutral: Vec<PenaltySpec> = blocks.iter().map(|&range| PenaltySpec { range, l1: 0.0, l2: 0.0 }).collect();
+        let gradient = s.push_tuned(k.penalty_gradient_of_models(&self.params, &self.mask, &self.grads, &neutral)?)?;
+        let (counters, counter_index) = counters;
+        let buffers = AdamBuffers { weights: &self.params, grads: &self.grads, m: &self.m, v: &self.v, counters, counter_index };
+        let adam_blocks: Vec<(ParamRange, AdamConfig)> = blocks.iter().map(|&range| (range, AdamConfig { lr: 0.0, ..AdamConfig::default() })).collect();
+        let adam = s.push_tuned(k.adam_of_models(buffers, &adam_blocks)?)?;
+        Ok(MemberUpdates { values, gradient, adam, runs })
+    }
 }
 
 /// Generated rows and where the gradient w.r.t. them goes.
@@ -129,16 +186,43 @@ pub(crate) struct DiscriminatorPasses {
     fake: NetBuffers,
     loss_rows: GpuTensor,
     correct_rows: GpuTensor,
+    /// How many models' passes these are (a sweep's batched step): every buffer stacks the models'
+    /// batches, and each model's metrics lie [`METRICS`] slots after the previous one's.
+    models: usize,
 }
 
 impl DiscriminatorPasses {
     pub(crate) fn new(ctx: &GpuContext, layout: &ParamLayout, net: &Mlp, discriminator: &NetParams, batch: usize) -> Result<Self, GpuError> {
+        Self::of_models(ctx, layout, net, discriminator, (batch, 1))
+    }
+
+    /// `models` discriminators side by side: `layout` is the [stacked](ParamLayout::stacked) one
+    /// over `discriminator`'s buffers.
+    pub(crate) fn of_models(
+        ctx: &GpuContext,
+        layout: &ParamLayout,
+        net: &Mlp,
+        discriminator: &NetParams,
+        (batch, models): (usize, usize),
+    ) -> Result<Self, GpuError> {
+        let net_of = |name| NetBuffers::of_models(ctx, layout, net, name, (batch, models), &discriminator.params, &discriminator.grads);
         Ok(Self {
-            real: NetBuffers::new(ctx, layout, net, "discriminator.real", batch, &discriminator.params, &discriminator.grads)?,
-            fake: NetBuffers::new(ctx, layout, net, "discriminator.fake", batch, &discriminator.params, &discriminator.grads)?,
-            loss_rows: ctx.zeros("discriminator.loss_rows", batch, 1)?,
-            correct_rows: ctx.zeros("discriminator.correct_rows", batch, 1)?,
+            real: net_of("discriminator.real")?,
+            fake: net_of("discriminator.fake")?,
+            loss_rows: ctx.zeros("discriminator.loss_rows", models * batch, 1)?,
+            correct_rows: ctx.zeros("discriminator.correct_rows", models * batch, 1)?,
+            models,
         })
+    }
+
+    /// Each model's mean of `rows` (`scale` = 1 / its rows) into its slot `slot` of `metrics`.
+    fn mean_into(&self, k: &Kernels, rows: &GpuTensor, metrics: &GpuTensor, slot: usize, scale: f32) -> Result<Dispatch, GpuError> {
+        k.sum_all_of_models(rows, metrics, self.models, (slot, METRICS), scale, false)
+    }
+
+    /// 1 / one model's rows in `x` (the scale of a mean over its batch).
+    fn mean_scale(&self, x: &GpuTensor) -> f32 {
+        1.0 / (x.rows() / self.models) as f32
     }
 
     /// D on `x` (real) and `fake`: losses and accuracies (means over the batch) into the D slots of
@@ -152,17 +236,18 @@ impl DiscriminatorPasses {
         metrics: &GpuTensor,
         s: &mut Schedule,
     ) -> Result<(), GpuError> {
-        let scale = 1.0 / x.rows() as f32;
+        let scale = self.mean_scale(x);
+        let scales = vec![scale; self.models];
         self.real.forward(k, net, x, s)?;
         self.fake.forward(k, net, fake, s)?;
         for (pass, label, loss_slot, acc_slot) in [(&self.real, GanLabel::Real, LOSS_REAL, ACC_REAL), (&self.fake, GanLabel::Fake, LOSS_FAKE, ACC_FAKE)] {
             s.push(k.gan_forward(pass.output()?, label, &self.loss_rows, &self.correct_rows)?);
-            s.push(k.sum_all(&self.loss_rows, metrics, loss_slot, scale, false)?);
-            s.push(k.sum_all(&self.correct_rows, metrics, acc_slot, scale, false)?);
+            s.push(self.mean_into(k, &self.loss_rows, metrics, loss_slot, scale)?);
+            s.push(self.mean_into(k, &self.correct_rows, metrics, acc_slot, scale)?);
         }
-        s.push(k.gan_backward(self.real.output()?, GanLabel::Real, self.real.output_grad()?, scale, false)?);
+        s.push(k.gan_backward_of_models(self.real.output()?, GanLabel::Real, self.real.output_grad()?, &scales, false)?);
         self.real.backward(k, net, x, None, false, s)?;
-        s.push(k.gan_backward(self.fake.output()?, GanLabel::Fake, self.fake.output_grad()?, scale, false)?);
+        s.push(k.gan_backward_of_models(self.fake.output()?, GanLabel::Fake, self.fake.output_grad()?, &scales, false)?);
         self.fake.backward(k, net, fake, None, true, s)
     }
 
@@ -188,11 +273,12 @@ impl DiscriminatorPasses {
         grad_scale: f32,
         s: &mut Schedule,
     ) -> Result<Tuned<LossParams>, GpuError> {
-        let scale = 1.0 / fakes.rows.rows() as f32;
+        let scale = self.mean_scale(fakes.rows);
         self.fake.forward(k, net, fakes.rows, s)?;
         s.push(k.gan_forward(self.fake.output()?, GanLabel::Real, &self.loss_rows, &self.correct_rows)?);
-        s.push(k.sum_all(&self.loss_rows, metrics, G_LOSS, scale, false)?);
-        let carrying = s.push_tuned(k.gan_backward(self.fake.output()?, GanLabel::Real, self.fake.output_grad()?, grad_scale, false)?)?;
+        s.push(self.mean_into(k, &self.loss_rows, metrics, G_LOSS, scale)?);
+        let scales = vec![grad_scale; self.models];
+        let carrying = s.push_tuned(k.gan_backward_of_models(self.fake.output()?, GanLabel::Real, self.fake.output_grad()?, &scales, false)?)?;
         self.fake.backward_input_only(k, net, fakes.rows, fakes.grad, s)?;
         Ok(carrying)
     }

@@ -9,7 +9,10 @@
 //! cursor), σ(D(p)) over up to [`MAP_POINTS`] caller-given points (the heat map), and G over as
 //! many caller-given codes (samples), each recorded once at that size.
 
+mod batched;
 pub(crate) mod discriminator;
+
+pub use batched::{BatchedGan, BatchedGanMember};
 
 use async_trait::async_trait;
 use latent_core::engine::{GanMetrics, GanModel, ModelError, ModelSetup};
@@ -192,6 +195,17 @@ impl GpuGan {
         copy_state(&self.ctx, &other.ctx, "GPU GAN", &self.state(), &other.state())
     }
 
+    /// The recorded D and G steps.
+    pub fn step_schedules(&self) -> [&Schedule; 2] {
+        [&self.d_step, &self.g_step]
+    }
+
+    /// Writes D's parameters (a sweep's batched step trained them elsewhere); the engine seam has
+    /// only G's setter, the weights a run file holds.
+    pub fn set_discriminator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
+        write_parameters(&self.ctx, &self.discriminator.params, parameters)
+    }
+
     /// Dispatches per (D step, G step).
     pub fn dispatch_counts(&self) -> (usize, usize) {
         (self.d_step.len(), self.g_step.len())
@@ -237,14 +251,7 @@ impl GanModel for GpuGan {
 
     /// One submission of `rounds` rounds, each `d_steps` D steps then one G step.
     fn train(&mut self, rounds: usize) -> Result<(), ModelError> {
-        self.ctx.check_alive()?;
-        let mut encoder = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("gan rounds") });
-        for _ in 0..rounds {
-            self.d_step.record(&mut encoder, self.d_steps as usize);
-            self.g_step.record(&mut encoder, 1);
-        }
-        self.ctx.queue.submit([encoder.finish()]);
-        Ok(())
+        submit_rounds(&self.ctx, [&self.d_step, &self.g_step], self.d_steps, rounds)
     }
 
     fn train_discriminator(&mut self, steps: usize) -> Result<(), ModelError> {
@@ -293,12 +300,7 @@ impl GanModel for GpuGan {
     }
 
     fn set_generator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
-        let params = &self.generator.params;
-        if parameters.len() != params.len() {
-            return Err(GpuError::shape("gan parameters", format!("{} values", params.len()), format!("{} values", parameters.len())).into());
-        }
-        self.ctx.check_alive()?;
-        Ok(self.ctx.write_f32(params, parameters)?)
+        write_parameters(&self.ctx, &self.generator.params, parameters)
     }
 
     async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
@@ -312,4 +314,26 @@ impl GanModel for GpuGan {
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
     }
+}
+
+/// Writes `parameters` over a network's `params`, refused where the lengths differ.
+fn write_parameters(ctx: &GpuContext, params: &GpuTensor, parameters: &[f32]) -> Result<(), ModelError> {
+    if parameters.len() != params.len() {
+        return Err(GpuError::shape("gan parameters", format!("{} values", params.len()), format!("{} values", parameters.len())).into());
+    }
+    ctx.check_alive()?;
+    Ok(ctx.write_f32(params, parameters)?)
+}
+
+/// One submission of `rounds` rounds of a GAN's recorded D and G steps: each `d_steps`
+/// D steps, then one G step.
+fn submit_rounds(ctx: &GpuContext, [d_step, g_step]: [&Schedule; 2], d_steps: u32, rounds: usize) -> Result<(), ModelError> {
+    ctx.check_alive()?;
+    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("gan rounds") });
+    for _ in 0..rounds {
+        d_step.record(&mut encoder, d_steps as usize);
+        g_step.record(&mut encoder, 1);
+    }
+    ctx.queue.submit([encoder.finish()]);
+    Ok(())
 }

@@ -6,7 +6,7 @@
 //! batched matmul; activations stack the K batches. Every knob is the member's own: β in the KL's
 //! block, λ₁ and λ₂ in the penalties', p in each dropout matmul's table, the optimizer's settings
 //! in its blocks (a run of blocks per model, since a model's parameters are a range per slot here,
-//! cut into chunks: see `update_blocks`).
+//! cut into chunks: see `Stacked::update_blocks`).
 //! Each member's parameters after any number of steps are, bit for bit, what the same model
 //! computes alone ([`GpuVae`](super::GpuVae)); its penalty *value* (a metric) is summed slot by
 //! slot, so it differs from the single model's in the last bits.
@@ -32,6 +32,7 @@ use crate::net::{DropoutDispatches, NetBuffers};
 use crate::ops::{set_model_drop_probability, AdamBuffers, DropoutSpec, GatherSpec, IndexSlice, ParamRange, PenaltySlots, PenaltySpec, ReparamSpec};
 use crate::params::{KlParams, OptimizerParams, PenaltyParams};
 use crate::readback::read_f32;
+use crate::stacked::Stacked;
 use crate::tensor::GpuTensor;
 
 /// One model of a batched VAE: its knobs, its initial parameters (the arch's layout) and the
@@ -45,7 +46,7 @@ pub struct BatchedMember<'a> {
 
 /// The knob-carrying dispatches of the batched step; every block list holds a block per model,
 /// but the optimizers' and the penalty gradient's hold a run of blocks per model (its parameters
-/// are a range per slot here, cut into chunks: see [`update_blocks`]).
+/// are a range per slot here, cut into chunks: see `Stacked::update_blocks`).
 #[derive(Debug)]
 struct MemberKnobs {
     /// Member z's blocks in the optimizers and the penalty gradient.
@@ -295,20 +296,14 @@ fn record_step(
     s.push(k.kl_forward_of_models(h, kl_per_dim, &vec![scale; members])?);
     s.push(k.sum_all_of_models(kl_per_dim, &metrics.sums, members, (KL, SLOTS), 1.0, true)?);
     s.push(k.column_sums_of_models(kl_per_dim, &metrics.kl_sums, members, 1.0, true)?);
-    // A model's parameters are one range per slot here: the penalty's value is summed slot by slot.
-    let model_ranges = |slot: usize| (0..members).map(move |m| arch.layout.model_range(stacked, slot, m));
-    let neutral = |range: std::ops::Range<usize>| PenaltySpec { range: ParamRange { offset: range.start, len: range.len() }, l1: 0.0, l2: 0.0 };
+    let stacking = Stacked { layout: &arch.layout, stacked, models: members };
     let slots = PenaltySlots { out: &metrics.sums, index: PENALTY, accumulate: true };
-    let mut penalty_values = Vec::new();
-    for (slot, _) in arch.layout.slots.iter().enumerate().filter(|(_, s)| s.is_weight) {
-        let specs: Vec<PenaltySpec> = model_ranges(slot).map(neutral).collect();
-        penalty_values.push(s.push_tuned(k.penalty_value_of_models(&b.params, &b.mask, slots, SLOTS, &specs)?)?);
-    }
+    let penalty_values = stacking.push_penalty_values(k, &mut s, (&b.params, &b.mask), slots, SLOTS)?;
     dropout.extend(dec.backward_with_dropout(k, &arch.decoder, z, Some(dz), dec_drop, &mut s)?);
     s.push(k.reparam_backward_of_models(h, eps, dz, dh, false, members)?);
     let kl_backward = s.push_tuned(k.kl_backward_of_models(h, dh, &vec![0.0; members], true)?)?;
     dropout.extend(enc.backward_with_dropout(k, &arch.encoder, x, None, enc_drop, &mut s)?);
-    let (blocks, update_blocks) = update_blocks(arch, stacked, members);
+    let (blocks, update_blocks) = stacking.update_blocks();
     let gradient_specs: Vec<PenaltySpec> = blocks.iter().map(|&range| PenaltySpec { range, l1: 0.0, l2: 0.0 }).collect();
     let penalty_gradient = s.push_tuned(k.penalty_gradient_of_models(&b.params, &b.mask, &b.grads, &gradient_specs)?)?;
     let [m, v, velocity] = &b.moments;
@@ -319,31 +314,4 @@ fn record_step(
     let sgd = s.push_tuned(k.sgd_of_models(&b.params, &b.grads, velocity, &sgd_blocks)?)?;
     s.push(k.advance_counter(counters, TRAIN_COUNTER, 1)?);
     Ok((s, MemberKnobs { update_blocks, dropout, kl_backward, penalty_values, penalty_gradient, adam, sgd }))
-}
-
-/// The element-wise update's blocks (optimizers, penalty gradient), model by model, and each
-/// model's run of them: its range in every slot, cut into chunks of at most [`chunk_len`], since
-/// every block of a dispatch gets the longest block's workgroups (one block per slot would leave
-/// most of a bias slot's workgroups idle beside a weight matrix). Chunks of one element-wise
-/// update give exactly the update of the whole range.
-fn update_blocks(arch: &VaeArch, stacked: &ParamLayout, members: usize) -> (Vec<ParamRange>, Vec<Range<usize>>) {
-    let chunk = chunk_len(arch.layout.len);
-    let (mut blocks, mut runs) = (Vec::new(), Vec::with_capacity(members));
-    for m in 0..members {
-        let first = blocks.len();
-        for slot in 0..arch.layout.slots.len() {
-            let range = arch.layout.model_range(stacked, slot, m);
-            blocks.extend(range.clone().step_by(chunk).map(|offset| ParamRange { offset, len: chunk.min(range.end - offset) }));
-        }
-        runs.push(first..blocks.len());
-    }
-    (blocks, runs)
-}
-
-/// Elements per update block for a model of `len` parameters: a sixteenth of it, in whole
-/// workgroups (256 invocations of a run each), at most 64 of them (a model's blocks then number
-/// about 16 plus its slots).
-fn chunk_len(len: usize) -> usize {
-    let workgroup = 256 * crate::ops::optimizer::RUN;
-    (len / 16).next_multiple_of(workgroup).clamp(workgroup, 64 * workgroup)
 }

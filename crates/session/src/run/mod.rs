@@ -25,6 +25,8 @@ pub use cadence::{Cadence, Due};
 pub use drawing::Drawing;
 pub use history::{History, Point, MAX_HISTORY};
 pub use markers::{Marker, Markers, MAX_MARKERS};
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use model::discriminator_seed;
 pub use model::{digits_for, load_data, load_rows, Engine};
 pub(crate) use model::{saved_weight_count, Model};
 pub use views::{Histogram, ViewRequest, Views, COLLAPSED_KL, MANIFOLD_EXTENT, MIN_MODE_RADIUS, MODE_SHARE, MODE_SIGMAS};
@@ -168,6 +170,16 @@ pub enum StepReport {
         /// D on held-out real rows, when the steps ended in an evaluation.
         held_out: Option<HeldOutMetrics>,
     },
+}
+
+/// What a sweep's batched step trained for a run: where it left the parameters and what it
+/// measured.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) enum TrainedElsewhere<'a> {
+    /// A plain VAE's steps, at KL weight `beta` (β's warm-up ramps it).
+    Vae { beta: f32, metrics: latent_core::model::StepMetrics, parameters: &'a [f32] },
+    /// A GAN's rounds.
+    Gan { metrics: latent_core::engine::GanMetrics, generator: &'a [f32], discriminator: &'a [f32] },
 }
 
 /// The outcome of [`Run::advance`].
@@ -487,24 +499,30 @@ impl Run {
         Ok(self.point_of(report))
     }
 
-    /// Steps trained outside this run's model, by a sweep's batched step: `parameters` (where the
-    /// steps left them) go into the model, the steps are counted and their `metrics` (trained with
-    /// KL weight `beta`) read as [`advance`](Self::advance) reads its own, then the run decides as
-    /// it does. The plain VAE only: the batched step's model.
+    /// Steps (GAN: rounds) trained outside this run's model, by a sweep's batched step: the
+    /// parameters where the steps left them go into the model, the steps are counted and their
+    /// metrics read as [`advance`](Self::advance) reads its own, then the run decides as it does.
+    /// The plain VAE and the GAN: the models a batched step trains.
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) async fn conclude_trained_elsewhere(
-        &mut self,
-        steps: usize,
-        beta: f32,
-        metrics: latent_core::model::StepMetrics,
-        parameters: &[f32],
-    ) -> Result<Progress, SessionError> {
-        let Model::Vae(vae) = &mut self.model else {
-            return Err(SessionError::Invalid("only a VAE's steps are trained outside its run".into()));
+    pub(crate) async fn conclude_trained_elsewhere(&mut self, steps: usize, trained: TrainedElsewhere<'_>) -> Result<Progress, SessionError> {
+        let report = match (&mut self.model, trained) {
+            (Model::Vae(vae), TrainedElsewhere::Vae { beta, metrics, parameters }) => {
+                vae.set_parameters(parameters)?;
+                StepReport::Vae { metrics: VaeGanMetrics { vae: metrics, ..VaeGanMetrics::default() }, beta }
+            }
+            (Model::Gan(gan), TrainedElsewhere::Gan { metrics, generator, discriminator }) => {
+                gan.set_generator_parameters(generator)?;
+                // D's weights have no setter in the engine seam (only a GPU sweep's batched step
+                // needs one, and the page's module would carry it); its model is a GPU GAN.
+                let gpu = gan.as_any_mut().downcast_mut::<latent_gpu::GpuGan>();
+                gpu.ok_or_else(|| SessionError::Invalid("a GAN trained by a batched step must be a GPU GAN".into()))?
+                    .set_discriminator_parameters(discriminator)?;
+                StepReport::Gan { metrics, held_out: None }
+            }
+            _ => return Err(SessionError::Invalid("a batched step trained another kind of model than this run's".into())),
         };
-        vae.set_parameters(parameters)?;
         self.step += steps as u64;
-        let (point, report) = self.point_of(StepReport::Vae { metrics: VaeGanMetrics { vae: metrics, ..VaeGanMetrics::default() }, beta });
+        let (point, report) = self.point_of(report);
         self.conclude(point, report, None).await
     }
 

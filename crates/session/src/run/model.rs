@@ -196,7 +196,7 @@ pub fn load_rows(spec: &RunSpec, mnist: Option<&Mnist>) -> Result<RunData, Sessi
 pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights: Option<&[f32]>) -> Result<(Model, Vec<HistogramFrame>), SessionError> {
     let (shape, dataset, seed) = (&spec.shape, spec.data.dataset, spec.shape.seed);
     let setup = ModelSetup { data, batch: shape.batch, seed: fold_seed(seed), knobs: spec.knobs };
-    let d_seed = seed.wrapping_add(1);
+    let d_seed = discriminator_seed(seed);
     Ok(match shape.model {
         ModelKind::Vae => {
             let arch = shape.vae_spec(dataset).build()?;
@@ -232,6 +232,12 @@ pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights:
             (model, frames)
         }
     })
+}
+
+/// The seed of a fresh run's discriminator (the VAE-GAN's and the GAN's): the run's seed draws the
+/// weights a run file holds, the next one D's.
+pub(crate) fn discriminator_seed(seed: u64) -> u64 {
+    seed.wrapping_add(1)
 }
 
 /// How many weights [`Model::saved_parameters`] returns for `shape` on `dataset` (what a run file

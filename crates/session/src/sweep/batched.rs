@@ -1,9 +1,10 @@
-//! A GPU sweep of plain VAEs trains its members as one: [`BatchedVae`] records one step whose
-//! dispatches each cover every member (their knobs and folds their own), so K members cost about
-//! the dispatches of one. Each member's [`Run`](crate::Run) still holds its own model, which
-//! scores it and draws its views: after every advance the batched parameters go into it and the
-//! batched metrics into its history, so a member reads exactly as if it had trained alone (the
-//! batched step is bit for bit each member's own; `batched_vae_matches_alone` checks that).
+//! A GPU sweep of plain VAEs or of GANs trains its members as one: [`BatchedVae`] and
+//! [`BatchedGan`] record steps whose dispatches each cover every member (their knobs and folds
+//! their own), so K members cost about the dispatches of one. Each member's [`Run`](crate::Run)
+//! still holds its own model, which scores it and draws its views: after every advance the
+//! batched parameters go into it and the batched metrics into its history, so a member reads
+//! exactly as if it had trained alone (the batched steps are bit for bit each member's own;
+//! `batched_vae_matches_alone` and `batched_gan_matches_alone` check that).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -13,19 +14,25 @@ use latent_core::engine::ModelError;
 use latent_core::model::BetaWarmup;
 use latent_core::rng::fold_seed;
 use latent_core::Knobs;
-use latent_gpu::{BatchedMember, BatchedVae, Kernels};
+use latent_gpu::{BatchedGan, BatchedGanMember, BatchedMember, BatchedVae, Kernels};
 
 use super::{Member, SweepSpec};
 use crate::config::ModelKind;
-use crate::run::{in_warmup_chunks, RunEvent, WARMUP_LEVELS};
+use crate::run::{discriminator_seed, in_warmup_chunks, RunEvent, TrainedElsewhere, WARMUP_LEVELS};
 use crate::SessionError;
+
+/// A batched step of one kind of model (boxed: each holds its schedules' dispatches inline).
+enum Batched {
+    Vae(Box<BatchedVae>),
+    Gan(Box<BatchedGan>),
+}
 
 /// Members trained by one batched step.
 struct Group {
-    vae: BatchedVae,
+    step: Batched,
     /// The sweep's members it trains, in order.
     members: Range<usize>,
-    /// Steps it has taken (a member that diverged stopped counting earlier).
+    /// Steps (GAN: rounds) it has taken (a member that diverged stopped counting earlier).
     steps: u64,
 }
 
@@ -37,24 +44,39 @@ pub(super) struct BatchedMembers {
 
 impl BatchedMembers {
     /// The batched steps of `members` (all of `spec`'s model, fresh, on `data`'s rows), or `None`
-    /// where the sweep's models have no batched step (the VAE-GAN and the GAN train apart). All
-    /// members in one step first; a device that cannot hold so many (a buffer past its limits, or
-    /// out of memory) gets halves, down to single members.
+    /// where the sweep's models have no batched step (the VAE-GAN trains apart). All members in
+    /// one step first; a device that cannot hold so many (a buffer past its limits, or out of
+    /// memory) gets halves, down to single members.
     pub(super) fn build(kernels: &Kernels, spec: &SweepSpec, data: &Arc<RunData>, members: &[Member]) -> Result<Option<Self>, SessionError> {
         let base = &spec.base;
-        if base.shape.model != ModelKind::Vae || members.is_empty() {
+        if members.is_empty() {
             return Ok(None);
         }
         // The members start where `Run::build` starts them: the seed's weights.
-        let arch = base.shape.vae_spec(base.data.dataset).build()?;
-        let init = arch.layout.init(base.shape.seed);
-        let setup = (base.shape.batch, fold_seed(base.shape.seed));
+        let (seed, setup) = (base.shape.seed, (base.shape.batch, fold_seed(base.shape.seed)));
         let knobs: Vec<Knobs> = members.iter().map(|m| m.run.spec().knobs).collect();
-        let groups = in_groups(members.len(), |range| {
-            let batched: Vec<BatchedMember<'_>> = range.map(|i| BatchedMember { knobs: &knobs[i], init: &init, train: &members[i].run.data().train }).collect();
-            BatchedVae::new(kernels, data, arch.clone(), setup, &batched)
-        })?;
-        let groups = groups.into_iter().map(|(vae, members)| Group { vae, members, steps: 0 }).collect();
+        let train = |i: usize| &members[i].run.data().train;
+        let groups = match base.shape.model {
+            ModelKind::Vae => {
+                let arch = base.shape.vae_spec(base.data.dataset).build()?;
+                let init = arch.layout.init(seed);
+                in_groups(members.len(), |range| {
+                    let batched: Vec<BatchedMember<'_>> = range.map(|i| BatchedMember { knobs: &knobs[i], init: &init, train: train(i) }).collect();
+                    BatchedVae::new(kernels, data, arch.clone(), setup, &batched).map(|vae| Batched::Vae(Box::new(vae)))
+                })?
+            }
+            ModelKind::Gan => {
+                let arch = base.shape.gan_spec(base.data.dataset).build()?;
+                let (g_init, d_init) = (arch.g_layout.init(seed), arch.d_layout.init(discriminator_seed(seed)));
+                in_groups(members.len(), |range| {
+                    let batched: Vec<BatchedGanMember<'_>> =
+                        range.map(|i| BatchedGanMember { knobs: &knobs[i], g_init: &g_init, d_init: &d_init, train: train(i) }).collect();
+                    BatchedGan::new(kernels, data, arch.clone(), setup, &batched).map(|gan| Batched::Gan(Box::new(gan)))
+                })?
+            }
+            ModelKind::VaeGan => return Ok(None),
+        };
+        let groups = groups.into_iter().map(|(step, members)| Group { step, members, steps: 0 }).collect();
         Ok(Some(Self { groups, warmup: base.options.beta_warmup }))
     }
 
@@ -63,40 +85,64 @@ impl BatchedMembers {
         self.groups.iter().map(|g| g.members.len()).collect()
     }
 
-    /// `steps` more steps of every member (through β's warm-up, each member ramping to its own
-    /// β), then each member still training takes its parameters and metrics and decides as a run
-    /// does; one that diverged is marked where it stopped (the batched step carries it along; its
-    /// values reach no other member).
+    /// `steps` more steps (GAN: rounds) of every member (a VAE's through β's warm-up, each member
+    /// ramping to its own β), then each member still training takes its parameters and metrics
+    /// and decides as a run does; one that diverged is marked where it stopped (the batched step
+    /// carries it along; its values reach no other member).
     pub(super) async fn advance(&mut self, members: &mut [Member], steps: usize) -> Result<(), SessionError> {
         for group in &mut self.groups {
             let own = &mut members[group.members.clone()];
-            let at = group.steps;
-            let mut betas: Vec<f32> = own.iter().map(|m| m.run.spec().knobs.beta).collect();
-            let (vae, warmup) = (&mut group.vae, self.warmup);
-            in_warmup_chunks(warmup, at, steps, |start, n| {
-                if warmup > 0 {
-                    for (z, member) in own.iter().enumerate() {
-                        let knobs = member.run.spec().knobs;
-                        betas[z] = BetaWarmup { target: knobs.beta, steps: warmup }.beta_for_chunk(start, WARMUP_LEVELS);
-                        vae.set_member_knobs(z, &Knobs { beta: betas[z], ..knobs })?;
+            match &mut group.step {
+                Batched::Vae(vae) => {
+                    let betas = train_vaes(vae, own, (group.steps, steps), self.warmup)?;
+                    let (metrics, parameters) = (vae.member_metrics().await?, vae.member_parameters().await?);
+                    for (z, metrics) in metrics.into_iter().enumerate() {
+                        let trained = TrainedElsewhere::Vae { beta: betas[z], metrics, parameters: &parameters[z] };
+                        conclude_member(&mut own[z], steps, trained).await?;
                     }
                 }
-                vae.train(n)
-            })?;
-            let (metrics, parameters) = (group.vae.member_metrics().await?, group.vae.member_parameters().await?);
-            group.steps += steps as u64;
-            for (z, (member, metrics)) in own.iter_mut().zip(metrics).enumerate() {
-                if member.diverged_at.is_some() {
-                    continue;
-                }
-                let progress = member.run.conclude_trained_elsewhere(steps, betas[z], metrics, &parameters[z]).await?;
-                if progress.event == Some(RunEvent::Diverged) {
-                    member.diverged_at = Some(member.run.step());
+                Batched::Gan(gan) => {
+                    gan.train(steps)?;
+                    let (metrics, parameters) = (gan.member_metrics().await?, gan.member_parameters().await?);
+                    for (z, (metrics, (generator, discriminator))) in metrics.into_iter().zip(&parameters).enumerate() {
+                        conclude_member(&mut own[z], steps, TrainedElsewhere::Gan { metrics, generator, discriminator }).await?;
+                    }
                 }
             }
+            group.steps += steps as u64;
         }
         Ok(())
     }
+}
+
+/// `steps` steps of a group of VAEs from step `at`, cut where β's warm-up changes β, each member
+/// ramping to its own β. Returns the β each member trained its last steps with.
+fn train_vaes(vae: &mut BatchedVae, own: &[Member], (at, steps): (u64, usize), warmup: u32) -> Result<Vec<f32>, ModelError> {
+    let mut betas: Vec<f32> = own.iter().map(|m| m.run.spec().knobs.beta).collect();
+    in_warmup_chunks(warmup, at, steps, |start, n| {
+        if warmup > 0 {
+            for (z, member) in own.iter().enumerate() {
+                let knobs = member.run.spec().knobs;
+                betas[z] = BetaWarmup { target: knobs.beta, steps: warmup }.beta_for_chunk(start, WARMUP_LEVELS);
+                vae.set_member_knobs(z, &Knobs { beta: betas[z], ..knobs })?;
+            }
+        }
+        vae.train(n)
+    })?;
+    Ok(betas)
+}
+
+/// A member's steps trained in the batched step, concluded in its own run unless it diverged
+/// earlier; one that diverges now is marked where it stopped.
+async fn conclude_member(member: &mut Member, steps: usize, trained: TrainedElsewhere<'_>) -> Result<(), SessionError> {
+    if member.diverged_at.is_some() {
+        return Ok(());
+    }
+    let progress = member.run.conclude_trained_elsewhere(steps, trained).await?;
+    if progress.event == Some(RunEvent::Diverged) {
+        member.diverged_at = Some(member.run.step());
+    }
+    Ok(())
 }
 
 /// `count` members built by `build` in as few groups as it manages: all at once first; where it
