@@ -1,6 +1,7 @@
 // Latent Lab's start-up in release builds (scripts/trunk/relaxed-simd-build puts it in place of the
-// one Trunk writes): the relaxed-SIMD build where the browser can run it, else the portable one.
-import { pick } from './wasm-build.js';
+// one Trunk writes): picks the workers' build (relaxed SIMD where the browser can run it, else the
+// portable one), then starts the app.
+import { APP, pickWorker } from './wasm-build.js';
 
 // A page that cannot start says so where its loading line was, instead of staying blank (an old
 // browser without WebAssembly, a module the network cut short).
@@ -14,12 +15,13 @@ function cannotStart(error) {
     throw error;
 }
 
-const build = typeof WebAssembly === 'object' ? pick(WebAssembly.validate) : cannotStart('it has no WebAssembly');
-const bindings = await import(build.js).catch(cannotStart);
-const wasm = await bindings.default({ module_or_path: build.wasm }).catch(cannotStart);
+const worker = typeof WebAssembly === 'object' ? pickWorker(WebAssembly.validate) : cannotStart('it has no WebAssembly');
+// Which build the page's workers run, read by the app when it names a worker (and by the page's
+// tests, and anyone comparing speeds): set before the app starts.
+document.documentElement.dataset.workerBuild = worker.name;
+const bindings = await import(APP.js).catch(cannotStart);
+const wasm = await bindings.default({ module_or_path: APP.wasm }).catch(cannotStart);
 window.wasmBindings = bindings;
-// Which build runs, for the page's tests and for anyone comparing speeds.
-document.documentElement.dataset.wasmBuild = build.name;
 dispatchEvent(new CustomEvent('TrunkApplicationStarted', { detail: { wasm } }));
 
 // Offline use: the service worker (sw.js) caches this version of the site once the app runs, so

@@ -3,20 +3,20 @@
 // below) and the files; start.js registers it once the app runs.
 //
 // One cache per version, holding a consistent set of files: the page, its script and styles, the
-// MNIST asset, and the one build of the app (and of the sweep's worker) this browser runs (the same
-// pick start.js makes). Every
+// MNIST asset, the app, and the one build of its worker this browser runs (the same pick start.js
+// makes). Every
 // request the cache can answer is answered from it, so a page never mixes files of two deploys; a
 // new deploy (new bytes here) installs beside the old one, takes over, and deletes the old caches.
-import { pick } from './wasm-build.js';
+import { pickWorker } from './wasm-build.js';
 
 const CACHE = 'latent-lab-@VERSION@';
 const FILES = @FILES@;
 
 self.addEventListener('install', (event) => {
-    const build = pick(WebAssembly.validate);
+    const worker = pickWorker(WebAssembly.validate);
     event.waitUntil((async () => {
         const cache = await caches.open(CACHE);
-        const files = [...FILES, build.js, build.wasm, `${build.worker}.js`, `${build.worker}_bg.wasm`];
+        const files = [...FILES, `${worker.files}.js`, `${worker.files}_bg.wasm`];
         await Promise.all(files.map((file) => keep(cache, file)));
         await self.skipWaiting();
     })());

@@ -1,5 +1,5 @@
-// The two builds of the app (and of its worker) in a release site and the test that picks
-// one (release builds fill in the app's names: scripts/trunk/relaxed-simd-build).
+// The app's module and the two builds of its worker in a release site, and the test that picks the
+// worker's (release builds fill in the app's name: scripts/trunk/relaxed-simd-build).
 
 // A module of one function that splats three f32 constants and applies f32x4.relaxed_madd (opcode
 // 0xfd 0x105): it validates only where the browser runs relaxed SIMD.
@@ -15,20 +15,23 @@ const RELAXED_MADD_MODULE = new Uint8Array([
     0x0b, // end
 ]);
 
-// `worker`: the Web Worker of the same kind (its .js and _bg.wasm), which
-// www/worker.js loads when the page names the worker after its own build.
-export const BUILDS = {
-    relaxed: { name: 'relaxed-simd', js: './@RELAXED@.js', wasm: './@RELAXED@_bg.wasm', worker: './latent-worker-relaxed-simd' },
-    portable: { name: 'portable', js: './@PORTABLE@.js', wasm: './@PORTABLE@_bg.wasm', worker: './latent-worker' },
+// The page's module: one build for every browser (it runs no training step).
+export const APP = { js: './@APP@.js', wasm: './@APP@_bg.wasm' };
+
+// The worker's builds (its .js and _bg.wasm): www/worker.js loads the one the page names its
+// workers after.
+export const WORKERS = {
+    relaxed: { name: 'relaxed-simd', files: './latent-worker-relaxed-simd' },
+    portable: { name: 'portable', files: './latent-worker' },
 };
 
-// The build `validate` (WebAssembly.validate, or a stand-in in tests) says this browser can run.
-export function pick(validate) {
+// The worker build `validate` (WebAssembly.validate, or a stand-in in tests) says this browser can run.
+export function pickWorker(validate) {
     let relaxed = false;
     try {
         relaxed = validate(RELAXED_MADD_MODULE);
     } catch {
         // A browser whose validate throws on it has no relaxed SIMD either.
     }
-    return relaxed ? BUILDS.relaxed : BUILDS.portable;
+    return relaxed ? WORKERS.relaxed : WORKERS.portable;
 }

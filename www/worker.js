@@ -6,9 +6,9 @@
 // page need not wait for a "ready" message. A classic worker script from the page's own origin: the
 // page's Content-Security-Policy allows it with no blob: or inline script.
 //
-// The page names the worker after the build it runs itself (start.js's pick: "relaxed-simd" or
-// "portable"), so a browser that runs the relaxed-SIMD page trains its sweeps and its CPU engine with relaxed
-// SIMD too.
+// The page names the worker after the build start.js picked for this browser ("relaxed-simd" where
+// it runs relaxed SIMD, else "portable"), so sweeps and the CPU engine train with relaxed SIMD where
+// they can.
 const build = self.name === 'relaxed-simd' ? './latent-worker-relaxed-simd' : './latent-worker';
 importScripts(`${build}.js`);
 
@@ -23,11 +23,17 @@ self.onmessage = async (event) => {
     }
     // A call to the CPU engine is an array [numbers, text, floats]; a sweep's job is a string
     // (JSON); a request for one trained member's pictures is [value, fold, across] (across NaN for a
-    // sweep of one knob).
+    // sweep of one knob); `?bench=matmul` asks { timeCpuMatmul: seconds } and gets its timings back.
     if (Array.isArray(event.data)) {
         wasm_bindgen.serve_engine(event.data);
     } else if (event.data instanceof Float64Array) {
         await wasm_bindgen.show_member(event.data[0], event.data[1], event.data.length > 2 ? event.data[2] : NaN);
+    } else if (typeof event.data === 'object' && event.data !== null && 'timeCpuMatmul' in event.data) {
+        try {
+            self.postMessage(wasm_bindgen.time_cpu_matmul(event.data.timeCpuMatmul));
+        } catch (error) {
+            self.postMessage(`the CPU matmul benchmark failed: ${error}`);
+        }
     } else {
         await wasm_bindgen.train_sweep_part(event.data);
     }

@@ -3,15 +3,20 @@
 //! time from page load to the first finished step, and the adapter, as JSON in the page
 //! (`#bench-result`) and the console, for the harness that compares us with TensorFlow.js.
 //! `?bench=matmul` instead times the WebGPU matmul kernel the adapter gets (or with `engine=cpu`
-//! the CPU engine's) on every product of a reference-VAE step, by latent_gpu's timing protocol.
+//! the CPU engine's, in the worker where it trains) on every product of a reference-VAE step, by
+//! latent_gpu's timing protocol.
 
-use latent_core::ops::{matmul as cpu_matmul, Epilogue};
-use latent_core::rng::SplitMix64;
-use latent_core::Matrix;
-use latent_gpu::bench::{next_repeats, time_matmul, MatmulCase, VAE_STEP};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_channel::oneshot;
+use js_sys::Float64Array;
+use latent_gpu::bench::{time_matmul, MatmulCase, VAE_STEP};
 use latent_session::config::{Bench, Dataset, EnginePref, LabConfig, ModelKind};
 use latent_session::{Run, Start};
 use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent};
 
 use crate::browser;
 use crate::gpu::{self, EngineInfo};
@@ -27,7 +32,7 @@ const MATMUL_MIN_SECONDS: f64 = 0.5;
 /// Runs the benchmark the configuration asks for; the JSON report or the reason it failed.
 pub async fn run(config: LabConfig) -> Result<String, String> {
     match config.page.bench {
-        Some(Bench::Matmul) if config.engine == EnginePref::Cpu => cpu_matmul_report(),
+        Some(Bench::Matmul) if config.engine == EnginePref::Cpu => cpu_matmul().await,
         Some(Bench::Matmul) => matmul().await,
         Some(Bench::Train { steps }) => train(config, steps).await,
         None => train(config, 50).await,
@@ -51,37 +56,43 @@ async fn matmul() -> Result<String, String> {
     Ok(matmul_json("webgpu", &kernels.context().summary().to_string(), variant.name(), shapes))
 }
 
-/// `bench=matmul&engine=cpu`: the CPU engine's matmul (register-blocked, wasm SIMD) on the same
-/// products, timed the same way.
-fn cpu_matmul_report() -> Result<String, String> {
-    let mut rng = SplitMix64::new(7);
-    let mut random = |rows, cols| Matrix::from_vec(rows, cols, rng.vec_f32(rows * cols, -1.0, 1.0));
-    let mut shapes = Vec::new();
-    for case in VAE_STEP {
-        let ((ar, ac), (br, bc)) = case.stored_shapes();
-        let (Some(a), Some(b)) = (random(ar, ac), random(br, bc)) else {
-            return Err(format!("could not build the {} operands", case.what));
+/// `bench=matmul&engine=cpu`: the CPU engine's matmul (register-blocked) on the same products,
+/// timed the same way in a worker of the build the page's CPU engine trains in (the page's own
+/// module is built for size, not for the engine's loops).
+async fn cpu_matmul() -> Result<String, String> {
+    let worker = browser::spawn_worker()?;
+    let (sender, receiver) = oneshot::channel::<Result<Vec<f64>, String>>();
+    let sender = Rc::new(RefCell::new(Some(sender)));
+    let answer = Rc::clone(&sender);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let data = event.data();
+        let timings = match data.dyn_ref::<Float64Array>() {
+            Some(timings) => Ok(timings.to_vec()),
+            None => Err(data.as_string().unwrap_or_else(|| "the worker answered something else".into())),
         };
-        let mut c = Matrix::zeros(case.m, case.n);
-        let mut product = || cpu_matmul(&a, &b, case.form, Epilogue::None, false, &mut c).map_err(|e| e.to_string());
-        product()?;
-        let mut repeats = 1;
-        loop {
-            let start = browser::now_ms();
-            for _ in 0..repeats {
-                product()?;
-            }
-            let seconds = (browser::now_ms() - start) / 1000.0;
-            match next_repeats(repeats, seconds, MATMUL_MIN_SECONDS) {
-                Some(next) => repeats = next,
-                None => {
-                    shapes.push(shape_json(&case, repeats, seconds));
-                    break;
-                }
-            }
+        if let Some(sender) = answer.borrow_mut().take() {
+            sender.send(timings).ok();
         }
+    });
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+        if let Some(sender) = sender.borrow_mut().take() {
+            sender.send(Err(format!("the worker stopped: {}", event.message()))).ok();
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let request = js_sys::Object::new();
+    js_sys::Reflect::set(&request, &JsValue::from_str("timeCpuMatmul"), &JsValue::from_f64(MATMUL_MIN_SECONDS)).map_err(browser::js_text)?;
+    worker.post_message(&request).map_err(browser::js_text)?;
+    let timings = receiver.await.unwrap_or_else(|_| Err("the worker never answered".into()));
+    worker.terminate();
+    let timings = timings?;
+    if timings.len() != 2 * VAE_STEP.len() {
+        return Err(format!("the worker timed {} numbers for {} products", timings.len(), VAE_STEP.len()));
     }
-    Ok(matmul_json("cpu", "CPU engine (wasm, one thread)", "blocked 4×8 (wasm SIMD)", shapes))
+    let shapes = VAE_STEP.iter().zip(timings.chunks_exact(2)).map(|(case, t)| shape_json(case, t[0] as usize, t[1])).collect();
+    let kernel = format!("blocked 4×8 ({} build)", browser::worker_build());
+    Ok(matmul_json("cpu", "CPU engine (wasm worker, one thread)", &kernel, shapes))
 }
 
 fn shape_json(case: &MatmulCase, repeats: usize, seconds: f64) -> Value {

@@ -112,14 +112,23 @@ fn save_url(name: &str, url: &str) {
 
 /// The workers' loader script, beside the page.
 const WORKER_SCRIPT: &str = "./worker.js";
-/// The name a worker gets, which picks its build in `worker.js`: the kind this page's module is
-/// (start.js starts the relaxed-SIMD build only where the browser runs it).
-const WORKER_BUILD: &str = if cfg!(target_feature = "relaxed-simd") { "relaxed-simd" } else { "portable" };
+/// The build this page's workers run, as start.js picked it for this browser before the app
+/// started (`<html data-worker-build>`): "relaxed-simd" where the browser runs relaxed SIMD, else
+/// "portable" (also where nothing picked: `scripts/serve`, the copy with fault hooks). A worker's
+/// name picks its build in `worker.js`.
+pub fn worker_build() -> &'static str {
+    let picked = document().and_then(|d| d.document_element()).and_then(|html| html.get_attribute("data-worker-build"));
+    if picked.as_deref() == Some("relaxed-simd") {
+        "relaxed-simd"
+    } else {
+        "portable"
+    }
+}
 
 /// A Web Worker running the `latent-worker` build (a sweep's share, or the CPU engine).
 pub fn spawn_worker() -> Result<web_sys::Worker, String> {
     let options = web_sys::WorkerOptions::new();
-    options.set_name(WORKER_BUILD);
+    options.set_name(worker_build());
     web_sys::Worker::new_with_options(WORKER_SCRIPT, &options).map_err(js_text)
 }
 

@@ -35,8 +35,8 @@ impl EngineInfo {
         match self {
             Self::Starting => "starting…".into(),
             Self::WebGpu { adapter, .. } => format!("WebGPU · {adapter}"),
-            // The release site's relaxed-SIMD build (start.js picks it where the browser runs it).
-            Self::Cpu { .. } if cfg!(target_feature = "relaxed-simd") => "CPU engine · relaxed SIMD".into(),
+            // The worker's relaxed-SIMD build (start.js picks it where the browser runs it).
+            Self::Cpu { .. } if crate::browser::worker_build() == "relaxed-simd" => "CPU engine · relaxed SIMD".into(),
             Self::Cpu { .. } => "CPU engine".into(),
         }
     }

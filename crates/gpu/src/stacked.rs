@@ -1,17 +1,21 @@
 //! What every batched model (a sweep's K models in one step) does with its stacked parameters: in
 //! the [stacked](ParamLayout::stacked) layout a model's parameters are one range per slot, so its
 //! penalty value is summed slot by slot, and the element-wise updates (optimizers, penalty
-//! gradient) run over blocks, a run of them per model.
+//! gradient) run over blocks, a run of them per model. [`MemberUpdates`] is the update both
+//! batched models record (penalty value and gradient, Adam, SGD where the network has it) and
+//! the way a member's knobs are written into it.
 
 use std::ops::Range;
 
 use latent_core::model::ParamLayout;
+use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 
+use crate::context::GpuContext;
 use crate::dispatch::{Schedule, Tuned};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
-use crate::ops::{ParamRange, PenaltySlots, PenaltySpec};
-use crate::params::PenaltyParams;
+use crate::ops::{AdamBuffers, ParamRange, PenaltySlots, PenaltySpec};
+use crate::params::{OptimizerParams, PenaltyParams};
 use crate::tensor::GpuTensor;
 
 /// K models of one layout, stacked.
@@ -67,6 +71,102 @@ impl Stacked<'_> {
             runs.push(first..blocks.len());
         }
         (blocks, runs)
+    }
+}
+
+/// The buffers of K stacked networks' update, all in the stacked layout.
+#[derive(Clone, Copy)]
+pub(crate) struct UpdateBuffers<'a> {
+    pub(crate) params: &'a GpuTensor,
+    pub(crate) penalty_mask: &'a GpuTensor,
+    pub(crate) grads: &'a GpuTensor,
+    /// Adam's first and second moments.
+    pub(crate) moments: [&'a GpuTensor; 2],
+    /// SGD's velocity, for a network that may train with SGD (a VAE's; a GAN's train with Adam).
+    pub(crate) velocity: Option<&'a GpuTensor>,
+    /// The counter Adam's bias correction reads: the buffer and the index in it.
+    pub(crate) counter: (&'a GpuTensor, u32),
+}
+
+/// What one member's update is set to: its penalty strengths and its optimizer. `sgd` is `None`
+/// exactly for a network without SGD.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MemberUpdate {
+    pub(crate) l1: f32,
+    pub(crate) l2: f32,
+    pub(crate) adam: AdamConfig,
+    pub(crate) sgd: Option<SgdConfig>,
+}
+
+/// The knob-carrying dispatches of K stacked networks' update, recorded neutral: the penalty's
+/// value (a dispatch per weight slot, a block per model), its gradient, Adam and SGD (a run of
+/// blocks per model). [`apply`](Self::apply) writes one member's settings into its blocks only.
+#[derive(Debug)]
+pub(crate) struct MemberUpdates {
+    values: Vec<Tuned<PenaltyParams>>,
+    gradient: Tuned<PenaltyParams>,
+    adam: Tuned<OptimizerParams>,
+    sgd: Option<Tuned<OptimizerParams>>,
+    /// Member z's blocks in the gradient's and the optimizers' dispatches.
+    runs: Vec<Range<usize>>,
+}
+
+impl MemberUpdates {
+    pub(crate) fn apply(&self, ctx: &GpuContext, schedule: &Schedule, member: usize, update: MemberUpdate) -> Result<(), GpuError> {
+        const OP: &str = "batched update";
+        let run = self.runs.get(member).ok_or_else(|| GpuError::invalid(OP, format!("no member {member} of {}", self.runs.len())))?;
+        let strengths = |block: &mut PenaltyParams| {
+            block.set_strengths(update.l1, update.l2);
+            Ok(())
+        };
+        for &value in &self.values {
+            schedule.retune_model(ctx, value, member, strengths)?;
+        }
+        schedule.retune_models(ctx, self.gradient, run.clone(), strengths)?;
+        schedule.retune_models(ctx, self.adam, run.clone(), |block| {
+            block.set_adam(update.adam);
+            Ok(())
+        })?;
+        match (self.sgd, update.sgd) {
+            (Some(sgd), Some(cfg)) => schedule.retune_models(ctx, sgd, run.clone(), |block| {
+                block.set_sgd(cfg);
+                Ok(())
+            }),
+            (None, None) => Ok(()),
+            (recorded, asked) => Err(GpuError::invalid(OP, format!("SGD recorded: {}, SGD settings given: {}", recorded.is_some(), asked.is_some()))),
+        }
+    }
+}
+
+impl Stacked<'_> {
+    /// The update after the gradients, each model's its own: the penalty's value into
+    /// `slots.out[slots.index + z · stride]`, its gradient, one Adam step and, where `b` has a
+    /// velocity, one SGD step (a member trains with one of the two: the other's rate is 0).
+    /// Bit for bit each model's update alone; the value, summed slot by slot, to the last bits.
+    pub(crate) fn push_update(
+        self,
+        k: &Kernels,
+        s: &mut Schedule,
+        b: UpdateBuffers<'_>,
+        (slots, stride): (PenaltySlots<'_>, usize),
+    ) -> Result<MemberUpdates, GpuError> {
+        let values = self.push_penalty_values(k, s, (b.params, b.penalty_mask), slots, stride)?;
+        let (blocks, runs) = self.update_blocks();
+        let neutral: Vec<PenaltySpec> = blocks.iter().map(|&range| PenaltySpec { range, l1: 0.0, l2: 0.0 }).collect();
+        let gradient = s.push_tuned(k.penalty_gradient_of_models(b.params, b.penalty_mask, b.grads, &neutral)?)?;
+        let [m, v] = b.moments;
+        let (counters, counter_index) = b.counter;
+        let adam_buffers = AdamBuffers { weights: b.params, grads: b.grads, m, v, counters, counter_index };
+        let adam_blocks: Vec<(ParamRange, AdamConfig)> = blocks.iter().map(|&range| (range, AdamConfig { lr: 0.0, ..AdamConfig::default() })).collect();
+        let adam = s.push_tuned(k.adam_of_models(adam_buffers, &adam_blocks)?)?;
+        let sgd = match b.velocity {
+            Some(velocity) => {
+                let sgd_blocks: Vec<(ParamRange, SgdConfig)> = blocks.iter().map(|&range| (range, SgdConfig { lr: 0.0, momentum: 0.0 })).collect();
+                Some(s.push_tuned(k.sgd_of_models(b.params, b.grads, velocity, &sgd_blocks)?)?)
+            }
+            None => None,
+        };
+        Ok(MemberUpdates { values, gradient, adam, sgd, runs })
     }
 }
 

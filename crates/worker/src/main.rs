@@ -1,11 +1,13 @@
 //! Latent Lab's Web Worker (Trunk builds it as a `worker` target; `www/worker.js` loads it). The
 //! page's main thread never trains on the CPU: a sweep's worker builds its share of the members,
 //! trains them and reports by message (`sweep_part`); the CPU engine's worker holds the models of
-//! the page's run and its branches and acts on their calls (`engine_host`). Only the browser build
-//! has a body.
+//! the page's run and its branches and acts on their calls (`engine_host`); `?bench=matmul` times
+//! the engine's products here (`matmul_bench`). Only the browser build has a body.
 
 #[cfg(target_arch = "wasm32")]
 mod engine_host;
+#[cfg(target_arch = "wasm32")]
+mod matmul_bench;
 #[cfg(target_arch = "wasm32")]
 mod sweep_part;
 

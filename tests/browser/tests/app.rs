@@ -442,8 +442,11 @@ fn fallback_without_webgpu() -> Result<()> {
     println!("defaults note: {note}");
     ensure!(note.as_str().is_some_and(|n| n.contains("hidden layer of 64") && n.contains("batch 32")), "no note of the CPU defaults: {note}");
     ensure!(query_value(&s, "hidden")?.as_deref() == Some("64") && query_value(&s, "train")?.as_deref() == Some("500"), "{:?}", lab::query_params(&s.session)?);
-    // Chromium runs relaxed SIMD, so start.js picked that build, and the top bar says so.
+    // Chromium runs relaxed SIMD, so start.js picked that build for the workers, the top bar says
+    // so, and the CPU engine's worker loaded it.
     expect_build(&s, "relaxed-simd", "CPU engine · relaxed SIMD")?;
+    let loaded: Vec<String> = s.server.requests().into_iter().map(|r| r.path).filter(|p| p.starts_with("/latent-worker")).collect();
+    ensure!(!loaded.is_empty() && loaded.iter().all(|p| p.starts_with("/latent-worker-relaxed-simd")), "the CPU engine's worker loaded {loaded:?}");
     let from = lab::status(&s.session)?.step.unwrap_or(0);
     lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
     s.session.screenshot("fallback")?;
@@ -551,10 +554,11 @@ fn vae_gan_samples_read_sharper() -> Result<()> {
     no_panic(&s)
 }
 
-/// Which wasm build start.js started (`<html data-wasm-build>`) and the engine's label in the top bar.
+/// Which build of the worker start.js picked (`<html data-worker-build>`) and the engine's label in
+/// the top bar.
 fn expect_build(s: &Scenario, build: &str, label: &str) -> Result<()> {
-    let started = s.session.eval("document.documentElement.dataset.wasmBuild || null")?;
-    ensure!(started == build, "start.js started the {started} build, expected {build}");
+    let picked = s.session.eval("document.documentElement.dataset.workerBuild || null")?;
+    ensure!(picked == build, "start.js picked the {picked} build of the worker, expected {build}");
     let shown = s.session.eval("document.querySelector('.engine').textContent")?;
     ensure!(shown == label, "the top bar says {shown}, expected {label:?}");
     Ok(())
@@ -562,7 +566,7 @@ fn expect_build(s: &Scenario, build: &str, label: &str) -> Result<()> {
 
 /// A browser without relaxed SIMD (Safari, older ones) cannot compile the relaxed-SIMD build at
 /// all: here WebAssembly.validate answers no, as theirs does for start.js's probe module, and the
-/// page must start the portable build and train on it.
+/// page must start the portable build of the CPU engine's worker and train on it.
 #[test]
 fn the_portable_build_runs_without_relaxed_simd() -> Result<()> {
     let s = start("portable_build", Gpu::NoWebGpu)?;
@@ -574,6 +578,10 @@ fn the_portable_build_runs_without_relaxed_simd() -> Result<()> {
     let from = lab::status(&s.session)?.step.unwrap_or(0);
     let trained = lab::wait_for(&s.session, Poll::SCENARIO, &format!("num(d.step) >= {}", from + 10))?;
     finite(trained.loss, "the portable build's loss", &trained)?;
+    // The portable worker was loaded: by the CPU engine's worker, since the service worker, whose
+    // WebAssembly.validate is the browser's own, caches the relaxed-SIMD build this Chromium runs.
+    let loaded: Vec<String> = s.server.requests().into_iter().map(|r| r.path).filter(|p| p.starts_with("/latent-worker")).collect();
+    ensure!(loaded.iter().any(|p| p == "/latent-worker_bg.wasm"), "the CPU engine's worker loaded {loaded:?}");
     only_own_files_requested(&s)
 }
 

@@ -18,16 +18,16 @@ use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM};
 use latent_core::model::GanArch;
 use latent_core::Knobs;
 
-use super::discriminator::{discriminator_metrics, DiscriminatorPasses, Fakes, MemberUpdates, NetParams, D_PENALTY, G_LOSS, G_PENALTY, METRICS};
+use super::discriminator::{discriminator_metrics, DiscriminatorPasses, Fakes, NetParams, D_PENALTY, G_LOSS, G_PENALTY, METRICS};
 use super::{submit_rounds, D_COUNTER, G_COUNTER};
 use crate::context::GpuContext;
 use crate::dispatch::Schedule;
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::net::NetBuffers;
-use crate::ops::{GatherSpec, IndexSlice, ReparamSpec};
+use crate::ops::{GatherSpec, IndexSlice, PenaltySlots, ReparamSpec};
 use crate::readback::{read_f32, read_u32};
-use crate::stacked::Stacked;
+use crate::stacked::{MemberUpdate, MemberUpdates, Stacked};
 use crate::tensor::{ElementKind, GpuTensor};
 use crate::vae::GpuDataset;
 
@@ -136,6 +136,7 @@ impl BatchedGan {
         let noise = |stream, counter_index| ReparamSpec { seed, stream, counter_index, sample: true };
         let g_stacking = Stacked { layout: &arch.g_layout, stacked: &g_stacked, models: count };
         let d_stacking = Stacked { layout: &arch.d_layout, stacked: &d_stacked, models: count };
+        let penalty_slot = |index| PenaltySlots { out: &metrics, index, accumulate: false };
 
         // The D step, dispatch for dispatch GpuGan's, each over every member.
         let mut d = Schedule::new(format!("batched gan discriminator step ×{count}"));
@@ -144,7 +145,7 @@ impl BatchedGan {
         g_net.forward(k, &arch.generator, &z, &mut d)?;
         let fake = g_net.output()?;
         passes.push_discriminator_gradients(k, &arch.discriminator, &x, fake, &metrics, &mut d)?;
-        let d_updates = discriminator.push_update_of_models(k, &mut d, (&metrics, D_PENALTY), (&counters, D_COUNTER), d_stacking)?;
+        let d_updates = d_stacking.push_update(k, &mut d, discriminator.stacked_update((&counters, D_COUNTER)), (penalty_slot(D_PENALTY), METRICS))?;
         d.push(k.advance_counter(&counters, D_COUNTER, 1)?);
 
         // The G step.
@@ -154,7 +155,7 @@ impl BatchedGan {
         let fakes = Fakes { rows: fake, grad: g_net.output_grad()? };
         passes.push_generator_signal(k, &arch.discriminator, fakes, &metrics, 1.0 / batch as f32, &mut g)?;
         g_net.backward(k, &arch.generator, &z, None, false, &mut g)?;
-        let g_updates = generator.push_update_of_models(k, &mut g, (&metrics, G_PENALTY), (&counters, G_COUNTER), g_stacking)?;
+        let g_updates = g_stacking.push_update(k, &mut g, generator.stacked_update((&counters, G_COUNTER)), (penalty_slot(G_PENALTY), METRICS))?;
         g.push(k.advance_counter(&counters, G_COUNTER, 1)?);
 
         let mut gan = Self {
@@ -209,8 +210,9 @@ impl BatchedGan {
             )
             .into());
         }
-        self.d_updates.apply(&self.ctx, &self.d_step, member, knobs.l2_discriminator(), knobs.adam_discriminator())?;
-        self.g_updates.apply(&self.ctx, &self.g_step, member, knobs.l2_generator(), knobs.adam_generator())?;
+        let update = |l2, adam| MemberUpdate { l1: 0.0, l2, adam, sgd: None };
+        self.d_updates.apply(&self.ctx, &self.d_step, member, update(knobs.l2_discriminator(), knobs.adam_discriminator()))?;
+        self.g_updates.apply(&self.ctx, &self.g_step, member, update(knobs.l2_generator(), knobs.adam_generator()))?;
         Ok(())
     }
 

@@ -3,8 +3,6 @@
 //! held-out rows, and the generator's signal through a frozen D), with the metrics slots they fill.
 //! The GAN uses them for its generator and discriminator, the VAE-GAN for its discriminator.
 
-use std::ops::Range;
-
 use latent_core::model::{DiscriminatorMetrics, Mlp, ParamLayout};
 use latent_core::ops::optimizer::AdamConfig;
 
@@ -15,7 +13,7 @@ use crate::kernels::Kernels;
 use crate::net::NetBuffers;
 use crate::ops::{AdamBuffers, GanLabel, ParamRange, PenaltySlots, PenaltySpec};
 use crate::params::{LossParams, OptimizerParams, PenaltyParams};
-use crate::stacked::Stacked;
+use crate::stacked::UpdateBuffers;
 use crate::tensor::GpuTensor;
 
 /// Metrics buffer slots (the VAE-GAN uses the D and G-loss slots too).
@@ -78,36 +76,6 @@ impl UpdateKnobs {
     }
 }
 
-/// The knob-carrying dispatches of K stacked networks' update (a sweep's batched step): the L2
-/// penalty's value (a dispatch per weight slot, a block per model), its gradient and Adam (a run
-/// of blocks per model). Recorded neutral; [`apply`](Self::apply) writes one member's λ₂ and Adam.
-#[derive(Debug)]
-pub(crate) struct MemberUpdates {
-    values: Vec<Tuned<PenaltyParams>>,
-    gradient: Tuned<PenaltyParams>,
-    adam: Tuned<OptimizerParams>,
-    /// Member z's blocks in the gradient's and Adam's dispatches.
-    runs: Vec<Range<usize>>,
-}
-
-impl MemberUpdates {
-    pub(crate) fn apply(&self, ctx: &GpuContext, schedule: &Schedule, member: usize, l2: f32, adam: AdamConfig) -> Result<(), GpuError> {
-        let strengths = |block: &mut PenaltyParams| {
-            block.set_strengths(0.0, l2);
-            Ok(())
-        };
-        for &value in &self.values {
-            schedule.retune_model(ctx, value, member, strengths)?;
-        }
-        let run = self.runs.get(member).ok_or_else(|| GpuError::invalid("batched update", format!("no member {member} of {}", self.runs.len())))?;
-        schedule.retune_models(ctx, self.gradient, run.clone(), strengths)?;
-        schedule.retune_models(ctx, self.adam, run.clone(), |block| {
-            block.set_adam(adam);
-            Ok(())
-        })
-    }
-}
-
 impl NetParams {
     /// Parameters, gradients and Adam's moments: the network's share of a fork's state (the
     /// penalty mask never changes).
@@ -146,28 +114,11 @@ impl NetParams {
         Ok(UpdateKnobs { penalties: [value, gradient], adam })
     }
 
-    /// [`push_update`](Self::push_update) for K stacked networks (these buffers hold `stacking`'s
-    /// stacked layout): each model's L2 value into its slot `slot` of `metrics` (models
-    /// [`METRICS`] slots apart), its gradient and its Adam step, bit for bit its update alone
-    /// (the value, summed slot by slot, only to the last bits).
-    pub(crate) fn push_update_of_models(
-        &self,
-        k: &Kernels,
-        s: &mut Schedule,
-        (metrics, slot): (&GpuTensor, usize),
-        counters: (&GpuTensor, u32),
-        stacking: Stacked<'_>,
-    ) -> Result<MemberUpdates, GpuError> {
-        let slots = PenaltySlots { out: metrics, index: slot, accumulate: false };
-        let values = stacking.push_penalty_values(k, s, (&self.params, &self.mask), slots, METRICS)?;
-        let (blocks, runs) = stacking.update_blocks();
-        let neutral: Vec<PenaltySpec> = blocks.iter().map(|&range| PenaltySpec { range, l1: 0.0, l2: 0.0 }).collect();
-        let gradient = s.push_tuned(k.penalty_gradient_of_models(&self.params, &self.mask, &self.grads, &neutral)?)?;
-        let (counters, counter_index) = counters;
-        let buffers = AdamBuffers { weights: &self.params, grads: &self.grads, m: &self.m, v: &self.v, counters, counter_index };
-        let adam_blocks: Vec<(ParamRange, AdamConfig)> = blocks.iter().map(|&range| (range, AdamConfig { lr: 0.0, ..AdamConfig::default() })).collect();
-        let adam = s.push_tuned(k.adam_of_models(buffers, &adam_blocks)?)?;
-        Ok(MemberUpdates { values, gradient, adam, runs })
+    /// These buffers as K stacked networks' (they hold a stacked layout): what
+    /// [`Stacked::push_update`] records their update from, with Adam's bias correction counted by
+    /// `counters[counter]`.
+    pub(crate) fn stacked_update<'a>(&'a self, counter: (&'a GpuTensor, u32)) -> UpdateBuffers<'a> {
+        UpdateBuffers { params: &self.params, penalty_mask: &self.mask, grads: &self.grads, moments: [&self.m, &self.v], velocity: None, counter }
     }
 }
 

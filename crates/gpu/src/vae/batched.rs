@@ -11,14 +11,12 @@
 //! computes alone ([`GpuVae`](super::GpuVae)); its penalty *value* (a metric) is summed slot by
 //! slot, so it differs from the single model's in the last bits.
 
-use std::ops::Range;
 use std::sync::Arc;
 
 use latent_core::data::{Rows, RunData};
 use latent_core::engine::{ModelError, MAX_BATCH};
 use latent_core::model::vae::{DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, REPARAM_STREAM};
 use latent_core::model::{Likelihood, ParamLayout, StepMetrics, VaeArch};
-use latent_core::ops::optimizer::{AdamConfig, SgdConfig};
 use latent_core::Knobs;
 
 use super::core::{reconstruction_rows, KL, PENALTY, RECONSTRUCTION, TRAIN_COUNTER};
@@ -29,10 +27,10 @@ use crate::dispatch::{Schedule, Tuned};
 use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::net::{DropoutDispatches, NetBuffers};
-use crate::ops::{set_model_drop_probability, AdamBuffers, DropoutSpec, GatherSpec, IndexSlice, ParamRange, PenaltySlots, PenaltySpec, ReparamSpec};
-use crate::params::{KlParams, OptimizerParams, PenaltyParams};
+use crate::ops::{set_model_drop_probability, DropoutSpec, GatherSpec, IndexSlice, PenaltySlots, ReparamSpec};
+use crate::params::KlParams;
 use crate::readback::read_f32;
-use crate::stacked::Stacked;
+use crate::stacked::{MemberUpdate, MemberUpdates, Stacked, UpdateBuffers};
 use crate::tensor::GpuTensor;
 
 /// One model of a batched VAE: its knobs, its initial parameters (the arch's layout) and the
@@ -44,20 +42,13 @@ pub struct BatchedMember<'a> {
     pub train: &'a [u32],
 }
 
-/// The knob-carrying dispatches of the batched step; every block list holds a block per model,
-/// but the optimizers' and the penalty gradient's hold a run of blocks per model (its parameters
-/// are a range per slot here, cut into chunks: see `Stacked::update_blocks`).
+/// The knob-carrying dispatches of the batched step beside the update's: each holds a block per
+/// model.
 #[derive(Debug)]
 struct MemberKnobs {
-    /// Member z's blocks in the optimizers and the penalty gradient.
-    update_blocks: Vec<Range<usize>>,
     dropout: DropoutDispatches,
     kl_backward: Tuned<KlParams>,
-    /// One dispatch per weight slot: each model's penalty value over its part of that slot.
-    penalty_values: Vec<Tuned<PenaltyParams>>,
-    penalty_gradient: Tuned<PenaltyParams>,
-    adam: Tuned<OptimizerParams>,
-    sgd: Tuned<OptimizerParams>,
+    update: MemberUpdates,
 }
 
 /// K VAEs of one shape on the GPU, trained in one recorded step.
@@ -165,24 +156,8 @@ impl BatchedVae {
             block.scale = knobs.beta / batch;
             Ok(())
         })?;
-        let strengths = |block: &mut PenaltyParams| {
-            block.set_strengths(knobs.l1, knobs.l2);
-            Ok(())
-        };
-        for &value in &k.penalty_values {
-            step.retune_model(ctx, value, member, strengths)?;
-        }
         let (adam, sgd) = knobs.updates();
-        let blocks = k.update_blocks[member].clone();
-        step.retune_models(ctx, k.penalty_gradient, blocks.clone(), strengths)?;
-        step.retune_models(ctx, k.adam, blocks.clone(), |params| {
-            params.set_adam(adam);
-            Ok(())
-        })?;
-        step.retune_models(ctx, k.sgd, blocks, |params| {
-            params.set_sgd(sgd);
-            Ok(())
-        })?;
+        k.update.apply(ctx, step, member, MemberUpdate { l1: knobs.l1, l2: knobs.l2, adam, sgd: Some(sgd) })?;
         Ok(())
     }
 
@@ -296,22 +271,24 @@ fn record_step(
     s.push(k.kl_forward_of_models(h, kl_per_dim, &vec![scale; members])?);
     s.push(k.sum_all_of_models(kl_per_dim, &metrics.sums, members, (KL, SLOTS), 1.0, true)?);
     s.push(k.column_sums_of_models(kl_per_dim, &metrics.kl_sums, members, 1.0, true)?);
-    let stacking = Stacked { layout: &arch.layout, stacked, models: members };
-    let slots = PenaltySlots { out: &metrics.sums, index: PENALTY, accumulate: true };
-    let penalty_values = stacking.push_penalty_values(k, &mut s, (&b.params, &b.mask), slots, SLOTS)?;
     dropout.extend(dec.backward_with_dropout(k, &arch.decoder, z, Some(dz), dec_drop, &mut s)?);
     s.push(k.reparam_backward_of_models(h, eps, dz, dh, false, members)?);
     let kl_backward = s.push_tuned(k.kl_backward_of_models(h, dh, &vec![0.0; members], true)?)?;
     dropout.extend(enc.backward_with_dropout(k, &arch.encoder, x, None, enc_drop, &mut s)?);
-    let (blocks, update_blocks) = stacking.update_blocks();
-    let gradient_specs: Vec<PenaltySpec> = blocks.iter().map(|&range| PenaltySpec { range, l1: 0.0, l2: 0.0 }).collect();
-    let penalty_gradient = s.push_tuned(k.penalty_gradient_of_models(&b.params, &b.mask, &b.grads, &gradient_specs)?)?;
+    // The penalty's value is taken here, after the backward passes, not before them as the single
+    // model does: nothing writes the parameters in between, so it is the same value.
+    let stacking = Stacked { layout: &arch.layout, stacked, models: members };
     let [m, v, velocity] = &b.moments;
-    let adam_buffers = AdamBuffers { weights: &b.params, grads: &b.grads, m, v, counters, counter_index: TRAIN_COUNTER };
-    let adam_blocks: Vec<(ParamRange, AdamConfig)> = blocks.iter().map(|&range| (range, AdamConfig { lr: 0.0, ..AdamConfig::default() })).collect();
-    let adam = s.push_tuned(k.adam_of_models(adam_buffers, &adam_blocks)?)?;
-    let sgd_blocks: Vec<(ParamRange, SgdConfig)> = blocks.iter().map(|&range| (range, SgdConfig { lr: 0.0, momentum: 0.0 })).collect();
-    let sgd = s.push_tuned(k.sgd_of_models(&b.params, &b.grads, velocity, &sgd_blocks)?)?;
+    let buffers = UpdateBuffers {
+        params: &b.params,
+        penalty_mask: &b.mask,
+        grads: &b.grads,
+        moments: [m, v],
+        velocity: Some(velocity),
+        counter: (counters, TRAIN_COUNTER),
+    };
+    let slots = PenaltySlots { out: &metrics.sums, index: PENALTY, accumulate: true };
+    let update = stacking.push_update(k, &mut s, buffers, (slots, SLOTS))?;
     s.push(k.advance_counter(counters, TRAIN_COUNTER, 1)?);
-    Ok((s, MemberKnobs { update_blocks, dropout, kl_backward, penalty_values, penalty_gradient, adam, sgd }))
+    Ok((s, MemberKnobs { dropout, kl_backward, update }))
 }
