@@ -14,7 +14,11 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shaders");
+    // Read when the script runs, not `env!` when it compiles: one compiled build script serves
+    // every checkout that shares a target directory (a worktree's build left this one reading
+    // the worktree's shaders after it was removed).
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for build scripts");
+    let source = Path::new(&manifest).join("../../shaders");
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts")).join("shaders");
     println!("cargo:rerun-if-changed={}", source.display());
     let mut files = Vec::new();

@@ -1,7 +1,8 @@
 //! `latent bench models`' last table: a GPU sweep as `latent sweep` trains it. `Sweep::advance`
 //! in chunks, each ending in every member's metrics and parameters read back into its run, with
 //! the members trained one by one against one batched step, for the ring's 2D VAE, the reference
-//! MNIST VAE and the ring GAN's (λ_G, λ_D) grid (the shapes of the whole-step table before it).
+//! MNIST VAE, the ring GAN's (λ_G, λ_D) grid (the shapes of the whole-step table before it) and
+//! a γ sweep of the ring's VAE-GAN.
 
 use latent_core::data::toy2d::Toy2d;
 use latent_gpu::Kernels;
@@ -17,11 +18,12 @@ const CHUNK: usize = 20;
 
 /// Model-steps per second of a learning-rate sweep of `models` VAEs (2 to [`MAX_VALUES`]) for
 /// both shapes, and of a GAN grid of `models` rounded up to even (λ_G from 1e-4 to 1e-1 across
-/// λ_D of 0 and 0.01; a round counts as a step), member by member and batched, side by side.
+/// λ_D of 0 and 0.01; a round counts as a step) and a γ sweep of `models` ring VAE-GANs (0.01 to 1),
+/// member by member and batched, side by side.
 pub async fn sweep_table(kernels: &Kernels, models: usize, min_seconds: f64) -> anyhow::Result<String> {
     let models = models.clamp(2, MAX_VALUES);
     let mut out = format!(
-        "sweeps as `latent sweep` trains them, {CHUNK} steps (GAN: rounds) per advance: {models} VAEs (learning rates 1e-4 to 1e-2, batch 128), a GAN grid of {} (λ_G × λ_D): model-steps/s\n{:<10} {:>12} {:>12} {:>7}\n",
+        "sweeps as `latent sweep` trains them, {CHUNK} steps (GAN: rounds) per advance: {models} VAEs (learning rates 1e-4 to 1e-2, batch 128), a GAN grid of {} (λ_G × λ_D), {models} VAE-GANs (γ 0.01 to 1): model-steps/s\n{:<12} {:>12} {:>12} {:>7}\n",
         2 * models.div_ceil(2),
         "model", "apart", "batched", "ratio"
     );
@@ -35,6 +37,10 @@ pub async fn sweep_table(kernels: &Kernels, models: usize, min_seconds: f64) -> 
     let across = Some(Axis { knob: Knob::L2Discriminator, values: vec![0.0, 0.01] });
     let spec = SweepSpec { base, knob: Knob::L2Generator, values: values_between(1e-4, 1e-1, models.div_ceil(2), true)?, folds: 1, across };
     out.push_str(&apart_and_batched(kernels, "ring GAN", spec, min_seconds).await?);
+    // The VAE-GAN's γ sweep: each member a VAE and its discriminator, a round as a step.
+    let base = LabConfig::defaults_for(ModelKind::VaeGan, Dataset::Toy(Toy2d::Ring8)).run_spec();
+    let spec = SweepSpec { base, knob: Knob::Gamma, values: values_between(0.01, 1.0, models, true)?, folds: 1, across: None };
+    out.push_str(&apart_and_batched(kernels, "ring VAE-GAN", spec, min_seconds).await?);
     Ok(out)
 }
 
@@ -44,7 +50,7 @@ async fn apart_and_batched(kernels: &Kernels, name: &str, spec: SweepSpec, min_s
     let batched = Sweep::build(spec.clone(), Some(kernels), Some(MNIST_ASSET))?;
     anyhow::ensure!(batched.batched_groups() == [spec.members()], "the {name}s did not go into one batched step: {:?}", batched.batched_groups());
     let batched = model_steps_per_second(batched, min_seconds).await?;
-    Ok(format!("{name:<10} {apart:>12.1} {batched:>12.1} {:>6.2}×\n", batched / apart))
+    Ok(format!("{name:<12} {apart:>12.1} {batched:>12.1} {:>6.2}×\n", batched / apart))
 }
 
 /// Advances `sweep` one untimed chunk, then chunk by chunk for at least `min_seconds` (each

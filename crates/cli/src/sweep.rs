@@ -50,7 +50,6 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
     let grid = spec.across.as_ref().map_or_else(String::new, |a| format!(" × {} values of {}", a.values.len(), a.knob.key()));
     eprintln!("{} models ({} values{grid} × {} folds), {steps} steps each", spec.members(), spec.values.len(), spec.folds);
     match sweep.batched_groups().as_slice() {
-        [] if kernels.is_some() => eprintln!("each model trains its own steps: the {} has no batched GPU step yet", spec.base.shape.model.name()),
         [] => {}
         [all] => eprintln!("all {all} models train in one batched step"),
         groups => eprintln!("the models train in {} batched steps of {groups:?} (the device holds no larger)", groups.len()),

@@ -143,17 +143,32 @@ impl Stacked<'_> {
     /// `slots.out[slots.index + z · stride]`, its gradient, one Adam step and, where `b` has a
     /// velocity, one SGD step (a member trains with one of the two: the other's rate is 0).
     /// Bit for bit each model's update alone; the value, summed slot by slot, to the last bits.
-    pub(crate) fn push_update(
+    pub(crate) fn push_update(self, k: &Kernels, s: &mut Schedule, b: UpdateBuffers<'_>, slots: (PenaltySlots<'_>, usize)) -> Result<MemberUpdates, GpuError> {
+        let penalties = self.push_penalties(k, s, &b, slots)?;
+        self.push_optimizers(k, s, b, penalties)
+    }
+
+    /// The first half of [`push_update`](Self::push_update): the penalty's value and gradient.
+    /// Apart from the optimizers where something else adds to the gradients in between (the
+    /// VAE-GAN's generator term), in the order the single model adds them.
+    pub(crate) fn push_penalties(
         self,
         k: &Kernels,
         s: &mut Schedule,
-        b: UpdateBuffers<'_>,
+        b: &UpdateBuffers<'_>,
         (slots, stride): (PenaltySlots<'_>, usize),
-    ) -> Result<MemberUpdates, GpuError> {
+    ) -> Result<Penalties, GpuError> {
         let values = self.push_penalty_values(k, s, (b.params, b.penalty_mask), slots, stride)?;
-        let (blocks, runs) = self.update_blocks();
+        let (blocks, _) = self.update_blocks();
         let neutral: Vec<PenaltySpec> = blocks.iter().map(|&range| PenaltySpec { range, l1: 0.0, l2: 0.0 }).collect();
         let gradient = s.push_tuned(k.penalty_gradient_of_models(b.params, b.penalty_mask, b.grads, &neutral)?)?;
+        Ok(Penalties { values, gradient })
+    }
+
+    /// The second half of [`push_update`](Self::push_update): Adam and, where `b` has a
+    /// velocity, SGD, with `penalties` (recorded earlier) in the member updates they make.
+    pub(crate) fn push_optimizers(self, k: &Kernels, s: &mut Schedule, b: UpdateBuffers<'_>, penalties: Penalties) -> Result<MemberUpdates, GpuError> {
+        let (blocks, runs) = self.update_blocks();
         let [m, v] = b.moments;
         let (counters, counter_index) = b.counter;
         let adam_buffers = AdamBuffers { weights: b.params, grads: b.grads, m, v, counters, counter_index };
@@ -166,8 +181,17 @@ impl Stacked<'_> {
             }
             None => None,
         };
+        let Penalties { values, gradient } = penalties;
         Ok(MemberUpdates { values, gradient, adam, sgd, runs })
     }
+}
+
+/// The penalty's dispatches of K stacked networks' update, recorded neutral: its value (a
+/// dispatch per weight slot) and its gradient.
+#[derive(Debug)]
+pub(crate) struct Penalties {
+    values: Vec<Tuned<PenaltyParams>>,
+    gradient: Tuned<PenaltyParams>,
 }
 
 /// Elements per update block for a model of `len` parameters: a sixteenth of it, in whole

@@ -223,3 +223,98 @@ pub async fn batched_gan_matches_alone(h: &Harness) -> Check {
     }
     h.no_gpu_errors()
 }
+
+/// Three VAE-GANs that differ in γ, β, λ₂ of both networks, dropout, both learning rates (one VAE on
+/// SGD with momentum) and their training rows (two folds and the whole set), trained 12 rounds in
+/// one batched step ([`BatchedVae::with_discriminator`]) and each alone ([`GpuVae`] with a
+/// discriminator): after every round each member's reconstruction, KL, D losses and accuracies,
+/// generator loss and both networks' parameters are bit for bit its own (L2 terms within 1e-5
+/// relative, summed slot by slot), also after one member's knobs (γ among them) change at round 7; for pixels (Bernoulli) and the ring's points (Gaussian). A
+/// discriminator count other than the members' and D parameters of another length are refused by
+/// name.
+pub async fn batched_vae_gan_matches_alone(h: &Harness) -> Check {
+    use latent_core::model::VaeGanSpec;
+
+    let mut inputs = Inputs::new(41);
+    let (rows, dim) = (90usize, 16usize);
+    let bytes: Vec<u8> = (0..rows * dim).map(|_| inputs.below(256) as u8).collect();
+    let pixels = VaeSpec { data_dim: dim, hidden: vec![20], latent: 3, activation: Activation::Tanh, likelihood: Likelihood::Bernoulli };
+    let points: Vec<f32> = (0..rows * 2).map(|_| inputs.below(2000) as f32 / 500.0 - 2.0).collect();
+    let ring = VaeSpec { data_dim: 2, hidden: vec![16], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Gaussian { inv_var: 4.0 } };
+    let all: Vec<u32> = (0..60).map(|i| (i * 37 + 11) % 60).collect();
+    let folds: [Vec<u32>; 3] = [all.clone(), all.iter().copied().filter(|i| i % 3 != 1).collect(), all.iter().copied().filter(|i| i % 3 != 2).collect()];
+    let test: Vec<u32> = (60..rows as u32).collect();
+    for (spec, data) in [(pixels, pixel_rows(bytes, dim, all.clone(), test.clone())), (ring, point_rows(points, all.clone(), test.clone()))] {
+        let arch = VaeGanSpec::new(spec.clone(), vec![12]).build()?;
+        let knobs = [
+            Knobs { gamma: 0.5, beta: 0.5, l2_d: Some(1e-3), dropout: 0.2, lr: 3e-3, ..Knobs::default() },
+            Knobs { gamma: 1.0, beta: 1.0, l2: 1e-3, lr: 1e-3, lr_d: Some(5e-4), ..Knobs::default() },
+            Knobs { gamma: 2.0, beta: 4.0, l1: 1e-4, l2: 1e-2, optimizer: Optimizer::Sgd, lr: 0.02, momentum: 0.9, ..Knobs::default() },
+        ];
+        let inits: Vec<(Vec<f32>, Vec<f32>)> = (0..3).map(|z| (arch.vae.layout.init(5 + z), arch.d_layout.init(50 + z))).collect();
+        let d_inits: Vec<&[f32]> = inits.iter().map(|(_, d)| &d[..]).collect();
+        let (batch, seed) = (8, 31);
+        let members: Vec<BatchedMember<'_>> = (0..3).map(|z| BatchedMember { knobs: &knobs[z], init: &inits[z].0, train: &folds[z] }).collect();
+        let mut batched = BatchedVae::with_discriminator(&h.kernels, &data, arch.clone(), (batch, seed), &members, &d_inits)?;
+        let mut alone = Vec::new();
+        for z in 0..3 {
+            let setup = alone_on(&data, &folds[z], (batch, seed), knobs[z]);
+            alone.push(GpuVae::with_discriminator(&h.kernels, &setup, arch.clone(), &inits[z].0, &inits[z].1)?);
+        }
+        let changed = Knobs { gamma: 3.0, beta: 2.0, l2_d: Some(1e-2), dropout: 0.4, lr: 5e-3, lr_d: Some(2e-3), ..Knobs::default() };
+        for round in 1..=12u32 {
+            if round == 7 {
+                batched.set_member_knobs(1, &changed)?;
+                alone[1].set_knobs(&changed)?;
+            }
+            batched.train(1)?;
+            let metrics = batched.member_vae_gan_metrics().await?;
+            for (z, model) in alone.iter_mut().enumerate() {
+                model.train(1)?;
+                let (got, own) = (&metrics[z], model.metrics().await?);
+                same_metrics(round, z, &got.vae, &own.vae)?;
+                let (d, own_d) = (got.discriminator, own.discriminator);
+                for (name, a, b) in [
+                    ("D loss on real", d.loss_real, own_d.loss_real),
+                    ("D loss on fakes", d.loss_fake, own_d.loss_fake),
+                    ("D accuracy on real", d.accuracy_real, own_d.accuracy_real),
+                    ("D accuracy on fakes", d.accuracy_fake, own_d.accuracy_fake),
+                    ("G loss", got.generator_loss, own.generator_loss),
+                ] {
+                    if a.to_bits() != b.to_bits() {
+                        bail!("{:?} round {round}: member {z}'s {name} is {a} batched, {b} alone", spec.likelihood);
+                    }
+                }
+                if relative_gap(d.l2_term, own_d.l2_term) > 1e-5 {
+                    bail!("round {round}: member {z}'s D L2 term is {} batched, {} alone", d.l2_term, own_d.l2_term);
+                }
+            }
+            let (vaes, discriminators) = (batched.member_parameters().await?, batched.member_discriminator_parameters().await?);
+            for (z, model) in alone.iter().enumerate() {
+                for (net, got, own) in [("VAE", &vaes[z], model.parameters().await?), ("D", &discriminators[z], model.discriminator_parameters().await?)] {
+                    if let Some(i) = (0..own.len()).find(|&i| own[i].to_bits() != got[i].to_bits()) {
+                        bail!("{:?} round {round}: member {z}'s {net} parameter {i} is {} batched, {} alone", spec.likelihood, got[i], own[i]);
+                    }
+                }
+            }
+        }
+        if (batched.steps_done().await?, batched.discriminator_steps_done().await?) != (12, 12) {
+            bail!("the batched VAE-GAN counted {} VAE and {} D steps, not 12 and 12", batched.steps_done().await?, batched.discriminator_steps_done().await?);
+        }
+        let discriminators = batched.member_discriminator_parameters().await?;
+        if discriminators[0] == discriminators[1] || discriminators[1] == discriminators[2] {
+            bail!("members with other knobs and rows ended with the same discriminators");
+        }
+        let short = &inits[0].1[1..];
+        for (d_inits, expected) in
+            [(&d_inits[..2], "2 discriminators for 3 members"), (&[d_inits[0], short, d_inits[2]][..], "member 1's discriminator parameters")]
+        {
+            match BatchedVae::with_discriminator(&h.kernels, &data, arch.clone(), (batch, seed), &members, d_inits) {
+                Err(e) if e.to_string().contains(expected) => {}
+                Err(e) => bail!("refused without saying `{expected}`: {e}"),
+                Ok(_) => bail!("a batched VAE-GAN was built where `{expected}` should refuse it"),
+            }
+        }
+    }
+    h.no_gpu_errors()
+}

@@ -18,7 +18,7 @@ mod vae;
 mod vae_gan;
 mod vae_views;
 
-pub use batched::{batched_gan_matches_alone, batched_vae_matches_alone};
+pub use batched::{batched_gan_matches_alone, batched_vae_gan_matches_alone, batched_vae_matches_alone};
 pub use chains::{chain_encoder_reparam_kl, chain_linear_activation_loss, determinism};
 pub use churn::{gan_views_hold_no_gradients, model_churn_leaves_nothing};
 pub use errors::{errors_are_values, kernels_compile, subgroups_are_used_where_offered};
@@ -73,6 +73,7 @@ macro_rules! for_each_check {
             vae_step_dispatch_count,
             batched_vae_matches_alone,
             batched_gan_matches_alone,
+            batched_vae_gan_matches_alone,
             gan_matches_cpu_twin,
             vae_views_match_cpu_twin,
             vae_gan_matches_cpu_twin,

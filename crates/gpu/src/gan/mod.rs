@@ -317,7 +317,7 @@ impl GanModel for GpuGan {
 }
 
 /// Writes `parameters` over a network's `params`, refused where the lengths differ.
-fn write_parameters(ctx: &GpuContext, params: &GpuTensor, parameters: &[f32]) -> Result<(), ModelError> {
+pub(crate) fn write_parameters(ctx: &GpuContext, params: &GpuTensor, parameters: &[f32]) -> Result<(), ModelError> {
     if parameters.len() != params.len() {
         return Err(GpuError::shape("gan parameters", format!("{} values", params.len()), format!("{} values", parameters.len())).into());
     }
@@ -327,7 +327,7 @@ fn write_parameters(ctx: &GpuContext, params: &GpuTensor, parameters: &[f32]) ->
 
 /// One submission of `rounds` rounds of a GAN's recorded D and G steps: each `d_steps`
 /// D steps, then one G step.
-fn submit_rounds(ctx: &GpuContext, [d_step, g_step]: [&Schedule; 2], d_steps: u32, rounds: usize) -> Result<(), ModelError> {
+pub(crate) fn submit_rounds(ctx: &GpuContext, [d_step, g_step]: [&Schedule; 2], d_steps: u32, rounds: usize) -> Result<(), ModelError> {
     ctx.check_alive()?;
     let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("gan rounds") });
     for _ in 0..rounds {

@@ -152,6 +152,11 @@ impl Adversary {
         Ok(read_u32(&vae.ctx, &self.d_counters).await?.first().copied().unwrap_or(0))
     }
 
+    /// Writes D's parameters (a sweep's batched step trained them elsewhere).
+    pub(super) fn set_discriminator_parameters(&self, vae: &VaeCore, parameters: &[f32]) -> Result<(), latent_core::engine::ModelError> {
+        crate::gan::write_parameters(&vae.ctx, &self.discriminator.params, parameters)
+    }
+
     /// D's parameters, flat in `d_layout`'s order.
     pub(super) async fn discriminator_parameters(&self, vae: &VaeCore) -> Result<Vec<f32>, GpuError> {
         read_f32(&vae.ctx, &self.discriminator.params).await

@@ -9,16 +9,19 @@
 //! cut into chunks: see `Stacked::update_blocks`).
 //! Each member's parameters after any number of steps are, bit for bit, what the same model
 //! computes alone ([`GpuVae`](super::GpuVae)); its penalty *value* (a metric) is summed slot by
-//! slot, so it differs from the single model's in the last bits.
+//! slot, so it differs from the single model's in the last bits. VAE-GANs
+//! ([`with_discriminator`](BatchedVae::with_discriminator)) add the discriminators' D step and the
+//! generator term (`batched_adversary`), a round being one D step then one VAE step, as alone.
 
 use std::sync::Arc;
 
 use latent_core::data::{Rows, RunData};
 use latent_core::engine::{ModelError, MAX_BATCH};
 use latent_core::model::vae::{DECODER_DROPOUT_STREAM, ENCODER_DROPOUT_STREAM, REPARAM_STREAM};
-use latent_core::model::{Likelihood, ParamLayout, StepMetrics, VaeArch};
+use latent_core::model::{Likelihood, ParamLayout, StepMetrics, VaeArch, VaeGanArch, VaeGanMetrics};
 use latent_core::Knobs;
 
+use super::batched_adversary::{BatchedAdversary, BesideVaes};
 use super::core::{reconstruction_rows, KL, PENALTY, RECONSTRUCTION, TRAIN_COUNTER};
 use super::dataset::GpuDataset;
 use super::step_metrics::{MetricSums, SLOTS};
@@ -28,7 +31,7 @@ use crate::error::GpuError;
 use crate::kernels::Kernels;
 use crate::net::{DropoutDispatches, NetBuffers};
 use crate::ops::{set_model_drop_probability, DropoutSpec, GatherSpec, IndexSlice, PenaltySlots, ReparamSpec};
-use crate::params::KlParams;
+use crate::params::{KlParams, LossParams};
 use crate::readback::read_f32;
 use crate::stacked::{MemberUpdate, MemberUpdates, Stacked, UpdateBuffers};
 use crate::tensor::GpuTensor;
@@ -49,6 +52,8 @@ struct MemberKnobs {
     dropout: DropoutDispatches,
     kl_backward: Tuned<KlParams>,
     update: MemberUpdates,
+    /// The VAE-GAN's generator term, whose scale is γ/batch.
+    gamma: Option<Tuned<LossParams>>,
 }
 
 /// K VAEs of one shape on the GPU, trained in one recorded step.
@@ -63,6 +68,8 @@ pub struct BatchedVae {
     metrics: MetricSums,
     step: Schedule,
     knobs: MemberKnobs,
+    /// The VAE-GANs' discriminators and D step; `None` for plain VAEs.
+    adversary: Option<Box<BatchedAdversary>>,
     /// Buffers the step's bind groups use, held for as long as it lives.
     _buffers: Vec<GpuTensor>,
     _nets: [NetBuffers; 2],
@@ -74,7 +81,39 @@ impl BatchedVae {
     /// parameters and records the step. Refused by name: no members, a batch outside
     /// 1..=[`MAX_BATCH`], an empty or out-of-range training list, parameters of another length,
     /// an invalid knob, more models than one dispatch holds.
-    pub fn new(kernels: &Kernels, data: &Arc<RunData>, arch: VaeArch, (batch, seed): (usize, u32), members: &[BatchedMember<'_>]) -> Result<Self, ModelError> {
+    pub fn new(kernels: &Kernels, data: &Arc<RunData>, arch: VaeArch, setup: (usize, u32), members: &[BatchedMember<'_>]) -> Result<Self, ModelError> {
+        Self::build(kernels, data, arch, None, setup, members)
+    }
+
+    /// K VAE-GANs: as [`new`](Self::new), with each member's discriminator starting from
+    /// `d_inits[member]` (in `arch.d_layout`). Also refused by name: a discriminator count other
+    /// than the members', discriminator parameters of another length.
+    pub fn with_discriminator(
+        kernels: &Kernels,
+        data: &Arc<RunData>,
+        arch: VaeGanArch,
+        setup: (usize, u32),
+        members: &[BatchedMember<'_>],
+        d_inits: &[&[f32]],
+    ) -> Result<Self, ModelError> {
+        let invalid = |message: String| ModelError::from(GpuError::invalid("batched vae-gan", message));
+        if d_inits.len() != members.len() {
+            return Err(invalid(format!("{} discriminators for {} members", d_inits.len(), members.len())));
+        }
+        if let Some(z) = d_inits.iter().position(|init| init.len() != arch.d_layout.len) {
+            return Err(invalid(format!("member {z}'s discriminator parameters: {} values, the layout holds {}", d_inits[z].len(), arch.d_layout.len)));
+        }
+        Self::build(kernels, data, arch.vae.clone(), Some((&arch, d_inits)), setup, members)
+    }
+
+    fn build(
+        kernels: &Kernels,
+        data: &Arc<RunData>,
+        arch: VaeArch,
+        discriminators: Option<(&VaeGanArch, &[&[f32]])>,
+        (batch, seed): (usize, u32),
+        members: &[BatchedMember<'_>],
+    ) -> Result<Self, ModelError> {
         let invalid = |message: String| ModelError::from(GpuError::invalid("batched vae", message));
         if members.is_empty() {
             return Err(invalid("a batched VAE needs at least one member".into()));
@@ -109,7 +148,25 @@ impl BatchedVae {
         let buffers = StepBuffers::new(&ctx, &arch, &stacked, members.len(), batch, &init)?;
         let metrics = MetricSums::of_models(&ctx, "batched_vae", arch.spec.latent, members.len())?;
         let shape = Shape { arch: &arch, stacked: &stacked, members: members.len(), batch, seed };
-        let (step, knobs) = record_step(kernels, shape, &buffers, &dataset, &slices, &metrics)?;
+        let adversary = match discriminators {
+            Some((gan_arch, d_inits)) => {
+                let beside = BesideVaes {
+                    stacked: &stacked,
+                    params: &buffers.params,
+                    grads: &buffers.grads,
+                    x: &buffers.activations[0],
+                    dataset: &dataset,
+                    slices: &slices,
+                    members: members.len(),
+                    batch,
+                    seed,
+                };
+                Some((Box::new(BatchedAdversary::record(kernels, &ctx, gan_arch, beside, d_inits)?), gan_arch))
+            }
+            None => None,
+        };
+        let generator_term = adversary.as_ref().map(|(adversary, gan_arch)| (&**adversary, *gan_arch));
+        let (step, knobs) = record_step(kernels, shape, &buffers, &dataset, &slices, &metrics, generator_term)?;
         let StepBuffers { params, grads, moments, mask, counters, activations, nets } = buffers;
         let mut model = Self {
             arch,
@@ -121,6 +178,7 @@ impl BatchedVae {
             metrics,
             step,
             knobs,
+            adversary: adversary.map(|(adversary, _)| adversary),
             _buffers: [grads, mask].into_iter().chain(moments).chain(activations).collect(),
             _nets: nets,
             _dataset: dataset,
@@ -158,14 +216,52 @@ impl BatchedVae {
         })?;
         let (adam, sgd) = knobs.updates();
         k.update.apply(ctx, step, member, MemberUpdate { l1: knobs.l1, l2: knobs.l2, adam, sgd: Some(sgd) })?;
+        if let (Some(adversary), Some(gamma)) = (&self.adversary, k.gamma) {
+            step.retune_model(ctx, gamma, member, |block| {
+                block.scale = knobs.gamma / batch;
+                Ok(())
+            })?;
+            adversary.set_member_knobs(ctx, member, knobs)?;
+        }
         Ok(())
     }
 
-    /// `steps` steps of every member, in one submission; returns without waiting.
+    /// `steps` steps of every member (VAE-GANs: rounds of one D step, then one VAE step), in one
+    /// submission; returns without waiting.
     pub fn train(&mut self, steps: usize) -> Result<(), ModelError> {
-        self.step.submit(&self.ctx, steps)?;
+        match &self.adversary {
+            Some(adversary) => crate::gan::submit_rounds(&self.ctx, [&adversary.d_step, &self.step], 1, steps)?,
+            None => self.step.submit(&self.ctx, steps)?,
+        }
         self.metrics.note_steps(steps);
         Ok(())
+    }
+
+    /// Each VAE-GAN member's metrics: its VAE's terms (means since the last read, as
+    /// [`member_metrics`](Self::member_metrics)) with its D's terms and generator loss of the
+    /// latest round. Plain VAEs' have no discriminator terms (zeros).
+    pub async fn member_vae_gan_metrics(&self) -> Result<Vec<VaeGanMetrics>, ModelError> {
+        let vaes = self.member_metrics().await?;
+        match &self.adversary {
+            Some(adversary) => Ok(adversary.member_metrics(&self.ctx, vaes).await?),
+            None => Ok(vaes.into_iter().map(|vae| VaeGanMetrics { vae, ..VaeGanMetrics::default() }).collect()),
+        }
+    }
+
+    /// Each VAE-GAN member's discriminator parameters, in the arch's D layout (empty for plain VAEs).
+    pub async fn member_discriminator_parameters(&self) -> Result<Vec<Vec<f32>>, ModelError> {
+        match &self.adversary {
+            Some(adversary) => Ok(adversary.member_parameters(&self.ctx).await?),
+            None => Ok(vec![Vec::new(); self.members]),
+        }
+    }
+
+    /// D steps taken (0 for plain VAEs).
+    pub async fn discriminator_steps_done(&self) -> Result<u32, ModelError> {
+        match &self.adversary {
+            Some(adversary) => Ok(adversary.steps_done(&self.ctx).await?),
+            None => Ok(0),
+        }
     }
 
     /// Each member's training metrics, the means over the steps since the last call.
@@ -246,6 +342,7 @@ fn record_step(
     dataset: &GpuDataset,
     slices: &[IndexSlice],
     metrics: &MetricSums,
+    adversary: Option<(&BatchedAdversary, &VaeGanArch)>,
 ) -> Result<(Schedule, MemberKnobs), GpuError> {
     let Shape { arch, stacked, members, batch, seed } = shape;
     let [x, z, eps, dz, per_row, kl_per_dim] = &b.activations;
@@ -276,7 +373,9 @@ fn record_step(
     let kl_backward = s.push_tuned(k.kl_backward_of_models(h, dh, &vec![0.0; members], true)?)?;
     dropout.extend(enc.backward_with_dropout(k, &arch.encoder, x, None, enc_drop, &mut s)?);
     // The penalty's value is taken here, after the backward passes, not before them as the single
-    // model does: nothing writes the parameters in between, so it is the same value.
+    // model does: nothing writes the parameters in between, so it is the same value. Its gradient
+    // goes in before the VAE-GAN's generator term, as the single model adds them (another order of
+    // the same additions would round differently).
     let stacking = Stacked { layout: &arch.layout, stacked, models: members };
     let [m, v, velocity] = &b.moments;
     let buffers = UpdateBuffers {
@@ -288,7 +387,9 @@ fn record_step(
         counter: (counters, TRAIN_COUNTER),
     };
     let slots = PenaltySlots { out: &metrics.sums, index: PENALTY, accumulate: true };
-    let update = stacking.push_update(k, &mut s, buffers, (slots, SLOTS))?;
+    let penalties = stacking.push_penalties(k, &mut s, &buffers, (slots, SLOTS))?;
+    let gamma = adversary.map(|(adversary, gan_arch)| adversary.push_generator_term(k, gan_arch, counters, &mut s)).transpose()?;
+    let update = stacking.push_optimizers(k, &mut s, buffers, penalties)?;
     s.push(k.advance_counter(counters, TRAIN_COUNTER, 1)?);
-    Ok((s, MemberKnobs { dropout, kl_backward, update }))
+    Ok((s, MemberKnobs { dropout, kl_backward, update, gamma }))
 }

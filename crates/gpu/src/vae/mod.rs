@@ -4,12 +4,14 @@
 //!
 //! Files by concern: `dataset` (rows on the GPU), `core` (buffers and the two halves of a step),
 //! `knobs` (the knob-carrying dispatches and the one place that writes them), `evaluation`,
-//! `views`, `checkpoint` (restore-best), `step_metrics` (sums since the last read), and
-//! `adversarial` (the VAE-GAN's discriminator and round). [`GpuVae`] puts them together behind
+//! `views`, `checkpoint` (restore-best), `step_metrics` (sums since the last read),
+//! `adversarial` (the VAE-GAN's discriminator and round), and `batched` with
+//! `batched_adversary` (a sweep's K VAEs or VAE-GANs as one). [`GpuVae`] puts them together behind
 //! the engine seam, [`VaeModel`].
 
 mod adversarial;
 mod batched;
+mod batched_adversary;
 mod checkpoint;
 mod core;
 mod dataset;
@@ -100,6 +102,15 @@ impl GpuVae {
         copy_state(&self.core.ctx, &other.core.ctx, "GPU VAE", &self.state(), &other.state())?;
         self.core.copy_host_state_to(&other.core);
         Ok(())
+    }
+
+    /// Writes the VAE-GAN's D parameters (a sweep's batched step trained them elsewhere); the
+    /// engine seam has only the VAE's setter, the weights a run file holds. Refused for a plain VAE.
+    pub fn set_discriminator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
+        match &self.training {
+            Training::Plain { .. } => Err(ModelError::StateMismatch("a plain VAE has no discriminator".into())),
+            Training::Adversarial(adversary) => adversary.set_discriminator_parameters(&self.core, parameters),
+        }
     }
 
     /// The VAE-GAN's D steps done, as the GPU counts them (`None` for a plain VAE).

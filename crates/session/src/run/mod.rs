@@ -176,8 +176,9 @@ pub enum StepReport {
 /// measured.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) enum TrainedElsewhere<'a> {
-    /// A plain VAE's steps, at KL weight `beta` (β's warm-up ramps it).
-    Vae { beta: f32, metrics: latent_core::model::StepMetrics, parameters: &'a [f32] },
+    /// A VAE's steps (VAE-GAN: rounds), at KL weight `beta` (β's warm-up ramps it); `discriminator`
+    /// is the VAE-GAN's D parameters, empty for a plain VAE.
+    Vae { beta: f32, metrics: VaeGanMetrics, parameters: &'a [f32], discriminator: &'a [f32] },
     /// A GAN's rounds.
     Gan { metrics: latent_core::engine::GanMetrics, generator: &'a [f32], discriminator: &'a [f32] },
 }
@@ -502,13 +503,18 @@ impl Run {
     /// Steps (GAN: rounds) trained outside this run's model, by a sweep's batched step: the
     /// parameters where the steps left them go into the model, the steps are counted and their
     /// metrics read as [`advance`](Self::advance) reads its own, then the run decides as it does.
-    /// The plain VAE and the GAN: the models a batched step trains.
     #[cfg(not(target_arch = "wasm32"))]
     pub(crate) async fn conclude_trained_elsewhere(&mut self, steps: usize, trained: TrainedElsewhere<'_>) -> Result<Progress, SessionError> {
         let report = match (&mut self.model, trained) {
-            (Model::Vae(vae), TrainedElsewhere::Vae { beta, metrics, parameters }) => {
+            (Model::Vae(vae), TrainedElsewhere::Vae { beta, metrics, parameters, discriminator }) => {
                 vae.set_parameters(parameters)?;
-                StepReport::Vae { metrics: VaeGanMetrics { vae: metrics, ..VaeGanMetrics::default() }, beta }
+                if !discriminator.is_empty() {
+                    // As for the GAN's D below: no setter in the engine seam; its model is a GPU VAE-GAN.
+                    let gpu = vae.as_any_mut().downcast_mut::<latent_gpu::GpuVae>();
+                    gpu.ok_or_else(|| SessionError::Invalid("a VAE-GAN trained by a batched step must be a GPU VAE-GAN".into()))?
+                        .set_discriminator_parameters(discriminator)?;
+                }
+                StepReport::Vae { metrics, beta }
             }
             (Model::Gan(gan), TrainedElsewhere::Gan { metrics, generator, discriminator }) => {
                 gan.set_generator_parameters(generator)?;

@@ -1,10 +1,11 @@
-//! A GPU sweep of plain VAEs or of GANs trains its members as one: [`BatchedVae`] and
-//! [`BatchedGan`] record steps whose dispatches each cover every member (their knobs and folds
-//! their own), so K members cost about the dispatches of one. Each member's [`Run`](crate::Run)
+//! A GPU sweep trains its members as one: [`BatchedVae`] (plain VAEs, or VAE-GANs with their
+//! discriminators) and [`BatchedGan`] record steps whose dispatches each cover every member (their
+//! knobs and folds their own), so K members cost about the dispatches of one. Each member's [`Run`](crate::Run)
 //! still holds its own model, which scores it and draws its views: after every advance the
 //! batched parameters go into it and the batched metrics into its history, so a member reads
 //! exactly as if it had trained alone (the batched steps are bit for bit each member's own;
-//! `batched_vae_matches_alone` and `batched_gan_matches_alone` check that).
+//! `batched_vae_matches_alone`, `batched_vae_gan_matches_alone` and `batched_gan_matches_alone`
+//! check that).
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -44,8 +45,7 @@ pub(super) struct BatchedMembers {
 
 impl BatchedMembers {
     /// The batched steps of `members` (all of `spec`'s model, fresh, on `data`'s rows), or `None`
-    /// where the sweep's models have no batched step (the VAE-GAN trains apart). All members in
-    /// one step first; a device that cannot hold so many (a buffer past its limits, or out of
+    /// where there are no members. All members in one step first; a device that cannot hold so many (a buffer past its limits, or out of
     /// memory) gets halves, down to single members.
     pub(super) fn build(kernels: &Kernels, spec: &SweepSpec, data: &Arc<RunData>, members: &[Member]) -> Result<Option<Self>, SessionError> {
         let base = &spec.base;
@@ -74,7 +74,15 @@ impl BatchedMembers {
                     BatchedGan::new(kernels, data, arch.clone(), setup, &batched).map(|gan| Batched::Gan(Box::new(gan)))
                 })?
             }
-            ModelKind::VaeGan => return Ok(None),
+            ModelKind::VaeGan => {
+                let arch = base.shape.vae_gan_spec(base.data.dataset).build()?;
+                let (init, d_init) = (arch.vae.layout.init(seed), arch.d_layout.init(discriminator_seed(seed)));
+                in_groups(members.len(), |range| {
+                    let d_inits = vec![&d_init[..]; range.len()];
+                    let batched: Vec<BatchedMember<'_>> = range.map(|i| BatchedMember { knobs: &knobs[i], init: &init, train: train(i) }).collect();
+                    BatchedVae::with_discriminator(kernels, data, arch.clone(), setup, &batched, &d_inits).map(|vae| Batched::Vae(Box::new(vae)))
+                })?
+            }
         };
         let groups = groups.into_iter().map(|(step, members)| Group { step, members, steps: 0 }).collect();
         Ok(Some(Self { groups, warmup: base.options.beta_warmup }))
@@ -95,9 +103,10 @@ impl BatchedMembers {
             match &mut group.step {
                 Batched::Vae(vae) => {
                     let betas = train_vaes(vae, own, (group.steps, steps), self.warmup)?;
-                    let (metrics, parameters) = (vae.member_metrics().await?, vae.member_parameters().await?);
+                    let (metrics, parameters) = (vae.member_vae_gan_metrics().await?, vae.member_parameters().await?);
+                    let discriminators = vae.member_discriminator_parameters().await?;
                     for (z, metrics) in metrics.into_iter().enumerate() {
-                        let trained = TrainedElsewhere::Vae { beta: betas[z], metrics, parameters: &parameters[z] };
+                        let trained = TrainedElsewhere::Vae { beta: betas[z], metrics, parameters: &parameters[z], discriminator: &discriminators[z] };
                         conclude_member(&mut own[z], steps, trained).await?;
                     }
                 }

@@ -202,6 +202,18 @@ fn a_gpu_sweep_trains_its_members_batched_exactly_as_apart() {
     batched_as_apart(SweepSpec { base, knob: Knob::Beta, values: vec![0.1, 1.0, 4.0], folds: 2, across: None }, 4);
 }
 
+/// On the GPU a γ sweep of VAE-GANs trains its members in one batched step (each with its
+/// discriminator), folds and β's warm-up included: each member's history (D and G losses too),
+/// scores, pictures and both networks' weights read exactly as the same sweep trained member by
+/// member, a diverging member included.
+#[test]
+fn a_gpu_vae_gan_sweep_trains_its_members_batched_exactly_as_apart() {
+    let mut base = LabConfig::defaults_for(ModelKind::VaeGan, Dataset::Toy(Toy2d::Ring8)).run_spec();
+    base.data.train_size = 300;
+    base.options.beta_warmup = 50;
+    batched_as_apart(SweepSpec { base, knob: Knob::Gamma, values: vec![0.1, 1.0], folds: 2, across: None }, 1);
+}
+
 /// On the GPU a GAN grid's members train in one batched step (their λ_G and λ_D their own): each
 /// member's history, rounds, scores (modes, MMD²) and pictures are exactly those of the same grid
 /// trained member by member, a diverging member included.
