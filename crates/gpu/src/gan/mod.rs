@@ -326,10 +326,11 @@ pub(crate) fn write_parameters(ctx: &GpuContext, params: &GpuTensor, parameters:
 }
 
 /// One submission of `rounds` rounds of a GAN's recorded D and G steps: each `d_steps`
-/// D steps, then one G step.
+/// D steps, then one G step. The VAE-GAN's rounds too (one D step, then the VAE step), single
+/// or batched.
 pub(crate) fn submit_rounds(ctx: &GpuContext, [d_step, g_step]: [&Schedule; 2], d_steps: u32, rounds: usize) -> Result<(), ModelError> {
     ctx.check_alive()?;
-    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("gan rounds") });
+    let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("adversarial rounds") });
     for _ in 0..rounds {
         d_step.record(&mut encoder, d_steps as usize);
         g_step.record(&mut encoder, 1);

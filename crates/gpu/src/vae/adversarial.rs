@@ -118,15 +118,8 @@ impl Adversary {
     }
 
     /// `rounds` rounds of one D step then one VAE step, one submission.
-    pub(super) fn train(&self, vae: &VaeCore, rounds: usize) -> Result<(), GpuError> {
-        let ctx = &vae.ctx;
-        ctx.check_alive()?;
-        let mut encoder = ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("vae_gan rounds") });
-        for _ in 0..rounds {
-            self.d_step.record(&mut encoder, 1);
-            self.vae_step.record(&mut encoder, 1);
-        }
-        ctx.queue.submit([encoder.finish()]);
+    pub(super) fn train(&self, vae: &VaeCore, rounds: usize) -> Result<(), latent_core::engine::ModelError> {
+        crate::gan::submit_rounds(&vae.ctx, self.schedules(), 1, rounds)?;
         vae.note_steps(rounds);
         Ok(())
     }

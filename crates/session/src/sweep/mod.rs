@@ -48,8 +48,8 @@ pub const MAX_FOLDS: usize = 10;
 /// Most models a sweep trains (a grid of two knobs included).
 pub const MAX_MEMBERS: usize = MAX_VALUES * MAX_FOLDS;
 /// Most weights all members hold together: each also keeps a gradient and Adam's two moments, so
-/// this is about 1 GB of f32 state (about twice that for a GPU sweep of VAEs or GANs: the batched
-/// step holds its own copy beside each member's model).
+/// this is about 1 GB of f32 state (about twice that for a GPU sweep: the batched step holds its
+/// own copy beside each member's model).
 pub const MAX_SWEEP_WEIGHTS: usize = 64_000_000;
 
 /// The knobs a sweep may vary: the regularisers, the learning rate and the VAE-GAN's γ (the batch
@@ -279,8 +279,8 @@ pub struct Sweep {
     /// The base rows, with the training and held-out lists of the base run.
     data: Arc<RunData>,
     members: Vec<Member>,
-    /// On the GPU, a plain VAE's or a GAN's members trained as one ([`batched`]); `None`: each
-    /// trains its own steps.
+    /// On the GPU, the members trained as one ([`batched`]); `None`: each trains its own steps
+    /// (the CPU twin, or [`unbatched`](Self::unbatched)).
     #[cfg(not(target_arch = "wasm32"))]
     batched: Option<batched::BatchedMembers>,
 }
@@ -288,8 +288,8 @@ pub struct Sweep {
 impl Sweep {
     /// Loads the base run's rows once, splits the training rows into the folds (row i of the
     /// training list in fold i mod K, so every fold has every class of the class-balanced subset)
-    /// and builds every member on the GPU (`kernels`) or as the CPU twin; on the GPU a plain VAE's
-    /// or a GAN's members then train in batched steps ([`batched`]).
+    /// and builds every member on the GPU (`kernels`) or as the CPU twin; on the GPU the members
+    /// then train in batched steps ([`batched`]).
     pub fn build(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
         let digits = digits_for(&spec.base, mnist)?;
         #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
@@ -370,9 +370,9 @@ impl Sweep {
     }
 
     /// `steps` more steps for every member still training; one that diverges is marked and left
-    /// where it stopped, the rest go on. The GPU's plain VAEs and GANs train in batched steps; natively,
-    /// CPU members train side by side on every core (each member's steps are its own, so the
-    /// result is the same as one after another); other GPU members and the browser's take turns.
+    /// where it stopped, the rest go on. GPU members train in batched steps; natively, CPU
+    /// members train side by side on every core (each member's steps are its own, so the result
+    /// is the same as one after another); unbatched GPU members and the browser's take turns.
     pub async fn advance(&mut self, steps: usize) -> Result<(), SessionError> {
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(batched) = &mut self.batched {
