@@ -148,8 +148,8 @@ impl BatchedVae {
         let buffers = StepBuffers::new(&ctx, &arch, &stacked, members.len(), batch, &init)?;
         let metrics = MetricSums::of_models(&ctx, "batched_vae", arch.spec.latent, members.len())?;
         let shape = Shape { arch: &arch, stacked: &stacked, members: members.len(), batch, seed };
-        let adversary = match discriminators {
-            Some((gan_arch, d_inits)) => {
+        let adversary = discriminators
+            .map(|(gan_arch, d_inits)| {
                 let beside = BesideVaes {
                     stacked: &stacked,
                     params: &buffers.params,
@@ -161,11 +161,10 @@ impl BatchedVae {
                     batch,
                     seed,
                 };
-                Some((Box::new(BatchedAdversary::record(kernels, &ctx, gan_arch, beside, d_inits)?), gan_arch))
-            }
-            None => None,
-        };
-        let generator_term = adversary.as_ref().map(|(adversary, gan_arch)| (&**adversary, *gan_arch));
+                BatchedAdversary::record(kernels, &ctx, gan_arch, beside, d_inits).map(Box::new)
+            })
+            .transpose()?;
+        let generator_term = adversary.as_deref().zip(discriminators.map(|(gan_arch, _)| gan_arch));
         let (step, knobs) = record_step(kernels, shape, &buffers, &dataset, &slices, &metrics, generator_term)?;
         let StepBuffers { params, grads, moments, mask, counters, activations, nets } = buffers;
         let mut model = Self {
@@ -178,7 +177,7 @@ impl BatchedVae {
             metrics,
             step,
             knobs,
-            adversary: adversary.map(|(adversary, _)| adversary),
+            adversary,
             _buffers: [grads, mask].into_iter().chain(moments).chain(activations).collect(),
             _nets: nets,
             _dataset: dataset,
