@@ -1,8 +1,9 @@
-//! The VAE-GAN's share of a batched step ([`BatchedVae::with_discriminator`](super::BatchedVae::with_discriminator)):
-//! K discriminators stacked as the K VAEs are, a D step whose dispatches each cover every member,
-//! and the generator term (γ · −log σ(D(decoded prior codes))) recorded into the VAE step before
-//! its update. Dispatch for dispatch the single model's [`Adversary`](super::adversarial::Adversary),
-//! so each member trains bit for bit as it does alone.
+//! The VAE-GAN's share of a batched step
+//! ([`BatchedVae::with_discriminator`](super::BatchedVae::with_discriminator)): K discriminators
+//! stacked as the K VAEs are, a D step whose dispatches each cover every member, and the generator
+//! term (γ · −log σ(D(decoded prior codes))) recorded into the VAE step before its update. Dispatch
+//! for dispatch the single model's [`Adversary`](super::adversarial::Adversary), so each member
+//! trains bit for bit as it does alone.
 
 use latent_core::model::gan::{D_NOISE_STREAM, G_NOISE_STREAM};
 use latent_core::model::{ParamLayout, VaeGanArch, VaeGanMetrics};

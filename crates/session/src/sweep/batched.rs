@@ -1,8 +1,8 @@
 //! A GPU sweep trains its members as one: [`BatchedVae`] (plain VAEs, or VAE-GANs with their
 //! discriminators) and [`BatchedGan`] record steps whose dispatches each cover every member (their
-//! knobs and folds their own), so K members cost about the dispatches of one. Each member's [`Run`](crate::Run)
-//! still holds its own model, which scores it and draws its views: after every advance the
-//! batched parameters go into it and the batched metrics into its history, so a member reads
+//! knobs and folds their own), so K members cost about the dispatches of one. Each member's
+//! [`Run`](crate::Run) still holds its own model, which scores it and draws its views: after every
+//! advance the batched parameters go into it and the batched metrics into its history, so a member reads
 //! exactly as if it had trained alone (the batched steps are bit for bit each member's own;
 //! `batched_vae_matches_alone`, `batched_vae_gan_matches_alone` and `batched_gan_matches_alone`
 //! check that).
@@ -45,8 +45,8 @@ pub(super) struct BatchedMembers {
 
 impl BatchedMembers {
     /// The batched steps of `members` (all of `spec`'s model, fresh, on `data`'s rows), or `None`
-    /// where there are no members. All members in one step first; a device that cannot hold so many (a buffer past its limits, or out of
-    /// memory) gets halves, down to single members.
+    /// where there are no members. All members in one step first; a device that cannot hold so
+    /// many (a buffer past its limits, or out of memory) gets halves, down to single members.
     pub(super) fn build(kernels: &Kernels, spec: &SweepSpec, data: &Arc<RunData>, members: &[Member]) -> Result<Option<Self>, SessionError> {
         let base = &spec.base;
         if members.is_empty() {
