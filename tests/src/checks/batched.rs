@@ -30,6 +30,26 @@ fn same_metrics(step: u32, member: usize, batched: &StepMetrics, alone: &StepMet
     Ok(())
 }
 
+/// A model's spec and the rows it trains on.
+type DataSet = (VaeSpec, std::sync::Arc<latent_core::data::RunData>);
+
+/// The parity checks' two data sets, drawn from `seed`: 90 random pixel rows of `dim` (a Bernoulli
+/// VAE with `pixel_hidden` layers) and 90 random points of the plane (the ring's 2D VAE), each with
+/// its first 60 rows shuffled for training and the rest held out; and three members' training rows:
+/// the whole set and two folds of it.
+fn pixels_and_points(seed: u64, dim: usize, pixel_hidden: Vec<usize>) -> ([DataSet; 2], [Vec<u32>; 3]) {
+    let mut inputs = Inputs::new(seed);
+    let rows = 90usize;
+    let bytes: Vec<u8> = (0..rows * dim).map(|_| inputs.below(256) as u8).collect();
+    let pixels = VaeSpec { data_dim: dim, hidden: pixel_hidden, latent: 3, activation: Activation::Tanh, likelihood: Likelihood::Bernoulli };
+    let points: Vec<f32> = (0..rows * 2).map(|_| inputs.below(2000) as f32 / 500.0 - 2.0).collect();
+    let ring = VaeSpec { data_dim: 2, hidden: vec![16], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Gaussian { inv_var: 4.0 } };
+    let all: Vec<u32> = (0..60).map(|i| (i * 37 + 11) % 60).collect();
+    let folds = [all.clone(), all.iter().copied().filter(|i| i % 3 != 1).collect(), all.iter().copied().filter(|i| i % 3 != 2).collect()];
+    let test: Vec<u32> = (60..rows as u32).collect();
+    ([(pixels, pixel_rows(bytes, dim, all.clone(), test.clone())), (ring, point_rows(points, all, test))], folds)
+}
+
 /// A member's setup for training alone: `data` with `train` as its training rows.
 fn alone_on(data: &std::sync::Arc<latent_core::data::RunData>, train: &[u32], (batch, seed): (usize, u32), knobs: Knobs) -> ModelSetup {
     let own = std::sync::Arc::new(latent_core::data::RunData { train: train.to_vec(), ..(**data).clone() });
@@ -43,16 +63,8 @@ fn alone_on(data: &std::sync::Arc<latent_core::data::RunData>, train: &[u32], (b
 /// step 12 (the others untouched); the same for the ring's 2D VAE (Gaussian likelihood). Bad
 /// input is refused by name.
 pub async fn batched_vae_matches_alone(h: &Harness) -> Check {
-    let mut inputs = Inputs::new(23);
-    let (rows, dim) = (90usize, 20usize);
-    let bytes: Vec<u8> = (0..rows * dim).map(|_| inputs.below(256) as u8).collect();
-    let pixels = VaeSpec { data_dim: dim, hidden: vec![24, 12], latent: 3, activation: Activation::Tanh, likelihood: Likelihood::Bernoulli };
-    let points: Vec<f32> = (0..rows * 2).map(|_| inputs.below(2000) as f32 / 500.0 - 2.0).collect();
-    let ring = VaeSpec { data_dim: 2, hidden: vec![16], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Gaussian { inv_var: 4.0 } };
-    let all: Vec<u32> = (0..60).map(|i| (i * 37 + 11) % 60).collect();
-    let folds: [Vec<u32>; 3] = [all.clone(), all.iter().copied().filter(|i| i % 3 != 1).collect(), all.iter().copied().filter(|i| i % 3 != 2).collect()];
-    let test: Vec<u32> = (60..rows as u32).collect();
-    for (spec, data) in [(pixels, pixel_rows(bytes, dim, all.clone(), test.clone())), (ring, point_rows(points, all.clone(), test.clone()))] {
+    let (data_sets, folds) = pixels_and_points(23, 20, vec![24, 12]);
+    for (spec, data) in data_sets {
         let arch = spec.build()?;
         let knobs = [
             Knobs { beta: 0.5, l1: 1e-4, l2: 0.0, dropout: 0.2, lr: 3e-3, ..Knobs::default() },
@@ -235,16 +247,8 @@ pub async fn batched_gan_matches_alone(h: &Harness) -> Check {
 pub async fn batched_vae_gan_matches_alone(h: &Harness) -> Check {
     use latent_core::model::VaeGanSpec;
 
-    let mut inputs = Inputs::new(41);
-    let (rows, dim) = (90usize, 16usize);
-    let bytes: Vec<u8> = (0..rows * dim).map(|_| inputs.below(256) as u8).collect();
-    let pixels = VaeSpec { data_dim: dim, hidden: vec![20], latent: 3, activation: Activation::Tanh, likelihood: Likelihood::Bernoulli };
-    let points: Vec<f32> = (0..rows * 2).map(|_| inputs.below(2000) as f32 / 500.0 - 2.0).collect();
-    let ring = VaeSpec { data_dim: 2, hidden: vec![16], latent: 2, activation: Activation::Relu, likelihood: Likelihood::Gaussian { inv_var: 4.0 } };
-    let all: Vec<u32> = (0..60).map(|i| (i * 37 + 11) % 60).collect();
-    let folds: [Vec<u32>; 3] = [all.clone(), all.iter().copied().filter(|i| i % 3 != 1).collect(), all.iter().copied().filter(|i| i % 3 != 2).collect()];
-    let test: Vec<u32> = (60..rows as u32).collect();
-    for (spec, data) in [(pixels, pixel_rows(bytes, dim, all.clone(), test.clone())), (ring, point_rows(points, all.clone(), test.clone()))] {
+    let (data_sets, folds) = pixels_and_points(41, 16, vec![20]);
+    for (spec, data) in data_sets {
         let arch = VaeGanSpec::new(spec.clone(), vec![12]).build()?;
         let knobs = [
             Knobs { gamma: 0.5, beta: 0.5, l2_d: Some(1e-3), dropout: 0.2, lr: 3e-3, ..Knobs::default() },
