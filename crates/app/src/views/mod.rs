@@ -29,6 +29,8 @@ pub fn App() -> impl IntoView {
         return view! { <BenchPage config=config /> }.into_any();
     }
     let embed = config.page.embed;
+    // The state, the driver and the listeners, before any view is made.
+    let setup = browser::Timed::start("latent:mount-setup");
     let lab = Lab::new(config, notes);
     // The address bar holds a link to the current state, written once the controls rest: a
     // slider drag fires dozens of inputs a second, and browsers throttle (Chromium ignores, with
@@ -39,6 +41,7 @@ pub fn App() -> impl IntoView {
     crate::lesson_api::listen(lab);
     info::listen(lab);
     crate::lesson::start(lab);
+    drop(setup);
     let with_lesson = move || lab.lesson.with(|l| !matches!(l, crate::lesson::LessonState::Closed));
     // The panels at the end of the page mount in a task after the first: mounting every panel at
     // once was the longest task as the page opened.
