@@ -23,9 +23,9 @@ const CHUNK: usize = 20;
 pub async fn sweep_table(kernels: &Kernels, models: usize, min_seconds: f64) -> anyhow::Result<String> {
     let models = models.clamp(2, MAX_VALUES);
     let mut out = format!(
-        "sweeps as `latent sweep` trains them, {CHUNK} steps (GAN: rounds) per advance: {models} VAEs (learning rates 1e-4 to 1e-2, batch 128), a GAN grid of {} (λ_G × λ_D), {models} VAE-GANs (γ 0.01 to 1): model-steps/s\n{:<12} {:>12} {:>12} {:>7}\n",
+        "sweeps as `latent sweep` trains them, {CHUNK} steps (GAN: rounds) per advance: {models} VAEs (learning rates 1e-4 to 1e-2, batch 128), a GAN grid of {} (λ_G × λ_D), {models} VAE-GANs (γ 0.01 to 1): model-steps/s, and the GPU memory each sweep holds\n{:<12} {:>12} {:>12} {:>7} {:>11} {:>11} {:>7}\n",
         2 * models.div_ceil(2),
-        "model", "apart", "batched", "ratio"
+        "model", "apart", "batched", "ratio", "apart MB", "batched MB", "ratio"
     );
     for (name, dataset, hidden, latent) in [("ring VAE", Dataset::Toy(Toy2d::Ring8), vec![64, 64], 2), ("MNIST VAE", Dataset::Mnist, vec![400], 20)] {
         let mut base = LabConfig::defaults_for(ModelKind::Vae, dataset).run_spec();
@@ -44,13 +44,20 @@ pub async fn sweep_table(kernels: &Kernels, models: usize, min_seconds: f64) -> 
     Ok(out)
 }
 
-/// One row: `spec`'s sweep member by member, then batched (all its members in one step).
+/// One row: `spec`'s sweep member by member, then batched (all its members in one step): speed,
+/// and the GPU memory each holds once built (its buffers, as the context's ledger counts them).
 async fn apart_and_batched(kernels: &Kernels, name: &str, spec: SweepSpec, min_seconds: f64) -> anyhow::Result<String> {
-    let apart = model_steps_per_second(Sweep::build(spec.clone(), Some(kernels), Some(MNIST_ASSET))?.unbatched(), min_seconds).await?;
+    let held = |before: u64| kernels.context().allocations().1.saturating_sub(before) as f64 / 1e6;
+    let before = kernels.context().allocations().1;
+    let apart = Sweep::build_apart(spec.clone(), kernels, Some(MNIST_ASSET))?;
+    let apart_mb = held(before);
+    let apart = model_steps_per_second(apart, min_seconds).await?;
+    let before = kernels.context().allocations().1;
     let batched = Sweep::build(spec.clone(), Some(kernels), Some(MNIST_ASSET))?;
+    let batched_mb = held(before);
     anyhow::ensure!(batched.batched_groups() == [spec.members()], "the {name}s did not go into one batched step: {:?}", batched.batched_groups());
     let batched = model_steps_per_second(batched, min_seconds).await?;
-    Ok(format!("{name:<12} {apart:>12.1} {batched:>12.1} {:>6.2}×\n", batched / apart))
+    Ok(format!("{name:<12} {apart:>12.1} {batched:>12.1} {:>6.2}× {apart_mb:>11.1} {batched_mb:>11.1} {:>6.2}×\n", batched / apart, batched_mb / apart_mb))
 }
 
 /// Advances `sweep` one untimed chunk, then chunk by chunk for at least `min_seconds` (each

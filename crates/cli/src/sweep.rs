@@ -54,6 +54,10 @@ pub async fn run(args: SweepArgs, matches: &ArgMatches) -> anyhow::Result<()> {
         [all] => eprintln!("all {all} models train in one batched step"),
         groups => eprintln!("the models train in {} batched steps of {groups:?} (the device holds no larger)", groups.len()),
     }
+    if let Some(kernels) = &kernels {
+        let (buffers, bytes) = kernels.context().allocations();
+        eprintln!("GPU memory: {:.1} MB in {buffers} buffers", bytes as f64 / 1e6);
+    }
     let started = web_time::Instant::now();
     let mut done = 0;
     while done < steps {

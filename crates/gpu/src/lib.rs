@@ -39,5 +39,5 @@ pub use error::GpuError;
 pub use gan::{BatchedGan, BatchedGanMember, GpuGan};
 pub use kernels::{Kernels, MatmulVariant};
 pub use tensor::{ElementKind, GpuTensor};
-pub use vae::{BatchedMember, BatchedVae, GpuDataset, GpuVae};
+pub use vae::{BatchedMember, BatchedVae, GpuDataset, GpuRows, GpuVae};
 pub use wgpu;

@@ -74,14 +74,17 @@ impl NetBuffers {
     }
 
     /// A network that only runs forward (the GAN's heat map and sample block, over
-    /// [`MAP_POINTS`](latent_core::model::gan::MAP_POINTS) rows): its activations only. Gradient
-    /// buffers there would be as large as the activations and never written (134 MB at the
-    /// largest widths); its backward passes are refused.
+    /// [`MAP_POINTS`](latent_core::model::gan::MAP_POINTS) rows, or a VAE whose parameters train
+    /// elsewhere): its activations only. Gradient buffers there would be as large as the
+    /// activations and never written (134 MB at the largest widths); its backward passes are
+    /// refused.
     pub(crate) fn forward_only(ctx: &GpuContext, layout: &ParamLayout, net: &Mlp, name: &str, rows: usize, params: &GpuTensor) -> Result<Self, GpuError> {
         Self::build(ctx, layout, net, name, (rows, 1), params, None)
     }
 
-    fn build(
+    /// The general form: `models` networks of `batch` rows each, which train with `grads` as
+    /// their parameter gradients or, without, only run forward.
+    pub(crate) fn build(
         ctx: &GpuContext,
         layout: &ParamLayout,
         net: &Mlp,

@@ -12,6 +12,7 @@ mod losses;
 mod matmul;
 mod models;
 mod pointwise;
+mod scoring;
 mod training;
 mod updates;
 mod vae;
@@ -28,6 +29,7 @@ pub use losses::{loss_bce, loss_gan, loss_gaussian, losses_of_models_match_alone
 pub use matmul::{matmul_epilogues, matmul_fused_dropout, matmul_models_match_alone, matmul_shapes};
 pub use models::{gan_matches_cpu_twin, model_outlives_its_kernels, vae_matches_cpu_twin, vae_step_dispatch_count};
 pub use pointwise::{activations, reductions, reductions_of_models_match_alone};
+pub use scoring::scoring_models_read_as_trained;
 pub use training::{gather, gather_of_models_match_alone, optimizers, penalties};
 pub use updates::updates_of_models_match_alone;
 pub use vae::{dropout, kl, kl_of_models_match_alone, reparam, reparam_of_models_match_alone};
@@ -81,6 +83,7 @@ macro_rules! for_each_check {
             model_outlives_its_kernels,
             model_churn_leaves_nothing,
             gan_views_hold_no_gradients,
+            scoring_models_read_as_trained,
             forks_carry_the_whole_training_state,
             gan_forks_carry_the_whole_training_state
         );

@@ -54,7 +54,7 @@ impl Adversary {
         let decoder = &arch.vae.decoder;
         let discriminator = NetParams::new(ctx, "discriminator", &arch.d_layout, d_init)?;
         let passes = DiscriminatorPasses::new(ctx, &arch.d_layout, &arch.discriminator, &discriminator, batch)?;
-        let prior_dec = NetBuffers::new(ctx, &arch.vae.layout, decoder, "decoder.prior", batch, &vae.params, &vae.grads)?;
+        let prior_dec = NetBuffers::new(ctx, &arch.vae.layout, decoder, "decoder.prior", batch, &vae.params, vae.grads()?)?;
         let d_counters = ctx.upload_u32("vae_gan.d_counters", 1, 1, &[0])?;
         let gan_metrics = ctx.zeros("vae_gan.gan_metrics", 1, METRICS)?;
         let zero_posterior = ctx.zeros("vae_gan.zero_posterior", batch, 2 * latent)?;
@@ -145,13 +145,8 @@ impl Adversary {
         Ok(read_u32(&vae.ctx, &self.d_counters).await?.first().copied().unwrap_or(0))
     }
 
-    /// Writes D's parameters (a sweep's batched step trained them elsewhere).
-    pub(super) fn set_discriminator_parameters(&self, vae: &VaeCore, parameters: &[f32]) -> Result<(), latent_core::engine::ModelError> {
-        crate::gan::write_parameters(&vae.ctx, &self.discriminator.params, parameters)
-    }
-
-    /// D's parameters, flat in `d_layout`'s order.
-    pub(super) async fn discriminator_parameters(&self, vae: &VaeCore) -> Result<Vec<f32>, GpuError> {
-        read_f32(&vae.ctx, &self.discriminator.params).await
+    /// D's parameters, flat in `d_layout`'s order (a sweep's batched step writes them).
+    pub(super) fn discriminator_parameters(&self) -> &GpuTensor {
+        &self.discriminator.params
     }
 }

@@ -41,18 +41,21 @@ fn copy(ctx: &GpuContext, label: &str, from: &GpuTensor, to: &GpuTensor) -> Resu
 
 impl VaeCore {
     /// Keeps a copy of the current parameters (early stopping saw a new best held-out loss).
+    /// Refused where the parameters train elsewhere (a model that never trains never stops early).
     pub(crate) fn save_best(&self) -> Result<(), GpuError> {
-        copy(&self.ctx, "vae save best", &self.params, &self.checkpoint.saved)?;
-        self.checkpoint.filled.store(true, Ordering::Relaxed);
+        let checkpoint = &self.training()?.checkpoint;
+        copy(&self.ctx, "vae save best", &self.params, &checkpoint.saved)?;
+        checkpoint.filled.store(true, Ordering::Relaxed);
         Ok(())
     }
 
     /// Puts the parameters of the last [`save_best`](Self::save_best) back; the optimizer state and
     /// step counter carry on. Fails if nothing was saved.
     pub(crate) fn restore_best(&self) -> Result<(), GpuError> {
-        if !self.checkpoint.filled.load(Ordering::Relaxed) {
+        let checkpoint = &self.training()?.checkpoint;
+        if !checkpoint.filled.load(Ordering::Relaxed) {
             return Err(GpuError::invalid("vae restore best", "no parameters were saved yet"));
         }
-        copy(&self.ctx, "vae restore best", &self.checkpoint.saved, &self.params)
+        copy(&self.ctx, "vae restore best", &checkpoint.saved, &self.params)
     }
 }

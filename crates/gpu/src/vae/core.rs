@@ -48,6 +48,32 @@ pub(crate) fn mean_of_likelihood(k: &Kernels, likelihood: Likelihood, out: &GpuT
     k.activation_forward(out, dest, likelihood.mean_activation(), false)
 }
 
+/// What a VAE's buffers are for: training here, or only scoring and drawing the views of
+/// parameters trained elsewhere (a sweep's members, which its batched step trains).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Train,
+    Score,
+}
+
+/// The buffers only training needs: the gradients, Adam's and SGD's moments, the penalty mask,
+/// restore-best's copy and the step's scratch. A VAE that trains elsewhere holds none of them, nor
+/// its networks' pre-activation gradients: six parameter-sized buffers fewer.
+#[derive(Debug)]
+pub(super) struct TrainingBuffers {
+    grads: GpuTensor,
+    m: GpuTensor,
+    v: GpuTensor,
+    /// SGD's momentum buffer.
+    velocity: GpuTensor,
+    mask: GpuTensor,
+    /// This step's KL per latent dimension (scratch: the step adds it into `metrics.kl_sums`).
+    kl_per_dim: GpuTensor,
+    dz: GpuTensor,
+    /// Early stopping's best parameters (a sweep's members never stop early).
+    pub(super) checkpoint: Checkpoint,
+}
+
 /// A VAE's buffers on the GPU and every schedule but the training step, which models record with
 /// [`push_gradients`](Self::push_gradients) and [`push_update`](Self::push_update).
 #[derive(Debug)]
@@ -57,21 +83,14 @@ pub(crate) struct VaeCore {
     pub(crate) batch: usize,
     pub(crate) seed: u32,
     pub(crate) params: GpuTensor,
-    pub(crate) grads: GpuTensor,
-    m: GpuTensor,
-    v: GpuTensor,
-    /// SGD's momentum buffer.
-    velocity: GpuTensor,
-    mask: GpuTensor,
+    /// `None` where the parameters train elsewhere ([`Purpose::Score`]).
+    training: Option<TrainingBuffers>,
     pub(crate) counters: GpuTensor,
-    /// This step's KL per latent dimension (scratch: the step adds it into `metrics.kl_sums`).
-    kl_per_dim: GpuTensor,
     metrics: MetricSums,
-    /// The training batch (gathered by the step).
+    /// The training batch (gathered by the step), and each read-only pass's.
     pub(crate) x: GpuTensor,
     z: GpuTensor,
     eps: GpuTensor,
-    dz: GpuTensor,
     per_row: GpuTensor,
     pub(crate) enc: NetBuffers,
     pub(crate) dec: NetBuffers,
@@ -79,7 +98,6 @@ pub(crate) struct VaeCore {
     reconstruct: Schedule,
     reconstruct_out: GpuTensor,
     pub(super) views: ViewBuffers,
-    pub(super) checkpoint: Checkpoint,
     pub(crate) dataset: GpuDataset,
     /// The evaluation's KL scratch, held for the schedules' bind groups.
     _eval_kl: GpuTensor,
@@ -87,8 +105,16 @@ pub(crate) struct VaeCore {
 
 impl VaeCore {
     /// Allocates everything for `arch` at `batch` (`name` labels the buffers) and records the
-    /// evaluation, view and reconstruction schedules.
-    pub(crate) fn new(kernels: &Kernels, name: &str, arch: VaeArch, init: &[f32], dataset: GpuDataset, batch: usize, seed: u32) -> Result<Self, GpuError> {
+    /// evaluation, view and reconstruction schedules; the training buffers only for
+    /// [`Purpose::Train`].
+    pub(crate) fn new(
+        kernels: &Kernels,
+        name: &str,
+        (arch, init): (VaeArch, &[f32]),
+        dataset: GpuDataset,
+        (batch, seed): (usize, u32),
+        purpose: Purpose,
+    ) -> Result<Self, GpuError> {
         let ctx = kernels.context().clone();
         let (latent, dim) = (arch.spec.latent, arch.spec.data_dim);
         if dataset.data.cols() != dim {
@@ -97,18 +123,27 @@ impl VaeCore {
         let len = arch.layout.len;
         let label = |what: &str| format!("{name}.{what}");
         let params = ctx.upload_f32(&label("params"), 1, len, init)?;
-        let grads = ctx.zeros(&label("grads"), 1, len)?;
-        let (m, v) = (ctx.zeros(&label("adam_m"), 1, len)?, ctx.zeros(&label("adam_v"), 1, len)?);
-        let velocity = ctx.zeros(&label("sgd_velocity"), 1, len)?;
-        let mask = ctx.upload_f32(&label("penalty_mask"), 1, len, &arch.layout.penalty_mask::<f32>())?;
+        let training = match purpose {
+            Purpose::Train => Some(TrainingBuffers {
+                grads: ctx.zeros(&label("grads"), 1, len)?,
+                m: ctx.zeros(&label("adam_m"), 1, len)?,
+                v: ctx.zeros(&label("adam_v"), 1, len)?,
+                velocity: ctx.zeros(&label("sgd_velocity"), 1, len)?,
+                mask: ctx.upload_f32(&label("penalty_mask"), 1, len, &arch.layout.penalty_mask::<f32>())?,
+                kl_per_dim: ctx.zeros(&label("kl_per_dim"), 1, latent)?,
+                dz: ctx.zeros(&label("dz"), batch, latent)?,
+                checkpoint: Checkpoint::new(&ctx, &label("best_params"), &params)?,
+            }),
+            Purpose::Score => None,
+        };
         let counters = ctx.upload_u32(&label("counters"), 1, 2, &[0, 0])?;
         let x = ctx.zeros(&label("batch"), batch, dim)?;
-        let (z, eps, dz) = (ctx.zeros(&label("z"), batch, latent)?, ctx.zeros(&label("eps"), batch, latent)?, ctx.zeros(&label("dz"), batch, latent)?);
+        let (z, eps) = (ctx.zeros(&label("z"), batch, latent)?, ctx.zeros(&label("eps"), batch, latent)?);
         let per_row = ctx.zeros(&label("loss_per_sample"), batch, 1)?;
-        let kl_per_dim = ctx.zeros(&label("kl_per_dim"), 1, latent)?;
         let metrics = MetricSums::new(&ctx, name, latent)?;
-        let enc = NetBuffers::new(&ctx, &arch.layout, &arch.encoder, "encoder", batch, &params, &grads)?;
-        let dec = NetBuffers::new(&ctx, &arch.layout, &arch.decoder, "decoder", batch, &params, &grads)?;
+        let grads = training.as_ref().map(|t| &t.grads);
+        let enc = NetBuffers::build(&ctx, &arch.layout, &arch.encoder, "encoder", (batch, 1), &params, grads)?;
+        let dec = NetBuffers::build(&ctx, &arch.layout, &arch.decoder, "decoder", (batch, 1), &params, grads)?;
         let k = kernels;
 
         // Held-out and training negative ELBO (whole batches, noise from the evaluation stream),
@@ -133,7 +168,6 @@ impl VaeCore {
             train: Evaluation::record(k, &label("train"), &pass, &dataset.indices, train_chunks)?,
         };
         let views = ViewBuffers::new(k, &label("views"), &pass, test_chunks)?;
-        let checkpoint = Checkpoint::new(&ctx, &label("best_params"), &params)?;
 
         // Reconstructions of the first held-out batch through z = μ.
         let (h, out) = (enc.output()?, dec.output()?);
@@ -151,18 +185,12 @@ impl VaeCore {
             batch,
             seed,
             params,
-            grads,
-            m,
-            v,
-            velocity,
-            mask,
+            training,
             counters,
-            kl_per_dim,
             metrics,
             x,
             z,
             eps,
-            dz,
             per_row,
             enc,
             dec,
@@ -170,7 +198,6 @@ impl VaeCore {
             reconstruct: r,
             reconstruct_out,
             views,
-            checkpoint,
             dataset,
             _eval_kl: eval_kl,
         })
@@ -181,8 +208,9 @@ impl VaeCore {
     /// carries a knob is recorded neutral (β, penalties and dropout at 0) and returned, for
     /// [`VaeKnobDispatches::apply`](super::knobs::VaeKnobDispatches::apply) to write.
     pub(crate) fn push_gradients(&self, k: &Kernels, s: &mut Schedule) -> Result<GradientKnobs, GpuError> {
+        let t = self.training()?;
         let (arch, dataset, counters, x) = (&self.arch, &self.dataset, &self.counters, &self.x);
-        let (enc, dec, z, eps, dz, per_row, metrics) = (&self.enc, &self.dec, &self.z, &self.eps, &self.dz, &self.per_row, &self.metrics);
+        let (enc, dec, z, eps, dz, per_row, metrics) = (&self.enc, &self.dec, &self.z, &self.eps, &t.dz, &self.per_row, &self.metrics);
         let scale = 1.0 / self.batch as f32;
         s.push(dataset.gather(k, &dataset.indices, counters, x, GatherSpec { index_base: 0, cursor_counter: Some(TRAIN_COUNTER) })?);
         let dropout_at = |stream| (DropoutSpec { p: 0.0, seed: self.seed, stream, counter_index: TRAIN_COUNTER }, counters);
@@ -198,17 +226,17 @@ impl VaeCore {
             Likelihood::Bernoulli => k.bce_backward(out, x, d_out, scale, false)?,
             Likelihood::Gaussian { inv_var } => k.gaussian_backward(out, x, d_out, inv_var, scale, false)?,
         });
-        s.push(k.kl_forward(h, &self.kl_per_dim, scale)?);
-        s.push(k.sum_all(&self.kl_per_dim, &metrics.sums, KL, 1.0, true)?);
-        s.push(k.column_sums(&self.kl_per_dim, &metrics.kl_sums, 1.0, true)?);
+        s.push(k.kl_forward(h, &t.kl_per_dim, scale)?);
+        s.push(k.sum_all(&t.kl_per_dim, &metrics.sums, KL, 1.0, true)?);
+        s.push(k.column_sums(&t.kl_per_dim, &metrics.kl_sums, 1.0, true)?);
         let neutral = PenaltySpec { range: ParamRange::all(&self.params), l1: 0.0, l2: 0.0 };
         let slots = PenaltySlots { out: &metrics.sums, index: PENALTY, accumulate: true };
-        let penalty_value = s.push_tuned(k.penalty_value(&self.params, &self.mask, slots, neutral)?)?;
+        let penalty_value = s.push_tuned(k.penalty_value(&self.params, &t.mask, slots, neutral)?)?;
         dropout.extend(dec.backward_with_dropout(k, &arch.decoder, z, Some(dz), dec_drop, s)?);
         s.push(k.reparam_backward(h, eps, dz, dh, false)?);
         let kl_backward = s.push_tuned(k.kl_backward(h, dh, 0.0, true)?)?;
         dropout.extend(enc.backward_with_dropout(k, &arch.encoder, x, None, enc_drop, s)?);
-        let penalty_gradient = s.push_tuned(k.penalty_gradient(&self.params, &self.mask, &self.grads, neutral)?)?;
+        let penalty_gradient = s.push_tuned(k.penalty_gradient(&self.params, &t.mask, &t.grads, neutral)?)?;
         Ok(GradientKnobs { dropout, kl_backward, penalties: [penalty_value, penalty_gradient] })
     }
 
@@ -216,12 +244,22 @@ impl VaeCore {
     /// at learning rate 0; the knobs make one of them live, see `Knobs::updates`), then the step
     /// counter.
     pub(crate) fn push_update(&self, k: &Kernels, s: &mut Schedule) -> Result<UpdateKnobs, GpuError> {
-        let all = ParamRange::all(&self.params);
-        let buffers = AdamBuffers { weights: &self.params, grads: &self.grads, m: &self.m, v: &self.v, counters: &self.counters, counter_index: TRAIN_COUNTER };
+        let (t, all) = (self.training()?, ParamRange::all(&self.params));
+        let buffers = AdamBuffers { weights: &self.params, grads: &t.grads, m: &t.m, v: &t.v, counters: &self.counters, counter_index: TRAIN_COUNTER };
         let adam = s.push_tuned(k.adam(buffers, all, AdamConfig { lr: 0.0, ..AdamConfig::default() })?)?;
-        let sgd = s.push_tuned(k.sgd(&self.params, &self.grads, &self.velocity, all, SgdConfig { lr: 0.0, momentum: 0.0 })?)?;
+        let sgd = s.push_tuned(k.sgd(&self.params, &t.grads, &t.velocity, all, SgdConfig { lr: 0.0, momentum: 0.0 })?)?;
         s.push(k.advance_counter(&self.counters, TRAIN_COUNTER, 1)?);
         Ok(UpdateKnobs { adam, sgd })
+    }
+
+    /// The gradient buffer (the VAE-GAN's generator term adds into it); refused where the
+    /// parameters train elsewhere.
+    pub(crate) fn grads(&self) -> Result<&GpuTensor, GpuError> {
+        Ok(&self.training()?.grads)
+    }
+
+    pub(super) fn training(&self) -> Result<&TrainingBuffers, GpuError> {
+        self.training.as_ref().ok_or_else(no_training_buffers)
     }
 
     /// Training metrics, each the mean over the steps since the last call (asynchronous readback;
@@ -257,16 +295,19 @@ impl VaeCore {
     /// The buffers one step hands to the next, what a fork copies: parameters, gradients, Adam's
     /// and SGD's moments, the step counters (the data cursor and every noise stream follow them),
     /// the metric sums since the last read and restore-best's copy.
-    pub(super) fn state(&self) -> Vec<&GpuTensor> {
-        let (sums, checkpoint) = (&self.metrics, &self.checkpoint);
-        vec![&self.params, &self.grads, &self.m, &self.v, &self.velocity, &self.counters, &sums.sums, &sums.kl_sums, checkpoint.saved()]
+    /// Refused where the parameters train elsewhere: such a model has no training state to fork.
+    pub(super) fn state(&self) -> Result<Vec<&GpuTensor>, GpuError> {
+        let (t, sums) = (self.training()?, &self.metrics);
+        Ok(vec![&self.params, &t.grads, &t.m, &t.v, &t.velocity, &self.counters, &sums.sums, &sums.kl_sums, t.checkpoint.saved()])
     }
 
     /// The host's share of that state: the steps not read yet, the last read, and whether
     /// restore-best holds a copy.
     pub(super) fn copy_host_state_to(&self, other: &VaeCore) {
         self.metrics.copy_host_state_to(&other.metrics);
-        self.checkpoint.copy_filled_to(&other.checkpoint);
+        if let (Some(from), Some(to)) = (&self.training, &other.training) {
+            from.checkpoint.copy_filled_to(&to.checkpoint);
+        }
     }
 
     /// Replaces the parameters (a queue write: it lands before the next submission).
@@ -277,4 +318,12 @@ impl VaeCore {
         self.ctx.check_alive()?;
         self.ctx.write_f32(&self.params, parameters)
     }
+}
+
+/// Out of line and cold: every training path checks for the buffers, and only a sweep's member
+/// lacks them.
+#[cold]
+#[inline(never)]
+fn no_training_buffers() -> GpuError {
+    GpuError::invalid("vae", "this VAE scores parameters trained elsewhere (a sweep's batched step); it holds no training buffers")
 }

@@ -27,19 +27,41 @@ use latent_core::model::{ParamLayout, VaeArch, VaeGanArch, VaeGanMetrics};
 use latent_core::Knobs;
 
 use self::adversarial::Adversary;
-use self::core::VaeCore;
+use self::core::{Purpose, VaeCore};
 use self::knobs::VaeKnobDispatches;
 use crate::dispatch::Schedule;
+use crate::error::GpuError;
 use crate::kernels::Kernels;
+use crate::readback::read_f32;
 use crate::state_copy::copy_state;
+use crate::tensor::GpuTensor;
 pub use batched::{BatchedMember, BatchedVae};
-pub use dataset::GpuDataset;
+pub use dataset::{GpuDataset, GpuRows};
 
-/// How a model trains its VAE: alone, or in rounds against a discriminator.
+/// How a model trains its VAE: alone, in rounds against a discriminator, or not here at all.
 #[derive(Debug)]
 enum Training {
-    Plain { step: Schedule, knobs: VaeKnobDispatches },
+    Plain {
+        step: Schedule,
+        knobs: VaeKnobDispatches,
+    },
     Adversarial(Box<Adversary>),
+    /// Parameters trained elsewhere (a sweep's batched step), scored and drawn here: no training
+    /// buffers and no recorded step; a VAE-GAN's discriminator as its layout and parameters only.
+    Elsewhere {
+        discriminator: Option<(ParamLayout, GpuTensor)>,
+    },
+}
+
+impl Training {
+    /// D's layout and parameters, where there is a discriminator (trained here or elsewhere).
+    fn discriminator(&self) -> Option<(&ParamLayout, &GpuTensor)> {
+        match self {
+            Training::Plain { .. } => None,
+            Training::Adversarial(adversary) => Some((&adversary.d_layout, adversary.discriminator_parameters())),
+            Training::Elsewhere { discriminator } => discriminator.as_ref().map(|(layout, params)| (layout, params)),
+        }
+    }
 }
 
 /// A VAE (or VAE-GAN) living on the GPU.
@@ -54,7 +76,8 @@ impl GpuVae {
     /// training step.
     pub fn new(kernels: &Kernels, setup: &ModelSetup, arch: VaeArch, init: &[f32]) -> Result<Self, ModelError> {
         setup.check()?;
-        let core = VaeCore::new(kernels, "vae", arch, init, GpuDataset::upload(kernels.context(), &setup.data)?, setup.batch, setup.seed)?;
+        let dataset = GpuDataset::upload(kernels.context(), &setup.data)?;
+        let core = VaeCore::new(kernels, "vae", (arch, init), dataset, (setup.batch, setup.seed), Purpose::Train)?;
         let mut step = Schedule::new("vae step");
         let gradients = core.push_gradients(kernels, &mut step)?;
         let update = core.push_update(kernels, &mut step)?;
@@ -68,11 +91,38 @@ impl GpuVae {
     pub fn with_discriminator(kernels: &Kernels, setup: &ModelSetup, arch: VaeGanArch, vae_init: &[f32], d_init: &[f32]) -> Result<Self, ModelError> {
         setup.check()?;
         let dataset = GpuDataset::upload(kernels.context(), &setup.data)?;
-        let core = VaeCore::new(kernels, "vae_gan", arch.vae.clone(), vae_init, dataset, setup.batch, setup.seed)?;
+        let core = VaeCore::new(kernels, "vae_gan", (arch.vae.clone(), vae_init), dataset, (setup.batch, setup.seed), Purpose::Train)?;
         let adversary = Adversary::record(kernels, &core, &arch, d_init)?;
         let mut model = Self { core, training: Training::Adversarial(Box::new(adversary)) };
         model.set_knobs(&setup.knobs)?;
         Ok(model)
+    }
+
+    /// A VAE (with `discriminator`'s layout and parameters, a VAE-GAN) whose parameters train
+    /// elsewhere: a sweep's member, which its batched step trains and which scores the parameters
+    /// and draws their views here. It holds no gradients, optimizer moments, penalty mask,
+    /// restore-best copy or training scratch (six parameter-sized buffers and the networks'
+    /// backward activations fewer than [`new`](Self::new)), nor rows of its own: it reads `rows`, `setup.data`'s rows uploaded
+    /// once for all the members. [`train`](VaeModel::train), its metrics, a fork and
+    /// early stopping's save and restore are refused.
+    pub fn trained_elsewhere(
+        kernels: &Kernels,
+        setup: &ModelSetup,
+        (arch, init): (VaeArch, &[f32]),
+        discriminator: Option<(&ParamLayout, &[f32])>,
+        rows: &GpuRows,
+    ) -> Result<Self, ModelError> {
+        setup.check()?;
+        let dataset = GpuDataset::on_rows(kernels.context(), rows, &setup.data)?;
+        let core = VaeCore::new(kernels, "vae_scored", (arch, init), dataset, (setup.batch, setup.seed), Purpose::Score)?;
+        let discriminator = discriminator
+            .map(|(layout, parameters)| {
+                let params = core.ctx.zeros("vae_scored.discriminator", 1, layout.len)?;
+                crate::gan::write_parameters(&core.ctx, &params, parameters)?;
+                Ok::<_, ModelError>((layout.clone(), params))
+            })
+            .transpose()?;
+        Ok(Self { core, training: Training::Elsewhere { discriminator } })
     }
 
     /// The recorded schedules one training step replays (VAE-GAN: the D step and the VAE step).
@@ -80,16 +130,18 @@ impl GpuVae {
         match &self.training {
             Training::Plain { step, .. } => vec![step],
             Training::Adversarial(adversary) => adversary.schedules().to_vec(),
+            Training::Elsewhere { .. } => Vec::new(),
         }
     }
 
-    /// Every buffer of the training state, the VAE's then D's (VAE-GAN).
-    fn state(&self) -> Vec<&crate::tensor::GpuTensor> {
-        let mut state = self.core.state();
+    /// Every buffer of the training state, the VAE's then D's (VAE-GAN); refused for a model
+    /// that trains elsewhere.
+    fn state(&self) -> Result<Vec<&GpuTensor>, GpuError> {
+        let mut state = self.core.state()?;
         if let Training::Adversarial(adversary) = &self.training {
             state.extend(adversary.state());
         }
-        state
+        Ok(state)
     }
 
     /// Makes `other`, built from the same setup and shape on the same device, this model's exact
@@ -99,7 +151,7 @@ impl GpuVae {
         if self.core.arch != other.core.arch || self.core.batch != other.core.batch {
             return Err(ModelError::StateMismatch("the other GPU VAE has another shape or batch".into()));
         }
-        copy_state(&self.core.ctx, &other.core.ctx, "GPU VAE", &self.state(), &other.state())?;
+        copy_state(&self.core.ctx, &other.core.ctx, "GPU VAE", &self.state()?, &other.state()?)?;
         self.core.copy_host_state_to(&other.core);
         Ok(())
     }
@@ -107,16 +159,16 @@ impl GpuVae {
     /// Writes the VAE-GAN's D parameters (a sweep's batched step trained them elsewhere); the
     /// engine seam has only the VAE's setter, the weights a run file holds. Refused for a plain VAE.
     pub fn set_discriminator_parameters(&mut self, parameters: &[f32]) -> Result<(), ModelError> {
-        match &self.training {
-            Training::Plain { .. } => Err(ModelError::StateMismatch("a plain VAE has no discriminator".into())),
-            Training::Adversarial(adversary) => adversary.set_discriminator_parameters(&self.core, parameters),
+        match self.training.discriminator() {
+            Some((_, params)) => crate::gan::write_parameters(&self.core.ctx, params, parameters),
+            None => Err(ModelError::StateMismatch("a plain VAE has no discriminator".into())),
         }
     }
 
     /// The VAE-GAN's D steps done, as the GPU counts them (`None` for a plain VAE).
     pub async fn discriminator_steps_done(&self) -> Result<Option<u32>, ModelError> {
         match &self.training {
-            Training::Plain { .. } => Ok(None),
+            Training::Plain { .. } | Training::Elsewhere { .. } => Ok(None),
             Training::Adversarial(adversary) => Ok(Some(adversary.discriminator_steps(&self.core).await?)),
         }
     }
@@ -142,6 +194,8 @@ impl VaeModel for GpuVae {
         match &self.training {
             Training::Plain { step, knobs: dispatches } => dispatches.apply(&self.core.ctx, step, knobs, self.core.batch)?,
             Training::Adversarial(adversary) => adversary.apply_knobs(&self.core, knobs)?,
+            // The step that trains these parameters takes the knobs; β-independent views remain.
+            Training::Elsewhere { .. } => {}
         }
         Ok(())
     }
@@ -154,6 +208,7 @@ impl VaeModel for GpuVae {
                 self.core.note_steps(steps);
             }
             Training::Adversarial(adversary) => adversary.train(&self.core, steps)?,
+            Training::Elsewhere { .. } => return Err(elsewhere("train")),
         }
         Ok(())
     }
@@ -164,6 +219,7 @@ impl VaeModel for GpuVae {
         Ok(match &self.training {
             Training::Plain { .. } => VaeGanMetrics { vae: self.core.metrics("vae step").await?, ..VaeGanMetrics::default() },
             Training::Adversarial(adversary) => adversary.metrics(&self.core).await?,
+            Training::Elsewhere { .. } => return Err(elsewhere("report training metrics")),
         })
     }
 
@@ -204,16 +260,13 @@ impl VaeModel for GpuVae {
     }
 
     fn discriminator_layout(&self) -> Option<&ParamLayout> {
-        match &self.training {
-            Training::Plain { .. } => None,
-            Training::Adversarial(adversary) => Some(&adversary.d_layout),
-        }
+        self.training.discriminator().map(|(layout, _)| layout)
     }
 
     async fn discriminator_parameters(&self) -> Result<Vec<f32>, ModelError> {
-        match &self.training {
-            Training::Plain { .. } => Ok(Vec::new()),
-            Training::Adversarial(adversary) => Ok(adversary.discriminator_parameters(&self.core).await?),
+        match self.training.discriminator() {
+            Some((_, params)) => Ok(read_f32(&self.core.ctx, params).await?),
+            None => Ok(Vec::new()),
         }
     }
 
@@ -233,4 +286,9 @@ impl VaeModel for GpuVae {
     fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
         self
     }
+}
+
+/// What a VAE whose parameters train elsewhere refuses to do.
+fn elsewhere(what: &str) -> ModelError {
+    GpuError::invalid("vae", format!("this GPU VAE scores parameters a sweep's batched step trains; it does not {what} itself")).into()
 }

@@ -9,6 +9,8 @@ use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
 use latent_core::model::ParamLayout;
 use latent_core::rng::fold_seed;
 use latent_core::Knobs;
+#[cfg(not(target_arch = "wasm32"))]
+use latent_gpu::GpuRows;
 use latent_gpu::{GpuGan, GpuVae, Kernels};
 
 use super::views::{histogram_frames, HistogramFrame};
@@ -81,6 +83,14 @@ mod cpu {
 pub enum Engine<'a> {
     Cpu,
     Gpu(&'a Kernels),
+    /// The GPU engine's models for parameters that train elsewhere: a sweep's members, which its
+    /// batched step trains and which only score and draw views here, so they hold no training
+    /// buffers and read one copy of the rows ([`GpuVae::trained_elsewhere`]: the rows must be
+    /// those of the run's data). A GAN member has no such form yet: its model is the one
+    /// [`Engine::Gpu`] builds (its views' forward-only buffers are most of it). Native only, as
+    /// the batched step is: the page's module carries neither.
+    #[cfg(not(target_arch = "wasm32"))]
+    GpuScoring(&'a Kernels, &'a GpuRows),
     Hosted(&'a Host),
 }
 
@@ -204,6 +214,8 @@ pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights:
             let frames = histogram_frames(&[(&arch.layout, &init)]);
             let model = Model::Vae(match engine {
                 Engine::Gpu(kernels) => Box::new(GpuVae::new(kernels, &setup, arch, &init)?),
+                #[cfg(not(target_arch = "wasm32"))]
+                Engine::GpuScoring(kernels, rows) => Box::new(GpuVae::trained_elsewhere(kernels, &setup, (arch, &init), None, rows)?),
                 Engine::Cpu => cpu::vae(setup, arch, &init)?,
                 Engine::Hosted(host) => host.vae(spec, arch, None, weights),
             });
@@ -215,6 +227,10 @@ pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights:
             let frames = histogram_frames(&[(&arch.vae.layout, &init), (&arch.d_layout, &d_init)]);
             let model = Model::Vae(match engine {
                 Engine::Gpu(kernels) => Box::new(GpuVae::with_discriminator(kernels, &setup, arch, &init, &d_init)?),
+                #[cfg(not(target_arch = "wasm32"))]
+                Engine::GpuScoring(kernels, rows) => {
+                    Box::new(GpuVae::trained_elsewhere(kernels, &setup, (arch.vae, &init), Some((&arch.d_layout, &d_init)), rows)?)
+                }
                 Engine::Cpu => cpu::vae_gan(setup, arch, &init, &d_init)?,
                 Engine::Hosted(host) => host.vae(spec, arch.vae, Some(arch.d_layout), weights),
             });
@@ -226,6 +242,8 @@ pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights:
             let frames = histogram_frames(&[(&arch.g_layout, &init), (&arch.d_layout, &d_init)]);
             let model = Model::Gan(match engine {
                 Engine::Gpu(kernels) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
+                #[cfg(not(target_arch = "wasm32"))]
+                Engine::GpuScoring(kernels, _) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
                 Engine::Cpu => cpu::gan(setup, arch, &init, &d_init)?,
                 Engine::Hosted(host) => host.gan(spec, arch, weights),
             });

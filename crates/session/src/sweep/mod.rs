@@ -27,11 +27,15 @@ use serde::{Deserialize, Serialize};
 use latent_core::data::mnist::Mnist;
 use latent_core::data::RunData;
 use latent_core::engine::EvalSplit;
+#[cfg(not(target_arch = "wasm32"))]
+use latent_core::engine::ModelError;
+#[cfg(not(target_arch = "wasm32"))]
+use latent_gpu::GpuRows;
 use latent_gpu::Kernels;
 
 use crate::config::{Knob, ModelKind};
 use crate::run::{digits_for, load_rows, saved_weight_count, Cadence, RunEvent, RunOptions, ViewRequest};
-use crate::{Run, RunSpec, SessionError, Start};
+use crate::{Engine, Run, RunSpec, SessionError, Start};
 
 pub use curve::{Curve, CurvePoint};
 pub use grid::Grid;
@@ -289,16 +293,27 @@ impl Sweep {
     /// Loads the base run's rows once, splits the training rows into the folds (row i of the
     /// training list in fold i mod K, so every fold has every class of the class-balanced subset)
     /// and builds every member on the GPU (`kernels`) or as the CPU twin; on the GPU the members
-    /// then train in batched steps ([`batched`]).
+    /// then train in batched steps ([`batched`]), and each member's own model only scores and
+    /// draws what the batched step trains ([`Engine::GpuScoring`]: no training buffers of its own,
+    /// and one copy of the rows for all of them).
     pub fn build(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
-        let digits = digits_for(&spec.base, mnist)?;
-        #[cfg_attr(target_arch = "wasm32", allow(unused_mut))]
-        let mut sweep = Self::build_part(spec, kernels, digits.as_ref(), 0, 1)?;
+        let data = Arc::new(load_rows(&spec.base, digits_for(&spec.base, mnist)?.as_ref())?);
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(kernels) = kernels {
+            let rows = GpuRows::upload(kernels.context(), &data).map_err(ModelError::from)?;
+            let mut sweep = Self::build_members(spec, data, Engine::GpuScoring(kernels, &rows), (0, 1))?;
             sweep.batched = batched::BatchedMembers::build(kernels, &sweep.spec, &sweep.data, &sweep.members)?;
+            return Ok(sweep);
         }
-        Ok(sweep)
+        Self::build_members(spec, data, kernels.into(), (0, 1))
+    }
+
+    /// The sweep with each member training its own steps instead of batched ones: what the
+    /// batched step is compared with (every member a whole model, which trains).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn build_apart(spec: SweepSpec, kernels: &Kernels, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
+        let digits = digits_for(&spec.base, mnist)?;
+        Self::build_part(spec, Some(kernels), digits.as_ref(), 0, 1)
     }
 
     /// The share `part` of `parts` of the sweep's members (members in value order, folds within a
@@ -312,6 +327,12 @@ impl Sweep {
             return Err(SessionError::Invalid(format!("no part {part} of {parts}")));
         }
         let data = Arc::new(load_rows(&spec.base, mnist)?);
+        Self::build_members(spec, data, kernels.into(), (part, parts))
+    }
+
+    /// The members of part `part` of `parts` on `data` (the base run's rows), each a run on
+    /// `engine`.
+    fn build_members(spec: SweepSpec, data: Arc<RunData>, engine: Engine, (part, parts): (usize, usize)) -> Result<Self, SessionError> {
         spec.check(data.train.len())?;
         let folds: Vec<Arc<RunData>> =
             if spec.folds == 1 { vec![Arc::clone(&data)] } else { (0..spec.folds).map(|k| Arc::new(fold(&data, k, spec.folds))).collect() };
@@ -323,7 +344,7 @@ impl Sweep {
             .flat_map(|&value| across.iter().map(move |&a| (value, a)))
             .flat_map(|(value, a)| folds.iter().enumerate().map(move |(k, rows)| (value, a, k, rows)));
         for (value, across, k, rows) in grid.skip(part).step_by(parts) {
-            let run = Run::build_on(spec.member_spec(value, across), Arc::clone(rows), kernels.into(), Start::Fresh)?;
+            let run = Run::build_on(spec.member_spec(value, across), Arc::clone(rows), engine, Start::Fresh)?;
             members.push(Member { value, across, fold: k, run, diverged_at: None });
         }
         Ok(Self {
@@ -351,15 +372,6 @@ impl Sweep {
     /// Steps every member has taken (the ones that diverged stopped there).
     pub fn step(&self) -> u64 {
         self.members.iter().filter(|m| m.diverged_at.is_none()).map(|m| m.run.step()).max().unwrap_or(0)
-    }
-
-    /// The sweep with each member training its own steps instead of batched ones: what the
-    /// batched step is compared with. Before the first advance: the members' own models hold no
-    /// optimizer moments of batched steps.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn unbatched(mut self) -> Self {
-        self.batched = None;
-        self
     }
 
     /// Members per batched step: empty where each member trains its own steps (the CPU twin,

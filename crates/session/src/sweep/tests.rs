@@ -232,7 +232,7 @@ fn batched_as_apart(spec: SweepSpec, broken: usize) {
         Kernels::new(&ctx).await.unwrap_or_else(|e| panic!("{e}"))
     });
     let build = || Sweep::build(spec.clone(), Some(&kernels), None).unwrap_or_else(|e| panic!("{e}"));
-    let (mut batched, mut apart) = (build(), build().unbatched());
+    let (mut batched, mut apart) = (build(), Sweep::build_apart(spec.clone(), &kernels, None).unwrap_or_else(|e| panic!("{e}")));
     assert_eq!((batched.batched_groups(), apart.batched_groups()), (vec![spec.members()], vec![]));
     for sweep in [&mut batched, &mut apart] {
         block_on(sweep.advance(30)).unwrap_or_else(|e| panic!("{e}"));
