@@ -8,7 +8,7 @@ use js_sys::Uint8Array;
 use latent_core::data::mnist::{self, Mnist, PayloadCrc};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ReadableStream, ReadableStreamDefaultReader, ReadableStreamReadResult, ReadableWritablePair, Response, Window, WorkerGlobalScope};
+use web_sys::{ReadableStreamDefaultReader, ReadableStreamReadResult, ReadableWritablePair, Response, Window, WorkerGlobalScope};
 
 // web-sys has the Compression Streams API only behind `--cfg=web_sys_unstable_apis`; the one
 // constructor this crate calls, declared here, needs no flag for the whole build.
@@ -53,8 +53,8 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 /// would be.
 pub async fn fetch_mnist() -> Result<Mnist, String> {
     let asset = fetch_bytes(MNIST_ASSET).await?;
-    let header = mnist::inflated(&asset).ok_or_else(|| format!("{MNIST_ASSET} is not a Latent Lab MNIST file"))?;
-    let mut payload = Vec::new();
+    let (header, payload_len) = mnist::inflated(&asset).map_err(|e| format!("{MNIST_ASSET}: {e}"))?;
+    let mut payload = Vec::with_capacity(payload_len);
     let crc = inflate(&asset[mnist::HEADER_LEN..], &mut payload).await.map_err(|e| format!("{MNIST_ASSET} would not inflate: {e}"))?;
     Mnist::from_payload(&header, payload, crc).map_err(|e| e.to_string())
 }
@@ -95,7 +95,8 @@ const INFLATE_SLICE_MS: f64 = 8.0;
 const INFLATE_PIECE: usize = 64 * 1024;
 
 /// A zlib stream (the Compression Streams API's "deflate") inflated by the browser onto the end
-/// of `into`; returns the inflated bytes' CRC-32. The stream is written in pieces and inflates
+/// of `into`, up to its capacity and no further (a stream that inflates past it is refused);
+/// returns the inflated bytes' CRC-32. The stream is written in pieces and inflates
 /// only as it is read, so a page reads (and checksums) it a piece at a time and gives the browser
 /// its turn every few milliseconds: handed over whole, then checked, it was two tasks of about
 /// 20 ms each (80 ms on a phone's slower CPU). A worker has no page to keep responsive.
@@ -107,18 +108,27 @@ async fn inflate(stream: &[u8], into: &mut Vec<u8>) -> Result<u32, String> {
     // reading below has pulled its piece through.
     let mut writes: Vec<JsFuture> = stream.chunks(INFLATE_PIECE).map(|piece| JsFuture::from(writer.write_with_chunk(&Uint8Array::from(piece)))).collect();
     writes.push(JsFuture::from(writer.close()));
-    let read = read_all(&decompress.get_readable(), into).await;
-    // A damaged stream fails its writes too; each settles before its future is dropped.
+    let reader: ReadableStreamDefaultReader = decompress.get_readable().get_reader().unchecked_into();
+    let read = read_all(&reader, into).await;
+    if read.is_err() {
+        // Writes still queued settle (rejected) once the stream is cancelled, not before.
+        JsFuture::from(reader.cancel()).await.ok();
+    }
+    // A damaged stream fails its writes too; each settles before its future is dropped. The
+    // reading's own error says more than the writes' do.
     for write in writes {
-        write.await.map_err(js_text)?;
+        let written = write.await;
+        if read.is_ok() {
+            written.map_err(js_text)?;
+        }
     }
     read
 }
 
-/// Reads `stream`'s byte chunks onto the end of `into`, with a break every few milliseconds on a
-/// page; returns their CRC-32.
-async fn read_all(stream: &ReadableStream, into: &mut Vec<u8>) -> Result<u32, String> {
-    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+/// Reads `reader`'s byte chunks onto the end of `into`, up to its capacity (so it never grows),
+/// with a break every few milliseconds on a page; returns their CRC-32.
+async fn read_all(reader: &ReadableStreamDefaultReader, into: &mut Vec<u8>) -> Result<u32, String> {
+    let limit = into.capacity();
     let mut crc = PayloadCrc::default();
     let mut slice_start = js_sys::Date::now();
     loop {
@@ -128,6 +138,9 @@ async fn read_all(stream: &ReadableStream, into: &mut Vec<u8>) -> Result<u32, St
         }
         let chunk: Uint8Array = read.get_value().dyn_into().map_err(|_| "the stream gave something other than bytes".to_string())?;
         let at = into.len();
+        if at + chunk.length() as usize > limit {
+            return Err(format!("it inflates past the {limit} bytes its header promises"));
+        }
         into.resize(at + chunk.length() as usize, 0);
         chunk.copy_to(&mut into[at..]);
         crc.update(&into[at..]);

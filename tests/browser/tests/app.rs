@@ -465,6 +465,42 @@ fn fallback_without_webgpu() -> Result<()> {
     only_own_files_requested(&s)
 }
 
+/// A damaged digits file says so and loses nothing (bad input): an asset whose header promises
+/// ten digits while its stream inflates to ten thousand is refused as soon as the inflated bytes
+/// pass the header's length (the page reserved that much and no more), with a notice that names
+/// the file and why; the page still answers, and a 2D dataset trains.
+#[test]
+fn a_damaged_digits_file_says_so_and_the_page_goes_on() -> Result<()> {
+    let site = paths::copy_of_dist()?;
+    let asset_path = site.path().join("assets/mnist-10k.bin");
+    let mut asset = std::fs::read(&asset_path)?;
+    // The header's digit count and payload length (bytes 8 and 20), consistent with each other.
+    asset[8..12].copy_from_slice(&10u32.to_le_bytes());
+    asset[20..24].copy_from_slice(&(10u32 * 785).to_le_bytes());
+    std::fs::write(&asset_path, &asset)?;
+    let s =
+        Scenario::with_server("a_damaged_digits_file_says_so_and_the_page_goes_on", latent_browser_tests::StaticServer::start(site.path())?, Gpu::NoWebGpu)?;
+    s.open("/?engine=cpu&model=vae&data=mnist")?;
+    let notice = s
+        .session
+        .wait_until(Poll::SCENARIO, "(document.querySelector('#notice')?.innerText ?? '').includes('MNIST') && document.querySelector('#notice').innerText")?;
+    println!("notice: {notice}");
+    ensure!(
+        notice
+            .as_str()
+            .is_some_and(|n| n.contains("mnist-10k.bin") && n.contains("inflates past the 7850 bytes its header promises") && n.contains("Try a 2D dataset")),
+        "the notice does not say what is wrong with the file: {notice}"
+    );
+    s.session.screenshot("damaged-digits")?;
+    // As the notice says: a 2D dataset, chosen on the page, trains.
+    s.session
+        .execute("const field = document.getElementById('data'); field.value = 'ring'; field.dispatchEvent(new Event('change', { bubbles: true }));", &[])?;
+    wait_ready(&s)?;
+    s.session.click_css("#play")?;
+    lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) >= 20")?;
+    Ok(())
+}
+
 /// The CPU engine trains in a Web Worker (issue 15), so the page stays free even for the largest
 /// model a link allows (its one step takes 240-360 ms here; on the page's thread a link like this
 /// gave tasks of a second and a Pause that took seconds to act): the steps the student reads go

@@ -200,15 +200,23 @@ impl Mnist {
     }
 }
 
-/// The header of an inflated copy of the asset whose first [`HEADER_LEN`] bytes are `header`: the
-/// same fields under the inflated magic. `None` when `header` is not an asset's (a short or
-/// foreign file; [`Mnist::parse`] then says what is wrong).
-pub fn inflated(header: &[u8]) -> Option<[u8; HEADER_LEN]> {
-    let mut copy: [u8; HEADER_LEN] = header.get(..HEADER_LEN)?.try_into().ok()?;
-    (&copy[..MAGIC.len()] == MAGIC).then(|| {
-        copy[..MAGIC.len()].copy_from_slice(INFLATED_MAGIC);
-        copy
-    })
+/// What a browser needs to inflate the asset whose first [`HEADER_LEN`] bytes are `header`: the
+/// header of its inflated copy (the same fields under the inflated magic) and the payload's
+/// length, which the inflated bytes must reach exactly and never pass (at most [`MAX_COUNT`]
+/// digits' worth, so a hostile file cannot make a page allocate more; the page reserves it at
+/// once, so the payload never grows and copies itself). Refused, naming what is wrong, when
+/// `header` is not a compressed asset's: a short, foreign, inconsistent or already inflated one.
+pub fn inflated(header: &[u8]) -> Result<([u8; HEADER_LEN], usize), DataError> {
+    let Some(fields) = header.first_chunk::<HEADER_LEN>() else {
+        return Err(corrupt(format!("too short: {} bytes, the header alone is {HEADER_LEN}", header.len())));
+    };
+    let (parsed, already_inflated) = parse_header(fields)?;
+    if already_inflated {
+        return Err(corrupt("an inflated copy (LLMNISTR) is not inflated again"));
+    }
+    let mut copy = *fields;
+    copy[..MAGIC.len()].copy_from_slice(INFLATED_MAGIC);
+    Ok((copy, parsed.payload_len))
 }
 
 /// Reads and checks the header fields; the payload length must match the count exactly. Also
@@ -437,19 +445,28 @@ mod tests {
 
     /// The inflated copy a browser makes (its header from [`inflated`], the payload as is) reads
     /// as the asset itself; a copy of the wrong length or with a damaged byte is refused, and
-    /// [`inflated`] refuses a header that is not an asset's.
+    /// [`inflated`] says the payload's exact length and refuses a header that is not a compressed
+    /// asset's.
     #[test]
     fn an_inflated_copy_reads_as_the_asset() -> Result<(), DataError> {
-        let header = inflated(ASSET).ok_or_else(|| corrupt("no header"))?;
+        let (header, payload_len) = inflated(ASSET)?;
         let payload = decompress_to_vec_zlib_with_limit(&ASSET[HEADER_LEN..], 8_000_000).map_err(|e| corrupt(format!("{e:?}")))?;
+        assert_eq!(payload_len, payload.len());
         let copy = [&header[..], &payload].concat();
         assert_eq!(Mnist::parse(&copy)?, Mnist::parse(ASSET)?);
         assert!(corrupt_message(&copy[..copy.len() - 1]).contains("the inflated payload is"));
         let mut damaged = copy.clone();
         damaged[HEADER_LEN + 5000] ^= 0x01;
         assert!(corrupt_message(&damaged).contains("checksum mismatch"));
-        assert_eq!(inflated(&copy), None, "an inflated copy is not inflated again");
-        assert_eq!(inflated(&ASSET[..10]), None);
+        let refusal = |bytes: &[u8]| match inflated(bytes) {
+            Err(DataError::CorruptAsset(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert!(refusal(&copy).contains("not inflated again"));
+        assert!(refusal(&ASSET[..10]).contains("too short"));
+        let mut huge = ASSET[..HEADER_LEN].to_vec();
+        huge[8..12].copy_from_slice(&(MAX_COUNT as u32 + 1).to_le_bytes());
+        assert!(refusal(&huge).contains("implausible digit count"), "a header's count past MAX_COUNT is no length to reserve");
         Ok(())
     }
 
