@@ -87,18 +87,6 @@ impl GpuDataset {
         Self::with_indices(ctx, rows.clone(), &data.train, &data.test)
     }
 
-    /// Uploads byte rows (pixels, `cols` per row) with the training and held-out row lists.
-    pub fn pixels(ctx: &GpuContext, cols: usize, bytes: &[u8], train: &[u32], test: &[u32]) -> Result<Self, GpuError> {
-        let rows = whole_rows("pixels", bytes.len(), cols)?;
-        Self::with_indices(ctx, GpuRows::holding(ctx.upload_u8("dataset", rows, cols, bytes)?), train, test)
-    }
-
-    /// Uploads f32 rows (2D points, `cols` per row) with the training and held-out row lists.
-    pub fn points(ctx: &GpuContext, cols: usize, points: &[f32], train: &[u32], test: &[u32]) -> Result<Self, GpuError> {
-        let rows = whole_rows("points", points.len(), cols)?;
-        Self::with_indices(ctx, GpuRows::holding(ctx.upload_f32("dataset", rows, cols, points)?), train, test)
-    }
-
     fn with_indices(ctx: &GpuContext, data: GpuRows, train: &[u32], test: &[u32]) -> Result<Self, GpuError> {
         let list = |label: &str, rows: &[u32]| ctx.upload_u32(label, 1, rows.len(), rows);
         Ok(Self { data, indices: list("train_indices", train)?, test_indices: list("test_indices", test)? })
