@@ -71,7 +71,7 @@ impl Harness {
 
 /// A run's rows from pixel bytes (`dim` per row), training on `train` and holding out `test`.
 pub fn pixel_rows(bytes: Vec<u8>, dim: usize, train: Vec<u32>, test: Vec<u32>) -> Arc<RunData> {
-    Arc::new(RunData { rows: Rows::Pixels(bytes), dim, labels: None, train, test })
+    Arc::new(RunData { rows: Rows::Pixels(Arc::new(bytes)), dim, labels: None, train, test })
 }
 
 /// A run's rows from flat 2D points.

@@ -29,7 +29,7 @@ fn mnist_split() -> anyhow::Result<(Mnist, Vec<u32>, Vec<u32>)> {
 
 /// MNIST rows training on `train` and holding out `test`.
 fn mnist_rows(data: &Mnist, train: Vec<u32>, test: Vec<u32>) -> Arc<RunData> {
-    Arc::new(RunData { rows: Rows::Pixels(data.pixels().to_vec()), dim: mnist::PIXELS, labels: None, train, test })
+    Arc::new(RunData { rows: Rows::Pixels(data.shared_pixels()), dim: mnist::PIXELS, labels: None, train, test })
 }
 
 async fn kernels() -> anyhow::Result<Kernels> {

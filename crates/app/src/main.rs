@@ -19,8 +19,9 @@ mod views;
 fn main() {
     console_error_panic_hook::set_once();
     console_log::init_with_level(log::Level::Info).ok();
-    // The first mount as a User Timing measure: the longest task as the page opens (the load
-    // benchmark, `load_long_tasks_bench`, prints it beside `latent:mount-setup`).
+    // The first mount as a User Timing measure: the state, the driver and the top bar; the rest
+    // of the page mounts in the tasks after it (`views::Stage`). The load benchmark,
+    // `load_long_tasks_bench`, prints it beside `latent:mount-setup`.
     let _mount = browser::Timed::start("latent:mount");
     match browser::app_root() {
         // The page's plain HTML holds a loading line there until now (www/index.html).

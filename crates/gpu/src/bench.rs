@@ -5,6 +5,8 @@
 //! wall-clock GPU throughput as the app sees it; repeats double until a run lasts `min_seconds`,
 //! which amortises the readback.
 
+use std::sync::Arc;
+
 use latent_core::data::{Rows, RunData};
 use latent_core::model::{GanSpec, Likelihood, VaeSpec};
 use latent_core::ops::MatmulForm;
@@ -290,9 +292,9 @@ pub async fn time_vae_steps(kernels: &Kernels, spec: &VaeSpec, batch: usize, mod
     let mut rng = SplitMix64::new(13);
     let rows = 4 * batch;
     let values = rng.vec_f32(rows * spec.data_dim, 0.0, 1.0);
-    let data = std::sync::Arc::new(RunData {
+    let data = Arc::new(RunData {
         rows: match spec.likelihood {
-            Likelihood::Bernoulli => Rows::Pixels(values.iter().map(|v| (v * 255.0) as u8).collect()),
+            Likelihood::Bernoulli => Rows::Pixels(Arc::new(values.iter().map(|v| (v * 255.0) as u8).collect())),
             Likelihood::Gaussian { .. } => Rows::Points(values),
         },
         dim: spec.data_dim,
@@ -322,7 +324,7 @@ pub async fn time_gan_rounds(kernels: &Kernels, spec: &GanSpec, batch: usize, mo
     let as_gpu = |e: latent_core::engine::ModelError| GpuError::invalid("bench", e.to_string());
     let arch = spec.build().map_err(|e| GpuError::invalid("bench", e.to_string()))?;
     let rows = 4 * batch;
-    let data = std::sync::Arc::new(RunData {
+    let data = Arc::new(RunData {
         rows: Rows::Points(SplitMix64::new(17).vec_f32(rows * spec.data_dim, -1.0, 1.0)),
         dim: spec.data_dim,
         labels: None,

@@ -226,6 +226,21 @@ fn links_are_built_from_the_state() -> Result<()> {
     ensure!(beta(&copied).as_deref() == Some(final_beta.as_str()), "the copied link holds β {:?}, the state β {final_beta}: {copied}", beta(&copied));
     ensure!(moved["writes"] == 0, "the address was rewritten during the drag: {moved}");
     ensure!(rested["writes"].as_u64().is_some_and(|n| (1..=2).contains(&n)), "the address was rewritten {} times for one drag", rested["writes"]);
+
+    // A teacher's snippet: "Embed in a lesson" opens (its table is built then), β is hidden and
+    // the learning rate locked for the lesson, and the snippet follows.
+    ensure!(s.session.eval("document.querySelector('#embed-snippet') === null")? == true, "the embed snippet was built before its details opened");
+    s.session.eval("document.querySelector('#embed-details summary').click()")?;
+    s.session.wait_until(Poll::SCENARIO, "!!document.querySelector('input[aria-label=\"lock lr\"]')")?;
+    s.session.eval("['hide beta', 'lock lr'].forEach((label) => document.querySelector(`input[aria-label=\"${label}\"]`).click())")?;
+    let snippet = s.session.wait_until(Poll::SCENARIO, "((v) => v.includes('lock=lr') && v)(document.querySelector('#embed-snippet').value)")?;
+    let snippet = snippet.as_str().context("the snippet is not text")?.replace("&amp;", "&");
+    println!("embed snippet: {snippet}");
+    ensure!(snippet.starts_with("<iframe src=\"") && snippet.contains("embed=1"), "not an embedding iframe: {snippet}");
+    ensure!(
+        snippet.contains("hide=beta") && beta(&snippet).as_deref() == Some(final_beta.as_str()),
+        "the snippet misses the hidden β or its value {final_beta}: {snippet}"
+    );
     no_panic(&s)
 }
 
@@ -495,6 +510,8 @@ fn a_damaged_digits_file_says_so_and_the_page_goes_on() -> Result<()> {
     // As the notice says: a 2D dataset, chosen on the page, trains.
     s.session
         .execute("const field = document.getElementById('data'); field.value = 'ring'; field.dispatchEvent(new Event('change', { bubbles: true }));", &[])?;
+    // The error stands until the driver's next frame rebuilds the run on the ring.
+    s.session.wait_until(Poll::SCENARIO, "document.querySelector('#lab-status').dataset.state !== 'error'")?;
     wait_ready(&s)?;
     s.session.click_css("#play")?;
     lab::wait_for(&s.session, Poll::SCENARIO, "num(d.step) >= 20")?;

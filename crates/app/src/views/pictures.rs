@@ -17,6 +17,7 @@ use wasm_bindgen::JsCast as _;
 use super::canvas::{self, class_colours, DrawnCode};
 use super::draw_pad::DrawPadView;
 use super::info::info_button;
+use super::later;
 use crate::browser;
 use crate::driver::{INTERPOLATION_STEPS, MANIFOLD_SIDE};
 use crate::state::{Command, Lab, Notice};
@@ -90,8 +91,10 @@ fn DigitViews(lab: Lab) -> impl IntoView {
     let manifold = NodeRef::<Canvas>::new();
     let strip = NodeRef::<Canvas>::new();
     let pixels = IMAGE_SIDE * IMAGE_SIDE;
+    let redraw = later::redraw_trigger(move || lab.views.track());
     Effect::new(move |_| {
-        lab.views.with(|v| {
+        redraw.track();
+        lab.views.with_untracked(|v| {
             if v.dim != pixels {
                 return;
             }
@@ -140,9 +143,11 @@ fn LatentScatter(lab: Lab) -> impl IntoView {
     let node = NodeRef::<Canvas>::new();
     let chosen = RwSignal::new((0usize, 1usize));
     let first_pick = RwSignal::new(None::<usize>);
+    let redraw = later::redraw_trigger(move || lab.views.track());
     Effect::new(move |_| {
         let pair = chosen.get();
-        lab.views.with(|v| {
+        redraw.track();
+        lab.views.with_untracked(|v| {
             let Some(c) = node.get() else { return };
             let as_digits = lab.config.with_untracked(|c| !c.data.dataset.is_2d());
             let drawn = lab.drawing.with(|d| {

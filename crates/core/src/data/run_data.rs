@@ -2,6 +2,8 @@
 //! out, and the labels that colour the latent scatter. Both engines read batches by the gather
 //! kernels' rule, so the CPU twin sees exactly the rows the GPU sees.
 
+use std::sync::Arc;
+
 use super::mnist::{self, Mnist};
 use super::toy2d::{self, Toy2d};
 use super::DataError;
@@ -14,8 +16,10 @@ pub const TOY_TEST_POINTS: usize = 1000;
 /// Every row of a dataset, flat: `dim` values per row.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rows {
-    /// MNIST pixels, 0..=255 (read as [0, 1]).
-    Pixels(Vec<u8>),
+    /// MNIST pixels, 0..=255 (read as [0, 1]), shared with the parsed asset and every other run
+    /// over it (a copy is 7.8 MB and, on the page's main thread, a 26 ms task at Lighthouse's 4×
+    /// slowdown).
+    Pixels(Arc<Vec<u8>>),
     /// 2D points.
     Points(Vec<f32>),
 }
@@ -44,7 +48,7 @@ impl RunData {
         let split = data.split(mnist::DEFAULT_TEST_COUNT, mnist::DEFAULT_SPLIT_SEED)?;
         let train = split.train_subset(train_size.unwrap_or(split.train.len()), data.labels())?;
         let test = split.test.iter().take(test_rows).copied().collect();
-        Ok(Self { rows: Rows::Pixels(data.pixels().to_vec()), dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test })
+        Ok(Self { rows: Rows::Pixels(data.shared_pixels()), dim: mnist::PIXELS, labels: Some(data.labels().to_vec()), train, test })
     }
 
     /// `train_size` training points and [`TOY_TEST_POINTS`] held-out points of a 2D distribution.

@@ -102,9 +102,9 @@ impl GpuVae {
     /// elsewhere: a sweep's member, which its batched step trains and which scores the parameters
     /// and draws their views here. It holds no gradients, optimizer moments, penalty mask,
     /// restore-best copy or training scratch (six parameter-sized buffers and the networks'
-    /// backward activations fewer than [`new`](Self::new)), nor rows of its own: it reads `rows`, `setup.data`'s rows uploaded
-    /// once for all the members. [`train`](VaeModel::train), its metrics, a fork and
-    /// early stopping's save and restore are refused.
+    /// backward activations fewer than [`new`](Self::new)), nor rows of its own: it reads `rows`,
+    /// `setup.data`'s rows uploaded once for all the members. [`train`](VaeModel::train), its
+    /// metrics, a fork and early stopping's save and restore are refused.
     pub fn trained_elsewhere(
         kernels: &Kernels,
         setup: &ModelSetup,

@@ -295,13 +295,19 @@ impl Sweep {
     /// and builds every member on the GPU (`kernels`) or as the CPU twin; on the GPU the members
     /// then train in batched steps ([`batched`]), and each member's own model only scores and
     /// draws what the batched step trains ([`Engine::GpuScoring`]: no training buffers of its own,
-    /// and one copy of the rows for all of them).
+    /// and one copy of the rows for all of them; a GAN grid's members are still whole models).
     pub fn build(spec: SweepSpec, kernels: Option<&Kernels>, mnist: Option<&[u8]>) -> Result<Self, SessionError> {
         let data = Arc::new(load_rows(&spec.base, digits_for(&spec.base, mnist)?.as_ref())?);
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(kernels) = kernels {
-            let rows = GpuRows::upload(kernels.context(), &data).map_err(ModelError::from)?;
-            let mut sweep = Self::build_members(spec, data, Engine::GpuScoring(kernels, &rows), (0, 1))?;
+            // A GAN grid's members are whole models (no scoring form yet) over rows of their own,
+            // so only the VAE family's members share one upload.
+            let mut sweep = if spec.base.shape.model == ModelKind::Gan {
+                Self::build_members(spec, data, Engine::Gpu(kernels), (0, 1))?
+            } else {
+                let rows = GpuRows::upload(kernels.context(), &data).map_err(ModelError::from)?;
+                Self::build_members(spec, data, Engine::GpuScoring(kernels, &rows), (0, 1))?
+            };
             sweep.batched = batched::BatchedMembers::build(kernels, &sweep.spec, &sweep.data, &sweep.members)?;
             return Ok(sweep);
         }
