@@ -9,9 +9,9 @@ use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
 use latent_core::model::ParamLayout;
 use latent_core::rng::fold_seed;
 use latent_core::Knobs;
+use latent_gpu::Kernels;
 #[cfg(not(target_arch = "wasm32"))]
-use latent_gpu::GpuRows;
-use latent_gpu::{GpuGan, GpuVae, Kernels};
+use latent_gpu::{GpuRows, GpuVae};
 
 use super::views::{histogram_frames, HistogramFrame};
 use super::RunSpec;
@@ -77,6 +77,65 @@ mod cpu {
     }
 }
 
+/// The GPU engine's builds, in builds with the `gpu-engine` feature: the CPU engine's worker
+/// leaves it out, which keeps the GPU models' builders (about 40 KB gzipped) off its module.
+#[cfg(feature = "gpu-engine")]
+mod gpu {
+    use std::any::Any;
+
+    use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
+    use latent_core::model::{GanArch, VaeArch, VaeGanArch};
+    use latent_gpu::{GpuGan, GpuVae, Kernels};
+
+    pub(super) fn vae(kernels: &Kernels, setup: &ModelSetup, arch: VaeArch, init: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Ok(Box::new(GpuVae::new(kernels, setup, arch, init)?))
+    }
+
+    pub(super) fn vae_gan(kernels: &Kernels, setup: &ModelSetup, arch: VaeGanArch, init: &[f32], d_init: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Ok(Box::new(GpuVae::with_discriminator(kernels, setup, arch, init, d_init)?))
+    }
+
+    pub(super) fn gan(kernels: &Kernels, setup: &ModelSetup, arch: GanArch, init: &[f32], d_init: &[f32]) -> Result<Box<dyn GanModel>, ModelError> {
+        Ok(Box::new(GpuGan::new(kernels, setup, arch, init, d_init)?))
+    }
+
+    /// A fork's copy when both models are the GPU engine's, of one family.
+    pub(super) fn copy_state(from: &dyn Any, to: &mut dyn Any) -> Option<Result<(), ModelError>> {
+        if let (Some(from), Some(to)) = (from.downcast_ref::<GpuVae>(), to.downcast_mut::<GpuVae>()) {
+            return Some(from.copy_state_to(to));
+        }
+        if let (Some(from), Some(to)) = (from.downcast_ref::<GpuGan>(), to.downcast_mut::<GpuGan>()) {
+            return Some(from.copy_state_to(to));
+        }
+        None
+    }
+}
+
+/// Without the `gpu-engine` feature (the CPU engine's worker) a model on the GPU is refused, with
+/// the reason; nothing there asks for one.
+#[cfg(not(feature = "gpu-engine"))]
+mod gpu {
+    use latent_core::engine::{GanModel, ModelError, ModelSetup, VaeModel};
+    use latent_core::model::{GanArch, VaeArch, VaeGanArch};
+    use latent_gpu::Kernels;
+
+    fn refused() -> ModelError {
+        ModelError::Device("this build has no GPU engine".into())
+    }
+
+    pub(super) fn vae(_: &Kernels, _: &ModelSetup, _: VaeArch, _: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Err(refused())
+    }
+
+    pub(super) fn vae_gan(_: &Kernels, _: &ModelSetup, _: VaeGanArch, _: &[f32], _: &[f32]) -> Result<Box<dyn VaeModel>, ModelError> {
+        Err(refused())
+    }
+
+    pub(super) fn gan(_: &Kernels, _: &ModelSetup, _: GanArch, _: &[f32], _: &[f32]) -> Result<Box<dyn GanModel>, ModelError> {
+        Err(refused())
+    }
+}
+
 /// Where a run's models are built and trained: the CPU twin in this thread, the GPU engine's
 /// kernels, or a host elsewhere (the page's worker, which trains the CPU twin there).
 #[derive(Clone, Copy)]
@@ -127,11 +186,9 @@ impl Model {
         if let Some(copied) = cpu::copy_state(from, to) {
             return copied;
         }
-        if let (Some(from), Some(to)) = (from.downcast_ref::<GpuVae>(), to.downcast_mut::<GpuVae>()) {
-            return from.copy_state_to(to);
-        }
-        if let (Some(from), Some(to)) = (from.downcast_ref::<GpuGan>(), to.downcast_mut::<GpuGan>()) {
-            return from.copy_state_to(to);
+        #[cfg(feature = "gpu-engine")]
+        if let Some(copied) = gpu::copy_state(from, to) {
+            return copied;
         }
         if let (Some(from), Some(to)) = (from.downcast_ref::<HostedVae>(), to.downcast_ref::<HostedVae>()) {
             return from.link.copy_state_to(&to.link);
@@ -213,7 +270,7 @@ pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights:
             let init = initial(&arch.layout, seed, weights)?;
             let frames = histogram_frames(&[(&arch.layout, &init)]);
             let model = Model::Vae(match engine {
-                Engine::Gpu(kernels) => Box::new(GpuVae::new(kernels, &setup, arch, &init)?),
+                Engine::Gpu(kernels) => gpu::vae(kernels, &setup, arch, &init)?,
                 #[cfg(not(target_arch = "wasm32"))]
                 Engine::GpuScoring(kernels, rows) => Box::new(GpuVae::trained_elsewhere(kernels, &setup, (arch, &init), None, rows)?),
                 Engine::Cpu => cpu::vae(setup, arch, &init)?,
@@ -226,7 +283,7 @@ pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights:
             let (init, d_init) = (initial(&arch.vae.layout, seed, weights)?, arch.d_layout.init(d_seed));
             let frames = histogram_frames(&[(&arch.vae.layout, &init), (&arch.d_layout, &d_init)]);
             let model = Model::Vae(match engine {
-                Engine::Gpu(kernels) => Box::new(GpuVae::with_discriminator(kernels, &setup, arch, &init, &d_init)?),
+                Engine::Gpu(kernels) => gpu::vae_gan(kernels, &setup, arch, &init, &d_init)?,
                 #[cfg(not(target_arch = "wasm32"))]
                 Engine::GpuScoring(kernels, rows) => {
                     Box::new(GpuVae::trained_elsewhere(kernels, &setup, (arch.vae, &init), Some((&arch.d_layout, &d_init)), rows)?)
@@ -241,9 +298,9 @@ pub(crate) fn build(spec: &RunSpec, data: Arc<RunData>, engine: Engine, weights:
             let (init, d_init) = (initial(&arch.g_layout, seed, weights)?, arch.d_layout.init(d_seed));
             let frames = histogram_frames(&[(&arch.g_layout, &init), (&arch.d_layout, &d_init)]);
             let model = Model::Gan(match engine {
-                Engine::Gpu(kernels) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
+                Engine::Gpu(kernels) => gpu::gan(kernels, &setup, arch, &init, &d_init)?,
                 #[cfg(not(target_arch = "wasm32"))]
-                Engine::GpuScoring(kernels, _) => Box::new(GpuGan::new(kernels, &setup, arch, &init, &d_init)?),
+                Engine::GpuScoring(kernels, _) => gpu::gan(kernels, &setup, arch, &init, &d_init)?,
                 Engine::Cpu => cpu::gan(setup, arch, &init, &d_init)?,
                 Engine::Hosted(host) => host.gan(spec, arch, weights),
             });
