@@ -1,6 +1,8 @@
 //! Drawing on canvases: grids of greyscale images, scatters of 2D points coloured by class, and
 //! the 2D data plane with D's heat map under real and generated points.
 
+use std::cell::RefCell;
+
 use latent_core::data::toy2d::VIEW_HALF_EXTENT;
 use latent_session::palette;
 use wasm_bindgen::{Clamped, JsCast as _};
@@ -23,8 +25,6 @@ pub fn draw_images(canvas: &HtmlCanvasElement, images: &[f32], side: usize, cols
     let cols = cols.clamp(1, count.max(1));
     let rows = count.div_ceil(cols).max(1);
     let (w, h) = (cols * (side + 1) + 1, rows * (side + 1) + 1);
-    canvas.set_width(w as u32);
-    canvas.set_height(h as u32);
     let mut rgba = vec![255u8; w * h * 4];
     for (n, image) in images.chunks_exact(side * side).enumerate() {
         let (x0, y0) = ((n % cols) * (side + 1) + 1, (n / cols) * (side + 1) + 1);
@@ -49,7 +49,10 @@ pub fn draw_pairs(canvas: &HtmlCanvasElement, inputs: &[f32], reconstructions: &
     draw_images(canvas, &pairs, side, cols);
 }
 
+/// `rgba` (w×h pixels) as the whole of `canvas`, which takes that size.
 fn put(canvas: &HtmlCanvasElement, rgba: &[u8], w: usize, h: usize) {
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
     let Some(ctx) = context(canvas) else { return };
     if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w as u32, h as u32) {
         ctx.put_image_data(&image, 0.0, 0.0).ok();
@@ -89,21 +92,16 @@ pub fn draw_scatter(
     let Some((ctx, s)) = blank_square(canvas, size) else { return };
     axes(&ctx, s);
     let reach = reach_of(points);
-    let colours = class_colours();
-    if as_digits && !points.is_empty() {
-        label_font(&ctx);
-        ctx.set_text_align("center");
-    }
-    for (i, p) in points.iter().enumerate() {
-        let (x, y) = to_pixel(*p, reach, s);
-        let label = labels.get(i).copied().unwrap_or(0);
-        ctx.set_fill_style_str(&colours[usize::from(label) % colours.len()]);
-        if as_digits {
-            ctx.fill_text(&label.to_string(), x, y).ok();
-        } else {
-            ctx.fill_rect(x - 1.5, y - 1.5, 3.0, 3.0);
+    CLASS_MARKS.with_borrow_mut(|kept| {
+        let marks = &mut kept[usize::from(as_digits)];
+        if marks.is_empty() && !points.is_empty() {
+            *marks = class_marks(as_digits);
         }
-    }
+        for (i, p) in points.iter().enumerate() {
+            let Some(mark) = marks.get(usize::from(labels.get(i).copied().unwrap_or(0)) % marks.len().max(1)) else { break };
+            stamp(&ctx, mark, MARK_SIDE, to_pixel(*p, reach, s));
+        }
+    });
     ctx.set_stroke_style_str("#111111");
     ctx.set_line_width(2.0);
     for i in [chosen.0, chosen.1] {
@@ -135,6 +133,56 @@ pub fn draw_scatter(
     }
 }
 
+/// The side of a class's mark in the scatter (canvas pixels): room for a digit in the labels' font.
+const MARK_SIDE: u32 = 14;
+
+thread_local! {
+    /// The classes' marks ([`class_marks`]), made by the first scatter that needs them and kept:
+    /// squares, then digits. Marks made anew for every redraw saved nothing (each new canvas
+    /// resolves its font again).
+    static CLASS_MARKS: RefCell<[Vec<HtmlCanvasElement>; 2]> = const { RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Each class's mark in its colour (its digit, or a small square for 2D points), drawn on a
+/// canvas of its own, which the scatter stamps at every point of the class. A colour set and a
+/// digit laid out for each of a thousand points made the scatter's redraw the largest share of
+/// the main thread while a run trains (docs/BENCHMARKS.md).
+fn class_marks(as_digits: bool) -> Vec<HtmlCanvasElement> {
+    let centre = f64::from(MARK_SIDE) / 2.0;
+    class_colours()
+        .iter()
+        .enumerate()
+        .map_while(|(digit, colour)| {
+            let mark = offscreen(MARK_SIDE, MARK_SIDE)?;
+            let ctx = context(&mark)?;
+            ctx.set_fill_style_str(colour);
+            if as_digits {
+                label_font(&ctx);
+                ctx.set_text_align("center");
+                ctx.fill_text(&digit.to_string(), centre, centre).ok()?;
+            } else {
+                ctx.fill_rect(centre - 1.5, centre - 1.5, 3.0, 3.0);
+            }
+            Some(mark)
+        })
+        .collect()
+}
+
+/// Draws `mark` (`side` pixels square) centred at canvas pixel (x, y), at whole pixels: a mark
+/// placed between them would be resampled, blurred.
+fn stamp(ctx: &CanvasRenderingContext2d, mark: &HtmlCanvasElement, side: u32, (x, y): (f64, f64)) {
+    let side = f64::from(side);
+    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(mark, (x - side / 2.0).round(), (y - side / 2.0).round(), side, side).ok();
+}
+
+/// A canvas of `w`×`h` pixels outside the page, to draw on and then copy from.
+fn offscreen(w: u32, h: u32) -> Option<HtmlCanvasElement> {
+    let canvas: HtmlCanvasElement = web_sys::window()?.document()?.create_element("canvas").ok()?.dyn_into().ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    Some(canvas)
+}
+
 /// The scatter's labels' font, set only where text is drawn: a canvas's first `font` resolves the
 /// font, which was a third of a profile's 100 ms of the page's first effects at Lighthouse's 4×
 /// slowdown when the empty scatter set it as the page opened (docs/BENCHMARKS.md).
@@ -164,30 +212,53 @@ pub fn nearest_point(points: &[[f32; 2]], x: f64, y: f64, size: f64) -> Option<u
 pub fn draw_plane(canvas: &HtmlCanvasElement, heat: &[f32], heat_side: usize, real: &[[f32; 2]], generated: &[[f32; 2]], size: u32) {
     let Some((ctx, s)) = blank_square(canvas, size) else { return };
     if heat.len() == heat_side * heat_side && heat_side > 0 {
-        let cell = s / heat_side as f64;
-        // map_grid runs row by row from the top-left corner, as the canvas does.
-        for (i, &p) in heat.iter().enumerate() {
-            let (col, row) = (i % heat_side, i / heat_side);
-            ctx.set_fill_style_str(&palette::css(palette::belief(p)));
-            ctx.fill_rect(col as f64 * cell, row as f64 * cell, cell + 0.5, cell + 0.5);
-        }
+        draw_heat(&ctx, heat, heat_side, s);
     }
     axes(&ctx, s);
     let reach = VIEW_HALF_EXTENT;
-    let generated_fill = palette::css(palette::GENERATED_ON_PLANE);
-    let real_fill = palette::css(palette::REAL_ON_PLANE);
-    for (points, fill, rim, r) in [(generated, generated_fill.as_str(), "#333333", 2.4), (real, real_fill.as_str(), "#ffffff", 1.8)] {
-        ctx.set_fill_style_str(fill);
-        ctx.set_stroke_style_str(rim);
-        ctx.set_line_width(0.8);
+    for (points, fill, rim, r) in [(generated, palette::GENERATED_ON_PLANE, "#333333", 2.4), (real, palette::REAL_ON_PLANE, "#ffffff", 1.8)] {
+        // Each kind's disc drawn once and stamped, as the scatter's marks are.
+        let Some(disc) = disc_mark(r, &palette::css(fill), rim) else { return };
         for p in points.iter().filter(|p| p[0].is_finite() && p[1].is_finite()) {
-            let (x, y) = to_pixel(*p, reach, s);
-            ctx.begin_path();
-            ctx.arc(x, y, r, 0.0, std::f64::consts::TAU).ok();
-            ctx.fill();
-            ctx.stroke();
+            stamp(&ctx, &disc, DISC_SIDE, to_pixel(*p, reach, s));
         }
     }
+}
+
+/// The side of a point's disc on the plane (canvas pixels): room for the largest, rim and all.
+const DISC_SIDE: u32 = 7;
+
+/// A disc of radius `r` in `fill` with a thin `rim`, centred on a canvas [`DISC_SIDE`] square.
+fn disc_mark(r: f64, fill: &str, rim: &str) -> Option<HtmlCanvasElement> {
+    let disc = offscreen(DISC_SIDE, DISC_SIDE)?;
+    let ctx = context(&disc)?;
+    let centre = f64::from(DISC_SIDE) / 2.0;
+    ctx.set_fill_style_str(fill);
+    ctx.set_stroke_style_str(rim);
+    ctx.set_line_width(0.8);
+    ctx.arc(centre, centre, r, 0.0, std::f64::consts::TAU).ok()?;
+    ctx.fill();
+    ctx.stroke();
+    Some(disc)
+}
+
+/// σ(D) over the plane, one square cell per value: the values as pixels of a canvas `side` wide
+/// ([`palette::belief`]'s colours), drawn over the whole `s`-pixel plane unsmoothed: a colour
+/// formatted and a rectangle filled per cell were 4,096 of each per redraw (docs/BENCHMARKS.md).
+fn draw_heat(ctx: &CanvasRenderingContext2d, heat: &[f32], side: usize, s: f64) {
+    let Some(cells) = offscreen(side as u32, side as u32) else { return };
+    // map_grid runs row by row from the top-left corner, as the canvas does.
+    let rgba: Vec<u8> = heat
+        .iter()
+        .flat_map(|&p| {
+            let [r, g, b] = palette::belief(p);
+            [r, g, b, 255]
+        })
+        .collect();
+    put(&cells, &rgba, side, side);
+    ctx.set_image_smoothing_enabled(false);
+    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(&cells, 0.0, 0.0, s, s).ok();
+    ctx.set_image_smoothing_enabled(true);
 }
 
 /// Sizes the canvas to a `size`-pixel square painted white; its context and side in pixels.
