@@ -25,6 +25,8 @@ pub fn draw_images(canvas: &HtmlCanvasElement, images: &[f32], side: usize, cols
     let cols = cols.clamp(1, count.max(1));
     let rows = count.div_ceil(cols).max(1);
     let (w, h) = (cols * (side + 1) + 1, rows * (side + 1) + 1);
+    canvas.set_width(w as u32);
+    canvas.set_height(h as u32);
     let mut rgba = vec![255u8; w * h * 4];
     for (n, image) in images.chunks_exact(side * side).enumerate() {
         let (x0, y0) = ((n % cols) * (side + 1) + 1, (n / cols) * (side + 1) + 1);
@@ -49,10 +51,8 @@ pub fn draw_pairs(canvas: &HtmlCanvasElement, inputs: &[f32], reconstructions: &
     draw_images(canvas, &pairs, side, cols);
 }
 
-/// `rgba` (w×h pixels) as the whole of `canvas`, which takes that size.
+/// `rgba` (w×h pixels) as the whole of `canvas`, which is that size.
 fn put(canvas: &HtmlCanvasElement, rgba: &[u8], w: usize, h: usize) {
-    canvas.set_width(w as u32);
-    canvas.set_height(h as u32);
     let Some(ctx) = context(canvas) else { return };
     if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(rgba), w as u32, h as u32) {
         ctx.put_image_data(&image, 0.0, 0.0).ok();
