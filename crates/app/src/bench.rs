@@ -3,15 +3,15 @@
 //! time from page load to the first finished step, and the adapter, as JSON in the page
 //! (`#bench-result`) and the console, for the harness that compares us with TensorFlow.js.
 //! `?bench=matmul` instead times the WebGPU matmul kernel the adapter gets (or with `engine=cpu`
-//! the CPU engine's, in the worker where it trains) on every product of a reference-VAE step, by
-//! latent_gpu's timing protocol.
+//! the CPU engine's) on every product of a reference-VAE step, by latent_gpu's timing protocol, in
+//! a worker of the build the page's engines train in (the page's module carries neither).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
 use js_sys::Float64Array;
-use latent_gpu::bench::{time_matmul, MatmulCase, VAE_STEP};
+use latent_gpu::bench::{MatmulCase, VAE_STEP};
 use latent_session::config::{Bench, Dataset, EnginePref, LabConfig, ModelKind};
 use latent_session::{Run, Start};
 use serde_json::{json, Value};
@@ -33,45 +33,55 @@ const MATMUL_MIN_SECONDS: f64 = 0.5;
 pub async fn run(config: LabConfig) -> Result<String, String> {
     match config.page.bench {
         Some(Bench::Matmul) if config.engine == EnginePref::Cpu => cpu_matmul().await,
-        Some(Bench::Matmul) => matmul().await,
+        Some(Bench::Matmul) => gpu_matmul().await,
         Some(Bench::Train { steps }) => train(config, steps).await,
         None => train(config, 50).await,
     }
 }
 
-/// `bench=matmul`: GFLOP/s of the adapter's matmul variant on each product of a VAE step.
-async fn matmul() -> Result<String, String> {
-    let (kernels, info) = gpu::open(EnginePref::WebGpu).await;
-    let kernels = match (kernels, info) {
-        (Some(kernels), _) => kernels,
-        (None, EngineInfo::Cpu { reason }) => return Err(reason.unwrap_or_else(|| "WebGPU is not available".into())),
-        (None, _) => return Err("WebGPU is not available".into()),
-    };
-    let variant = kernels.preferred_matmul();
-    let mut shapes = Vec::new();
-    for case in VAE_STEP {
-        let timing = time_matmul(&kernels, case, variant, MATMUL_MIN_SECONDS).await.map_err(|e| e.to_string())?;
-        shapes.push(shape_json(&case, timing.repeats, timing.seconds));
-    }
-    Ok(matmul_json("webgpu", &kernels.context().summary().to_string(), variant.name(), shapes))
+/// `bench=matmul`: GFLOP/s of the adapter's matmul variant on each product of a VAE step, timed
+/// in a worker (WebGPU is there as in the page).
+async fn gpu_matmul() -> Result<String, String> {
+    let answer = ask_worker("timeGpuMatmul").await?;
+    let parts = answer.dyn_ref::<js_sys::Array>().ok_or("the worker answered something else")?;
+    let (adapter, kernel) = (parts.get(0).as_string().unwrap_or_default(), parts.get(1).as_string().unwrap_or_default());
+    let timings = parts.get(2).dyn_ref::<Float64Array>().map(Float64Array::to_vec).ok_or("the worker sent no timings")?;
+    Ok(matmul_json("webgpu", &adapter, &kernel, timed_shapes(&timings)?))
 }
 
 /// `bench=matmul&engine=cpu`: the CPU engine's matmul (register-blocked) on the same products,
 /// timed the same way in a worker of the build the page's CPU engine trains in (the page's own
 /// module is built for size, not for the engine's loops).
 async fn cpu_matmul() -> Result<String, String> {
+    let answer = ask_worker("timeCpuMatmul").await?;
+    let timings = answer.dyn_ref::<Float64Array>().map(Float64Array::to_vec).ok_or("the worker answered something else")?;
+    let kernel = format!("blocked 4×8 ({} build)", browser::worker_build());
+    Ok(matmul_json("cpu", "CPU engine (wasm worker, one thread)", &kernel, timed_shapes(&timings)?))
+}
+
+/// `[repeats, seconds, …]` for each product of `VAE_STEP`, as the report's shapes.
+fn timed_shapes(timings: &[f64]) -> Result<Vec<Value>, String> {
+    if timings.len() != 2 * VAE_STEP.len() {
+        return Err(format!("the worker timed {} numbers for {} products", timings.len(), VAE_STEP.len()));
+    }
+    Ok(VAE_STEP.iter().zip(timings.chunks_exact(2)).map(|(case, t)| shape_json(case, t[0] as usize, t[1])).collect())
+}
+
+/// Asks a new worker for the timing `request` names (`{ request: MATMUL_MIN_SECONDS }`): its
+/// answer, or its words where it could not time.
+async fn ask_worker(request: &str) -> Result<JsValue, String> {
     let worker = browser::spawn_worker()?;
-    let (sender, receiver) = oneshot::channel::<Result<Vec<f64>, String>>();
+    let (sender, receiver) = oneshot::channel::<Result<JsValue, String>>();
     let sender = Rc::new(RefCell::new(Some(sender)));
     let answer = Rc::clone(&sender);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
-        let timings = match data.dyn_ref::<Float64Array>() {
-            Some(timings) => Ok(timings.to_vec()),
-            None => Err(data.as_string().unwrap_or_else(|| "the worker answered something else".into())),
+        let answered = match data.as_string() {
+            Some(failure) => Err(failure),
+            None => Ok(data),
         };
         if let Some(sender) = answer.borrow_mut().take() {
-            sender.send(timings).ok();
+            sender.send(answered).ok();
         }
     });
     let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
@@ -81,18 +91,12 @@ async fn cpu_matmul() -> Result<String, String> {
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    let request = js_sys::Object::new();
-    js_sys::Reflect::set(&request, &JsValue::from_str("timeCpuMatmul"), &JsValue::from_f64(MATMUL_MIN_SECONDS)).map_err(browser::js_text)?;
-    worker.post_message(&request).map_err(browser::js_text)?;
-    let timings = receiver.await.unwrap_or_else(|_| Err("the worker never answered".into()));
+    let message = js_sys::Object::new();
+    js_sys::Reflect::set(&message, &JsValue::from_str(request), &JsValue::from_f64(MATMUL_MIN_SECONDS)).map_err(browser::js_text)?;
+    worker.post_message(&message).map_err(browser::js_text)?;
+    let answer = receiver.await.unwrap_or_else(|_| Err("the worker never answered".into()));
     worker.terminate();
-    let timings = timings?;
-    if timings.len() != 2 * VAE_STEP.len() {
-        return Err(format!("the worker timed {} numbers for {} products", timings.len(), VAE_STEP.len()));
-    }
-    let shapes = VAE_STEP.iter().zip(timings.chunks_exact(2)).map(|(case, t)| shape_json(case, t[0] as usize, t[1])).collect();
-    let kernel = format!("blocked 4×8 ({} build)", browser::worker_build());
-    Ok(matmul_json("cpu", "CPU engine (wasm worker, one thread)", &kernel, shapes))
+    answer
 }
 
 fn shape_json(case: &MatmulCase, repeats: usize, seconds: f64) -> Value {
@@ -124,7 +128,11 @@ fn matmul_json(engine: &str, adapter: &str, kernel: &str, shapes: Vec<Value>) ->
 /// reading the metrics back every [`STEPS_PER_READBACK`] steps as the live page does.
 async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let config = config.benchmark();
-    let (kernels, info) = gpu::open(config.engine).await;
+    let (host, info) = gpu::open(config.engine).await;
+    let host = host.ok_or_else(|| match &info {
+        EngineInfo::Cpu { reason: Some(reason) } => reason.clone(),
+        _ => "the engine's worker did not start".into(),
+    })?;
     let mnist = match config.data.dataset {
         Dataset::Mnist => Some(latent_web::fetch_mnist().await?),
         _ => None,
@@ -132,14 +140,8 @@ async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let built_at = browser::now_ms();
     let spec = config.run_spec();
     let rows = latent_session::run::load_rows(&spec, mnist.as_ref()).map_err(|e| e.to_string())?;
-    // As on the page: the GPU's kernels, else the CPU engine in its worker.
-    let host = if kernels.is_none() { crate::driver::cpu_worker() } else { None };
-    let engine = match (kernels.as_deref(), host.as_ref()) {
-        (Some(kernels), _) => latent_session::Engine::Gpu(kernels),
-        (None, Some(host)) => latent_session::Engine::Hosted(host),
-        (None, None) => return Err("the CPU engine's worker did not start".into()),
-    };
-    let mut run = Run::build_on(spec, std::sync::Arc::new(rows), engine, Start::Fresh).map_err(|e| e.to_string())?;
+    // As on the page: the engine opened in its worker.
+    let mut run = Run::build_on(spec, std::sync::Arc::new(rows), latent_session::Engine::Hosted(&host), Start::Fresh).map_err(|e| e.to_string())?;
     run.train(1).await.map_err(|e| e.to_string())?;
     let first_step_ms = browser::now_ms();
     run.train(WARMUP_STEPS).await.map_err(|e| e.to_string())?;

@@ -4,17 +4,16 @@
 //! refresh when one is due. Every failure leaves through one exit, [`Driver::fail`]. The run
 //! decides evaluations, early stopping, divergence and checkpoints; the driver presents them. The
 //! page never blocks: every readback awaits, and control returns to the browser each frame. A
-//! hidden tab gets no frames, so training pauses there by itself. Where the CPU engine's worker
-//! trains a run without branches, a frame's chunk is submitted at the end of its training and
-//! concluded first thing the next frame ([`InFlight`]), so the worker trains while the page waits.
+//! hidden tab gets no frames, so training pauses there by itself. Both engines train in the
+//! engine's worker (the page's module carries neither); for a run without branches, a frame's
+//! chunk is submitted at the end of its training and concluded first thing the next frame
+//! ([`InFlight`]), so the worker trains while the page waits.
 
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use latent_core::data::mnist::Mnist;
 use latent_core::data::RunData;
-use latent_gpu::{GpuError, Kernels};
 use latent_session::branches::Branches;
 use latent_session::config::{Dataset, EnginePref, Knob, LabConfig};
 use latent_session::hosted::Host;
@@ -58,22 +57,20 @@ pub fn start(lab: Lab) {
     spawn_local(async move { Driver::open(lab).await.drive().await });
 }
 
-/// The engine the page opened, and the preference it was opened for.
+/// The engine the page opened in its worker, and the preference it was opened for.
 struct Engine {
-    kernels: Option<Rc<Kernels>>,
-    /// Without kernels, the worker the CPU engine trains in (`None` where no worker started).
+    /// The worker the engine trains in (`None` where none started or answered).
     host: Option<Host>,
+    /// Whether the worker opened the GPU (else the CPU twin trains there).
+    gpu: bool,
     pref: EnginePref,
 }
 
 impl Engine {
-    /// Where the page's runs build their models.
+    /// Where the page's runs build their models: the worker, or (where none started) the page's
+    /// own module, which has no engine and says so.
     fn models(&self) -> latent_session::Engine<'_> {
-        match (&self.kernels, &self.host) {
-            (Some(kernels), _) => latent_session::Engine::Gpu(kernels),
-            (None, Some(host)) => latent_session::Engine::Hosted(host),
-            (None, None) => latent_session::Engine::Cpu,
-        }
+        self.host.as_ref().map_or(latent_session::Engine::Cpu, latent_session::Engine::Hosted)
     }
 }
 
@@ -129,9 +126,9 @@ struct Driver {
 }
 
 /// A chunk submitted at the end of one frame's training and concluded at the start of the next,
-/// before any command touches the run: where the CPU engine trains in its worker (and no branch
-/// trains beside the run), the worker then trains through the page's wait for a frame, its
-/// pictures and its drawing instead of idling until the next chunk is posted.
+/// before any command touches the run: where no branch trains beside the run, the engine's worker
+/// then trains through the page's wait for a frame, its pictures and its drawing instead of idling
+/// until the next chunk is posted.
 struct InFlight {
     submitted: Submitted,
     started_ms: f64,
@@ -470,8 +467,25 @@ impl Driver {
         } else if now - since >= RATE_WINDOW_MS {
             self.lab.steps_per_second.set((step - from_step) as f64 * 1000.0 / (now - since));
             self.pace.window_start = (now, step);
-            let (gpu_buffers, gpu_bytes) = self.engine.kernels.as_ref().map_or((0, 0), |k| k.context().allocations());
-            self.lab.memory.set(MemoryUse { gpu_buffers, gpu_bytes, wasm_bytes: browser::wasm_memory_bytes() });
+            self.report_memory();
+        }
+    }
+
+    /// The worker's GPU buffers (asked in a task of its own: the answer comes after the chunk
+    /// training now) and the page's WebAssembly memory.
+    fn report_memory(&self) {
+        let lab = self.lab;
+        let wasm_bytes = browser::wasm_memory_bytes();
+        match self.engine.host.as_ref().filter(|_| self.engine.gpu) {
+            Some(host) => {
+                let device = host.device();
+                spawn_local(async move {
+                    if let Ok(status) = device.await {
+                        lab.memory.set(MemoryUse { gpu_buffers: status.buffers, gpu_bytes: status.bytes, wasm_bytes });
+                    }
+                });
+            }
+            None => lab.memory.set(MemoryUse { gpu_buffers: 0, gpu_bytes: 0, wasm_bytes }),
         }
     }
 
@@ -536,10 +550,15 @@ impl Driver {
             return;
         };
         log::warn!("engine lost: {reason}; {error}");
-        let (lost, marker) = if self.engine.kernels.is_some() {
-            ("The GPU device was lost", "rebuilt (device lost)")
-        } else {
-            ("The CPU engine's worker stopped", "rebuilt (worker lost)")
+        // A worker that still answers lost its device; one that does not stopped.
+        let answers = match &self.engine.host {
+            Some(host) => host.device().await.is_ok(),
+            None => false,
+        };
+        let (lost, marker) = match (self.engine.gpu, answers) {
+            (true, true) => ("The GPU device was lost", "rebuilt (device lost)"),
+            (true, false) => ("The GPU engine's worker stopped", "rebuilt (worker lost)"),
+            (false, _) => ("The CPU engine's worker stopped", "rebuilt (worker lost)"),
         };
         self.engine = open_engine(&self.lab).await;
         let (start, from) = match run.as_ref().map(Run::recovery) {
@@ -561,25 +580,25 @@ impl Driver {
 async fn open_engine(lab: &Lab) -> Engine {
     lab.engine.set(EngineInfo::Starting);
     let pref = lab.config.get_untracked().engine;
-    let (kernels, info) = gpu::open(pref).await;
+    let (host, info) = gpu::open(pref).await;
     if matches!(info, EngineInfo::Cpu { reason: Some(_) }) {
         lab.config.update(|config| lab.apply_cpu_defaults(config));
     }
+    let gpu = matches!(info, EngineInfo::WebGpu { .. });
     lab.engine.set(info);
-    let host = if kernels.is_none() { cpu_worker() } else { None };
-    Engine { kernels, host, pref }
+    Engine { host, gpu, pref }
 }
 
-/// The CPU engine trains in a worker, so the page's main thread never runs a step (the page's
-/// module has no CPU engine of its own: where no worker starts, a build says why).
+/// Both engines train in a worker, so the page's main thread never runs a step (the page's module
+/// has neither engine of its own: where no worker starts, a build says why).
 #[cfg(target_arch = "wasm32")]
-pub(crate) fn cpu_worker() -> Option<Host> {
-    crate::engine_worker::open().map_err(|e| log::error!("the CPU engine's worker did not start: {e}")).ok()
+pub(crate) fn engine_worker() -> Option<Host> {
+    crate::engine_worker::open().map_err(|e| log::error!("the engine's worker did not start: {e}")).ok()
 }
 
 /// Workers exist only in a browser (the app builds natively for its unit tests).
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn cpu_worker() -> Option<Host> {
+pub(crate) fn engine_worker() -> Option<Host> {
     None
 }
 
@@ -596,12 +615,15 @@ fn diverged(lab: &Lab, config: &LabConfig, run: &Run) {
     ))));
 }
 
-/// The reason the engine's device was lost, if the browser reports a loss within a few frames.
+/// The reason the engine's device was lost (or its worker stopped), if the worker reports it
+/// within a few frames.
 async fn device_lost(engine: &Engine) -> Option<String> {
-    let kernels = engine.kernels.as_ref()?;
+    let host = engine.host.as_ref().filter(|_| engine.gpu)?;
     for _ in 0..LOSS_REPORT_FRAMES {
-        if let Err(GpuError::DeviceLost(reason)) = kernels.context().check_alive() {
-            return Some(reason);
+        match host.device().await {
+            Ok(status) if status.lost.is_some() => return status.lost,
+            Ok(_) => {}
+            Err(e) => return Some(e.to_string()),
         }
         browser::next_frame().await;
     }

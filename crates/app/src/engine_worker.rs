@@ -1,6 +1,6 @@
-//! The CPU engine in a Web Worker: the transport of `latent_session::hosted`, so a run on the CPU
-//! trains in the worker (the `latent-worker` build, `serve_engine`) and the page's main thread
-//! never runs a step. A message is an array of a `Float64Array` (the numbers), a string and a
+//! The page's engine in a Web Worker: the transport of `latent_session::hosted`, so a run trains
+//! in the worker (the `latent-worker` build, `serve_engine`), on WebGPU or the CPU twin, and the
+//! page's main thread never runs a step. A message is an array of a `Float64Array` (the numbers), a string and a
 //! `Float32Array` (weights, pictures), whose buffers are transferred, not copied. The worker answers
 //! reads in the order asked, so the page keeps one queue of waiting answers. A worker that stops
 //! (its module failed to load, it ran out of memory) fails every read with `DeviceLost`: the driver
@@ -19,7 +19,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::browser;
 
-/// Opens a worker for the CPU engine.
+/// Starts a worker for the engine (the page opens one there with `Host::open`).
 pub fn open() -> Result<Host, String> {
     let worker = browser::spawn_worker()?;
     let waiting = Rc::new(Waiting::default());
@@ -39,15 +39,17 @@ pub fn open() -> Result<Host, String> {
     Ok(Host::new(transport))
 }
 
-/// The fault hooks `wasmBindings.simulateWorkerCrash()` and `simulateSilentWorker(ms)` (only with
-/// the `fault-hooks` feature, see `crate::faults`): the CPU engine's worker stops as a crashed one
-/// does, or silently, so the browser scenario `a_crashed_cpu_worker_rebuilds_from_checkpoint` drives
-/// both recoveries.
+/// The fault hooks `wasmBindings.simulateDeviceLoss()`, `simulateWorkerCrash()` and
+/// `simulateSilentWorker(ms)` (only with the `fault-hooks` feature, see `crate::faults`): the
+/// worker's GPU device is destroyed, or the worker stops as a crashed one does, or silently, so the
+/// browser scenarios `lost_device_rebuilds_from_checkpoint` and
+/// `a_crashed_cpu_worker_rebuilds_from_checkpoint` drive the recoveries.
 #[cfg(feature = "fault-hooks")]
 mod crash {
     use std::cell::{Cell, RefCell};
     use std::rc::{Rc, Weak};
 
+    use latent_session::hosted::protocol::Request;
     use wasm_bindgen::prelude::wasm_bindgen;
 
     use super::WorkerTransport;
@@ -61,8 +63,18 @@ mod crash {
         OPEN.with_borrow_mut(|open| *open = Rc::downgrade(transport));
     }
 
-    /// Terminates the CPU engine's worker and reports it stopped, as its `error` event would.
-    /// Returns whether there was one (false on the GPU engine).
+    /// Has the engine's worker destroy its WebGPU device, as a driver reset or a GPU process crash
+    /// would lose it (a worker on the CPU twin has none and ignores it). Returns whether there was
+    /// a worker.
+    #[wasm_bindgen(js_name = simulateDeviceLoss)]
+    pub fn simulate_device_loss() -> bool {
+        let Some(transport) = OPEN.with_borrow(Weak::upgrade) else { return false };
+        transport.send(Request::LoseDevice.encode());
+        true
+    }
+
+    /// Terminates the engine's worker and reports it stopped, as its `error` event would.
+    /// Returns whether there was one.
     #[wasm_bindgen(js_name = simulateWorkerCrash)]
     pub fn simulate_worker_crash() -> bool {
         let Some(transport) = OPEN.with_borrow(Weak::upgrade) else { return false };
@@ -71,7 +83,7 @@ mod crash {
         true
     }
 
-    /// Terminates the CPU engine's worker without a word, as a browser ending it for memory may,
+    /// Terminates the engine's worker without a word, as a browser ending it for memory may,
     /// and shortens the silence the page waits out to `limit_ms`, so a scenario sees the watch
     /// notice it in seconds. Returns whether there was a worker.
     #[wasm_bindgen(js_name = simulateSilentWorker)]
@@ -161,7 +173,7 @@ impl Waiting {
     }
 
     /// Fails every waiting read, and every later one, with why the worker stopped (the driver
-    /// says "The CPU engine's worker stopped (`reason`)").
+    /// says "The CPU engine's worker stopped (`reason`)", or the GPU engine's).
     fn stop(&self, reason: String) {
         for waiting in self.answers.borrow_mut().drain(..) {
             let _ = waiting.send(Err(ModelError::DeviceLost(reason.clone())));

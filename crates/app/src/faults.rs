@@ -4,16 +4,13 @@
 //! copy of the site for the scenarios that need it, `scripts/build-site-with-fault-hooks`): the
 //! shipped page exports nothing a visitor's console, or a page that frames it, could call to break
 //! a run. There, Trunk's start script puts the exports on `window.wasmBindings`, so WebDriver calls
-//! `wasmBindings.simulateDeviceLoss()`, `wasmBindings.simulateDivergence()` or
-//! `wasmBindings.simulateWorkerCrash()` / `simulateSilentWorker(ms)` (in `engine_worker`).
+//! `wasmBindings.simulateDivergence()`, or (in `engine_worker`, whose worker holds the engine)
+//! `simulateDeviceLoss()`, `simulateWorkerCrash()` and `simulateSilentWorker(ms)`.
 //!
-//! Without the feature the two hooks the driver calls do nothing.
+//! Without the feature the hook the driver calls does nothing.
 
 #[cfg(feature = "fault-hooks")]
-pub use hooks::{take_divergence, watch_kernels};
-
-#[cfg(not(feature = "fault-hooks"))]
-pub fn watch_kernels(_kernels: &std::rc::Rc<latent_gpu::Kernels>) {}
+pub use hooks::take_divergence;
 
 /// Which run's next step is to diverge (0 the main run, n the n-th branch), if any.
 #[cfg(not(feature = "fault-hooks"))]
@@ -23,29 +20,13 @@ pub fn take_divergence() -> Option<usize> {
 
 #[cfg(feature = "fault-hooks")]
 mod hooks {
-    use std::cell::{Cell, RefCell};
-    use std::rc::{Rc, Weak};
+    use std::cell::Cell;
 
-    use latent_gpu::Kernels;
     use wasm_bindgen::prelude::wasm_bindgen;
 
     thread_local! {
-        /// The engine the driver holds (not owned here: dropping the engine is not delayed).
-        static OPEN_KERNELS: RefCell<Weak<Kernels>> = const { RefCell::new(Weak::new()) };
         /// The run (0 the main one, n the n-th branch) whose next step's loss is to be NaN.
         static DIVERGE_NEXT: Cell<Option<usize>> = const { Cell::new(None) };
-    }
-
-    /// Remembers the engine the page opened, for [`simulate_device_loss`].
-    pub fn watch_kernels(kernels: &Rc<Kernels>) {
-        OPEN_KERNELS.with(|open| *open.borrow_mut() = Rc::downgrade(kernels));
-    }
-
-    /// Destroys the WebGPU device the page trains on, as a driver reset or a GPU process crash would
-    /// lose it. Returns whether there was a device (false on the CPU engine).
-    #[wasm_bindgen(js_name = simulateDeviceLoss)]
-    pub fn simulate_device_loss() -> bool {
-        OPEN_KERNELS.with(|open| open.borrow().upgrade()).map(|kernels| kernels.context().device.destroy()).is_some()
     }
 
     /// Makes the next training step of run `run` (none or 0: the main run; n: the n-th branch)

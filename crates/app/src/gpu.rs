@@ -1,11 +1,9 @@
-//! The engine the page trains on, as the page reports it: the session opens WebGPU (or not) and
-//! says why; this phrases it for the banner and hands the kernels to the fault hooks.
+//! The engine the page trains on, as the page reports it: its worker opens WebGPU (or not) and
+//! says why (`latent_session::hosted::Host::open`); this phrases it for the banner.
 
-use std::rc::Rc;
-
-use latent_gpu::{GpuError, Kernels};
 use latent_session::config::EnginePref;
-use latent_session::{open_engine, CpuReason, EngineChoice};
+use latent_session::hosted::Host;
+use latent_session::Opened;
 
 /// Which engine trains, and why; the page shows this.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,35 +40,23 @@ impl EngineInfo {
     }
 }
 
-/// The banner's words for why the CPU engine trains.
-fn reason(reason: CpuReason) -> Option<String> {
-    match reason {
-        CpuReason::Chosen => None,
-        CpuReason::NoAdapter(e) => {
-            // The adapter search's full text is for developers; the banner says what it means.
-            log::info!("no WebGPU: {e}");
-            Some(match e {
-                GpuError::NoAdapter(_) => "WebGPU is not available in this browser (or it is turned off), so the model trains on the CPU.".to_string(),
-                other => format!("WebGPU could not start ({other})."),
-            })
+impl From<Opened> for EngineInfo {
+    fn from(opened: Opened) -> Self {
+        match opened {
+            Opened::Gpu { adapter, software } => Self::WebGpu { adapter, software },
+            Opened::Cpu { reason } => Self::Cpu { reason },
         }
-        CpuReason::SoftwareAdapter(summary) => Some(format!(
-            "The only WebGPU adapter here is a software one ({summary}), which emulates a GPU on the CPU; the CPU engine is used instead. Add engine=webgpu to the link to use it anyway."
-        )),
-        CpuReason::KernelsFailed(e) => Some(format!("The GPU could not compile Latent Lab's kernels: {e}")),
     }
 }
 
-/// Opens the engine `pref` asks for; the kernels are watched by the fault hooks (in test builds).
-pub async fn open(pref: EnginePref) -> (Option<Rc<Kernels>>, EngineInfo) {
-    let (kernels, choice) = open_engine(pref).await;
-    let kernels = kernels.map(Rc::new);
-    if let Some(kernels) = &kernels {
-        crate::faults::watch_kernels(kernels);
-    }
-    let info = match choice {
-        EngineChoice::Gpu { adapter, software } => EngineInfo::WebGpu { adapter, software },
-        EngineChoice::Cpu(why) => EngineInfo::Cpu { reason: reason(why) },
+/// Starts the engine's worker and opens there the engine `pref` asks for: the worker, and what it
+/// opened. Where no worker starts or it does not answer, there is no engine, and the reason.
+pub async fn open(pref: EnginePref) -> (Option<Host>, EngineInfo) {
+    let Some(host) = crate::driver::engine_worker() else {
+        return (None, EngineInfo::Cpu { reason: Some("The engine's worker did not start, so nothing can train here; reload the page.".into()) });
     };
-    (kernels, info)
+    match host.open(pref).await {
+        Ok(opened) => (Some(host), opened.into()),
+        Err(e) => (None, EngineInfo::Cpu { reason: Some(format!("The engine's worker did not start ({e}); reload the page.")) }),
+    }
 }

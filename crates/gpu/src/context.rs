@@ -113,6 +113,9 @@ impl GpuContext {
         let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
         descriptor.backends = backends;
         let instance = wgpu::Instance::new(descriptor);
+        // Before the adapter is found: the devices it opens then ask for subgroups.
+        #[cfg(target_arch = "wasm32")]
+        crate::browser_subgroups::request_subgroups_from_now_on();
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() })
             .await
@@ -138,8 +141,6 @@ impl GpuContext {
         };
         // Subgroups let matmul_subgroup.wgsl share loads across lanes (2-4.6x matmul.wgsl on software adapters).
         let required_features = adapter.features() & wgpu::Features::SUBGROUP;
-        #[cfg(target_arch = "wasm32")]
-        crate::browser_subgroups::request_subgroups_from_now_on();
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor { label: Some("latent-lab"), required_limits, required_features, ..Default::default() })
             .await

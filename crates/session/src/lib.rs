@@ -21,7 +21,7 @@ pub mod run;
 pub mod run_file;
 pub mod sweep;
 
-pub use engine::{open_engine, CpuReason, EngineChoice};
+pub use engine::{open_engine, CpuReason, EngineChoice, Opened};
 pub use error::SessionError;
 pub use run::{Engine, Run, RunSpec, Start};
 pub use run_file::RunFile;

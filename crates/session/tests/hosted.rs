@@ -2,7 +2,9 @@
 //! model family trains through a loopback transport (every call encoded as the page posts it,
 //! decoded and acted on by `Served` as the worker does) beside the same run on the CPU engine, and
 //! the histories (losses, both splits' scores, checkpoints), the pictures, the saved weights, a
-//! fork with a changed knob, early stopping's restore and a rebuild from a checkpoint all agree.
+//! fork with a changed knob, early stopping's restore and a rebuild from a checkpoint all agree. On
+//! the GPU (lavapipe here) a host opened by the page's request trains as the GPU engine does beside
+//! it, reports its buffers, and reports its device's loss as a loss.
 //! The browser scenario `the_cpu_engine_trains_in_a_worker` checks the page's real worker.
 
 use std::sync::{Arc, Mutex};
@@ -10,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use latent_core::data::mnist::Mnist;
 use latent_core::data::toy2d::Toy2d;
 use latent_core::engine::ModelError;
-use latent_session::config::{Dataset, LabConfig, ModelKind};
+use latent_session::config::{Dataset, EnginePref, LabConfig, ModelKind};
 use latent_session::hosted::protocol::Request;
 use latent_session::hosted::{Answer, Host, Message, Served, Transport};
 use latent_session::run::{Cadence, ViewRequest};
-use latent_session::{Engine, Run, RunSpec, Start};
+use latent_session::{open_engine, Engine, Opened, Run, RunSpec, SessionError, Start};
 use pollster::block_on;
 
 const MNIST: &[u8] = include_bytes!("../../../www/assets/mnist-10k.bin");
@@ -160,12 +162,35 @@ fn a_build_request_carries_its_spec_exactly() {
     assert_eq!(Request::decode(request.encode()), Ok(request));
 }
 
+/// The host's own requests and answers go over exactly: every engine preference, the engines
+/// opened (a reason's text too), the device's ledger and loss.
+#[test]
+fn the_host_requests_and_answers_go_over_exactly() {
+    use latent_session::hosted::protocol::{device_from, device_message, opened_from, opened_message, DeviceStatus};
+    for pref in EnginePref::ALL {
+        assert_eq!(Request::decode(Request::Open { pref }.encode()), Ok(Request::Open { pref }));
+    }
+    for request in [Request::Device, Request::LoseDevice] {
+        assert_eq!(Request::decode(request.encode()), Ok(request.clone()));
+    }
+    for opened in [
+        Opened::Gpu { adapter: "an adapter (Vulkan, DiscreteGpu)".into(), software: false },
+        Opened::Gpu { adapter: "swiftshader".into(), software: true },
+        Opened::Cpu { reason: None },
+        Opened::Cpu { reason: Some("WebGPU is not available in this browser".into()) },
+    ] {
+        assert_eq!(opened_from(opened_message(&opened)), Ok(opened.clone()));
+    }
+    let status = DeviceStatus { buffers: 123, bytes: (1 << 40) + 5, lost: Some("Destroyed: gone".into()) };
+    assert_eq!(device_from(device_message(&status)), Ok(status));
+}
+
 /// A message the host cannot read is answered with the reason when it is a read, and refused at
 /// the next read otherwise; a read of a model it does not hold says so.
 #[test]
 fn the_host_says_what_it_cannot_do() {
     let loopback = Loopback(Mutex::new(Served::default()));
-    let garbage = Message { numbers: vec![12.0, 1.0], ..Message::default() };
+    let garbage = Message { numbers: vec![14.0, 1.0], ..Message::default() };
     assert_eq!(loopback.act(garbage), None);
     let read = Request::Read { id: 3, read: latent_session::hosted::protocol::Read::Metrics }.encode();
     let answer = loopback.act(read.clone()).unwrap_or_else(|| panic!("a read is answered"));
@@ -190,4 +215,46 @@ fn steps_submitted_and_concluded_later_are_steps_advanced_at_once() {
         block_on(later.conclude_submitted(submitted, None)).unwrap_or_else(|e| panic!("{e}"));
     }
     assert_eq!(later.history().points(), at_once.history().points());
+}
+
+/// A host opened on the GPU (lavapipe here; `engine=webgpu` takes a software adapter) trains as
+/// the GPU engine does beside it, its fork and restore too; its ledger counts the models' buffers,
+/// and opening again drops them.
+#[test]
+fn a_host_on_the_gpu_trains_as_the_gpu_engine() {
+    let host = host();
+    let opened = block_on(host.open(EnginePref::WebGpu)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(opened, Opened::Gpu { .. }), "the host opened {opened:?}: install a Vulkan driver (lavapipe in CI)");
+    let (kernels, _) = block_on(open_engine(EnginePref::WebGpu));
+    let kernels = kernels.unwrap_or_else(|| panic!("no GPU beside the host"));
+    for (model, dataset) in [(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8)), (ModelKind::Vae, Dataset::Toy(Toy2d::TwoMoons))] {
+        let spec = spec(model, dataset);
+        let (hosted, beside) = (trained(&spec, Engine::Hosted(&host)), trained(&spec, Engine::Gpu(&kernels)));
+        for (place, (h, g)) in hosted.iter().zip(&beside).enumerate() {
+            assert!(h == g, "{model:?}: run {place} differs hosted and beside:\n{h:.2000}\n---\n{g:.2000}");
+        }
+    }
+    let run = Run::build(spec(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8)), Engine::Hosted(&host), None, Start::Fresh).unwrap_or_else(|e| panic!("{e}"));
+    let status = block_on(host.device()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.buffers > 0 && status.bytes > 0 && status.lost.is_none(), "{status:?}");
+    block_on(host.open(EnginePref::Cpu)).unwrap_or_else(|e| panic!("{e}"));
+    let status = block_on(host.device()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((status.buffers, status.bytes), (0, 0), "the CPU twin holds no GPU buffers");
+    drop(run);
+}
+
+/// A host's GPU device destroyed (what the page's fault hook asks) is reported as lost, to the
+/// run's next read and by the ledger, so the page rebuilds instead of pausing on an error.
+#[test]
+fn a_lost_device_at_the_host_is_reported_as_lost() {
+    let host = host();
+    block_on(host.open(EnginePref::WebGpu)).unwrap_or_else(|e| panic!("{e}"));
+    let mut run = Run::build(spec(ModelKind::Gan, Dataset::Toy(Toy2d::Ring8)), Engine::Hosted(&host), None, Start::Fresh).unwrap_or_else(|e| panic!("{e}"));
+    block_on(run.advance(5)).unwrap_or_else(|e| panic!("{e}"));
+    host.lose_device();
+    let error = block_on(run.advance(5)).map(|_| ()).unwrap_err();
+    assert!(error.device_lost().is_some(), "not reported as a lost device: {error:?}");
+    assert!(matches!(error, SessionError::Model(ModelError::DeviceLost(_))), "{error:?}");
+    let status = block_on(host.device()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(status.lost.is_some(), "{status:?}");
 }

@@ -1,6 +1,6 @@
-//! The CPU engine's host: the page's runs on the CPU send their models' calls here
-//! (`latent_session::hosted`), and this worker trains the models, so the page's main thread never
-//! runs a step. Messages act one after another in the order they came: one arriving while an
+//! The engine's host: the page opens its engine here (WebGPU, or the CPU twin) and its runs send
+//! their models' calls here (`latent_session::hosted`); this worker trains the models, so the
+//! page's main thread never runs a step and the page's module carries neither engine. Messages act one after another in the order they came: one arriving while an
 //! earlier one waits for the MNIST digits waits in the queue behind it.
 
 use std::cell::RefCell;

@@ -1,11 +1,13 @@
-//! Models trained somewhere else: the page's CPU engine runs in a Web Worker, so the page's main
-//! thread never runs a training step. A [`Host`] is a third engine behind the seam: its models
-//! ([`HostedVae`], [`HostedGan`]) answer `VaeModel` and `GanModel` by sending each call as a
+//! Models trained somewhere else: the page's engines run in a Web Worker, so the page's main
+//! thread never runs a training step and the page's module carries neither engine. A [`Host`] is
+//! a third engine behind the seam: it opens the GPU or the CPU twin there ([`Host::open`]), and its
+//! models ([`HostedVae`], [`HostedGan`]) answer `VaeModel` and `GanModel` by sending each call as a
 //! [`Message`] over a [`Transport`] (the page's: `postMessage` to its worker), and the host's
-//! [`Served`] builds the same CPU models from the same spec and acts on the calls in order. Writes
-//! return at once, as the GPU engine's submissions do; reads await the answer, which comes after
-//! every write posted before them, so a run above the seam cannot tell a hosted model from the CPU
-//! twin, bit for bit (`tests/hosted.rs` trains both through a loopback transport).
+//! [`Served`] builds the same models on its engine from the same spec and acts on the calls in
+//! order. Writes return at once, as the GPU engine's submissions do; reads await the answer, which
+//! comes after every write posted before them, so a run above the seam cannot tell a hosted model
+//! from one built beside it, bit for bit (`tests/hosted.rs` trains both through a loopback
+//! transport, on the CPU twin and on the GPU).
 
 mod models;
 pub mod protocol;
@@ -22,7 +24,10 @@ pub use models::{HostedGan, HostedVae};
 pub use protocol::Message;
 pub use served::Served;
 
+use crate::config::EnginePref;
 use crate::run::RunSpec;
+use crate::Opened;
+use protocol::{DeviceStatus, Request};
 
 /// What a hosted model holds its transport by: one thread's `Rc` in the browser (a worker handle
 /// is not `Send`), an `Arc` natively (where runs move between threads).
@@ -63,11 +68,31 @@ impl Host {
         Self { transport, next_id: Cell::new(0) }
     }
 
+    /// Opens the engine `pref` asks for at the host (dropping every model it holds) and says which
+    /// opened, and why where it is not the GPU.
+    pub async fn open(&self, pref: EnginePref) -> Result<Opened, ModelError> {
+        let answer = self.transport.ask(Request::Open { pref }.encode()).await?;
+        protocol::opened_from(answer).map_err(|e| ModelError::Device(e.to_string()))
+    }
+
+    /// The host's GPU buffers and whether its device was lost (nothing on the CPU twin). The
+    /// future holds no borrow of the host, so a task of its own can await it.
+    pub fn device(&self) -> impl Future<Output = Result<DeviceStatus, ModelError>> + 'static {
+        let answer = self.transport.ask(Request::Device.encode());
+        async move { protocol::device_from(answer.await?).map_err(|e| ModelError::Device(e.to_string())) }
+    }
+
+    /// Has the host destroy its GPU device, as a driver reset would (the fault hook
+    /// `simulateDeviceLoss`; a host on the CPU twin has none).
+    pub fn lose_device(&self) {
+        self.transport.post(Request::LoseDevice.encode());
+    }
+
     fn link(&self, spec: &RunSpec, weights: Option<&[f32]>) -> models::Link {
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1));
         let link = models::Link { transport: Shared::clone(&self.transport), id };
-        let build = protocol::Request::Build { id, spec: Box::new(spec.clone()), weights: weights.map(<[f32]>::to_vec) };
+        let build = Request::Build { id, spec: Box::new(spec.clone()), weights: weights.map(<[f32]>::to_vec) };
         self.transport.post(build.encode());
         link
     }

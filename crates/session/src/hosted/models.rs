@@ -25,10 +25,9 @@ impl Link {
     /// as the device error it is.
     async fn read(&self, read: Read) -> Result<Message, ModelError> {
         let answer = self.transport.ask(Request::Read { id: self.id, read }.encode()).await?;
-        if answer.text.is_empty() {
-            Ok(answer)
-        } else {
-            Err(ModelError::Device(answer.text))
+        match protocol::failure_in(&answer) {
+            Some(failure) => Err(failure),
+            None => Ok(answer),
         }
     }
 

@@ -5,13 +5,14 @@
 //! halves, as a u64 can exceed f64's 53-bit integers).
 
 use latent_core::activation::Activation;
-use latent_core::engine::{EvalMetrics, EvalSplit, GanMetrics, LatentCodes};
+use latent_core::engine::{EvalMetrics, EvalSplit, GanMetrics, LatentCodes, ModelError};
 use latent_core::knobs::Optimizer;
 use latent_core::model::{DiscriminatorMetrics, HeldOutMetrics, StepMetrics, VaeGanMetrics};
 use latent_core::Knobs;
 
-use crate::config::{DataConfig, Dataset, ModelKind, Shape};
+use crate::config::{DataConfig, Dataset, EnginePref, ModelKind, Shape};
 use crate::run::{RunOptions, RunSpec};
+use crate::{Opened, SessionError};
 
 /// One message either way: what the host's transport carries.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,10 +29,21 @@ pub struct Message {
 #[error("the engine's worker got a message it cannot read ({0})")]
 pub struct Unreadable(pub &'static str);
 
-/// What the page asks of a model its host holds. Only [`Request::Read`] is answered: the rest act
-/// in order, and a failure among them is answered to the next read.
+/// What the page asks of its host and the models it holds. Reads, [`Request::Open`] and
+/// [`Request::Device`] are answered: the rest act in order, and a failure among them is answered
+/// to the next read of a model.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
+    /// Opens the engine `pref` asks for (the GPU where it pays, else the CPU twin), dropping every
+    /// model held; answered with what opened ([`opened_message`]).
+    Open {
+        pref: EnginePref,
+    },
+    /// The GPU's buffer ledger and whether the device was lost ([`DeviceStatus`]).
+    Device,
+    /// Destroys the GPU device, as a driver reset would: what the page's fault hook
+    /// `simulateDeviceLoss` sends (only the copy of the site built with `fault-hooks` has it).
+    LoseDevice,
     /// Builds model `id` of `spec` from `weights` (a checkpoint's) or from its seed, exactly as
     /// the CPU engine builds it in the page.
     Build {
@@ -110,6 +122,9 @@ const TRAIN_G: f64 = 6.0;
 const SET_PARAMETERS: f64 = 7.0;
 const SAVE_BEST: f64 = 8.0;
 const RESTORE_BEST: f64 = 9.0;
+const OPEN: f64 = 10.0;
+const DEVICE: f64 = 11.0;
+const LOSE_DEVICE: f64 = 12.0;
 /// Reads are this plus their own number.
 const READ: f64 = 16.0;
 
@@ -117,13 +132,16 @@ impl Request {
     /// Whether the host answers a message: a read, even one it cannot decode (so the page's
     /// answers stay in step with its questions).
     pub fn is_answered(message: &Message) -> bool {
-        message.numbers.first().is_some_and(|op| *op >= READ)
+        message.numbers.first().is_some_and(|op| *op >= READ || *op == OPEN || *op == DEVICE)
     }
 
     pub fn encode(&self) -> Message {
         let mut out = Message::default();
         let n = &mut out.numbers;
         match self {
+            Request::Open { pref } => n.extend([OPEN, EnginePref::ALL.iter().position(|p| p == pref).unwrap_or(0) as f64]),
+            Request::Device => n.push(DEVICE),
+            Request::LoseDevice => n.push(LOSE_DEVICE),
             Request::Build { id, spec, weights } => {
                 n.extend([BUILD, f64::from(*id), f64::from(u8::from(weights.is_some()))]);
                 out.text = encode_spec(spec, n);
@@ -170,6 +188,12 @@ impl Request {
         let Message { numbers, text, floats } = message;
         let mut n = Numbers(numbers.iter());
         let op = n.next()?;
+        match op {
+            OPEN => return Ok(Request::Open { pref: *EnginePref::ALL.get(n.count()?).ok_or(Unreadable("an unknown engine"))? }),
+            DEVICE => return Ok(Request::Device),
+            LOSE_DEVICE => return Ok(Request::LoseDevice),
+            _ => {}
+        }
         let id = n.id()?;
         Ok(match op {
             BUILD => {
@@ -342,12 +366,102 @@ fn decode_spec(text: &str, n: &mut Numbers) -> Result<RunSpec, Unreadable> {
     })
 }
 
-/// A reply's numbers and floats, or the host's failure.
-pub fn answer(result: Result<(Vec<f64>, Vec<f32>), String>) -> Message {
+/// Why the host could not act: its text, and whether the GPU device was lost (the page then
+/// rebuilds the run on a new engine, as after a stopped worker).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    pub text: String,
+    pub lost: bool,
+}
+
+impl From<String> for Failure {
+    fn from(text: String) -> Self {
+        Self { text, lost: false }
+    }
+}
+
+impl From<ModelError> for Failure {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::DeviceLost(reason) => Self { text: reason, lost: true },
+            other => other.to_string().into(),
+        }
+    }
+}
+
+impl From<SessionError> for Failure {
+    fn from(e: SessionError) -> Self {
+        match e.device_lost() {
+            Some(reason) => Self { text: reason.to_string(), lost: true },
+            None => e.to_string().into(),
+        }
+    }
+}
+
+/// A failure's mark in an answer's numbers: the device was lost.
+const LOST: f64 = 1.0;
+
+/// A reply's numbers and floats, or the host's failure (its text, and [`LOST`] as the only
+/// number where the device was lost).
+pub fn answer(result: Result<(Vec<f64>, Vec<f32>), Failure>) -> Message {
     match result {
         Ok((numbers, floats)) => Message { numbers, text: String::new(), floats },
-        Err(text) => Message { text, ..Message::default() },
+        Err(Failure { text, lost }) => Message { numbers: if lost { vec![LOST] } else { Vec::new() }, text, ..Message::default() },
     }
+}
+
+/// The failure a model's answer reports, if any: a lost device as such.
+pub fn failure_in(answer: &Message) -> Option<ModelError> {
+    match (answer.text.is_empty(), answer.numbers.as_slice()) {
+        (true, _) => None,
+        (false, [LOST]) => Some(ModelError::DeviceLost(answer.text.clone())),
+        (false, _) => Some(ModelError::Device(answer.text.clone())),
+    }
+}
+
+/// [`Request::Open`]'s answer: the engine's kind as a number, its adapter or the reason as text.
+pub fn opened_message(opened: &Opened) -> Message {
+    let (kind, text) = match opened {
+        Opened::Gpu { adapter, software: false } => (0.0, adapter.clone()),
+        Opened::Gpu { adapter, software: true } => (1.0, adapter.clone()),
+        Opened::Cpu { reason: None } => (2.0, String::new()),
+        Opened::Cpu { reason: Some(reason) } => (3.0, reason.clone()),
+    };
+    Message { numbers: vec![kind], text, floats: Vec::new() }
+}
+
+pub fn opened_from(message: Message) -> Result<Opened, Unreadable> {
+    let Message { numbers, text, .. } = message;
+    Ok(match numbers.as_slice() {
+        [0.0] => Opened::Gpu { adapter: text, software: false },
+        [1.0] => Opened::Gpu { adapter: text, software: true },
+        [2.0] => Opened::Cpu { reason: None },
+        [3.0] => Opened::Cpu { reason: Some(text) },
+        _ => return Err(Unreadable("an engine of an unknown kind")),
+    })
+}
+
+/// [`Request::Device`]'s answer: the GPU's buffers and their bytes (none on the CPU twin), and
+/// why the device was lost, if it was.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeviceStatus {
+    pub buffers: u64,
+    pub bytes: u64,
+    pub lost: Option<String>,
+}
+
+pub fn device_message(status: &DeviceStatus) -> Message {
+    let numbers = vec![status.buffers as f64, status.bytes as f64];
+    Message { numbers, text: status.lost.clone().unwrap_or_default(), floats: Vec::new() }
+}
+
+pub fn device_from(message: Message) -> Result<DeviceStatus, Unreadable> {
+    let mut n = Numbers(message.numbers.iter());
+    let (buffers, bytes) = (n.next()?, n.next()?);
+    if !(buffers >= 0.0 && bytes >= 0.0) {
+        return Err(Unreadable("a negative buffer ledger"));
+    }
+    Ok(DeviceStatus { buffers: buffers as u64, bytes: bytes as u64, lost: (!message.text.is_empty()).then_some(message.text) })
 }
 
 pub fn vae_metrics_numbers(m: &VaeGanMetrics) -> Vec<f64> {
