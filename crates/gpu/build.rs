@@ -4,8 +4,9 @@
 //! WGSL compiler's message still point into the files in `shaders/`. WGSL has no string literals,
 //! so `//` always starts a comment; the files use no block comments (checked here).
 //!
-//! It also writes `wgsl_marks.rs`: each file's line count and the lines whose comment holds
-//! `ⓘ topic…`, the lines the page's ⓘ panels mark for those topics (see `shader_marks.rs`).
+//! It also writes `wgsl_marks.rs`: each file's line count, the lines whose comment holds
+//! `ⓘ topic…` (the lines the page's ⓘ panels mark for those topics, see `shader_marks.rs`) and,
+//! for a file with such lines, its stripped text.
 
 // A build script reports a failure by panicking: cargo prints the message as the build error.
 #![allow(clippy::expect_used)]
@@ -34,13 +35,19 @@ fn main() {
                 let name = path.file_name().expect("a shader file has a name");
                 fs::write(to.join(name), strip(&text)).expect("writing a stripped shader");
                 let path = Path::new(folder).join(name).to_string_lossy().replace('\\', "/");
-                files.push(format!("    MarkedFile {{ path: {path:?}, lines: {}, marks: &[{}] }},\n", text.lines().count(), marks(&text)));
+                let marks = marks(&text);
+                // A marked file's stripped text, for the ⓘ panels' excerpts (the page embeds no kernel).
+                let stripped = if marks.is_empty() { "\"\"".to_string() } else { format!("include_str!(concat!(env!(\"OUT_DIR\"), \"/shaders/{path}\"))") };
+                files.push(format!("    MarkedFile {{ path: {path:?}, lines: {}, marks: &[{marks}], text: {stripped} }},\n", text.lines().count()));
             }
         }
     }
     // `read_dir` lists in no fixed order; a sorted table keeps builds reproducible.
     files.sort();
-    let table = format!("/// Every WGSL file: its line count and its marked lines.\npub(crate) const FILES: &[MarkedFile] = &[\n{}];\n", files.concat());
+    let table = format!(
+        "/// Every WGSL file: its line count, its marked lines and (marked files only) its stripped text.\npub(crate) const FILES: &[MarkedFile] = &[\n{}];\n",
+        files.concat()
+    );
     fs::write(out.join("../wgsl_marks.rs"), table).expect("writing the marks table");
 }
 

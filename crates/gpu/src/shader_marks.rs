@@ -1,9 +1,9 @@
 //! The kernel lines behind a number on the page. A line of `shaders/` whose comment holds
 //! `ⓘ topic` computes (part of) that topic's number; the page's ⓘ panels show those lines in
-//! their kernel, cut from the sources this crate already embeds (so the panels cost no second
-//! copy of any shader). `build.rs` reads the marks, since the embedded sources have no comments.
-
-use crate::shaders::{ShaderSource, ALL};
+//! their kernel. `build.rs` reads the marks (the embedded sources have no comments) and embeds the
+//! marked files' stripped text apart from the kernels' (`shaders::ALL`): the page, which compiles
+//! no kernel since the engines train in its worker, then carries those ten files, not every
+//! kernel, and the worker, which shows no panel, none of them twice.
 
 /// One WGSL file as `build.rs` found it.
 pub(crate) struct MarkedFile {
@@ -12,6 +12,8 @@ pub(crate) struct MarkedFile {
     pub lines: usize,
     /// (topic, 1-based line numbers).
     pub marks: &'static [(&'static str, &'static [usize])],
+    /// The file without comments or indentation, line for line (empty where nothing is marked).
+    pub text: &'static str,
 }
 
 include!(concat!(env!("OUT_DIR"), "/wgsl_marks.rs"));
@@ -90,25 +92,9 @@ fn runs(lines: &[&'static str], marked: &[usize]) -> Vec<Vec<ExcerptLine>> {
     runs
 }
 
-/// A file's lines, cut from an embedded kernel's source: a kernel file is its own shader's tail;
-/// a fragment sits in any shader that includes it, after the fragments before it (each followed
-/// by one separating line).
+/// A marked file's lines, as embedded.
 fn file_lines(file: &MarkedFile) -> Option<Vec<&'static str>> {
-    let lines_of = |name: &str| FILES.iter().find(|f| f.path.strip_prefix("lib/").and_then(|p| p.strip_suffix(".wgsl")) == Some(name)).map(|f| f.lines);
-    let (shader, skip): (&ShaderSource, usize) = match file.path.strip_prefix("lib/") {
-        Some(lib) => {
-            let lib = lib.strip_suffix(".wgsl")?;
-            let shader = ALL.iter().find(|s| s.libs.contains(&lib))?;
-            let before = shader.libs.iter().take_while(|l| **l != lib).map(|l| lines_of(l).map(|n| n + 1)).sum::<Option<usize>>()?;
-            (shader, before)
-        }
-        None => {
-            let name = file.path.strip_suffix(".wgsl")?;
-            let shader = ALL.iter().find(|s| s.name == name)?;
-            (shader, shader.libs.iter().map(|l| lines_of(l).map(|n| n + 1)).sum::<Option<usize>>()?)
-        }
-    };
-    let lines: Vec<&'static str> = shader.source.lines().skip(skip).take(file.lines).collect();
+    let lines: Vec<&'static str> = file.text.lines().collect();
     (lines.len() == file.lines).then_some(lines)
 }
 
@@ -116,10 +102,14 @@ fn file_lines(file: &MarkedFile) -> Option<Vec<&'static str>> {
 mod tests {
     use super::*;
 
+    /// Each marked file's embedded lines are the file's without their comments, and those the
+    /// kernels embed (`shaders::ALL`, fragments first), so an excerpt shows what the GPU runs.
     #[test]
-    fn every_file_is_found_in_the_embedded_sources() {
-        for file in FILES {
-            let lines = file_lines(file).unwrap_or_else(|| panic!("{} is in no embedded shader", file.path));
+    fn every_marked_file_is_embedded_as_its_kernels_embed_it() {
+        for file in FILES.iter().filter(|f| !f.marks.is_empty()) {
+            let lines = file_lines(file).unwrap_or_else(|| panic!("{} is not embedded whole", file.path));
+            let kernel = crate::shaders::ALL.iter().map(|s| s.source).find(|source| source.contains(file.text.trim_end()));
+            assert!(kernel.is_some(), "{} is in no kernel's embedded source", file.path);
             let original = std::fs::read_to_string(format!("{}/../../shaders/{}", env!("CARGO_MANIFEST_DIR"), file.path)).unwrap_or_default();
             // Line for line: each embedded line is the file's line without its comment.
             for (number, (embedded, source)) in lines.iter().zip(original.lines()).enumerate() {
