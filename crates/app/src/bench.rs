@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent};
 
 use crate::browser;
-use crate::gpu::{self, EngineInfo};
+use crate::engine::{self, EngineInfo};
 
 /// Steps submitted per readback: the live page reads back about this often at speed.
 const STEPS_PER_READBACK: usize = 10;
@@ -128,7 +128,7 @@ fn matmul_json(engine: &str, adapter: &str, kernel: &str, shapes: Vec<Value>) ->
 /// reading the metrics back every [`STEPS_PER_READBACK`] steps as the live page does.
 async fn train(config: LabConfig, steps: usize) -> Result<String, String> {
     let config = config.benchmark();
-    let (host, info) = gpu::open(config.engine).await;
+    let (host, info) = engine::open(config.engine).await;
     let host = host.ok_or_else(|| match &info {
         EngineInfo::Cpu { reason: Some(reason) } => reason.clone(),
         _ => "the engine's worker did not start".into(),

@@ -23,7 +23,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
-use crate::gpu::{self, EngineInfo};
+use crate::engine::{self, EngineInfo};
 use crate::lesson::LessonState;
 use crate::state::{Lab, MemoryUse, Notice, Phase, Requests};
 
@@ -580,7 +580,7 @@ impl Driver {
 async fn open_engine(lab: &Lab) -> Engine {
     lab.engine.set(EngineInfo::Starting);
     let pref = lab.config.get_untracked().engine;
-    let (host, info) = gpu::open(pref).await;
+    let (host, info) = engine::open(pref).await;
     if matches!(info, EngineInfo::Cpu { reason: Some(_) }) {
         lab.config.update(|config| lab.apply_cpu_defaults(config));
     }

@@ -1,8 +1,8 @@
 //! The page's engine in a Web Worker: the transport of `latent_session::hosted`, so a run trains
 //! in the worker (the `latent-worker` build, `serve_engine`), on WebGPU or the CPU twin, and the
-//! page's main thread never runs a step. A message is an array of a `Float64Array` (the numbers), a string and a
-//! `Float32Array` (weights, pictures), whose buffers are transferred, not copied. The worker answers
-//! reads in the order asked, so the page keeps one queue of waiting answers. A worker that stops
+//! page's main thread never runs a step. A message is an array of a `Float64Array` (the numbers),
+//! a string and a `Float32Array` (weights, pictures), whose buffers are transferred, not copied.
+//! The worker answers reads in the order asked, so the page keeps one queue of waiting answers. A worker that stops
 //! (its module failed to load, it ran out of memory) fails every read with `DeviceLost`: the driver
 //! then rebuilds the run from its last checkpoint on a new worker, as after a lost GPU. So does one
 //! that leaves reads unanswered for a minute (a worker can die without a word).

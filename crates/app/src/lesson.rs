@@ -171,7 +171,8 @@ fn apply(lab: Lab, mut config: LabConfig, notes: Vec<String>, card: usize) {
         _ => None,
     });
     config.page.lesson = link;
-    if lab.config.with_untracked(|old| config.rebuilds_from(old)) && lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) }))
+    if lab.config.with_untracked(|old| config.rebuilds_from(old))
+        && lab.engine.with_untracked(|e| matches!(e, crate::engine::EngineInfo::Cpu { reason: Some(_) }))
     {
         lab.apply_cpu_defaults(&mut config);
     }

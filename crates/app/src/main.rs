@@ -5,10 +5,10 @@
 mod bench;
 mod browser;
 mod driver;
+mod engine;
 #[cfg(target_arch = "wasm32")]
 mod engine_worker;
 mod faults;
-mod gpu;
 mod lesson;
 mod lesson_api;
 mod state;

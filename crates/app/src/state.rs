@@ -8,7 +8,7 @@ use latent_session::run::{Drawing, History, Markers, Point, Views};
 use latent_session::RunFile;
 use leptos::prelude::*;
 
-use crate::gpu::EngineInfo;
+use crate::engine::EngineInfo;
 use crate::lesson::LessonState;
 use crate::sweep::{SweepProgress, SweepWorkers};
 

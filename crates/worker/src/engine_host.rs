@@ -1,7 +1,8 @@
 //! The engine's host: the page opens its engine here (WebGPU, or the CPU twin) and its runs send
 //! their models' calls here (`latent_session::hosted`); this worker trains the models, so the
-//! page's main thread never runs a step and the page's module carries neither engine. Messages act one after another in the order they came: one arriving while an
-//! earlier one waits for the MNIST digits waits in the queue behind it.
+//! page's main thread never runs a step and the page's module carries neither engine. Messages
+//! act one after another in the order they came: one arriving while an earlier one waits for the
+//! MNIST digits (or for WebGPU to open) waits in the queue behind it.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -27,7 +27,7 @@ fn switch(lab: Lab, model: ModelKind, dataset: Dataset) {
     config.engine = old.engine;
     config.page = PageConfig { embed: old.page.embed, hide: old.page.hide, lock: old.page.lock, lesson: old.page.lesson, ..PageConfig::default() };
     let moved = config.check_model_fits_data();
-    let on_cpu = lab.engine.with_untracked(|e| matches!(e, crate::gpu::EngineInfo::Cpu { reason: Some(_) }));
+    let on_cpu = lab.engine.with_untracked(|e| matches!(e, crate::engine::EngineInfo::Cpu { reason: Some(_) }));
     if on_cpu {
         lab.apply_cpu_defaults(&mut config);
     } else {

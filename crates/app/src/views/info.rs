@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlDialogElement, HtmlElement};
 
-use crate::gpu::EngineInfo;
+use crate::engine::EngineInfo;
 use crate::state::Lab;
 
 /// The dialog and the element its panel is written into, in `www/index.html`.

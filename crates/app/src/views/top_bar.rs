@@ -6,7 +6,7 @@ use latent_session::config::ModelKind;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
 
-use crate::gpu::EngineInfo;
+use crate::engine::EngineInfo;
 use crate::state::{Command, Lab, Phase};
 
 /// Whether the student opened the reason the CPU engine trains.
